@@ -1,0 +1,106 @@
+"""The command line: `gradlint check`, `gradlint rule`, `gradlint clean` and `gradlint probe`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from gradlint import __version__
+from gradlint.config import ConfigError, find_config_file, load_config, validate_selector
+from gradlint.reporters import FORMATS, ReportContext, render
+
+
+def _codes(values: tuple[str, ...]) -> list[str]:
+    codes: list[str] = []
+    for value in values:
+        codes.extend(c.strip().upper() if c.strip().upper() != "ALL" else "ALL" for c in value.split(",") if c.strip())
+    return codes
+
+
+def _fail(message: str) -> None:
+    click.echo(f"gradlint: error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="gradlint")
+def main() -> None:
+    """Find what makes a PyTorch model's gradients vanish, explode or stop."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--select", multiple=True, help="Codes or prefixes to enable (GL6, GL601, ALL).")
+@click.option("--ignore", multiple=True, help="Codes or prefixes to disable.")
+@click.option("--extend-select", multiple=True, help="Codes or prefixes to enable on top of the selection.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output-file", "-o", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="A pyproject.toml or gradlint.toml to use.")
+@click.option("--show-models", is_flag=True, help="Print each model's static gradient estimate (text format).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the number of cores).")
+@click.option("--onnx-init-checks", type=click.Choice(["on", "off"]), help="Initialisation checks on ONNX weights (off for trained checkpoints).")
+def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, config_path, show_models, jobs, onnx_init_checks):
+    """Check Python files, folders and .onnx graphs (default: the current folder)."""
+    from gradlint.engine import run
+
+    targets = list(paths) or [Path(".")]
+    try:
+        config_file = config_path or find_config_file(targets[0])
+        config = load_config(config_file)
+        for selector in _codes(select) + _codes(ignore) + _codes(extend_select):
+            validate_selector(selector)
+        if select:
+            config.select = _codes(select)
+        if ignore:
+            config.ignore = config.ignore + _codes(ignore)
+        if extend_select:
+            config.extend_select = config.extend_select + _codes(extend_select)
+        if onnx_init_checks is not None:
+            config.onnx_init_checks = onnx_init_checks == "on"
+        outcome = run(targets, config, jobs=jobs or config.jobs)
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    for error in outcome.errors:
+        click.echo(f"{error.path}: error: {error.message}", err=True)
+    report = render(fmt, outcome, ReportContext(root=config.root, show_models=show_models))
+    if output_file is not None:
+        try:
+            output_file.write_text(report, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {output_file}: {exc.strerror or exc}")
+    else:
+        click.echo(report, nl=False)
+    if exit_zero:
+        sys.exit(0)
+    sys.exit(1 if outcome.findings or outcome.errors else 0)
+
+
+@main.command()
+@click.argument("code", required=False)
+@click.option("--all", "show_all", is_flag=True, help="List every rule with its name.")
+def rule(code, show_all):
+    """Print a rule's documentation, or list every rule."""
+    from gradlint.docs import load_doc
+    from gradlint.rule import all_rules, rule_by_code_or_name
+
+    if show_all or code is None:
+        for cls in all_rules():
+            on = "" if cls.default_enabled else "  (opt-in)"
+            click.echo(f"{cls.code}  {cls.name:<40} {cls.summary}{on}")
+        return
+    cls = rule_by_code_or_name(code.upper() if code.lower().startswith("gl") else code)
+    if cls is None:
+        _fail(f"unknown rule {code!r}; `gradlint rule --all` lists them")
+    doc = load_doc(cls.code)
+    if doc is None:
+        click.echo(f"{cls.code}: {cls.name}\n\n{cls.summary}")
+    else:
+        click.echo(doc.text.rstrip())
+
+
+if __name__ == "__main__":
+    main()

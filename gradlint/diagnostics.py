@@ -1,0 +1,137 @@
+"""Plain data that flows from the checks to the reporters."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding points: a source span, or a node of an exported graph.
+
+    Lines and columns are 1-based, as editors show them. A location inside an
+    ONNX graph has no line; it names the node (``node``, ``op_type``, ``node_index``).
+    """
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+    node: str | None = None
+    op_type: str | None = None
+    node_index: int | None = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A replacement of the text between two locations of one file."""
+
+    description: str
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
+    replacement: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    location: Location
+    fix: Fix | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def path(self) -> str:
+        return self.location.path
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (
+            loc.path,
+            loc.line if loc.line is not None else -1,
+            loc.node_index if loc.node_index is not None else -1,
+            loc.column or 0,
+            self.code,
+            self.message,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        loc = self.location
+        record: dict[str, Any] = {
+            "path": loc.path,
+            "line": loc.line,
+            "column": loc.column,
+            "end_line": loc.end_line,
+            "end_column": loc.end_column,
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity,
+            "message": self.message,
+        }
+        if loc.node is not None:
+            record["node"] = {"name": loc.node, "op_type": loc.op_type, "index": loc.node_index}
+        if self.fix is not None:
+            record["fix"] = asdict(self.fix)
+        if self.extra:
+            record["extra"] = self.extra
+        return record
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be read or parsed. Not a finding: it never names a rule."""
+
+    path: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+@dataclass
+class ModelRecord:
+    """What the gain model says about one model (an nn.Module class or an ONNX graph)."""
+
+    path: str
+    line: int | None
+    name: str
+    depth: int | None
+    log10_grad_ratio: float | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        record = {
+            "path": self.path,
+            "line": self.line,
+            "class": self.name,
+            "depth": self.depth,
+            "log10_grad_ratio": self.log10_grad_ratio,
+        }
+        record.update(self.extra)
+        return record
+
+
+@dataclass
+class FileResult:
+    """Everything one file produced; the unit the engine caches and merges."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    models: list[ModelRecord] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    models: list[ModelRecord] = field(default_factory=list)
+    files_checked: int = 0

@@ -1,0 +1,34 @@
+"""GitHub Actions workflow commands: one annotation per finding."""
+
+from __future__ import annotations
+
+from gradlint.diagnostics import RunResult
+
+_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(result: RunResult, context) -> str:
+    lines = []
+    for f in result.findings:
+        loc = f.location
+        props = [f"file={_escape_property(loc.path)}"]
+        if loc.line is not None:
+            props.append(f"line={loc.line}")
+            if loc.column is not None:
+                props.append(f"col={loc.column}")
+            if loc.end_line is not None:
+                props.append(f"endLine={loc.end_line}")
+        props.append(f"title={_escape_property(f.code)}")
+        message = f.message if loc.node is None else f"{loc.node} ({loc.op_type}): {f.message}"
+        lines.append(f"::{_LEVEL[f.severity]} {','.join(props)}::{_escape_data(message)}")
+    for e in result.errors:
+        lines.append(f"::error file={_escape_property(e.path)},title=gradlint::{_escape_data(e.message)}")
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,105 @@
+"""SARIF 2.1.0, as GitHub code scanning accepts it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
+
+from gradlint import __version__
+from gradlint.diagnostics import Finding, RunResult
+from gradlint.docs import load_doc
+from gradlint.rule import all_rules
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _uri(path: str, root: Path) -> str:
+    candidate = Path(path)
+    absolute = candidate if candidate.is_absolute() else Path.cwd() / candidate
+    try:
+        rel = absolute.resolve().relative_to(root.resolve())
+        return quote(PurePosixPath(rel).as_posix())
+    except (ValueError, OSError):
+        return quote(PurePosixPath(candidate).as_posix())
+
+
+def _rule_descriptor(cls) -> dict:
+    doc = load_doc(cls.code)
+    short = cls.summary
+    full = doc.what_it_does if doc else short
+    descriptor = {
+        "id": cls.code,
+        "name": cls.name,
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": full or short},
+        "help": {"text": doc.text if doc else short, "markdown": doc.text if doc else short},
+        "defaultConfiguration": {"level": _LEVEL[cls.severity]},
+        "properties": {"tags": ["gradient-flow"]},
+    }
+    return descriptor
+
+
+def _result(finding: Finding, index: dict[str, int], root: Path) -> dict:
+    loc = finding.location
+    physical: dict = {"artifactLocation": {"uri": _uri(loc.path, root), "uriBaseId": "%SRCROOT%"}}
+    location: dict = {"physicalLocation": physical}
+    if loc.line is not None:
+        region = {"startLine": loc.line, "startColumn": loc.column or 1}
+        if loc.end_line is not None:
+            region["endLine"] = loc.end_line
+        if loc.end_column is not None:
+            region["endColumn"] = loc.end_column
+        physical["region"] = region
+    else:
+        # a node of an exported graph has no line; GitHub still needs a region
+        physical["region"] = {"startLine": 1, "startColumn": 1}
+    if loc.node is not None:
+        location["logicalLocations"] = [
+            {"name": loc.node, "kind": "member", "fullyQualifiedName": f"{loc.path}::{loc.node}",
+             "decoratedName": f"{loc.node} ({loc.op_type}, node {loc.node_index})"}
+        ]
+    return {
+        "ruleId": finding.code,
+        "ruleIndex": index[finding.code],
+        "level": _LEVEL[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [location],
+    }
+
+
+def render(result: RunResult, context) -> str:
+    rules = list(all_rules())
+    index = {cls.code: i for i, cls in enumerate(rules)}
+    root = context.root
+    document = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "gradlint",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": "https://pypi.org/project/gradlint/",
+                        "rules": [_rule_descriptor(cls) for cls in rules],
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
+                "results": [_result(f, index, root) for f in result.findings],
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            {"level": "error", "message": {"text": e.message},
+                             "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(e.path, root), "uriBaseId": "%SRCROOT%"}}}]}
+                            for e in result.errors
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"

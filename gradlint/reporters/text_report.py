@@ -1,0 +1,36 @@
+"""``path:line:col: CODE message``, as compilers and ruff print it."""
+
+from __future__ import annotations
+
+from gradlint.diagnostics import Finding, ModelRecord, RunResult
+
+
+def _where(finding: Finding) -> str:
+    loc = finding.location
+    if loc.node is not None:
+        return f"{loc.path}:{loc.node}"
+    return f"{loc.path}:{loc.line}:{loc.column}"
+
+
+def _model_line(model: ModelRecord) -> str:
+    ratio = model.log10_grad_ratio
+    estimate = "unknown" if ratio is None else f"about 1e{ratio:+.1f} of the gradient reaches the first layer"
+    depth = "?" if model.depth is None else str(model.depth)
+    where = f"{model.path}:{model.line}" if model.line is not None else model.path
+    return f"{where}: model {model.name}: depth {depth}, {estimate}"
+
+
+def render(result: RunResult, context) -> str:
+    lines = [f"{_where(f)}: {f.code} {f.message}" for f in result.findings]
+    if context.show_models and result.models:
+        if lines:
+            lines.append("")
+        lines.extend(_model_line(m) for m in result.models)
+    count = len(result.findings)
+    summary = f"Found {count} finding{'s' if count != 1 else ''} in {result.files_checked} file{'s' if result.files_checked != 1 else ''} checked"
+    if result.errors:
+        summary += f"; {len(result.errors)} file{'s' if len(result.errors) != 1 else ''} could not be checked"
+    if not count and not result.errors:
+        summary = f"All checks passed ({result.files_checked} file{'s' if result.files_checked != 1 else ''} checked)"
+    lines.append(summary + ".")
+    return "\n".join(lines) + "\n"
