@@ -102,6 +102,10 @@ class Node:
     bias_init: Init | None = None
     has_bias: bool | None = None
     module_type: str | None = None  # "Linear", "Conv2d", "Sigmoid", "Gemm", ...
+    # position of this node's 2-D+ weight among the model's weights in named_parameters()
+    # order (registration order, not forward order); the gradient ratio is defined on it
+    param_index: int | None = None
+    param_name: str | None = None  # "body.0.weight"
     attrs: dict[str, Any] = field(default_factory=dict)
 
     @property

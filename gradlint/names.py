@@ -1,0 +1,95 @@
+"""Imports and qualified names: which `torch` symbol an expression in a file refers to."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import libcst as cst
+
+
+def dotted(expr: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain; None for anything else (calls, subscripts)."""
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if isinstance(expr, cst.Name):
+        parts.append(expr.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _module_name(node: cst.BaseExpression) -> str:
+    return dotted(node) or ""
+
+
+class ImportMap:
+    """Local name -> fully qualified name, from the module's top-level and nested imports.
+
+    ``import torch.nn as nn`` maps ``nn`` to ``torch.nn``; ``from torch.nn import
+    functional as F`` maps ``F`` to ``torch.nn.functional``; relative imports keep
+    their leading dots (``.blocks.Block``) for the project index to resolve.
+    """
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+
+    @cached_property
+    def aliases(self) -> dict[str, str]:
+        table: dict[str, str] = {}
+        for node in _walk_imports(self.module):
+            if isinstance(node, cst.Import):
+                for alias in node.names:
+                    full = _module_name(alias.name)
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        table[alias.asname.name.value] = full
+                    else:
+                        head = full.split(".")[0]
+                        table[head] = head
+            elif isinstance(node, cst.ImportFrom):
+                base = "." * len(node.relative) + (_module_name(node.module) if node.module else "")
+                if isinstance(node.names, cst.ImportStar):
+                    continue
+                for alias in node.names:
+                    name = _module_name(alias.name)
+                    local = name
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        local = alias.asname.name.value
+                    sep = "" if base.endswith(".") or not base else "."
+                    table[local] = f"{base}{sep}{name}"
+        return table
+
+    def qualify(self, expr: cst.BaseExpression) -> str | None:
+        """The qualified name of ``expr`` (``F.softmax`` -> ``torch.nn.functional.softmax``)."""
+        name = dotted(expr)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        target = self.aliases.get(head)
+        if target is None:
+            return name
+        return f"{target}.{rest}" if rest else target
+
+
+def _walk_imports(module: cst.Module):
+    """Imports at any depth: inside functions, classes, try/except and if blocks."""
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            yield node
+            continue
+        if isinstance(node, (cst.BaseExpression,)):
+            continue
+        stack.extend(reversed(list(node.children)))
+
+
+def canonical_torch(name: str | None) -> str | None:
+    """Fold torch's aliases: ``torch.nn.modules.activation.Sigmoid`` -> ``torch.nn.Sigmoid``."""
+    if name is None:
+        return None
+    if name.startswith("torch.nn.modules."):
+        return "torch.nn." + name.rsplit(".", 1)[-1]
+    if name.startswith("torch.functional."):
+        return "torch." + name.rsplit(".", 1)[-1]
+    return name
