@@ -15,7 +15,10 @@ from gradlint.reporters import FORMATS, ReportContext, render
 def _codes(values: tuple[str, ...]) -> list[str]:
     codes: list[str] = []
     for value in values:
-        codes.extend(c.strip().upper() if c.strip().upper() != "ALL" else "ALL" for c in value.split(",") if c.strip())
+        for code in value.split(","):
+            code = code.strip().upper()
+            if code:
+                codes.append(code)
     return codes
 
 
@@ -30,6 +33,20 @@ def main() -> None:
     """Find what makes a PyTorch model's gradients vanish, explode or stop."""
 
 
+def _apply_selection(config, select, ignore, extend_select) -> None:
+    """Command-line selection overrides the file's, as in ruff: a --select starts afresh."""
+    select, ignore, extend_select = _codes(select), _codes(ignore), _codes(extend_select)
+    for selector in select + ignore + extend_select:
+        validate_selector(selector)
+    if select:
+        config.select = select
+        config.ignore = ignore
+        config.extend_select = extend_select
+    else:
+        config.ignore = config.ignore + ignore
+        config.extend_select = config.extend_select + extend_select
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--select", multiple=True, help="Codes or prefixes to enable (GL6, GL601, ALL).")
@@ -41,26 +58,24 @@ def main() -> None:
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="A pyproject.toml or gradlint.toml to use.")
 @click.option("--show-models", is_flag=True, help="Print each model's static gradient estimate (text format).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the number of cores).")
+@click.option("--no-cache", is_flag=True, help="Check every file afresh; neither read nor write the cache.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Where to keep results between runs (default: .gradlint_cache).")
+@click.option("--force-exclude", is_flag=True, help="Apply 'exclude' to files named on the command line too (for pre-commit).")
 @click.option("--onnx-init-checks", type=click.Choice(["on", "off"]), help="Initialisation checks on ONNX weights (off for trained checkpoints).")
-def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, config_path, show_models, jobs, onnx_init_checks):
+def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, config_path, show_models, jobs,
+          no_cache, cache_dir, force_exclude, onnx_init_checks):
     """Check Python files, folders and .onnx graphs (default: the current folder)."""
     from gradlint.engine import run
 
     targets = list(paths) or [Path(".")]
     try:
-        config_file = config_path or find_config_file(targets[0])
-        config = load_config(config_file)
-        for selector in _codes(select) + _codes(ignore) + _codes(extend_select):
-            validate_selector(selector)
-        if select:
-            config.select = _codes(select)
-        if ignore:
-            config.ignore = config.ignore + _codes(ignore)
-        if extend_select:
-            config.extend_select = config.extend_select + _codes(extend_select)
+        config = load_config(config_path or find_config_file(targets))
+        _apply_selection(config, select, ignore, extend_select)
         if onnx_init_checks is not None:
             config.onnx_init_checks = onnx_init_checks == "on"
-        outcome = run(targets, config, jobs=jobs or config.jobs)
+        if cache_dir is not None:
+            config.cache_dir = str(cache_dir)
+        outcome = run(targets, config, jobs=jobs or config.jobs, use_cache=not no_cache, force_exclude=force_exclude)
     except ConfigError as exc:
         _fail(str(exc))
         return
@@ -77,6 +92,24 @@ def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, con
     if exit_zero:
         sys.exit(0)
     sys.exit(1 if outcome.findings or outcome.errors else 0)
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="A pyproject.toml or gradlint.toml to use.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="The cache folder to remove.")
+def clean(path, config_path, cache_dir):
+    """Remove the cache of results (.gradlint_cache) of the project at PATH (default: here)."""
+    from gradlint.cache import cache_folder, remove_cache
+
+    try:
+        config = load_config(config_path or find_config_file(path or Path(".")))
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    folder = cache_dir or cache_folder(config)
+    if remove_cache(folder):
+        click.echo(f"Removed {folder}")
 
 
 @main.command()

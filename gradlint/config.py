@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -16,6 +17,9 @@ else:  # pragma: no cover
 from gradlint.rule import Rule, all_rules, rule_by_code_or_name
 
 DEFAULT_EXCLUDE = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
     ".git",
     ".hg",
     ".svn",
@@ -23,13 +27,15 @@ DEFAULT_EXCLUDE = (
     ".nox",
     ".venv",
     "venv",
-    ".env",
-    "env",
+    ".ipynb_checkpoints",
     "__pycache__",
+    "__pypackages__",
     ".mypy_cache",
     ".pytest_cache",
     ".ruff_cache",
     ".gradlint_cache",
+    "_build",
+    "buck-out",
     "build",
     "dist",
     "site-packages",
@@ -92,10 +98,18 @@ class Config:
         )
 
 
-def find_config_file(start: Path) -> Path | None:
-    """The nearest pyproject.toml at or above ``start`` that has a [tool.gradlint] table."""
-    start = start.resolve()
-    folder = start if start.is_dir() else start.parent
+def find_config_file(start: Path | list[Path]) -> Path | None:
+    """The nearest pyproject.toml at or above ``start`` that has a [tool.gradlint] table.
+
+    Given several paths (pre-commit passes every staged file), the search starts
+    at the folder they all share.
+    """
+    starts = [p.resolve() for p in (start if isinstance(start, list) else [start])] or [Path.cwd()]
+    folders = [p if p.is_dir() else p.parent for p in starts]
+    try:
+        folder = Path(os.path.commonpath(folders))
+    except ValueError:  # different drives
+        folder = folders[0]
     for candidate in [folder, *folder.parents]:
         pyproject = candidate / "pyproject.toml"
         if pyproject.is_file():
@@ -135,15 +149,38 @@ def _str_list(table: dict[str, Any], key: str, where: Path) -> list[str]:
     return value
 
 
+def _code_list(table: dict[str, Any], key: str, where: Path) -> list[str]:
+    return [_selector(v) for v in _str_list(table, key, where)]
+
+
+def _selector(value: str) -> str:
+    value = value.strip()
+    return "ALL" if value.upper() == "ALL" else value.upper()
+
+
+def _check_option_types(rule: type[Rule], values: dict[str, Any], where: Path) -> None:
+    """A value must have its default's type (an int where a float is expected is fine)."""
+    for key, value in values.items():
+        default = rule.options[key]
+        if default is None:
+            continue
+        expected = (int, float) if isinstance(default, float) else type(default)
+        wrong = not isinstance(value, expected) or (isinstance(value, bool) and not isinstance(default, bool))
+        if wrong:
+            raise ConfigError(
+                f"{where}: options.{rule.code}.{key} must be {type(default).__name__}, got {value!r}"
+            )
+
+
 def config_from_table(table: dict[str, Any], path: Path) -> Config:
     unknown = set(table) - KNOWN_KEYS
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) in [tool.gradlint]: {', '.join(sorted(unknown))}")
     config = Config(root=path.parent.resolve(), source=path)
     if "select" in table:
-        config.select = _str_list(table, "select", path)
-    config.ignore = _str_list(table, "ignore", path) + _str_list(table, "extend-ignore", path)
-    config.extend_select = _str_list(table, "extend-select", path)
+        config.select = _code_list(table, "select", path)
+    config.ignore = _code_list(table, "ignore", path) + _code_list(table, "extend-ignore", path)
+    config.extend_select = _code_list(table, "extend-select", path)
     config.exclude = _str_list(table, "exclude", path) + _str_list(table, "extend-exclude", path)
     config.onnx_ignore_nodes = _str_list(table, "onnx-ignore-nodes", path)
     pfi = table.get("per-file-ignores", {})
@@ -154,7 +191,7 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
             codes = [codes]
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
             raise ConfigError(f"{path}: per-file-ignores[{pattern!r}] must be a list of codes")
-        config.per_file_ignores[pattern] = codes
+        config.per_file_ignores[pattern] = [_selector(c) for c in codes]
     options = table.get("options", {})
     if not isinstance(options, dict):
         raise ConfigError(f"{path}: 'options' must be a table of rule tables")
@@ -170,6 +207,7 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
             raise ConfigError(
                 f"{path}: {rule.code} ({rule.name}) has no option {', '.join(sorted(bad))} (known: {known})"
             )
+        _check_option_types(rule, values, path)
         config.options.setdefault(rule.code, {}).update(values)
     if "max-file-size" in table:
         if not isinstance(table["max-file-size"], int) or table["max-file-size"] <= 0:
@@ -181,9 +219,14 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
             raise ConfigError(f"{path}: 'onnx-init-checks' must be true or false")
         config.onnx_init_checks = value
     if "cache-dir" in table:
-        config.cache_dir = str(table["cache-dir"])
+        if not isinstance(table["cache-dir"], str) or not table["cache-dir"]:
+            raise ConfigError(f"{path}: 'cache-dir' must be a path")
+        config.cache_dir = str(config.root / table["cache-dir"])
     if "jobs" in table:
-        config.jobs = int(table["jobs"])
+        jobs = table["jobs"]
+        if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+            raise ConfigError(f"{path}: 'jobs' must be a positive integer")
+        config.jobs = jobs
     probe = table.get("probe", {})
     if not isinstance(probe, dict):
         raise ConfigError(f"{path}: [tool.gradlint.probe] must be a table")

@@ -127,6 +127,8 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     models: list[ModelRecord] = field(default_factory=list)
+    # other files of the tree whose definitions this file's results depend on (for the cache)
+    dependencies: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -4,102 +4,182 @@ from __future__ import annotations
 
 import ast
 import os
+import re
+import stat
 import warnings
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Iterable
-
-import libcst as cst
+from typing import TYPE_CHECKING, Iterable
 
 from gradlint.config import Config, enabled_rules, ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding, RunResult
 from gradlint.files import discover, display_path
 from gradlint.rule import GraphRule, Rule, SourceRule
-from gradlint.source import SourceFile
+
+if TYPE_CHECKING:
+    from gradlint.source import SourceFile
 from gradlint.suppression import UNUSED_NOQA_CODE, apply_suppressions, parse_suppressions
 
 
-@dataclass
 class Checker:
-    """The rules of one run, split by what they read."""
+    """The rules of one run, split by what they read.
 
-    config: Config
-    rules: list[Rule]
+    The rules are instantiated on first use: a run that finds every file in the
+    cache never imports them, nor the parser they need.
+    """
+
+    def __init__(self, config: Config, rules: list[Rule] | None = None) -> None:
+        self.config = config
+        if rules is not None:
+            self.rules = rules
 
     @classmethod
     def from_config(cls, config: Config) -> "Checker":
-        return cls(config, enabled_rules(config))
+        return cls(config)
 
-    @property
+    @cached_property
+    def rules(self) -> list[Rule]:
+        return enabled_rules(self.config)
+
+    @cached_property
     def source_rules(self) -> list[SourceRule]:
         return [r for r in self.rules if isinstance(r, SourceRule)]
 
-    @property
+    @cached_property
     def graph_rules(self) -> list[GraphRule]:
         return [r for r in self.rules if isinstance(r, GraphRule)]
 
-    @property
+    @cached_property
     def enabled_codes(self) -> set[str]:
         return {r.code for r in self.rules}
 
 
+_ENCODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
 def read_text(path: Path, max_size: int) -> str:
     """The file's text, or an OSError / ValueError whose message is the one line we report."""
-    size = path.stat().st_size
-    if size > max_size:
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"not a regular file ({_file_kind(info.st_mode)}); skipped")
+    if info.st_size > max_size:
         raise ValueError(
-            f"file is {size / 1e6:.1f} MB, over the {max_size / 1e6:.1f} MB limit (max-file-size); skipped"
+            f"file is {info.st_size / 1e6:.1f} MB, over the {max_size / 1e6:.1f} MB limit (max-file-size); skipped"
         )
-    data = path.read_bytes()
+    return decode_source(path.read_bytes())
+
+
+def decode_source(data: bytes) -> str:
     if b"\0" in data[:8192]:
         raise ValueError("binary file (contains NUL bytes); skipped")
+    encoding = "utf-8-sig"
+    for line in data.split(b"\n", 2)[:2]:  # PEP 263: a coding cookie on line 1 or 2
+        match = _ENCODING_COOKIE.match(line)
+        if match:
+            encoding = match.group(1).decode("ascii")
+            break
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(encoding)
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r} in the coding declaration; skipped") from None
     except UnicodeDecodeError as exc:
-        raise ValueError(f"not valid UTF-8 (byte {exc.start}); skipped") from None
+        name = "UTF-8" if encoding == "utf-8-sig" else encoding
+        raise ValueError(f"not valid {name} (byte {exc.start}); skipped") from None
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file"
 
 
 def _os_message(exc: OSError) -> str:
     return (exc.strerror or str(exc)).lower()
 
 
-def parse_python(path: str, text: str) -> SourceFile:
+def parse_python(path: str, text: str) -> "SourceFile":
     """Parse with CPython first: it rejects what would crash libcst's native parser
     (nesting past the interpreter's limits) with a proper message and line."""
+    from gradlint.source import SourceFile
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ast.parse(text, filename=path)
     return SourceFile.parse(path, text)
 
 
-def check_python(path: Path, shown: str, checker: Checker, project=None) -> FileResult:
+# What a file must mention for any rule to have something to say about it: a model
+# class, a loss, a training step. A file without any of these skips the libcst
+# parse, by far the largest cost of a check. Cross-file model blocks stay safe: the
+# frontend's index reads every file of the tree, whatever this filter says.
+_RELEVANT = re.compile(r"torch|\bnn\b|Module|backward|optim|zero_grad|\bclass\b|loss|detach|noqa", re.IGNORECASE)
+
+
+def may_concern_rules(text: str) -> bool:
+    return _RELEVANT.search(text) is not None
+
+
+class _Unparsable(Exception):
+    """A file that does not parse; the message is the line we report."""
+
+
+_UNPARSABLE = (SyntaxError, RecursionError, MemoryError, ValueError)
+
+
+def _parse(shown: str, text: str) -> "SourceFile | None":
+    """The parsed file, or None when no rule could have anything to say about it."""
+    try:
+        if not may_concern_rules(text):
+            with warnings.catch_warnings():  # syntax errors are still worth a line
+                warnings.simplefilter("ignore")
+                ast.parse(text, filename=shown)
+            return None
+        import libcst as cst
+
+        try:
+            return parse_python(shown, text)
+        except cst.ParserSyntaxError as exc:
+            raise _Unparsable(f"syntax error: {exc.raw_line}:{exc.raw_column}: {exc.message}") from None
+    except _UNPARSABLE as exc:
+        raise _Unparsable(_unparsable_message(exc)) from None
+
+
+def _unparsable_message(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        where = f"{exc.lineno}:{exc.offset}: " if exc.lineno else ""
+        return f"syntax error: {where}{exc.msg}"
+    if isinstance(exc, (RecursionError, MemoryError)):
+        return "syntax error: nested too deeply to parse"
+    return f"syntax error: {exc}"  # e.g. source code string cannot contain null bytes
+
+
+def check_python(path: Path, shown: str, checker: Checker, project=None, text: str | None = None) -> FileResult:
     result = FileResult(shown)
     config = checker.config
-    try:
-        text = read_text(path, config.max_file_size)
-    except OSError as exc:
-        result.errors.append(FileError(shown, f"cannot read file: {_os_message(exc)}"))
-        return result
-    except ValueError as exc:
-        result.errors.append(FileError(shown, str(exc)))
-        return result
+    if text is None:
+        try:
+            text = read_text(path, config.max_file_size)
+        except OSError as exc:
+            result.errors.append(FileError(shown, f"cannot read file: {_os_message(exc)}"))
+            return result
+        except ValueError as exc:
+            result.errors.append(FileError(shown, str(exc)))
+            return result
     suppressions = parse_suppressions(text)
     if suppressions.file_all:
         return result
     try:
-        source = parse_python(shown, text)
-    except SyntaxError as exc:
-        where = f"{exc.lineno}:{exc.offset}: " if exc.lineno else ""
-        result.errors.append(FileError(shown, f"syntax error: {where}{exc.msg}"))
+        source = _parse(shown, text)
+    except _Unparsable as exc:
+        result.errors.append(FileError(shown, str(exc)))
         return result
-    except (RecursionError, MemoryError):
-        result.errors.append(FileError(shown, "syntax error: nested too deeply to parse"))
-        return result
-    except cst.ParserSyntaxError as exc:
-        result.errors.append(FileError(shown, f"syntax error: {exc.raw_line}:{exc.raw_column}: {exc.message}"))
-        return result
-    except ValueError as exc:  # e.g. source code string cannot contain null bytes
-        result.errors.append(FileError(shown, f"syntax error: {exc}"))
+    if source is None:
         return result
     findings: list[Finding] = []
     try:
@@ -111,14 +191,17 @@ def check_python(path: Path, shown: str, checker: Checker, project=None) -> File
     except RecursionError:
         result.errors.append(FileError(shown, "nested too deeply to analyse; skipped"))
         return result
-    findings = _apply_file_ignores(findings, shown, config)
-    result.findings = apply_suppressions(
+    ignored_here = ignored_for_file(shown, config)
+    active = {c for c in checker.enabled_codes if not any(c.startswith(i) for i in ignored_here)}
+    findings = _drop_ignored(findings, ignored_here)
+    findings = apply_suppressions(
         findings,
         suppressions,
         shown,
-        report_unused=UNUSED_NOQA_CODE in checker.enabled_codes,
-        enabled_codes=checker.enabled_codes,
+        report_unused=UNUSED_NOQA_CODE in active,
+        enabled_codes=active,
     )
+    result.findings = findings
     return result
 
 
@@ -142,15 +225,27 @@ def run_graph_rules(graph, rules: Iterable[GraphRule]) -> list[Finding]:
 
 
 def check_onnx(path: Path, shown: str, checker: Checker) -> FileResult:
-    from gradlint.frontends.onnx import check_onnx_file
-
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return FileResult(shown, errors=[FileError(shown, f"cannot read file: {_os_message(exc)}")])
+    if not stat.S_ISREG(info.st_mode):
+        return FileResult(shown, errors=[FileError(shown, f"not a regular file ({_file_kind(info.st_mode)}); skipped")])
+    if info.st_size == 0:
+        return FileResult(shown, errors=[FileError(shown, "empty file: not an ONNX model")])
+    try:
+        from gradlint.frontends.onnx import check_onnx_file
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] != "onnx":
+            raise
+        message = "checking .onnx files needs the onnx package: pip install 'gradlint[onnx]'"
+        return FileResult(shown, errors=[FileError(shown, message)])
     result = check_onnx_file(path, shown, checker)
-    result.findings = _apply_file_ignores(result.findings, shown, checker.config)
+    result.findings = _drop_ignored(result.findings, ignored_for_file(shown, checker.config))
     return result
 
 
-def _apply_file_ignores(findings: list[Finding], shown: str, config: Config) -> list[Finding]:
-    ignored = ignored_for_file(shown, config)
+def _drop_ignored(findings: list[Finding], ignored: list[str]) -> list[Finding]:
     if not ignored:
         return findings
     return [f for f in findings if not any(f.code.startswith(code) for code in ignored)]
@@ -160,21 +255,65 @@ def check_path(path: Path, checker: Checker, project=None) -> FileResult:
     shown = display_path(path)
     try:
         if path.suffix == ".onnx":
-            return check_onnx(path, shown, checker)
-        return check_python(path, shown, checker, project)
+            result = check_onnx(path, shown, checker)
+        else:
+            result = check_python(path, shown, checker, project)
+            result.dependencies = _dependencies(path, project)
+        return result
     except Exception as exc:  # a bug of ours must not end the run
         return FileResult(shown, errors=[FileError(shown, f"internal error: {type(exc).__name__}: {exc}")])
 
 
-def run(paths: list[Path], config: Config, jobs: int | None = None) -> RunResult:
-    checker = Checker.from_config(config)
-    files, missing = discover(paths, config)
-    outcome = RunResult()
-    outcome.errors.extend(FileError(p, m) for p, m in missing)
-    from gradlint.frontends.python import Project
+def _dependencies(path: Path, project) -> list[str]:
+    """Tree files whose definitions this file's results used; every file when the
+    frontend cannot say (stale results are worse than slow ones)."""
+    if project is None:
+        return []
+    dependencies_of = getattr(project, "dependencies_of", None)
+    if dependencies_of is not None:
+        try:
+            return sorted(str(p) for p in dependencies_of(str(path)))
+        except Exception:
+            pass
+    return sorted(str(p) for p in getattr(project, "files", ()))
 
-    project = Project.for_files(files)
-    for result in _map_files(files, checker, project, jobs):
+
+def run(
+    paths: list[Path],
+    config: Config,
+    jobs: int | None = None,
+    use_cache: bool = False,
+    force_exclude: bool = False,
+) -> RunResult:
+    checker = Checker.from_config(config)
+    files, problems = discover(paths, config, force_exclude=force_exclude)
+    outcome = RunResult()
+    outcome.errors.extend(FileError(p, m) for p, m in problems)
+    cache = None
+    if use_cache:
+        from gradlint.cache import ResultCache, cache_folder
+
+        cache = ResultCache(cache_folder(config), config)
+    results: list[FileResult | None] = [None] * len(files)
+    pending: list[int] = []
+    for index, path in enumerate(files):
+        hit = cache.lookup(path, display_path(path)) if cache is not None else None
+        if hit is None:
+            pending.append(index)
+        else:
+            results[index] = hit
+    if pending:
+        from gradlint.frontends.python import Project
+
+        # the index covers the whole tree, cached files included: their classes are
+        # still what the changed files import
+        project = Project.for_files(files)
+        todo = [files[i] for i in pending]
+        for index, result in zip(pending, _map_files(todo, checker, project, jobs)):
+            results[index] = result
+            if cache is not None:
+                cache.store(files[index], result)
+    for result in results:
         outcome.findings.extend(result.findings)
         outcome.errors.extend(result.errors)
         outcome.models.extend(result.models)
@@ -185,12 +324,12 @@ def run(paths: list[Path], config: Config, jobs: int | None = None) -> RunResult
     return outcome
 
 
-def _map_files(files: list[Path], checker: Checker, project, jobs: int | None):
-    workers = jobs or os.cpu_count() or 1
-    if workers <= 1 or len(files) < 8:
-        for path in files:
-            yield check_path(path, checker, project)
-        return
+def _map_files(files: list[Path], checker: Checker, project, jobs: int | None) -> list[FileResult]:
+    checker.source_rules, checker.graph_rules, checker.enabled_codes  # built once, before any fork
+    workers = min(jobs or os.cpu_count() or 1, len(files))
+    # forking costs more than checking a handful of files
+    if workers <= 1 or len(files) < 2 * workers:
+        return [check_path(path, checker, project) for path in files]
     from gradlint.workers import parallel_map
 
-    yield from parallel_map(files, checker, project, workers)
+    return parallel_map(files, checker, project, workers)

@@ -9,14 +9,11 @@ from dataclasses import dataclass, field
 
 from gradlint.diagnostics import Finding, Location
 
-NOQA = re.compile(
-    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?",
-    re.IGNORECASE,
-)
-FILE_NOQA = re.compile(
-    r"#\s*gradlint:\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?\s*$",
-    re.IGNORECASE,
-)
+# A code is letters then digits (GL601, GL6, E501): words after the list, as in
+# ``# noqa: GL601 the loss applies softmax itself``, are explanation, not codes.
+_CODES = r"(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+|\s+[A-Z]+[0-9]+)*)"
+NOQA = re.compile(r"#\s*noqa(?:\s*:\s*" + _CODES + r")?", re.IGNORECASE)
+FILE_NOQA = re.compile(r"#\s*gradlint\s*:\s*noqa(?:\s*:\s*" + _CODES + r")?\s*$", re.IGNORECASE)
 UNUSED_NOQA_CODE = "GL001"
 UNUSED_NOQA_NAME = "unused-noqa"
 
@@ -59,7 +56,7 @@ def _comments(text: str) -> list[tuple[int, int, str]]:
 
 def parse_suppressions(text: str) -> Suppressions:
     result = Suppressions()
-    if "noqa" not in text and "NOQA" not in text:
+    if "noqa" not in text.lower():
         return result
     for line, col, comment in _comments(text):
         file_match = FILE_NOQA.search(comment)
@@ -79,13 +76,6 @@ def parse_suppressions(text: str) -> Suppressions:
                 codes=_split_codes(match.group("codes")),
             )
     return result
-
-
-def file_is_skipped(text: str) -> bool:
-    """True when a bare ``# gradlint: noqa`` switches the whole file off."""
-    if "gradlint" not in text:
-        return False
-    return parse_suppressions(text).file_all
 
 
 def _covered(code: str, codes: list[str]) -> str | None:
@@ -119,24 +109,34 @@ def apply_suppressions(
                 comment.used.add(hit)
                 continue
         kept.append(finding)
-    if report_unused:
-        for comment in suppressions.by_line.values():
-            if comment.codes is None:
-                continue
-            unused = [
-                c
-                for c in comment.codes
-                if c.startswith("GL") and c not in comment.used
-                and any(e.startswith(c) for e in enabled_codes)
-            ]
-            if unused:
-                kept.append(
-                    Finding(
-                        code=UNUSED_NOQA_CODE,
-                        name=UNUSED_NOQA_NAME,
-                        severity="warning",
-                        message=f"unused `noqa` directive: {', '.join(unused)} reported nothing on this line",
-                        location=Location(path, comment.line, comment.column, comment.line, comment.end_column),
-                    )
-                )
+    if report_unused and not _covered(UNUSED_NOQA_CODE, suppressions.file_codes or []):
+        kept.extend(_unused(suppressions, path, enabled_codes))
     return kept
+
+
+def _unused(suppressions: Suppressions, path: str, enabled_codes: set[str]) -> list[Finding]:
+    """GL001 for each code of a ``# noqa: ...`` list that suppressed nothing.
+
+    Only gradlint's codes that could have fired are judged: ``E501`` belongs to
+    another tool, and a disabled rule cannot prove its noqa stale.
+    """
+    found = []
+    for comment in suppressions.by_line.values():
+        if comment.codes is None:
+            continue
+        unused = [
+            c
+            for c in comment.codes
+            if c.startswith("GL") and c not in comment.used and any(e.startswith(c) for e in enabled_codes)
+        ]
+        if unused:
+            found.append(
+                Finding(
+                    code=UNUSED_NOQA_CODE,
+                    name=UNUSED_NOQA_NAME,
+                    severity="warning",
+                    message=f"unused `noqa` directive: {', '.join(unused)} reported nothing on this line",
+                    location=Location(path, comment.line, comment.column, comment.line, comment.end_column),
+                )
+            )
+    return found

@@ -3,41 +3,99 @@
 Workers are forked after the rules and the cross-file index exist, so they
 share them copy-on-write instead of rebuilding them; results come back in the
 order of the file list whatever the scheduling.
+
+A worker that dies (a crash in a native parser, the kernel's OOM killer) must
+cost one file, not the run: each worker notes the file it is on in a marker
+file, so that after a crash the files under way are known, re-checked alone,
+and the one that kills its worker again is reported as an error.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Iterator
 
 from gradlint.diagnostics import FileError, FileResult
+from gradlint.files import display_path
 
 _STATE: dict = {}
 
 
-def _check_one(path: Path) -> FileResult:
+def _check_chunk(indices: list[int]) -> list[tuple[int, FileResult]]:
     from gradlint.engine import check_path
 
-    return check_path(path, _STATE["checker"], _STATE["project"])
+    marker = os.path.join(_STATE["markers"], str(os.getpid()))
+    done = []
+    for index in indices:
+        with open(marker, "w") as out:
+            out.write(str(index))
+        done.append((index, check_path(_STATE["files"][index], _STATE["checker"], _STATE["project"])))
+    os.unlink(marker)
+    return done
 
 
-def parallel_map(files: list[Path], checker, project, workers: int) -> Iterator[FileResult]:
+def _under_way(markers: str) -> set[int]:
+    found = set()
+    for name in os.listdir(markers):
+        try:
+            with open(os.path.join(markers, name)) as marker:
+                found.add(int(marker.read()))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _round(indices: list[int], workers: int, results: dict[int, FileResult]) -> tuple[bool, set[int]]:
+    """Check ``indices`` on a fresh pool: whether it broke, and the files then under way."""
+    chunk = max(1, min(16, len(indices) // (workers * 4)))
+    chunks = [indices[i : i + chunk] for i in range(0, len(indices), chunk)]
+    with tempfile.TemporaryDirectory(prefix="gradlint-workers-") as markers:
+        _STATE["markers"] = markers
+        broken = False
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_check_chunk, c) for c in chunks]
+            for future in futures:
+                try:
+                    results.update(future.result())
+                except BrokenProcessPool:
+                    broken = True
+        return broken, (_under_way(markers) - set(results) if broken else set())
+
+
+def _died(path: Path) -> FileResult:
+    shown = display_path(path)
+    message = "the checker process died on this file (a crash in the parser, or out of memory); skipped"
+    return FileResult(shown, errors=[FileError(shown, message)])
+
+
+def parallel_map(files: list[Path], checker, project, workers: int) -> list[FileResult]:
+    from gradlint.engine import check_path
+
     if sys.platform == "win32" or "fork" not in multiprocessing.get_all_start_methods():
-        from gradlint.engine import check_path
-
-        for path in files:
-            yield check_path(path, checker, project)
-        return
-    _STATE["checker"] = checker
-    _STATE["project"] = project
-    context = multiprocessing.get_context("fork")
-    chunk = max(1, min(16, len(files) // (workers * 8) or 1))
+        return [check_path(path, checker, project) for path in files]
+    _STATE.update(files=files, checker=checker, project=project)
+    results: dict[int, FileResult] = {}
+    suspects: set[int] = set()
     try:
-        with context.Pool(workers) as pool:
-            yield from pool.imap(_check_one, files, chunksize=chunk)
-    except Exception as exc:  # a worker died (e.g. killed for memory): say so, do not hide files
-        yield FileResult("<workers>", errors=[FileError("<workers>", f"a worker process failed: {exc}")])
+        rest = list(range(len(files)))
+        while rest:
+            broken, under_way = _round(rest, workers, results)
+            rest = [i for i in rest if i not in results and i not in suspects | under_way]
+            if broken and not under_way:  # died without saying where: give up on what is left
+                suspects.update(rest)
+                break
+            suspects |= under_way
+        for index in sorted(suspects):  # alone, so that an innocent neighbour is not blamed
+            if index in results:
+                continue
+            _round([index], 1, results)
+            if index not in results:
+                results[index] = _died(files[index])
     finally:
         _STATE.clear()
+    return [results[i] for i in range(len(files))]
