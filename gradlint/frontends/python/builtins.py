@@ -101,7 +101,7 @@ def _convert(kind):
 def _collection(kind):
     def run(interp, args, kwargs):
         if not args:
-            return kind()
+            return dict(kwargs) if kind is dict else kind()
         if kind is dict:
             value = args[0]
             if isinstance(value, dict):

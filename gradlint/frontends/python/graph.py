@@ -9,7 +9,7 @@ import libcst as cst
 from gradlint.diagnostics import Location
 from gradlint.frontends.python.modules import named_parameters, site_location, walk_modules
 from gradlint.frontends.python.torch_nn import activation_kind
-from gradlint.frontends.python.values import UNKNOWN, FuncVal, Mod, Param, ParamRef, Site, Tensor
+from gradlint.frontends.python.values import UNKNOWN, FuncVal, Mod, Param, ParamRef, Pieces, Site, Tensor
 from gradlint.ir import LayerGraph, Node
 
 _IDENTITY = {
@@ -235,7 +235,7 @@ class GraphBuilder:
         if name in _SPLIT:
             if isinstance(first, Tensor):
                 count = args[1] if len(args) > 1 and isinstance(args[1], int) and name == "chunk" else None
-                return tuple([first] * count) if count and count <= 64 else _Pieces(first)
+                return tuple([first] * count) if count and count <= 64 else Pieces(first)
             return UNKNOWN
         if name in _POOL:
             return self._op("pool", name, site, [first])
@@ -293,13 +293,6 @@ class GraphBuilder:
         return self.node("opaque", self.scoped("op"), site, [live.node])
 
 
-class _Pieces(tuple):
-    """x.split(...) of unknown count: each piece carries x's gradient path."""
-
-    def __new__(cls, tensor: Tensor):
-        return super().__new__(cls, (tensor, tensor))
-
-
 def _as_tensor(value: Any) -> Tensor | None:
     if isinstance(value, Tensor):
         return value
@@ -311,6 +304,8 @@ def _as_tensor(value: Any) -> Tensor | None:
 def _tensor_ids(values: list) -> list[int]:
     ids: list[int] = []
     for value in values:
+        if isinstance(value, Pieces):
+            value = value.tensor
         if isinstance(value, Tensor) and value.node is not None:
             ids.append(value.node)
         elif isinstance(value, (list, tuple)):

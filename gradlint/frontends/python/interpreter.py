@@ -29,6 +29,7 @@ from gradlint.frontends.python.values import (
     Param,
     ParamRef,
     Partial,
+    Pieces,
     Site,
     Super,
     Tensor,
@@ -100,6 +101,7 @@ class Interpreter:
         self.depth = 0
         self.incomplete = False  # something the model depends on was unknown
         self.graph: Any = None  # the forward GraphBuilder while walking forward
+        self.site: Site | None = None  # the call being evaluated, for nodes of builtin calls
 
     # -- budget ---------------------------------------------------------------------------
 
@@ -275,6 +277,7 @@ class Interpreter:
 
     def call(self, func: Any, args: list, kwargs: dict, site: Site | None = None) -> Any:
         self.tick()
+        self.site = site
         if isinstance(func, Builtin):
             return func.fn(self, args, kwargs)
         if isinstance(func, FuncVal):
@@ -406,7 +409,7 @@ class Interpreter:
             current = self.eval(small.target, frame)
             op = _AUGOPS.get(type(small.operator))
             value = self.eval(small.value, frame)
-            result = self.binop(op, current, value, inplace=True) if op else UNKNOWN
+            result = self.binop(op, current, value, inplace=True, site=Site(frame.file, small)) if op else UNKNOWN
             self.assign(small.target, result, frame)
         elif isinstance(small, cst.Return):
             raise _Return(None if small.value is None else self.eval(small.value, frame))
@@ -523,7 +526,7 @@ class Interpreter:
                 self.setitem(obj, key, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             elements = target.elements
-            items = self.iterate(value)
+            items = [value.tensor] * len(elements) if isinstance(value, Pieces) else self.iterate(value)
             starred = [i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)]
             if items is None or (not starred and len(items) != len(elements)):
                 for element in elements:
@@ -613,6 +616,8 @@ class Interpreter:
     def getattr(self, obj: Any, name: str) -> Any:
         self.tick()
         if isinstance(obj, TorchRef):
+            if name == "__name__":
+                return obj.qualname.rsplit(".", 1)[-1]
             return TorchRef(canonical_torch(f"{obj.qualname}.{name}") or name)
         if isinstance(obj, Mod):
             return nnmod.module_getattr(self, obj, name)
@@ -987,6 +992,8 @@ class Interpreter:
         """The items of an iterable value, or None when unknown."""
         if isinstance(value, (list, tuple)):
             return list(value)
+        if isinstance(value, Pieces):
+            return None
         if isinstance(value, range):
             if len(value) > MAX_LOOP_ITERATIONS:
                 raise Abort("range too long")

@@ -202,6 +202,8 @@ def module_setattr(interp, mod: Mod, name: str, value: Any) -> None:
         if name in ("weight", "bias") and name in mod.params:
             mod.params[name] = Param(None, Init("unknown"))
             return
+        if value is UNKNOWN:
+            mod.layout_known = False  # it may be a layer gradlint cannot see (a library factory's result)
         mod.attrs[name] = value
 
 
@@ -218,6 +220,8 @@ def module_getattr(interp, mod: Mod, name: str, skip_class: bool = False) -> Any
         return ParamRef(mod, name) if mod.params[name] is not None else None
     if name == "training":
         return True
+    if name == "__class__":
+        return mod.cls if mod.cls is not None else TorchRef(f"torch.nn.{mod.type}")
     if name in mod.args:
         return mod.args[name]
     method = _MODULE_METHODS.get(name)

@@ -183,3 +183,10 @@ class Super:
 
 def is_known(value: Any) -> bool:
     return value is not UNKNOWN
+
+
+@dataclass(eq=False)
+class Pieces:
+    """``x.split(n)`` / ``x.chunk(k)`` of unknown count: every piece carries x's gradient path."""
+
+    tensor: Tensor
