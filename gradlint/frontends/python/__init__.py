@@ -26,3 +26,5 @@ def build_graphs(source: SourceFile, project: Project | None) -> list[LayerGraph
         return build_graphs_of(ctx, project)
     except RecursionError:
         return []
+    finally:
+        project.release(ctx)

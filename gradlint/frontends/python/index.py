@@ -96,7 +96,25 @@ class FileContext:
 
         if self.source is None:
             return Location(self.path, 1, 1)
-        return self.source.location(node)
+        if not self.positions_fail:
+            try:
+                return self.source.location(node)
+            except RecursionError:  # libcst's position pass recurses; absurdly nested files defeat it
+                self.positions_fail = True
+        return Location(self.path, self._line_of(node), 1)
+
+    positions_fail = False
+
+    def _line_of(self, node: cst.CSTNode) -> int | None:
+        """The line of a class or call by text search, when positions are unavailable."""
+        try:
+            head = self.source.module.code_for_node(node).strip().splitlines()[0]
+        except (RecursionError, IndexError):
+            return None
+        for number, line in enumerate(self.source.lines, 1):
+            if head and head in line:
+                return number
+        return None
 
 
 def _target_names(target: cst.BaseExpression) -> list[str]:
@@ -167,11 +185,17 @@ class Project:
             self.used.setdefault(importer_key, set()).add(key)
         return self.context(self.given.get(key, key))
 
+    def release(self, ctx: FileContext) -> None:
+        """Forget a checked file's tree unless another file imports from it: workers stay small."""
+        key = getattr(ctx, "key", _key(ctx.path))
+        if not any(key in deps for deps in self.used.values()):
+            self.contexts.pop(key, None)
+
     def dependencies_of(self, path: str) -> set[str]:
         """Other files of the tree whose definitions the graphs of ``path`` used."""
         key = _key(path)
         if key not in self.used and key in self.given and key not in self.built:
-            from gradlint.frontends.python.graph import build_graphs_of
+            from gradlint.frontends.python.build import build_graphs_of
 
             build_graphs_of(self.context(self.given[key]), self)
         return self._closure(key)

@@ -717,9 +717,15 @@ class Interpreter:
         return self.call(func, args, kwargs, Site(frame.file, node))
 
     def _eval_BinaryOperation(self, node: cst.BinaryOperation, frame: Frame) -> Any:
-        left = self.eval(node.left, frame)
-        right = self.eval(node.right, frame)
-        return self.binop(type(node.operator), left, right, site=Site(frame.file, node))
+        # left-deep chains (a + b + c + ...) iteratively: long sums must not exhaust the stack
+        spine = [node]
+        while isinstance(spine[-1].left, cst.BinaryOperation) and len(spine) < 100_000:
+            spine.append(spine[-1].left)
+        value = self.eval(spine[-1].left, frame)
+        for link in reversed(spine):
+            right = self.eval(link.right, frame)
+            value = self.binop(type(link.operator), value, right, site=Site(frame.file, link))
+        return value
 
     def binop(self, op: Any, left: Any, right: Any, inplace: bool = False, site: Site | None = None) -> Any:
         if isinstance(left, (Tensor, ParamRef, Param)) or isinstance(right, (Tensor, ParamRef, Param)):

@@ -60,7 +60,7 @@ class ParamRef:
         return self.owner.params.get(self.name)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Site:
     """Where a value was built: a file context and the libcst node, resolved to a line lazily."""
 
@@ -87,8 +87,11 @@ class Mod:
         return self.cls is None and self.type in ("Sequential", "ModuleList", "ModuleDict")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ClassVal:
+    def __repr__(self) -> str:
+        return f"<class {self.name}>"
+
     name: str
     node: cst.ClassDef
     file: Any  # FileContext
@@ -109,8 +112,11 @@ class ClassVal:
         return order
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class FuncVal:
+    def __repr__(self) -> str:
+        return f"<function {self.name}>"
+
     node: cst.FunctionDef | cst.Lambda
     file: Any
     closure: Any = None  # the defining Frame for nested functions and lambdas
