@@ -76,6 +76,16 @@ def truncated_normal_variance(mean: float, std: float, a: float, b: float) -> fl
     return std * std * (1 + (ta - tb) / z - ((pa - pb) / z) ** 2)
 
 
+def truncated_normal_mean(mean: float, std: float, a: float, b: float) -> float | None:
+    if std <= 0:
+        return mean
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    z = _cdf(beta) - _cdf(alpha)
+    if z <= 0:
+        return None
+    return mean + std * (_phi(alpha) - _phi(beta)) / z
+
+
 def _bind(names: list[str], defaults: dict, args: list, kwargs: dict) -> dict:
     bound = dict(defaults)
     for name, value in zip(names, args):
@@ -139,7 +149,8 @@ def init_from_call(name: str, shape: tuple[int, ...] | None, args: list, kwargs:
         mean, std, a, b = (_number(p[k]) for k in ("mean", "std", "a", "b"))
         if None in (mean, std, a, b):
             return unknown
-        return Init("trunc_normal", truncated_normal_variance(mean, std, a, b), mean, None, location, detail)
+        return Init("trunc_normal", truncated_normal_variance(mean, std, a, b), truncated_normal_mean(mean, std, a, b),
+                    None, location, detail)
     f = fans(shape)
     if name in ("xavier_uniform_", "xavier_normal_"):
         gain = _number(p["gain"])

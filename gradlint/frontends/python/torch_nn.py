@@ -182,6 +182,9 @@ def _linear_params(family: str, type_name: str, a: dict) -> dict[str, Param | No
         e = _int(a["embed_dim"])
         kdim, vdim = a.get("kdim"), a.get("vdim")
         same = (kdim is None or kdim == e) and (vdim is None or vdim == e)
+        bias = _bias(a)
+        if bias is None or not isinstance(a.get("add_bias_kv"), bool):
+            return None
         params: dict[str, Param | None] = {}
         if same:
             shape = (3 * e, e) if e is not None else None
@@ -190,7 +193,15 @@ def _linear_params(family: str, type_name: str, a: dict) -> dict[str, Param | No
             for name, dim in (("q_proj_weight", e), ("k_proj_weight", kdim), ("v_proj_weight", vdim)):
                 shape = (e, dim) if isinstance(e, int) and isinstance(dim, int) else None
                 params[name] = _weight(shape, _xavier(shape))
+        zeros = Init("zeros", 0.0, 0.0, 0.0)
+        if bias:
+            params["in_proj_bias"] = Param((3 * e,) if e is not None else None, zeros)
+        if a["add_bias_kv"]:
+            params["bias_k"] = Param((1, 1, e) if e is not None else None, Init("xavier_normal"))
+            params["bias_v"] = Param((1, 1, e) if e is not None else None, Init("xavier_normal"))
         params["out_proj.weight"] = _weight((e, e) if e is not None else None, default_weight(e))
+        if bias:
+            params["out_proj.bias"] = Param((e,) if e is not None else None, zeros)
         return params
     if family == "transformer_layer":
         return _transformer_layer_params(type_name, a)
