@@ -237,3 +237,38 @@ def test_hostile_code_ends_without_hanging():
     graphs = graphs_of("hostile.py")
     assert "Forever" not in graphs and "Spin" not in graphs
     assert not graphs["Recursive"].complete
+
+
+def test_torch_transformer_layers_are_residual_norm_units():
+    graphs = graphs_of("encoder.py")
+    graph = graphs["TextEncoder"]
+    assert graph.complete
+    layers = [n for n in graph.nodes if n.module_type == "TransformerEncoderLayer"]
+    assert [n.name for n in layers] == ["encoder.layers.0", "encoder.layers.1", "encoder.layers.2"]
+    assert all(n.op == "attention" and n.attrs["residual"] and n.attrs["norm_first"] is True for n in layers)
+    assert layers[0].attrs["ffn_activation"] == "gelu" and layers[0].fan_in == 64
+    # each layer holds four 2-D weights: in_proj, out_proj, linear1, linear2
+    assert [n.param_index for n in layers] == [1, 5, 9]
+    assert by_name(graph, "classifier").param_index == 13
+    assert [n.name for n in chain_from_output(graph)[1:4]] == ["classifier", "pool", "to_tokens"]
+    mha = graphs["Attention"]
+    attn = by_name(mha, "attn")
+    assert attn.op == "attention" and attn.inputs == [by_name(mha, "norm").id]
+    assert attn.weight_init.variance == pytest.approx(2 / (32 + 96))  # xavier_uniform on in_proj_weight
+    adds = [n for n in mha.nodes if n.op == "add"]
+    assert len(adds) == 2 and by_name(mha, "ff.2").id in adds[1].inputs  # through checkpoint()
+    assert "PositionalEncoding" not in graphs  # d_model has no default
+
+
+def test_layers_on_own_parameters_and_inits_lost_to_unknown_calls():
+    graphs = graphs_of("idioms.py")
+    rnn = graphs["ScratchRNN"]
+    linears = [n for n in rnn.nodes if n.op == "linear"]
+    assert len(linears) == 6 and {n.param_name for n in linears} == {"W_xh", "W_hh"}
+    assert linears[0].weight_init.variance == pytest.approx(0.01**2)  # torch.randn(...) * 0.01
+    assert linears[1].weight_init.kind == "orthogonal" and linears[1].weight_init.variance == pytest.approx(1 / 20)
+    assert (linears[0].fan_in, linears[0].fan_out) == (10, 20)
+    assert [n.activation for n in rnn.nodes if n.op == "activation"] == ["tanh"] * 6
+    lib = graphs["LibraryInit"]
+    assert by_name(lib, "fc").weight_init.kind == "unknown"  # timm's trunc_normal_ is not seen
+    assert by_name(lib, "out").weight_init.kind == "default"

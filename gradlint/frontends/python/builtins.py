@@ -437,7 +437,32 @@ def _namedtuple(interp, args, kwargs):
     return UNKNOWN
 
 
+def _einops_layer(interp, kind: str) -> Mod:
+    from gradlint.frontends.python.torch_nn import SPECS
+
+    return Mod(kind, interp.site, spec=SPECS["AdaptiveAvgPool1d" if kind == "Reduce" else "Identity"])
+
+
+def _einops(kind: str):
+    def run(interp, args, kwargs):
+        if interp.graph is None or not args:
+            return UNKNOWN
+        if kind == "reduce":
+            return interp.graph.functional(interp, "mean", [args[0]], {}, interp.site)
+        return interp.graph.functional(interp, "reshape", [args[0]], {}, interp.site)
+
+    return Builtin(kind, run)
+
+
 NAMESPACES: dict[str, Namespace] = {
+    # einops moves entries around (rearrange, repeat) or averages them (reduce)
+    "einops": Namespace("einops", {
+        "rearrange": _einops("rearrange"), "repeat": _einops("repeat"), "reduce": _einops("reduce"),
+        "layers": Namespace("einops.layers", {"torch": Namespace("einops.layers.torch", {
+            "Rearrange": Builtin("Rearrange", lambda interp, a, k: _einops_layer(interp, "Rearrange")),
+            "Reduce": Builtin("Reduce", lambda interp, a, k: _einops_layer(interp, "Reduce")),
+        })}),
+    }),
     "math": MATH,
     "functools": Namespace("functools", {"partial": Builtin("partial", _partial)}),
     "copy": Namespace("copy", {"deepcopy": Builtin("deepcopy", _deepcopy), "copy": Builtin("copy", _copy)}),

@@ -247,6 +247,11 @@ class GraphBuilder:
             return self.binop(interp, cst.Add, args[0], args[1], site)
         if name in ("mul", "multiply", "div", "divide") and len(args) >= 2:
             return self.binop(interp, cst.Multiply, args[0], args[1], site)
+        if name == "linear" and len(args) >= 2 and isinstance(args[1], ParamRef) and isinstance(first, Tensor):
+            bias = args[2] if len(args) > 2 else kwargs.get("bias")
+            return self.param_layer(first, args[1], bias, site, stored_transposed=False)
+        if name in ("matmul", "mm") and len(args) == 2 and isinstance(args[1], ParamRef) and isinstance(first, Tensor):
+            return self.param_layer(first, args[1], None, site, stored_transposed=True)
         if name in _MATMUL:
             ids = _tensor_ids([a for a in args if isinstance(a, Tensor)])
             if name == "scaled_dot_product_attention" or len(ids) >= 2:
@@ -256,6 +261,26 @@ class GraphBuilder:
                     "linear", "conv1d", "conv2d", "conv3d", "embedding", "softmin", "cumsum", "cumprod", "erf"):
             return self.opaque(interp, args, kwargs, site, name)
         return self.opaque(interp, args, kwargs, site, name)
+
+    def param_layer(self, x: Tensor, ref: ParamRef, bias: Any, site: Site | None, stored_transposed: bool) -> Any:
+        """``F.linear(x, self.weight, self.bias)`` or ``x @ self.W``: a linear layer on a module's own weight."""
+        param = ref.param
+        if x.node is None:
+            return Tensor(None)
+        owner = self.names.get(id(ref.owner), "")
+        self.used.add(id(ref.owner))
+        fields: dict[str, Any] = {"module_type": "Parameter", "attrs": {"functional": True}}
+        if param is not None and param.shape is not None and len(param.shape) == 2:
+            rows, cols = param.shape
+            fields["fan_in"], fields["fan_out"] = (rows, cols) if stored_transposed else (cols, rows)
+        if param is not None:
+            fields["weight_init"] = param.init
+            fields["param_index"] = self.param_index.get(id(param))
+        fields["param_name"] = f"{owner}.{ref.name}" if owner else ref.name
+        fields["has_bias"] = isinstance(bias, ParamRef)
+        if isinstance(bias, ParamRef) and bias.param is not None:
+            fields["bias_init"] = bias.param.init
+        return self.node("linear", fields["param_name"], site, [x.node], **fields)
 
     def _op(self, op: str, name: str, site: Site | None, values: list) -> Any:
         ids = _tensor_ids(values)
@@ -284,6 +309,8 @@ class GraphBuilder:
         if live is None:
             return Tensor(None) if (lt is not None or rt is not None) else UNKNOWN
         other = right if live is lt else left
+        if op is cst.MatrixMultiply and isinstance(other, ParamRef) and live is lt:
+            return self.param_layer(live, other, None, site, stored_transposed=True)
         if op in (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide):
             if isinstance(other, ParamRef) and op in (cst.Multiply, cst.Divide):
                 param = other.param

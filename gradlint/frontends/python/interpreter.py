@@ -299,6 +299,7 @@ class Interpreter:
         if isinstance(func, Tensor) or func is UNKNOWN or not plain(func):
             if self.graph is not None:
                 return self.graph.opaque(self, args, kwargs, site)
+            nnmod.taint_inits([*args, *kwargs.values()])
         return UNKNOWN
 
     def invoke(self, func: FuncVal, args: list, kwargs: dict, receiver: Any = None) -> Any:
@@ -680,6 +681,9 @@ class Interpreter:
 
     def _eval_Call(self, node: cst.Call, frame: Frame) -> Any:
         func_node = node.func
+        if isinstance(func_node, cst.Name) and func_node.value == "super" and len(node.args) == 2:
+            owner, receiver = (self.eval(a.value, frame) for a in node.args)
+            return Super(receiver, owner if isinstance(owner, ClassVal) else None)
         if isinstance(func_node, cst.Name) and func_node.value == "super" and not node.args:
             receiver = UNKNOWN
             f: Frame | None = frame

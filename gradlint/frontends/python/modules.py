@@ -81,6 +81,8 @@ def call_torch(interp, qualname: str, args: list, kwargs: dict, site: Site | Non
     if name == "calculate_gain":
         gain = calculate_gain(args[0], args[1] if len(args) > 1 else kwargs.get("param")) if args and isinstance(args[0], str) else None
         return UNKNOWN if gain is None else gain
+    if name == "checkpoint" and namespace.startswith("torch.utils.checkpoint") and args:
+        return interp.call(args[0], list(args[1:]), {k: v for k, v in kwargs.items() if k != "use_reentrant"}, site)
     tensors = [a for a in [*args, *kwargs.values()] if _is_tensorish(a)]
     if interp.graph is not None and (tensors or namespace.startswith("torch.nn.functional")):
         return interp.graph.functional(interp, name, args, kwargs, site)
@@ -88,6 +90,18 @@ def call_torch(interp, qualname: str, args: list, kwargs: dict, site: Site | Non
         init = _TENSOR_FACTORIES[name]
         return Tensor(None, _shape(args), Init(init.kind, init.variance, init.mean, init.constant))
     return UNKNOWN
+
+
+def taint_inits(values: list) -> None:
+    """A function gradlint cannot see got these weights or layers: their init is no longer known."""
+    for value in values:
+        if isinstance(value, ParamRef) and value.param is not None:
+            value.param.init = Init("unknown", detail="passed to an unresolved call")
+        elif isinstance(value, Mod):
+            for _, mod in walk_modules(value):
+                for param in mod.params.values():
+                    if param is not None:
+                        param.init = Init("unknown", detail="passed to an unresolved call")
 
 
 def _is_tensorish(value: Any) -> bool:
