@@ -67,6 +67,8 @@ InitKind = Literal[
     "kaiming_uniform",
     "orthogonal",
     "trunc_normal",
+    "eye",
+    "dirac",
     "measured",  # ONNX initialisers: statistics read from the weights themselves
     "unknown",
 ]

@@ -1,24 +1,30 @@
-"""The python frontend: evaluates nn.Module classes abstractly into layer graphs."""
+"""The python frontend: evaluates nn.Module classes abstractly into layer graphs.
+
+``Project`` indexes the linted tree (module names, lazily parsed files);
+``build_graphs`` interprets each nn.Module class of one file with its
+constructor defaults and walks its forward into a LayerGraph.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from gradlint.frontends.python.build import build_graphs_of
+from gradlint.frontends.python.index import Project
 from gradlint.ir import LayerGraph
 from gradlint.source import SourceFile
 
-
-class Project:
-    """What the linted tree defines, across files, for resolving imports."""
-
-    def __init__(self, files: list[Path]) -> None:
-        self.files = files
-
-    @classmethod
-    def for_files(cls, files: list[Path]) -> "Project":
-        return cls(files)
+__all__ = ["Project", "build_graphs"]
 
 
 def build_graphs(source: SourceFile, project: Project | None) -> list[LayerGraph]:
     """One layer graph per nn.Module class of ``source`` that resolves with its defaults."""
-    return []
+    if project is None:
+        project = Project.for_files([Path(source.path)])
+    ctx = project.context(source.path, source)
+    try:
+        return build_graphs_of(ctx, project)
+    except RecursionError:
+        return []
+    finally:
+        project.release(ctx)

@@ -1,0 +1,144 @@
+"""One layer graph per nn.Module class of a file: build the model, then walk its forward."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from gradlint.diagnostics import Location
+from gradlint.frontends.python.graph import GraphBuilder, first_tensor, unused_nodes
+from gradlint.frontends.python.interpreter import Abort, Interpreter
+from gradlint.frontends.python.values import ClassVal, FuncVal, Mod, Tensor
+from gradlint.ir import LayerGraph
+
+
+def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
+    classes = []
+    for name, stmt in list(ctx.definitions.items()):
+        if not isinstance(stmt, cst.ClassDef) or not stmt.bases:
+            continue
+        try:
+            value = interp.global_value(ctx, name)
+        except (Abort, RecursionError):
+            continue
+        if isinstance(value, ClassVal) and value.is_module and value.node is stmt:
+            classes.append(value)
+    return classes
+
+
+def _required_args(interp: Interpreter, cls: ClassVal) -> bool:
+    init, _ = interp.class_attr(cls, "__init__")
+    if not isinstance(init, FuncVal):
+        return False
+    params = init.node.params
+    positional = (list(params.posonly_params) + list(params.params))[1:]
+    return any(p.default is None for p in positional) or any(p.default is None for p in params.kwonly_params)
+
+
+def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tuple[Mod, Interpreter]]:
+    """Module-level functions without required arguments that return one of the file's models."""
+    found: dict[int, tuple[Mod, Interpreter]] = {}
+    names = {c.name for c in classes}
+    for stmt in ctx.definitions.values():
+        if not isinstance(stmt, cst.FunctionDef):
+            continue
+        params = stmt.params
+        if any(p.default is None for p in [*params.posonly_params, *params.params, *params.kwonly_params]):
+            continue
+        if not _mentions(stmt, names):
+            continue
+        interp = Interpreter(project)
+        try:
+            result = interp.invoke(FuncVal(stmt, ctx), [], {})
+        except (Abort, RecursionError):
+            continue
+        if isinstance(result, Mod) and result.cls in classes and id(result.cls) not in found:
+            found[id(result.cls)] = (result, interp)
+    return found
+
+
+def _mentions(func: cst.FunctionDef, names: set[str]) -> bool:
+    stack: list[cst.CSTNode] = [func.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name) and node.value in names:
+            return True
+        stack.extend(node.children)
+    return False
+
+
+def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
+    project.built.add(getattr(ctx, "key", ctx.path))
+    if ctx.source is None or not _has_subclass(ctx.source.module):
+        return []
+    scout = Interpreter(project)
+    classes = module_classes(scout, ctx)
+    if not classes:
+        return []
+    factories = _factories(ctx, classes, project)
+    graphs = []
+    for cls in classes:
+        made = factories.get(id(cls))
+        if made is not None:
+            mod, interp = made
+        else:
+            interp = Interpreter(project)
+            if _required_args(interp, cls):
+                continue
+            try:
+                mod = interp.instantiate(cls, [], {}, None)
+            except (Abort, RecursionError):
+                continue
+        graph = walk_forward(interp, cls, mod, ctx)
+        if graph is not None:
+            graphs.append(graph)
+    return graphs
+
+
+def _has_subclass(module: cst.Module) -> bool:
+    for stmt in module.body:
+        if isinstance(stmt, cst.ClassDef) and stmt.bases:
+            return True
+        if isinstance(stmt, (cst.If, cst.Try)):
+            return True
+    return False
+
+
+def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> LayerGraph | None:
+    where = ctx.location(cls.node.name)
+    graph = LayerGraph(cls.name, Location(where.path, where.line, where.column), source="python")
+    builder = GraphBuilder(mod, graph)
+    interp.graph = builder
+    start = graph.add("input", "input", graph.location)
+    args: list = [Tensor(start.id)]
+    forward, _ = interp.class_attr(cls, "forward")
+    if isinstance(forward, FuncVal):
+        params = forward.node.params
+        for param in (list(params.posonly_params) + list(params.params))[2:]:
+            if param.default is None:
+                extra = graph.add("input", param.name.value, graph.location)
+                args.append(Tensor(extra.id))
+            else:
+                break
+    interp.steps = min(interp.steps, 0)
+    interp.loops = 0
+    try:
+        result = builder.call_module(interp, mod, args, {})
+    except (Abort, RecursionError):
+        graph.complete = False
+        result = None
+    out = first_tensor(result)
+    graph.add("output", "output", graph.location, [out.node] if out is not None and out.node is not None else [])
+    if out is None or out.node is None:
+        graph.complete = False
+    unused_nodes(builder)
+    if interp.incomplete or not forward_known(forward, mod):
+        graph.complete = False
+    graph.attrs["class"] = cls.name
+    interp.graph = None
+    return graph
+
+
+def forward_known(forward: Any, mod: Mod) -> bool:
+    return isinstance(forward, FuncVal) or (mod.cls is not None and mod.cls.torch_base == "Sequential")

@@ -1,0 +1,378 @@
+"""The forward walk: calls on a built model become the nodes and edges of a LayerGraph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from gradlint.diagnostics import Location
+from gradlint.frontends.python.modules import named_parameters, site_location, walk_modules
+from gradlint.frontends.python.torch_nn import activation_kind
+from gradlint.frontends.python.values import UNKNOWN, FuncVal, Mod, Param, ParamRef, Pieces, Site, Tensor
+from gradlint.ir import LayerGraph, Node
+
+_IDENTITY = {
+    "view", "reshape", "flatten", "permute", "transpose", "contiguous", "squeeze", "unsqueeze", "expand",
+    "expand_as", "view_as", "reshape_as", "movedim", "swapaxes", "swapdims", "unflatten", "t", "float", "double",
+    "half", "bfloat16", "to", "type_as", "clone", "interpolate", "upsample", "pad", "pixel_shuffle",
+    "pixel_unshuffle", "roll", "flip", "repeat", "tile", "narrow", "select", "index_select", "masked_fill",
+    "masked_fill_", "cuda", "cpu", "requires_grad_", "squeeze_", "unsqueeze_", "atleast_2d", "rearrange",
+    "repeat_interleave", "gather", "type",
+}
+_SPLIT = {"chunk", "split", "unbind", "tensor_split"}
+_POOL = {"max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
+         "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+         "adaptive_max_pool3d", "mean", "sum", "amax", "max", "lp_pool2d", "logsumexp"}
+_NORM = {"layer_norm", "batch_norm", "group_norm", "instance_norm", "normalize", "rms_norm", "local_response_norm"}
+_DROPOUT = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"}
+_CONCAT = {"cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack"}
+_MATMUL = {"matmul", "bmm", "mm", "einsum", "baddbmm", "scaled_dot_product_attention"}
+_VALUE_METHODS = {"size", "dim", "numel", "item", "tolist", "nelement", "stride", "element_size", "data_ptr",
+                  "get_device", "is_contiguous", "new_zeros", "new_ones", "new_empty", "new_full", "new_tensor",
+                  "zeros_like", "ones_like", "randn_like", "rand_like", "empty_like", "full_like", "detach",
+                  "detach_", "argmax", "argmin", "eq", "ne", "gt", "lt", "ge", "le", "isnan", "isinf", "sign",
+                  "floor", "ceil", "round", "long", "int", "bool", "argsort", "nonzero", "any", "all"}
+
+_OUTPUTS = {"LSTM": "seq+pair", "GRU": "seq", "RNN": "seq", "LSTMCell": "pair", "GRUCell": "one", "RNNCell": "one"}
+
+
+class GraphBuilder:
+    def __init__(self, root: Mod, graph: LayerGraph) -> None:
+        self.root = root
+        self.graph = graph
+        self.names = {id(m): name for name, m in walk_modules(root)}
+        self.param_index: dict[int, int | None] = {}
+        self.used: set[int] = set()
+        self.scope: list[str] = []
+        index = 0
+        known = all(m.layout_known for _, m in walk_modules(root))
+        for _, ref in named_parameters(root):
+            param = ref.param
+            if not known or param is None or param.ndim is None:
+                known = False
+            if param is not None and (param.ndim or 0) >= 2:
+                self.param_index[id(param)] = index if known else None
+                index += 1
+            elif param is not None and param.ndim is None:
+                self.param_index[id(param)] = None
+        self.graph.attrs["weights"] = index if all(m.layout_known for _, m in walk_modules(root)) else None
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def location(self, site: Site | Mod | None) -> Location:
+        if isinstance(site, Mod):
+            site = site.site
+        loc = site_location(site) if site is not None else None
+        return loc or self.graph.location
+
+    def node(self, op: str, name: str, where: Any, inputs: list[int], **kw: Any) -> Tensor:
+        node = self.graph.add(op, name, self.location(where), _dedup(inputs), **kw)  # type: ignore[arg-type]
+        if op == "opaque":
+            self.graph.complete = False
+        return Tensor(node.id)
+
+    def scoped(self, name: str) -> str:
+        prefix = self.scope[-1] if self.scope else ""
+        return f"{prefix}.{name}" if prefix else name
+
+    def opaque(self, interp, args: list, kwargs: dict, site: Site | None, name: str = "call") -> Any:
+        inputs = _tensor_ids([*args, *kwargs.values()])
+        if not inputs:
+            return UNKNOWN
+        return self.node("opaque", self.scoped(name), site, inputs)
+
+    # -- modules ------------------------------------------------------------------------
+
+    def call_module(self, interp, mod: Mod, args: list, kwargs: dict) -> Any:
+        name = self.names.get(id(mod), mod.type)
+        self.used.add(id(mod))
+        if mod.cls is not None:
+            forward, _ = interp.class_attr(mod.cls, "forward")
+            if isinstance(forward, FuncVal):
+                self.scope.append(name)
+                try:
+                    return interp.invoke(forward, args, kwargs, receiver=mod)
+                finally:
+                    self.scope.pop()
+            if mod.cls.torch_base == "Sequential":
+                return self._chain(interp, mod, args, kwargs)
+            return self.node("opaque", name, mod, _tensor_ids(args), module_type=mod.type)
+        if mod.type == "Sequential":
+            return self._chain(interp, mod, args, kwargs)
+        if mod.type in ("TransformerEncoder", "TransformerDecoder"):
+            value = args[0] if args else UNKNOWN
+            layers = mod.children.get("layers")
+            if not mod.layout_known or not isinstance(layers, Mod):
+                return self.node("opaque", name, mod, _tensor_ids(args), module_type=mod.type)
+            self.used.add(id(layers))
+            for child in layers.children.values():
+                if isinstance(child, Mod):
+                    value = self.call_module(interp, child, [value, *args[1:]], {})
+            norm = mod.children.get("norm")
+            return self.call_module(interp, norm, [value], {}) if isinstance(norm, Mod) else value
+        if mod.spec is None:
+            return self.node("opaque", name, mod, _tensor_ids(args), module_type=mod.type)
+        return self._layer(mod, name, args, kwargs)
+
+    def _chain(self, interp, mod: Mod, args: list, kwargs: dict) -> Any:
+        value = args[0] if args else UNKNOWN
+        for child in mod.children.values():
+            if isinstance(child, Mod):
+                value = self.call_module(interp, child, [value], {})
+        return value
+
+    def _layer(self, mod: Mod, name: str, args: list, kwargs: dict) -> Any:
+        spec = mod.spec
+        inputs = _tensor_ids(args[:1] if spec.op not in ("attention",) else [*args, *kwargs.values()])
+        if not inputs and not any(isinstance(a, Tensor) for a in args[:1]):
+            self.graph.complete = False
+        out = self.node(spec.op, name, mod, inputs, **self.layer_fields(mod, name))
+        kind = _OUTPUTS.get(mod.type)
+        if kind == "seq+pair":
+            return (out, (out, out))
+        if kind in ("seq", "pair"):
+            return (out, out)
+        if mod.type == "MultiheadAttention":
+            return (out, Tensor(None))
+        return out
+
+    def layer_fields(self, mod: Mod, name: str) -> dict[str, Any]:
+        spec, a = mod.spec, mod.args
+        fields: dict[str, Any] = {"module_type": mod.type, "attrs": {}}
+        attrs = fields["attrs"]
+        if spec.activation:
+            fields["activation"] = spec.activation
+            for key in ("negative_slope", "min_val", "max_val", "dim", "alpha", "beta", "approximate", "threshold"):
+                if key in a and a[key] is not UNKNOWN:
+                    attrs[key] = a[key]
+        weights = [(k, p) for k, p in mod.params.items() if p is not None and (p.ndim or 0) >= 2]
+        if weights:
+            pname, param = weights[0]
+            fields["weight_init"] = param.init
+            fields["param_index"] = self.param_index.get(id(param))
+            fields["param_name"] = f"{name}.{pname}" if name else pname
+            if len(weights) > 1:
+                attrs["weights"] = len(weights)
+        bias = mod.params.get("bias", mod.params.get("bias_ih_l0", mod.params.get("bias_ih")))
+        if spec.op in ("linear", "recurrent", "attention"):
+            fields["has_bias"] = a.get("bias") if isinstance(a.get("bias"), bool) else None
+            fields["bias_init"] = bias.init if isinstance(bias, Param) else None
+        family = spec.family
+        if family == "linear":
+            fields["fan_in"], fields["fan_out"] = _ints(a.get("in_features"), a.get("out_features"))
+        elif family == "bilinear":
+            fields["fan_in"], fields["fan_out"] = _ints(a.get("in1_features"), a.get("out_features"))
+        elif family in ("conv", "convt"):
+            weight = mod.params.get("weight")
+            groups = a.get("groups")
+            if isinstance(weight, Param) and weight.shape is not None and isinstance(groups, int) and groups > 0:
+                kernel = 1
+                for k in weight.shape[2:]:
+                    kernel *= k
+                c_in, c_out = a["in_channels"], a["out_channels"]
+                fields["fan_in"] = c_in // groups * kernel
+                fields["fan_out"] = c_out * kernel // groups
+            for key in ("stride", "padding", "dilation", "groups", "kernel_size"):
+                attrs[key] = a.get(key)
+        elif family == "embedding":
+            fields["fan_out"] = _ints(a.get("embedding_dim"))[0]
+            attrs["num_embeddings"] = a.get("num_embeddings")
+        elif family in ("rnn", "cell"):
+            n_in, hidden = _ints(a.get("input_size"), a.get("hidden_size"))
+            fields["fan_in"] = n_in
+            dirs = 2 if a.get("bidirectional") is True else 1
+            fields["fan_out"] = hidden * dirs if hidden is not None else None
+            nonlinearity = a.get("nonlinearity", "tanh")
+            fields["activation"] = nonlinearity if nonlinearity in ("tanh", "relu") else None
+            attrs.update({"hidden_size": hidden, "num_layers": a.get("num_layers", 1),
+                          "bidirectional": a.get("bidirectional", False), "cell": mod.type})
+        elif family == "mha":
+            fields["fan_in"], fields["fan_out"] = _ints(a.get("embed_dim"), a.get("embed_dim"))
+            attrs["num_heads"] = a.get("num_heads")
+        elif family == "transformer_layer":
+            fields["fan_in"], fields["fan_out"] = _ints(a.get("d_model"), a.get("d_model"))
+            act = a.get("activation")
+            attrs.update({"residual": True, "norm": True, "norm_first": a.get("norm_first"),
+                          "dim_feedforward": a.get("dim_feedforward"), "nhead": a.get("nhead"),
+                          "ffn_activation": act if isinstance(act, str) else None})
+        return fields
+
+    # -- functions and operators --------------------------------------------------------
+
+    def functional(self, interp, name: str, args: list, kwargs: dict, site: Site | None, method: bool = False) -> Any:
+        site = site or getattr(interp, "site", None)
+        first = args[0] if args else None
+        if name in _VALUE_METHODS:
+            if name in ("detach", "detach_") and isinstance(first, Tensor):
+                return Tensor(None)
+            if name in ("size",) and not args[1:]:
+                return UNKNOWN
+            return Tensor(None) if name.startswith("new_") or name.endswith("_like") else UNKNOWN
+        kind = activation_kind(name)
+        if kind is not None and isinstance(first, Tensor):
+            if first.node is None:
+                return Tensor(None)
+            attrs = {}
+            if kind == "leaky_relu":
+                slope = args[1] if len(args) > 1 else kwargs.get("negative_slope", 0.01)
+                if isinstance(slope, (int, float)):
+                    attrs["negative_slope"] = slope
+            return self.node("activation", self.scoped(name.rstrip("_")), site, [first.node], activation=kind,
+                             module_type=None, attrs=attrs)
+        if name == "glu":
+            return self._op("gate", name, site, [first])
+        if name in _CONCAT:
+            parts = interp.iterate(first) if not isinstance(first, Tensor) else None
+            if parts is None:
+                return self.opaque(interp, args, kwargs, site, name)
+            ids = _tensor_ids(parts)
+            if len(ids) == 1:
+                return Tensor(ids[0])
+            return self.node("concat", self.scoped(name), site, ids) if ids else Tensor(None)
+        if name in _IDENTITY:
+            return first if isinstance(first, Tensor) else self._const(args)
+        if name in _SPLIT:
+            if isinstance(first, Tensor):
+                count = args[1] if len(args) > 1 and isinstance(args[1], int) and name == "chunk" else None
+                return tuple([first] * count) if count and count <= 64 else Pieces(first)
+            return UNKNOWN
+        if name in _POOL:
+            return self._op("pool", name, site, [first])
+        if name in _NORM:
+            return self._op("norm", name, site, [first])
+        if name in _DROPOUT:
+            return self._op("dropout", name, site, [first])
+        if name in ("add", "sub", "subtract") and len(args) >= 2:
+            return self.binop(interp, cst.Add, args[0], args[1], site)
+        if name in ("mul", "multiply", "div", "divide") and len(args) >= 2:
+            return self.binop(interp, cst.Multiply, args[0], args[1], site)
+        if name == "linear" and len(args) >= 2 and isinstance(args[1], ParamRef) and isinstance(first, Tensor):
+            bias = args[2] if len(args) > 2 else kwargs.get("bias")
+            return self.param_layer(first, args[1], bias, site, stored_transposed=False)
+        if name in ("matmul", "mm") and len(args) == 2 and isinstance(args[1], ParamRef) and isinstance(first, Tensor):
+            return self.param_layer(first, args[1], None, site, stored_transposed=True)
+        if name in _MATMUL:
+            ids = _tensor_ids([a for a in args if isinstance(a, Tensor)])
+            if name == "scaled_dot_product_attention" or len(ids) >= 2:
+                return self.node("attention", self.scoped(name), site, ids, attrs={"form": name})
+            return self.opaque(interp, args, kwargs, site, name)
+        if name in ("where", "clamp", "clip", "abs", "exp", "log", "sqrt", "rsqrt", "pow", "square", "sin", "cos",
+                    "linear", "conv1d", "conv2d", "conv3d", "embedding", "softmin", "cumsum", "cumprod", "erf"):
+            return self.opaque(interp, args, kwargs, site, name)
+        return self.opaque(interp, args, kwargs, site, name)
+
+    def param_layer(self, x: Tensor, ref: ParamRef, bias: Any, site: Site | None, stored_transposed: bool) -> Any:
+        """``F.linear(x, self.weight, self.bias)`` or ``x @ self.W``: a linear layer on a module's own weight."""
+        param = ref.param
+        if x.node is None:
+            return Tensor(None)
+        owner = self.names.get(id(ref.owner), "")
+        self.used.add(id(ref.owner))
+        fields: dict[str, Any] = {"module_type": "Parameter", "attrs": {"functional": True}}
+        if param is not None and param.shape is not None and len(param.shape) == 2:
+            rows, cols = param.shape
+            fields["fan_in"], fields["fan_out"] = (rows, cols) if stored_transposed else (cols, rows)
+        if param is not None:
+            fields["weight_init"] = param.init
+            fields["param_index"] = self.param_index.get(id(param))
+        fields["param_name"] = f"{owner}.{ref.name}" if owner else ref.name
+        fields["has_bias"] = isinstance(bias, ParamRef)
+        if isinstance(bias, ParamRef) and bias.param is not None:
+            fields["bias_init"] = bias.param.init
+        return self.node("linear", fields["param_name"], site, [x.node], **fields)
+
+    def _op(self, op: str, name: str, site: Site | None, values: list) -> Any:
+        ids = _tensor_ids(values)
+        if not ids:
+            return Tensor(None) if any(isinstance(v, Tensor) for v in values) else UNKNOWN
+        return self.node(op, self.scoped(name), site, ids)
+
+    def _const(self, args: list) -> Any:
+        return Tensor(None) if any(isinstance(a, Tensor) for a in args) else UNKNOWN
+
+    def binop(self, interp, op: Any, left: Any, right: Any, site: Site | None) -> Any:
+        lt, rt = _as_tensor(left), _as_tensor(right)
+        lid = lt.node if lt is not None else None
+        rid = rt.node if rt is not None else None
+        if lid is not None and rid is not None:
+            if op in (cst.Add, cst.Subtract):
+                if lid == rid:
+                    return lt
+                return self.node("add", self.scoped("add"), site, [lid, rid])
+            if op in (cst.Multiply, cst.Divide):
+                return self.node("gate", self.scoped("mul"), site, [lid, rid])
+            if op is cst.MatrixMultiply:
+                return self.node("attention", self.scoped("matmul"), site, [lid, rid], attrs={"form": "matmul"})
+            return self.node("opaque", self.scoped("op"), site, [lid, rid])
+        live = lt if lid is not None else rt if rid is not None else None
+        if live is None:
+            return Tensor(None) if (lt is not None or rt is not None) else UNKNOWN
+        other = right if live is lt else left
+        if op is cst.MatrixMultiply and isinstance(other, ParamRef) and live is lt:
+            return self.param_layer(live, other, None, site, stored_transposed=True)
+        if op in (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide):
+            if isinstance(other, ParamRef) and op in (cst.Multiply, cst.Divide):
+                param = other.param
+                if param is not None and param.ndim is not None and param.ndim >= 2:
+                    return self.node("opaque", self.scoped("mul"), site, [live.node])
+            return live
+        return self.node("opaque", self.scoped("op"), site, [live.node])
+
+
+def _as_tensor(value: Any) -> Tensor | None:
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, ParamRef):
+        return Tensor(None)
+    return None
+
+
+def _tensor_ids(values: list) -> list[int]:
+    ids: list[int] = []
+    for value in values:
+        if isinstance(value, Pieces):
+            value = value.tensor
+        if isinstance(value, Tensor) and value.node is not None:
+            ids.append(value.node)
+        elif isinstance(value, (list, tuple)):
+            ids.extend(_tensor_ids(list(value)))
+    return ids
+
+
+def _dedup(ids: list[int]) -> list[int]:
+    seen: list[int] = []
+    for i in ids:
+        if i not in seen:
+            seen.append(i)
+    return seen
+
+
+def _ints(*values: Any) -> tuple:
+    return tuple(v if isinstance(v, int) and not isinstance(v, bool) else None for v in values)
+
+
+def first_tensor(value: Any) -> Tensor | None:
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (tuple, list)) and value:
+        return first_tensor(value[0])
+    if isinstance(value, dict) and value:
+        return first_tensor(next(iter(value.values())))
+    return None
+
+
+def unused_nodes(builder: GraphBuilder) -> None:
+    """Registered layers that forward never reaches: parameters that get no gradient."""
+    for name, mod in walk_modules(builder.root):
+        if id(mod) in builder.used or mod.cls is not None or mod.spec is None:
+            continue
+        if not any(p is not None for p in mod.params.values()):
+            continue
+        fields = builder.layer_fields(mod, name)
+        fields["attrs"]["unused"] = True
+        builder.graph.add(mod.spec.op, name, builder.location(mod), [], **fields)
+
+
+def node_summary(node: Node) -> str:  # for debugging and test failure messages
+    return f"{node.id}:{node.op}:{node.name}<-{node.inputs}"

@@ -1,0 +1,215 @@
+"""The linted tree as the interpreter sees it: files by module name, parsed lazily, once.
+
+Building the index costs only path arithmetic, so forked workers share it for
+free; a file is read and parsed the first time something imports from it, and
+what it defines at top level is summarised (name -> statement) without walking
+function bodies.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+
+from gradlint.names import ImportMap
+from gradlint.source import SourceFile
+
+
+def _key(path: Path | str) -> str:
+    return os.path.normcase(os.path.abspath(str(path)))
+
+
+def module_names(path: Path) -> list[str]:
+    """Dotted names a file may be imported as, longest first: a.b.c, b.c, c.
+
+    The longest comes from the nearest folder without ``__init__.py``; shorter
+    suffixes let ``from models.blocks import X`` find models/blocks.py whatever
+    folder the run started from.
+    """
+    parts = [path.stem] if path.stem != "__init__" else []
+    folder = path.parent
+    while (folder / "__init__.py").exists() and folder.parent != folder:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    # one folder above the package too: namespace packages and src/ layouts
+    if folder.name:
+        parts.insert(0, folder.name)
+    return [".".join(parts[i:]) for i in range(len(parts)) if parts[i:]]
+
+
+class FileContext:
+    """One file of the tree: its source, imports, and top-level definitions."""
+
+    def __init__(self, project: "Project", path: str, source: SourceFile | None = None) -> None:
+        self.project = project
+        self.path = path  # as given in the file list (or as the engine shows it)
+        self._source = source
+        self.globals: dict[str, Any] = {}  # evaluated top-level names
+        self.evaluating: set[str] = set()
+
+    @cached_property
+    def source(self) -> SourceFile | None:
+        if self._source is not None:
+            return self._source
+        try:
+            text = Path(self.path).read_text(encoding="utf-8-sig")
+            return SourceFile.parse(self.path, text)
+        except (OSError, UnicodeDecodeError, ValueError, cst.ParserSyntaxError, RecursionError, MemoryError):
+            return None
+
+    @cached_property
+    def imports(self) -> dict[str, str]:
+        return ImportMap(self.source.module).aliases if self.source else {}
+
+    @cached_property
+    def definitions(self) -> dict[str, cst.CSTNode]:
+        """Top-level name -> the statement that (last) defines it, looking into if/try blocks."""
+        table: dict[str, cst.CSTNode] = {}
+        if self.source is None:
+            return table
+        pending = list(self.source.module.body)
+        while pending:
+            stmt = pending.pop(0)
+            if isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
+                table[stmt.name.value] = stmt
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        for target in small.targets:
+                            for name in _target_names(target.target):
+                                table[name] = small
+                    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                        for name in _target_names(small.target):
+                            table[name] = small
+            elif isinstance(stmt, cst.If):
+                pending[:0] = list(stmt.body.body) + (list(stmt.orelse.body.body) if isinstance(stmt.orelse, cst.Else) else [])
+            elif isinstance(stmt, cst.Try):
+                pending[:0] = list(stmt.body.body)
+        return table
+
+    def location(self, node: cst.CSTNode):
+        from gradlint.diagnostics import Location
+
+        if self.source is None:
+            return Location(self.path, 1, 1)
+        if not self.positions_fail:
+            try:
+                return self.source.location(node)
+            except RecursionError:  # libcst's position pass recurses; absurdly nested files defeat it
+                self.positions_fail = True
+        return Location(self.path, self._line_of(node), 1)
+
+    positions_fail = False
+
+    def _line_of(self, node: cst.CSTNode) -> int | None:
+        """The line of a class or call by text search, when positions are unavailable."""
+        try:
+            head = self.source.module.code_for_node(node).strip().splitlines()[0]
+        except (RecursionError, IndexError):
+            return None
+        for number, line in enumerate(self.source.lines, 1):
+            if head and head in line:
+                return number
+        return None
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        names: list[str] = []
+        for element in target.elements:
+            names.extend(_target_names(element.value))
+        return names
+    return []
+
+
+class Project:
+    """What the linted tree defines, across files, for resolving imports."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.files = [Path(f) for f in files]
+        self.by_module: dict[str, list[str]] = {}
+        self.given: dict[str, str] = {}  # normalised absolute path -> path as given
+        for f in self.files:
+            if f.suffix not in (".py", ".pyi"):
+                continue
+            key = _key(f)
+            self.given[key] = str(f)
+            for name in module_names(f):
+                self.by_module.setdefault(name, []).append(key)
+        self.contexts: dict[str, FileContext] = {}
+        self.used: dict[str, set[str]] = {}  # file key -> keys of files whose definitions it used
+
+    @classmethod
+    def for_files(cls, files: list[Path]) -> "Project":
+        return cls(files)
+
+    def context(self, path: str, source: SourceFile | None = None) -> FileContext:
+        key = _key(path)
+        ctx = self.contexts.get(key)
+        if ctx is None or (source is not None and ctx._source is None and "source" not in ctx.__dict__):
+            ctx = FileContext(self, self.given.get(key, path), source)
+            ctx.key = key  # type: ignore[attr-defined]
+            self.contexts[key] = ctx
+        return ctx
+
+    def resolve_module(self, dotted: str, importer: FileContext) -> FileContext | None:
+        """The file a dotted (or relative, leading dots) module name refers to, or None."""
+        if dotted.startswith("."):
+            level = len(dotted) - len(dotted.lstrip("."))
+            folder = Path(importer.path).parent
+            for _ in range(level - 1):
+                folder = folder.parent
+            rest = dotted.lstrip(".")
+            base = folder.joinpath(*rest.split(".")) if rest else folder
+            for candidate in (base.with_suffix(".py") if rest else None, base / "__init__.py"):
+                if candidate is not None and _key(candidate) in self.given:
+                    return self._use(importer, _key(candidate))
+            return None
+        keys = self.by_module.get(dotted)
+        if not keys:
+            return None
+        if len(keys) > 1:  # the same name in two places: the one nearest the importer
+            here = _key(importer.path)
+            keys = sorted(keys, key=lambda k: -len(os.path.commonprefix([k, here])))
+        return self._use(importer, keys[0])
+
+    def _use(self, importer: FileContext, key: str) -> FileContext:
+        importer_key = getattr(importer, "key", _key(importer.path))
+        if key != importer_key:
+            self.used.setdefault(importer_key, set()).add(key)
+        return self.context(self.given.get(key, key))
+
+    def release(self, ctx: FileContext) -> None:
+        """Forget a checked file's tree unless another file imports from it: workers stay small."""
+        key = getattr(ctx, "key", _key(ctx.path))
+        if not any(key in deps for deps in self.used.values()):
+            self.contexts.pop(key, None)
+
+    def dependencies_of(self, path: str) -> set[str]:
+        """Other files of the tree whose definitions the graphs of ``path`` used."""
+        key = _key(path)
+        if key not in self.used and key in self.given and key not in self.built:
+            from gradlint.frontends.python.build import build_graphs_of
+
+            build_graphs_of(self.context(self.given[key]), self)
+        return self._closure(key)
+
+    def _closure(self, key: str) -> set[str]:
+        seen: set[str] = set()
+        stack = [key]
+        while stack:
+            for dep in self.used.get(stack.pop(), ()):
+                if dep not in seen and dep != key:
+                    seen.add(dep)
+                    stack.append(dep)
+        return {self.given.get(k, k) for k in seen}
+
+    @cached_property
+    def built(self) -> set[str]:
+        return set()

@@ -1,0 +1,84 @@
+"""The cross-file index: module names, imports between files, what a file depends on, the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from gradlint.frontends.python import Project, build_graphs
+from gradlint.frontends.python.index import module_names
+from gradlint.source import SourceFile
+
+FIXTURES = Path(__file__).parent / "fixtures" / "frontend"
+
+
+def test_module_names_follow_packages(tmp_path):
+    pkg = tmp_path / "src" / "proj" / "models"
+    pkg.mkdir(parents=True)
+    (tmp_path / "src" / "proj" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "resnet.py").write_text("")
+    assert module_names(pkg / "resnet.py") == ["src.proj.models.resnet", "proj.models.resnet", "models.resnet", "resnet"]
+    assert module_names(pkg / "__init__.py")[1] == "proj.models"
+
+
+def test_dependencies_are_the_files_whose_definitions_were_used(tmp_path):
+    shutil.copytree(FIXTURES / "pkg", tmp_path / "pkg")
+    files = sorted((tmp_path / "pkg").glob("*.py"))
+    project = Project.for_files(files)
+    model = tmp_path / "pkg" / "model.py"
+    deps = {Path(p).name for p in project.dependencies_of(str(model))}
+    assert deps == {"__init__.py", "blocks.py", "layers.py"}
+    assert project.dependencies_of(str(tmp_path / "pkg" / "layers.py")) == set()
+    blocks_deps = {Path(p).name for p in project.dependencies_of(str(tmp_path / "pkg" / "blocks.py"))}
+    assert blocks_deps == {"layers.py"}
+
+
+def test_a_block_edited_in_another_file_changes_the_model(tmp_path):
+    shutil.copytree(FIXTURES / "pkg", tmp_path / "pkg")
+    layers = tmp_path / "pkg" / "layers.py"
+    layers.write_text(layers.read_text().replace('"tanh": nn.Tanh', '"tanh": nn.Sigmoid'))
+    files = sorted((tmp_path / "pkg").glob("*.py"))
+    model = tmp_path / "pkg" / "model.py"
+    source = SourceFile.parse(str(model), model.read_text())
+    tower = {g.name: g for g in build_graphs(source, Project.for_files(files))}["Tower"]
+    kinds = [n.activation for n in tower.nodes if n.op == "activation"]
+    assert kinds == ["sigmoid", "sigmoid", "sigmoid", "gelu"]
+
+
+def test_without_the_rest_of_the_tree_imported_blocks_are_unknown(tmp_path):
+    model = FIXTURES / "pkg" / "model.py"
+    source = SourceFile.parse(str(model), model.read_text())
+    graphs = {g.name: g for g in build_graphs(source, Project.for_files([model]))}
+    assert "DeepTower" not in graphs  # its base class cannot be seen
+    assert not graphs["Tower"].complete
+
+
+def test_cli_reports_each_resolved_model(tmp_path, cli):
+    shutil.copytree(FIXTURES, tmp_path / "models")
+    result = cli("check", "--format", "json", "--exit-zero", "models", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["errors"] == []
+    models = {(m["path"], m["class"]): m["line"] for m in report["models"]}
+    assert models[("models/resnet.py", "ResNet")] == 76
+    assert models[("models/pkg/model.py", "Tower")] == 8
+    assert models[("models/pkg/model.py", "DeepTower")] == 20
+    assert models[("models/gpt.py", "GPT")] == 76
+    assert ("models/unresolved.py", "NeedsArgs") not in models
+    assert ("models/hostile.py", "Forever") not in models
+
+
+def test_cli_single_worker_on_hostile_code(tmp_path, cli):
+    target = tmp_path / "hostile.py"
+    shutil.copy(FIXTURES / "hostile.py", target)
+    deep = "x = " + "(" * 90 + "1" + ")" * 90 + "\n"
+    nested = "import torch.nn as nn\nclass Deep(nn.Module):\n    def __init__(self, n=" + "1 + " * 400 + "1):\n" \
+        "        super().__init__()\n        self.fc = nn.Linear(n, n)\n    def forward(self, x):\n        return self.fc(x)\n"
+    (tmp_path / "deep.py").write_text(deep + nested)
+    result = cli("check", "--format", "json", "--exit-zero", "-j", "1", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert not [e for e in report["errors"] if "internal error" in e.get("message", "")]
+    assert {m["class"] for m in report["models"]} >= {"Recursive", "Deep"}
