@@ -12,10 +12,11 @@ Pure Python on purpose: ``gradlint check`` never imports numpy or torch.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Callable, Iterable, Mapping
+from functools import cache, lru_cache
 
 from gradlint.diagnostics import ModelRecord
 from gradlint.ir import ACTIVATIONS, Init, LayerGraph, Node
@@ -119,7 +120,7 @@ MAX_DERIVATIVE = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _legendre(points: int) -> tuple[tuple[float, float], ...]:
     """Gauss–Legendre nodes and weights on [-1, 1] (Newton on P_n)."""
     out = []
@@ -160,7 +161,7 @@ def gaussian_mean(f: Callable[[float], float], q: float, points: int = 24) -> fl
     norm = 1.0 / (sd * math.sqrt(2.0 * math.pi))
     total = 0.0
     marks = _panels(sd)
-    for a, b in zip(marks, marks[1:]):
+    for a, b in itertools.pairwise(marks):
         half, mid = 0.5 * (b - a), 0.5 * (b + a)
         for x, w in _legendre(points):
             h = mid + half * x
@@ -272,6 +273,9 @@ class NodeEstimate:
     delta2: float = 0.0  # E[δ²] of the loss gradient at the node's output
     grad2: float | None = None  # E[g²] of one weight entry, weighted nodes only
     norm_var: float | None = None  # variance a what-if normalisation divides by
+    # per-unit variance across samples; below m2 when units carry fixed offsets
+    # (a mean through random weights), which BatchNorm removes and LayerNorm keeps
+    batch_var: float | None = None
 
 
 @dataclass
@@ -374,7 +378,7 @@ def _propagate(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> 
 def _forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> NodeEstimate:
     op = node.op
     if op == "input":
-        return NodeEstimate(m2=1.0)
+        return NodeEstimate(m2=1.0, batch_var=1.0)
     if op == "embedding":
         draw = _draws(node, what_if)[0]
         return NodeEstimate(m2=draw.variance + draw.mean**2, mean=draw.mean)
@@ -390,12 +394,13 @@ def _forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) ->
         var = n * w.variance * first.m2 + b.variance
         mean = n * w.mean * first.mean + b.mean
         pre = var + mean * mean
+        spread = n * w.variance * _batch_var(first)
         if op == "recurrent":
             m = moments("tanh", pre)
             return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=pre)
         act = _activation_of(node)
         if act is None:
-            return NodeEstimate(m2=pre, mean=mean, pre_m2=pre)
+            return NodeEstimate(m2=pre, mean=mean, pre_m2=pre, batch_var=spread)
         m = moments(act[0], pre, act[1])
         return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=pre)
     if op == "activation":
@@ -406,9 +411,15 @@ def _forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) ->
         return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=first.m2)
     if op == "norm":
         scale = _norm_scale(node)
-        return NodeEstimate(m2=scale, pre_m2=max(first.m2 - first.mean**2, 0.0))
+        per_unit = (node.module_type or "").startswith("BatchNorm")
+        spread = _batch_var(first) if per_unit else max(first.m2 - first.mean**2, 0.0)
+        return NodeEstimate(m2=scale, pre_m2=spread, batch_var=scale)
     if op == "add":
-        return NodeEstimate(m2=sum(i.m2 for i in inputs), mean=sum(i.mean for i in inputs))
+        return NodeEstimate(
+            m2=sum(i.m2 for i in inputs),
+            mean=sum(i.mean for i in inputs),
+            batch_var=sum(_batch_var(i) for i in inputs),
+        )
     if op == "concat":
         widths = node.attrs.get("widths")
         if not widths or len(widths) != len(inputs):
@@ -421,8 +432,12 @@ def _forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) ->
     if op == "gate":
         return _gate_forward(node, inputs)
     if op in PASS_THROUGH or op == "output":
-        return NodeEstimate(m2=first.m2, mean=first.mean)
+        return NodeEstimate(m2=first.m2, mean=first.mean, batch_var=first.batch_var)
     raise Unknown(f"{node.name}: {op}")
+
+
+def _batch_var(x: NodeEstimate) -> float:
+    return x.batch_var if x.batch_var is not None else max(x.m2 - x.mean**2, 0.0)
 
 
 def _gate_forward(node: Node, inputs: list[NodeEstimate]) -> NodeEstimate:

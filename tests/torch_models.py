@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 ACTIVATIONS = {
     "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
     "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "silu": nn.SiLU, "softsign": nn.Softsign,
-    "hardtanh": nn.Hardtanh, "selu": nn.SELU, "identity": nn.Identity,
+    "hardtanh": nn.Hardtanh, "selu": nn.SELU, "identity": nn.Identity, "softplus": nn.Softplus,
 }
 
 
