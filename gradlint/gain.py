@@ -176,18 +176,13 @@ class Moments:
     d2: float  # E[φ'(h)²]
 
 
+_SLOPES = {"relu": 0.0, "leaky_relu": 0.01, "prelu": 0.25, "rrelu": _RRELU_SLOPE}
 _CLOSED = {"identity": (1.0, 0.0), "softmax": (1.0, 0.0), "log_softmax": (1.0, 0.0)}
 
 
 @lru_cache(maxsize=4096)
 def _moments_cached(kind: str, log_q: float, slope: float | None) -> Moments:
     q = 10.0**log_q
-    if kind in _CLOSED:
-        return Moments(0.0, q, 1.0)
-    if kind in ("relu", "leaky_relu", "prelu", "rrelu"):
-        a = slope if slope is not None else {"relu": 0.0, "leaky_relu": 0.01, "prelu": 0.25}.get(kind, _RRELU_SLOPE)
-        mean = (1.0 - a) * math.sqrt(q / (2.0 * math.pi))
-        return Moments(mean, (1.0 + a * a) * q / 2.0, (1.0 + a * a) / 2.0)
     f, d = FUNCTIONS[kind]
     return Moments(
         gaussian_mean(f, q),
@@ -199,6 +194,12 @@ def _moments_cached(kind: str, log_q: float, slope: float | None) -> Moments:
 def moments(kind: str, q: float, slope: float | None = None) -> Moments:
     """Gaussian moments of an activation at pre-activation variance ``q``; cached
     on log10 q rounded to 1e-3 (0.2 % in q), which repeats across layers."""
+    if kind in _CLOSED:
+        return Moments(0.0, q, 1.0)
+    if kind in ("relu", "leaky_relu", "prelu", "rrelu"):
+        a = slope if slope is not None else _SLOPES[kind]
+        mean = (1.0 - a) * math.sqrt(max(q, 0.0) / (2.0 * math.pi))
+        return Moments(mean, (1.0 + a * a) * q / 2.0, (1.0 + a * a) / 2.0)
     if q <= 0.0:
         f, d = FUNCTIONS[kind]
         return Moments(f(0.0), f(0.0) ** 2, d(0.0) ** 2)
@@ -366,8 +367,11 @@ def _propagate(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> 
     live = _on_path(graph)
     est = result.nodes
     for node in order:
-        if node.id in live and node.op == "opaque":
-            raise Unknown(f"{node.name} is opaque")
+        if node.op == "opaque":
+            if node.id in live:
+                raise Unknown(f"{node.name} is opaque")
+            est[node.id] = NodeEstimate()
+            continue
         est[node.id] = _forward(node, [est[i] for i in node.inputs], what_if)
         if node.id in what_if.normalise_after:
             mine = est[node.id]
