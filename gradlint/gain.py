@@ -394,11 +394,11 @@ def _forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) ->
         n = node.fan_in
         if n is None:
             raise Unknown(f"fan-in of {node.name}")
-        # zero-mean pre-activation unless the weights share a nonzero mean
-        var = n * w.variance * first.m2 + b.variance
+        # weights sharing a mean μ add μ·Σa, whose spread across samples is n·Var(a)
+        spread = n * (w.variance + w.mean**2) * _batch_var(first)
+        var = n * w.variance * first.m2 + n * w.mean**2 * _batch_var(first) + b.variance
         mean = n * w.mean * first.mean + b.mean
         pre = var + mean * mean
-        spread = n * w.variance * _batch_var(first)
         if op == "recurrent":
             m = moments("tanh", pre)
             return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=pre)
@@ -406,13 +406,15 @@ def _forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) ->
         if act is None:
             return NodeEstimate(m2=pre, mean=mean, pre_m2=pre, batch_var=spread)
         m = moments(act[0], pre, act[1])
-        return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=pre)
+        return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=pre, batch_var=_spread_after(m, spread))
     if op == "activation":
         act = _activation_of(node)
         if act is None:
             raise Unknown(f"activation kind of {node.name}")
         m = moments(act[0], first.m2, act[1])
-        return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=first.m2)
+        return NodeEstimate(
+            m2=m.m2, mean=m.mean, pre_m2=first.m2, batch_var=_spread_after(m, _batch_var(first))
+        )
     if op == "norm":
         scale = _norm_scale(node)
         per_unit = (node.module_type or "").startswith("BatchNorm")
@@ -438,6 +440,13 @@ def _forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) ->
     if op in PASS_THROUGH or op == "output":
         return NodeEstimate(m2=first.m2, mean=first.mean, batch_var=first.batch_var)
     raise Unknown(f"{node.name}: {op}")
+
+
+def _spread_after(m: Moments, spread: float) -> float:
+    """Per-unit variance across samples after an activation. When fixed per-unit
+    offsets (biases) dominate the pre-activation, only the small spread around
+    them passes, scaled by the slope: the linearised E[φ'²]·spread."""
+    return min(max(m.m2 - m.mean**2, 0.0), m.d2 * spread)
 
 
 def _batch_var(x: NodeEstimate) -> float:
@@ -584,8 +593,9 @@ def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
 
     Per-sample gradients mostly cancel (1/B); the output layer keeps a coherent
     part, the gradient of E[y²] itself: W·E[a aᵀ] for a linear head, whose
-    share of the per-sample E[g²] is (s² + n·μ⁴) / (n·E[a²]²) for inputs of
-    mean μ and variance s. Sigmoid inputs (μ = 0.5) make it large.
+    share of the per-sample E[g²] is (s² + n·o²) / (n·E[a²]²) for inputs whose
+    units vary by s across samples around fixed offsets of mean square o.
+    Sigmoid outputs (offset 0.5) and bias-dominated deep tanh make it large.
     """
     noise = 1.0 / BATCH
     if node.op != "linear" or node.activation is not None or not node.fan_in:
@@ -596,8 +606,9 @@ def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     a = result.nodes[node.inputs[0]]
     if a.m2 <= 0.0:
         return noise
-    s = max(a.m2 - a.mean**2, 0.0)
-    return noise + (s * s + node.fan_in * a.mean**4) / (node.fan_in * a.m2 * a.m2)
+    s = min(_batch_var(a), a.m2)
+    offsets = a.m2 - s
+    return noise + (s * s + node.fan_in * offsets**2) / (node.fan_in * a.m2 * a.m2)
 
 
 # --------------------------------------------------------------------------- records

@@ -67,14 +67,23 @@ class ZeroOrConstantInit(GraphRule):
             detail = node.weight_init.detail if node.weight_init and node.weight_init.detail else ""
             shown = f" ({detail})" if detail else ""
             if follower is not None and _constant(follower.weight_init) is not None:
+                before = _previous_weighted(graph, node)
+                if before is not None and _constant(before.weight_init) is not None:
+                    continue  # reported with the run it belongs to, at its first layer
+                run = [node, follower]
+                while True:
+                    after = _next_weighted(graph, run[-1], users)
+                    if after is None or _constant(after.weight_init) is None:
+                        break
+                    run.append(after)
+                names = ", ".join(n.name for n in run[:-1]) + f" and {run[-1].name}"
                 message = (
-                    f"{node.name} and {follower.name} both start with constant weights{shown}: "
-                    f"every unit of {node.name} computes the same value and, through "
-                    f"{follower.name}'s identical columns, receives the same gradient, so the "
-                    "units stay identical for good (the symmetry is never broken). "
-                    "Use a random init for one of them"
+                    f"{names} all start with constant weights{shown}: every unit of {node.name} "
+                    f"computes the same value and, through {follower.name}'s identical columns, "
+                    "receives the same gradient, so the units stay identical for good (the "
+                    "symmetry is never broken). Use a random init for the hidden layers"
                 )
-                yield self.finding(message, _where(node), layer=node.name, next_layer=follower.name)
+                yield self.finding(message, _where(node), layers=[n.name for n in run])
                 continue
             if _is_last_of_branch(graph, node, users):
                 continue  # zero_module / Fixup / ReZero / AdaLN-zero: deliberate and fine
@@ -93,6 +102,17 @@ def _next_weighted(graph: LayerGraph, node: Node, users: dict[int, list[int]]) -
     current = node
     while len(users[current.id]) == 1:
         current = graph.nodes[users[current.id][0]]
+        if current.op == "linear":
+            return current
+        if current.op not in _TRANSPARENT:
+            return None
+    return None
+
+
+def _previous_weighted(graph: LayerGraph, node: Node) -> Node | None:
+    current = node
+    while len(current.inputs) == 1:
+        current = graph.nodes[current.inputs[0]]
         if current.op == "linear":
             return current
         if current.op not in _TRANSPARENT:
