@@ -1,0 +1,219 @@
+"""Plain chains of a layer graph and the cause of a vanishing or exploding gradient.
+
+Shared by GL101, GL202, GL203 and GL301 so that every offending chain gets
+exactly one of them: the verdict is computed once per graph and thresholds,
+and each rule reports the chains whose cause is its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from gradlint.gain import Counterfactual, Draw, Estimate, estimate, moments, weight_draw
+from gradlint.ir import SATURATING, LayerGraph, Node
+
+SERIES = frozenset({"linear", "activation", "dropout", "identity", "pool"})
+RELU_FAMILY = {
+    "relu": 0.0,
+    "relu6": 0.0,
+    "leaky_relu": 0.01,
+    "prelu": 0.25,
+    "rrelu": (1.0 / 8.0 + 1.0 / 3.0) / 2.0,
+    "elu": 0.0,
+    "celu": 0.0,
+    "gelu": 0.0,
+    "silu": 0.0,
+    "mish": 0.0,
+    "hardswish": 0.0,
+}
+
+GL101, GL202, GL203, GL301 = "GL101", "GL202", "GL203", "GL301"
+
+
+@dataclass
+class Chain:
+    """Weighted layers and activations in series, with nothing around them."""
+
+    nodes: list[Node]
+    layers: list[Node] = field(default_factory=list)  # weighted, forward order
+    saturating: list[str] = field(default_factory=list)  # activation kinds in series
+
+    @property
+    def first(self) -> Node:
+        return self.layers[0]
+
+    @property
+    def last(self) -> Node:
+        return self.layers[-1]
+
+    @property
+    def typical(self) -> Node:
+        """A hidden-to-hidden layer when there is one: its gain is the one that repeats."""
+        return self.layers[1] if len(self.layers) > 2 else self.layers[0]
+
+
+@dataclass
+class Verdict:
+    code: str
+    chain: Chain
+    model_log10: float
+    counterfactual_log10: float | None = None  # with He/Xavier on the chain
+    normalised_log10: float | None = None  # with a normalisation after each hidden layer
+    reference: dict[int, tuple[str, float]] = field(default_factory=dict)  # node id -> (He|Xavier, variance)
+
+
+def plain_chains(graph: LayerGraph) -> list[Chain]:
+    """Maximal runs of SERIES nodes where each feeds only the next one.
+
+    Normalisation, residual adds, concatenations, gates and recurrent units
+    end a run; so does a node read by more than one consumer (a skip starts there).
+    """
+    users = graph.consumers()
+    chains: list[Chain] = []
+    seen: set[int] = set()
+
+    def in_series(node: Node) -> bool:
+        return node.op in SERIES
+
+    for node in graph.topological():
+        if node.id in seen or not in_series(node):
+            continue
+        preds = [graph.nodes[i] for i in node.inputs]
+        starts = not (
+            len(preds) == 1 and in_series(preds[0]) and len(users[preds[0].id]) == 1
+        )
+        if not starts:
+            continue
+        run = [node]
+        while True:
+            nxt = users[run[-1].id]
+            if len(nxt) != 1:
+                break
+            candidate = graph.nodes[nxt[0]]
+            if not in_series(candidate) or len(candidate.inputs) != 1:
+                break
+            run.append(candidate)
+        seen.update(n.id for n in run)
+        layers = [n for n in run if n.op == "linear"]
+        if len(layers) < 2:
+            continue
+        kinds = [n.activation for n in run if n.activation and n.op in ("activation", "linear")]
+        chains.append(Chain(run, layers, [k for k in kinds if k in SATURATING]))
+    return chains
+
+
+def next_activation(graph: LayerGraph, node: Node, users: dict[int, list[int]]) -> str | None:
+    """The activation a weighted layer feeds, through dropout/reshape/pooling."""
+    if node.activation:
+        return node.activation
+    current = node
+    while len(users[current.id]) == 1:
+        current = graph.nodes[users[current.id][0]]
+        if current.op == "activation":
+            return current.activation
+        if current.op not in ("dropout", "identity", "pool"):
+            return None
+    return None
+
+
+def reference_init(node: Node, activation: str | None) -> tuple[str, float] | None:
+    """He for the ReLU family, Xavier otherwise, for this layer's fans."""
+    n, m = node.fan_in, node.fan_out
+    if not n:
+        return None
+    if activation in RELU_FAMILY:
+        a = RELU_FAMILY[activation]
+        return "He", 2.0 / ((1.0 + a * a) * n)
+    if not m:
+        return None
+    return "Xavier", 2.0 / (n + m)
+
+
+def analyse(graph: LayerGraph, low: float, high: float) -> list[Verdict]:
+    """One verdict per offending chain, where the model's estimate is beyond [low, high]."""
+    key = ("chain_verdicts", low, high)
+    if key in graph.attrs:
+        return graph.attrs[key]
+    verdicts = _analyse(graph, low, high)
+    graph.attrs[key] = verdicts
+    return verdicts
+
+
+def _analyse(graph: LayerGraph, low: float, high: float) -> list[Verdict]:
+    base = estimate(graph)
+    ratio = base.log10_grad_ratio
+    if ratio is None or low <= ratio <= high:
+        return []
+    vanishing = ratio < low
+    users = graph.consumers()
+    verdicts = []
+    for chain in plain_chains(graph):
+        own = chain_log10(base, chain)
+        if own is None or (own > 0.5 * low if vanishing else own < 0.5 * high):
+            continue  # the gradient is lost elsewhere, not along this chain
+        if vanishing and len(chain.saturating) >= 2:
+            verdicts.append(Verdict(GL101, chain, ratio))
+            continue
+        refs = {}
+        draws = {}
+        for layer in chain.layers:
+            ref = reference_init(layer, next_activation(graph, layer, users))
+            if ref is None:
+                break
+            refs[layer.id] = ref
+            draws[layer.id] = (Draw(ref[1]), Draw(0.0))
+        else:
+            fixed = estimate(graph, Counterfactual(draws=draws)).log10_grad_ratio
+            hidden = frozenset(layer.id for layer in chain.layers[:-1])
+            normed = estimate(graph, Counterfactual(normalise_after=hidden)).log10_grad_ratio
+            verdict = Verdict(GL301, chain, ratio, fixed, normed, refs)
+            if fixed is not None and low <= fixed <= high and graph.attrs.get("init_checks", True):
+                on_default = all(_is_default(layer) for layer in chain.layers)
+                verdict.code = GL203 if on_default else GL202
+            verdicts.append(verdict)
+    return verdicts
+
+
+def _is_default(node: Node) -> bool:
+    return node.weight_init is None or node.weight_init.kind == "default"
+
+
+def chain_log10(found: Estimate, chain: Chain) -> float | None:
+    """log10 of RMS gradient of the chain's first weight over its last (per sample)."""
+    first = found.nodes.get(chain.first.id)
+    last = found.nodes.get(chain.last.id)
+    if first is None or last is None or not first.grad2 or not last.grad2:
+        return None
+    return 0.5 * math.log10(first.grad2 / last.grad2)
+
+
+def layer_gain(graph: LayerGraph, node: Node, activation: str | None) -> float | None:
+    """Backward gain of one layer at its estimated pre-activation: √(m·v·E[φ'²])."""
+    found = estimate(graph)
+    here = found.nodes.get(node.id)
+    draw = weight_draw(node, node.weight_init)
+    if here is None or draw is None or not node.fan_out:
+        return None
+    slope = 1.0
+    if activation is not None:
+        slope = moments(activation, here.pre_m2 or here.m2).d2
+    return math.sqrt(node.fan_out * draw.variance * slope)
+
+
+def about(log10: float) -> str:
+    """'about 1e-8', '0.2', '3e+4' style magnitudes for messages."""
+    value = 10.0**log10
+    if -1.0 <= log10 < 0.0:
+        return f"{value:.1g}"
+    if 0.0 <= log10 < 1.0:
+        return f"{value:.2g}"
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def thresholds(settings: dict) -> tuple[float, float]:
+    return math.log10(settings["min-gradient-ratio"]), math.log10(settings["max-gradient-ratio"])
+
+
+THRESHOLD_OPTIONS = {"min-gradient-ratio": 1e-3, "max-gradient-ratio": 1e3}

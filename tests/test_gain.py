@@ -1,0 +1,148 @@
+"""The mean-field estimate on hand-built graphs: moments, init, unknowns, records."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from graph_builder import Builder, build, mlp
+
+from gradlint.gain import CACHE_KEY, estimate, gaussian_mean, model_record, moments
+from gradlint.ir import Init
+
+
+def test_relu_and_identity_moments_are_closed_forms():
+    assert moments("relu", 4.0).m2 == pytest.approx(2.0)
+    assert moments("relu", 4.0).d2 == pytest.approx(0.5)
+    assert moments("leaky_relu", 1.0, 0.2).d2 == pytest.approx((1 + 0.04) / 2)
+    assert moments("identity", 3.0).m2 == pytest.approx(3.0)
+
+
+def test_quadrature_agrees_with_closed_forms_of_smooth_activations():
+    # E[tanh'(h)²] for a saturated tanh: the derivative peak is narrow next to
+    # the Gaussian, ∫ sech⁴ = 4/3 so the value tends to (4/3) / √(2π q)
+    for q in (1e2, 1e4, 1e6):
+        assert moments("tanh", q).d2 == pytest.approx(4.0 / 3.0 / math.sqrt(2 * math.pi * q), rel=0.02)
+    # E[sigmoid'(h)²] near q = 0 is 1/16
+    assert moments("sigmoid", 1e-6).d2 == pytest.approx(1 / 16, rel=1e-3)
+    # E[h²] of N(0, q) itself
+    assert gaussian_mean(lambda h: h * h, 7.0) == pytest.approx(7.0, rel=1e-6)
+
+
+def test_gelu_tends_to_relu_for_wide_inputs():
+    assert moments("gelu", 1e4).m2 == pytest.approx(moments("relu", 1e4).m2, rel=0.01)
+
+
+def test_default_init_relu_stack_loses_a_third_of_its_variance_per_layer():
+    spec = [("linear", 100, 100, ("default",), ), ("act", "relu")] * 3 + [("linear", 100, 100)]
+    graph = build(spec)
+    found = estimate(graph)
+    layers = graph.weighted()
+    # a default Linear draws Var(w) = 1/(3·fan_in): the pre-activation of layer 0 is 1/3 + bias
+    assert found.nodes[layers[0].id].pre_m2 == pytest.approx(1 / 3 + 1 / 300, rel=1e-6)
+    # backward per layer: m·v·E[relu'²] = 100 · 1/300 · 1/2 = 1/6
+    d = [found.nodes[n.id].delta2 for n in layers]
+    assert d[1] / d[2] == pytest.approx(1 / 6, rel=1e-6)
+
+
+def test_he_init_relu_stack_keeps_the_gradient():
+    deep = estimate(build(mlp("relu", 30, ("he",), width=256))).log10_grad_ratio
+    shallow = estimate(build(mlp("relu", 3, ("he",), width=256))).log10_grad_ratio
+    assert deep == pytest.approx(shallow, abs=0.1)
+
+
+def test_sigmoid_depth_vanishes_geometrically():
+    ratios = [estimate(build(mlp("sigmoid", d))).log10_grad_ratio for d in (4, 8, 12)]
+    assert ratios[0] > ratios[1] > ratios[2]
+    assert ratios[2] - ratios[1] == pytest.approx(ratios[1] - ratios[0], abs=0.3)
+
+
+def test_residual_and_norm_keep_deep_stacks_flat():
+    res = [("linear", 64, 128)] + [("res", [("act", "relu"), ("linear", 128, 128)])] * 30 + [("linear", 128, 10)]
+    bn = []
+    for _ in range(30):
+        bn += [("linear", 128 if bn else 64, 128, ("he",)), ("bn", 128), ("act", "relu")]
+    bn.append(("linear", 128, 10))
+    assert abs(estimate(build(res)).log10_grad_ratio) < 2
+    assert abs(estimate(build(bn)).log10_grad_ratio) < 2
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda g: setattr(g, "complete", False),
+        lambda g: setattr(g.weighted()[1], "weight_init", Init("unknown")),
+        lambda g: setattr(g.weighted()[1], "fan_in", None),
+        lambda g: setattr(g.weighted()[1], "weight_init", Init("normal")),  # variance unknown
+    ],
+    ids=["incomplete", "unknown-init", "unknown-fan-in", "unknown-variance"],
+)
+def test_unknowns_make_the_estimate_null(spoil):
+    graph = build(mlp("sigmoid", 6))
+    spoil(graph)
+    found = estimate(graph)
+    assert found.log10_grad_ratio is None and not found.known
+    assert model_record(graph).log10_grad_ratio is None
+
+
+def test_an_opaque_node_on_the_path_makes_the_estimate_null_but_not_one_off_it():
+    b = Builder()
+    x = b.input()
+    h = b.act(b.linear(x, 10, 10), "relu")
+    on_path = b.add("opaque", [h])
+    b.output(b.linear(on_path, 10, 10))
+    assert estimate(b.graph).log10_grad_ratio is None
+
+    b = Builder()
+    x = b.input()
+    h = b.act(b.linear(x, 10, 10), "relu")
+    b.add("opaque", [h])  # a side computation that never reaches the output
+    b.output(b.linear(h, 10, 10))
+    assert estimate(b.graph).log10_grad_ratio is not None
+
+
+def test_ratio_uses_parameter_order_not_forward_order():
+    graph = build(mlp("sigmoid", 6))
+    forward = estimate(graph).log10_grad_ratio
+    layers = graph.weighted()
+    layers[0].param_index, layers[-1].param_index = layers[-1].param_index, layers[0].param_index
+    graph.attrs.pop(CACHE_KEY)
+    swapped = estimate(graph).log10_grad_ratio
+    assert forward < -2 and swapped > 2
+
+
+def test_zero_output_layer_leaves_only_itself_with_a_gradient():
+    spec = mlp("relu", 4)
+    spec[-1] = ("linear", 128, 10, ("zeros",))
+    graph = build(spec)
+    found = estimate(graph)
+    # nothing reaches the hidden layers through zero weights: the first weight with a
+    # nonzero gradient is the output layer itself
+    assert found.first == graph.weighted()[-1].id
+    assert found.log10_grad_ratio == pytest.approx(0.0)
+
+
+def test_estimate_is_cached_on_the_graph():
+    graph = build(mlp("tanh", 4))
+    assert estimate(graph) is estimate(graph)
+    assert CACHE_KEY in graph.attrs
+
+
+def test_model_record_reports_depth_and_weights():
+    b = Builder("Net", path="net.py")
+    x = b.input()
+    trunk = b.act(b.linear(x, 8, 8), "relu")
+    branch = b.linear(b.act(b.linear(trunk, 8, 8), "relu"), 8, 8)
+    joined = b.add("add", [trunk, branch])
+    b.output(b.linear(joined, 8, 2))
+    record = model_record(b.graph)
+    assert (record.path, record.name) == ("net.py", "Net")
+    assert record.depth == 4  # the branch path: linear, linear, linear, head
+    assert record.extra == {"weights": 4, "complete": True, "source": "python"}
+    assert record.log10_grad_ratio is not None
+    assert record.to_json()["log10_grad_ratio"] == record.log10_grad_ratio
+
+
+def test_lstm_and_embedding_are_units_with_a_finite_estimate():
+    spec = [("embedding", 1000, 64), ("lstm", 64, 128), ("linear", 512, 10)]
+    assert estimate(build(spec)).log10_grad_ratio is not None
