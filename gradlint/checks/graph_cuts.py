@@ -122,8 +122,8 @@ class ForwardDomain:
             key = dotted(expr)
             if key is not None and key in env:
                 return env[key]
-            if key is not None and key.startswith("self."):
-                return self.source_of(key.split(".")[1])
+            if key is not None and key.startswith("self.") and key.count(".") == 1:
+                return self.source_of(key[5:])
             if expr.attr.value in ("shape", "ndim", "dtype", "device", "requires_grad", "is_cuda"):
                 return NONE
             base = self.eval(expr.value, env)
@@ -193,6 +193,9 @@ class ForwardDomain:
     def call(self, call: cst.Call, env) -> Grad:
         args = [self.eval(a.value, env) for a in call.args]
         found = method_call(call)
+        head = (dotted(call.func) or "").split(".")[0]
+        if head in self.imports.aliases and head not in env:
+            found = None  # torch.tensor(...), F.softplus(...): a function of a module, not a method
         if found is not None:
             receiver, name = found
             owner = dotted(receiver)
@@ -211,6 +214,7 @@ class ForwardDomain:
             if name in ("detach", "detach_"):
                 return self.cut(base, self._site(call, DETACH, "`.detach()`")) if base.live else base
             if name in TO_PYTHON_METHODS:
+                base = self.eval(_undetached(receiver), env)
                 return self.cut(base, self._site(call, TO_PYTHON, f"`.{name}()`")) if base.live else base
             if name in NO_GRADIENT_METHODS:
                 return NONE
@@ -263,6 +267,22 @@ class ForwardDomain:
             self.depth -= 1
             self.active.discard(name)
         return result if result is not None else NONE
+
+
+def _undetached(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``h`` for ``h.detach().cpu()``: the detach that ``.numpy()`` requires is part of that conversion."""
+    inner = expr
+    while isinstance(inner, cst.Call):
+        found = method_call(inner)
+        if found is None:
+            break
+        if found[1] in ("detach", "cpu", "clone", "float", "double"):
+            if found[1] == "detach":
+                return found[0]
+            inner = found[0]
+            continue
+        break
+    return expr
 
 
 @dataclass

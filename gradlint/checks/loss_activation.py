@@ -113,19 +113,36 @@ class LossDomain:
             return frozenset()
         if isinstance(expr, cst.Call):
             return self.call(expr, env)
+        if isinstance(expr, cst.Tuple) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
+            return frozenset({("tuple", tuple(self.evaluate(e.value, env) for e in expr.elements))})
         if isinstance(expr, (cst.Tuple, cst.List)):
             value = frozenset()
             for element in expr.elements:
                 value |= self.evaluate(element.value, env)
             return value
         if isinstance(expr, cst.Subscript):
-            return self.evaluate(expr.value, env)
+            base = self.evaluate(expr.value, env)
+            index = expr.slice[0].slice if len(expr.slice) == 1 else None
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
+                return self.unpack(base, int(index.value.value), None)
+            return frozenset(item for item in base if item[0] != "tuple")
         if isinstance(expr, cst.IfExp):
             return self.evaluate(expr.body, env) | self.evaluate(expr.orelse, env)
         for child in expr.children:  # arguments of operators may hold loss calls
             if isinstance(child, cst.BaseExpression):
                 self.evaluate(child, env)
         return OTHER
+
+    def unpack(self, value, index: int, count: int | None) -> frozenset:
+        """Element ``index`` of a tuple value; other values unpack to themselves."""
+        parts = frozenset()
+        for item in value:
+            if item[0] == "tuple":
+                if (count is None or len(item[1]) == count) and index < len(item[1]):
+                    parts |= item[1][index]
+            else:
+                parts |= {item}
+        return parts
 
     def reference(self, expr) -> frozenset:
         """A function or class named directly: ``F.cross_entropy``, ``nn.Softmax``, ``Net``."""
@@ -163,6 +180,8 @@ class LossDomain:
                 return self.evaluate(receiver, env)
             if name == "forward":
                 return self.apply(self.evaluate(receiver, env), call, env)
+        if isinstance(call.func, cst.Name) and call.func.value in self.a.functions and call.func.value not in env:
+            self.a.bind_call(call.func.value, call, args)
         callee = self.evaluate(call.func, env) if not isinstance(call.func, cst.Name) else (
             env.get(call.func.value) or self.a.globals.get(call.func.value) or self.reference(call.func)
         )
@@ -231,6 +250,27 @@ class FileAnalysis:
         self.globals: dict = {}
         self.attributes: dict[str, dict] = {}
         self._candidates: frozenset | None = None
+        self.functions = {
+            s.name.value: s for s in source.module.body if isinstance(s, cst.FunctionDef)
+        }
+        self.call_args: dict[str, dict[str, frozenset]] = {}
+
+    def bind_call(self, name: str, call: cst.Call, values: list) -> None:
+        """What a call in this file passes to each parameter of a function of this file."""
+        params = [p.name.value for p in function_params(self.functions[name])]
+        bound = self.call_args.setdefault(name, {})
+        position = 0
+        for arg, value in zip(call.args, values):
+            if arg.star:
+                return
+            if arg.keyword is not None:
+                key = arg.keyword.value
+            elif position < len(params):
+                key = params[position]
+                position += 1
+            else:
+                continue
+            bound[key] = bound.get(key, frozenset()) | value
 
     def run(self) -> list[Mismatch]:
         domain = LossDomain(self, "<module>", record=False)
@@ -239,12 +279,17 @@ class FileAnalysis:
             self.run_function(func, owner)
         domain = LossDomain(self, "<module>", record=True)
         Flow(domain).run(top_level_statements(self.source.module), {})
+        for name, bound in list(self.call_args.items()):
+            # again, with what the file's own calls pass to the parameters
+            self.run_function(self.functions[name], None, bound)
         return sorted(self.mismatches.values(), key=lambda m: self.source.location(m.call).line or 0)
 
     def initial_env(self, func: cst.FunctionDef, owner: cst.ClassDef | None) -> dict:
         env: dict = {}
         if owner is not None:
             env.update(self.class_attributes(owner))
+            if owner.name.value in self.classes:
+                env["self"] = frozenset({("instance", owner.name.value)})
         for param in function_params(func):
             value = frozenset()
             if param.annotation is not None:
@@ -253,6 +298,8 @@ class FileAnalysis:
                     value = frozenset({("instance", name)})
             if param.name.value != "self":
                 env[param.name.value] = value
+            elif owner is None or owner.name.value not in self.classes:
+                env.pop("self", None)
         return env
 
     def class_attributes(self, owner: cst.ClassDef) -> dict:
@@ -266,9 +313,13 @@ class FileAnalysis:
                 self.attributes[key] = {k: v for k, v in after.items() if k.startswith("self.")}
         return self.attributes[key]
 
-    def run_function(self, func: cst.FunctionDef, owner: cst.ClassDef | None) -> None:
+    def run_function(self, func: cst.FunctionDef, owner: cst.ClassDef | None, bound: dict | None = None) -> None:
         scope = f"{owner.name.value}.{func.name.value}" if owner is not None else func.name.value
-        Flow(LossDomain(self, scope, record=True)).run(list(statements(func.body)), self.initial_env(func, owner))
+        env = self.initial_env(func, owner)
+        for key, value in (bound or {}).items():
+            if key in env and not env[key]:
+                env[key] = value
+        Flow(LossDomain(self, scope, record=True)).run(list(statements(func.body)), env)
 
     def output_of(self, cls: str) -> frozenset:
         """What ``cls.forward`` returns, joined over its return statements."""
@@ -284,12 +335,23 @@ class FileAnalysis:
         return self.outputs[cls]
 
     def candidates(self) -> frozenset:
-        """Every root model's output, when they all agree; unknown otherwise."""
+        """The model an unresolved ``model(x)`` runs: any root class, when all roots return alike."""
         if self._candidates is None:
-            outputs = {self.output_of(name) for name in root_classes(self.classes, self.imports)}
-            kinds = {frozenset((i[0], i[1]) for i in o) for o in outputs}
-            self._candidates = next(iter(outputs)) if len(kinds) == 1 else frozenset()
+            roots = root_classes(self.classes, self.imports)
+            shapes = {_shape(self.output_of(name)) for name in roots}
+            self._candidates = frozenset({("instance", roots[0])}) if len(shapes) == 1 else frozenset()
         return self._candidates
+
+
+def _shape(value: frozenset):
+    """A value without its source positions, to compare what two models return."""
+    out = set()
+    for item in value:
+        if item[0] == "tuple":
+            out.add(("tuple", tuple(_shape(part) for part in item[1])))
+        else:
+            out.add(item[:2])
+    return frozenset(out)
 
 
 def mismatches(source: SourceFile) -> list[Mismatch]:

@@ -194,11 +194,13 @@ class GradientAscentUpdate(SourceRule):
     severity = "error"
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
-        for func, _ in iter_functions(source.module):
-            if DELIBERATE_ASCENT.search(func.name.value):
+        scopes = [(func.name.value, func) for func, _ in iter_functions(source.module)]
+        scopes.append(("<module>", source.module))
+        for name, scope in scopes:
+            if DELIBERATE_ASCENT.search(name):
                 continue
-            params = parameter_names(func)
-            for node in _own_nodes(func):
+            params = parameter_names(scope)
+            for node in _own_nodes(scope):
                 found = update_direction(node, params)
                 if found is not None and found[0] > 0:
                     target = source.code_of(found[1]).strip()
@@ -209,9 +211,9 @@ class GradientAscentUpdate(SourceRule):
                     )
 
 
-def _own_nodes(func: cst.FunctionDef):
-    """Nodes of ``func`` outside nested functions (those are visited on their own)."""
-    stack: list[cst.CSTNode] = list(func.body.children)
+def _own_nodes(scope: cst.CSTNode):
+    """Nodes of a function or module outside nested functions (those are visited on their own)."""
+    stack: list[cst.CSTNode] = list(scope.body.children) if isinstance(scope, cst.FunctionDef) else list(scope.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
@@ -221,7 +223,7 @@ def _own_nodes(func: cst.FunctionDef):
 
 
 DEFAULT_LR_RANGES = {
-    "SGD": [1e-7, 10.0],
+    "SGD": [1e-7, 50.0],
     "ASGD": [1e-7, 10.0],
     "LBFGS": [1e-7, 10.0],
     "Adadelta": [1e-7, 100.0],

@@ -136,8 +136,11 @@ class Flow:
     def bind(self, target: cst.BaseExpression, value: Any, env: Env) -> Env:
         env = dict(env)
         if isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                env = self.bind(element.value, value, env)
+            count = len(target.elements)
+            unpack = getattr(self.domain, "unpack", None)
+            for index, element in enumerate(target.elements):
+                part = unpack(value, index, count) if unpack is not None else value
+                env = self.bind(element.value, part, env)
             return env
         if isinstance(target, cst.StarredElement):
             return self.bind(target.value, value, env)

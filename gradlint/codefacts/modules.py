@@ -19,6 +19,8 @@ PARAMETERLESS = frozenset(
     CrossEntropyLoss MSELoss L1Loss NLLLoss BCELoss BCEWithLogitsLoss SmoothL1Loss KLDivLoss""".split()
 )
 
+CONTAINERS = frozenset({"Module", "Sequential", "ModuleList", "ModuleDict"})
+
 TENSOR_FACTORIES = frozenset(
     f"torch.{n}"
     for n in "zeros ones empty full rand randn randint arange linspace eye tensor as_tensor from_numpy zeros_like ones_like".split()
@@ -54,6 +56,11 @@ def _self_attr(expr: cst.BaseExpression) -> str | None:
 
 def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
     facts = ClassFacts(cls, methods(cls))
+    for base in cls.bases:
+        name = canonical_torch(imports.qualify(base.value)) or ""
+        layer = name.rsplit(".", 1)[-1]
+        if name.startswith("torch.nn.") and layer not in CONTAINERS and layer not in PARAMETERLESS:
+            facts.parameters |= {"weight", "bias"}  # a subclass of a torch layer inherits its parameters
     for func in facts.methods.values():
         for node in _walk(func):
             if isinstance(node, cst.Assign):
