@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import libcst as cst
 
 from gradlint.codefacts.flow import Flow
 from gradlint.codefacts.modules import ClassFacts, frozen_attributes, module_classes
-from gradlint.codefacts.syntax import cached_fact, function_params, has_decorator, method_call, positional
+from gradlint.codefacts.syntax import (
+    cached_fact,
+    function_params,
+    has_decorator,
+    imports_of,
+    method_call,
+    positional,
+)
 from gradlint.diagnostics import Finding
 from gradlint.names import ImportMap, dotted
 from gradlint.rule import SourceRule
@@ -20,15 +27,11 @@ MAX_CALL_DEPTH = 4
 
 # Results that carry no gradient by nature (shapes, indices, masks): not a cut.
 NO_GRADIENT_METHODS = frozenset(
-    """size dim numel stride argmax argmin argsort nonzero long int bool byte short char eq ne gt lt ge le
-    is_contiguous get_device new_zeros new_ones new_empty new_full new_tensor zero_ isnan isinf isfinite
-    any all count_nonzero""".split()
+    ["size", "dim", "numel", "stride", "argmax", "argmin", "argsort", "nonzero", "long", "int", "bool", "byte", "short", "char", "eq", "ne", "gt", "lt", "ge", "le", "is_contiguous", "get_device", "new_zeros", "new_ones", "new_empty", "new_full", "new_tensor", "zero_", "isnan", "isinf", "isfinite", "any", "all", "count_nonzero"]
 )
 NO_GRADIENT_FUNCTIONS = frozenset(
     f"torch.{n}"
-    for n in """argmax argmin argsort nonzero zeros_like ones_like empty_like full_like rand_like randn_like
-    randint_like randint rand randn zeros ones empty full arange linspace eye numel isnan isinf isfinite
-    eq ne gt lt ge le bucketize searchsorted multinomial bernoulli""".split()
+    for n in ["argmax", "argmin", "argsort", "nonzero", "zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like", "randint_like", "randint", "rand", "randn", "zeros", "ones", "empty", "full", "arange", "linspace", "eye", "numel", "isnan", "isinf", "isfinite", "eq", "ne", "gt", "lt", "ge", "le", "bucketize", "searchsorted", "multinomial", "bernoulli"]
 ) | {"torch.nn.functional.one_hot", "len", "range", "isinstance", "bool", "print", "str", "repr", "id", "type"}
 INDEX_FIRST = frozenset({"torch.gather", "torch.index_select", "torch.take_along_dim", "torch.masked_select"})
 TO_PYTHON_METHODS = frozenset({"item", "tolist", "numpy"})
@@ -43,7 +46,7 @@ class Grad:
     live: frozenset = frozenset()
     cut: frozenset = frozenset()
 
-    def __or__(self, other: "Grad") -> "Grad":
+    def __or__(self, other: Grad) -> Grad:
         return Grad(self.live | other.live, self.cut | other.cut)
 
 
@@ -296,7 +299,7 @@ class Cut:
 
 def forward_cuts(source: SourceFile) -> list[Cut]:
     def compute() -> list[Cut]:
-        imports = ImportMap(source.module)
+        imports = imports_of(source)
         frozen = frozen_attributes(source.module)
         cuts: list[Cut] = []
         for facts in module_classes(source.module, imports).values():

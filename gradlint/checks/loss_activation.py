@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import libcst as cst
 
 from gradlint.codefacts.flow import Flow
-from gradlint.codefacts.modules import ClassFacts, module_classes, root_classes, top_level_statements
+from gradlint.codefacts.modules import (
+    ClassFacts,
+    module_classes,
+    root_classes,
+    top_level_statements,
+)
 from gradlint.codefacts.syntax import (
     PASS_THROUGH_METHODS,
     argument,
     cached_fact,
+    children,
     function_params,
+    imports_of,
     iter_functions,
     method_call,
     positional,
     statements,
 )
 from gradlint.diagnostics import Finding
-from gradlint.names import ImportMap, canonical_torch, dotted
+from gradlint.names import canonical_torch, dotted
 from gradlint.rule import SourceRule
 from gradlint.source import SourceFile
 
@@ -72,7 +79,7 @@ class Mismatch:
 class LossDomain:
     """Tracks what each local holds: a tensor's last activation, a model, a loss."""
 
-    def __init__(self, analysis: "FileAnalysis", scope: str, record: bool) -> None:
+    def __init__(self, analysis: FileAnalysis, scope: str, record: bool) -> None:
         self.a = analysis
         self.scope = scope
         self.record = record
@@ -128,7 +135,7 @@ class LossDomain:
             return frozenset(item for item in base if item[0] != "tuple")
         if isinstance(expr, cst.IfExp):
             return self.evaluate(expr.body, env) | self.evaluate(expr.orelse, env)
-        for child in expr.children:  # arguments of operators may hold loss calls
+        for child in children(expr):  # arguments of operators may hold loss calls
             if isinstance(child, cst.BaseExpression):
                 self.evaluate(child, env)
         return OTHER
@@ -242,7 +249,7 @@ class LossDomain:
 class FileAnalysis:
     def __init__(self, source: SourceFile) -> None:
         self.source = source
-        self.imports = ImportMap(source.module)
+        self.imports = imports_of(source)
         self.facts: dict[str, ClassFacts] = module_classes(source.module, self.imports)
         self.classes = self.facts
         self.outputs: dict[str, frozenset] = {}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import libcst as cst
 
@@ -23,7 +23,15 @@ from gradlint.codefacts.events import (
     paths,
 )
 from gradlint.codefacts.modules import top_level_statements
-from gradlint.codefacts.syntax import argument, cached_fact, iter_functions, module_constants, number
+from gradlint.codefacts.syntax import (
+    argument,
+    cached_fact,
+    children,
+    imports_of,
+    iter_functions,
+    module_constants,
+    number,
+)
 from gradlint.codefacts.updates import parameter_names, update_direction
 from gradlint.diagnostics import Finding
 from gradlint.names import canonical_torch
@@ -43,7 +51,7 @@ class LoopIssue:
 
 def _units(source: SourceFile) -> list[tuple[list, str]]:
     """Event trees of every function and of the module's own code."""
-    scope = FileScope.of(source.module)
+    scope = FileScope.of(source.module, imports_of(source))
     units = []
     for func, owner in iter_functions(source.module):
         builder = EventBuilder(scope, owner.name.value if owner is not None else None)
@@ -213,13 +221,13 @@ class GradientAscentUpdate(SourceRule):
 
 def _own_nodes(scope: cst.CSTNode):
     """Nodes of a function or module outside nested functions (those are visited on their own)."""
-    stack: list[cst.CSTNode] = list(scope.body.children) if isinstance(scope, cst.FunctionDef) else list(scope.body)
+    stack: list[cst.CSTNode] = list(children(scope.body)) if isinstance(scope, cst.FunctionDef) else list(scope.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             continue
         yield node
-        stack.extend(node.children)
+        stack.extend(children(node))
 
 
 DEFAULT_LR_RANGES = {
@@ -244,7 +252,7 @@ class LearningRateOutOfRange(SourceRule):
     name = "learning-rate-out-of-range"
     summary = "A literal learning rate far outside common practice for its optimiser, or zero"
     severity = "warning"
-    options = {"lr-ranges": {}}
+    options: ClassVar[dict[str, Any]] = {"lr-ranges": {}}
 
     def ranges(self) -> dict[str, list[float]]:
         merged = dict(DEFAULT_LR_RANGES)
@@ -252,15 +260,13 @@ class LearningRateOutOfRange(SourceRule):
         return merged
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
-        from gradlint.names import ImportMap
-
-        imports = ImportMap(source.module)
+        imports = imports_of(source)
         constants = module_constants(source.module)
         ranges = self.ranges()
         stack: list[cst.CSTNode] = [source.module]
         while stack:
             node = stack.pop()
-            stack.extend(node.children)
+            stack.extend(children(node))
             if not isinstance(node, cst.Call):
                 continue
             qualified = canonical_torch(imports.qualify(node.func)) or ""

@@ -12,7 +12,14 @@ from itertools import product
 
 import libcst as cst
 
-from gradlint.codefacts.syntax import calls_in_order, last_name, method_call, positional, statements
+from gradlint.codefacts.syntax import (
+    calls_in_order,
+    children,
+    last_name,
+    method_call,
+    positional,
+    statements,
+)
 from gradlint.codefacts.updates import parameter_names, update_direction
 from gradlint.names import ImportMap, canonical_torch, dotted
 
@@ -56,8 +63,8 @@ class FileScope:
     scalers: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, module: cst.Module) -> "FileScope":
-        scope = cls(module, ImportMap(module))
+    def of(cls, module: cst.Module, imports: ImportMap) -> FileScope:
+        scope = cls(module, imports)
         for stmt in module.body:
             if isinstance(stmt, cst.FunctionDef):
                 scope.functions[stmt.name.value] = stmt
@@ -68,7 +75,7 @@ class FileScope:
         stack: list[cst.CSTNode] = [module]
         while stack:
             node = stack.pop()
-            stack.extend(node.children)
+            stack.extend(children(node))
             if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
                 made = canonical_torch(scope.imports.qualify(node.value.func)) or ""
                 names = {last_name(t.target) for t in node.targets} - {None}

@@ -6,24 +6,19 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from gradlint.codefacts.syntax import argument, iter_classes, method_call, methods, statements
+from gradlint.codefacts.syntax import argument, iter_classes, method_call, methods, statements, walk
 from gradlint.names import ImportMap, canonical_torch, dotted
 
 # torch.nn modules without parameters: calling them adds no gradient source.
 PARAMETERLESS = frozenset(
-    """ReLU ReLU6 LeakyReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Softmax LogSoftmax Softplus
-    Softsign Hardtanh Hardsigmoid Hardswish LogSigmoid Tanhshrink Threshold Identity Dropout Dropout1d
-    Dropout2d Dropout3d AlphaDropout Flatten Unflatten MaxPool1d MaxPool2d MaxPool3d AvgPool1d AvgPool2d
-    AvgPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d
-    Upsample PixelShuffle PixelUnshuffle ZeroPad2d ReflectionPad2d ReplicationPad2d ConstantPad2d
-    CrossEntropyLoss MSELoss L1Loss NLLLoss BCELoss BCEWithLogitsLoss SmoothL1Loss KLDivLoss""".split()
+    ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Tanhshrink", "Threshold", "Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Flatten", "Unflatten", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample", "PixelShuffle", "PixelUnshuffle", "ZeroPad2d", "ReflectionPad2d", "ReplicationPad2d", "ConstantPad2d", "CrossEntropyLoss", "MSELoss", "L1Loss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "SmoothL1Loss", "KLDivLoss"]
 )
 
 CONTAINERS = frozenset({"Module", "Sequential", "ModuleList", "ModuleDict"})
 
 TENSOR_FACTORIES = frozenset(
     f"torch.{n}"
-    for n in "zeros ones empty full rand randn randint arange linspace eye tensor as_tensor from_numpy zeros_like ones_like".split()
+    for n in ["zeros", "ones", "empty", "full", "rand", "randn", "randint", "arange", "linspace", "eye", "tensor", "as_tensor", "from_numpy", "zeros_like", "ones_like"]
 )
 
 
@@ -62,7 +57,7 @@ def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
         if name.startswith("torch.nn.") and layer not in CONTAINERS and layer not in PARAMETERLESS:
             facts.parameters |= {"weight", "bias"}  # a subclass of a torch layer inherits its parameters
     for func in facts.methods.values():
-        for node in _walk(func):
+        for node in walk(func):
             if isinstance(node, cst.Assign):
                 for target in node.targets:
                     attr = _self_attr(target.target)
@@ -111,12 +106,6 @@ def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: Im
         facts.plain.add(attr)
 
 
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
 
 
 def frozen_attributes(module: cst.Module) -> set[str]:
@@ -126,7 +115,7 @@ def frozen_attributes(module: cst.Module) -> set[str]:
     p.requires_grad = False``, ``self.teacher = copy.deepcopy(...)``.
     """
     frozen: set[str] = set()
-    for node in _walk(module):
+    for node in walk(module):
         if isinstance(node, cst.Call):
             found = method_call(node)
             if found and found[1] == "requires_grad_":
@@ -176,7 +165,7 @@ def root_classes(classes: dict[str, ClassFacts], imports: ImportMap) -> list[str
     """Classes no other class of the file builds as a submodule: the candidate models."""
     used: set[str] = set()
     for facts in classes.values():
-        for node in _walk(facts.node):
+        for node in walk(facts.node):
             if isinstance(node, cst.Call):
                 name = dotted(node.func)
                 if name in classes and name != facts.name:

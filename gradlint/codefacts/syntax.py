@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+import dataclasses
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -16,6 +17,47 @@ PASS_THROUGH_METHODS = frozenset(
         "view_as", "reshape_as", "type_as", "requires_grad_",
     }
 )
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_LAYOUT = (
+    cst.BaseParenthesizableWhitespace,
+    cst.Comment,
+    cst.EmptyLine,
+    cst.Newline,
+    cst.TrailingWhitespace,
+    cst.LeftParen,
+    cst.RightParen,
+)
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The child nodes of ``node`` without layout, in source order.
+
+    libcst's own ``children`` re-visits the node on every access, which dominates
+    the run time of a walk over a whole file.
+    """
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            if not isinstance(value, _LAYOUT):
+                yield value
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode) and not isinstance(item, _LAYOUT):
+                    yield item
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and everything below it, depth first."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(children(current))
 
 
 def method_call(call: cst.Call) -> tuple[cst.BaseExpression, str] | None:
@@ -84,19 +126,19 @@ def iter_functions(
 ) -> Iterator[tuple[cst.FunctionDef, cst.ClassDef | None]]:
     """Every function at any depth, with the class it is a method of (None elsewhere)."""
 
-    def walk(node: cst.CSTNode, owner: cst.ClassDef | None):
-        for child in node.children:
+    def visit(node: cst.CSTNode, owner: cst.ClassDef | None):
+        for child in children(node):
             if isinstance(child, cst.FunctionDef):
                 yield child, owner
-                yield from walk(child, None)
+                yield from visit(child, None)
             elif isinstance(child, cst.ClassDef):
-                yield from walk(child, child)
+                yield from visit(child, child)
             elif isinstance(child, (cst.BaseExpression,)):
                 continue
             else:
-                yield from walk(child, owner)
+                yield from visit(child, owner)
 
-    yield from walk(module, None)
+    yield from visit(module, None)
 
 
 def iter_classes(module: cst.Module) -> Iterator[cst.ClassDef]:
@@ -107,7 +149,7 @@ def iter_classes(module: cst.Module) -> Iterator[cst.ClassDef]:
             yield node
         if isinstance(node, cst.BaseExpression):
             continue
-        stack.extend(reversed(list(node.children)))
+        stack.extend(reversed(list(children(node))))
 
 
 def methods(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:
@@ -134,7 +176,7 @@ def calls_in_order(node: cst.CSTNode) -> list[cst.Call]:
     def visit(n: cst.CSTNode) -> None:
         if isinstance(n, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
             return
-        for child in n.children:
+        for child in children(n):
             visit(child)
         if isinstance(n, cst.Call):
             found.append(n)
@@ -207,3 +249,10 @@ def cached_fact(source, key: str, compute):
     if key not in store:
         store[key] = compute()
     return store[key]
+
+
+def imports_of(source):
+    """The file's import map, built once for all the code rules."""
+    from gradlint.names import ImportMap
+
+    return cached_fact(source, "imports", lambda: ImportMap(source.module))

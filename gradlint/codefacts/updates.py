@@ -6,7 +6,7 @@ import re
 
 import libcst as cst
 
-from gradlint.codefacts.syntax import argument, keyword, method_call, positional
+from gradlint.codefacts.syntax import argument, keyword, method_call, positional, walk
 from gradlint.names import dotted
 
 # A name read as a positive step size when it multiplies a gradient.
@@ -14,18 +14,33 @@ STEP_SIZE = re.compile(r"^(lr|learning_rate|eta|step_size|alpha|rate|step|gamma|
 SIGN_PRESERVING = frozenset({"sign", "clone", "detach", "data", "abs"})
 
 
+_PARAMETER_NAMES: dict[int, tuple[cst.CSTNode, set[str]]] = {}
+
+
 def parameter_names(func: cst.CSTNode) -> set[str]:
+    """Cached by node: the event builder asks again for every call it follows."""
+    cached = _PARAMETER_NAMES.get(id(func))
+    if cached is not None and cached[0] is func:
+        return cached[1]
+    names = _parameter_names(func)
+    if len(_PARAMETER_NAMES) > 4096:
+        _PARAMETER_NAMES.clear()
+    _PARAMETER_NAMES[id(func)] = (func, names)
+    return names
+
+
+def _parameter_names(func: cst.CSTNode) -> set[str]:
     """Loop variables that range over parameters: ``for p in model.parameters()``,
     ``for name, p in model.named_parameters()``, ``for p in group["params"]``,
     ``for p in params`` where ``params = list(model.parameters())``."""
     lists: set[str] = set()
     names: set[str] = set()
-    for node in _walk(func):
+    for node in walk(func):
         if isinstance(node, cst.Assign) and _is_parameter_source(node.value, lists):
             for target in node.targets:
                 if isinstance(target.target, cst.Name):
                     lists.add(target.target.value)
-    for node in _walk(func):
+    for node in walk(func):
         if isinstance(node, cst.For) and _is_parameter_source(node.iter, lists):
             target = node.target
             if isinstance(target, cst.Tuple) and target.elements:
@@ -54,12 +69,6 @@ def _is_parameter_source(expr: cst.BaseExpression, lists: set[str]) -> bool:
     return False
 
 
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
 
 
 def base_name(expr: cst.BaseExpression) -> str | None:
@@ -67,8 +76,7 @@ def base_name(expr: cst.BaseExpression) -> str | None:
     name = dotted(expr)
     if name is None:
         return None
-    if name.endswith(".data"):
-        name = name[: -len(".data")]
+    name = name.removesuffix(".data")
     return name
 
 
@@ -137,7 +145,7 @@ def _is_grad_of(expr: cst.BaseExpression, owner: str) -> bool:
 
 
 def _mentions(expr: cst.BaseExpression, owner: str) -> bool:
-    return any(_is_grad_of(n, owner) for n in _walk(expr) if isinstance(n, cst.BaseExpression))
+    return any(_is_grad_of(n, owner) for n in walk(expr) if isinstance(n, cst.BaseExpression))
 
 
 def update_direction(node: cst.CSTNode, params: set[str]) -> tuple[int, cst.BaseExpression] | None:
