@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,9 +64,6 @@ def test_report_script_prints_the_table():
 
 
 def run_cli_script():
-    import subprocess
-    import sys
-
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "corpus_code_report.py")],
         cwd=ROOT,
@@ -73,3 +72,26 @@ def run_cli_script():
         timeout=300,
         check=False,
     )
+
+
+def test_graph_cut_labels_agree_with_measured_gradients():
+    """tests/corpus/code_gradients.json is what torch measured (scripts/verify_corpus_gradients.py)."""
+    truth = json.loads((ROOT / "tests" / "corpus" / "code_gradients.json").read_text(encoding="utf-8"))
+    assert len(truth) >= 10
+    labelled = {name for name, _, code in report.labels(CORPUS) if code.startswith("GL5")}
+    for name, record in truth.items():
+        assert (name in labelled) == bool(record["dead"]), (name, record)
+    assert labelled <= set(truth), "every GL5 label is backed by a measured model"
+
+
+def test_measured_gradients_match_the_static_findings():
+    pytest.importorskip("torch")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "verify_corpus_gradients.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
