@@ -1,0 +1,1 @@
+"""Facts the code rules read from function bodies: scopes, data flow, training-loop events."""

@@ -1,0 +1,270 @@
+"""Training-loop events in program order: backward, zero_grad, optimizer step, gradient clipping.
+
+A function body becomes a tree of events, branches and loops; calls of functions and
+methods defined in the same file are followed, as is the closure handed to ``step``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import product
+
+import libcst as cst
+
+from gradlint.codefacts.syntax import (
+    calls_in_order,
+    children,
+    last_name,
+    method_call,
+    positional,
+    statements,
+)
+from gradlint.codefacts.updates import parameter_names, update_direction
+from gradlint.names import ImportMap, canonical_torch, dotted
+
+BACKWARD, ZERO, STEP, CLIP = "backward", "zero", "step", "clip"
+MAX_INLINE_DEPTH = 2
+MAX_PATHS = 256
+OPTIMIZER_NAME = re.compile(r"opt", re.IGNORECASE)
+SCHEDULER_NAME = re.compile(r"sched|lr_", re.IGNORECASE)
+SCALER_NAME = re.compile(r"scaler", re.IGNORECASE)
+CLIPS = frozenset({"clip_grad_norm_", "clip_grad_value_", "clip_grad_norm"})
+
+
+@dataclass
+class Event:
+    kind: str
+    node: cst.CSTNode
+    target: str | None = None  # the optimizer a step or zero_grad acts on, when known
+
+
+@dataclass
+class Branch:
+    arms: list[list]
+
+
+@dataclass
+class Loop:
+    node: cst.CSTNode
+    body: list
+
+
+@dataclass
+class FileScope:
+    """What the file defines that event extraction needs to look up."""
+
+    module: cst.Module
+    imports: ImportMap
+    functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
+    methods: dict[str, dict[str, cst.FunctionDef]] = field(default_factory=dict)
+    optimizers: set[str] = field(default_factory=set)
+    schedulers: set[str] = field(default_factory=set)
+    scalers: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, module: cst.Module, imports: ImportMap) -> FileScope:
+        scope = cls(module, imports)
+        for stmt in module.body:
+            if isinstance(stmt, cst.FunctionDef):
+                scope.functions[stmt.name.value] = stmt
+            elif isinstance(stmt, cst.ClassDef):
+                scope.methods[stmt.name.value] = {
+                    s.name.value: s for s in statements(stmt.body) if isinstance(s, cst.FunctionDef)
+                }
+        stack: list[cst.CSTNode] = [module]
+        while stack:
+            node = stack.pop()
+            stack.extend(children(node))
+            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+                made = canonical_torch(scope.imports.qualify(node.value.func)) or ""
+                names = {last_name(t.target) for t in node.targets} - {None}
+                if made.startswith("torch.optim.lr_scheduler"):
+                    scope.schedulers |= names
+                elif made.startswith("torch.optim."):
+                    scope.optimizers |= names
+                elif made.endswith("GradScaler"):
+                    scope.scalers |= names
+        return scope
+
+
+class EventBuilder:
+    def __init__(self, scope: FileScope, owner: str | None) -> None:
+        self.scope = scope
+        self.owner = owner
+        self.depth = 0
+        self.params: set[str] = set()
+        self.local_defs: dict[str, cst.FunctionDef] = {}
+
+    def function(self, func: cst.FunctionDef) -> list:
+        saved = self.params, self.local_defs
+        self.params = saved[0] | parameter_names(func)
+        self.local_defs = dict(saved[1])
+        try:
+            return self.block(statements(func.body))
+        finally:
+            self.params, self.local_defs = saved
+
+    def block(self, stmts) -> list:
+        items: list = []
+        for stmt in stmts:
+            items.extend(self.statement(stmt))
+        return items
+
+    def statement(self, stmt: cst.CSTNode) -> list:
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            items: list = []
+            for small in stmt.body:
+                items.extend(self.small(small))
+            return items
+        if isinstance(stmt, cst.If):
+            other = self.statement(stmt.orelse) if stmt.orelse is not None else []
+            return [*self.calls(stmt.test), Branch([self.block(statements(stmt.body)), other])]
+        if isinstance(stmt, cst.Else):
+            return self.block(statements(stmt.body))
+        if isinstance(stmt, (cst.For, cst.While)):
+            head = self.calls(stmt.iter if isinstance(stmt, cst.For) else stmt.test)
+            return [*head, Loop(stmt, self.block(statements(stmt.body)))]
+        if isinstance(stmt, cst.With):
+            return [*[e for item in stmt.items for e in self.calls(item.item)], *self.block(statements(stmt.body))]
+        if isinstance(stmt, cst.Try):
+            items = self.block(statements(stmt.body))
+            if stmt.finalbody is not None:
+                items += self.block(statements(stmt.finalbody.body))
+            return items
+        if isinstance(stmt, cst.FunctionDef):
+            self.local_defs[stmt.name.value] = stmt
+        return []
+
+    def small(self, node: cst.BaseSmallStatement) -> list:
+        items = self.calls(node)
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                name = dotted(target.target) or ""
+                if name.endswith(".grad") and isinstance(node.value, cst.Name) and node.value.value == "None":
+                    items.append(Event(ZERO, node))
+        if isinstance(node, (cst.AugAssign, cst.Assign)) and update_direction(node, self.params):
+            items.append(Event(STEP, node, "manual"))
+        return items
+
+    def calls(self, node: cst.CSTNode) -> list:
+        items: list = []
+        for call in calls_in_order(node):
+            items.extend(self.call(call))
+        return items
+
+    def call(self, call: cst.Call) -> list:
+        found = method_call(call)
+        qualified = canonical_torch(self.scope.imports.qualify(call.func)) or ""
+        short = qualified.rsplit(".", 1)[-1]
+        if short in CLIPS:
+            return [Event(CLIP, call)]
+        if qualified == "torch.autograd.backward":
+            return [Event(BACKWARD, call)]
+        if found is not None:
+            receiver, name = found
+            receiver_name = last_name(receiver) or ""
+            receiver_text = dotted(receiver) or ""
+            if name in ("backward", "manual_backward"):
+                return [Event(BACKWARD, call)]
+            if name == "zero_grad":
+                return [Event(ZERO, call, receiver_text if self.is_optimizer(receiver_name) else None)]
+            if name in ("zero_", "detach_") and receiver_text.endswith((".grad", ".grad.data")):
+                return [Event(ZERO, call)]
+            if name == "step":
+                return self.step(call, receiver_name, receiver_text)
+            if name in ("add_", "sub_") and update_direction(call, self.params):
+                return [Event(STEP, call, "manual")]
+            if receiver_text == "self" and self.owner is not None:
+                method = self.scope.methods.get(self.owner, {}).get(name)
+                if method is not None:
+                    return self.inline(method)
+            if "zero_grad" in name:
+                return [Event(ZERO, call)]
+            return []
+        if isinstance(call.func, cst.Name):
+            func = self.local_defs.get(call.func.value) or self.scope.functions.get(call.func.value)
+            if func is not None:
+                return self.inline(func)
+        return []
+
+    def step(self, call: cst.Call, receiver_name: str, receiver_text: str) -> list:
+        if receiver_name in self.scope.scalers or SCALER_NAME.search(receiver_name):
+            args = positional(call)
+            return [Event(STEP, call, dotted(args[0]) if args else None)]
+        if receiver_name in self.scope.schedulers or (
+            SCHEDULER_NAME.search(receiver_name) and receiver_name not in self.scope.optimizers
+        ):
+            return []
+        if not self.is_optimizer(receiver_name):
+            return []  # env.step(action), trainer.step(): not an optimizer
+        items: list = []
+        args = positional(call)
+        if args and isinstance(args[0], cst.Name):
+            closure = self.local_defs.get(args[0].value) or self.scope.functions.get(args[0].value)
+            if closure is not None:
+                items = self.inline(closure)
+        return [*items, Event(STEP, call, receiver_text)]
+
+    def is_optimizer(self, name: str) -> bool:
+        return name in self.scope.optimizers or bool(OPTIMIZER_NAME.search(name))
+
+    def inline(self, func: cst.FunctionDef) -> list:
+        if self.depth >= MAX_INLINE_DEPTH:
+            return []
+        self.depth += 1
+        try:
+            return self.function(func)
+        finally:
+            self.depth -= 1
+
+
+def flatten(items: list) -> list[Event]:
+    out: list[Event] = []
+    for item in items:
+        if isinstance(item, Event):
+            out.append(item)
+        elif isinstance(item, Branch):
+            for arm in item.arms:
+                out.extend(flatten(arm))
+        else:
+            out.extend(flatten(item.body))
+    return out
+
+
+def paths(items: list) -> list[list[Event]]:
+    """Straight-line event sequences of one pass over ``items``; nested loops run once."""
+    result: list[list[Event]] = [[]]
+    for item in items:
+        if isinstance(item, Event):
+            alternatives = [[item]]
+        elif isinstance(item, Branch):
+            alternatives = [p for arm in item.arms for p in paths(arm)]
+        else:
+            alternatives = paths(item.body)
+        result = [a + b for a, b in product(result, alternatives)][:MAX_PATHS]
+    return result
+
+
+def loops(items: list) -> list[Loop]:
+    found: list[Loop] = []
+    for item in items:
+        if isinstance(item, Loop):
+            found.append(item)
+            found.extend(loops(item.body))
+        elif isinstance(item, Branch):
+            for arm in item.arms:
+                found.extend(loops(arm))
+    return found
+
+
+def direct_events(items: list) -> list[Event]:
+    """Events of one iteration that are not inside a nested loop."""
+    out: list[Event] = []
+    for item in items:
+        if isinstance(item, Event):
+            out.append(item)
+        elif isinstance(item, Branch):
+            for arm in item.arms:
+                out.extend(direct_events(arm))
+    return out

@@ -1,0 +1,181 @@
+"""What each class of a file declares in its methods: submodules, parameters, buffers, frozen parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from gradlint.codefacts.syntax import argument, iter_classes, method_call, methods, statements, walk
+from gradlint.names import ImportMap, canonical_torch, dotted
+
+# torch.nn modules without parameters: calling them adds no gradient source.
+PARAMETERLESS = frozenset(
+    ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Tanhshrink", "Threshold", "Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Flatten", "Unflatten", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample", "PixelShuffle", "PixelUnshuffle", "ZeroPad2d", "ReflectionPad2d", "ReplicationPad2d", "ConstantPad2d", "CrossEntropyLoss", "MSELoss", "L1Loss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "SmoothL1Loss", "KLDivLoss"]
+)
+
+CONTAINERS = frozenset({"Module", "Sequential", "ModuleList", "ModuleDict"})
+
+TENSOR_FACTORIES = frozenset(
+    f"torch.{n}"
+    for n in ["zeros", "ones", "empty", "full", "rand", "randn", "randint", "arange", "linspace", "eye", "tensor", "as_tensor", "from_numpy", "zeros_like", "ones_like"]
+)
+
+
+@dataclass
+class ClassFacts:
+    node: cst.ClassDef
+    methods: dict[str, cst.FunctionDef]
+    submodules: dict[str, str | None] = field(default_factory=dict)  # attr -> type name
+    parameters: set[str] = field(default_factory=set)
+    plain: set[str] = field(default_factory=set)  # buffers, tensors, numbers: no gradient source
+    parameterless: set[str] = field(default_factory=set)
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+    def describe(self, attr: str) -> str:
+        kind = self.submodules.get(attr)
+        if attr in self.parameters:
+            kind = "Parameter"
+        return f"self.{attr} ({kind})" if kind else f"self.{attr}"
+
+
+def _self_attr(expr: cst.BaseExpression) -> str | None:
+    name = dotted(expr)
+    if name and name.startswith("self.") and name.count(".") == 1:
+        return name[5:]
+    return None
+
+
+def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
+    facts = ClassFacts(cls, methods(cls))
+    for base in cls.bases:
+        name = canonical_torch(imports.qualify(base.value)) or ""
+        layer = name.rsplit(".", 1)[-1]
+        if name.startswith("torch.nn.") and layer not in CONTAINERS and layer not in PARAMETERLESS:
+            facts.parameters |= {"weight", "bias"}  # a subclass of a torch layer inherits its parameters
+    for func in facts.methods.values():
+        for node in walk(func):
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    attr = _self_attr(target.target)
+                    if attr is not None:
+                        _record(facts, attr, node.value, imports)
+            elif isinstance(node, cst.AnnAssign) and node.value is not None:
+                attr = _self_attr(node.target)
+                if attr is not None:
+                    _record(facts, attr, node.value, imports)
+            elif isinstance(node, cst.Call):
+                found = method_call(node)
+                if found and dotted(found[0]) == "self" and found[1] in ("register_buffer", "register_parameter", "add_module"):
+                    name = argument(node, 0, "name")
+                    if isinstance(name, cst.SimpleString):
+                        attr = name.evaluated_value
+                        if found[1] == "register_buffer":
+                            facts.plain.add(attr)
+                        elif found[1] == "register_parameter":
+                            facts.parameters.add(attr)
+                        else:
+                            facts.submodules[attr] = None
+    return facts
+
+
+def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: ImportMap) -> None:
+    if attr in facts.submodules or attr in facts.parameters:
+        return  # the first binding (in __init__) says what the attribute is
+    if not isinstance(value, cst.Call):
+        if isinstance(value, cst.Name) and attr not in facts.plain:
+            facts.submodules[attr] = None  # a module handed to the constructor
+        else:
+            facts.plain.add(attr)
+        return
+    name = canonical_torch(imports.qualify(value.func)) or ""
+    short = name.rsplit(".", 1)[-1]
+    if name in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+        facts.parameters.add(attr)
+    elif name in TENSOR_FACTORIES or name.startswith(("math.", "float", "int", "np.", "numpy.")):
+        facts.plain.add(attr)
+    elif name.startswith("torch.nn.") and short in PARAMETERLESS:
+        facts.parameterless.add(attr)
+        facts.submodules[attr] = short
+    elif short[:1].isupper() or name.startswith(("copy.deepcopy", "deepcopy")):
+        facts.submodules[attr] = short if short[:1].isupper() else None
+    else:
+        facts.plain.add(attr)
+
+
+
+
+def frozen_attributes(module: cst.Module) -> set[str]:
+    """Attributes whose parameters are frozen on purpose anywhere in the file.
+
+    ``self.backbone.requires_grad_(False)``, ``for p in self.target.parameters():
+    p.requires_grad = False``, ``self.teacher = copy.deepcopy(...)``.
+    """
+    frozen: set[str] = set()
+    for node in walk(module):
+        if isinstance(node, cst.Call):
+            found = method_call(node)
+            if found and found[1] == "requires_grad_":
+                flag = argument(node, 0, "requires_grad")
+                if isinstance(flag, cst.Name) and flag.value == "False":
+                    name = _attr_of(found[0])
+                    if name:
+                        frozen.add(name)
+        elif isinstance(node, cst.For) and isinstance(node.iter, cst.Call):
+            found = method_call(node.iter)
+            if found and found[1] in ("parameters", "named_parameters") and "requires_grad" in _code(node.body):
+                name = _attr_of(found[0])
+                if name:
+                    frozen.add(name)
+        elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            callee = dotted(node.value.func) or ""
+            if callee.endswith("deepcopy"):
+                for target in node.targets:
+                    name = _attr_of(target.target)
+                    if name:
+                        frozen.add(name)
+    return frozen
+
+
+def _attr_of(expr: cst.BaseExpression) -> str | None:
+    name = dotted(expr)
+    if name is None:
+        return None
+    return name.rsplit(".", 1)[-1]
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def module_classes(module: cst.Module, imports: ImportMap) -> dict[str, ClassFacts]:
+    """Classes with a ``forward`` method: the nn.Module classes of the file."""
+    found = {}
+    for cls in iter_classes(module):
+        facts = class_facts(cls, imports)
+        if "forward" in facts.methods:
+            found[facts.name] = facts
+    return found
+
+
+def root_classes(classes: dict[str, ClassFacts], imports: ImportMap) -> list[str]:
+    """Classes no other class of the file builds as a submodule: the candidate models."""
+    used: set[str] = set()
+    for facts in classes.values():
+        for node in walk(facts.node):
+            if isinstance(node, cst.Call):
+                name = dotted(node.func)
+                if name in classes and name != facts.name:
+                    used.add(name)
+    return [name for name in classes if name not in used]
+
+
+def top_level_statements(module: cst.Module) -> list[cst.BaseStatement]:
+    """Module-level code, including ``if __name__ == "__main__":`` blocks; defs are skipped."""
+    return [s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))]
+
+
+__all__ = ["ClassFacts", "class_facts", "frozen_attributes", "module_classes", "root_classes", "statements"]

@@ -1,0 +1,258 @@
+"""Small questions about libcst nodes that every code rule asks."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import libcst as cst
+
+from gradlint.names import dotted
+
+# Calls that return their receiver unchanged as far as the rules care.
+PASS_THROUGH_METHODS = frozenset(
+    {
+        "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "contiguous",
+        "view", "reshape", "squeeze", "unsqueeze", "flatten", "permute", "transpose", "clone",
+        "view_as", "reshape_as", "type_as", "requires_grad_",
+    }
+)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_LAYOUT = (
+    cst.BaseParenthesizableWhitespace,
+    cst.Comment,
+    cst.EmptyLine,
+    cst.Newline,
+    cst.TrailingWhitespace,
+    cst.LeftParen,
+    cst.RightParen,
+)
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The child nodes of ``node`` without layout, in source order.
+
+    libcst's own ``children`` re-visits the node on every access, which dominates
+    the run time of a walk over a whole file.
+    """
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            if not isinstance(value, _LAYOUT):
+                yield value
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode) and not isinstance(item, _LAYOUT):
+                    yield item
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and everything below it, depth first."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(children(current))
+
+
+def method_call(call: cst.Call) -> tuple[cst.BaseExpression, str] | None:
+    """``(receiver, name)`` for ``receiver.name(...)``."""
+    if isinstance(call.func, cst.Attribute):
+        return call.func.value, call.func.attr.value
+    return None
+
+
+def positional(call: cst.Call) -> list[cst.BaseExpression]:
+    return [a.value for a in call.args if a.keyword is None and not a.star]
+
+
+def keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+def argument(call: cst.Call, index: int, name: str) -> cst.BaseExpression | None:
+    """The argument passed by position ``index`` or by keyword ``name``."""
+    value = keyword(call, name)
+    if value is not None:
+        return value
+    args = positional(call)
+    return args[index] if len(args) > index else None
+
+
+def last_name(expr: cst.BaseExpression) -> str | None:
+    """``opt`` for ``self.opt``, ``opt`` for ``opt``; None for anything else."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    if isinstance(expr, cst.Subscript):
+        return last_name(expr.value)
+    return None
+
+
+def strip_chain(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``Net().to(device).train()`` -> ``Net()``: the object a method chain starts from."""
+    while isinstance(expr, cst.Call):
+        found = method_call(expr)
+        if found is None or found[1] not in PASS_THROUGH_METHODS:
+            break
+        expr = found[0]
+    return expr
+
+
+def function_params(func: cst.FunctionDef) -> list[cst.Param]:
+    p = func.params
+    return [*p.posonly_params, *p.params, *p.kwonly_params] + (
+        [p.star_arg] if isinstance(p.star_arg, cst.Param) else []
+    ) + ([p.star_kwarg] if p.star_kwarg is not None else [])
+
+
+def statements(block: cst.BaseSuite) -> list[cst.BaseStatement]:
+    if isinstance(block, cst.IndentedBlock):
+        return list(block.body)
+    return [block]  # SimpleStatementSuite: ``if x: y`` on one line
+
+
+def iter_functions(
+    module: cst.Module,
+) -> Iterator[tuple[cst.FunctionDef, cst.ClassDef | None]]:
+    """Every function at any depth, with the class it is a method of (None elsewhere)."""
+
+    def visit(node: cst.CSTNode, owner: cst.ClassDef | None):
+        for child in children(node):
+            if isinstance(child, cst.FunctionDef):
+                yield child, owner
+                yield from visit(child, None)
+            elif isinstance(child, cst.ClassDef):
+                yield from visit(child, child)
+            elif isinstance(child, (cst.BaseExpression,)):
+                continue
+            else:
+                yield from visit(child, owner)
+
+    yield from visit(module, None)
+
+
+def iter_classes(module: cst.Module) -> Iterator[cst.ClassDef]:
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.ClassDef):
+            yield node
+        if isinstance(node, cst.BaseExpression):
+            continue
+        stack.extend(reversed(list(children(node))))
+
+
+def methods(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:
+    found = {}
+    for stmt in statements(cls.body):
+        if isinstance(stmt, cst.FunctionDef):
+            found[stmt.name.value] = stmt
+    return found
+
+
+def has_decorator(func: cst.FunctionDef, *suffixes: str) -> bool:
+    for dec in func.decorators:
+        expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+        name = dotted(expr) or ""
+        if any(name == s or name.endswith("." + s) for s in suffixes):
+            return True
+    return False
+
+
+def calls_in_order(node: cst.CSTNode) -> list[cst.Call]:
+    """Calls inside ``node`` in evaluation order: arguments before the call that takes them."""
+    found: list[cst.Call] = []
+
+    def visit(n: cst.CSTNode) -> None:
+        if isinstance(n, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
+            return
+        for child in children(n):
+            visit(child)
+        if isinstance(n, cst.Call):
+            found.append(n)
+
+    visit(node)
+    return found
+
+
+def number(expr: cst.BaseExpression, constants: dict[str, float] | None = None) -> float | None:
+    """The value of a numeric literal expression (``3e-4``, ``-1``, ``1 / 1000``, ``LR``)."""
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return float(expr.evaluated_value)
+    if isinstance(expr, cst.UnaryOperation):
+        inner = number(expr.expression, constants)
+        if inner is None:
+            return None
+        if isinstance(expr.operator, cst.Minus):
+            return -inner
+        if isinstance(expr.operator, cst.Plus):
+            return inner
+        return None
+    if isinstance(expr, cst.BinaryOperation):
+        left, right = number(expr.left, constants), number(expr.right, constants)
+        if left is None or right is None:
+            return None
+        op = expr.operator
+        try:
+            if isinstance(op, cst.Add):
+                return left + right
+            if isinstance(op, cst.Subtract):
+                return left - right
+            if isinstance(op, cst.Multiply):
+                return left * right
+            if isinstance(op, cst.Divide):
+                return left / right
+            if isinstance(op, cst.Power):
+                return float(left**right)
+        except (ZeroDivisionError, OverflowError):
+            return None
+        return None
+    if isinstance(expr, cst.Name) and constants is not None:
+        return constants.get(expr.value)
+    return None
+
+
+def module_constants(module: cst.Module) -> dict[str, float]:
+    """Module-level names bound exactly once to a numeric literal (``LR = 3e-4``)."""
+    seen: dict[str, list[cst.BaseExpression]] = {}
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    target = small.targets[0].target
+                    if isinstance(target, cst.Name):
+                        seen.setdefault(target.value, []).append(small.value)
+                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value:
+                    seen.setdefault(small.target.value, []).append(small.value)
+    constants = {}
+    for name, values in seen.items():
+        if len(values) == 1:
+            value = number(values[0])
+            if value is not None:
+                constants[name] = value
+    return constants
+
+
+def cached_fact(source, key: str, compute):
+    """Compute a per-file fact once, however many rules of a family ask for it."""
+    store = source.__dict__.setdefault("_code_facts", {})
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+def imports_of(source):
+    """The file's import map, built once for all the code rules."""
+    from gradlint.names import ImportMap
+
+    return cached_fact(source, "imports", lambda: ImportMap(source.module))

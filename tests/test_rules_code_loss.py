@@ -1,0 +1,210 @@
+"""GL4xx: the activation a model's output ends in, against the loss that receives it."""
+
+from __future__ import annotations
+
+from code_rules_helpers import findings, lines
+
+MODEL = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 3)
+        self.softmax = nn.Softmax(dim=1)
+
+    def forward(self, x):
+        h = self.fc(x)
+        return self.softmax(h)
+"""
+
+
+def test_module_softmax_reaches_cross_entropy_through_a_parameter(tmp_path):
+    code = MODEL + """
+def train(model, loader, optimizer):
+    criterion = nn.CrossEntropyLoss()
+    for x, y in loader:
+        loss = criterion(model(x), y)
+"""
+    found = findings(code, tmp_path, "GL4")
+    assert [(f.code, f.location.line) for f in found] == [("GL401", 20)]
+    assert "self.softmax(h)" in found[0].message and "line 15" in found[0].message
+
+
+def test_criterion_on_self_and_model_on_self(tmp_path):
+    code = MODEL + """
+class Trainer:
+    def __init__(self):
+        self.model = Net()
+        self.criterion = nn.CrossEntropyLoss()
+
+    def step(self, x, y):
+        out = self.model(x)
+        return self.criterion(out, y)
+"""
+    assert lines(code, tmp_path, "GL4") == [(24, "GL401")]
+
+
+def test_inline_softmax_into_functional_losses(tmp_path):
+    code = """
+import torch
+import torch.nn.functional as F
+
+def losses(logits, y):
+    probs = logits.softmax(-1)
+    a = F.cross_entropy(probs, y)
+    b = F.nll_loss(torch.softmax(logits, 1), y)
+    c = F.nll_loss(F.log_softmax(logits, 1), y)
+    d = F.binary_cross_entropy_with_logits(torch.sigmoid(logits), y)
+    e = F.binary_cross_entropy_with_logits(logits, y)
+    return a + b + c + d + e
+"""
+    assert lines(code, tmp_path, "GL4") == [(7, "GL401"), (8, "GL402"), (10, "GL403")]
+
+
+def test_sequential_ending_in_softmax_and_module_level_script(tmp_path):
+    code = """
+import torch
+from torch import nn
+
+net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3), nn.Softmax(dim=-1))
+loss_fn = nn.CrossEntropyLoss()
+for x, y in [(torch.randn(2, 4), torch.tensor([0, 1]))]:
+    loss = loss_fn(net(x), y)
+"""
+    assert lines(code, tmp_path, "GL4") == [(8, "GL401")]
+
+
+def test_attention_softmax_and_metrics_are_not_reported(tmp_path):
+    code = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Attn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.qkv = nn.Linear(16, 48)
+        self.out = nn.Linear(16, 4)
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).chunk(3, -1)
+        att = F.softmax(q @ k.transpose(-2, -1), dim=-1)
+        return self.out(att @ v)
+
+    def predict(self, x):
+        return F.softmax(self(x), dim=-1).argmax(-1)
+
+
+def train(model, loader):
+    for x, y in loader:
+        logits = model(x)
+        acc = (logits.softmax(-1).argmax(-1) == y).float().mean()
+        loss = F.cross_entropy(logits, y)
+"""
+    assert lines(code, tmp_path, "GL4") == []
+
+
+def test_no_grad_evaluation_and_training_only_logits_are_not_reported(tmp_path):
+    code = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        logits = self.fc(x)
+        if self.training:
+            return logits
+        return F.softmax(logits, -1)
+
+
+def train(model: Net, loader):
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+    with torch.no_grad():
+        val = F.cross_entropy(F.softmax(model(x), -1), y)
+"""
+    assert lines(code, tmp_path, "GL4") == []
+
+
+def test_ambiguous_model_stays_silent(tmp_path):
+    code = MODEL + """
+class Other(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def train(model, x, y):
+    return F.cross_entropy(model(x), y)
+"""
+    assert lines(code, tmp_path, "GL4") == []
+
+
+def test_tuple_outputs_are_followed_element_by_element(tmp_path):
+    code = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class AE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Linear(8, 2)
+        self.dec = nn.Linear(2, 8)
+        self.cls = nn.Linear(2, 3)
+
+    def forward(self, x):
+        z = self.enc(x)
+        return torch.sigmoid(self.dec(z)), self.cls(z)
+
+
+def train(model: AE, x, y):
+    recon, logits = model(x)
+    a = F.binary_cross_entropy_with_logits(recon, x)
+    b = F.cross_entropy(logits, y)
+    c = F.binary_cross_entropy_with_logits(model(x)[0], x)
+    return a + b + c
+"""
+    assert lines(code, tmp_path, "GL4") == [(21, "GL403"), (23, "GL403")]
+
+
+def test_bce_note_is_opt_in(tmp_path):
+    code = """
+import torch
+import torch.nn as nn
+
+def loss(logits, y):
+    return nn.BCELoss()(torch.sigmoid(logits), y)
+"""
+    assert lines(code, tmp_path, "GL4") == [(6, "GL404")]
+    assert lines(code, tmp_path, "ALL") == []
+    assert findings(code, tmp_path, "GL404")[0].severity == "info"
+
+
+def test_arguments_passed_by_the_file_itself(tmp_path):
+    code = MODEL + """
+def train(model, loader, criterion):
+    for x, y in loader:
+        loss = criterion(model(x), y)
+
+
+def main():
+    model = Net().to("cpu")
+    train(model, [], nn.NLLLoss())
+"""
+    assert lines(code, tmp_path, "GL4") == [(19, "GL402")]
