@@ -125,6 +125,30 @@ class _Builder:
             name = node.input[0]
         return None
 
+    def source_weight(self, name: str) -> tuple[str, tuple[int, ...]] | None:
+        """The one parameter a computed weight is rearranged from: the legacy exporter
+        reorders LSTM/GRU gates with Slice/Concat when constant folding is off."""
+        direct = self.weight(name)
+        if direct is not None:
+            return direct
+        found: set[str] = set()
+        pending, seen = [name], set()
+        while pending and len(seen) < 64:
+            value = pending.pop()
+            if value in seen or not value:
+                continue
+            seen.add(value)
+            tensor = self.view.initializers.get(value)
+            if tensor is not None and len(tensor.dims) >= 2:
+                found.add(value)
+            index = self.view.producer_of(value)
+            if index is not None and not self.view.is_data(value):
+                pending.extend(self.view.nodes[index].input)
+        if len(found) != 1:
+            return None
+        (only,) = found
+        return only, tuple(int(d) for d in self.view.initializers[only].dims)
+
     def bias_after(self, output: str, fan_out: int | None) -> tuple[str, str | None]:
         """A following Add of a constant vector is this layer's bias: (output, bias name)."""
         user = self.view.single_consumer(output)
@@ -206,9 +230,10 @@ class _Builder:
         node = self.view.nodes[index]
         where = self.location(index)
         hidden = self.view.attr(index, "hidden_size")
-        w = self.weight(node.input[1]) if len(node.input) > 1 else None
-        r = self.weight(node.input[2]) if len(node.input) > 2 else None
-        fan_in = w[1][2] if w and len(w[1]) == 3 else None
+        w = self.source_weight(node.input[1]) if len(node.input) > 1 else None
+        r = self.source_weight(node.input[2]) if len(node.input) > 2 else None
+        # ONNX packs [directions, gates * hidden, input]; torch keeps [gates * hidden, input]
+        fan_in = w[1][-1] if w else None
         ir = self.emit(
             index, "recurrent", [node.input[0]],
             fan_in=fan_in, fan_out=int(hidden) if hidden else None,

@@ -123,3 +123,30 @@ WEIGHTED = {"Gemm", "MatMul", "Conv", "ConvTranspose"}
 SUBGRAPH_OPS = {"If", "Loop", "Scan", "SequenceMap"}
 
 DEFAULT_DOMAINS = {"", "ai.onnx"}
+
+# Operators where only some inputs carry the data (the rest are shapes, indices,
+# target types or conditions); by position.
+DATA_ARGS = {
+    "CastLike": (0,),
+    "Reshape": (0,),
+    "Expand": (0,),
+    "Tile": (0,),
+    "Slice": (0,),
+    "Pad": (0,),
+    "Resize": (0,),
+    "Upsample": (0,),
+    "Squeeze": (0,),
+    "Unsqueeze": (0,),
+    "Split": (0,),
+    "Where": (1, 2),
+    "Dropout": (0,),
+    "Trilu": (0,),
+    "ReduceMean": (0,),
+    "ReduceSum": (0,),
+    "ReduceMax": (0,),
+    "ReduceMin": (0,),
+    "ReduceL2": (0,),
+    "Clip": (0,),
+    "Compress": (0,),
+    "ReverseSequence": (0,),
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gradlint.frontends.onnx.ops import NOT_DIFFERENTIABLE
+from gradlint.frontends.onnx.ops import DATA_ARGS, NOT_DIFFERENTIABLE
 
 # Constants larger than this are weights, never needed as small scalars.
 _SMALL = 64
@@ -40,15 +40,22 @@ class GraphView:
         for node in self.nodes:
             if node.op_type in NOT_DIFFERENTIABLE:
                 continue
-            if any(name in data for name in node.input):
+            if any(name in data for name in self._data_slots(node)):
                 data.update(name for name in node.output if name)
         return data
+
+    @staticmethod
+    def _data_slots(node) -> list[str]:
+        positions = DATA_ARGS.get(node.op_type)
+        if positions is None:
+            return list(node.input)
+        return [node.input[p] for p in positions if p < len(node.input)]
 
     def is_data(self, name: str) -> bool:
         return name in self.data
 
     def data_inputs(self, index: int) -> list[str]:
-        return [name for name in self.nodes[index].input if name in self.data]
+        return [name for name in self._data_slots(self.nodes[index]) if name in self.data]
 
     def producer_of(self, name: str):
         """The producing node's index, or None for inputs, initialisers and empty names."""
