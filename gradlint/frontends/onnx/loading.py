@@ -82,6 +82,12 @@ def validate(model: Any) -> None:
     """onnx.checker on the structure; the first failure becomes the one line we report."""
     import onnx
 
+    known = onnx.defs.onnx_opset_version()
+    for opset in model.opset_import:
+        if opset.domain in ("", "ai.onnx") and opset.version > known:
+            raise LoadError(
+                f"unsupported opset: ai.onnx version {opset.version} (the installed onnx knows up to {known})"
+            )
     try:
         onnx.checker.check_model(structure_of(model))
     except (onnx.checker.ValidationError, ValueError, RuntimeError) as exc:
