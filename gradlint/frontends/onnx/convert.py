@@ -1,0 +1,440 @@
+"""ONNX ModelProto -> LayerGraph: the IR the python frontend builds, so the
+same graph rules fire on exported models."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from gradlint.diagnostics import Location
+from gradlint.frontends.onnx import ops
+from gradlint.frontends.onnx.patterns import Fused, find_fusions
+from gradlint.frontends.onnx.view import GraphView
+from gradlint.frontends.onnx.weights import WeightsAbsent, measure
+from gradlint.ir import Init, LayerGraph, Node
+
+# Graph names exporters give every model; the file name says more.
+_GENERIC_NAMES = {"", "main_graph", "torch_jit", "torch-jit-export", "graph", "model"}
+# "body.0.weight": a name an exporter kept from the framework's parameters.
+_PARAMETER_NAME = re.compile(r"^[A-Za-z_]\w*(\.\w+)+$")
+
+
+@dataclass
+class WeightUse:
+    """An initialiser a weighted node reads, with the layout its fans come from."""
+
+    name: str
+    dims: tuple[int, ...]
+    fan_in: int | None
+    fan_out: int | None
+
+
+@dataclass
+class Conversion:
+    graph: LayerGraph
+    weights_absent: list[str] = field(default_factory=list)
+
+
+class _Builder:
+    def __init__(self, model: Any, shown: str, name: str, base_dir: str, init_checks: bool) -> None:
+        self.view = GraphView(model.graph)
+        self.shown = shown
+        self.base_dir = base_dir
+        self.init_checks = init_checks
+        graph_name = model.graph.name if model.graph.name not in _GENERIC_NAMES else name
+        self.graph = LayerGraph(name=graph_name, location=Location(path=shown), source="onnx")
+        self.graph.attrs["init_checks"] = init_checks
+        self.graph.attrs["opsets"] = {o.domain or "ai.onnx": o.version for o in model.opset_import}
+        self.ir_of: dict[str, int] = {}
+        self.weight_order: list[tuple[str, Node]] = []
+        self.absent: list[str] = []
+        self._measured: dict[tuple, Init] = {}
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def location(self, index: int) -> Location:
+        node = self.view.nodes[index]
+        return Location(path=self.shown, node=self.view.node_name(index), op_type=node.op_type, node_index=index)
+
+    def ir_inputs(self, names: list[str]) -> list[int]:
+        found: list[int] = []
+        for name in names:
+            nid = self.ir_of.get(name)
+            if nid is not None and nid not in found:
+                found.append(nid)
+        return found
+
+    def emit(self, index: int, op: str, inputs: list[str], outputs: list[str] | None = None, **kw: Any) -> Node:
+        node = self.view.nodes[index]
+        kw.setdefault("module_type", node.op_type)
+        ir = self.graph.add(op, self.view.node_name(index), self.location(index), self.ir_inputs(inputs), **kw)
+        for name in outputs if outputs is not None else node.output:
+            if name:
+                self.ir_of[name] = ir.id
+        if op == "opaque":
+            self.graph.complete = False
+        return ir
+
+    def alias(self, index: int, source: str) -> None:
+        nid = self.ir_of.get(source)
+        if nid is None:
+            return
+        for name in self.view.nodes[index].output:
+            if name:
+                self.ir_of[name] = nid
+
+    def init_of(self, use: WeightUse | None, where: Location) -> Init | None:
+        if use is None:
+            return None
+        if not self.init_checks:
+            return Init("unknown", location=where, detail="init checks off for ONNX weights")
+        key = (use.name, use.fan_in, use.fan_out)
+        if key not in self._measured:
+            try:
+                self._measured[key] = measure(
+                    self.view.initializers[use.name], self.base_dir, use.fan_in, use.fan_out, where
+                )
+            except WeightsAbsent as missing:
+                if str(missing) not in self.absent:
+                    self.absent.append(str(missing))
+                self._measured[key] = Init("unknown", location=where, detail="weights absent")
+        return self._measured[key]
+
+    def weight(self, name: str) -> tuple[str, tuple[int, ...]] | None:
+        """The initialiser behind ``name`` (through Transpose/Cast/Identity), with its dims as used."""
+        perm: list[int] | None = None
+        for _ in range(4):
+            if name in self.view.initializers:
+                dims = tuple(int(d) for d in self.view.initializers[name].dims)
+                if perm is not None:
+                    dims = tuple(dims[p] for p in perm) if len(perm) == len(dims) else dims[::-1]
+                return name, dims
+            index = self.view.producer_of(name)
+            if index is None:
+                return None
+            node = self.view.nodes[index]
+            if node.op_type == "Transpose":
+                given = self.view.attr(index, "perm")
+                perm = list(given) if given else None
+                if perm is None:
+                    perm = []  # reversed below
+            elif node.op_type not in ("Cast", "Identity"):
+                return None
+            name = node.input[0]
+        return None
+
+    def source_weight(self, name: str) -> tuple[str, tuple[int, ...]] | None:
+        """The one parameter a computed weight is rearranged from: the legacy exporter
+        reorders LSTM/GRU gates with Slice/Concat when constant folding is off."""
+        direct = self.weight(name)
+        if direct is not None:
+            return direct
+        found: set[str] = set()
+        pending, seen = [name], set()
+        while pending and len(seen) < 64:
+            value = pending.pop()
+            if value in seen or not value:
+                continue
+            seen.add(value)
+            tensor = self.view.initializers.get(value)
+            if tensor is not None and len(tensor.dims) >= 2:
+                found.add(value)
+            index = self.view.producer_of(value)
+            if index is not None and not self.view.is_data(value):
+                pending.extend(self.view.nodes[index].input)
+        if len(found) != 1:
+            return None
+        (only,) = found
+        return only, tuple(int(d) for d in self.view.initializers[only].dims)
+
+    def bias_after(self, output: str, fan_out: int | None) -> tuple[str, str | None]:
+        """A following Add of a constant vector is this layer's bias: (output, bias name)."""
+        user = self.view.single_consumer(output)
+        if user is None or user in self.absorbed or self.view.nodes[user].op_type != "Add":
+            return output, None
+        operands = list(self.view.nodes[user].input)
+        others = [n for n in operands if n != output]
+        if len(others) != 1 or self.view.is_data(others[0]) or others[0] not in self.view.initializers:
+            return output, None
+        self.absorbed.add(user)
+        return self.view.nodes[user].output[0], others[0]
+
+    # -- layers ----------------------------------------------------------------------
+
+    def linear(self, index: int, data: str, weight: str, fan_in, fan_out, bias: str | None, output: str) -> None:
+        where = self.location(index)
+        found = self.weight(weight)
+        use = None
+        if found is not None:
+            use = WeightUse(found[0], found[1], fan_in, fan_out)
+        ir = self.emit(
+            index, "linear", [data], [output],
+            fan_in=fan_in, fan_out=fan_out, has_bias=bias is not None,
+            weight_init=self.init_of(use, where) if use else Init("unknown", location=where),
+            bias_init=self.init_of(WeightUse(bias, (), fan_in, fan_out), where)
+            if bias and bias in self.view.initializers else None,
+        )
+        if use is not None:
+            self.weight_order.append((use.name, ir))
+
+    def gemm(self, index: int) -> None:
+        node = self.view.nodes[index]
+        found = self.weight(node.input[1]) if len(node.input) > 1 else None
+        if found is None or len(found[1]) != 2 or not self.view.is_data(node.input[0]):
+            self.bilinear_or_opaque(index)
+            return
+        rows, cols = found[1]
+        fan_out, fan_in = (rows, cols) if self.view.attr(index, "transB", 0) else (cols, rows)
+        bias = node.input[2] if len(node.input) > 2 and node.input[2] else None
+        output, late_bias = node.output[0], None
+        if bias is None:
+            output, late_bias = self.bias_after(output, fan_out)
+        self.linear(index, node.input[0], node.input[1], fan_in, fan_out, bias or late_bias, output)
+
+    def matmul(self, index: int) -> None:
+        node = self.view.nodes[index]
+        a, b = node.input[:2]
+        if self.view.is_data(a) and not self.view.is_data(b) and self.weight(b):
+            data, weight = a, b
+            dims = self.weight(b)[1]
+            fan_in, fan_out = (dims[-2], dims[-1]) if len(dims) >= 2 else (None, None)
+        elif self.view.is_data(b) and not self.view.is_data(a) and self.weight(a):
+            data, weight = b, a
+            dims = self.weight(a)[1]
+            fan_in, fan_out = (dims[-1], dims[-2]) if len(dims) >= 2 else (None, None)
+        else:
+            self.bilinear_or_opaque(index)
+            return
+        output, bias = self.bias_after(node.output[0], fan_out)
+        self.linear(index, data, weight, fan_in, fan_out, bias, output)
+
+    def conv(self, index: int) -> None:
+        node = self.view.nodes[index]
+        found = self.weight(node.input[1]) if len(node.input) > 1 else None
+        if found is None or len(found[1]) < 3:
+            self.emit(index, "opaque", self.view.data_inputs(index))
+            return
+        dims = found[1]
+        groups = int(self.view.attr(index, "group", 1) or 1)
+        kernel = math.prod(dims[2:])
+        # torch's convention on the stored layout, for Conv ([out, in/g, k..]) and
+        # ConvTranspose ([in, out/g, k..]) alike: fan-in from dim 1, fan-out from dim 0
+        fan_in, fan_out = dims[1] * kernel, dims[0] * kernel // groups
+        bias = node.input[2] if len(node.input) > 2 and node.input[2] else None
+        self.linear(index, node.input[0], node.input[1], fan_in, fan_out, bias, node.output[0])
+        self.graph.nodes[-1].attrs.update({"groups": groups, "kernel": list(dims[2:])})
+
+    def recurrent(self, index: int) -> None:
+        node = self.view.nodes[index]
+        where = self.location(index)
+        hidden = self.view.attr(index, "hidden_size")
+        w = self.source_weight(node.input[1]) if len(node.input) > 1 else None
+        r = self.source_weight(node.input[2]) if len(node.input) > 2 else None
+        # ONNX packs [directions, gates * hidden, input]; torch keeps [gates * hidden, input]
+        fan_in = w[1][-1] if w else None
+        ir = self.emit(
+            index, "recurrent", [node.input[0]],
+            fan_in=fan_in, fan_out=int(hidden) if hidden else None,
+            has_bias=len(node.input) > 3 and bool(node.input[3]),
+            weight_init=self.init_of(WeightUse(w[0], w[1], fan_in, hidden), where) if w else Init("unknown"),
+            activation=None,
+        )
+        ir.attrs.update({"cell": ops.RECURRENT[node.op_type],
+                         "direction": self.view.attr(index, "direction", b"forward")})
+        if isinstance(ir.attrs["direction"], bytes):
+            ir.attrs["direction"] = ir.attrs["direction"].decode()
+        if r:
+            ir.attrs["recurrent_init"] = self.init_of(WeightUse(r[0], r[1], hidden, hidden), where)
+        for found in (w, r):
+            if found:
+                self.weight_order.append((found[0], ir))
+
+    def embedding(self, index: int, table: tuple[str, tuple[int, ...]], indices: str) -> None:
+        where = self.location(index)
+        ir = self.emit(index, "embedding", [indices],
+                       weight_init=self.init_of(WeightUse(table[0], table[1], None, None), where))
+        ir.attrs.update({"num_embeddings": table[1][0], "embedding_dim": table[1][1]})
+        self.weight_order.append((table[0], ir))
+
+    def bilinear_or_opaque(self, index: int) -> None:
+        data = self.view.data_inputs(index)
+        if len(self.ir_inputs(data)) >= 2:
+            # a product of two activations (attention scores not matched as a unit)
+            self.emit(index, "gate", data, attrs={"bilinear": True})
+        else:
+            self.emit(index, "opaque", data)
+
+    def activation(self, index: int, kind: str) -> None:
+        node = self.view.nodes[index]
+        attrs: dict[str, Any] = {}
+        if node.op_type == "LeakyRelu":
+            attrs["negative_slope"] = float(self.view.attr(index, "alpha", 0.01))
+        elif node.op_type in ("Elu", "Celu"):
+            attrs["alpha"] = float(self.view.attr(index, "alpha", 1.0))
+        elif node.op_type == "HardSigmoid":
+            attrs.update(alpha=float(self.view.attr(index, "alpha", 0.2)), beta=float(self.view.attr(index, "beta", 0.5)))
+        elif node.op_type == "PRelu" and len(node.input) > 1:
+            slope = self.view.scalar(node.input[1])
+            if slope is not None:
+                attrs["negative_slope"] = slope
+        elif node.op_type == "Gelu":
+            approximate = self.view.attr(index, "approximate", b"none")
+            attrs["approximate"] = approximate.decode() if isinstance(approximate, bytes) else approximate
+        elif node.op_type in ("Softmax", "LogSoftmax"):
+            attrs["axis"] = int(self.view.attr(index, "axis", -1))
+        self.emit(index, "activation", [node.input[0]], activation=kind, attrs=attrs)
+
+    def clip(self, index: int) -> None:
+        node = self.view.nodes[index]
+        low = self.view.attr(index, "min")
+        high = self.view.attr(index, "max")
+        if len(node.input) > 1 and node.input[1]:
+            low = self.view.scalar(node.input[1])
+        if len(node.input) > 2 and node.input[2]:
+            high = self.view.scalar(node.input[2])
+        if low == 0 and high == 6:
+            kind = "relu6"
+        elif low == 0 and high is None:
+            kind = "relu"
+        elif low is not None and high is not None and low < high:
+            kind = "hardtanh"
+        else:
+            self.emit(index, "opaque", [node.input[0]])
+            return
+        self.emit(index, "activation", [node.input[0]], activation=kind,
+                  attrs={"min_val": low, "max_val": high})
+
+    def arithmetic(self, index: int) -> None:
+        node = self.view.nodes[index]
+        data = self.view.data_inputs(index)
+        distinct = self.ir_inputs(data)
+        if len(data) == 1:
+            if node.op_type == "Div" and node.input[1] == data[0]:
+                self.emit(index, "opaque", data)  # c / x
+            else:
+                self.alias(index, data[0])  # a bias or a scale
+            return
+        if len(distinct) < 2:
+            if node.op_type in ("Add", "Sub"):
+                self.alias(index, data[0])  # x + x: a scale
+            else:
+                self.emit(index, "opaque", data)  # x * x, x / x
+            return
+        if node.op_type in ("Add", "Sub"):
+            self.emit(index, "add", data, attrs={"residual": True})
+        elif node.op_type == "Mul":
+            self.emit(index, "gate", data, attrs={"bilinear": True})
+        else:
+            self.emit(index, "opaque", data)
+
+    def fused(self, fused: Fused) -> None:
+        first = fused.first
+        ir = self.graph.add(
+            fused.op, self.view.node_name(first), self.location(first), self.ir_inputs(fused.inputs),
+            activation=fused.activation, module_type=fused.module_type, attrs=dict(fused.attrs),
+        )
+        ir.attrs["onnx_nodes"] = [self.view.node_name(i) for i in sorted(fused.members)]
+        self.ir_of[fused.output] = ir.id
+
+    # -- the walk --------------------------------------------------------------------
+
+    def build(self) -> LayerGraph:
+        view = self.view
+        for name in view.inputs:
+            self.ir_of[name] = self.graph.add("input", name, Location(path=self.shown, node=name)).id
+        fusions = find_fusions(view)
+        self.absorbed: set[int] = set()
+        for fused in fusions.values():
+            self.absorbed |= fused.members
+        for index, node in enumerate(view.nodes):
+            if index in fusions:
+                self.fused(fusions[index])
+                continue
+            if index in self.absorbed or not view.data_inputs(index):
+                continue
+            self.node(index, node)
+        for output in view.graph.output:
+            if output.name in self.ir_of:
+                self.graph.add("output", output.name, Location(path=self.shown, node=output.name),
+                               [self.ir_of[output.name]])
+        self.number_weights()
+        return self.graph
+
+    def node(self, index: int, node: Any) -> None:
+        op = node.op_type
+        data = self.view.data_inputs(index)
+        if op in ops.NOT_DIFFERENTIABLE:
+            return
+        if node.domain not in ops.DEFAULT_DOMAINS and op not in ops.ACTIVATIONS and op not in ops.NORMS:
+            self.emit(index, "opaque", data)
+        elif op in ops.SUBGRAPH_OPS:
+            self.emit(index, "opaque", data)
+        elif op == "Gemm":
+            self.gemm(index)
+        elif op == "MatMul":
+            self.matmul(index)
+        elif op in ("Conv", "ConvTranspose"):
+            self.conv(index)
+        elif op in ops.RECURRENT:
+            self.recurrent(index)
+        elif op in ops.ACTIVATIONS:
+            self.activation(index, ops.ACTIVATIONS[op])
+        elif op == "Clip":
+            self.clip(index)
+        elif op in ops.NORMS:
+            self.emit(index, "norm", [node.input[0]])
+        elif op in ops.POOLS:
+            self.emit(index, "pool", [node.input[0]])
+        elif op in ("Attention", "MultiHeadAttention"):
+            self.emit(index, "attention", data)
+        elif op == "Gather" and not self.view.is_data(node.input[0]) and self.weight(node.input[0]):
+            table = self.weight(node.input[0])
+            if len(table[1]) == 2:
+                self.embedding(index, table, node.input[1])
+            else:
+                self.alias(index, data[0])
+        elif op in ops.ARITHMETIC:
+            self.arithmetic(index)
+        elif op in ("Concat", "Sum", "Mean", "Max", "Min"):
+            distinct = self.ir_inputs(data)
+            if len(distinct) >= 2:
+                self.emit(index, "concat" if op == "Concat" else "add", data)
+            elif op in ("Max", "Min") and len(node.input) == 2 and len(data) == 1:
+                other = [n for n in node.input if n != data[0]]
+                if op == "Max" and other and self.view.scalar(other[0]) == 0:
+                    self.emit(index, "activation", data, activation="relu")
+                else:
+                    self.emit(index, "opaque", data)
+            else:
+                self.alias(index, data[0])
+        elif op in ops.PASS_THROUGH:
+            self.alias(index, data[0])
+        else:
+            self.emit(index, "opaque", data)
+
+    def number_weights(self) -> None:
+        """param_index in named_parameters() order when the exporter kept the names
+        (torch keeps initialisers in registration order), else in graph order."""
+        names: list[str] = []
+        for name, _ in self.weight_order:
+            if name not in names:
+                names.append(name)
+        if names and all(_PARAMETER_NAME.match(n) for n in names):
+            position = {t.name: i for i, t in enumerate(self.view.graph.initializer)}
+            names.sort(key=lambda n: position[n])
+        order = {name: i for i, name in enumerate(names)}
+        for name, ir in self.weight_order:
+            if ir.param_index is None or order[name] < ir.param_index:
+                ir.param_index = order[name]
+                ir.param_name = name
+        self.graph.attrs["weight_count"] = len(names)
+
+
+def to_layer_graph(model: Any, shown: str, name: str, base_dir: str, init_checks: bool) -> Conversion:
+    builder = _Builder(model, shown, name, base_dir, init_checks)
+    graph = builder.build()
+    if builder.absent:
+        graph.attrs["weights_absent"] = list(builder.absent)
+    return Conversion(graph, builder.absent)
