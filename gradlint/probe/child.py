@@ -49,6 +49,7 @@ def _is_oom(exc: BaseException) -> bool:
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
     phase = "import"
+    input_desc = None
     try:
         import torch
 
@@ -99,6 +100,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             "usage": usage,
             "error": f"{type(exc).__name__}: {message}" if message else type(exc).__name__,
             "where": None if usage else _user_frame(exc),
+            "input": input_desc,
         }
 
 

@@ -108,22 +108,36 @@ def probe_loss(output: Any, loss: str) -> torch.Tensor:
     return out.pow(2).mean()
 
 
-def forward_backward(model: nn.Module, example: Any, loss: str = "mse") -> torch.Tensor:
-    """The bare pass the probe measures: what a user runs, without hooks or statistics."""
+def count_tensors(output: Any) -> int:
+    if isinstance(output, torch.Tensor):
+        return 1
+    if isinstance(output, dict):
+        return sum(count_tensors(v) for v in output.values())
+    if isinstance(output, (tuple, list)):
+        return sum(count_tensors(v) for v in output)
+    return 0
+
+
+def forward_backward(model: nn.Module, example: Any, loss: str = "mse") -> tuple[torch.Tensor, int]:
+    """The bare pass the probe measures: what a user runs, without hooks or statistics.
+    Returns the loss and how many tensors the model returned (only the first enters the loss)."""
     model.train()
     model.zero_grad(set_to_none=True)
-    value = probe_loss(call_model(model, example), loss)
+    output = call_model(model, example)
+    value = probe_loss(output, loss)
     value.backward()
-    return value
+    return value, count_tensors(output)
 
 
 def measure(model: nn.Module, example: Any, loss: str = "mse", saturation_input: float = 5.0) -> dict[str, Any]:
     hooks = ActivationHooks(model, saturation_input)
     try:
-        value = forward_backward(model, example, loss)
+        value, outputs = forward_backward(model, example, loss)
     finally:
         hooks.remove()
-    return _statistics(model, value, hooks)
+    stats = _statistics(model, value, hooks)
+    stats["output_tensors"] = outputs
+    return stats
 
 
 def _owners(model: nn.Module) -> dict[int, tuple[str, str]]:
@@ -140,8 +154,10 @@ def _statistics(model: nn.Module, loss_value: torch.Tensor, hooks: ActivationHoo
     with torch.no_grad():
         for _, param in params:
             grad = param.grad
+            weight_norm = torch.linalg.vector_norm(param, dtype=torch.float64)
             if grad is None:
-                rows.append(torch.full((5,), float("nan"), dtype=torch.float64, device=param.device))
+                missing = torch.full((3,), float("nan"), dtype=torch.float64, device=param.device)
+                rows.append(torch.cat([missing, weight_norm[None], torch.ones(1, dtype=torch.float64, device=param.device)]))
                 continue
             rows.append(
                 torch.stack(
@@ -149,7 +165,7 @@ def _statistics(model: nn.Module, loss_value: torch.Tensor, hooks: ActivationHoo
                         torch.linalg.vector_norm(grad, dtype=torch.float64),
                         torch.linalg.vector_norm(grad, 1, dtype=torch.float64),
                         torch.linalg.vector_norm(grad, float("inf")).double(),
-                        torch.linalg.vector_norm(param, dtype=torch.float64),
+                        weight_norm,
                         torch.isfinite(grad).all().double(),
                     ]
                 )

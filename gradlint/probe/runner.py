@@ -94,12 +94,26 @@ def run_child(request: Request) -> dict[str, Any]:
                 EXIT_USER_CODE,
             ) from None
     if not result.get("ok"):
-        where = f" (at {result['where']})" if result.get("where") else ""
-        raise ProbeFailure(
-            f"{request.file.name}:{request.name}: {result['phase']} failed: {result['error']}{where}",
-            EXIT_USAGE if result.get("usage") else EXIT_USER_CODE,
-        )
+        raise ProbeFailure(failure_message(request, result), EXIT_USAGE if result.get("usage") else EXIT_USER_CODE)
     return result
+
+
+def failure_message(request: Request, result: dict[str, Any]) -> str:
+    target = f"{request.file.name}:{request.name}"
+    if result.get("usage"):
+        return f"{target}: {result['error'].removeprefix('ProbeError: ')}"
+    message = f"{target}: {result['phase']} failed: {result['error']}"
+    if result.get("where"):
+        message += f" (at {_shorter(result['where'])})"
+    if result["phase"] == "forward/backward" and result.get("input"):
+        message += f"; input was {result['input']}"
+    return message
+
+
+def _shorter(where: str) -> str:
+    """A frame under the working folder is shown relative to it, as the user typed the target."""
+    cwd = str(Path.cwd()) + os.sep
+    return where[len(cwd):] if where.startswith(cwd) else where
 
 
 def _kill_group(child: subprocess.Popen) -> None:

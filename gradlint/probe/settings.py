@@ -58,8 +58,8 @@ _KEYS = {"targets", "device", "seed", "loss", "timeout", "dead-params-fail", *_T
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
-    """``"32,784"`` or ``"32x784"`` to a shape; ValueError with a message a user can act on."""
-    parts = [p.strip() for p in text.replace("x", ",").split(",") if p.strip()]
+    """``"32,784"`` to a shape; ValueError with a message a user can act on."""
+    parts = [p.strip() for p in text.split(",")]
     try:
         shape = tuple(int(p) for p in parts)
     except ValueError:

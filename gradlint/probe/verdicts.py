@@ -72,12 +72,17 @@ def judge(measured: dict[str, Any], limits: Thresholds, dead_params_fail: bool =
         )
     )
     dead = measured["dead_params"]
+    detail = f"{len(dead)} trainable parameter(s) got no gradient: {_names(dead)}" if dead else "every trainable parameter got a gradient"
+    # Only the first output enters the loss: parameters feeding only the others are dead by
+    # construction, not by a bug, so a model with several outputs gets a note, not a verdict.
+    several_outputs = measured.get("output_tensors", 1) > 1
+    if dead and several_outputs:
+        detail += f" (the model returns {measured['output_tensors']} tensors and only the first enters the loss; not judged)"
     verdicts.append(
         _verdict(
             "dead-params",
-            dead_params_fail and bool(dead),
-            f"{len(dead)} trainable parameter(s) got no gradient: {_names(dead)}" if dead
-            else "every trainable parameter got a gradient",
+            dead_params_fail and bool(dead) and not several_outputs,
+            detail,
             "gradlint (shared definition of dead_params)",
             names=dead,
         )
@@ -97,7 +102,7 @@ def _activation_verdict(measured, kind, name, limit, source, what, at_least):
         listed = ", ".join(f"{a['name']} {a['fraction']:.0%}" for a in bad[:6]) + (" ..." if len(bad) > 6 else "")
         detail = f"{len(bad)} of {len(modules)} module(s) with {sign} {limit:.0%} {what}: {listed}"
     else:
-        detail = f"worst {worst['name']} {worst['fraction']:.0%}, below {sign} {limit:.0%} {what}"
+        detail = f"worst {worst['name']} {worst['fraction']:.0%}; a problem at {sign} {limit:.0%} {what}"
     return _verdict(name, bool(bad), detail, source, threshold=limit, names=[a["name"] for a in bad])
 
 
