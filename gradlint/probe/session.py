@@ -70,13 +70,13 @@ def run_probes(targets: list[str], options: ProbeOptions) -> int:
     for index, entry in enumerate(entries):
         try:
             doc = probe_one(entry, root, options, settings, config)
+            if options.plot is not None:
+                _plot(doc, options.plot, index if len(entries) > 1 else None)
         except ProbeFailure as failure:
             _say(str(failure))
             worst = max(worst, failure.exit_code)
             continue
         documents.append(doc)
-        if options.plot is not None:
-            _plot(doc, options.plot, index if len(entries) > 1 else None)
         if options.fmt == "text":
             click.echo(_text(doc), nl=False)
         worst = max(worst, EXIT_HEALTHY if doc["healthy"] else EXIT_PROBLEM)
