@@ -40,8 +40,7 @@ class ModelScope:
     def __init__(self, measured: dict[str, Any]) -> None:
         self.spans = measured.get("spans", [])
         self.classes = {s["class"] for s in self.spans if "class" in s}
-        self.params = [w["name"] for w in measured["weights"]] + measured["dead_params"] + measured["frozen_params"]
-        self.params = list(dict.fromkeys(self.params))
+        self.params = measured["param_names"]
         self.modules = set(measured.get("module_names", []))
         self.files = {s["path"] for s in self.spans}
 

@@ -224,6 +224,7 @@ def _statistics(model: nn.Module, loss_value: torch.Tensor, hooks: ActivationHoo
         "weights": weights,
         "activations": activations,
         "module_names": [n for n, _ in model.named_modules() if n],
+        "param_names": [n for n, _ in params],
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from gradlint.probe.settings import Thresholds
@@ -60,7 +61,8 @@ def judge(measured: dict[str, Any], limits: Thresholds, dead_params_fail: bool =
     verdicts.append(_activation_verdict(measured, "saturating", "saturation", limits.saturation_fraction, DEEPDIAGNOSIS,
                                         f"of inputs beyond +-{limits.saturation_input:g}", at_least=False))
     nonfinite = [w["name"] for w in measured["weights"] if w["nonfinite"]]
-    if measured.get("loss") is None:  # the child writes a NaN or infinite loss as null
+    loss = measured.get("loss")
+    if loss is None or not math.isfinite(loss):  # the child writes a NaN or infinite loss as null
         nonfinite.insert(0, "loss")
     verdicts.append(
         _verdict(
