@@ -135,5 +135,9 @@ def rule(code, show_all):
         click.echo(doc.text.rstrip())
 
 
+from gradlint.probe.command import probe_command  # noqa: E402  (light: torch loads only in the child)
+
+main.add_command(probe_command)
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,241 @@
+"""The measurement: one forward/backward pass under the shared definition of the gradient ratio.
+
+Model in train mode; loss = mean of the squared float output (its first element when a
+tuple/list), or cross-entropy against random labels; weights = parameters with two or more
+dimensions in named_parameters() order; log10_grad_ratio = log10(RMS grad of the first
+weight with a nonzero gradient / RMS grad of the last weight), None when the last is zero
+or missing. Statistics stay on the device until one transfer at the end, so the probe adds
+no synchronisation inside the pass.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+DYING_FAMILY = (nn.ReLU, nn.ReLU6)
+SATURATING_FAMILY = (nn.Sigmoid, nn.Tanh)
+
+
+class ActivationHooks:
+    """Forward hooks on ReLU-family and sigmoid/tanh modules, counting per module (over every
+    call, since one module object is often reused) the zero outputs or the inputs beyond the
+    saturation bound."""
+
+    def __init__(self, model: nn.Module, saturation_input: float) -> None:
+        self.bound = saturation_input
+        self.counts: dict[str, list[Any]] = {}  # name -> [kind, type, hits tensor, elements, calls]
+        self.handles = []
+        for qualified, module in model.named_modules():
+            if isinstance(module, DYING_FAMILY):
+                self.handles.append(module.register_forward_hook(self._dying(qualified, module)))
+            elif isinstance(module, SATURATING_FAMILY):
+                self.handles.append(module.register_forward_hook(self._saturating(qualified, module)))
+
+    def _entry(self, name: str, kind: str, module: nn.Module) -> list[Any]:
+        return self.counts.setdefault(name, [kind, type(module).__name__, None, 0, 0])
+
+    def _add(self, entry: list[Any], hits: torch.Tensor, elements: int) -> None:
+        entry[2] = hits if entry[2] is None else entry[2] + hits
+        entry[3] += elements
+        entry[4] += 1
+
+    def _dying(self, name: str, module: nn.Module):
+        def hook(_module, _inputs, output):
+            if isinstance(output, torch.Tensor):
+                with torch.no_grad():
+                    self._add(self._entry(name, "dying", module), (output == 0).sum(), output.numel())
+
+        return hook
+
+    def _saturating(self, name: str, module: nn.Module):
+        def hook(_module, inputs, _output):
+            if inputs and isinstance(inputs[0], torch.Tensor):
+                with torch.no_grad():
+                    hits = (inputs[0].abs() > self.bound).sum()
+                    self._add(self._entry(name, "saturating", module), hits, inputs[0].numel())
+
+        return hook
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def to_device(value: Any, device: torch.device) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, (tuple, list)):
+        return type(value)(to_device(v, device) for v in value)
+    if isinstance(value, dict):
+        return {k: to_device(v, device) for k, v in value.items()}
+    return value
+
+
+def call_model(model: nn.Module, example: Any) -> Any:
+    """A tensor is one argument, a tuple or list positional arguments, a dict keyword
+    arguments (as torch.export and torch.onnx read example inputs)."""
+    if isinstance(example, dict):
+        return model(**example)
+    if isinstance(example, (tuple, list)):
+        return model(*example)
+    return model(example)
+
+
+def first_output(output: Any) -> torch.Tensor:
+    while isinstance(output, (tuple, list)) and output:
+        output = output[0]
+    if isinstance(output, dict) and output:
+        return first_output(next(iter(output.values())))
+    if not isinstance(output, torch.Tensor):
+        raise TypeError(f"the model returned {type(output).__name__}, not a tensor")
+    return output
+
+
+def probe_loss(output: Any, loss: str) -> torch.Tensor:
+    out = first_output(output)
+    if not (out.is_floating_point() or out.is_complex()):
+        raise TypeError(f"the model's output is {out.dtype}, not floating point: no gradient flows through it")
+    out = out.float()
+    if loss == "cross-entropy":
+        classes = out.shape[-1] if out.dim() else 1
+        labels = torch.randint(classes, out.shape[:-1]).to(out.device)
+        return F.cross_entropy(out.reshape(-1, classes), labels.reshape(-1))
+    return out.pow(2).mean()
+
+
+def count_tensors(output: Any) -> int:
+    if isinstance(output, torch.Tensor):
+        return 1
+    if isinstance(output, dict):
+        return sum(count_tensors(v) for v in output.values())
+    if isinstance(output, (tuple, list)):
+        return sum(count_tensors(v) for v in output)
+    return 0
+
+
+def forward_backward(model: nn.Module, example: Any, loss: str = "mse") -> tuple[torch.Tensor, int]:
+    """The bare pass the probe measures: what a user runs, without hooks or statistics.
+    Returns the loss and how many tensors the model returned (only the first enters the loss)."""
+    model.train()
+    model.zero_grad(set_to_none=True)
+    output = call_model(model, example)
+    value = probe_loss(output, loss)
+    value.backward()
+    return value, count_tensors(output)
+
+
+def measure(model: nn.Module, example: Any, loss: str = "mse", saturation_input: float = 5.0) -> dict[str, Any]:
+    hooks = ActivationHooks(model, saturation_input)
+    try:
+        value, outputs = forward_backward(model, example, loss)
+    finally:
+        hooks.remove()
+    stats = _statistics(model, value, hooks)
+    stats["output_tensors"] = outputs
+    return stats
+
+
+def _owners(model: nn.Module) -> dict[int, tuple[str, str]]:
+    owners: dict[int, tuple[str, str]] = {}
+    for qualified, module in model.named_modules():
+        for param in module.parameters(recurse=False):
+            owners.setdefault(id(param), (qualified, type(module).__name__))
+    return owners
+
+
+def _statistics(model: nn.Module, loss_value: torch.Tensor, hooks: ActivationHooks) -> dict[str, Any]:
+    params = list(model.named_parameters())
+    rows = []
+    with torch.no_grad():
+        for _, param in params:
+            grad = param.grad
+            weight_norm = torch.linalg.vector_norm(param, dtype=torch.float64)
+            if grad is None:
+                missing = torch.full((3,), float("nan"), dtype=torch.float64, device=param.device)
+                rows.append(torch.cat([missing, weight_norm[None], torch.ones(1, dtype=torch.float64, device=param.device)]))
+                continue
+            rows.append(
+                torch.stack(
+                    [
+                        torch.linalg.vector_norm(grad, dtype=torch.float64),
+                        torch.linalg.vector_norm(grad, 1, dtype=torch.float64),
+                        torch.linalg.vector_norm(grad, float("inf")).double(),
+                        weight_norm,
+                        torch.isfinite(grad).all().double(),
+                    ]
+                )
+            )
+        activation_hits = [entry[2] for entry in hooks.counts.values()]
+        table = torch.stack(rows).cpu().tolist() if rows else []
+        hits = torch.stack(activation_hits).cpu().tolist() if activation_hits else []
+        loss_float = float(loss_value.detach().cpu())
+    owners = _owners(model)
+    weights, dead, frozen = [], [], []
+    for (name, param), (grad_norm, grad_l1, grad_max, weight_norm, finite) in zip(params, table):
+        numel = max(param.numel(), 1)
+        missing = param.grad is None
+        if not param.requires_grad:
+            frozen.append(name)
+        elif missing or grad_norm == 0:
+            dead.append(name)
+        if param.dim() < 2:
+            continue
+        module, module_type = owners.get(id(param), ("", ""))
+        grad_rms = None if missing else grad_norm / math.sqrt(numel)
+        weight_rms = weight_norm / math.sqrt(numel)
+        weights.append(
+            {
+                "kind": "weight",
+                "name": name,
+                "module": module,
+                "module_type": module_type,
+                "shape": list(param.shape),
+                "requires_grad": param.requires_grad,
+                "grad_missing": missing,
+                "grad_rms": grad_rms,
+                "grad_norm": None if missing else grad_norm,
+                "grad_mean_abs": None if missing else grad_l1 / numel,
+                "grad_max_abs": None if missing else grad_max,
+                "weight_rms": weight_rms,
+                "grad_to_weight": None if missing or not weight_rms else grad_rms / weight_rms,
+                "nonfinite": (not missing) and finite < 1.0,
+            }
+        )
+    activations = [
+        {
+            "kind": kind,
+            "name": name,
+            "module_type": module_type,
+            "fraction": (hit / elements) if elements else None,
+            "calls": calls,
+        }
+        for (name, (kind, module_type, _, elements, calls)), hit in zip(hooks.counts.items(), hits)
+    ]
+    return {
+        "loss": loss_float,
+        "log10_grad_ratio": grad_ratio(weights),
+        "dead_params": dead,
+        "frozen_params": frozen,
+        "weights": weights,
+        "activations": activations,
+        "module_names": [n for n, _ in model.named_modules() if n],
+        "param_names": [n for n, _ in params],
+    }
+
+
+def grad_ratio(weights: list[dict[str, Any]]) -> float | None:
+    """log10(first nonzero weight gradient RMS / last weight gradient RMS), as ARCHITECTURE.md defines it."""
+    if not weights:
+        return None
+    last = weights[-1]["grad_rms"]
+    if not last or not math.isfinite(last):
+        return None
+    first = next((w["grad_rms"] for w in weights if w["grad_rms"]), None)
+    if first is None or not math.isfinite(first):
+        return None
+    return math.log10(first / last)
