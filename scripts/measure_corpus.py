@@ -1,0 +1,189 @@
+"""Measured ground truth for the model corpus: one forward/backward pass per model and seed.
+
+    python scripts/measure_corpus.py            # rewrite tests/corpus/models/ground_truth.json
+    python scripts/measure_corpus.py --check    # exit 1 when the file is out of date
+
+The quantity is the shared gradient ratio of docs/ARCHITECTURE: model in train mode, the
+example input build() returns (else standard normal of the module's INPUT_SHAPE), loss =
+mean of the squared float output (first element of a tuple/list), weights = parameters with
+two or more dimensions in named_parameters() order, log10 of the RMS gradient of the first
+weight with a nonzero gradient over that of the last weight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import statistics
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "corpus" / "models"
+GROUND_TRUTH = CORPUS / "ground_truth.json"
+SEEDS = (0, 1, 2)
+LABEL_PREFIX = "# expect-model:"
+
+
+def corpus_files(folder: Path = CORPUS) -> list[Path]:
+    """The labelled model files (top level of the corpus; blocks/ holds shared parts)."""
+    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+
+
+def read_label(path: Path) -> set[str]:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith(LABEL_PREFIX):
+            value = line[len(LABEL_PREFIX):].strip()
+            if value == "none":
+                return set()
+            return {code.strip() for code in value.split(",") if code.strip()}
+    raise ValueError(f"{path.name}: no '{LABEL_PREFIX}' header line")
+
+
+def load_module(path: Path):
+    """Import a corpus file by path; its folder goes on sys.path so ``blocks`` resolves."""
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    name = f"corpus_model_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build(module, seed: int):
+    """Seed, then build(): the model, its input, and the class name the static side sees."""
+    torch.manual_seed(seed)
+    built = module.build()
+    if isinstance(built, tuple):
+        model, example = built
+    else:
+        model = built
+        example = torch.randn(*module.INPUT_SHAPE)
+    return model, example
+
+
+def _rms(tensor: torch.Tensor) -> float:
+    return float(tensor.detach().double().pow(2).mean().sqrt())
+
+
+def _rows_identical(tensor: torch.Tensor) -> bool:
+    rows = tensor.detach().reshape(tensor.shape[0], -1).double()
+    if rows.shape[0] < 2:
+        return False
+    scale = rows.abs().max().item() or 1.0
+    return bool((rows - rows[0]).abs().max().item() <= 1e-6 * scale)
+
+
+def measure(model: torch.nn.Module, example) -> dict:
+    """One forward/backward pass by the shared definition of the gradient ratio."""
+    model.train()
+    model.zero_grad(set_to_none=True)
+    output = model(example)
+    if isinstance(output, (tuple, list)):
+        output = output[0]
+    loss = output.float().pow(2).mean()
+    loss.backward()
+
+    params = list(model.named_parameters())
+    weights = [(name, p) for name, p in params if p.dim() >= 2]
+    weight_rms = {name: (None if p.grad is None else _rms(p.grad)) for name, p in weights}
+    dead = [name for name, p in params if p.requires_grad and (p.grad is None or not p.grad.any())]
+    frozen = [name for name, p in params if not p.requires_grad]
+    # A weight whose rows and whose gradient rows are all equal keeps its units identical.
+    symmetric = [
+        name
+        for name, p in weights
+        if p.grad is not None and p.grad.any() and _rows_identical(p) and _rows_identical(p.grad)
+    ]
+
+    ratio = None
+    trainable = [(name, p) for name, p in weights if p.requires_grad]
+    if trainable:
+        last = weight_rms[weights[-1][0]]
+        first = next((weight_rms[n] for n, _ in weights if weight_rms[n]), None)
+        if last and first and math.isfinite(first) and math.isfinite(last):
+            ratio = math.log10(first / last)
+    return {
+        "log10_grad_ratio": ratio,
+        "dead_params": dead,
+        "frozen_params": frozen,
+        "symmetric_weights": symmetric,
+        "weight_rms_grad": weight_rms,
+        "loss_finite": bool(torch.isfinite(loss).item()),
+    }
+
+
+def _round(value):
+    if value is None:
+        return None
+    if not math.isfinite(value):
+        return None
+    return float(f"{value:.4g}")
+
+
+def measure_file(path: Path, seeds=SEEDS) -> dict:
+    module = load_module(path)
+    per_seed = {}
+    model_class = None
+    for seed in seeds:
+        model, example = build(module, seed)
+        model_class = type(model).__name__
+        per_seed[str(seed)] = measure(model, example)
+    ratios = [r["log10_grad_ratio"] for r in per_seed.values()]
+    median = None if any(r is None for r in ratios) else statistics.median(ratios)
+    first = per_seed[str(seeds[0])]
+    return {
+        "label": sorted(read_label(path)),
+        "class": model_class,
+        "log10_grad_ratio": _round(median),
+        "log10_grad_ratio_by_seed": {s: _round(r["log10_grad_ratio"]) for s, r in per_seed.items()},
+        "dead_params": sorted(set().union(*(r["dead_params"] for r in per_seed.values()))),
+        "frozen_params": first["frozen_params"],
+        "symmetric_weights": sorted(
+            set.intersection(*(set(r["symmetric_weights"]) for r in per_seed.values()))
+        ),
+        "weight_rms_grad": {k: _round(v) for k, v in first["weight_rms_grad"].items()},
+        "loss_finite": all(r["loss_finite"] for r in per_seed.values()),
+    }
+
+
+def measure_corpus(folder: Path = CORPUS) -> dict:
+    torch.set_num_threads(1)
+    return {path.name: measure_file(path) for path in corpus_files(folder)}
+
+
+def dump(truth: dict) -> str:
+    return json.dumps(truth, indent=1, sort_keys=True) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare with the committed file")
+    parser.add_argument("files", nargs="*", type=Path, help="measure and print only these files")
+    args = parser.parse_args(argv)
+    if args.files:
+        for path in args.files:
+            r = measure_file(path)
+            print(f"{path.name:40} {r['label']} {r['log10_grad_ratio']} {r['log10_grad_ratio_by_seed']}"
+                  f" dead={len(r['dead_params'])} sym={r['symmetric_weights']}")
+        return 0
+    text = dump(measure_corpus())
+    if args.check:
+        current = GROUND_TRUTH.read_text(encoding="utf-8") if GROUND_TRUTH.exists() else ""
+        if current != text:
+            print(f"{GROUND_TRUTH.relative_to(ROOT)} is out of date; run scripts/measure_corpus.py")
+            return 1
+        return 0
+    GROUND_TRUTH.write_text(text, encoding="utf-8")
+    print(f"wrote {GROUND_TRUTH.relative_to(ROOT)} ({len(text.splitlines())} lines)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
