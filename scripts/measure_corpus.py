@@ -119,6 +119,16 @@ def measure(model: torch.nn.Module, example) -> dict:
     }
 
 
+def he_init(model: torch.nn.Module) -> None:
+    """The counterfactual that tells an init problem from a depth problem: He (kaiming
+    normal, fan-in, ReLU gain) on every Linear/Conv weight and zero biases, as torchvision does."""
+    for m in model.modules():
+        if isinstance(m, (torch.nn.Linear, torch.nn.modules.conv._ConvNd)):
+            torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            if m.bias is not None:
+                torch.nn.init.zeros_(m.bias)
+
+
 def _round(value):
     if value is None:
         return None
@@ -130,18 +140,22 @@ def _round(value):
 def measure_file(path: Path, seeds=SEEDS) -> dict:
     module = load_module(path)
     per_seed = {}
+    with_he = []
     model_class = None
     for seed in seeds:
         model, example = build(module, seed)
         model_class = type(model).__name__
         per_seed[str(seed)] = measure(model, example)
-    ratios = [r["log10_grad_ratio"] for r in per_seed.values()]
-    median = None if any(r is None for r in ratios) else statistics.median(ratios)
+        model, example = build(module, seed)
+        he_init(model)
+        with_he.append(measure(model, example)["log10_grad_ratio"])
+    median = _median([r["log10_grad_ratio"] for r in per_seed.values()])
     first = per_seed[str(seeds[0])]
     return {
         "label": sorted(read_label(path)),
         "class": model_class,
         "log10_grad_ratio": _round(median),
+        "log10_grad_ratio_with_he_init": _round(_median(with_he)),
         "log10_grad_ratio_by_seed": {s: _round(r["log10_grad_ratio"]) for s, r in per_seed.items()},
         "dead_params": sorted(set().union(*(r["dead_params"] for r in per_seed.values()))),
         "frozen_params": first["frozen_params"],
@@ -151,6 +165,10 @@ def measure_file(path: Path, seeds=SEEDS) -> dict:
         "weight_rms_grad": {k: _round(v) for k, v in first["weight_rms_grad"].items()},
         "loss_finite": all(r["loss_finite"] for r in per_seed.values()),
     }
+
+
+def _median(values):
+    return None if any(v is None for v in values) else statistics.median(values)
 
 
 def measure_corpus(folder: Path = CORPUS) -> dict:
@@ -170,7 +188,8 @@ def main(argv=None) -> int:
     if args.files:
         for path in args.files:
             r = measure_file(path)
-            print(f"{path.name:40} {r['label']} {r['log10_grad_ratio']} {r['log10_grad_ratio_by_seed']}"
+            print(f"{path.name:34} {r['label']} {r['log10_grad_ratio']} {r['log10_grad_ratio_by_seed']}"
+                  f" he={r['log10_grad_ratio_with_he_init']}"
                   f" dead={len(r['dead_params'])} sym={r['symmetric_weights']}")
         return 0
     text = dump(measure_corpus())
