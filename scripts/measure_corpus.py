@@ -8,6 +8,8 @@ example input build() returns (else standard normal of the module's INPUT_SHAPE)
 mean of the squared float output (first element of a tuple/list), weights = parameters with
 two or more dimensions in named_parameters() order, log10 of the RMS gradient of the first
 weight with a nonzero gradient over that of the last weight.
+
+Torch is imported only where a model is measured: the label rules need none.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ import statistics
 import sys
 from pathlib import Path
 
-import torch
-
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus" / "models"
 GROUND_TRUTH = CORPUS / "ground_truth.json"
 SEEDS = (0, 1, 2)
 LABEL_PREFIX = "# expect-model:"
+LABEL_CODES = ("GL101", "GL201", "GL202", "GL203", "GL301")
+CHAIN_CODES = ("GL101", "GL202", "GL203", "GL301")
+THRESHOLD = 3.0  # log10 of the default min/max gradient ratio (1e-3, 1e3)
 
 
 def corpus_files(folder: Path = CORPUS) -> list[Path]:
@@ -57,7 +60,9 @@ def load_module(path: Path):
 
 
 def build(module, seed: int):
-    """Seed, then build(): the model, its input, and the class name the static side sees."""
+    """Seed, then build(): the model and its input."""
+    import torch
+
     torch.manual_seed(seed)
     built = module.build()
     if isinstance(built, tuple):
@@ -68,11 +73,11 @@ def build(module, seed: int):
     return model, example
 
 
-def _rms(tensor: torch.Tensor) -> float:
+def _rms(tensor) -> float:
     return float(tensor.detach().double().pow(2).mean().sqrt())
 
 
-def _rows_identical(tensor: torch.Tensor) -> bool:
+def _rows_identical(tensor) -> bool:
     rows = tensor.detach().reshape(tensor.shape[0], -1).double()
     if rows.shape[0] < 2:
         return False
@@ -80,7 +85,7 @@ def _rows_identical(tensor: torch.Tensor) -> bool:
     return bool((rows - rows[0]).abs().max().item() <= 1e-6 * scale)
 
 
-def measure(model: torch.nn.Module, example) -> dict:
+def measure(model, example) -> dict:
     """One forward/backward pass by the shared definition of the gradient ratio."""
     model.train()
     model.zero_grad(set_to_none=True)
@@ -89,6 +94,7 @@ def measure(model: torch.nn.Module, example) -> dict:
         output = output[0]
     loss = output.float().pow(2).mean()
     loss.backward()
+    loss_finite = bool(loss.isfinite().item())
 
     params = list(model.named_parameters())
     weights = [(name, p) for name, p in params if p.dim() >= 2]
@@ -103,8 +109,7 @@ def measure(model: torch.nn.Module, example) -> dict:
     ]
 
     ratio = None
-    trainable = [(name, p) for name, p in weights if p.requires_grad]
-    if trainable:
+    if weights:
         last = weight_rms[weights[-1][0]]
         first = next((weight_rms[n] for n, _ in weights if weight_rms[n]), None)
         if last and first and math.isfinite(first) and math.isfinite(last):
@@ -115,13 +120,15 @@ def measure(model: torch.nn.Module, example) -> dict:
         "frozen_params": frozen,
         "symmetric_weights": symmetric,
         "weight_rms_grad": weight_rms,
-        "loss_finite": bool(torch.isfinite(loss).item()),
+        "loss_finite": loss_finite,
     }
 
 
-def he_init(model: torch.nn.Module) -> None:
+def he_init(model) -> None:
     """The counterfactual that tells an init problem from a depth problem: He (kaiming
     normal, fan-in, ReLU gain) on every Linear/Conv weight and zero biases, as torchvision does."""
+    import torch
+
     for m in model.modules():
         if isinstance(m, (torch.nn.Linear, torch.nn.modules.conv._ConvNd)):
             torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
@@ -172,8 +179,47 @@ def _median(values):
 
 
 def measure_corpus(folder: Path = CORPUS) -> dict:
+    import torch
+
     torch.set_num_threads(1)
     return {path.name: measure_file(path) for path in corpus_files(folder)}
+
+
+def _beyond(value) -> bool:
+    return value is not None and abs(value) > THRESHOLD
+
+
+def label_problems(record: dict) -> list[str]:
+    """Why a file's label disagrees with its measurement (empty when it agrees).
+
+    The He counterfactual separates causes: GL202/GL203 are init problems, so He init
+    must bring the ratio within the threshold; GL301 is one that He init does not fix.
+    """
+    label = set(record["label"])
+    ratio = record["log10_grad_ratio"]
+    with_he = record["log10_grad_ratio_with_he_init"]
+    problems = [f"unknown label code {code}" for code in sorted(label - set(LABEL_CODES))]
+    if not record["loss_finite"]:
+        problems.append("loss is not finite")
+    for code in sorted(label & set(CHAIN_CODES)):
+        if not _beyond(ratio):
+            problems.append(f"{code}: measured log10 ratio {ratio} is not beyond ±{THRESHOLD:g}")
+    for code in sorted(label & {"GL202", "GL203"}):
+        if _beyond(with_he) or with_he is None:
+            problems.append(f"{code}: He init does not fix it (log10 ratio {with_he} with He init)")
+    if "GL301" in label and not _beyond(with_he):
+        problems.append(f"GL301: He init alone fixes it (log10 ratio {with_he}); an init code fits")
+    if "GL201" in label and not (record["dead_params"] or record["symmetric_weights"]):
+        problems.append("GL201: no dead parameters and no symmetric weights measured")
+    if not label:
+        if ratio is None or _beyond(ratio):
+            problems.append(f"labelled healthy but measures log10 ratio {ratio}")
+        if record["dead_params"]:
+            problems.append(f"labelled healthy but has dead params {record['dead_params']}")
+        if record["symmetric_weights"]:
+            symmetric = record["symmetric_weights"]
+            problems.append(f"labelled healthy but has symmetric weights {symmetric}")
+    return problems
 
 
 def dump(truth: dict) -> str:
@@ -188,11 +234,18 @@ def main(argv=None) -> int:
     if args.files:
         for path in args.files:
             r = measure_file(path)
-            print(f"{path.name:34} {r['label']} {r['log10_grad_ratio']} {r['log10_grad_ratio_by_seed']}"
+            print(f"{path.name:34} {r['label']} {r['log10_grad_ratio']}"
+                  f" {r['log10_grad_ratio_by_seed']}"
                   f" he={r['log10_grad_ratio_with_he_init']}"
                   f" dead={len(r['dead_params'])} sym={r['symmetric_weights']}")
+            for problem in label_problems(r):
+                print(f"    {problem}")
         return 0
-    text = dump(measure_corpus())
+    truth = measure_corpus()
+    for name, record in truth.items():
+        for problem in label_problems(record):
+            print(f"{name}: {problem}")
+    text = dump(truth)
     if args.check:
         current = GROUND_TRUTH.read_text(encoding="utf-8") if GROUND_TRUTH.exists() else ""
         if current != text:
