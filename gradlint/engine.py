@@ -188,6 +188,7 @@ def check_python(path: Path, shown: str, checker: Checker, project=None, text: s
         graph_findings, models = _graphs_of_python(source, checker, project)
         findings.extend(graph_findings)
         result.models.extend(models)
+        result.dependencies = _dependencies(path, project)
     except RecursionError:
         result.errors.append(FileError(shown, "nested too deeply to analyse; skipped"))
         return result
@@ -258,7 +259,6 @@ def check_path(path: Path, checker: Checker, project=None) -> FileResult:
             result = check_onnx(path, shown, checker)
         else:
             result = check_python(path, shown, checker, project)
-            result.dependencies = _dependencies(path, project)
         return result
     except Exception as exc:  # a bug of ours must not end the run
         return FileResult(shown, errors=[FileError(shown, f"internal error: {type(exc).__name__}: {exc}")])
@@ -307,7 +307,7 @@ def run(
 
         # the index covers the whole tree, cached files included: their classes are
         # still what the changed files import
-        project = Project.for_files(files)
+        project = Project.for_files(indexable(files, config.max_file_size))
         todo = [files[i] for i in pending]
         for index, result in zip(pending, _map_files(todo, checker, project, jobs)):
             results[index] = result
@@ -322,6 +322,22 @@ def run(
     outcome.errors.sort(key=lambda e: e.path)
     outcome.models.sort(key=lambda m: (m.path, m.line or 0, m.name))
     return outcome
+
+
+def indexable(files: list[Path], max_size: int) -> list[Path]:
+    """The files the cross-file index may open: reading a pipe would block it, and a
+    file over the size limit would cost it what the limit is there to save."""
+    kept = []
+    for path in files:
+        if path.suffix not in (".py", ".pyi"):
+            continue
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_size <= max_size:
+            kept.append(path)
+    return kept
 
 
 def _map_files(files: list[Path], checker: Checker, project, jobs: int | None) -> list[FileResult]:

@@ -58,29 +58,19 @@ def test_warm_run_serves_every_file_and_reports_the_same(tree, checked):
     assert (tree / FOLDER_NAME / ".gitignore").read_text().splitlines()[-1] == "*"
 
 
-class IndependentFiles:
-    """The frontend's index, reduced to what the cache asks of it: no file uses another."""
-
-    uses: dict[str, set[str]] = {}
-
-    def __init__(self, files):
-        self.files = files
-
-    @classmethod
-    def for_files(cls, files):
-        return cls(files)
-
-    def dependencies_of(self, path):
-        return {dep for suffix, deps in self.uses.items() if path.endswith(suffix) for dep in deps}
-
-
 @pytest.fixture
 def index(monkeypatch):
+    """The frontend's index, told which files use which (none by default)."""
     import gradlint.frontends.python as frontend
 
-    monkeypatch.setattr(frontend, "Project", IndependentFiles)
-    monkeypatch.setattr(IndependentFiles, "uses", {})
-    return IndependentFiles
+    class Index(frontend.Project):
+        uses: dict[str, set[str]] = {}
+
+        def dependencies_of(self, path):
+            return {dep for suffix, deps in self.uses.items() if path.endswith(suffix) for dep in deps}
+
+    monkeypatch.setattr(frontend, "Project", Index)
+    return Index
 
 
 def test_an_edit_rechecks_that_file_only(tree, checked, index):
@@ -108,18 +98,8 @@ def test_dependencies_invalidate(tree, checked, index):
     assert sorted(checked) == ["a.py", "b.py"]  # a.py used b.py's definitions
 
 
-def test_without_dependency_information_every_file_is_a_dependency(tree, checked, monkeypatch):
-    class Project:
-        def __init__(self, files):
-            self.files = files
-
-        @classmethod
-        def for_files(cls, files):
-            return cls(files)
-
-    import gradlint.frontends.python as frontend
-
-    monkeypatch.setattr(frontend, "Project", Project)
+def test_without_dependency_information_every_file_is_a_dependency(tree, checked, index):
+    index.dependencies_of = None  # an index that cannot say
     _run(tree)
     checked.clear()
     (tree / "pkg" / "c.py").write_text(STALE + "# edited\n")

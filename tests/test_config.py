@@ -89,12 +89,18 @@ def test_dedicated_file_without_tool_table(tmp_path):
         load_config(tmp_path / "missing.toml")
 
 
+def _own(config: Config) -> list[str]:
+    return [r.code for r in enabled_rules(config) if r.code.startswith("GL0")]
+
+
 def test_more_specific_selector_wins():
-    assert [r.code for r in enabled_rules(Config())] == ["GL001"]
-    assert enabled_rules(Config(select=["ALL"], ignore=["GL0"])) == []
-    assert [r.code for r in enabled_rules(Config(select=["GL001"], ignore=["GL0"]))] == ["GL001"]
-    assert enabled_rules(Config(select=["GL0"], ignore=["GL001"])) == []
-    assert [r.code for r in enabled_rules(Config(select=[], extend_select=["GL0"]))] == ["GL001"]
+    assert _own(Config()) == ["GL001"]
+    assert _own(Config(select=["ALL"], ignore=["GL0"])) == []
+    assert _own(Config(select=["GL001"], ignore=["GL0"])) == ["GL001"]
+    assert _own(Config(select=["GL0"], ignore=["GL001"])) == []
+    assert _own(Config(select=[], extend_select=["GL0"])) == ["GL001"]
+    assert enabled_rules(Config(select=["GL001"]))[0].code == "GL001"
+    assert len(enabled_rules(Config(select=["GL001"]))) == 1
 
 
 def test_option_values_keep_their_default_type(tmp_path):
