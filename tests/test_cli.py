@@ -166,3 +166,31 @@ def test_rule_command(cli):
     assert cli("rule", "unused-noqa").stdout == page.stdout
     unknown = cli("rule", "GL999")
     assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
+
+
+
+def _modules_imported(tmp_path, *args: str) -> set[str]:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "gradlint", *args],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    return {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_the_static_path_imports_no_heavy_machinery(tmp_path):
+    _project(tmp_path, {"model.py": STALE_NOQA, "util.py": "def add(a, b):\n    return a + b\n"})
+    cold = _modules_imported(tmp_path, "check", "model.py")
+    assert "libcst" in cold
+    assert not {m for m in cold if m.split(".")[0] in ("torch", "numpy", "onnx", "matplotlib")}
+    # served from the cache, a file costs neither the parser nor the rules
+    warm = _modules_imported(tmp_path, "check", "model.py")
+    assert "libcst" not in warm and "gradlint.checks" not in warm
+    # a file that mentions nothing a rule looks at skips the parser
+    assert "libcst" not in _modules_imported(tmp_path, "check", "--no-cache", "util.py")
