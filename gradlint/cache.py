@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,8 @@ class ResultCache:
         if key not in self._hashes:
             if data is None:
                 try:
-                    data = Path(key).read_bytes()
+                    # never open a pipe or a device: reading one would block the run
+                    data = Path(key).read_bytes() if stat.S_ISREG(os.stat(key).st_mode) else None
                 except OSError:
                     data = None
             self._hashes[key] = None if data is None else digest(data)

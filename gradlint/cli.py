@@ -104,12 +104,11 @@ def clean(path, config_path, cache_dir):
 
     try:
         config = load_config(config_path or find_config_file(path or Path(".")))
+        folder = cache_dir or cache_folder(config)
+        if remove_cache(folder):
+            click.echo(f"Removed {folder}")
     except ConfigError as exc:
         _fail(str(exc))
-        return
-    folder = cache_dir or cache_folder(config)
-    if remove_cache(folder):
-        click.echo(f"Removed {folder}")
 
 
 @main.command()

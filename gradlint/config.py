@@ -114,8 +114,15 @@ def find_config_file(start: Path | list[Path]) -> Path | None:
         pyproject = candidate / "pyproject.toml"
         if pyproject.is_file():
             try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                text = pyproject.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError:
+                # ours, but broken: loading it says what is wrong (exit 2) instead of ignoring it
+                if "tool.gradlint" in text:
+                    return pyproject
                 continue
             if "gradlint" in data.get("tool", {}):
                 return pyproject

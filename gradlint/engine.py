@@ -188,6 +188,7 @@ def check_python(path: Path, shown: str, checker: Checker, project=None, text: s
         graph_findings, models = _graphs_of_python(source, checker, project)
         findings.extend(graph_findings)
         result.models.extend(models)
+        result.dependencies = _dependencies(path, project)
     except RecursionError:
         result.errors.append(FileError(shown, "nested too deeply to analyse; skipped"))
         return result
@@ -211,7 +212,7 @@ def _graphs_of_python(source: SourceFile, checker: Checker, project) -> tuple[li
 
     findings: list[Finding] = []
     models = []
-    for graph in build_graphs(source, project):
+    for graph in build_graphs(source, _project_of(project)):
         findings.extend(run_graph_rules(graph, checker.graph_rules))
         models.append(model_record(graph))
     return findings, models
@@ -258,7 +259,6 @@ def check_path(path: Path, checker: Checker, project=None) -> FileResult:
             result = check_onnx(path, shown, checker)
         else:
             result = check_python(path, shown, checker, project)
-            result.dependencies = _dependencies(path, project)
         return result
     except Exception as exc:  # a bug of ours must not end the run
         return FileResult(shown, errors=[FileError(shown, f"internal error: {type(exc).__name__}: {exc}")])
@@ -267,6 +267,7 @@ def check_path(path: Path, checker: Checker, project=None) -> FileResult:
 def _dependencies(path: Path, project) -> list[str]:
     """Tree files whose definitions this file's results used; every file when the
     frontend cannot say (stale results are worse than slow ones)."""
+    project = _project_of(project)
     if project is None:
         return []
     dependencies_of = getattr(project, "dependencies_of", None)
@@ -303,11 +304,9 @@ def run(
         else:
             results[index] = hit
     if pending:
-        from gradlint.frontends.python import Project
-
         # the index covers the whole tree, cached files included: their classes are
         # still what the changed files import
-        project = Project.for_files(files)
+        project = LazyProject(indexable(files, config.max_file_size))
         todo = [files[i] for i in pending]
         for index, result in zip(pending, _map_files(todo, checker, project, jobs)):
             results[index] = result
@@ -324,6 +323,42 @@ def run(
     return outcome
 
 
+class LazyProject:
+    """The frontend's cross-file index, built when the first file needs it: a run whose
+    files all skip the parser never imports the frontend."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.files = files
+        self._project = None
+
+    def get(self):
+        if self._project is None:
+            from gradlint.frontends.python import Project
+
+            self._project = Project.for_files(self.files)
+        return self._project
+
+
+def _project_of(project):
+    return project.get() if isinstance(project, LazyProject) else project
+
+
+def indexable(files: list[Path], max_size: int) -> list[Path]:
+    """The files the cross-file index may open: reading a pipe would block it, and a
+    file over the size limit would cost it what the limit is there to save."""
+    kept = []
+    for path in files:
+        if path.suffix not in (".py", ".pyi"):
+            continue
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_size <= max_size:
+            kept.append(path)
+    return kept
+
+
 def _map_files(files: list[Path], checker: Checker, project, jobs: int | None) -> list[FileResult]:
     checker.source_rules, checker.graph_rules, checker.enabled_codes  # built once, before any fork
     workers = min(jobs or os.cpu_count() or 1, len(files))
@@ -332,4 +367,4 @@ def _map_files(files: list[Path], checker: Checker, project, jobs: int | None) -
         return [check_path(path, checker, project) for path in files]
     from gradlint.workers import parallel_map
 
-    return parallel_map(files, checker, project, workers)
+    return parallel_map(files, checker, _project_of(project), workers)

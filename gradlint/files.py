@@ -47,7 +47,7 @@ def discover(
 
 def _walk(top: Path, config: Config, add, problems: list[tuple[str, str]]) -> None:
     def on_error(exc: OSError) -> None:
-        problems.append((display_path(Path(exc.filename or top)), f"cannot read folder: {exc.strerror or exc}"))
+        problems.append((display_path(Path(exc.filename or top)), f"cannot read folder: {(exc.strerror or str(exc)).lower()}"))
 
     for folder, dirnames, filenames in os.walk(top, followlinks=False, onerror=on_error):
         here = Path(folder)

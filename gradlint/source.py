@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from gradlint.diagnostics import Location
+
+if TYPE_CHECKING:
+    from libcst.metadata import CodeRange
 
 
 class SourceFile:
@@ -32,10 +35,12 @@ class SourceFile:
 
     @cached_property
     def _positions(self):
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
         wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
         return wrapper.resolve(PositionProvider)
 
-    def code_range(self, node: cst.CSTNode) -> CodeRange | None:
+    def code_range(self, node: cst.CSTNode) -> "CodeRange | None":
         return self._positions.get(node)
 
     def location(self, node: cst.CSTNode) -> Location:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
@@ -41,7 +42,30 @@ def _rule_descriptor(cls) -> dict:
     return descriptor
 
 
-def _result(finding: Finding, index: dict[str, int], root: Path) -> dict:
+def _fingerprint(finding: Finding, lines: "_Lines") -> str:
+    """Stable while the flagged line's text is: lines inserted above do not make a new alert."""
+    loc = finding.location
+    anchor = loc.node if loc.node is not None else lines.text(loc.path, loc.line)
+    return hashlib.sha256(f"{finding.code}\0{loc.path}\0{anchor}".encode()).hexdigest()[:32]
+
+
+class _Lines:
+    def __init__(self) -> None:
+        self._files: dict[str, list[str]] = {}
+
+    def text(self, path: str, line: int | None) -> str:
+        if path not in self._files:
+            try:
+                self._files[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                self._files[path] = []
+        lines = self._files[path]
+        if line is None or not 0 < line <= len(lines):
+            return f"line {line}"
+        return " ".join(lines[line - 1].split())
+
+
+def _result(finding: Finding, index: dict[str, int], root: Path, lines: _Lines) -> dict:
     loc = finding.location
     physical: dict = {"artifactLocation": {"uri": _uri(loc.path, root), "uriBaseId": "%SRCROOT%"}}
     location: dict = {"physicalLocation": physical}
@@ -66,6 +90,7 @@ def _result(finding: Finding, index: dict[str, int], root: Path) -> dict:
         "level": _LEVEL[finding.severity],
         "message": {"text": finding.message},
         "locations": [location],
+        "partialFingerprints": {"gradlintFingerprint/v1": _fingerprint(finding, lines)},
     }
 
 
@@ -73,6 +98,7 @@ def render(result: RunResult, context) -> str:
     rules = list(all_rules())
     index = {cls.code: i for i, cls in enumerate(rules)}
     root = context.root
+    lines = _Lines()
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -88,7 +114,7 @@ def render(result: RunResult, context) -> str:
                     }
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
-                "results": [_result(f, index, root) for f in result.findings],
+                "results": [_result(f, index, root, lines) for f in result.findings],
                 "invocations": [
                     {
                         "executionSuccessful": True,

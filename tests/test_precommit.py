@@ -1,0 +1,65 @@
+"""The pre-commit hook, installed by pre-commit itself from this checkout, on staged files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+TRAIN = textwrap.dedent(
+    """\
+    import torch
+
+    model = torch.nn.Linear(3, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = torch.nn.MSELoss()
+    SCALE = 2  # noqa: GL0
+
+
+    def fit(X, y, epochs=100):
+        for epoch in range(epochs):
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+    """
+)
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pre-commit") is None or shutil.which("git") is None, reason="needs pre-commit and git")
+def test_hook_fails_on_a_defect_and_passes_without_python(tmp_path):
+    repo = tmp_path / "project"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "dev@example.com")
+    _git(repo, "config", "user.name", "dev")
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    env.pop("PYTHONPATH", None)
+
+    def try_repo() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["pre-commit", "try-repo", str(ROOT), "gradlint"],
+            cwd=repo, env=env, capture_output=True, text=True, timeout=900,
+        )
+
+    (repo / "notes.md").write_text("# notes\n")
+    _git(repo, "add", "notes.md")
+    clean = try_repo()
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "no files to check" in clean.stdout
+
+    (repo / "train.py").write_text(TRAIN)
+    _git(repo, "add", "train.py")
+    failed = try_repo()
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "train.py:6:" in failed.stdout and "GL001" in failed.stdout
