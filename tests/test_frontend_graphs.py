@@ -272,3 +272,14 @@ def test_layers_on_own_parameters_and_inits_lost_to_unknown_calls():
     lib = graphs["LibraryInit"]
     assert by_name(lib, "fc").weight_init.kind == "unknown"  # timm's trunc_normal_ is not seen
     assert by_name(lib, "out").weight_init.kind == "default"
+
+
+def test_subclass_of_a_torch_layer_and_grown_module_lists():
+    graphs = graphs_of("idioms.py")
+    scaled = graphs["ScaledLinear"]
+    linear = next(n for n in scaled.nodes if n.op == "linear")
+    assert (linear.fan_in, linear.fan_out, linear.has_bias, linear.param_index) == (12, 6, False, 0)
+    grown = graphs["Grown"]
+    assert [n.name for n in grown.nodes if n.op == "linear"] == ["layers.0", "layers.1", "layers.2"]
+    assert [n.activation for n in grown.nodes if n.op == "activation"] == ["elu", "elu"]
+    assert grown.complete

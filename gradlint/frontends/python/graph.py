@@ -84,12 +84,13 @@ class GraphBuilder:
 
     # -- modules ------------------------------------------------------------------------
 
-    def call_module(self, interp, mod: Mod, args: list, kwargs: dict) -> Any:
+    def call_module(self, interp, mod: Mod, args: list, kwargs: dict, torch_only: bool = False) -> Any:
+        """``mod(*args)``; ``torch_only`` runs the torch base class's forward (``super().forward``)."""
         name = self.names.get(id(mod), mod.type)
         self.used.add(id(mod))
         if mod.cls is not None:
             forward, _ = interp.class_attr(mod.cls, "forward")
-            if isinstance(forward, FuncVal):
+            if isinstance(forward, FuncVal) and not torch_only:
                 self.scope.append(name)
                 try:
                     return interp.invoke(forward, args, kwargs, receiver=mod)
@@ -97,6 +98,8 @@ class GraphBuilder:
                     self.scope.pop()
             if mod.cls.torch_base == "Sequential":
                 return self._chain(interp, mod, args, kwargs)
+            if mod.spec is not None:
+                return self._layer(mod, name, args, kwargs)
             return self.node("opaque", name, mod, _tensor_ids(args), module_type=mod.type)
         if mod.type == "Sequential":
             return self._chain(interp, mod, args, kwargs)

@@ -9,7 +9,7 @@ function bodies.
 from __future__ import annotations
 
 import os
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,11 @@ def _key(path: Path | str) -> str:
     return os.path.normcase(os.path.abspath(str(path)))
 
 
+@lru_cache(maxsize=65536)
+def _is_package(folder: Path) -> bool:
+    return (folder / "__init__.py").exists()
+
+
 def module_names(path: Path) -> list[str]:
     """Dotted names a file may be imported as, longest first: a.b.c, b.c, c.
 
@@ -32,7 +37,7 @@ def module_names(path: Path) -> list[str]:
     """
     parts = [path.stem] if path.stem != "__init__" else []
     folder = path.parent
-    while (folder / "__init__.py").exists() and folder.parent != folder:
+    while _is_package(folder) and folder.parent != folder:
         parts.insert(0, folder.name)
         folder = folder.parent
     # one folder above the package too: namespace packages and src/ layouts
@@ -144,6 +149,7 @@ class Project:
                 self.by_module.setdefault(name, []).append(key)
         self.contexts: dict[str, FileContext] = {}
         self.used: dict[str, set[str]] = {}  # file key -> keys of files whose definitions it used
+        self.built: set[str] = set()
 
     @classmethod
     def for_files(cls, files: list[Path]) -> "Project":
@@ -209,7 +215,3 @@ class Project:
                     seen.add(dep)
                     stack.append(dep)
         return {self.given.get(k, k) for k in seen}
-
-    @cached_property
-    def built(self) -> set[str]:
-        return set()

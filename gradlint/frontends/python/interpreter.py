@@ -734,6 +734,8 @@ class Interpreter:
     def binop(self, op: Any, left: Any, right: Any, inplace: bool = False, site: Site | None = None) -> Any:
         if isinstance(left, (Tensor, ParamRef, Param)) or isinstance(right, (Tensor, ParamRef, Param)):
             return nnmod.tensor_binop(self, op, left, right, site)
+        if inplace and op is cst.Add and isinstance(left, Mod) and (left.container or left.cls is not None):
+            return nnmod.module_getattr(self, left, "extend").fn(self, [right], {})  # layers += [...]
         if left is UNKNOWN or right is UNKNOWN or op not in _BINOPS:
             return UNKNOWN
         if not (plain(left) and plain(right)):

@@ -161,7 +161,16 @@ def set_init(interp, target: Any, name: str, args: list, kwargs: dict, site: Sit
 
 
 def torch_base_init(interp, mod: Mod, base: str | None, args: list, kwargs: dict) -> None:
-    """nn.Sequential / nn.ModuleList / nn.ModuleDict constructors (also through super().__init__)."""
+    """The torch base class's constructor, also through super().__init__: containers and layers."""
+    if base in SPECS:  # class MyConv(nn.Conv2d): the layer's own parameters
+        spec, bound, params = construct(base, args, kwargs)
+        mod.spec, mod.args = spec, bound
+        if params is None:
+            mod.layout_known = False
+            interp.incomplete = True
+        else:
+            mod.params.update(params)
+        return
     if base == "Sequential":
         if len(args) == 1 and isinstance(args[0], dict):
             for key, value in args[0].items():
@@ -380,7 +389,7 @@ def _reset_parameters(interp, mod, args, kwargs):
 def _forward(interp, mod, args, kwargs):
     if interp.graph is None:
         return UNKNOWN
-    return interp.graph.call_module(interp, mod, args, kwargs)
+    return interp.graph.call_module(interp, mod, args, kwargs, torch_only=True)
 
 
 def _dict_view(kind):
