@@ -283,3 +283,10 @@ def test_subclass_of_a_torch_layer_and_grown_module_lists():
     assert [n.name for n in grown.nodes if n.op == "linear"] == ["layers.0", "layers.1", "layers.2"]
     assert [n.activation for n in grown.nodes if n.op == "activation"] == ["elu", "elu"]
     assert grown.complete
+
+
+def test_reset_parameters_override_runs_in_the_torch_constructor():
+    graphs = graphs_of("idioms.py")
+    body = by_name(graphs["HasZeroInit"], "body")
+    assert body.weight_init.kind == "zeros" and body.bias_init.kind == "zeros"
+    assert "AbstractBase" not in graphs  # no forward: a base class, not a model

@@ -9,7 +9,7 @@ import libcst as cst
 from gradlint.diagnostics import Location
 from gradlint.frontends.python.graph import GraphBuilder, first_tensor, unused_nodes
 from gradlint.frontends.python.interpreter import Abort, Interpreter
-from gradlint.frontends.python.values import ClassVal, FuncVal, Mod, Tensor
+from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
 from gradlint.ir import LayerGraph
 
 
@@ -79,6 +79,9 @@ def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
     factories = _factories(ctx, classes, project)
     graphs = []
     for cls in classes:
+        forward, _ = scout.class_attr(cls, "forward")
+        if forward is UNKNOWN and cls.torch_base in ("Module", "ModuleList", "ModuleDict"):
+            continue  # a base class or container without a forward of its own is not a model
         made = factories.get(id(cls))
         if made is not None:
             mod, interp = made

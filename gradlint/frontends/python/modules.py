@@ -170,6 +170,10 @@ def torch_base_init(interp, mod: Mod, base: str | None, args: list, kwargs: dict
             interp.incomplete = True
         else:
             mod.params.update(params)
+        if mod.cls is not None:  # torch's layer constructor ends with self.reset_parameters()
+            override, _ = interp.class_attr(mod.cls, "reset_parameters")
+            if override is not UNKNOWN:
+                interp.call(interp._bind(mod, override, None), [], {})
         return
     if base == "Sequential":
         if len(args) == 1 and isinstance(args[0], dict):
