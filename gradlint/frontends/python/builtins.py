@@ -7,6 +7,7 @@ from typing import Any
 
 from gradlint.frontends.python.values import (
     UNKNOWN,
+    VALUE_ERRORS,
     Builtin,
     ClassVal,
     Mod,
@@ -67,8 +68,9 @@ def _sum(interp, args, kwargs):
     start = args[1] if len(args) > 1 else 0
     if any(isinstance(v, Tensor) for v in items):
         total = start if isinstance(start, Tensor) else None
-        from gradlint.frontends.python.modules import tensor_binop
         import libcst as cst
+
+        from gradlint.frontends.python.modules import tensor_binop
 
         for item in items:
             total = item if total is None else tensor_binop(interp, cst.Add, total, item, None)
@@ -209,10 +211,8 @@ def isinstance_of(interp, value: Any, kind: Any) -> Any:
                 return True
             if value.cls is None:
                 return value.type == name or (name.startswith("_ConvNd") and value.type.startswith("Conv"))
-            return value.cls.torch_base == name if name in ("Sequential", "ModuleList", "ModuleDict") else False
-        if isinstance(value, (Tensor, ParamRef)) and name in ("Tensor", "Parameter"):
-            return True
-        return False
+            return value.cls.torch_base == name
+        return isinstance(value, (Tensor, ParamRef)) and name in ("Tensor", "Parameter")
     if isinstance(kind, ClassVal):
         cls = value.cls if isinstance(value, (Mod, Obj)) else None
         if cls is None:
@@ -251,14 +251,13 @@ def _hasattr(interp, args, kwargs):
             return True
         return UNKNOWN
     if isinstance(obj, Obj):
-        return True if name in obj.attrs or interp.class_attr(obj.cls, name)[1] is not None else False
+        return name in obj.attrs or interp.class_attr(obj.cls, name)[1] is not None
     return UNKNOWN
 
 
 def _setattr(interp, args, kwargs):
     if len(args) == 3 and isinstance(args[1], str):
         interp.setattr(args[0], args[1], args[2])
-    return None
 
 
 def _round(interp, args, kwargs):
@@ -518,7 +517,7 @@ def _plain_call(obj: Any, name: str, args: list, kwargs: dict) -> Any:
         return UNKNOWN
     try:
         result = getattr(obj, name)(*args, **kwargs)
-    except Exception:
+    except VALUE_ERRORS:
         return UNKNOWN
     if isinstance(result, str) and len(result) > LIMIT:
         return UNKNOWN
@@ -547,7 +546,7 @@ def _dict_call(obj: dict, name: str, args: list, kwargs: dict) -> Any:
         if args and args[0] is UNKNOWN:
             return UNKNOWN
         return getattr(obj, name)(*args)
-    except Exception:
+    except VALUE_ERRORS:
         return UNKNOWN
 
 
@@ -563,5 +562,5 @@ def _list_call(interp, obj: list, name: str, args: list, kwargs: dict) -> Any:
             obj.extend(items)
             return None
         return getattr(obj, name)(*args)
-    except Exception:
+    except VALUE_ERRORS:
         return UNKNOWN

@@ -9,7 +9,16 @@ import libcst as cst
 from gradlint.diagnostics import Location
 from gradlint.frontends.python.modules import named_parameters, site_location, walk_modules
 from gradlint.frontends.python.torch_nn import activation_kind
-from gradlint.frontends.python.values import UNKNOWN, FuncVal, Mod, Param, ParamRef, Pieces, Site, Tensor
+from gradlint.frontends.python.values import (
+    UNKNOWN,
+    FuncVal,
+    Mod,
+    Param,
+    ParamRef,
+    Pieces,
+    Site,
+    Tensor,
+)
 from gradlint.ir import LayerGraph, Node
 
 _IDENTITY = {

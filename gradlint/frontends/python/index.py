@@ -49,7 +49,7 @@ def module_names(path: Path) -> list[str]:
 class FileContext:
     """One file of the tree: its source, imports, and top-level definitions."""
 
-    def __init__(self, project: "Project", path: str, source: SourceFile | None = None) -> None:
+    def __init__(self, project: Project, path: str, source: SourceFile | None = None) -> None:
         self.project = project
         self.path = path  # as given in the file list (or as the engine shows it)
         self._source = source
@@ -152,7 +152,7 @@ class Project:
         self.built: set[str] = set()
 
     @classmethod
-    def for_files(cls, files: list[Path]) -> "Project":
+    def for_files(cls, files: list[Path]) -> Project:
         return cls(files)
 
     def context(self, path: str, source: SourceFile | None = None) -> FileContext:

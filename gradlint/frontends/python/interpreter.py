@@ -18,6 +18,7 @@ from gradlint.frontends.python import builtins as pybuiltins
 from gradlint.frontends.python import modules as nnmod
 from gradlint.frontends.python.values import (
     UNKNOWN,
+    VALUE_ERRORS,
     Bound,
     Builtin,
     ClassVal,
@@ -61,9 +62,9 @@ class _Continue(Exception):
 
 
 class Frame:
-    __slots__ = ("file", "locals", "parent", "func")
+    __slots__ = ("file", "func", "locals", "parent")
 
-    def __init__(self, file: Any, parent: "Frame | None" = None, func: FuncVal | None = None) -> None:
+    def __init__(self, file: Any, parent: Frame | None = None, func: FuncVal | None = None) -> None:
         self.file = file
         self.locals: dict[str, Any] = {}
         self.parent = parent
@@ -194,9 +195,7 @@ class Interpreter:
                     torch_base = torch_base or name
             elif isinstance(base, ClassVal) and base.torch_base:
                 torch_base = torch_base or base.torch_base
-        is_dataclass = any(
-            (lambda d: d is not None and d.endswith("dataclass"))(_decorator_name(dec)) for dec in node.decorators
-        )
+        is_dataclass = any((_decorator_name(dec) or "").endswith("dataclass") for dec in node.decorators)
         cls = ClassVal(node.name.value, node, file, bases, torch_base, torch_base is not None, is_dataclass)
         cls.partial = any(b is UNKNOWN for b in bases)  # type: ignore[attr-defined]
         cls.attr_cache = {}  # type: ignore[attr-defined]
@@ -233,7 +232,7 @@ class Interpreter:
             mod = Mod(cls.name, site, cls=cls)
             if cls.partial:  # type: ignore[attr-defined]
                 self.incomplete = True
-            init, owner = self.class_attr(cls, "__init__")
+            init, _ = self.class_attr(cls, "__init__")
             if isinstance(init, FuncVal):
                 self.invoke(init, args, kwargs, receiver=mod)
             else:
@@ -381,10 +380,7 @@ class Interpreter:
                     self.assign(item.asname.name, value, frame)
             self.exec_block(stmt.body, frame)
         elif isinstance(stmt, cst.Try):
-            try:
-                self.exec_block(stmt.body, frame)
-            except Abort:
-                raise
+            self.exec_block(stmt.body, frame)
             if stmt.orelse is not None:
                 self.exec_block(stmt.orelse.body, frame)
             if stmt.finalbody is not None:
@@ -582,7 +578,7 @@ class Interpreter:
     def _eval_SimpleString(self, node: cst.SimpleString, frame: Frame) -> Any:
         try:
             value = node.evaluated_value
-        except Exception:
+        except VALUE_ERRORS:
             return UNKNOWN
         return value if isinstance(value, str) else UNKNOWN
 
@@ -669,8 +665,8 @@ class Interpreter:
         for klass in order[start:]:
             found = _class_body_definition(klass.node, name)
             if found is not None:
-                value, owner = self.class_attr(klass, name)
-                return self._bind(receiver, value, owner)
+                value, defining = self.class_attr(klass, name)
+                return self._bind(receiver, value, defining)
         if isinstance(receiver, Mod):
             if name == "__init__":
                 return Builtin("__init__", lambda interp, a, k: nnmod.torch_base_init(interp, receiver, cls.torch_base, a, k))
@@ -754,7 +750,7 @@ class Interpreter:
                 left.extend(right)
                 return left
             return _BINOPS[op](left, right)
-        except Exception:
+        except VALUE_ERRORS:
             return UNKNOWN
 
     def _eval_UnaryOperation(self, node: cst.UnaryOperation, frame: Frame) -> Any:
@@ -830,7 +826,7 @@ class Interpreter:
             return UNKNOWN
         try:
             return bool(fn(left, right))
-        except Exception:
+        except VALUE_ERRORS:
             return UNKNOWN
 
     def truth(self, value: Any) -> Any:
@@ -839,7 +835,7 @@ class Interpreter:
         if plain(value):
             try:
                 return bool(value)
-            except Exception:
+            except VALUE_ERRORS:
                 return UNKNOWN
         if isinstance(value, Mod) and value.container:
             return bool(value.children)
@@ -983,7 +979,7 @@ class Interpreter:
         if isinstance(obj, (list, tuple, str, range, dict)):
             try:
                 return obj[key]
-            except Exception:
+            except VALUE_ERRORS:
                 return UNKNOWN
         return UNKNOWN
 

@@ -151,9 +151,7 @@ def set_init(interp, target: Any, name: str, args: list, kwargs: dict, site: Sit
         if param is None:
             return
         param.init = init_from_call(name, param.shape, args, kwargs, site_location(site), site_text(site))
-    elif isinstance(target, Tensor) and target.node is None:
-        target.init = init_from_call(name, target.shape, args, kwargs, site_location(site), site_text(site))
-    elif isinstance(target, Param):
+    elif isinstance(target, Tensor) and target.node is None or isinstance(target, Param):
         target.init = init_from_call(name, target.shape, args, kwargs, site_location(site), site_text(site))
 
 
@@ -340,13 +338,11 @@ def _add_module(interp, mod, args, kwargs):
         _register(interp, mod, args[0], args[1])
     else:
         interp.incomplete = True
-    return None
 
 
 def _register_parameter(interp, mod, args, kwargs):
     if len(args) == 2 and isinstance(args[0], str):
         module_setattr(interp, mod, args[0], args[1])
-    return None
 
 
 def _append(interp, mod, args, kwargs):
@@ -373,7 +369,6 @@ def _insert(interp, mod, args, kwargs):
         mod.children = {}
         for value in values:
             _register(interp, mod, str(len(mod.children)), value)
-    return None
 
 
 def _self(interp, mod, args, kwargs):
@@ -387,7 +382,6 @@ def _reset_parameters(interp, mod, args, kwargs):
             for key, param in params.items():
                 if key in mod.params and mod.params[key] is not None and param is not None:
                     mod.params[key].init = param.init
-    return None
 
 
 def _forward(interp, mod, args, kwargs):
