@@ -290,3 +290,11 @@ def test_reset_parameters_override_runs_in_the_torch_constructor():
     body = by_name(graphs["HasZeroInit"], "body")
     assert body.weight_init.kind == "zeros" and body.bias_init.kind == "zeros"
     assert "AbstractBase" not in graphs  # no forward: a base class, not a model
+
+
+def test_weights_loaded_in_a_factory_have_unknown_init():
+    graph = graphs_of("dcgan.py")["Discriminator"]
+    convs = [n for n in graph.nodes if n.module_type == "Conv2d"]
+    assert [c.weight_init.kind for c in convs] == ["unknown", "unknown"]
+    assert convs[0].fan_in == 3 * 16 and convs[1].fan_in == 64 * 16
+    assert chain_from_output(graph)[1].activation == "sigmoid"

@@ -13,6 +13,9 @@ from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Te
 from gradlint.ir import LayerGraph
 
 
+FILE_STEPS = 2_000_000  # all the classes of one file together
+
+
 def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
     classes = []
     for name, stmt in list(ctx.definitions.items()):
@@ -78,7 +81,10 @@ def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
         return []
     factories = _factories(ctx, classes, project)
     graphs = []
+    spent = 0
     for cls in classes:
+        if spent > FILE_STEPS:
+            break
         forward, _ = scout.class_attr(cls, "forward")
         if forward is UNKNOWN and cls.torch_base in ("Module", "ModuleList", "ModuleDict"):
             continue  # a base class or container without a forward of its own is not a model
@@ -94,6 +100,7 @@ def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
             except (Abort, RecursionError):
                 continue
         graph = walk_forward(interp, cls, mod, ctx)
+        spent += interp.steps
         if graph is not None:
             graphs.append(graph)
     return graphs
@@ -124,7 +131,6 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
                 args.append(Tensor(extra.id))
             else:
                 break
-    interp.steps = min(interp.steps, 0)
     interp.loops = 0
     try:
         result = builder.call_module(interp, mod, args, {})

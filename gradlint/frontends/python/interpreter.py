@@ -692,7 +692,12 @@ class Interpreter:
                     receiver = f.locals.get(first[0].name.value, UNKNOWN)
                 return Super(receiver, f.func.owner)
             return UNKNOWN
-        func = self.eval(func_node, frame)
+        receiver: Any = None
+        if isinstance(func_node, cst.Attribute):
+            receiver = self.eval(func_node.value, frame)
+            func = self.getattr(receiver, func_node.attr.value)
+        else:
+            func = self.eval(func_node, frame)
         args: list = []
         kwargs: dict = {}
         for arg in node.args:
@@ -714,6 +719,8 @@ class Interpreter:
                 kwargs[arg.keyword.value] = value
             else:
                 args.append(value)
+        if func is UNKNOWN and isinstance(receiver, Mod) and self.graph is None:
+            nnmod.taint_inits([receiver])  # model.load_state_dict(...), a library's init helper
         return self.call(func, args, kwargs, Site(frame.file, node))
 
     def _eval_BinaryOperation(self, node: cst.BinaryOperation, frame: Frame) -> Any:
