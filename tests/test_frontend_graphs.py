@@ -298,3 +298,12 @@ def test_weights_loaded_in_a_factory_have_unknown_init():
     assert [c.weight_init.kind for c in convs] == ["unknown", "unknown"]
     assert convs[0].fan_in == 3 * 16 and convs[1].fan_in == 64 * 16
     assert chain_from_output(graph)[1].activation == "sigmoid"
+
+
+def test_model_built_by_the_script_at_top_level():
+    graph = graphs_of("script.py")["DeepTanh"]
+    linears = [n for n in graph.nodes if n.op == "linear"]
+    assert len(linears) == 12
+    assert all(n.weight_init.kind == "normal" and n.weight_init.variance == 1.0 for n in linears)
+    assert all(n.bias_init.kind == "zeros" for n in linears)
+    assert graph.complete

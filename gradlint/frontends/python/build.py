@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import libcst as cst
 
 from gradlint.diagnostics import Location
 from gradlint.frontends.python.graph import GraphBuilder, first_tensor, unused_nodes
-from gradlint.frontends.python.interpreter import Abort, Interpreter
+from gradlint.frontends.python.interpreter import Abort, Frame, Interpreter
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
 from gradlint.ir import LayerGraph
 
@@ -43,13 +44,16 @@ def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tup
     """Module-level functions without required arguments that return one of the file's models."""
     found: dict[int, tuple[Mod, Interpreter]] = {}
     names = {c.name for c in classes}
+    calls = re.compile(r"\b(?:%s)\s*\(" % "|".join(re.escape(n) for n in names))
+    if not any(not line.lstrip().startswith("class ") for line in _matching_lines(ctx.source.text, calls)):
+        return found
     for stmt in ctx.definitions.values():
         if not isinstance(stmt, cst.FunctionDef):
             continue
         params = stmt.params
         if any(p.default is None for p in [*params.posonly_params, *params.params, *params.kwonly_params]):
             continue
-        if not _mentions(stmt, names):
+        if not _mentions(stmt.body, names):
             continue
         interp = Interpreter(project)
         try:
@@ -58,11 +62,46 @@ def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tup
             continue
         if isinstance(result, Mod) and result.cls in classes and id(result.cls) not in found:
             found[id(result.cls)] = (result, interp)
+    script = _module_script(ctx, classes, names, project)
+    for cls_id, made in script.items():
+        found.setdefault(cls_id, made)
     return found
 
 
-def _mentions(func: cst.FunctionDef, names: set[str]) -> bool:
-    stack: list[cst.CSTNode] = [func.body]
+def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: Any) -> dict:
+    """Models built by the file's own top-level code (``model = Net(depth=20); model.apply(init)``)."""
+    body = [stmt for stmt in ctx.source.module.body
+            if not isinstance(stmt, (cst.ClassDef, cst.FunctionDef)) and not _is_import(stmt)]
+    if not any(_mentions(stmt, names) for stmt in body):
+        return {}
+    interp = Interpreter(project)
+    frame = Frame(ctx)
+    frame.locals["__name__"] = "__main__"
+    try:
+        for stmt in body:
+            interp.exec_stmt(stmt, frame)
+    except (Abort, RecursionError):
+        pass
+    except Exception:  # a return/break at top level, or anything else odd: keep what was built
+        pass
+    found: dict[int, tuple[Mod, Interpreter]] = {}
+    for value in frame.locals.values():
+        if isinstance(value, Mod) and value.cls in classes:
+            found.setdefault(id(value.cls), (value, interp))
+    return found
+
+
+def _matching_lines(text: str, pattern: re.Pattern) -> list[str]:
+    return [text[text.rfind("\n", 0, m.start()) + 1: m.end()] for m in pattern.finditer(text)]
+
+
+def _is_import(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+
+
+def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
+    stack: list[cst.CSTNode] = [node]
     while stack:
         node = stack.pop()
         if isinstance(node, cst.Name) and node.value in names:

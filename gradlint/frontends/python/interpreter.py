@@ -829,7 +829,9 @@ class Interpreter:
             return UNKNOWN
         if not (plain(left) and plain(right)):
             if fn in (operator.eq, operator.ne):
-                return fn(left is right, True)
+                same = left is right or (isinstance(left, TorchRef) and isinstance(right, TorchRef)
+                                         and left.qualname == right.qualname)
+                return fn(same, True)
             return UNKNOWN
         try:
             return bool(fn(left, right))
