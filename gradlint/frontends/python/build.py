@@ -9,10 +9,9 @@ import libcst as cst
 
 from gradlint.diagnostics import Location
 from gradlint.frontends.python.graph import GraphBuilder, first_tensor, unused_nodes
-from gradlint.frontends.python.interpreter import Abort, Frame, Interpreter
+from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
 from gradlint.ir import LayerGraph
-
 
 FILE_STEPS = 2_000_000  # all the classes of one file together
 
@@ -44,7 +43,8 @@ def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tup
     """Module-level functions without required arguments that return one of the file's models."""
     found: dict[int, tuple[Mod, Interpreter]] = {}
     names = {c.name for c in classes}
-    calls = re.compile(r"\b(?:%s)\s*\(" % "|".join(re.escape(n) for n in names))
+    alternatives = "|".join(re.escape(n) for n in names)
+    calls = re.compile(rf"\b(?:{alternatives})\s*\(")
     if not any(not line.lstrip().startswith("class ") for line in _matching_lines(ctx.source.text, calls)):
         return found
     for stmt in ctx.definitions.values():
@@ -80,10 +80,8 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
     try:
         for stmt in body:
             interp.exec_stmt(stmt, frame)
-    except (Abort, RecursionError):
-        pass
-    except Exception:  # a return/break at top level, or anything else odd: keep what was built
-        pass
+    except (Abort, RecursionError, *CONTROL_FLOW):
+        interp.incomplete = True  # what was built before stays usable
     found: dict[int, tuple[Mod, Interpreter]] = {}
     for value in frame.locals.values():
         if isinstance(value, Mod) and value.cls in classes:

@@ -61,6 +61,9 @@ class _Continue(Exception):
     pass
 
 
+CONTROL_FLOW = (_Return, _Break, _Continue)
+
+
 class Frame:
     __slots__ = ("file", "func", "locals", "parent")
 
