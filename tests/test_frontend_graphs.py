@@ -307,3 +307,10 @@ def test_model_built_by_the_script_at_top_level():
     assert all(n.weight_init.kind == "normal" and n.weight_init.variance == 1.0 for n in linears)
     assert all(n.bias_init.kind == "zeros" for n in linears)
     assert graph.complete
+
+
+def test_unknown_conditions_in_forward():
+    graphs = graphs_of("gates.py")
+    assert graphs["ShapeChecks"].complete  # a reshape-only branch loses nothing
+    assert by_name(graphs["ShapeChecks"], "gate").attrs["unused"] is True
+    assert not graphs["TrainOnlyBranch"].complete  # a layer only on one side: the path is unknown

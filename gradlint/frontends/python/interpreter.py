@@ -445,11 +445,16 @@ class Interpreter:
             elif isinstance(orelse, cst.Else):
                 self.exec_block(orelse.body, frame)
         else:
-            self.incomplete = True
             self._both_branches(stmt, frame)
 
     def _both_branches(self, stmt: cst.If, frame: Frame) -> None:
-        """An unknown condition: run both sides on copies of the locals, keep what they agree on."""
+        """An unknown condition: run both sides on copies of the locals, keep what they agree on.
+
+        In forward, a branch that only reshapes (``if x.dim() == 2: x = x.unsqueeze(1)``)
+        adds no node and leaves the same tensor: nothing is lost, the graph stays complete.
+        """
+        nodes_before = len(self.graph.graph.nodes) if self.graph is not None else None
+        was_incomplete = self.incomplete
         before = dict(frame.locals)
         outcomes = []
         for branch in (stmt.body, stmt.orelse):
@@ -471,11 +476,15 @@ class Interpreter:
         if not live:
             raise outcomes[0][1]  # type: ignore[misc]
         merged = dict(live[0])
+        lost = len(live) != len(outcomes)
         for other in live[1:]:
             for key in set(merged) | set(other):
                 if merged.get(key, UNKNOWN) is not other.get(key, UNKNOWN):
                     merged[key] = UNKNOWN
+                    lost = True
         frame.locals = merged
+        pure = nodes_before is not None and len(self.graph.graph.nodes) == nodes_before
+        self.incomplete = was_incomplete or lost or not pure
 
     def exec_for(self, stmt: cst.For, frame: Frame) -> None:
         items = self.iterate(self.eval(stmt.iter, frame))
@@ -856,9 +865,11 @@ class Interpreter:
     def _eval_IfExp(self, node: cst.IfExp, frame: Frame) -> Any:
         truth = self.truth(self.eval(node.test, frame))
         if truth is UNKNOWN:
-            self.incomplete = True
             a, b = self.eval(node.body, frame), self.eval(node.orelse, frame)
-            return a if a is b else UNKNOWN
+            if a is b:
+                return a
+            self.incomplete = True
+            return UNKNOWN
         return self.eval(node.body if truth else node.orelse, frame)
 
     def _eval_Tuple(self, node: cst.Tuple, frame: Frame) -> Any:
