@@ -81,7 +81,7 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
         for stmt in body:
             interp.exec_stmt(stmt, frame)
     except (Abort, RecursionError, *CONTROL_FLOW):
-        interp.incomplete = True  # what was built before stays usable
+        interp.unknown("the file's top-level code stopped early")  # what was built before stays usable
     found: dict[int, tuple[Mod, Interpreter]] = {}
     for value in frame.locals.values():
         if isinstance(value, Mod) and value.cls in classes:
@@ -181,9 +181,18 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     unused_nodes(builder)
     if interp.incomplete or not forward_known(forward, mod):
         graph.complete = False
+    if interp.reasons:
+        graph.attrs["unknown"] = [_reason(where, site) for where, site in interp.reasons]
     graph.attrs["class"] = cls.name
     interp.graph = None
     return graph
+
+
+def _reason(where: str, site: Any) -> str:
+    if site is None:
+        return where
+    loc = site.file.location(site.node)
+    return f"{where} ({loc.path}:{loc.line})"
 
 
 def forward_known(forward: Any, mod: Mod) -> bool:

@@ -488,14 +488,23 @@ def plain_attr(interp, obj: Any, name: str) -> Any:
     if isinstance(obj, str) and name in _STR_METHODS:
         return Builtin(name, lambda i, a, k: _plain_call(obj, name, a, k))
     if isinstance(obj, dict) and name in _DICT_METHODS:
-        return Builtin(name, lambda i, a, k: _dict_call(obj, name, a, k))
+        return Builtin(name, lambda i, a, k: _dict_call(_mutating(i, name), obj, name, a, k))
     if isinstance(obj, list) and name in _LIST_METHODS:
-        return Builtin(name, lambda i, a, k: _list_call(i, obj, name, a, k))
+        return Builtin(name, lambda i, a, k: _list_call(_mutating(i, name), obj, name, a, k))
     if isinstance(obj, (int, float)) and name in ("real", "imag"):
         return getattr(obj, name)
     if isinstance(obj, tuple) and name in ("index", "count"):
         return Builtin(name, lambda i, a, k: _plain_call(obj, name, a, k))
     return UNKNOWN
+
+
+_MUTATORS = {"append", "extend", "insert", "pop", "reverse", "update", "setdefault"}
+
+
+def _mutating(interp, name: str):
+    if name in _MUTATORS:
+        interp.mutations += 1
+    return interp
 
 
 def _safe(value: Any) -> bool:
@@ -524,7 +533,7 @@ def _plain_call(obj: Any, name: str, args: list, kwargs: dict) -> Any:
     return result
 
 
-def _dict_call(obj: dict, name: str, args: list, kwargs: dict) -> Any:
+def _dict_call(interp, obj: dict, name: str, args: list, kwargs: dict) -> Any:
     try:
         if name == "get":
             if not args or args[0] is UNKNOWN:
@@ -557,7 +566,7 @@ def _list_call(interp, obj: list, name: str, args: list, kwargs: dict) -> Any:
         if name == "extend":
             items = interp.iterate(args[0]) if args else None
             if items is None:
-                interp.incomplete = True
+                interp.unknown("list.extend with items that cannot be known")
                 return None
             obj.extend(items)
             return None

@@ -104,8 +104,16 @@ class Interpreter:
         self.loops = 0
         self.depth = 0
         self.incomplete = False  # something the model depends on was unknown
+        self.reasons: list = []
+        self.mutations = 0  # counts changes to shared objects (modules, lists, dicts, inits)
         self.graph: Any = None  # the forward GraphBuilder while walking forward
         self.site: Site | None = None  # the call being evaluated, for nodes of builtin calls
+
+    def unknown(self, where: str) -> None:
+        """Something the model depends on could not be known; the graph will say incomplete."""
+        self.incomplete = True
+        if len(self.reasons) < 8:
+            self.reasons.append((where, self.site))
 
     # -- budget ---------------------------------------------------------------------------
 
@@ -234,7 +242,7 @@ class Interpreter:
         if cls.is_module:
             mod = Mod(cls.name, site, cls=cls)
             if cls.partial:  # type: ignore[attr-defined]
-                self.incomplete = True
+                self.unknown("a base class outside the linted tree")
             init, _ = self.class_attr(cls, "__init__")
             if isinstance(init, FuncVal):
                 self.invoke(init, args, kwargs, receiver=mod)
@@ -301,14 +309,14 @@ class Interpreter:
         if isinstance(func, Tensor) or func is UNKNOWN or not plain(func):
             if self.graph is not None:
                 return self.graph.opaque(self, args, kwargs, site)
-            nnmod.taint_inits([*args, *kwargs.values()])
+            nnmod.taint_inits(self, [*args, *kwargs.values()])
         return UNKNOWN
 
     def invoke(self, func: FuncVal, args: list, kwargs: dict, receiver: Any = None) -> Any:
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                self.incomplete = True
+                self.unknown("calls nested too deeply")
                 if self.graph is not None:
                     return self.graph.opaque(self, args, kwargs, None)
                 return UNKNOWN
@@ -339,7 +347,7 @@ class Interpreter:
             elif param.default is not None:
                 frame.locals[name] = self.eval(param.default, Frame(frame.file, frame.parent))
             else:
-                self.incomplete = True
+                self.unknown("a call without a required argument")
                 frame.locals[name] = UNKNOWN
         if isinstance(params.star_arg, cst.Param):
             frame.locals[params.star_arg.name.value] = tuple(rest)
@@ -350,7 +358,7 @@ class Interpreter:
             elif param.default is not None:
                 frame.locals[name] = self.eval(param.default, Frame(frame.file, frame.parent))
             else:
-                self.incomplete = True
+                self.unknown("a call without a required keyword argument")
                 frame.locals[name] = UNKNOWN
         if params.star_kwarg is not None:
             frame.locals[params.star_kwarg.name.value] = kwargs
@@ -450,11 +458,11 @@ class Interpreter:
     def _both_branches(self, stmt: cst.If, frame: Frame) -> None:
         """An unknown condition: run both sides on copies of the locals, keep what they agree on.
 
-        In forward, a branch that only reshapes (``if x.dim() == 2: x = x.unsqueeze(1)``)
-        adds no node and leaves the same tensor: nothing is lost, the graph stays complete.
+        Locals that differ become UNKNOWN and spread from there. A branch that changes
+        shared state (registers a layer, sets an init, appends to a list) or adds graph
+        nodes cannot be merged: the model is then incomplete.
         """
-        nodes_before = len(self.graph.graph.nodes) if self.graph is not None else None
-        was_incomplete = self.incomplete
+        state_before = self.state()
         before = dict(frame.locals)
         outcomes = []
         for branch in (stmt.body, stmt.orelse):
@@ -470,26 +478,31 @@ class Interpreter:
             except _Return as ret:
                 returned = ret
             except (_Break, _Continue):
-                pass
+                self.unknown("a break or continue under a condition that cannot be decided")
             outcomes.append((frame.locals, returned))
+        if self.state() != state_before:
+            self.unknown("a condition that cannot be decided changes the model")
         live = [locs for locs, ret in outcomes if ret is None]
         if not live:
-            raise outcomes[0][1]  # type: ignore[misc]
+            first, second = outcomes[0][1].value, outcomes[1][1].value  # type: ignore[union-attr]
+            raise _Return(first if first is second else UNKNOWN)
+        if len(live) != len(outcomes):
+            self.unknown("a return under a condition that cannot be decided")
         merged = dict(live[0])
-        lost = len(live) != len(outcomes)
         for other in live[1:]:
             for key in set(merged) | set(other):
                 if merged.get(key, UNKNOWN) is not other.get(key, UNKNOWN):
                     merged[key] = UNKNOWN
-                    lost = True
         frame.locals = merged
-        pure = nodes_before is not None and len(self.graph.graph.nodes) == nodes_before
-        self.incomplete = was_incomplete or lost or not pure
+
+    def state(self) -> tuple[int, int]:
+        """How much shared state has changed so far: mutations, and graph nodes in forward."""
+        return self.mutations, len(self.graph.graph.nodes) if self.graph is not None else 0
 
     def exec_for(self, stmt: cst.For, frame: Frame) -> None:
         items = self.iterate(self.eval(stmt.iter, frame))
         if items is None:
-            self.incomplete = True
+            self.unknown("a loop over values that cannot be known")
             return
         broke = False
         for item in items:
@@ -511,7 +524,7 @@ class Interpreter:
             truth = self.truth(self.eval(stmt.test, frame))
             if truth is not True:
                 if truth is not False:
-                    self.incomplete = True
+                    self.unknown("a while loop whose condition cannot be decided")
                 break
             try:
                 self.exec_block(stmt.body, frame)
@@ -556,8 +569,10 @@ class Interpreter:
             nnmod.module_setattr(self, obj, name, value)
         elif isinstance(obj, Obj):
             obj.attrs[name] = value
+        self.mutations += 1
 
     def setitem(self, obj: Any, key: Any, value: Any) -> None:
+        self.mutations += 1
         if isinstance(obj, dict) and key is not UNKNOWN:
             try:
                 obj[key] = value
@@ -717,7 +732,7 @@ class Interpreter:
             if arg.star == "*":
                 items = self.iterate(value)
                 if items is None:
-                    self.incomplete = True
+                    self.unknown("*args that cannot be known")
                     if self.graph is not None and isinstance(value, Tensor):
                         args.append(value)
                     continue
@@ -726,13 +741,13 @@ class Interpreter:
                 if isinstance(value, dict):
                     kwargs.update({k: v for k, v in value.items() if isinstance(k, str)})
                 else:
-                    self.incomplete = True
+                    self.unknown("**kwargs that cannot be known")
             elif arg.keyword is not None:
                 kwargs[arg.keyword.value] = value
             else:
                 args.append(value)
         if func is UNKNOWN and isinstance(receiver, Mod) and self.graph is None:
-            nnmod.taint_inits([receiver])  # model.load_state_dict(...), a library's init helper
+            nnmod.taint_inits(self, [receiver])  # model.load_state_dict(...), a library's init helper
         return self.call(func, args, kwargs, Site(frame.file, node))
 
     def _eval_BinaryOperation(self, node: cst.BinaryOperation, frame: Frame) -> Any:
@@ -865,10 +880,12 @@ class Interpreter:
     def _eval_IfExp(self, node: cst.IfExp, frame: Frame) -> Any:
         truth = self.truth(self.eval(node.test, frame))
         if truth is UNKNOWN:
+            state = self.state()
             a, b = self.eval(node.body, frame), self.eval(node.orelse, frame)
+            if self.state() != state:
+                self.unknown("a conditional expression that cannot be decided changes the model")
             if a is b:
                 return a
-            self.incomplete = True
             return UNKNOWN
         return self.eval(node.body if truth else node.orelse, frame)
 
@@ -949,7 +966,6 @@ class Interpreter:
             return True
 
         if not run(node.for_in):
-            self.incomplete = True
             return None
         return results
 

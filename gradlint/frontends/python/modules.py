@@ -92,9 +92,11 @@ def call_torch(interp, qualname: str, args: list, kwargs: dict, site: Site | Non
     return UNKNOWN
 
 
-def taint_inits(values: list) -> None:
+def taint_inits(interp, values: list) -> None:
     """A function gradlint cannot see got these weights or layers: their init is no longer known."""
     for value in values:
+        if isinstance(value, (ParamRef, Mod)):
+            interp.mutations += 1
         if isinstance(value, ParamRef) and value.param is not None:
             value.param.init = Init("unknown", detail="passed to an unresolved call")
         elif isinstance(value, Mod):
@@ -130,7 +132,7 @@ def build_layer(interp, name: str, args: list, kwargs: dict, site: Site | None) 
         return mod
     if params is None:
         mod.layout_known = False
-        interp.incomplete = True
+        interp.unknown("a layer whose size cannot be known")
     else:
         mod.params = params
     return mod
@@ -146,6 +148,7 @@ def _init_call(interp, name: str, args: list, kwargs: dict, site: Site | None) -
 
 
 def set_init(interp, target: Any, name: str, args: list, kwargs: dict, site: Site | None) -> None:
+    interp.mutations += 1
     if isinstance(target, ParamRef):
         param = target.param
         if param is None:
@@ -165,7 +168,7 @@ def torch_base_init(interp, mod: Mod, base: str | None, args: list, kwargs: dict
         mod.spec, mod.args = spec, bound
         if params is None:
             mod.layout_known = False
-            interp.incomplete = True
+            interp.unknown("a layer whose size cannot be known")
         else:
             mod.params.update(params)
         if mod.cls is not None:  # torch's layer constructor ends with self.reset_parameters()
@@ -184,7 +187,7 @@ def torch_base_init(interp, mod: Mod, base: str | None, args: list, kwargs: dict
         items = interp.iterate(args[0]) if args else []
         if items is None:
             mod.layout_known = False
-            interp.incomplete = True
+            interp.unknown("a ModuleList of items that cannot be known")
             return
         for value in items:
             _register(interp, mod, str(len(mod.children)), value)
@@ -193,7 +196,7 @@ def torch_base_init(interp, mod: Mod, base: str | None, args: list, kwargs: dict
         pairs = list(source.items()) if isinstance(source, dict) else interp.iterate(source)
         if pairs is None:
             mod.layout_known = False
-            interp.incomplete = True
+            interp.unknown("a ModuleDict of items that cannot be known")
             return
         for pair in pairs:
             if isinstance(pair, tuple) and len(pair) == 2:
@@ -201,14 +204,16 @@ def torch_base_init(interp, mod: Mod, base: str | None, args: list, kwargs: dict
 
 
 def _register(interp, mod: Mod, name: str, value: Any) -> None:
+    interp.mutations += 1
     if isinstance(value, Mod) or value is None:
         mod.children[name] = value
     else:
         mod.children[name] = Mod("Unknown", None, layout_known=False)
-        interp.incomplete = True
+        interp.unknown("a container item that is not a known module")
 
 
 def module_setattr(interp, mod: Mod, name: str, value: Any) -> None:
+    interp.mutations += 1
     if isinstance(value, Mod):
         mod.params.pop(name, None)
         mod.attrs.pop(name, None)
@@ -323,13 +328,13 @@ def _named_children(interp, mod, args, kwargs):
 
 def _parameters(interp, mod, args, kwargs):
     if not all(m.layout_known for _, m in walk_modules(mod)):
-        interp.incomplete = True
+        interp.unknown("parameters() of a model with unknown layers")
     return [p for _, p in named_parameters(mod)]
 
 
 def _named_parameters(interp, mod, args, kwargs):
     if not all(m.layout_known for _, m in walk_modules(mod)):
-        interp.incomplete = True
+        interp.unknown("named_parameters() of a model with unknown layers")
     return named_parameters(mod)
 
 
@@ -337,7 +342,7 @@ def _add_module(interp, mod, args, kwargs):
     if len(args) == 2 and isinstance(args[0], str):
         _register(interp, mod, args[0], args[1])
     else:
-        interp.incomplete = True
+        interp.unknown("add_module with a name that cannot be known")
 
 
 def _register_parameter(interp, mod, args, kwargs):
@@ -355,7 +360,7 @@ def _extend(interp, mod, args, kwargs):
     items = interp.iterate(args[0]) if args else None
     if items is None:
         mod.layout_known = False
-        interp.incomplete = True
+        interp.unknown("extend with items that cannot be known")
         return mod
     for item in items:
         _register(interp, mod, str(len(mod.children)), item)
