@@ -171,18 +171,18 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     interp.loops = 0
     try:
         result = builder.call_module(interp, mod, args, {})
-    except (Abort, RecursionError):
-        graph.complete = False
+    except (Abort, RecursionError) as exc:
+        builder.incomplete(f"forward could not be followed to the end ({exc or 'recursion'})")
         result = None
     out = first_tensor(result)
     graph.add("output", "output", graph.location, [out.node] if out is not None and out.node is not None else [])
     if out is None or out.node is None:
-        graph.complete = False
+        builder.incomplete("forward returns no tensor that can be traced to the input")
     unused_nodes(builder)
     if interp.incomplete or not forward_known(forward, mod):
         graph.complete = False
     if interp.reasons:
-        graph.attrs["unknown"] = [_reason(where, site) for where, site in interp.reasons]
+        graph.attrs.setdefault("unknown", []).extend(_reason(where, site) for where, site in interp.reasons)
     graph.attrs["class"] = cls.name
     interp.graph = None
     return graph

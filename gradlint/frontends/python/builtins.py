@@ -433,7 +433,7 @@ def _ordered_dict(interp, args, kwargs):
 
 
 def _namedtuple(interp, args, kwargs):
-    return UNKNOWN
+    return Builtin("namedtuple", lambda interp, a, k: (*a, *k.values()))
 
 
 def _einops_layer(interp, kind: str) -> Mod:
@@ -502,7 +502,8 @@ _MUTATORS = {"append", "extend", "insert", "pop", "reverse", "update", "setdefau
 
 
 def _mutating(interp, name: str):
-    if name in _MUTATORS:
+    # in forward, lists hold tensors: what matters there is counted as graph nodes
+    if name in _MUTATORS and interp.graph is None:
         interp.mutations += 1
     return interp
 

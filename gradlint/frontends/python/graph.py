@@ -67,6 +67,12 @@ class GraphBuilder:
                 self.param_index[id(param)] = None
         self.graph.attrs["weights"] = index if all(m.layout_known for _, m in walk_modules(root)) else None
 
+    def incomplete(self, reason: str) -> None:
+        self.graph.complete = False
+        reasons = self.graph.attrs.setdefault("unknown", [])
+        if len(reasons) < 8:
+            reasons.append(reason)
+
     # -- helpers ------------------------------------------------------------------------
 
     def location(self, site: Site | Mod | None) -> Location:
@@ -78,7 +84,7 @@ class GraphBuilder:
     def node(self, op: str, name: str, where: Any, inputs: list[int], **kw: Any) -> Tensor:
         node = self.graph.add(op, name, self.location(where), _dedup(inputs), **kw)  # type: ignore[arg-type]
         if op == "opaque":
-            self.graph.complete = False
+            self.incomplete(f"a call that cannot be resolved ({node.location.path}:{node.location.line})")
         return Tensor(node.id)
 
     def scoped(self, name: str) -> str:
@@ -138,7 +144,7 @@ class GraphBuilder:
         spec = mod.spec
         inputs = _tensor_ids(args[:1] if spec.op not in ("attention",) else [*args, *kwargs.values()])
         if not inputs and not any(isinstance(a, Tensor) for a in args[:1]):
-            self.graph.complete = False
+            self.incomplete(f"{name} is called on a value that cannot be known")
         out = self.node(spec.op, name, mod, inputs, **self.layer_fields(mod, name))
         kind = _OUTPUTS.get(mod.type)
         if kind == "seq+pair":

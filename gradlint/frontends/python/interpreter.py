@@ -572,7 +572,8 @@ class Interpreter:
         self.mutations += 1
 
     def setitem(self, obj: Any, key: Any, value: Any) -> None:
-        self.mutations += 1
+        if self.graph is None or isinstance(obj, Mod):
+            self.mutations += 1
         if isinstance(obj, dict) and key is not UNKNOWN:
             try:
                 obj[key] = value

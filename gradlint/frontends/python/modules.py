@@ -81,6 +81,10 @@ def call_torch(interp, qualname: str, args: list, kwargs: dict, site: Site | Non
     if name == "calculate_gain":
         gain = calculate_gain(args[0], args[1] if len(args) > 1 else kwargs.get("param")) if args and isinstance(args[0], str) else None
         return UNKNOWN if gain is None else gain
+    if name in ("is_scripting", "is_tracing", "is_compiling"):
+        return False  # gradlint reads eager, training-mode code
+    if name == "annotate" and len(args) == 2:
+        return args[1]
     if name == "checkpoint" and namespace.startswith("torch.utils.checkpoint") and args:
         return interp.call(args[0], list(args[1:]), {k: v for k, v in kwargs.items() if k != "use_reentrant"}, site)
     tensors = [a for a in [*args, *kwargs.values()] if _is_tensorish(a)]
