@@ -18,9 +18,12 @@ FILE_STEPS = 2_000_000  # all the classes of one file together
 
 def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
     classes = []
+    built_outside = _names_called_outside_classes(ctx.source.text)
     for name, stmt in list(ctx.definitions.items()):
         if not isinstance(stmt, cst.ClassDef) or not stmt.bases:
             continue
+        if _needs_arguments(stmt) and name not in built_outside:
+            continue  # cheap exit before resolving bases, which may mean parsing other files
         try:
             value = interp.global_value(ctx, name)
         except (Abort, RecursionError):
@@ -28,6 +31,32 @@ def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
         if isinstance(value, ClassVal) and value.is_module and value.node is stmt:
             classes.append(value)
     return classes
+
+
+def _needs_arguments(node: cst.ClassDef) -> bool:
+    """The class's own __init__ takes an argument without a default (``def __init__(self, config)``)."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+            params = stmt.params
+            positional = (list(params.posonly_params) + list(params.params))[1:]
+            return any(p.default is None for p in [*positional, *params.kwonly_params])
+    return False
+
+
+_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
+def _names_called_outside_classes(text: str) -> set[str]:
+    """Names called in top-level code or functions, not inside class bodies (by indentation)."""
+    names: set[str] = set()
+    in_class = False
+    for line in text.splitlines():
+        if line and not line[0].isspace() and not line.startswith(("#", ")", "]", "}", "@")):
+            in_class = line.startswith("class ")
+        if not in_class and "(" in line:
+            names.update(_CALL.findall(line))
+    return names
 
 
 def _required_args(interp: Interpreter, cls: ClassVal) -> bool:
@@ -77,9 +106,13 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
     interp = Interpreter(project)
     frame = Frame(ctx)
     frame.locals["__name__"] = "__main__"
+    relevant = set(names)  # only statements about the models run, and those about their results
     try:
         for stmt in body:
+            if not _mentions(stmt, relevant):
+                continue
             interp.exec_stmt(stmt, frame)
+            relevant.update(k for k, v in frame.locals.items() if isinstance(v, Mod))
     except (Abort, RecursionError, *CONTROL_FLOW):
         interp.unknown("the file's top-level code stopped early")  # what was built before stays usable
     found: dict[int, tuple[Mod, Interpreter]] = {}

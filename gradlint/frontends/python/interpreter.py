@@ -196,20 +196,33 @@ class Interpreter:
     # -- classes --------------------------------------------------------------------------
 
     def make_class(self, file: Any, node: cst.ClassDef) -> ClassVal:
+        """A class of the linted tree. Bases are resolved only until a torch base is found:
+        mixins after ``nn.Module`` (often in files of their own) are read when first needed."""
         frame = Frame(file)
-        bases = [self.eval(arg.value, frame) for arg in node.bases if arg.keyword is None and arg.star == ""]
+        pending = [arg.value for arg in node.bases if arg.keyword is None and arg.star == ""]
+        bases: list = []
         torch_base = None
-        for base in bases:
+        while pending and torch_base is None:
+            base = self.eval(pending.pop(0), frame)
+            bases.append(base)
             if isinstance(base, TorchRef) and base.qualname.startswith("torch.nn."):
                 name = base.qualname.rsplit(".", 1)[-1]
                 if name in ("Module", "Sequential", "ModuleList", "ModuleDict") or name in nnmod.SPECS:
-                    torch_base = torch_base or name
+                    torch_base = name
             elif isinstance(base, ClassVal) and base.torch_base:
-                torch_base = torch_base or base.torch_base
+                torch_base = base.torch_base
         is_dataclass = any((_decorator_name(dec) or "").endswith("dataclass") for dec in node.decorators)
         cls = ClassVal(node.name.value, node, file, bases, torch_base, torch_base is not None, is_dataclass)
-        cls.partial = any(b is UNKNOWN for b in bases)  # type: ignore[attr-defined]
         cls.attr_cache = {}  # type: ignore[attr-defined]
+        if pending:
+            def finish() -> None:
+                while pending:
+                    try:
+                        bases.append(self.eval(pending.pop(0), frame))
+                    except (Abort, RecursionError):
+                        bases.append(UNKNOWN)
+
+            cls.finish_bases = finish
         return cls
 
     def class_attr(self, cls: ClassVal, name: str) -> tuple[Any, ClassVal | None]:
@@ -241,7 +254,8 @@ class Interpreter:
     def instantiate(self, cls: ClassVal, args: list, kwargs: dict, site: Site | None) -> Any:
         if cls.is_module:
             mod = Mod(cls.name, site, cls=cls)
-            if cls.partial:  # type: ignore[attr-defined]
+            cls.mro()
+            if any(b is UNKNOWN for b in cls.bases):
                 self.unknown("a base class outside the linted tree")
             init, _ = self.class_attr(cls, "__init__")
             if isinstance(init, FuncVal):
