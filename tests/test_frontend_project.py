@@ -100,6 +100,6 @@ def test_the_frontend_never_imports_torch_or_numpy():
         "print(sorted(m for m in ('torch', 'numpy', 'onnx') if m in sys.modules))\n"
     )
     root = Path(__file__).resolve().parent.parent
-    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
