@@ -155,25 +155,33 @@ def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
     for cls in classes:
         if spent > FILE_STEPS:
             break
-        forward, _ = scout.class_attr(cls, "forward")
-        if forward is UNKNOWN and cls.torch_base in ("Module", "ModuleList", "ModuleDict"):
-            continue  # a base class or container without a forward of its own is not a model
-        made = factories.get(id(cls))
-        if made is not None:
-            mod, interp = made
-        else:
-            interp = Interpreter(project)
-            if _required_args(interp, cls):
-                continue
-            try:
-                mod = interp.instantiate(cls, [], {}, None)
-            except (Abort, RecursionError):
-                continue
-        graph = walk_forward(interp, cls, mod, ctx)
-        spent += interp.steps
+        try:
+            graph, steps = _graph_of_class(cls, scout, factories, ctx, project)
+        except Exception as exc:  # noqa: BLE001 - one odd class must not cost the file its other models and findings
+            project.failures[f"{ctx.path}:{cls.name}"] = f"{type(exc).__name__}: {exc}"
+            continue
+        spent += steps
         if graph is not None:
             graphs.append(graph)
     return graphs
+
+
+def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any, project: Any):
+    forward, _ = scout.class_attr(cls, "forward")
+    if forward is UNKNOWN and cls.torch_base in ("Module", "ModuleList", "ModuleDict"):
+        return None, 0  # a base class or container without a forward of its own is not a model
+    made = factories.get(id(cls))
+    if made is not None:
+        mod, interp = made
+    else:
+        interp = Interpreter(project)
+        if _required_args(interp, cls):
+            return None, 0
+        try:
+            mod = interp.instantiate(cls, [], {}, None)
+        except (Abort, RecursionError):
+            return None, interp.steps
+    return walk_forward(interp, cls, mod, ctx), interp.steps
 
 
 def _has_subclass(module: cst.Module) -> bool:

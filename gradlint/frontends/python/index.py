@@ -150,6 +150,7 @@ class Project:
         self.contexts: dict[str, FileContext] = {}
         self.used: dict[str, set[str]] = {}  # file key -> keys of files whose definitions it used
         self.built: set[str] = set()
+        self.failures: dict[str, str] = {}  # "path:Class" -> the internal error that skipped it
 
     @classmethod
     def for_files(cls, files: list[Path]) -> Project:
