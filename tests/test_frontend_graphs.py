@@ -315,3 +315,11 @@ def test_unknown_conditions_in_forward():
     assert graphs["ShapeChecks"].complete  # a reshape-only branch loses nothing
     assert by_name(graphs["ShapeChecks"], "gate").attrs["unused"] is True
     assert not graphs["TrainOnlyBranch"].complete  # a layer only on one side: the path is unknown
+
+
+def test_plain_config_object_with_class_defaults():
+    graph = graphs_of("config_mlp.py")["PlainConfigNet"]
+    assert graph.complete
+    assert [(n.name, n.fan_in) for n in graph.nodes if n.op == "linear"] == [
+        ("body.0.0", 24), ("body.1.0", 24), ("body.2.0", 24)]
+    assert {n.activation for n in graph.nodes if n.op == "activation"} == {"sigmoid"}
