@@ -142,7 +142,7 @@ def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
 
 
 def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
-    project.built.add(getattr(ctx, "key", ctx.path))
+    project.built.add(ctx.key)
     if ctx.source is None or not _has_subclass(ctx.source.module):
         return []
     scout = Interpreter(project)

@@ -19,7 +19,7 @@ from gradlint.frontends.python.values import (
     Site,
     Tensor,
 )
-from gradlint.ir import LayerGraph, Node
+from gradlint.ir import LayerGraph
 
 _IDENTITY = {
     "view", "reshape", "flatten", "permute", "transpose", "contiguous", "squeeze", "unsqueeze", "expand",
@@ -391,6 +391,3 @@ def unused_nodes(builder: GraphBuilder) -> None:
         fields["attrs"]["unused"] = True
         builder.graph.add(mod.spec.op, name, builder.location(mod), [], **fields)
 
-
-def node_summary(node: Node) -> str:  # for debugging and test failure messages
-    return f"{node.id}:{node.op}:{node.name}<-{node.inputs}"

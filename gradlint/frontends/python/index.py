@@ -52,6 +52,7 @@ class FileContext:
     def __init__(self, project: Project, path: str, source: SourceFile | None = None) -> None:
         self.project = project
         self.path = path  # as given in the file list (or as the engine shows it)
+        self.key = _key(path)
         self._source = source
         self.globals: dict[str, Any] = {}  # evaluated top-level names
         self.evaluating: set[str] = set()
@@ -161,7 +162,6 @@ class Project:
         ctx = self.contexts.get(key)
         if ctx is None or (source is not None and ctx._source is None and "source" not in ctx.__dict__):
             ctx = FileContext(self, self.given.get(key, path), source)
-            ctx.key = key  # type: ignore[attr-defined]
             self.contexts[key] = ctx
         return ctx
 
@@ -187,14 +187,14 @@ class Project:
         return self._use(importer, keys[0])
 
     def _use(self, importer: FileContext, key: str) -> FileContext:
-        importer_key = getattr(importer, "key", _key(importer.path))
+        importer_key = importer.key
         if key != importer_key:
             self.used.setdefault(importer_key, set()).add(key)
         return self.context(self.given.get(key, key))
 
     def release(self, ctx: FileContext) -> None:
         """Forget a checked file's tree unless another file imports from it: workers stay small."""
-        key = getattr(ctx, "key", _key(ctx.path))
+        key = ctx.key
         if not any(key in deps for deps in self.used.values()):
             self.contexts.pop(key, None)
 

@@ -11,9 +11,7 @@ from gradlint.frontends.python.init_math import calculate_gain, init_from_call
 from gradlint.frontends.python.torch_nn import CONTAINERS, SPECS, construct
 from gradlint.frontends.python.values import (
     UNKNOWN,
-    Bound,
     Builtin,
-    FuncVal,
     Mod,
     Param,
     ParamRef,
@@ -530,6 +528,3 @@ def tensor_binop(interp, op: Any, left: Any, right: Any, site: Site | None) -> A
         return Tensor(None, tensor.shape, Init(init.kind, init.variance * factor * factor, mean, None))
     return UNKNOWN
 
-
-def is_module_callable(value: Any) -> bool:
-    return isinstance(value, (Mod, FuncVal, Bound, TorchRef))

@@ -7,7 +7,6 @@ functions that turn bound arguments into parameter shapes.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -297,7 +296,6 @@ def construct(type_name: str, args: list, kwargs: dict) -> tuple[Spec | None, di
         return spec, bound, None
 
 
-ActivationOf = Callable[[str], str | None]
 FUNCTIONAL_ACTIVATIONS = {
     name: name for name in (
         "sigmoid", "tanh", "relu", "relu6", "leaky_relu", "prelu", "rrelu", "elu", "selu", "celu", "gelu", "silu",
