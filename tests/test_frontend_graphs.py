@@ -177,7 +177,8 @@ def test_unresolvable_code_is_incomplete_or_absent():
     assert not backbone.complete
     assert any(n.op == "opaque" for n in backbone.nodes)
     assert by_name(backbone, "head").param_index is None  # the library model's weights come first
-    assert any("cannot be resolved" in reason and "unresolved.py:12" in reason for reason in backbone.attrs["unknown"])
+    assert by_name(backbone, "stem").param_index == 0  # registered before it: still known
+    assert any("cannot be resolved" in reason and "unresolved.py:13" in reason for reason in backbone.attrs["unknown"])
 
 
 def test_blocks_from_other_files_of_a_package():

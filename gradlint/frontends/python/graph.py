@@ -7,7 +7,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint.diagnostics import Location
-from gradlint.frontends.python.modules import named_parameters, site_location, walk_modules
+from gradlint.frontends.python.modules import site_location, walk_modules
 from gradlint.frontends.python.torch_nn import activation_kind
 from gradlint.frontends.python.values import (
     UNKNOWN,
@@ -55,16 +55,20 @@ class GraphBuilder:
         self.used: set[int] = set()
         self.scope: list[str] = []
         index = 0
-        known = all(m.layout_known for _, m in walk_modules(root))
-        for _, ref in named_parameters(root):
-            param = ref.param
-            if not known or param is None or param.ndim is None:
-                known = False
-            if param is not None and (param.ndim or 0) >= 2:
-                self.param_index[id(param)] = index if known else None
-                index += 1
-            elif param is not None and param.ndim is None:
-                self.param_index[id(param)] = None
+        known = True  # an unknown layer hides the order of every weight registered after it
+        seen: set[int] = set()
+        for _, mod in walk_modules(root):
+            known = known and mod.layout_known
+            for param in mod.params.values():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                known = known and param.ndim is not None
+                if (param.ndim or 0) >= 2:
+                    self.param_index[id(param)] = index if known else None
+                    index += 1
+                elif param.ndim is None:
+                    self.param_index[id(param)] = None
         self.graph.attrs["weights"] = index if all(m.layout_known for _, m in walk_modules(root)) else None
 
     def incomplete(self, reason: str) -> None:

@@ -234,8 +234,10 @@ def module_setattr(interp, mod: Mod, name: str, value: Any) -> None:
         if name in ("weight", "bias") and name in mod.params:
             mod.params[name] = Param(None, Init("unknown"))
             return
-        if value is UNKNOWN:
-            mod.layout_known = False  # it may be a layer gradlint cannot see (a library factory's result)
+        if value is UNKNOWN and not mod.container:
+            # it may be a layer gradlint cannot see (a library factory's result): a placeholder
+            # keeps its place in the registration order, the attribute itself stays unknown
+            mod.children[name] = Mod("Unknown", None, layout_known=False)
         mod.attrs[name] = value
 
 
