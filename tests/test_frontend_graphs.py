@@ -177,6 +177,8 @@ def test_unresolvable_code_is_incomplete_or_absent():
     assert not backbone.complete
     assert any(n.op == "opaque" for n in backbone.nodes)
     assert by_name(backbone, "head").param_index is None  # the library model's weights come first
+    assert by_name(backbone, "stem").param_index == 0  # registered before it: still known
+    assert any("cannot be resolved" in reason and "unresolved.py:13" in reason for reason in backbone.attrs["unknown"])
 
 
 def test_blocks_from_other_files_of_a_package():
@@ -272,3 +274,53 @@ def test_layers_on_own_parameters_and_inits_lost_to_unknown_calls():
     lib = graphs["LibraryInit"]
     assert by_name(lib, "fc").weight_init.kind == "unknown"  # timm's trunc_normal_ is not seen
     assert by_name(lib, "out").weight_init.kind == "default"
+
+
+def test_subclass_of_a_torch_layer_and_grown_module_lists():
+    graphs = graphs_of("idioms.py")
+    scaled = graphs["ScaledLinear"]
+    linear = next(n for n in scaled.nodes if n.op == "linear")
+    assert (linear.fan_in, linear.fan_out, linear.has_bias, linear.param_index) == (12, 6, False, 0)
+    grown = graphs["Grown"]
+    assert [n.name for n in grown.nodes if n.op == "linear"] == ["layers.0", "layers.1", "layers.2"]
+    assert [n.activation for n in grown.nodes if n.op == "activation"] == ["elu", "elu"]
+    assert grown.complete
+
+
+def test_reset_parameters_override_runs_in_the_torch_constructor():
+    graphs = graphs_of("idioms.py")
+    body = by_name(graphs["HasZeroInit"], "body")
+    assert body.weight_init.kind == "zeros" and body.bias_init.kind == "zeros"
+    assert "AbstractBase" not in graphs  # no forward: a base class, not a model
+
+
+def test_weights_loaded_in_a_factory_have_unknown_init():
+    graph = graphs_of("dcgan.py")["Discriminator"]
+    convs = [n for n in graph.nodes if n.module_type == "Conv2d"]
+    assert [c.weight_init.kind for c in convs] == ["unknown", "unknown"]
+    assert convs[0].fan_in == 3 * 16 and convs[1].fan_in == 64 * 16
+    assert chain_from_output(graph)[1].activation == "sigmoid"
+
+
+def test_model_built_by_the_script_at_top_level():
+    graph = graphs_of("script.py")["DeepTanh"]
+    linears = [n for n in graph.nodes if n.op == "linear"]
+    assert len(linears) == 12
+    assert all(n.weight_init.kind == "normal" and n.weight_init.variance == 1.0 for n in linears)
+    assert all(n.bias_init.kind == "zeros" for n in linears)
+    assert graph.complete
+
+
+def test_unknown_conditions_in_forward():
+    graphs = graphs_of("gates.py")
+    assert graphs["ShapeChecks"].complete  # a reshape-only branch loses nothing
+    assert by_name(graphs["ShapeChecks"], "gate").attrs["unused"] is True
+    assert not graphs["TrainOnlyBranch"].complete  # a layer only on one side: the path is unknown
+
+
+def test_plain_config_object_with_class_defaults():
+    graph = graphs_of("config_mlp.py")["PlainConfigNet"]
+    assert graph.complete
+    assert [(n.name, n.fan_in) for n in graph.nodes if n.op == "linear"] == [
+        ("body.0.0", 24), ("body.1.0", 24), ("body.2.0", 24)]
+    assert {n.activation for n in graph.nodes if n.op == "activation"} == {"sigmoid"}

@@ -7,7 +7,11 @@ import math
 import pytest
 
 from gradlint.frontends.python import torch_nn
-from gradlint.frontends.python.init_math import calculate_gain, init_from_call, truncated_normal_variance
+from gradlint.frontends.python.init_math import (
+    calculate_gain,
+    init_from_call,
+    truncated_normal_variance,
+)
 
 torch = pytest.importorskip("torch")
 

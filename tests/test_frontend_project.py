@@ -82,3 +82,24 @@ def test_cli_single_worker_on_hostile_code(tmp_path, cli):
     report = json.loads(result.stdout)
     assert not [e for e in report["errors"] if "internal error" in e.get("message", "")]
     assert {m["class"] for m in report["models"]} >= {"Recursive", "Deep"}
+
+
+def test_the_frontend_never_imports_torch_or_numpy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from gradlint.frontends.python import Project, build_graphs\n"
+        "from gradlint.source import SourceFile\n"
+        f"files = sorted(Path({str(FIXTURES)!r}).rglob('*.py'))\n"
+        "project = Project.for_files(files)\n"
+        "count = sum(len(build_graphs(SourceFile.parse(str(f), f.read_text()), project)) for f in files)\n"
+        "assert count > 20, count\n"
+        "print(sorted(m for m in ('torch', 'numpy', 'onnx') if m in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

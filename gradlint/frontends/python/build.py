@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import libcst as cst
 
 from gradlint.diagnostics import Location
 from gradlint.frontends.python.graph import GraphBuilder, first_tensor, unused_nodes
-from gradlint.frontends.python.interpreter import Abort, Interpreter
-from gradlint.frontends.python.values import ClassVal, FuncVal, Mod, Tensor
+from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
+from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
 from gradlint.ir import LayerGraph
+
+FILE_STEPS = 2_000_000  # all the classes of one file together
 
 
 def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
     classes = []
+    built_outside = _names_called_outside_classes(ctx.source.text)
     for name, stmt in list(ctx.definitions.items()):
         if not isinstance(stmt, cst.ClassDef) or not stmt.bases:
             continue
+        if _needs_arguments(stmt) and name not in built_outside:
+            continue  # cheap exit before resolving bases, which may mean parsing other files
         try:
             value = interp.global_value(ctx, name)
         except (Abort, RecursionError):
@@ -25,6 +31,32 @@ def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
         if isinstance(value, ClassVal) and value.is_module and value.node is stmt:
             classes.append(value)
     return classes
+
+
+def _needs_arguments(node: cst.ClassDef) -> bool:
+    """The class's own __init__ takes an argument without a default (``def __init__(self, config)``)."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+            params = stmt.params
+            positional = (list(params.posonly_params) + list(params.params))[1:]
+            return any(p.default is None for p in [*positional, *params.kwonly_params])
+    return False
+
+
+_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
+def _names_called_outside_classes(text: str) -> set[str]:
+    """Names called in top-level code or functions, not inside class bodies (by indentation)."""
+    names: set[str] = set()
+    in_class = False
+    for line in text.splitlines():
+        if line and not line[0].isspace() and not line.startswith(("#", ")", "]", "}", "@")):
+            in_class = line.startswith("class ")
+        if not in_class and "(" in line:
+            names.update(_CALL.findall(line))
+    return names
 
 
 def _required_args(interp: Interpreter, cls: ClassVal) -> bool:
@@ -40,13 +72,17 @@ def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tup
     """Module-level functions without required arguments that return one of the file's models."""
     found: dict[int, tuple[Mod, Interpreter]] = {}
     names = {c.name for c in classes}
+    alternatives = "|".join(re.escape(n) for n in names)
+    calls = re.compile(rf"\b(?:{alternatives})\s*\(")
+    if not any(not line.lstrip().startswith("class ") for line in _matching_lines(ctx.source.text, calls)):
+        return found
     for stmt in ctx.definitions.values():
         if not isinstance(stmt, cst.FunctionDef):
             continue
         params = stmt.params
         if any(p.default is None for p in [*params.posonly_params, *params.params, *params.kwonly_params]):
             continue
-        if not _mentions(stmt, names):
+        if not _mentions(stmt.body, names):
             continue
         interp = Interpreter(project)
         try:
@@ -55,11 +91,48 @@ def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tup
             continue
         if isinstance(result, Mod) and result.cls in classes and id(result.cls) not in found:
             found[id(result.cls)] = (result, interp)
+    script = _module_script(ctx, classes, names, project)
+    for cls_id, made in script.items():
+        found.setdefault(cls_id, made)
     return found
 
 
-def _mentions(func: cst.FunctionDef, names: set[str]) -> bool:
-    stack: list[cst.CSTNode] = [func.body]
+def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: Any) -> dict:
+    """Models built by the file's own top-level code (``model = Net(depth=20); model.apply(init)``)."""
+    body = [stmt for stmt in ctx.source.module.body
+            if not isinstance(stmt, (cst.ClassDef, cst.FunctionDef)) and not _is_import(stmt)]
+    if not any(_mentions(stmt, names) for stmt in body):
+        return {}
+    interp = Interpreter(project)
+    frame = Frame(ctx)
+    frame.locals["__name__"] = "__main__"
+    relevant = set(names)  # only statements about the models run, and those about their results
+    try:
+        for stmt in body:
+            if not _mentions(stmt, relevant):
+                continue
+            interp.exec_stmt(stmt, frame)
+            relevant.update(k for k, v in frame.locals.items() if isinstance(v, Mod))
+    except (Abort, RecursionError, *CONTROL_FLOW):
+        interp.unknown("the file's top-level code stopped early")  # what was built before stays usable
+    found: dict[int, tuple[Mod, Interpreter]] = {}
+    for value in frame.locals.values():
+        if isinstance(value, Mod) and value.cls in classes:
+            found.setdefault(id(value.cls), (value, interp))
+    return found
+
+
+def _matching_lines(text: str, pattern: re.Pattern) -> list[str]:
+    return [text[text.rfind("\n", 0, m.start()) + 1: m.end()] for m in pattern.finditer(text)]
+
+
+def _is_import(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+
+
+def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
+    stack: list[cst.CSTNode] = [node]
     while stack:
         node = stack.pop()
         if isinstance(node, cst.Name) and node.value in names:
@@ -69,7 +142,7 @@ def _mentions(func: cst.FunctionDef, names: set[str]) -> bool:
 
 
 def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
-    project.built.add(getattr(ctx, "key", ctx.path))
+    project.built.add(ctx.key)
     if ctx.source is None or not _has_subclass(ctx.source.module):
         return []
     scout = Interpreter(project)
@@ -78,22 +151,37 @@ def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
         return []
     factories = _factories(ctx, classes, project)
     graphs = []
+    spent = 0
     for cls in classes:
-        made = factories.get(id(cls))
-        if made is not None:
-            mod, interp = made
-        else:
-            interp = Interpreter(project)
-            if _required_args(interp, cls):
-                continue
-            try:
-                mod = interp.instantiate(cls, [], {}, None)
-            except (Abort, RecursionError):
-                continue
-        graph = walk_forward(interp, cls, mod, ctx)
+        if spent > FILE_STEPS:
+            break
+        try:
+            graph, steps = _graph_of_class(cls, scout, factories, ctx, project)
+        except Exception as exc:  # noqa: BLE001 - one odd class must not cost the file its other models and findings
+            project.failures[f"{ctx.path}:{cls.name}"] = f"{type(exc).__name__}: {exc}"
+            continue
+        spent += steps
         if graph is not None:
             graphs.append(graph)
     return graphs
+
+
+def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any, project: Any):
+    forward, _ = scout.class_attr(cls, "forward")
+    if forward is UNKNOWN and cls.torch_base in ("Module", "ModuleList", "ModuleDict"):
+        return None, 0  # a base class or container without a forward of its own is not a model
+    made = factories.get(id(cls))
+    if made is not None:
+        mod, interp = made
+    else:
+        interp = Interpreter(project)
+        if _required_args(interp, cls):
+            return None, 0
+        try:
+            mod = interp.instantiate(cls, [], {}, None)
+        except (Abort, RecursionError):
+            return None, interp.steps
+    return walk_forward(interp, cls, mod, ctx), interp.steps
 
 
 def _has_subclass(module: cst.Module) -> bool:
@@ -121,23 +209,31 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
                 args.append(Tensor(extra.id))
             else:
                 break
-    interp.steps = min(interp.steps, 0)
     interp.loops = 0
     try:
         result = builder.call_module(interp, mod, args, {})
-    except (Abort, RecursionError):
-        graph.complete = False
+    except (Abort, RecursionError) as exc:
+        builder.incomplete(f"forward could not be followed to the end ({exc or 'recursion'})")
         result = None
     out = first_tensor(result)
     graph.add("output", "output", graph.location, [out.node] if out is not None and out.node is not None else [])
     if out is None or out.node is None:
-        graph.complete = False
+        builder.incomplete("forward returns no tensor that can be traced to the input")
     unused_nodes(builder)
     if interp.incomplete or not forward_known(forward, mod):
         graph.complete = False
+    if interp.reasons:
+        graph.attrs.setdefault("unknown", []).extend(_reason(where, site) for where, site in interp.reasons)
     graph.attrs["class"] = cls.name
     interp.graph = None
     return graph
+
+
+def _reason(where: str, site: Any) -> str:
+    if site is None:
+        return where
+    loc = site.file.location(site.node)
+    return f"{where} ({loc.path}:{loc.line})"
 
 
 def forward_known(forward: Any, mod: Mod) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 from gradlint.frontends.python.values import (
     UNKNOWN,
+    VALUE_ERRORS,
     Builtin,
     ClassVal,
     Mod,
@@ -67,8 +68,9 @@ def _sum(interp, args, kwargs):
     start = args[1] if len(args) > 1 else 0
     if any(isinstance(v, Tensor) for v in items):
         total = start if isinstance(start, Tensor) else None
-        from gradlint.frontends.python.modules import tensor_binop
         import libcst as cst
+
+        from gradlint.frontends.python.modules import tensor_binop
 
         for item in items:
             total = item if total is None else tensor_binop(interp, cst.Add, total, item, None)
@@ -209,10 +211,8 @@ def isinstance_of(interp, value: Any, kind: Any) -> Any:
                 return True
             if value.cls is None:
                 return value.type == name or (name.startswith("_ConvNd") and value.type.startswith("Conv"))
-            return value.cls.torch_base == name if name in ("Sequential", "ModuleList", "ModuleDict") else False
-        if isinstance(value, (Tensor, ParamRef)) and name in ("Tensor", "Parameter"):
-            return True
-        return False
+            return value.cls.torch_base == name
+        return isinstance(value, (Tensor, ParamRef)) and name in ("Tensor", "Parameter")
     if isinstance(kind, ClassVal):
         cls = value.cls if isinstance(value, (Mod, Obj)) else None
         if cls is None:
@@ -251,14 +251,13 @@ def _hasattr(interp, args, kwargs):
             return True
         return UNKNOWN
     if isinstance(obj, Obj):
-        return True if name in obj.attrs or interp.class_attr(obj.cls, name)[1] is not None else False
+        return name in obj.attrs or interp.class_attr(obj.cls, name)[1] is not None
     return UNKNOWN
 
 
 def _setattr(interp, args, kwargs):
     if len(args) == 3 and isinstance(args[1], str):
         interp.setattr(args[0], args[1], args[2])
-    return None
 
 
 def _round(interp, args, kwargs):
@@ -434,7 +433,7 @@ def _ordered_dict(interp, args, kwargs):
 
 
 def _namedtuple(interp, args, kwargs):
-    return UNKNOWN
+    return Builtin("namedtuple", lambda interp, a, k: (*a, *k.values()))
 
 
 def _einops_layer(interp, kind: str) -> Mod:
@@ -489,14 +488,24 @@ def plain_attr(interp, obj: Any, name: str) -> Any:
     if isinstance(obj, str) and name in _STR_METHODS:
         return Builtin(name, lambda i, a, k: _plain_call(obj, name, a, k))
     if isinstance(obj, dict) and name in _DICT_METHODS:
-        return Builtin(name, lambda i, a, k: _dict_call(obj, name, a, k))
+        return Builtin(name, lambda i, a, k: _dict_call(_mutating(i, name), obj, name, a, k))
     if isinstance(obj, list) and name in _LIST_METHODS:
-        return Builtin(name, lambda i, a, k: _list_call(i, obj, name, a, k))
+        return Builtin(name, lambda i, a, k: _list_call(_mutating(i, name), obj, name, a, k))
     if isinstance(obj, (int, float)) and name in ("real", "imag"):
         return getattr(obj, name)
     if isinstance(obj, tuple) and name in ("index", "count"):
         return Builtin(name, lambda i, a, k: _plain_call(obj, name, a, k))
     return UNKNOWN
+
+
+_MUTATORS = {"append", "extend", "insert", "pop", "reverse", "update", "setdefault"}
+
+
+def _mutating(interp, name: str):
+    # in forward, lists hold tensors: what matters there is counted as graph nodes
+    if name in _MUTATORS and interp.graph is None:
+        interp.mutations += 1
+    return interp
 
 
 def _safe(value: Any) -> bool:
@@ -518,14 +527,14 @@ def _plain_call(obj: Any, name: str, args: list, kwargs: dict) -> Any:
         return UNKNOWN
     try:
         result = getattr(obj, name)(*args, **kwargs)
-    except Exception:
+    except VALUE_ERRORS:
         return UNKNOWN
     if isinstance(result, str) and len(result) > LIMIT:
         return UNKNOWN
     return result
 
 
-def _dict_call(obj: dict, name: str, args: list, kwargs: dict) -> Any:
+def _dict_call(interp, obj: dict, name: str, args: list, kwargs: dict) -> Any:
     try:
         if name == "get":
             if not args or args[0] is UNKNOWN:
@@ -547,7 +556,7 @@ def _dict_call(obj: dict, name: str, args: list, kwargs: dict) -> Any:
         if args and args[0] is UNKNOWN:
             return UNKNOWN
         return getattr(obj, name)(*args)
-    except Exception:
+    except VALUE_ERRORS:
         return UNKNOWN
 
 
@@ -558,10 +567,10 @@ def _list_call(interp, obj: list, name: str, args: list, kwargs: dict) -> Any:
         if name == "extend":
             items = interp.iterate(args[0]) if args else None
             if items is None:
-                interp.incomplete = True
+                interp.unknown("list.extend with items that cannot be known")
                 return None
             obj.extend(items)
             return None
         return getattr(obj, name)(*args)
-    except Exception:
+    except VALUE_ERRORS:
         return UNKNOWN

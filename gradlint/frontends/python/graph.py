@@ -7,10 +7,19 @@ from typing import Any
 import libcst as cst
 
 from gradlint.diagnostics import Location
-from gradlint.frontends.python.modules import named_parameters, site_location, walk_modules
+from gradlint.frontends.python.modules import site_location, walk_modules
 from gradlint.frontends.python.torch_nn import activation_kind
-from gradlint.frontends.python.values import UNKNOWN, FuncVal, Mod, Param, ParamRef, Pieces, Site, Tensor
-from gradlint.ir import LayerGraph, Node
+from gradlint.frontends.python.values import (
+    UNKNOWN,
+    FuncVal,
+    Mod,
+    Param,
+    ParamRef,
+    Pieces,
+    Site,
+    Tensor,
+)
+from gradlint.ir import LayerGraph
 
 _IDENTITY = {
     "view", "reshape", "flatten", "permute", "transpose", "contiguous", "squeeze", "unsqueeze", "expand",
@@ -46,17 +55,27 @@ class GraphBuilder:
         self.used: set[int] = set()
         self.scope: list[str] = []
         index = 0
-        known = all(m.layout_known for _, m in walk_modules(root))
-        for _, ref in named_parameters(root):
-            param = ref.param
-            if not known or param is None or param.ndim is None:
-                known = False
-            if param is not None and (param.ndim or 0) >= 2:
-                self.param_index[id(param)] = index if known else None
-                index += 1
-            elif param is not None and param.ndim is None:
-                self.param_index[id(param)] = None
+        known = True  # an unknown layer hides the order of every weight registered after it
+        seen: set[int] = set()
+        for _, mod in walk_modules(root):
+            known = known and mod.layout_known
+            for param in mod.params.values():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                known = known and param.ndim is not None
+                if (param.ndim or 0) >= 2:
+                    self.param_index[id(param)] = index if known else None
+                    index += 1
+                elif param.ndim is None:
+                    self.param_index[id(param)] = None
         self.graph.attrs["weights"] = index if all(m.layout_known for _, m in walk_modules(root)) else None
+
+    def incomplete(self, reason: str) -> None:
+        self.graph.complete = False
+        reasons = self.graph.attrs.setdefault("unknown", [])
+        if len(reasons) < 8:
+            reasons.append(reason)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -69,7 +88,7 @@ class GraphBuilder:
     def node(self, op: str, name: str, where: Any, inputs: list[int], **kw: Any) -> Tensor:
         node = self.graph.add(op, name, self.location(where), _dedup(inputs), **kw)  # type: ignore[arg-type]
         if op == "opaque":
-            self.graph.complete = False
+            self.incomplete(f"a call that cannot be resolved ({node.location.path}:{node.location.line})")
         return Tensor(node.id)
 
     def scoped(self, name: str) -> str:
@@ -84,12 +103,13 @@ class GraphBuilder:
 
     # -- modules ------------------------------------------------------------------------
 
-    def call_module(self, interp, mod: Mod, args: list, kwargs: dict) -> Any:
+    def call_module(self, interp, mod: Mod, args: list, kwargs: dict, torch_only: bool = False) -> Any:
+        """``mod(*args)``; ``torch_only`` runs the torch base class's forward (``super().forward``)."""
         name = self.names.get(id(mod), mod.type)
         self.used.add(id(mod))
         if mod.cls is not None:
             forward, _ = interp.class_attr(mod.cls, "forward")
-            if isinstance(forward, FuncVal):
+            if isinstance(forward, FuncVal) and not torch_only:
                 self.scope.append(name)
                 try:
                     return interp.invoke(forward, args, kwargs, receiver=mod)
@@ -97,6 +117,8 @@ class GraphBuilder:
                     self.scope.pop()
             if mod.cls.torch_base == "Sequential":
                 return self._chain(interp, mod, args, kwargs)
+            if mod.spec is not None:
+                return self._layer(mod, name, args, kwargs)
             return self.node("opaque", name, mod, _tensor_ids(args), module_type=mod.type)
         if mod.type == "Sequential":
             return self._chain(interp, mod, args, kwargs)
@@ -126,7 +148,7 @@ class GraphBuilder:
         spec = mod.spec
         inputs = _tensor_ids(args[:1] if spec.op not in ("attention",) else [*args, *kwargs.values()])
         if not inputs and not any(isinstance(a, Tensor) for a in args[:1]):
-            self.graph.complete = False
+            self.incomplete(f"{name} is called on a value that cannot be known")
         out = self.node(spec.op, name, mod, inputs, **self.layer_fields(mod, name))
         kind = _OUTPUTS.get(mod.type)
         if kind == "seq+pair":
@@ -373,6 +395,3 @@ def unused_nodes(builder: GraphBuilder) -> None:
         fields["attrs"]["unused"] = True
         builder.graph.add(mod.spec.op, name, builder.location(mod), [], **fields)
 
-
-def node_summary(node: Node) -> str:  # for debugging and test failure messages
-    return f"{node.id}:{node.op}:{node.name}<-{node.inputs}"

@@ -9,7 +9,7 @@ function bodies.
 from __future__ import annotations
 
 import os
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,11 @@ def _key(path: Path | str) -> str:
     return os.path.normcase(os.path.abspath(str(path)))
 
 
+@lru_cache(maxsize=65536)
+def _is_package(folder: Path) -> bool:
+    return (folder / "__init__.py").exists()
+
+
 def module_names(path: Path) -> list[str]:
     """Dotted names a file may be imported as, longest first: a.b.c, b.c, c.
 
@@ -32,7 +37,7 @@ def module_names(path: Path) -> list[str]:
     """
     parts = [path.stem] if path.stem != "__init__" else []
     folder = path.parent
-    while (folder / "__init__.py").exists() and folder.parent != folder:
+    while _is_package(folder) and folder.parent != folder:
         parts.insert(0, folder.name)
         folder = folder.parent
     # one folder above the package too: namespace packages and src/ layouts
@@ -44,9 +49,10 @@ def module_names(path: Path) -> list[str]:
 class FileContext:
     """One file of the tree: its source, imports, and top-level definitions."""
 
-    def __init__(self, project: "Project", path: str, source: SourceFile | None = None) -> None:
+    def __init__(self, project: Project, path: str, source: SourceFile | None = None) -> None:
         self.project = project
         self.path = path  # as given in the file list (or as the engine shows it)
+        self.key = _key(path)
         self._source = source
         self.globals: dict[str, Any] = {}  # evaluated top-level names
         self.evaluating: set[str] = set()
@@ -144,9 +150,11 @@ class Project:
                 self.by_module.setdefault(name, []).append(key)
         self.contexts: dict[str, FileContext] = {}
         self.used: dict[str, set[str]] = {}  # file key -> keys of files whose definitions it used
+        self.built: set[str] = set()
+        self.failures: dict[str, str] = {}  # "path:Class" -> the internal error that skipped it
 
     @classmethod
-    def for_files(cls, files: list[Path]) -> "Project":
+    def for_files(cls, files: list[Path]) -> Project:
         return cls(files)
 
     def context(self, path: str, source: SourceFile | None = None) -> FileContext:
@@ -154,7 +162,6 @@ class Project:
         ctx = self.contexts.get(key)
         if ctx is None or (source is not None and ctx._source is None and "source" not in ctx.__dict__):
             ctx = FileContext(self, self.given.get(key, path), source)
-            ctx.key = key  # type: ignore[attr-defined]
             self.contexts[key] = ctx
         return ctx
 
@@ -180,14 +187,14 @@ class Project:
         return self._use(importer, keys[0])
 
     def _use(self, importer: FileContext, key: str) -> FileContext:
-        importer_key = getattr(importer, "key", _key(importer.path))
+        importer_key = importer.key
         if key != importer_key:
             self.used.setdefault(importer_key, set()).add(key)
         return self.context(self.given.get(key, key))
 
     def release(self, ctx: FileContext) -> None:
         """Forget a checked file's tree unless another file imports from it: workers stay small."""
-        key = getattr(ctx, "key", _key(ctx.path))
+        key = ctx.key
         if not any(key in deps for deps in self.used.values()):
             self.contexts.pop(key, None)
 
@@ -209,7 +216,3 @@ class Project:
                     seen.add(dep)
                     stack.append(dep)
         return {self.given.get(k, k) for k in seen}
-
-    @cached_property
-    def built(self) -> set[str]:
-        return set()

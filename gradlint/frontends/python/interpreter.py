@@ -18,6 +18,7 @@ from gradlint.frontends.python import builtins as pybuiltins
 from gradlint.frontends.python import modules as nnmod
 from gradlint.frontends.python.values import (
     UNKNOWN,
+    VALUE_ERRORS,
     Bound,
     Builtin,
     ClassVal,
@@ -60,10 +61,13 @@ class _Continue(Exception):
     pass
 
 
-class Frame:
-    __slots__ = ("file", "locals", "parent", "func")
+CONTROL_FLOW = (_Return, _Break, _Continue)
 
-    def __init__(self, file: Any, parent: "Frame | None" = None, func: FuncVal | None = None) -> None:
+
+class Frame:
+    __slots__ = ("file", "func", "locals", "parent")
+
+    def __init__(self, file: Any, parent: Frame | None = None, func: FuncVal | None = None) -> None:
         self.file = file
         self.locals: dict[str, Any] = {}
         self.parent = parent
@@ -100,8 +104,16 @@ class Interpreter:
         self.loops = 0
         self.depth = 0
         self.incomplete = False  # something the model depends on was unknown
+        self.reasons: list = []
+        self.mutations = 0  # counts changes to shared objects (modules, lists, dicts, inits)
         self.graph: Any = None  # the forward GraphBuilder while walking forward
         self.site: Site | None = None  # the call being evaluated, for nodes of builtin calls
+
+    def unknown(self, where: str) -> None:
+        """Something the model depends on could not be known; the graph will say incomplete."""
+        self.incomplete = True
+        if len(self.reasons) < 8:
+            self.reasons.append((where, self.site))
 
     # -- budget ---------------------------------------------------------------------------
 
@@ -184,22 +196,33 @@ class Interpreter:
     # -- classes --------------------------------------------------------------------------
 
     def make_class(self, file: Any, node: cst.ClassDef) -> ClassVal:
+        """A class of the linted tree. Bases are resolved only until a torch base is found:
+        mixins after ``nn.Module`` (often in files of their own) are read when first needed."""
         frame = Frame(file)
-        bases = [self.eval(arg.value, frame) for arg in node.bases if arg.keyword is None and arg.star == ""]
+        pending = [arg.value for arg in node.bases if arg.keyword is None and arg.star == ""]
+        bases: list = []
         torch_base = None
-        for base in bases:
+        while pending and torch_base is None:
+            base = self.eval(pending.pop(0), frame)
+            bases.append(base)
             if isinstance(base, TorchRef) and base.qualname.startswith("torch.nn."):
                 name = base.qualname.rsplit(".", 1)[-1]
                 if name in ("Module", "Sequential", "ModuleList", "ModuleDict") or name in nnmod.SPECS:
-                    torch_base = torch_base or name
+                    torch_base = name
             elif isinstance(base, ClassVal) and base.torch_base:
-                torch_base = torch_base or base.torch_base
-        is_dataclass = any(
-            (lambda d: d is not None and d.endswith("dataclass"))(_decorator_name(dec)) for dec in node.decorators
-        )
+                torch_base = base.torch_base
+        is_dataclass = any((_decorator_name(dec) or "").endswith("dataclass") for dec in node.decorators)
         cls = ClassVal(node.name.value, node, file, bases, torch_base, torch_base is not None, is_dataclass)
-        cls.partial = any(b is UNKNOWN for b in bases)  # type: ignore[attr-defined]
         cls.attr_cache = {}  # type: ignore[attr-defined]
+        if pending:
+            def finish() -> None:
+                while pending:
+                    try:
+                        bases.append(self.eval(pending.pop(0), frame))
+                    except (Abort, RecursionError):
+                        bases.append(UNKNOWN)
+
+            cls.finish_bases = finish
         return cls
 
     def class_attr(self, cls: ClassVal, name: str) -> tuple[Any, ClassVal | None]:
@@ -231,9 +254,10 @@ class Interpreter:
     def instantiate(self, cls: ClassVal, args: list, kwargs: dict, site: Site | None) -> Any:
         if cls.is_module:
             mod = Mod(cls.name, site, cls=cls)
-            if cls.partial:  # type: ignore[attr-defined]
-                self.incomplete = True
-            init, owner = self.class_attr(cls, "__init__")
+            cls.mro()
+            if any(b is UNKNOWN for b in cls.bases):
+                self.unknown("a base class outside the linted tree")
+            init, _ = self.class_attr(cls, "__init__")
             if isinstance(init, FuncVal):
                 self.invoke(init, args, kwargs, receiver=mod)
             else:
@@ -299,14 +323,14 @@ class Interpreter:
         if isinstance(func, Tensor) or func is UNKNOWN or not plain(func):
             if self.graph is not None:
                 return self.graph.opaque(self, args, kwargs, site)
-            nnmod.taint_inits([*args, *kwargs.values()])
+            nnmod.taint_inits(self, [*args, *kwargs.values()])
         return UNKNOWN
 
     def invoke(self, func: FuncVal, args: list, kwargs: dict, receiver: Any = None) -> Any:
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                self.incomplete = True
+                self.unknown("calls nested too deeply")
                 if self.graph is not None:
                     return self.graph.opaque(self, args, kwargs, None)
                 return UNKNOWN
@@ -337,7 +361,7 @@ class Interpreter:
             elif param.default is not None:
                 frame.locals[name] = self.eval(param.default, Frame(frame.file, frame.parent))
             else:
-                self.incomplete = True
+                self.unknown("a call without a required argument")
                 frame.locals[name] = UNKNOWN
         if isinstance(params.star_arg, cst.Param):
             frame.locals[params.star_arg.name.value] = tuple(rest)
@@ -348,7 +372,7 @@ class Interpreter:
             elif param.default is not None:
                 frame.locals[name] = self.eval(param.default, Frame(frame.file, frame.parent))
             else:
-                self.incomplete = True
+                self.unknown("a call without a required keyword argument")
                 frame.locals[name] = UNKNOWN
         if params.star_kwarg is not None:
             frame.locals[params.star_kwarg.name.value] = kwargs
@@ -381,10 +405,7 @@ class Interpreter:
                     self.assign(item.asname.name, value, frame)
             self.exec_block(stmt.body, frame)
         elif isinstance(stmt, cst.Try):
-            try:
-                self.exec_block(stmt.body, frame)
-            except Abort:
-                raise
+            self.exec_block(stmt.body, frame)
             if stmt.orelse is not None:
                 self.exec_block(stmt.orelse.body, frame)
             if stmt.finalbody is not None:
@@ -446,11 +467,16 @@ class Interpreter:
             elif isinstance(orelse, cst.Else):
                 self.exec_block(orelse.body, frame)
         else:
-            self.incomplete = True
             self._both_branches(stmt, frame)
 
     def _both_branches(self, stmt: cst.If, frame: Frame) -> None:
-        """An unknown condition: run both sides on copies of the locals, keep what they agree on."""
+        """An unknown condition: run both sides on copies of the locals, keep what they agree on.
+
+        Locals that differ become UNKNOWN and spread from there. A branch that changes
+        shared state (registers a layer, sets an init, appends to a list) or adds graph
+        nodes cannot be merged: the model is then incomplete.
+        """
+        state_before = self.state()
         before = dict(frame.locals)
         outcomes = []
         for branch in (stmt.body, stmt.orelse):
@@ -466,11 +492,16 @@ class Interpreter:
             except _Return as ret:
                 returned = ret
             except (_Break, _Continue):
-                pass
+                self.unknown("a break or continue under a condition that cannot be decided")
             outcomes.append((frame.locals, returned))
+        if self.state() != state_before:
+            self.unknown("a condition that cannot be decided changes the model")
         live = [locs for locs, ret in outcomes if ret is None]
         if not live:
-            raise outcomes[0][1]  # type: ignore[misc]
+            first, second = outcomes[0][1].value, outcomes[1][1].value  # type: ignore[union-attr]
+            raise _Return(first if first is second else UNKNOWN)
+        if len(live) != len(outcomes):
+            self.unknown("a return under a condition that cannot be decided")
         merged = dict(live[0])
         for other in live[1:]:
             for key in set(merged) | set(other):
@@ -478,10 +509,14 @@ class Interpreter:
                     merged[key] = UNKNOWN
         frame.locals = merged
 
+    def state(self) -> tuple[int, int]:
+        """How much shared state has changed so far: mutations, and graph nodes in forward."""
+        return self.mutations, len(self.graph.graph.nodes) if self.graph is not None else 0
+
     def exec_for(self, stmt: cst.For, frame: Frame) -> None:
         items = self.iterate(self.eval(stmt.iter, frame))
         if items is None:
-            self.incomplete = True
+            self.unknown("a loop over values that cannot be known")
             return
         broke = False
         for item in items:
@@ -503,7 +538,7 @@ class Interpreter:
             truth = self.truth(self.eval(stmt.test, frame))
             if truth is not True:
                 if truth is not False:
-                    self.incomplete = True
+                    self.unknown("a while loop whose condition cannot be decided")
                 break
             try:
                 self.exec_block(stmt.body, frame)
@@ -548,8 +583,11 @@ class Interpreter:
             nnmod.module_setattr(self, obj, name, value)
         elif isinstance(obj, Obj):
             obj.attrs[name] = value
+        self.mutations += 1
 
     def setitem(self, obj: Any, key: Any, value: Any) -> None:
+        if self.graph is None or isinstance(obj, Mod):
+            self.mutations += 1
         if isinstance(obj, dict) and key is not UNKNOWN:
             try:
                 obj[key] = value
@@ -582,7 +620,7 @@ class Interpreter:
     def _eval_SimpleString(self, node: cst.SimpleString, frame: Frame) -> Any:
         try:
             value = node.evaluated_value
-        except Exception:
+        except VALUE_ERRORS:
             return UNKNOWN
         return value if isinstance(value, str) else UNKNOWN
 
@@ -669,8 +707,8 @@ class Interpreter:
         for klass in order[start:]:
             found = _class_body_definition(klass.node, name)
             if found is not None:
-                value, owner = self.class_attr(klass, name)
-                return self._bind(receiver, value, owner)
+                value, defining = self.class_attr(klass, name)
+                return self._bind(receiver, value, defining)
         if isinstance(receiver, Mod):
             if name == "__init__":
                 return Builtin("__init__", lambda interp, a, k: nnmod.torch_base_init(interp, receiver, cls.torch_base, a, k))
@@ -696,7 +734,12 @@ class Interpreter:
                     receiver = f.locals.get(first[0].name.value, UNKNOWN)
                 return Super(receiver, f.func.owner)
             return UNKNOWN
-        func = self.eval(func_node, frame)
+        receiver: Any = None
+        if isinstance(func_node, cst.Attribute):
+            receiver = self.eval(func_node.value, frame)
+            func = self.getattr(receiver, func_node.attr.value)
+        else:
+            func = self.eval(func_node, frame)
         args: list = []
         kwargs: dict = {}
         for arg in node.args:
@@ -704,7 +747,7 @@ class Interpreter:
             if arg.star == "*":
                 items = self.iterate(value)
                 if items is None:
-                    self.incomplete = True
+                    self.unknown("*args that cannot be known")
                     if self.graph is not None and isinstance(value, Tensor):
                         args.append(value)
                     continue
@@ -713,11 +756,13 @@ class Interpreter:
                 if isinstance(value, dict):
                     kwargs.update({k: v for k, v in value.items() if isinstance(k, str)})
                 else:
-                    self.incomplete = True
+                    self.unknown("**kwargs that cannot be known")
             elif arg.keyword is not None:
                 kwargs[arg.keyword.value] = value
             else:
                 args.append(value)
+        if func is UNKNOWN and isinstance(receiver, Mod) and self.graph is None:
+            nnmod.taint_inits(self, [receiver])  # model.load_state_dict(...), a library's init helper
         return self.call(func, args, kwargs, Site(frame.file, node))
 
     def _eval_BinaryOperation(self, node: cst.BinaryOperation, frame: Frame) -> Any:
@@ -734,6 +779,8 @@ class Interpreter:
     def binop(self, op: Any, left: Any, right: Any, inplace: bool = False, site: Site | None = None) -> Any:
         if isinstance(left, (Tensor, ParamRef, Param)) or isinstance(right, (Tensor, ParamRef, Param)):
             return nnmod.tensor_binop(self, op, left, right, site)
+        if inplace and op is cst.Add and isinstance(left, Mod) and (left.container or left.cls is not None):
+            return nnmod.module_getattr(self, left, "extend").fn(self, [right], {})  # layers += [...]
         if left is UNKNOWN or right is UNKNOWN or op not in _BINOPS:
             return UNKNOWN
         if not (plain(left) and plain(right)):
@@ -752,7 +799,7 @@ class Interpreter:
                 left.extend(right)
                 return left
             return _BINOPS[op](left, right)
-        except Exception:
+        except VALUE_ERRORS:
             return UNKNOWN
 
     def _eval_UnaryOperation(self, node: cst.UnaryOperation, frame: Frame) -> Any:
@@ -824,11 +871,13 @@ class Interpreter:
             return UNKNOWN
         if not (plain(left) and plain(right)):
             if fn in (operator.eq, operator.ne):
-                return fn(left is right, True)
+                same = left is right or (isinstance(left, TorchRef) and isinstance(right, TorchRef)
+                                         and left.qualname == right.qualname)
+                return fn(same, True)
             return UNKNOWN
         try:
             return bool(fn(left, right))
-        except Exception:
+        except VALUE_ERRORS:
             return UNKNOWN
 
     def truth(self, value: Any) -> Any:
@@ -837,7 +886,7 @@ class Interpreter:
         if plain(value):
             try:
                 return bool(value)
-            except Exception:
+            except VALUE_ERRORS:
                 return UNKNOWN
         if isinstance(value, Mod) and value.container:
             return bool(value.children)
@@ -846,9 +895,13 @@ class Interpreter:
     def _eval_IfExp(self, node: cst.IfExp, frame: Frame) -> Any:
         truth = self.truth(self.eval(node.test, frame))
         if truth is UNKNOWN:
-            self.incomplete = True
+            state = self.state()
             a, b = self.eval(node.body, frame), self.eval(node.orelse, frame)
-            return a if a is b else UNKNOWN
+            if self.state() != state:
+                self.unknown("a conditional expression that cannot be decided changes the model")
+            if a is b:
+                return a
+            return UNKNOWN
         return self.eval(node.body if truth else node.orelse, frame)
 
     def _eval_Tuple(self, node: cst.Tuple, frame: Frame) -> Any:
@@ -928,7 +981,6 @@ class Interpreter:
             return True
 
         if not run(node.for_in):
-            self.incomplete = True
             return None
         return results
 
@@ -981,7 +1033,7 @@ class Interpreter:
         if isinstance(obj, (list, tuple, str, range, dict)):
             try:
                 return obj[key]
-            except Exception:
+            except VALUE_ERRORS:
                 return UNKNOWN
         return UNKNOWN
 

@@ -11,9 +11,7 @@ from gradlint.frontends.python.init_math import calculate_gain, init_from_call
 from gradlint.frontends.python.torch_nn import CONTAINERS, SPECS, construct
 from gradlint.frontends.python.values import (
     UNKNOWN,
-    Bound,
     Builtin,
-    FuncVal,
     Mod,
     Param,
     ParamRef,
@@ -81,6 +79,10 @@ def call_torch(interp, qualname: str, args: list, kwargs: dict, site: Site | Non
     if name == "calculate_gain":
         gain = calculate_gain(args[0], args[1] if len(args) > 1 else kwargs.get("param")) if args and isinstance(args[0], str) else None
         return UNKNOWN if gain is None else gain
+    if name in ("is_scripting", "is_tracing", "is_compiling"):
+        return False  # gradlint reads eager, training-mode code
+    if name == "annotate" and len(args) == 2:
+        return args[1]
     if name == "checkpoint" and namespace.startswith("torch.utils.checkpoint") and args:
         return interp.call(args[0], list(args[1:]), {k: v for k, v in kwargs.items() if k != "use_reentrant"}, site)
     tensors = [a for a in [*args, *kwargs.values()] if _is_tensorish(a)]
@@ -92,9 +94,11 @@ def call_torch(interp, qualname: str, args: list, kwargs: dict, site: Site | Non
     return UNKNOWN
 
 
-def taint_inits(values: list) -> None:
+def taint_inits(interp, values: list) -> None:
     """A function gradlint cannot see got these weights or layers: their init is no longer known."""
     for value in values:
+        if isinstance(value, (ParamRef, Mod)):
+            interp.mutations += 1
         if isinstance(value, ParamRef) and value.param is not None:
             value.param.init = Init("unknown", detail="passed to an unresolved call")
         elif isinstance(value, Mod):
@@ -130,7 +134,7 @@ def build_layer(interp, name: str, args: list, kwargs: dict, site: Site | None) 
         return mod
     if params is None:
         mod.layout_known = False
-        interp.incomplete = True
+        interp.unknown("a layer whose size cannot be known")
     else:
         mod.params = params
     return mod
@@ -146,14 +150,13 @@ def _init_call(interp, name: str, args: list, kwargs: dict, site: Site | None) -
 
 
 def set_init(interp, target: Any, name: str, args: list, kwargs: dict, site: Site | None) -> None:
+    interp.mutations += 1
     if isinstance(target, ParamRef):
         param = target.param
         if param is None:
             return
         param.init = init_from_call(name, param.shape, args, kwargs, site_location(site), site_text(site))
-    elif isinstance(target, Tensor) and target.node is None:
-        target.init = init_from_call(name, target.shape, args, kwargs, site_location(site), site_text(site))
-    elif isinstance(target, Param):
+    elif isinstance(target, Tensor) and target.node is None or isinstance(target, Param):
         target.init = init_from_call(name, target.shape, args, kwargs, site_location(site), site_text(site))
 
 
@@ -161,7 +164,20 @@ def set_init(interp, target: Any, name: str, args: list, kwargs: dict, site: Sit
 
 
 def torch_base_init(interp, mod: Mod, base: str | None, args: list, kwargs: dict) -> None:
-    """nn.Sequential / nn.ModuleList / nn.ModuleDict constructors (also through super().__init__)."""
+    """The torch base class's constructor, also through super().__init__: containers and layers."""
+    if base in SPECS:  # class MyConv(nn.Conv2d): the layer's own parameters
+        spec, bound, params = construct(base, args, kwargs)
+        mod.spec, mod.args = spec, bound
+        if params is None:
+            mod.layout_known = False
+            interp.unknown("a layer whose size cannot be known")
+        else:
+            mod.params.update(params)
+        if mod.cls is not None:  # torch's layer constructor ends with self.reset_parameters()
+            override, _ = interp.class_attr(mod.cls, "reset_parameters")
+            if override is not UNKNOWN:
+                interp.call(interp._bind(mod, override, None), [], {})
+        return
     if base == "Sequential":
         if len(args) == 1 and isinstance(args[0], dict):
             for key, value in args[0].items():
@@ -173,7 +189,7 @@ def torch_base_init(interp, mod: Mod, base: str | None, args: list, kwargs: dict
         items = interp.iterate(args[0]) if args else []
         if items is None:
             mod.layout_known = False
-            interp.incomplete = True
+            interp.unknown("a ModuleList of items that cannot be known")
             return
         for value in items:
             _register(interp, mod, str(len(mod.children)), value)
@@ -182,7 +198,7 @@ def torch_base_init(interp, mod: Mod, base: str | None, args: list, kwargs: dict
         pairs = list(source.items()) if isinstance(source, dict) else interp.iterate(source)
         if pairs is None:
             mod.layout_known = False
-            interp.incomplete = True
+            interp.unknown("a ModuleDict of items that cannot be known")
             return
         for pair in pairs:
             if isinstance(pair, tuple) and len(pair) == 2:
@@ -190,14 +206,16 @@ def torch_base_init(interp, mod: Mod, base: str | None, args: list, kwargs: dict
 
 
 def _register(interp, mod: Mod, name: str, value: Any) -> None:
+    interp.mutations += 1
     if isinstance(value, Mod) or value is None:
         mod.children[name] = value
     else:
         mod.children[name] = Mod("Unknown", None, layout_known=False)
-        interp.incomplete = True
+        interp.unknown("a container item that is not a known module")
 
 
 def module_setattr(interp, mod: Mod, name: str, value: Any) -> None:
+    interp.mutations += 1
     if isinstance(value, Mod):
         mod.params.pop(name, None)
         mod.attrs.pop(name, None)
@@ -216,8 +234,10 @@ def module_setattr(interp, mod: Mod, name: str, value: Any) -> None:
         if name in ("weight", "bias") and name in mod.params:
             mod.params[name] = Param(None, Init("unknown"))
             return
-        if value is UNKNOWN:
-            mod.layout_known = False  # it may be a layer gradlint cannot see (a library factory's result)
+        if value is UNKNOWN and not mod.container:
+            # it may be a layer gradlint cannot see (a library factory's result): a placeholder
+            # keeps its place in the registration order, the attribute itself stays unknown
+            mod.children[name] = Mod("Unknown", None, layout_known=False)
         mod.attrs[name] = value
 
 
@@ -312,13 +332,13 @@ def _named_children(interp, mod, args, kwargs):
 
 def _parameters(interp, mod, args, kwargs):
     if not all(m.layout_known for _, m in walk_modules(mod)):
-        interp.incomplete = True
+        interp.unknown("parameters() of a model with unknown layers")
     return [p for _, p in named_parameters(mod)]
 
 
 def _named_parameters(interp, mod, args, kwargs):
     if not all(m.layout_known for _, m in walk_modules(mod)):
-        interp.incomplete = True
+        interp.unknown("named_parameters() of a model with unknown layers")
     return named_parameters(mod)
 
 
@@ -326,14 +346,12 @@ def _add_module(interp, mod, args, kwargs):
     if len(args) == 2 and isinstance(args[0], str):
         _register(interp, mod, args[0], args[1])
     else:
-        interp.incomplete = True
-    return None
+        interp.unknown("add_module with a name that cannot be known")
 
 
 def _register_parameter(interp, mod, args, kwargs):
     if len(args) == 2 and isinstance(args[0], str):
         module_setattr(interp, mod, args[0], args[1])
-    return None
 
 
 def _append(interp, mod, args, kwargs):
@@ -346,7 +364,7 @@ def _extend(interp, mod, args, kwargs):
     items = interp.iterate(args[0]) if args else None
     if items is None:
         mod.layout_known = False
-        interp.incomplete = True
+        interp.unknown("extend with items that cannot be known")
         return mod
     for item in items:
         _register(interp, mod, str(len(mod.children)), item)
@@ -360,7 +378,6 @@ def _insert(interp, mod, args, kwargs):
         mod.children = {}
         for value in values:
             _register(interp, mod, str(len(mod.children)), value)
-    return None
 
 
 def _self(interp, mod, args, kwargs):
@@ -374,13 +391,12 @@ def _reset_parameters(interp, mod, args, kwargs):
             for key, param in params.items():
                 if key in mod.params and mod.params[key] is not None and param is not None:
                     mod.params[key].init = param.init
-    return None
 
 
 def _forward(interp, mod, args, kwargs):
     if interp.graph is None:
         return UNKNOWN
-    return interp.graph.call_module(interp, mod, args, kwargs)
+    return interp.graph.call_module(interp, mod, args, kwargs, torch_only=True)
 
 
 def _dict_view(kind):
@@ -514,6 +530,3 @@ def tensor_binop(interp, op: Any, left: Any, right: Any, site: Site | None) -> A
         return Tensor(None, tensor.shape, Init(init.kind, init.variance * factor * factor, mean, None))
     return UNKNOWN
 
-
-def is_module_callable(value: Any) -> bool:
-    return isinstance(value, (Mod, FuncVal, Bound, TorchRef))

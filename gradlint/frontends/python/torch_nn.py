@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from gradlint.frontends.python.init_math import default_uniform, default_weight, fans
 from gradlint.frontends.python.values import UNKNOWN, Param
@@ -287,16 +287,15 @@ def construct(type_name: str, args: list, kwargs: dict) -> tuple[Spec | None, di
         if type_name in LENIENT:
             return spec, {n: d for n, d in spec.signature if d is not _NO}, _linear_params(spec.family, type_name, {})
         return spec, {}, None
-    if any(v is UNKNOWN for k, v in bound.items() if k not in ("dropout", "p", "eps", "momentum", "inplace")):
-        if spec.op in ("linear", "recurrent", "embedding", "attention"):
-            return spec, bound, None
+    shaping = (v for k, v in bound.items() if k not in ("dropout", "p", "eps", "momentum", "inplace"))
+    if spec.op in ("linear", "recurrent", "embedding", "attention") and any(v is UNKNOWN for v in shaping):
+        return spec, bound, None
     try:
         return spec, bound, _linear_params(spec.family, type_name, bound)
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         return spec, bound, None
 
 
-ActivationOf = Callable[[str], str | None]
 FUNCTIONAL_ACTIVATIONS = {
     name: name for name in (
         "sigmoid", "tanh", "relu", "relu6", "leaky_relu", "prelu", "rrelu", "elu", "selu", "celu", "gelu", "silu",
@@ -309,5 +308,5 @@ FUNCTIONAL_ACTIVATIONS.update({"expit": "sigmoid", "swish": "silu"})
 
 def activation_kind(name: str) -> str | None:
     """'relu_' -> 'relu', 'log_softmax' -> 'log_softmax'; None for names that are not activations."""
-    base = name[:-1] if name.endswith("_") else name
+    base = name.removesuffix("_")
     return FUNCTIONAL_ACTIVATIONS.get(base)

@@ -8,8 +8,9 @@ unknown too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import libcst as cst
 
@@ -52,7 +53,7 @@ class Param:
 class ParamRef:
     """``module.weight`` (also ``module.weight.data``): the target of an init call."""
 
-    owner: "Mod"
+    owner: Mod
     name: str
 
     @property
@@ -74,10 +75,10 @@ class Mod:
 
     type: str  # "Linear", "Sequential", or the user class name
     site: Site | None
-    cls: "ClassVal | None" = None  # for classes of the linted tree
+    cls: ClassVal | None = None  # for classes of the linted tree
     spec: Any = None  # gradlint.frontends.python.torch_nn.Spec for torch layers
     args: dict[str, Any] = field(default_factory=dict)
-    children: dict[str, "Mod | None"] = field(default_factory=dict)
+    children: dict[str, Mod | None] = field(default_factory=dict)
     params: dict[str, Param | None] = field(default_factory=dict)
     attrs: dict[str, Any] = field(default_factory=dict)
     layout_known: bool = True  # False: its parameters (and so their order) are unknown
@@ -100,7 +101,7 @@ class ClassVal:
     is_module: bool
     is_dataclass: bool = False
 
-    def mro(self) -> list["ClassVal"]:
+    def mro(self) -> list[ClassVal]:
         order: list[ClassVal] = []
         stack = [self]
         while stack and len(order) < 64:
@@ -185,6 +186,10 @@ class Namespace:
 class Super:
     receiver: Any
     after: ClassVal | None
+
+
+# what evaluating an operation on plain values may raise; any of them makes the result unknown
+VALUE_ERRORS = (ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError, MemoryError)
 
 
 def is_known(value: Any) -> bool:
