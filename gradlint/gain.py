@@ -282,7 +282,10 @@ class NodeEstimate:
 @dataclass
 class Estimate:
     nodes: dict[int, NodeEstimate] = field(default_factory=dict)
-    log10_grad_ratio: float | None = None
+    log10_grad_ratio: float | None = None  # the shared definition: named_parameters() order
+    # the same ratio with weights in forward order: what the rules judge, so that a
+    # head registered before the body does not turn a vanishing chain into an exploding one
+    forward_log10: float | None = None
     first: int | None = None  # weighted node of the input-side weight
     last: int | None = None  # weighted node of the output-side weight
     unknown: str | None = None  # why the estimate is None, when it is
@@ -511,8 +514,9 @@ def _backward(graph: LayerGraph, order: list[Node], est: dict[int, NodeEstimate]
         d2 = mine.delta2
         if mine.norm_var is not None:
             d2 = d2 / mine.norm_var if mine.norm_var > 0 else 0.0
+        positions = _flattened_positions(graph, node) if node.op == "linear" else 1.0
         for target, share in _backward_shares(node, mine, d2, est, what_if):
-            est[target].delta2 += share
+            est[target].delta2 += share * positions
 
 
 def _backward_shares(node: Node, mine: NodeEstimate, d2: float, est: dict[int, NodeEstimate], what_if: Counterfactual) -> Iterable[tuple[int, float]]:
@@ -565,6 +569,41 @@ def _backward_shares(node: Node, mine: NodeEstimate, d2: float, est: dict[int, N
     return [(i, d2) for i in node.inputs[:1]]
 
 
+CONV_PREFIXES = ("Conv", "conv")
+_SPATIAL_PASS = frozenset({"identity", "pool", "dropout", "activation", "norm"})
+
+
+def _flattened_positions(graph: LayerGraph, node: Node) -> float:
+    """Spatial positions a Linear's fan-in flattens from a convolution (1 for none).
+
+    A convolution's weight gradient sums over its output positions; the estimate
+    tracks one position, and pooling and strides keep that consistent down the
+    stack (a pool quarters both the positions and the gradient routed back). At a
+    flatten the positions become features, and every convolution before it gets
+    P times the gradient the one-position estimate gives: δ² is scaled by P there.
+    P = fan_in / out_channels, so the frontends record ``attrs["out_channels"]``
+    on convolutions (or ``attrs["positions"]`` on the Linear); when neither is
+    known the estimate is unknown.
+    """
+    if "positions" in node.attrs:
+        return float(node.attrs["positions"])
+    if (node.module_type or "").startswith(CONV_PREFIXES):
+        return 1.0
+    current = node
+    while current.inputs:
+        current = graph.nodes[current.inputs[0]]
+        if current.op == "linear":
+            if not (current.module_type or "").startswith(CONV_PREFIXES):
+                return 1.0
+            channels = current.attrs.get("out_channels")
+            if not channels or not node.fan_in:
+                raise Unknown(f"spatial size flattened into {node.name}")
+            return max(node.fan_in / channels, 1.0)
+        if current.op not in _SPATIAL_PASS:
+            return 1.0
+    return 1.0
+
+
 def weights_in_order(graph: LayerGraph) -> list[Node]:
     """Weighted nodes in named_parameters() order (graph order when unknown)."""
     weighted = graph.weighted()
@@ -577,15 +616,21 @@ def _ratio(graph: LayerGraph, result: Estimate) -> None:
     ordered = weights_in_order(graph)
     if not ordered:
         raise Unknown("no weights")
+    result.first, result.last, result.log10_grad_ratio = _ratio_over(graph, result, ordered)
+    forward = [n for n in graph.topological() if n.has_weight]
+    result.forward_log10 = _ratio_over(graph, result, forward)[2]
+
+
+def _ratio_over(graph: LayerGraph, result: Estimate, ordered: list[Node]) -> tuple[int | None, int, float | None]:
+    """(first weight with a nonzero gradient, last weight, log10 of their RMS gradient ratio)."""
     last = ordered[-1]
     last_g = result.nodes[last.id].grad2
     first = next((n for n in ordered if (result.nodes[n.id].grad2 or 0.0) > 0.0), None)
-    result.first, result.last = (first.id if first else None), last.id
     if not last_g or first is None:
-        result.log10_grad_ratio = None
-        return
+        return (first.id if first else None), last.id, None
     first_g = (result.nodes[first.id].grad2 or 0.0) * _batch_share(graph, result, first)
-    result.log10_grad_ratio = 0.5 * math.log10(first_g / (last_g * _batch_share(graph, result, last)))
+    value = 0.5 * math.log10(first_g / (last_g * _batch_share(graph, result, last)))
+    return first.id, last.id, value
 
 
 def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:

@@ -146,3 +146,19 @@ def test_model_record_reports_depth_and_weights():
 def test_lstm_and_embedding_are_units_with_a_finite_estimate():
     spec = [("embedding", 1000, 64), ("lstm", 64, 128), ("linear", 512, 10)]
     assert estimate(build(spec)).log10_grad_ratio is not None
+
+
+def test_a_flatten_head_needs_the_convolution_channels():
+    spec = [("conv", 3, 32, 3), ("act", "relu"), ("conv", 32, 32, 3), ("act", "relu"), ("flatten",),
+            ("linear", 32 * 8 * 8, 10)]
+    graph = build(spec)
+    known = estimate(graph).log10_grad_ratio
+    # each conv weight sums its gradient over the 64 positions the head flattens:
+    # √64 more gradient than one position gives
+    graph.nodes[-2].attrs["positions"] = 1
+    graph.attrs.clear()
+    assert known - estimate(graph).log10_grad_ratio == pytest.approx(0.5 * math.log10(64), abs=1e-6)
+    graph = build(spec)
+    for node in graph.nodes:
+        node.attrs.pop("out_channels", None)
+    assert estimate(graph).log10_grad_ratio is None
