@@ -294,10 +294,6 @@ class Estimate:
     def known(self) -> bool:
         return self.unknown is None
 
-    def grad_rms(self, node_id: int) -> float | None:
-        node = self.nodes.get(node_id)
-        return math.sqrt(node.grad2) if node is not None and node.grad2 is not None else None
-
 
 class Unknown(Exception):
     """A value the estimate needs is not known; the estimate is None."""
@@ -370,16 +366,17 @@ def _propagate(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> 
     live = _on_path(graph)
     est = result.nodes
     for node in order:
-        if node.op == "opaque":
-            if node.id in live:
-                raise Unknown(f"{node.name} is opaque")
+        if node.id not in live:
+            # a side branch that never reaches the loss: its unknowns do not matter
             est[node.id] = NodeEstimate()
             continue
+        if node.op == "opaque":
+            raise Unknown(f"{node.name} is opaque")
         est[node.id] = _forward(node, [est[i] for i in node.inputs], what_if)
         if node.id in what_if.normalise_after:
             mine = est[node.id]
             mine.norm_var, mine.m2, mine.mean = max(mine.m2 - mine.mean**2, 0.0), 1.0, 0.0
-    _backward(graph, order, est, what_if)
+    _backward(graph, [n for n in order if n.id in live], est, what_if)
 
 
 def _forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> NodeEstimate:
@@ -500,7 +497,9 @@ def _draws(node: Node, what_if: Counterfactual) -> tuple[Draw, Draw]:
     return w, b
 
 
-def _backward(graph: LayerGraph, order: list[Node], est: dict[int, NodeEstimate], what_if: Counterfactual) -> None:
+def _backward(
+    graph: LayerGraph, order: list[Node], est: dict[int, NodeEstimate], what_if: Counterfactual
+) -> None:
     outputs = [n for n in graph.nodes if n.op == "output"]
     out = outputs[0]
     # loss = mean(y²): dL/dy = 2y / size, so E[δ²] ∝ E[y²]; the width cancels in ratios
@@ -519,7 +518,9 @@ def _backward(graph: LayerGraph, order: list[Node], est: dict[int, NodeEstimate]
             est[target].delta2 += share * positions
 
 
-def _backward_shares(node: Node, mine: NodeEstimate, d2: float, est: dict[int, NodeEstimate], what_if: Counterfactual) -> Iterable[tuple[int, float]]:
+def _backward_shares(
+    node: Node, mine: NodeEstimate, d2: float, est: dict[int, NodeEstimate], what_if: Counterfactual
+) -> Iterable[tuple[int, float]]:
     op = node.op
     if op in ("input",):
         return []
@@ -621,7 +622,9 @@ def _ratio(graph: LayerGraph, result: Estimate) -> None:
     result.forward_log10 = _ratio_over(graph, result, forward)[2]
 
 
-def _ratio_over(graph: LayerGraph, result: Estimate, ordered: list[Node]) -> tuple[int | None, int, float | None]:
+def _ratio_over(
+    graph: LayerGraph, result: Estimate, ordered: list[Node]
+) -> tuple[int | None, int, float | None]:
     """(first weight with a nonzero gradient, last weight, log10 of their RMS gradient ratio)."""
     last = ordered[-1]
     last_g = result.nodes[last.id].grad2

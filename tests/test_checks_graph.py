@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 from graph_builder import Builder, build, mlp
 
-from gradlint.checks.initialisation import DefaultInitDeepPlainStack, MisScaledInit, ZeroOrConstantInit
+from gradlint.checks.initialisation import (
+    DefaultInitDeepPlainStack,
+    MisScaledInit,
+    ZeroOrConstantInit,
+)
 from gradlint.checks.plain_stack import DeepPlainStack
 from gradlint.checks.saturation import SaturatingActivationChain
 from gradlint.diagnostics import Location

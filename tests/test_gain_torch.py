@@ -13,10 +13,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from graph_builder import build, mlp  # noqa: E402
-from torch_models import measured  # noqa: E402
+from graph_builder import build, mlp
+from torch_models import measured
 
-from gradlint.gain import estimate  # noqa: E402
+from gradlint.gain import estimate
 
 FAN_IN = 64
 INITS = [("default",), ("xavier",), ("he",), ("normal", 0.05), ("normal", 0.2)]
