@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from decimal import Decimal
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -271,8 +272,11 @@ class NodeEstimate:
     m2: float = 0.0  # E[x²] of the node's output
     mean: float = 0.0
     pre_m2: float | None = None  # a weighted node's pre-activation variance (fused activation)
-    delta2: float = 0.0  # E[δ²] of the loss gradient at the node's output
-    grad2: float | None = None  # E[g²] of one weight entry, weighted nodes only
+    # E[δ²] of the loss gradient at the node's output, and E[g²] of one weight entry
+    # of a weighted node: Decimals, because two hundred sigmoid layers take E[δ²]
+    # below the smallest float, and a vanished gradient must not read as none at all
+    delta2: Decimal = Decimal(0)
+    grad2: Decimal | None = None
     norm_var: float | None = None  # variance a what-if normalisation divides by
     # per-unit variance across samples; below m2 when units carry fixed offsets
     # (a mean through random weights), which BatchNorm removes and LayerNorm keeps
@@ -317,7 +321,7 @@ def estimate(graph: LayerGraph, what_if: Counterfactual | None = None) -> Estima
         _ratio(graph, result)
     except Unknown as why:
         result = Estimate(unknown=str(why))
-    except (OverflowError, ZeroDivisionError, ValueError):
+    except (OverflowError, ZeroDivisionError, ValueError, ArithmeticError):
         result = Estimate(unknown="numbers out of range")
     if what_if is None:
         graph.attrs[CACHE_KEY] = result
@@ -373,6 +377,8 @@ def _propagate(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> 
         if node.op == "opaque":
             raise Unknown(f"{node.name} is opaque")
         est[node.id] = _forward(node, [est[i] for i in node.inputs], what_if)
+        if not math.isfinite(est[node.id].m2):
+            raise Unknown(f"the signal at {node.name} overflows")
         if node.id in what_if.normalise_after:
             mine = est[node.id]
             mine.norm_var, mine.m2, mine.mean = max(mine.m2 - mine.mean**2, 0.0), 1.0, 0.0
@@ -505,69 +511,66 @@ def _backward(
     # loss = mean(y²): dL/dy = 2y / size, so E[δ²] ∝ E[y²]; the width cancels in ratios
     if out.inputs:
         width = graph.nodes[out.inputs[0]].fan_out or 1
-        est[out.inputs[0]].delta2 += 4.0 * est[out.inputs[0]].m2 / float(width) ** 2
+        est[out.inputs[0]].delta2 += Decimal(4.0 * est[out.inputs[0]].m2 / float(width) ** 2)
     for node in reversed(order):
         if node.op == "output":
             continue
         mine = est[node.id]
         d2 = mine.delta2
         if mine.norm_var is not None:
-            d2 = d2 / mine.norm_var if mine.norm_var > 0 else 0.0
+            d2 = d2 / Decimal(mine.norm_var) if mine.norm_var > 0 else Decimal(0)
         positions = _flattened_positions(graph, node) if node.op == "linear" else 1.0
-        for target, share in _backward_shares(node, mine, d2, est, what_if):
-            est[target].delta2 += share * positions
+        weight, shares = _backward_factors(node, mine, est, what_if)
+        if weight is not None:
+            mine.grad2 = d2 * Decimal(weight)
+        for target, factor in shares:
+            est[target].delta2 += d2 * Decimal(factor * positions)
 
 
-def _backward_shares(
-    node: Node, mine: NodeEstimate, d2: float, est: dict[int, NodeEstimate], what_if: Counterfactual
-) -> Iterable[tuple[int, float]]:
+def _backward_factors(
+    node: Node, mine: NodeEstimate, est: dict[int, NodeEstimate], what_if: Counterfactual
+) -> tuple[float | None, list[tuple[int, float]]]:
+    """(E[g²] / E[δ²] of the node's weight, [(input, E[δ_in²] / E[δ²])])."""
     op = node.op
-    if op in ("input",):
-        return []
+    if op == "input":
+        return None, []
     if op == "embedding":
-        mine.grad2 = d2  # one-hot input: E[a²] = 1
-        return []
+        return 1.0, []  # one-hot input: E[a²] = 1
     if not node.inputs:
-        return []
+        return None, []
     src = node.inputs[0]
     if op in ("linear", "recurrent"):
         w, _ = _draws(node, what_if)
         if op == "recurrent":
-            pre_d2 = d2 * moments("tanh", mine.pre_m2 or 0.0).d2
+            slope = moments("tanh", mine.pre_m2 or 0.0).d2
         else:
             act = _activation_of(node)
-            pre_d2 = d2 * moments(act[0], mine.pre_m2 or 0.0, act[1]).d2 if act else d2
-        mine.grad2 = pre_d2 * est[src].m2
-        fan_out = node.fan_out
-        if fan_out is None:
+            slope = moments(act[0], mine.pre_m2 or 0.0, act[1]).d2 if act else 1.0
+        if node.fan_out is None:
             raise Unknown(f"fan-out of {node.name}")
-        return [(src, fan_out * (w.variance + w.mean**2) * pre_d2)]
+        return slope * est[src].m2, [(src, node.fan_out * (w.variance + w.mean**2) * slope)]
     if op == "activation":
         act = _activation_of(node)
-        return [(src, d2 * moments(act[0], est[src].m2, act[1]).d2)]  # type: ignore[index]
+        return None, [(src, moments(act[0], est[src].m2, act[1]).d2)]  # type: ignore[index]
     if op == "norm":
         pre = mine.pre_m2
-        if not pre:
-            return [(src, 0.0)]
-        return [(src, d2 * _norm_scale(node) / pre)]
+        return None, [(src, _norm_scale(node) / pre if pre else 0.0)]
     if op in ("add", "concat"):
-        return [(i, d2) for i in node.inputs]
+        return None, [(i, 1.0) for i in node.inputs]
     if op == "gate":
         if len(node.inputs) == 1:
             kind = node.activation or "silu"
-            return [(src, d2 * moments(kind, est[src].m2).d2)]
+            return None, [(src, moments(kind, est[src].m2).d2)]
         g_m2 = mine.pre_m2 or 0.0
         x_m2 = 1.0
         for i in node.inputs[:-1]:
             x_m2 *= est[i].m2
-        shares = [(i, d2 * g_m2) for i in node.inputs[:-1]]
+        shares = [(i, g_m2) for i in node.inputs[:-1]]
         gate = node.inputs[-1]
-        if node.activation is None:
-            shares.append((gate, d2 * x_m2))
-        else:
-            shares.append((gate, d2 * x_m2 * moments(node.activation, est[gate].m2).d2))
-        return shares
-    return [(i, d2) for i in node.inputs[:1]]
+        slope = 1.0 if node.activation is None else moments(node.activation, est[gate].m2).d2
+        shares.append((gate, x_m2 * slope))
+        return None, shares
+    return None, [(i, 1.0) for i in node.inputs[:1]]
 
 
 CONV_PREFIXES = ("Conv", "conv")
@@ -628,11 +631,11 @@ def _ratio_over(
     """(first weight with a nonzero gradient, last weight, log10 of their RMS gradient ratio)."""
     last = ordered[-1]
     last_g = result.nodes[last.id].grad2
-    first = next((n for n in ordered if (result.nodes[n.id].grad2 or 0.0) > 0.0), None)
+    first = next((n for n in ordered if (result.nodes[n.id].grad2 or 0) > 0), None)
     if not last_g or first is None:
         return (first.id if first else None), last.id, None
-    first_g = (result.nodes[first.id].grad2 or 0.0) * _batch_share(graph, result, first)
-    value = 0.5 * math.log10(first_g / (last_g * _batch_share(graph, result, last)))
+    first_g = (result.nodes[first.id].grad2 or Decimal(0)) * Decimal(_batch_share(graph, result, first))
+    value = 0.5 * float((first_g / (last_g * Decimal(_batch_share(graph, result, last)))).log10())
     return first.id, last.id, value
 
 

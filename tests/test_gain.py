@@ -41,7 +41,7 @@ def test_default_init_relu_stack_loses_a_third_of_its_variance_per_layer():
     # a default Linear draws Var(w) = 1/(3·fan_in): the pre-activation of layer 0 is 1/3 + bias
     assert found.nodes[layers[0].id].pre_m2 == pytest.approx(1 / 3 + 1 / 300, rel=1e-6)
     # backward per layer: m·v·E[relu'²] = 100 · 1/300 · 1/2 = 1/6
-    d = [found.nodes[n.id].delta2 for n in layers]
+    d = [float(found.nodes[n.id].delta2) for n in layers]
     assert d[1] / d[2] == pytest.approx(1 / 6, rel=1e-6)
 
 
@@ -162,3 +162,14 @@ def test_a_flatten_head_needs_the_convolution_channels():
     for node in graph.nodes:
         node.attrs.pop("out_channels", None)
     assert estimate(graph).log10_grad_ratio is None
+
+
+def test_two_hundred_sigmoid_layers_vanish_without_underflow():
+    # E[δ²] at the first layer is far below the smallest float
+    ratio = estimate(build(mlp("sigmoid", 200))).log10_grad_ratio
+    assert ratio is not None and ratio < -150
+
+
+def test_a_signal_that_overflows_makes_the_estimate_null():
+    found = estimate(build(mlp("relu", 300, ("normal", 0.5))))
+    assert found.log10_grad_ratio is None and "overflows" in found.unknown

@@ -185,7 +185,7 @@ def chain_log10(found: Estimate, chain: Chain) -> float | None:
     last = found.nodes.get(chain.last.id)
     if first is None or last is None or not first.grad2 or not last.grad2:
         return None
-    return 0.5 * math.log10(first.grad2 / last.grad2)
+    return 0.5 * float((first.grad2 / last.grad2).log10())
 
 
 def layer_gain(graph: LayerGraph, node: Node, activation: str | None) -> float | None:
