@@ -459,16 +459,23 @@ def _batch_var(x: NodeEstimate) -> float:
     return x.batch_var if x.batch_var is not None else max(x.m2 - x.mean**2, 0.0)
 
 
+def _self_gate(node: Node) -> str:
+    """x·φ(x) of a one-input gate as an activation: x·σ(x) is SiLU."""
+    kind = node.activation
+    return "silu" if kind in (None, "sigmoid") else kind
+
+
 def _gate_forward(node: Node, inputs: list[NodeEstimate]) -> NodeEstimate:
     """``x * σ(g)``: with one input, the gate is the activation of that input (SiLU)."""
     kind = node.activation or "sigmoid"
     if kind not in FUNCTIONS:
         raise Unknown(f"gate {kind!r} of {node.name}")
     if len(inputs) == 1:
-        if node.activation is None:
-            kind = "silu"
-        m = moments(kind, inputs[0].m2)
-        return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=inputs[0].m2)
+        q = inputs[0].m2
+        if node.module_type == "GLU":  # a·σ(b) on the two halves of one input
+            return NodeEstimate(m2=q * moments("sigmoid", q).m2, pre_m2=q)
+        m = moments(_self_gate(node), q)
+        return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=q)
     gate_in = inputs[-1]
     if node.attrs.get("gate_applied", True) and node.activation is None:
         g_m2 = gate_in.m2  # the gate input is already σ(g)
@@ -559,8 +566,11 @@ def _backward_factors(
         return None, [(i, 1.0) for i in node.inputs]
     if op == "gate":
         if len(node.inputs) == 1:
-            kind = node.activation or "silu"
-            return None, [(src, moments(kind, est[src].m2).d2)]
+            q = est[src].m2
+            if node.module_type == "GLU":
+                glu = moments("sigmoid", q)
+                return None, [(src, 0.5 * (glu.m2 + q * glu.d2))]
+            return None, [(src, moments(_self_gate(node), q).d2)]
         g_m2 = mine.pre_m2 or 0.0
         x_m2 = 1.0
         for i in node.inputs[:-1]:

@@ -173,3 +173,19 @@ def test_two_hundred_sigmoid_layers_vanish_without_underflow():
 def test_a_signal_that_overflows_makes_the_estimate_null():
     found = estimate(build(mlp("relu", 300, ("normal", 0.5))))
     assert found.log10_grad_ratio is None and "overflows" in found.unknown
+
+
+def test_one_input_gates_are_swish_or_glu():
+    def gated(module_type, activation):
+        b = Builder()
+        x = b.linear(b.input(), 64, 128, ("he",))
+        gate = b.add("gate", [x], activation=activation, module_type=module_type)
+        b.output(b.linear(gate, 128, 10))
+        return estimate(b.graph)
+
+    swish = gated("SiLU", None)
+    assert gated("SiLU", "sigmoid").nodes[2].m2 == pytest.approx(swish.nodes[2].m2)
+    assert swish.nodes[2].m2 == pytest.approx(moments("silu", swish.nodes[1].m2).m2)
+    glu = gated("GLU", None)
+    q = glu.nodes[1].m2
+    assert glu.nodes[2].m2 == pytest.approx(q * moments("sigmoid", q).m2)
