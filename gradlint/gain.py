@@ -423,7 +423,8 @@ def _forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) ->
         )
     if op == "norm":
         scale = _norm_scale(node)
-        per_unit = (node.module_type or "").startswith("BatchNorm")
+        # BatchNorm and InstanceNorm normalise each unit over samples (or positions)
+        per_unit = (node.module_type or "").startswith(("BatchNorm", "InstanceNorm", "SyncBatchNorm"))
         spread = _batch_var(first) if per_unit else max(first.m2 - first.mean**2, 0.0)
         return NodeEstimate(m2=scale, pre_m2=spread, batch_var=scale)
     if op == "add":
