@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 import os
 import warnings
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 import libcst as cst
 
@@ -27,7 +27,7 @@ class Checker:
     rules: list[Rule]
 
     @classmethod
-    def from_config(cls, config: Config) -> Checker:
+    def from_config(cls, config: Config) -> "Checker":
         return cls(config, enabled_rules(config))
 
     @property

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from decimal import Decimal
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache, lru_cache
 
 from gradlint.diagnostics import ModelRecord

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Iterator
 
 from gradlint.diagnostics import FileError, FileResult
 

@@ -15,7 +15,7 @@ class Project:
         self.files = files
 
     @classmethod
-    def for_files(cls, files: list[Path]) -> Project:
+    def for_files(cls, files: list[Path]) -> "Project":
         return cls(files)
 
 
