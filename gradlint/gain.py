@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache, lru_cache
 
 from gradlint.diagnostics import ModelRecord
@@ -271,8 +272,11 @@ class NodeEstimate:
     m2: float = 0.0  # E[x²] of the node's output
     mean: float = 0.0
     pre_m2: float | None = None  # a weighted node's pre-activation variance (fused activation)
-    delta2: float = 0.0  # E[δ²] of the loss gradient at the node's output
-    grad2: float | None = None  # E[g²] of one weight entry, weighted nodes only
+    # E[δ²] of the loss gradient at the node's output, and E[g²] of one weight entry
+    # of a weighted node: Decimals, because two hundred sigmoid layers take E[δ²]
+    # below the smallest float, and a vanished gradient must not read as none at all
+    delta2: Decimal = Decimal(0)
+    grad2: Decimal | None = None
     norm_var: float | None = None  # variance a what-if normalisation divides by
     # per-unit variance across samples; below m2 when units carry fixed offsets
     # (a mean through random weights), which BatchNorm removes and LayerNorm keeps
@@ -282,7 +286,10 @@ class NodeEstimate:
 @dataclass
 class Estimate:
     nodes: dict[int, NodeEstimate] = field(default_factory=dict)
-    log10_grad_ratio: float | None = None
+    log10_grad_ratio: float | None = None  # the shared definition: named_parameters() order
+    # the same ratio with weights in forward order: what the rules judge, so that a
+    # head registered before the body does not turn a vanishing chain into an exploding one
+    forward_log10: float | None = None
     first: int | None = None  # weighted node of the input-side weight
     last: int | None = None  # weighted node of the output-side weight
     unknown: str | None = None  # why the estimate is None, when it is
@@ -290,10 +297,6 @@ class Estimate:
     @property
     def known(self) -> bool:
         return self.unknown is None
-
-    def grad_rms(self, node_id: int) -> float | None:
-        node = self.nodes.get(node_id)
-        return math.sqrt(node.grad2) if node is not None and node.grad2 is not None else None
 
 
 class Unknown(Exception):
@@ -318,7 +321,7 @@ def estimate(graph: LayerGraph, what_if: Counterfactual | None = None) -> Estima
         _ratio(graph, result)
     except Unknown as why:
         result = Estimate(unknown=str(why))
-    except (OverflowError, ZeroDivisionError, ValueError):
+    except (OverflowError, ZeroDivisionError, ValueError, ArithmeticError):
         result = Estimate(unknown="numbers out of range")
     if what_if is None:
         graph.attrs[CACHE_KEY] = result
@@ -367,16 +370,19 @@ def _propagate(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> 
     live = _on_path(graph)
     est = result.nodes
     for node in order:
-        if node.op == "opaque":
-            if node.id in live:
-                raise Unknown(f"{node.name} is opaque")
+        if node.id not in live:
+            # a side branch that never reaches the loss: its unknowns do not matter
             est[node.id] = NodeEstimate()
             continue
+        if node.op == "opaque":
+            raise Unknown(f"{node.name} is opaque")
         est[node.id] = _forward(node, [est[i] for i in node.inputs], what_if)
+        if not math.isfinite(est[node.id].m2):
+            raise Unknown(f"the signal at {node.name} overflows")
         if node.id in what_if.normalise_after:
             mine = est[node.id]
             mine.norm_var, mine.m2, mine.mean = max(mine.m2 - mine.mean**2, 0.0), 1.0, 0.0
-    _backward(graph, order, est, what_if)
+    _backward(graph, [n for n in order if n.id in live], est, what_if)
 
 
 def _forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> NodeEstimate:
@@ -417,7 +423,8 @@ def _forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) ->
         )
     if op == "norm":
         scale = _norm_scale(node)
-        per_unit = (node.module_type or "").startswith("BatchNorm")
+        # BatchNorm and InstanceNorm normalise each unit over samples (or positions)
+        per_unit = (node.module_type or "").startswith(("BatchNorm", "InstanceNorm", "SyncBatchNorm"))
         spread = _batch_var(first) if per_unit else max(first.m2 - first.mean**2, 0.0)
         return NodeEstimate(m2=scale, pre_m2=spread, batch_var=scale)
     if op == "add":
@@ -453,16 +460,23 @@ def _batch_var(x: NodeEstimate) -> float:
     return x.batch_var if x.batch_var is not None else max(x.m2 - x.mean**2, 0.0)
 
 
+def _self_gate(node: Node) -> str:
+    """x·φ(x) of a one-input gate as an activation: x·σ(x) is SiLU."""
+    kind = node.activation
+    return "silu" if kind in (None, "sigmoid") else kind
+
+
 def _gate_forward(node: Node, inputs: list[NodeEstimate]) -> NodeEstimate:
     """``x * σ(g)``: with one input, the gate is the activation of that input (SiLU)."""
     kind = node.activation or "sigmoid"
     if kind not in FUNCTIONS:
         raise Unknown(f"gate {kind!r} of {node.name}")
     if len(inputs) == 1:
-        if node.activation is None:
-            kind = "silu"
-        m = moments(kind, inputs[0].m2)
-        return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=inputs[0].m2)
+        q = inputs[0].m2
+        if node.module_type == "GLU":  # a·σ(b) on the two halves of one input
+            return NodeEstimate(m2=q * moments("sigmoid", q).m2, pre_m2=q)
+        m = moments(_self_gate(node), q)
+        return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=q)
     gate_in = inputs[-1]
     if node.attrs.get("gate_applied", True) and node.activation is None:
         g_m2 = gate_in.m2  # the gate input is already σ(g)
@@ -497,72 +511,112 @@ def _draws(node: Node, what_if: Counterfactual) -> tuple[Draw, Draw]:
     return w, b
 
 
-def _backward(graph: LayerGraph, order: list[Node], est: dict[int, NodeEstimate], what_if: Counterfactual) -> None:
+def _backward(
+    graph: LayerGraph, order: list[Node], est: dict[int, NodeEstimate], what_if: Counterfactual
+) -> None:
     outputs = [n for n in graph.nodes if n.op == "output"]
     out = outputs[0]
     # loss = mean(y²): dL/dy = 2y / size, so E[δ²] ∝ E[y²]; the width cancels in ratios
     if out.inputs:
         width = graph.nodes[out.inputs[0]].fan_out or 1
-        est[out.inputs[0]].delta2 += 4.0 * est[out.inputs[0]].m2 / float(width) ** 2
+        est[out.inputs[0]].delta2 += Decimal(4.0 * est[out.inputs[0]].m2 / float(width) ** 2)
     for node in reversed(order):
         if node.op == "output":
             continue
         mine = est[node.id]
         d2 = mine.delta2
         if mine.norm_var is not None:
-            d2 = d2 / mine.norm_var if mine.norm_var > 0 else 0.0
-        for target, share in _backward_shares(node, mine, d2, est, what_if):
-            est[target].delta2 += share
+            d2 = d2 / Decimal(mine.norm_var) if mine.norm_var > 0 else Decimal(0)
+        positions = _flattened_positions(graph, node) if node.op == "linear" else 1.0
+        weight, shares = _backward_factors(node, mine, est, what_if)
+        if weight is not None:
+            mine.grad2 = d2 * Decimal(weight)
+        for target, factor in shares:
+            est[target].delta2 += d2 * Decimal(factor * positions)
 
 
-def _backward_shares(node: Node, mine: NodeEstimate, d2: float, est: dict[int, NodeEstimate], what_if: Counterfactual) -> Iterable[tuple[int, float]]:
+def _backward_factors(
+    node: Node, mine: NodeEstimate, est: dict[int, NodeEstimate], what_if: Counterfactual
+) -> tuple[float | None, list[tuple[int, float]]]:
+    """(E[g²] / E[δ²] of the node's weight, [(input, E[δ_in²] / E[δ²])])."""
     op = node.op
-    if op in ("input",):
-        return []
+    if op == "input":
+        return None, []
     if op == "embedding":
-        mine.grad2 = d2  # one-hot input: E[a²] = 1
-        return []
+        return 1.0, []  # one-hot input: E[a²] = 1
     if not node.inputs:
-        return []
+        return None, []
     src = node.inputs[0]
     if op in ("linear", "recurrent"):
         w, _ = _draws(node, what_if)
         if op == "recurrent":
-            pre_d2 = d2 * moments("tanh", mine.pre_m2 or 0.0).d2
+            slope = moments("tanh", mine.pre_m2 or 0.0).d2
         else:
             act = _activation_of(node)
-            pre_d2 = d2 * moments(act[0], mine.pre_m2 or 0.0, act[1]).d2 if act else d2
-        mine.grad2 = pre_d2 * est[src].m2
-        fan_out = node.fan_out
-        if fan_out is None:
+            slope = moments(act[0], mine.pre_m2 or 0.0, act[1]).d2 if act else 1.0
+        if node.fan_out is None:
             raise Unknown(f"fan-out of {node.name}")
-        return [(src, fan_out * (w.variance + w.mean**2) * pre_d2)]
+        return slope * est[src].m2, [(src, node.fan_out * (w.variance + w.mean**2) * slope)]
     if op == "activation":
         act = _activation_of(node)
-        return [(src, d2 * moments(act[0], est[src].m2, act[1]).d2)]  # type: ignore[index]
+        return None, [(src, moments(act[0], est[src].m2, act[1]).d2)]  # type: ignore[index]
     if op == "norm":
         pre = mine.pre_m2
-        if not pre:
-            return [(src, 0.0)]
-        return [(src, d2 * _norm_scale(node) / pre)]
+        return None, [(src, _norm_scale(node) / pre if pre else 0.0)]
     if op in ("add", "concat"):
-        return [(i, d2) for i in node.inputs]
+        return None, [(i, 1.0) for i in node.inputs]
     if op == "gate":
         if len(node.inputs) == 1:
-            kind = node.activation or "silu"
-            return [(src, d2 * moments(kind, est[src].m2).d2)]
+            q = est[src].m2
+            if node.module_type == "GLU":
+                glu = moments("sigmoid", q)
+                return None, [(src, 0.5 * (glu.m2 + q * glu.d2))]
+            return None, [(src, moments(_self_gate(node), q).d2)]
         g_m2 = mine.pre_m2 or 0.0
         x_m2 = 1.0
         for i in node.inputs[:-1]:
             x_m2 *= est[i].m2
-        shares = [(i, d2 * g_m2) for i in node.inputs[:-1]]
+        shares = [(i, g_m2) for i in node.inputs[:-1]]
         gate = node.inputs[-1]
-        if node.activation is None:
-            shares.append((gate, d2 * x_m2))
-        else:
-            shares.append((gate, d2 * x_m2 * moments(node.activation, est[gate].m2).d2))
-        return shares
-    return [(i, d2) for i in node.inputs[:1]]
+        slope = 1.0 if node.activation is None else moments(node.activation, est[gate].m2).d2
+        shares.append((gate, x_m2 * slope))
+        return None, shares
+    return None, [(i, 1.0) for i in node.inputs[:1]]
+
+
+CONV_PREFIXES = ("Conv", "conv")
+_SPATIAL_PASS = frozenset({"identity", "pool", "dropout", "activation", "norm"})
+
+
+def _flattened_positions(graph: LayerGraph, node: Node) -> float:
+    """Spatial positions a Linear's fan-in flattens from a convolution (1 for none).
+
+    A convolution's weight gradient sums over its output positions; the estimate
+    tracks one position, and pooling and strides keep that consistent down the
+    stack (a pool quarters both the positions and the gradient routed back). At a
+    flatten the positions become features, and every convolution before it gets
+    P times the gradient the one-position estimate gives: δ² is scaled by P there.
+    P = fan_in / out_channels, so the frontends record ``attrs["out_channels"]``
+    on convolutions (or ``attrs["positions"]`` on the Linear); when neither is
+    known the estimate is unknown.
+    """
+    if "positions" in node.attrs:
+        return float(node.attrs["positions"])
+    if (node.module_type or "").startswith(CONV_PREFIXES):
+        return 1.0
+    current = node
+    while current.inputs:
+        current = graph.nodes[current.inputs[0]]
+        if current.op == "linear":
+            if not (current.module_type or "").startswith(CONV_PREFIXES):
+                return 1.0
+            channels = current.attrs.get("out_channels")
+            if not channels or not node.fan_in:
+                raise Unknown(f"spatial size flattened into {node.name}")
+            return max(node.fan_in / channels, 1.0)
+        if current.op not in _SPATIAL_PASS:
+            return 1.0
+    return 1.0
 
 
 def weights_in_order(graph: LayerGraph) -> list[Node]:
@@ -577,15 +631,23 @@ def _ratio(graph: LayerGraph, result: Estimate) -> None:
     ordered = weights_in_order(graph)
     if not ordered:
         raise Unknown("no weights")
+    result.first, result.last, result.log10_grad_ratio = _ratio_over(graph, result, ordered)
+    forward = [n for n in graph.topological() if n.has_weight]
+    result.forward_log10 = _ratio_over(graph, result, forward)[2]
+
+
+def _ratio_over(
+    graph: LayerGraph, result: Estimate, ordered: list[Node]
+) -> tuple[int | None, int, float | None]:
+    """(first weight with a nonzero gradient, last weight, log10 of their RMS gradient ratio)."""
     last = ordered[-1]
     last_g = result.nodes[last.id].grad2
-    first = next((n for n in ordered if (result.nodes[n.id].grad2 or 0.0) > 0.0), None)
-    result.first, result.last = (first.id if first else None), last.id
+    first = next((n for n in ordered if (result.nodes[n.id].grad2 or 0) > 0), None)
     if not last_g or first is None:
-        result.log10_grad_ratio = None
-        return
-    first_g = (result.nodes[first.id].grad2 or 0.0) * _batch_share(graph, result, first)
-    result.log10_grad_ratio = 0.5 * math.log10(first_g / (last_g * _batch_share(graph, result, last)))
+        return (first.id if first else None), last.id, None
+    first_g = (result.nodes[first.id].grad2 or Decimal(0)) * Decimal(_batch_share(graph, result, first))
+    value = 0.5 * float((first_g / (last_g * Decimal(_batch_share(graph, result, last)))).log10())
+    return first.id, last.id, value
 
 
 def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:

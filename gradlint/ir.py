@@ -7,9 +7,8 @@ that needs a value that is ``None`` stays silent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
 from gradlint.diagnostics import Location
 

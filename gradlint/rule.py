@@ -9,9 +9,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
 
 from gradlint.diagnostics import Finding, Fix, Location, Severity
 
@@ -67,14 +66,14 @@ class Rule:
 class SourceRule(Rule):
     """A rule that reads Python source: losses, graph cuts, training loops."""
 
-    def check_source(self, source: SourceFile) -> Iterable[Finding]:
+    def check_source(self, source: "SourceFile") -> Iterable[Finding]:
         raise NotImplementedError
 
 
 class GraphRule(Rule):
     """A rule that reads the layer graph; it fires on source and on ONNX alike."""
 
-    def check_graph(self, graph: LayerGraph) -> Iterable[Finding]:
+    def check_graph(self, graph: "LayerGraph") -> Iterable[Finding]:
         raise NotImplementedError
 
 

@@ -26,7 +26,7 @@ class SourceFile:
         self.module = module
 
     @classmethod
-    def parse(cls, path: str, text: str) -> SourceFile:
+    def parse(cls, path: str, text: str) -> "SourceFile":
         return cls(path, text, cst.parse_module(text))
 
     @cached_property

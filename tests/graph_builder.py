@@ -14,6 +14,8 @@ A spec is a list of items:
   ("se", [items])                       x * sigmoid(f(x)): a squeeze-excite gate
   ("lstm", fan_in, hidden)              LSTM, output of the last layer
   ("embedding", vocabulary, width)
+  ("conv", in_channels, out_channels, kernel, init)   Conv2d, padding keeps the size
+  ("maxpool",) / ("flatten",) / ("gap",)     2×2 max pool, flatten, global average pool
 """
 
 from __future__ import annotations
@@ -103,6 +105,16 @@ class Builder:
                             weight_init=Init("constant", variance=0.0, constant=1.0))
         if kind == "dropout":
             return self.add("dropout", [x])
+        if kind == "conv":
+            k2 = item[3] * item[3]
+            node = self.linear(x, item[1] * k2, item[2] * k2, item[4] if len(item) > 4 else ("default",),
+                               module="Conv2d")
+            self.graph.nodes[node].attrs["out_channels"] = item[2]
+            return node
+        if kind in ("maxpool", "gap"):
+            return self.add("pool", [x])
+        if kind == "flatten":
+            return self.add("identity", [x])
         if kind == "res":
             return self.add("add", [x, self.items(x, item[1])])
         if kind == "cat":

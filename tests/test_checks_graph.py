@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 from graph_builder import Builder, build, mlp
 
-from gradlint.checks.initialisation import DefaultInitDeepPlainStack, MisScaledInit, ZeroOrConstantInit
+from gradlint.checks.initialisation import (
+    DefaultInitDeepPlainStack,
+    MisScaledInit,
+    ZeroOrConstantInit,
+)
 from gradlint.checks.plain_stack import DeepPlainStack
 from gradlint.checks.saturation import SaturatingActivationChain
 from gradlint.diagnostics import Location
@@ -279,3 +283,12 @@ def test_trained_onnx_checkpoint_skips_init_rules_only():
     saturated = build(mlp("sigmoid", 10), source="onnx")
     saturated.attrs["init_checks"] = False
     assert codes(saturated) == ["GL101"]
+
+
+def test_a_head_registered_before_the_body_is_still_a_vanishing_chain():
+    graph = build(mlp("sigmoid", 10))
+    layers = graph.weighted()
+    # self.head = ... written first in __init__: it comes first in named_parameters()
+    for position, node in enumerate([layers[-1], *layers[:-1]]):
+        node.param_index = position
+    assert codes(graph) == ["GL101"]

@@ -41,7 +41,7 @@ def test_default_init_relu_stack_loses_a_third_of_its_variance_per_layer():
     # a default Linear draws Var(w) = 1/(3·fan_in): the pre-activation of layer 0 is 1/3 + bias
     assert found.nodes[layers[0].id].pre_m2 == pytest.approx(1 / 3 + 1 / 300, rel=1e-6)
     # backward per layer: m·v·E[relu'²] = 100 · 1/300 · 1/2 = 1/6
-    d = [found.nodes[n.id].delta2 for n in layers]
+    d = [float(found.nodes[n.id].delta2) for n in layers]
     assert d[1] / d[2] == pytest.approx(1 / 6, rel=1e-6)
 
 
@@ -146,3 +146,46 @@ def test_model_record_reports_depth_and_weights():
 def test_lstm_and_embedding_are_units_with_a_finite_estimate():
     spec = [("embedding", 1000, 64), ("lstm", 64, 128), ("linear", 512, 10)]
     assert estimate(build(spec)).log10_grad_ratio is not None
+
+
+def test_a_flatten_head_needs_the_convolution_channels():
+    spec = [("conv", 3, 32, 3), ("act", "relu"), ("conv", 32, 32, 3), ("act", "relu"), ("flatten",),
+            ("linear", 32 * 8 * 8, 10)]
+    graph = build(spec)
+    known = estimate(graph).log10_grad_ratio
+    # each conv weight sums its gradient over the 64 positions the head flattens:
+    # √64 more gradient than one position gives
+    graph.nodes[-2].attrs["positions"] = 1
+    graph.attrs.clear()
+    assert known - estimate(graph).log10_grad_ratio == pytest.approx(0.5 * math.log10(64), abs=1e-6)
+    graph = build(spec)
+    for node in graph.nodes:
+        node.attrs.pop("out_channels", None)
+    assert estimate(graph).log10_grad_ratio is None
+
+
+def test_two_hundred_sigmoid_layers_vanish_without_underflow():
+    # E[δ²] at the first layer is far below the smallest float
+    ratio = estimate(build(mlp("sigmoid", 200))).log10_grad_ratio
+    assert ratio is not None and ratio < -150
+
+
+def test_a_signal_that_overflows_makes_the_estimate_null():
+    found = estimate(build(mlp("relu", 300, ("normal", 0.5))))
+    assert found.log10_grad_ratio is None and "overflows" in found.unknown
+
+
+def test_one_input_gates_are_swish_or_glu():
+    def gated(module_type, activation):
+        b = Builder()
+        x = b.linear(b.input(), 64, 128, ("he",))
+        gate = b.add("gate", [x], activation=activation, module_type=module_type)
+        b.output(b.linear(gate, 128, 10))
+        return estimate(b.graph)
+
+    swish = gated("SiLU", None)
+    assert gated("SiLU", "sigmoid").nodes[2].m2 == pytest.approx(swish.nodes[2].m2)
+    assert swish.nodes[2].m2 == pytest.approx(moments("silu", swish.nodes[1].m2).m2)
+    glu = gated("GLU", None)
+    q = glu.nodes[1].m2
+    assert glu.nodes[2].m2 == pytest.approx(q * moments("sigmoid", q).m2)

@@ -1,7 +1,8 @@
 """The static estimate against torch measurements of the shared gradient ratio.
 
 Plain sigmoid/tanh/ReLU MLPs of depth 2..20 under default, Xavier, He and
-normal(std) inits, residual MLPs and BatchNorm/LayerNorm MLPs: the estimate
+normal(std) inits, residual MLPs, BatchNorm/LayerNorm MLPs and small conv nets
+with flatten or global-pool heads (batch 256, three seeds): the estimate
 must land within one decade of the measurement in at least 90% of cases.
 Run ``PYTHONPATH=. python tests/test_gain_torch.py`` for the table.
 """
@@ -12,10 +13,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from graph_builder import build, mlp  # noqa: E402
-from torch_models import measured  # noqa: E402
+from graph_builder import build, mlp
+from torch_models import measured
 
-from gradlint.gain import estimate  # noqa: E402
+from gradlint.gain import estimate
 
 FAN_IN = 64
 INITS = [("default",), ("xavier",), ("he",), ("normal", 0.05), ("normal", 0.2)]
@@ -36,24 +37,51 @@ def _normalised(activation: str, depth: int, norm: str, init) -> list:
     return [*spec, ("linear", 128, 10)]
 
 
-def cases() -> list[tuple[str, list]]:
+def _vgg(widths: list, init=("default",)) -> list:
+    spec: list = []
+    channels = 3
+    for width in widths:
+        if width == "M":
+            spec.append(("maxpool",))
+            continue
+        spec += [("conv", channels, width, 3, init), ("act", "relu")]
+        channels = width
+    # 32×32 input, five pools: 1×1 positions; four pools: 2×2
+    positions = 32 // 2 ** widths.count("M")
+    return [*spec, ("flatten",), ("linear", channels * positions**2, 256), ("act", "relu"), ("linear", 256, 10)]
+
+
+CONV_SHAPE = (3, 32, 32)
+CONV_CASES = [
+    ("vgg-like default 8 conv", _vgg([32, "M", 64, "M", 128, 128, "M", 256, 256, "M", 256, 256])),
+    ("vgg-like he 8 conv", _vgg([32, "M", 64, "M", 128, 128, "M", 256, 256, "M", 256, 256], ("he",))),
+    ("plain conv default 11 + gap", [("conv", 3, 32, 3)] + [("act", "relu"), ("conv", 32, 32, 3)] * 10
+     + [("act", "relu"), ("gap",), ("linear", 32, 10)]),
+    ("plain conv tanh default 6 + gap", [("conv", 3, 32, 3)] + [("act", "tanh"), ("conv", 32, 32, 3)] * 5
+     + [("act", "tanh"), ("gap",), ("linear", 32, 10)]),
+]
+
+
+def cases() -> list[tuple[str, list, object]]:
     out = []
     for activation in ("sigmoid", "tanh", "relu"):
         for init in INITS:
             for depth in DEPTHS:
-                out.append((f"mlp {activation} {'/'.join(map(str, init))} d{depth}", mlp(activation, depth, init)))
+                label = f"mlp {activation} {'/'.join(map(str, init))} d{depth}"
+                out.append((label, mlp(activation, depth, init), FAN_IN))
     for activation in ("relu", "tanh"):
         for depth in (4, 12, 20):
-            out.append((f"residual {activation} d{depth}", _residual(activation, depth)))
-            out.append((f"batchnorm {activation} he d{depth}", _normalised(activation, depth, "bn", ("he",))))
-            out.append((f"layernorm {activation} default d{depth}", _normalised(activation, depth, "ln", ("default",))))
+            out.append((f"residual {activation} d{depth}", _residual(activation, depth), FAN_IN))
+            out.append((f"batchnorm {activation} he d{depth}", _normalised(activation, depth, "bn", ("he",)), FAN_IN))
+            out.append((f"layernorm {activation} default d{depth}", _normalised(activation, depth, "ln", ("default",)), FAN_IN))
+    out += [(label, spec, CONV_SHAPE) for label, spec in CONV_CASES]
     return out
 
 
 def table() -> list[tuple[str, float, float]]:
     rows = []
-    for label, spec in cases():
-        real = measured(spec, FAN_IN)
+    for label, spec, shape in cases():
+        real = measured(spec, shape)
         static = estimate(build(spec)).log10_grad_ratio
         assert real is not None and static is not None, label
         rows.append((label, real, static))

@@ -41,7 +41,7 @@ class Gate(nn.Module):
         return x * torch.sigmoid(self.body(x))
 
 
-def _init(layer: nn.Linear, init) -> None:
+def _init(layer: nn.Module, init) -> None:
     kind = init[0]
     if kind == "default":
         return
@@ -78,6 +78,16 @@ def module(spec) -> nn.Module:
             layers.append(nn.LayerNorm(item[1]))
         elif kind == "dropout":
             layers.append(nn.Dropout(0.1))
+        elif kind == "conv":
+            layer = nn.Conv2d(item[1], item[2], item[3], padding=item[3] // 2)
+            _init(layer, item[4] if len(item) > 4 else ("default",))
+            layers.append(layer)
+        elif kind == "maxpool":
+            layers.append(nn.MaxPool2d(2))
+        elif kind == "flatten":
+            layers.append(nn.Flatten())
+        elif kind == "gap":
+            layers.append(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()))
         elif kind == "res":
             layers.append(Residual(module(item[1])))
         elif kind == "cat":
@@ -106,12 +116,14 @@ def log10_grad_ratio(model: nn.Module, x: torch.Tensor) -> float | None:
     return math.log10(first / last)
 
 
-def measured(spec, fan_in: int, seeds=(0, 1, 2), batch: int = 256) -> float | None:
+def measured(spec, fan_in: int | tuple[int, ...], seeds=(0, 1, 2), batch: int = 256) -> float | None:
+    """The shared ratio averaged over seeds; ``fan_in`` is the input width or its (C, H, W) shape."""
+    shape = fan_in if isinstance(fan_in, tuple) else (fan_in,)
     values = []
     for seed in seeds:
         torch.manual_seed(seed)
         model = module(spec)
-        x = torch.randn(batch, fan_in)
+        x = torch.randn(batch, *shape)
         value = log10_grad_ratio(model, x)
         if value is None:
             return None

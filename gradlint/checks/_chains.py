@@ -142,7 +142,7 @@ def analyse(graph: LayerGraph, low: float, high: float) -> list[Verdict]:
 
 def _analyse(graph: LayerGraph, low: float, high: float) -> list[Verdict]:
     base = estimate(graph)
-    ratio = base.log10_grad_ratio
+    ratio = base.forward_log10
     if ratio is None or low <= ratio <= high:
         return []
     vanishing = ratio < low
@@ -164,9 +164,9 @@ def _analyse(graph: LayerGraph, low: float, high: float) -> list[Verdict]:
             refs[layer.id] = ref
             draws[layer.id] = (Draw(ref[1]), Draw(0.0))
         else:
-            fixed = estimate(graph, Counterfactual(draws=draws)).log10_grad_ratio
+            fixed = estimate(graph, Counterfactual(draws=draws)).forward_log10
             hidden = frozenset(layer.id for layer in chain.layers[:-1])
-            normed = estimate(graph, Counterfactual(normalise_after=hidden)).log10_grad_ratio
+            normed = estimate(graph, Counterfactual(normalise_after=hidden)).forward_log10
             verdict = Verdict(GL301, chain, ratio, fixed, normed, refs)
             if fixed is not None and low <= fixed <= high and graph.attrs.get("init_checks", True):
                 on_default = all(_is_default(layer) for layer in chain.layers)
@@ -185,7 +185,7 @@ def chain_log10(found: Estimate, chain: Chain) -> float | None:
     last = found.nodes.get(chain.last.id)
     if first is None or last is None or not first.grad2 or not last.grad2:
         return None
-    return 0.5 * math.log10(first.grad2 / last.grad2)
+    return 0.5 * float((first.grad2 / last.grad2).log10())
 
 
 def layer_gain(graph: LayerGraph, node: Node, activation: str | None) -> float | None:

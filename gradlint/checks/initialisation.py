@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import ClassVar
 
 from gradlint.checks._chains import (
     GL202,
@@ -141,7 +142,7 @@ def _bias_is_zero(node: Node) -> bool:
 
 
 class _InitVerdictRule(GraphRule):
-    options = dict(THRESHOLD_OPTIONS)
+    options: ClassVar[dict] = dict(THRESHOLD_OPTIONS)
 
     def check_graph(self, graph: LayerGraph) -> Iterable[Finding]:
         if not _init_checks(graph):

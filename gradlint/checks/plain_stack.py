@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from gradlint.checks._chains import GL301, THRESHOLD_OPTIONS, about, analyse, thresholds
 from gradlint.diagnostics import Finding
@@ -15,7 +16,7 @@ class DeepPlainStack(GraphRule):
     name = "deep-plain-stack"
     summary = "A deep stack without normalisation or residual connections that init alone cannot fix"
     severity = "warning"
-    options = dict(THRESHOLD_OPTIONS)
+    options: ClassVar[dict] = dict(THRESHOLD_OPTIONS)
 
     def check_graph(self, graph: LayerGraph) -> Iterable[Finding]:
         low, high = thresholds(self.settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
+from typing import ClassVar
 
 from gradlint.checks._chains import (
     GL101,
@@ -26,7 +27,7 @@ class SaturatingActivationChain(GraphRule):
     name = "saturating-activation-chain"
     summary = "Saturating activations in series with no normalisation or skip: the gradient vanishes"
     severity = "warning"
-    options = dict(THRESHOLD_OPTIONS)
+    options: ClassVar[dict] = dict(THRESHOLD_OPTIONS)
 
     def check_graph(self, graph: LayerGraph) -> Iterable[Finding]:
         low, high = thresholds(self.settings)
