@@ -59,6 +59,8 @@ LOSS_MODULES = {
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 OTHER = frozenset({("out", "other", None)})
 MAX_CLASS_DEPTH = 4
+# The last layer of torchvision / timm / transformers classifiers, replaced for transfer learning.
+HEAD_NAMES = frozenset({"fc", "classifier", "head", "last_linear"})
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,15 @@ class LossDomain:
             if isinstance(child, cst.BaseExpression):
                 self.evaluate(child, env)
         return OTHER
+
+    def bind_attribute(self, target: cst.Attribute, value, env) -> None:
+        """``model.fc = nn.Sequential(..., nn.Softmax(1))``: a new head decides what the model returns."""
+        owner = dotted(target.value)
+        if owner is None or owner == "self" or target.attr.value not in HEAD_NAMES:
+            return
+        made = frozenset(item for item in value if item[0] == "makes")
+        if made and made == value and not any(i[0] in ("class", "instance") for i in env.get(owner, ())):
+            env[owner] = made
 
     def unpack(self, value, index: int, count: int | None) -> frozenset:
         """Element ``index`` of a tuple value; other values unpack to themselves."""

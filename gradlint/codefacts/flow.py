@@ -152,6 +152,9 @@ class Flow:
         key = dotted(target)
         if key is not None:
             env[key] = value
+            attribute = getattr(self.domain, "bind_attribute", None)
+            if attribute is not None and isinstance(target, cst.Attribute):
+                attribute(target, value, env)
         return env
 
     def returned(self) -> Any:

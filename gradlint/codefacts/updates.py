@@ -41,6 +41,10 @@ def _parameter_names(func: cst.CSTNode) -> set[str]:
                 if isinstance(target.target, cst.Name):
                     lists.add(target.target.value)
     for node in walk(func):
+        if isinstance(node, cst.Assign) and _is_weight_tensor(node.value):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    names.add(target.target.value)
         if isinstance(node, cst.For) and _is_parameter_source(node.iter, lists):
             target = node.target
             if isinstance(target, cst.Tuple) and target.elements:
@@ -48,6 +52,23 @@ def _parameter_names(func: cst.CSTNode) -> set[str]:
             if isinstance(target, cst.Name):
                 names.add(target.value)
     return names
+
+
+WEIGHT_FACTORIES = frozenset({"randn", "rand", "zeros", "ones", "empty", "full", "normal", "tensor", "Parameter"})
+
+
+def _is_weight_tensor(expr: cst.BaseExpression) -> bool:
+    """``torch.randn(D, H, requires_grad=True)`` or ``nn.Parameter(...)``: a weight made by hand.
+
+    Inputs made differentiable for an attack (``x.clone().requires_grad_()``) are not weights.
+    """
+    if not isinstance(expr, cst.Call):
+        return False
+    name = (dotted(expr.func) or "").rsplit(".", 1)[-1]
+    if name == "Parameter":
+        return True
+    flag = keyword(expr, "requires_grad")
+    return name in WEIGHT_FACTORIES and isinstance(flag, cst.Name) and flag.value == "True"
 
 
 def _is_parameter_source(expr: cst.BaseExpression, lists: set[str]) -> bool:
