@@ -14,6 +14,7 @@ from gradlint.codefacts.syntax import (
     function_params,
     has_decorator,
     imports_of,
+    mentions,
     method_call,
     positional,
 )
@@ -36,6 +37,7 @@ NO_GRADIENT_FUNCTIONS = frozenset(
 INDEX_FIRST = frozenset({"torch.gather", "torch.index_select", "torch.take_along_dim", "torch.masked_select"})
 TO_PYTHON_METHODS = frozenset({"item", "tolist", "numpy"})
 REWRAPS = frozenset({"torch.tensor", "torch.as_tensor", "torch.Tensor", "numpy.array", "numpy.asarray", "np.array", "np.asarray"})
+CUT_WORDS = ("detach", "grad", ".data", ".item", "tolist", "numpy", "float(", "int(", "tensor(", "array(")
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 
 
@@ -299,6 +301,8 @@ class Cut:
 
 def forward_cuts(source: SourceFile) -> list[Cut]:
     def compute() -> list[Cut]:
+        if "forward" not in source.text or not mentions(source, *CUT_WORDS):
+            return []
         imports = imports_of(source)
         frozen = frozen_attributes(source.module)
         cuts: list[Cut] = []

@@ -65,9 +65,16 @@ HEAD_NAMES = frozenset({"fc", "classifier", "head", "last_linear"})
 
 @dataclass(frozen=True)
 class Where:
-    line: int
-    text: str
+    """Where an activation was applied; its line is resolved only for a finding."""
+
+    node: cst.CSTNode
     scope: str
+
+    def __hash__(self) -> int:
+        return id(self.node)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Where) and other.node is self.node
 
 
 @dataclass
@@ -105,7 +112,7 @@ class LossDomain:
             self.no_grad -= 1
 
     def where(self, node: cst.CSTNode) -> Where:
-        return Where(self.a.source.location(node).line or 0, self.a.source.code_of(node).strip(), self.scope)
+        return Where(node, self.scope)
 
     def evaluate(self, expr, env):
         if isinstance(expr, cst.Name):
@@ -300,7 +307,7 @@ class FileAnalysis:
         for name, bound in list(self.call_args.items()):
             # again, with what the file's own calls pass to the parameters
             self.run_function(self.functions[name], None, bound)
-        return sorted(self.mismatches.values(), key=lambda m: self.source.location(m.call).line or 0)
+        return list(self.mismatches.values())
 
     def initial_env(self, func: cst.FunctionDef, owner: cst.ClassDef | None) -> dict:
         env: dict = {}
@@ -373,7 +380,16 @@ def _shape(value: frozenset):
 
 
 def mismatches(source: SourceFile) -> list[Mismatch]:
-    return cached_fact(source, "loss_mismatches", lambda: FileAnalysis(source).run())
+    def compute() -> list[Mismatch]:
+        text = source.text.lower()
+        if not ("softmax" in text or "sigmoid" in text) or not any(w in text for w in LOSS_WORDS):
+            return []
+        return FileAnalysis(source).run()
+
+    return cached_fact(source, "loss_mismatches", compute)
+
+
+LOSS_WORDS = ("cross_entropy", "crossentropy", "nll", "bce", "binary_cross_entropy")
 
 
 LOSS_NAMES = {
@@ -392,11 +408,13 @@ class _LossRule(SourceRule):
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         for m in mismatches(source):
             if m.loss == self.loss and m.activation == self.activation:
+                line = source.location(m.where.node).line
+                text = " ".join(source.code_of(m.where.node).split())
                 yield self.finding(
                     f"{LOSS_NAMES[m.loss]} receives {m.activation} output "
-                    f"(`{m.where.text}` at line {m.where.line} in {m.where.scope}); {self.advice}",
+                    f"(`{text}` at line {line} in {m.where.scope}); {self.advice}",
                     source.location(m.call),
-                    activation_line=m.where.line,
+                    activation_line=line,
                 )
 
 

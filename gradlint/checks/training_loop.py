@@ -30,6 +30,7 @@ from gradlint.codefacts.syntax import (
     children,
     imports_of,
     iter_functions,
+    mentions,
     module_constants,
     number,
 )
@@ -64,6 +65,8 @@ def _units(source: SourceFile) -> list[tuple[list, str]]:
 
 def loop_issues(source: SourceFile) -> list[LoopIssue]:
     def compute() -> list[LoopIssue]:
+        if not mentions(source, "backward"):
+            return []
         issues: dict[tuple[str, int], LoopIssue] = {}
 
         def add(code: str, node: cst.CSTNode, message: str) -> None:
@@ -203,6 +206,8 @@ class GradientAscentUpdate(SourceRule):
     severity = "error"
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
+        if not mentions(source, ".grad"):
+            return
         scopes = [(func.name.value, func) for func, _ in iter_functions(source.module)]
         scopes.append(("<module>", source.module))
         for name, scope in scopes:
@@ -261,6 +266,8 @@ class LearningRateOutOfRange(SourceRule):
         return merged
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
+        if not mentions(source, "optim"):
+            return
         imports = imports_of(source)
         constants = module_constants(source.module)
         ranges = self.ranges()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 
 import libcst as cst
@@ -20,6 +21,11 @@ PASS_THROUGH_METHODS = frozenset(
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# Fields that only ever hold layout or punctuation: never walked.
+_LAYOUT_FIELD = re.compile(
+    r"whitespace|^(lpar|rpar|comma|semicolon|leading_lines|lines_after_decorators|header|footer|newline"
+    r"|equal|colon|dot|operator|asterisk|first_line|empty_lines|lbracket|rbracket|lbrace|rbrace)$"
+)
 _LAYOUT = (
     cst.BaseParenthesizableWhitespace,
     cst.Comment,
@@ -39,7 +45,9 @@ def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """
     names = _FIELDS.get(type(node))
     if names is None:
-        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+        names = _FIELDS[type(node)] = tuple(
+            f.name for f in dataclasses.fields(node) if not _LAYOUT_FIELD.search(f.name)
+        )
     for name in names:
         value = getattr(node, name)
         if isinstance(value, cst.CSTNode):
@@ -256,3 +264,8 @@ def imports_of(source):
     from gradlint.names import ImportMap
 
     return cached_fact(source, "imports", lambda: ImportMap(source.module))
+
+
+def mentions(source, *words: str) -> bool:
+    """A cheap text filter in front of the analyses: most files of a tree train nothing."""
+    return any(word in source.text for word in words)
