@@ -219,3 +219,41 @@ def loss_fn(model, x, target_model):
     return F.mse_loss(model(x), target)
 """
     assert lines(code, tmp_path, "GL5") == []
+
+
+def test_recurrent_state_and_constructor_numbers_are_not_parameters(tmp_path):
+    code = HEADER + """
+class LM(nn.Module):
+    def __init__(self, backbone, temperature=2.0):
+        super().__init__()
+        self.backbone = backbone
+        self.temperature = temperature
+        self.lstm = nn.LSTM(8, 8)
+        self.hidden = None
+        self.out = nn.Linear(8, 4)
+
+    def forward(self, x):
+        if self.hidden is not None:
+            h = tuple(t.detach() for t in self.hidden)
+        else:
+            h = None
+        y, self.hidden = self.lstm(self.backbone(x), h)
+        return self.out(y) / float(self.temperature)
+"""
+    assert lines(code, tmp_path, "GL5") == []
+
+
+def test_module_handed_to_the_constructor_is_a_gradient_source(tmp_path):
+    code = HEADER + """
+class Wrapper(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(self.encoder(x).detach())
+"""
+    found = findings(code, tmp_path, "GL501")
+    assert [f.location.line for f in found] == [16]
+    assert found[0].message.startswith("self.encoder gets no gradient")

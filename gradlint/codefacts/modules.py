@@ -30,6 +30,7 @@ class ClassFacts:
     parameters: set[str] = field(default_factory=set)
     plain: set[str] = field(default_factory=set)  # buffers, tensors, numbers: no gradient source
     parameterless: set[str] = field(default_factory=set)
+    handed: set[str] = field(default_factory=set)  # bound from a constructor argument
 
     @property
     def name(self) -> str:
@@ -51,6 +52,7 @@ def _self_attr(expr: cst.BaseExpression) -> str | None:
 
 def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
     facts = ClassFacts(cls, methods(cls))
+    called: set[str] = set()
     for base in cls.bases:
         name = canonical_torch(imports.qualify(base.value)) or ""
         layer = name.rsplit(".", 1)[-1]
@@ -68,6 +70,9 @@ def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
                 if attr is not None:
                     _record(facts, attr, node.value, imports)
             elif isinstance(node, cst.Call):
+                callee = dotted(node.func) or ""
+                if callee.startswith("self.") and callee.count(".") == 1:
+                    called.add(callee[5:])
                 found = method_call(node)
                 if found and dotted(found[0]) == "self" and found[1] in ("register_buffer", "register_parameter", "add_module"):
                     name = argument(node, 0, "name")
@@ -79,6 +84,11 @@ def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
                             facts.parameters.add(attr)
                         else:
                             facts.submodules[attr] = None
+    for attr in facts.handed - set(facts.submodules) - facts.parameters:
+        if attr in called:
+            facts.submodules[attr] = None  # called like a module: it may hold parameters
+        else:
+            facts.plain.add(attr)
     return facts
 
 
@@ -86,8 +96,8 @@ def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: Im
     if attr in facts.submodules or attr in facts.parameters:
         return  # the first binding (in __init__) says what the attribute is
     if not isinstance(value, cst.Call):
-        if isinstance(value, cst.Name) and attr not in facts.plain:
-            facts.submodules[attr] = None  # a module handed to the constructor
+        if isinstance(value, cst.Name) and value.value not in ("None", "True", "False") and attr not in facts.plain:
+            facts.handed.add(attr)  # a module handed to the constructor, or a number: decided by its use
         else:
             facts.plain.add(attr)
         return
