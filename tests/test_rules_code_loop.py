@@ -235,3 +235,23 @@ def test_cli_reports_loop_defects_in_text(tmp_path):
     proc = run_cli("check", "--select", "GL6", "script.py", cwd=tmp_path)
     assert proc.returncode == 1
     assert "script.py:7:5: GL601" in proc.stdout
+
+
+def test_rates_owned_by_a_schedule_are_not_judged(tmp_path):
+    code = HEADER + """
+from torch.optim.lr_scheduler import LambdaLR
+
+
+class NoamOpt:
+    def __init__(self, model_size, factor, warmup, optimizer):
+        self.optimizer = optimizer
+
+
+def make(model):
+    opt = NoamOpt(512, 2, 4000, torch.optim.Adam(model.parameters(), lr=0, betas=(0.9, 0.98), eps=1e-9))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
+    scheduler = LambdaLR(optimizer, lr_lambda=lambda step: 512 ** -0.5 * min((step + 1) ** -0.5, (step + 1) * 4000 ** -1.5))
+    plain = torch.optim.Adam(model.parameters(), lr=1.0)
+    return opt, scheduler, plain
+"""
+    assert lines(code, tmp_path, "GL606") == [(19, "GL606")]

@@ -24,19 +24,16 @@ from gradlint.codefacts.events import (
     paths,
 )
 from gradlint.codefacts.modules import top_level_statements
+from gradlint.codefacts.optimisers import literal_rates
 from gradlint.codefacts.syntax import (
-    argument,
     cached_fact,
     children,
     imports_of,
     iter_functions,
     mentions,
-    module_constants,
-    number,
 )
 from gradlint.codefacts.updates import parameter_names, update_direction
 from gradlint.diagnostics import Finding
-from gradlint.names import canonical_torch
 from gradlint.rule import SourceRule
 from gradlint.source import SourceFile
 
@@ -268,53 +265,20 @@ class LearningRateOutOfRange(SourceRule):
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         if not mentions(source, "optim"):
             return
-        imports = imports_of(source)
-        constants = module_constants(source.module)
         ranges = self.ranges()
-        stack: list[cst.CSTNode] = [source.module]
-        while stack:
-            node = stack.pop()
-            stack.extend(children(node))
-            if not isinstance(node, cst.Call):
+        for rate in literal_rates(source.module, imports_of(source)):
+            if rate.optimiser not in ranges:
                 continue
-            qualified = canonical_torch(imports.qualify(node.func)) or ""
-            if not qualified.startswith("torch.optim.") or qualified.count(".") != 2:
+            low, high = ranges[rate.optimiser]
+            lr = rate.value
+            if lr == 0:
+                message = f"{rate.optimiser} with lr=0: the parameters never move"
+            elif lr < 0:
+                message = f"{rate.optimiser} with lr={lr:g}: a negative rate climbs the loss"
+            elif lr > high:
+                message = f"{rate.optimiser} with lr={lr:g} is above {high:g}: updates this large make the loss explode"
+            elif lr < low:
+                message = f"{rate.optimiser} with lr={lr:g} is below {low:g}: the weights stay where they started"
+            else:
                 continue
-            optimiser = qualified.rsplit(".", 1)[-1]
-            if optimiser not in ranges:
-                continue
-            low, high = ranges[optimiser]
-            for expr in self.learning_rates(node):
-                lr = number(expr, constants)
-                if lr is None:
-                    continue
-                message = None
-                if lr == 0:
-                    message = f"{optimiser} with lr=0: the parameters never move"
-                elif lr < low or lr > high:
-                    message = (
-                        f"{optimiser} with lr={lr:g} is outside [{low:g}, {high:g}]: "
-                        + ("updates this large make gradients explode" if lr > high else
-                           "updates this small leave the weights where they started" if lr > 0 else
-                           "a negative rate climbs the loss")
-                    )
-                if message:
-                    yield self.finding(message, source.location(expr), lr=lr, optimizer=optimiser)
-
-    def learning_rates(self, call: cst.Call) -> list[cst.BaseExpression]:
-        found = []
-        lr = argument(call, 1, "lr")
-        if lr is not None:
-            found.append(lr)
-        groups = argument(call, 0, "params")
-        if isinstance(groups, (cst.List, cst.Tuple)):
-            for element in groups.elements:
-                if isinstance(element.value, cst.Dict):
-                    for item in element.value.elements:
-                        if (
-                            isinstance(item, cst.DictElement)
-                            and isinstance(item.key, cst.SimpleString)
-                            and item.key.evaluated_value == "lr"
-                        ):
-                            found.append(item.value)
-        return found
+            yield self.finding(message, source.location(rate.expr), lr=lr, optimizer=rate.optimiser)
