@@ -84,6 +84,7 @@ def test_graph_cut_labels_agree_with_measured_gradients():
     assert labelled <= set(truth), "every GL5 label is backed by a measured model"
 
 
+@pytest.mark.slow
 def test_measured_gradients_match_the_static_findings():
     pytest.importorskip("torch")
     proc = subprocess.run(
