@@ -1,6 +1,6 @@
 """Time of the GL4/GL5/GL6 analyses, apart from parsing, on the code corpus and on a large file.
 
-    python benchmarks/code_rules_bench.py [FILES_OR_FOLDERS...]
+python benchmarks/code_rules_bench.py [FILES_OR_FOLDERS...]
 """
 
 from __future__ import annotations
@@ -39,8 +39,10 @@ def main(argv: list[str]) -> int:
             count += len(list(rule.check_source(source)))
         analyse += time.perf_counter() - start
     n = len(files(argv[1:]))
-    print(f"{n} files, {count} findings: parse {parse:.2f}s, GL4/5/6 analyses {analyse:.2f}s "
-          f"({1000 * analyse / max(n, 1):.1f} ms/file)")
+    print(
+        f"{n} files, {count} findings: parse {parse:.2f}s, GL4/5/6 analyses {analyse:.2f}s "
+        f"({1000 * analyse / max(n, 1):.1f} ms/file)"
+    )
     return 0
 
 

@@ -23,19 +23,24 @@ class Net(nn.Module):
 
 
 def test_module_softmax_reaches_cross_entropy_through_a_parameter(tmp_path):
-    code = MODEL + """
+    code = (
+        MODEL
+        + """
 def train(model, loader, optimizer):
     criterion = nn.CrossEntropyLoss()
     for x, y in loader:
         loss = criterion(model(x), y)
 """
+    )
     found = findings(code, tmp_path, "GL4")
     assert [(f.code, f.location.line) for f in found] == [("GL401", 20)]
     assert "self.softmax(h)" in found[0].message and "line 15" in found[0].message
 
 
 def test_criterion_on_self_and_model_on_self(tmp_path):
-    code = MODEL + """
+    code = (
+        MODEL
+        + """
 class Trainer:
     def __init__(self):
         self.model = Net()
@@ -45,6 +50,7 @@ class Trainer:
         out = self.model(x)
         return self.criterion(out, y)
 """
+    )
     assert lines(code, tmp_path, "GL4") == [(24, "GL401")]
 
 
@@ -138,7 +144,9 @@ def train(model: Net, loader):
 
 
 def test_ambiguous_model_stays_silent(tmp_path):
-    code = MODEL + """
+    code = (
+        MODEL
+        + """
 class Other(nn.Module):
     def __init__(self):
         super().__init__()
@@ -151,6 +159,7 @@ class Other(nn.Module):
 def train(model, x, y):
     return F.cross_entropy(model(x), y)
 """
+    )
     assert lines(code, tmp_path, "GL4") == []
 
 
@@ -197,7 +206,9 @@ def loss(logits, y):
 
 
 def test_arguments_passed_by_the_file_itself(tmp_path):
-    code = MODEL + """
+    code = (
+        MODEL
+        + """
 def train(model, loader, criterion):
     for x, y in loader:
         loss = criterion(model(x), y)
@@ -207,4 +218,5 @@ def main():
     model = Net().to("cpu")
     train(model, [], nn.NLLLoss())
 """
+    )
     assert lines(code, tmp_path, "GL4") == [(19, "GL402")]

@@ -43,7 +43,11 @@ ACTIVATION_FUNCTIONS = {
     "torch.special.expit": "sigmoid",
 }
 ACTIVATION_METHODS = {"softmax": "softmax", "log_softmax": "log_softmax", "sigmoid": "sigmoid"}
-ACTIVATION_MODULES = {"torch.nn.Softmax": "softmax", "torch.nn.LogSoftmax": "log_softmax", "torch.nn.Sigmoid": "sigmoid"}
+ACTIVATION_MODULES = {
+    "torch.nn.Softmax": "softmax",
+    "torch.nn.LogSoftmax": "log_softmax",
+    "torch.nn.Sigmoid": "sigmoid",
+}
 LOSS_FUNCTIONS = {
     "torch.nn.functional.cross_entropy": "cross_entropy",
     "torch.nn.functional.nll_loss": "nll_loss",
@@ -102,7 +106,10 @@ class LossDomain:
 
     def enter_with(self, node: cst.With, env) -> bool:
         for item in node.items:
-            if isinstance(item.item, cst.Call) and self.a.imports.qualify(item.item.func) in NO_GRAD_CONTEXTS:
+            if (
+                isinstance(item.item, cst.Call)
+                and self.a.imports.qualify(item.item.func) in NO_GRAD_CONTEXTS
+            ):
                 self.no_grad += 1
                 return True
         return False
@@ -129,7 +136,9 @@ class LossDomain:
             return frozenset()
         if isinstance(expr, cst.Call):
             return self.call(expr, env)
-        if isinstance(expr, cst.Tuple) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
+        if isinstance(expr, cst.Tuple) and not any(
+            isinstance(e, cst.StarredElement) for e in expr.elements
+        ):
             return frozenset({("tuple", tuple(self.evaluate(e.value, env) for e in expr.elements))})
         if isinstance(expr, (cst.Tuple, cst.List)):
             value = frozenset()
@@ -155,7 +164,11 @@ class LossDomain:
         if owner is None or owner == "self" or target.attr.value not in HEAD_NAMES:
             return
         made = frozenset(item for item in value if item[0] == "makes")
-        if made and made == value and not any(i[0] in ("class", "instance") for i in env.get(owner, ())):
+        if (
+            made
+            and made == value
+            and not any(i[0] in ("class", "instance") for i in env.get(owner, ()))
+        ):
             env[owner] = made
 
     def unpack(self, value, index: int, count: int | None) -> frozenset:
@@ -205,10 +218,20 @@ class LossDomain:
                 return self.evaluate(receiver, env)
             if name == "forward":
                 return self.apply(self.evaluate(receiver, env), call, env)
-        if isinstance(call.func, cst.Name) and call.func.value in self.a.functions and call.func.value not in env:
+        if (
+            isinstance(call.func, cst.Name)
+            and call.func.value in self.a.functions
+            and call.func.value not in env
+        ):
             self.a.bind_call(call.func.value, call, args)
-        callee = self.evaluate(call.func, env) if not isinstance(call.func, cst.Name) else (
-            env.get(call.func.value) or self.a.globals.get(call.func.value) or self.reference(call.func)
+        callee = (
+            self.evaluate(call.func, env)
+            if not isinstance(call.func, cst.Name)
+            else (
+                env.get(call.func.value)
+                or self.a.globals.get(call.func.value)
+                or self.reference(call.func)
+            )
         )
         if not callee and self.looks_like_model(call.func, env):
             callee = self.a.candidates()
@@ -331,14 +354,29 @@ class FileAnalysis:
         key = owner.name.value
         if key not in self.attributes:
             self.attributes[key] = {}
-            init = next((s for s in statements(owner.body) if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+            init = next(
+                (
+                    s
+                    for s in statements(owner.body)
+                    if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"
+                ),
+                None,
+            )
             if init is not None:
-                env = {p.name.value: frozenset() for p in function_params(init) if p.name.value != "self"}
-                after = Flow(LossDomain(self, f"{key}.__init__", record=False)).run(list(statements(init.body)), env)
+                env = {
+                    p.name.value: frozenset()
+                    for p in function_params(init)
+                    if p.name.value != "self"
+                }
+                after = Flow(LossDomain(self, f"{key}.__init__", record=False)).run(
+                    list(statements(init.body)), env
+                )
                 self.attributes[key] = {k: v for k, v in after.items() if k.startswith("self.")}
         return self.attributes[key]
 
-    def run_function(self, func: cst.FunctionDef, owner: cst.ClassDef | None, bound: dict | None = None) -> None:
+    def run_function(
+        self, func: cst.FunctionDef, owner: cst.ClassDef | None, bound: dict | None = None
+    ) -> None:
         scope = f"{owner.name.value}.{func.name.value}" if owner is not None else func.name.value
         env = self.initial_env(func, owner)
         for key, value in (bound or {}).items():
@@ -364,7 +402,9 @@ class FileAnalysis:
         if self._candidates is None:
             roots = root_classes(self.classes, self.imports)
             shapes = {_shape(self.output_of(name)) for name in roots}
-            self._candidates = frozenset({("instance", roots[0])}) if len(shapes) == 1 else frozenset()
+            self._candidates = (
+                frozenset({("instance", roots[0])}) if len(shapes) == 1 else frozenset()
+            )
         return self._candidates
 
 

@@ -112,7 +112,12 @@ def _order(body: list, add, source: SourceFile) -> None:
             after = path[i + 1 :]
             seen_backward = any(e.kind == BACKWARD for e in before)
             backward_later = next((e for e in after if e.kind == BACKWARD), None)
-            if event.kind == STEP and event.target != "manual" and not seen_backward and backward_later is not None:
+            if (
+                event.kind == STEP
+                and event.target != "manual"
+                and not seen_backward
+                and backward_later is not None
+            ):
                 add(
                     "GL603",
                     event.node,
@@ -157,7 +162,10 @@ def _next_step_without_backward(after: list[Event]) -> Event | None:
 
 def _same_optimizer(zero: Event, step: Event, steps: set) -> bool:
     if zero.target is not None and step.target not in (None, "manual"):
-        return zero.target == step.target or zero.target.rsplit(".", 1)[-1] == step.target.rsplit(".", 1)[-1]
+        return (
+            zero.target == step.target
+            or zero.target.rsplit(".", 1)[-1] == step.target.rsplit(".", 1)[-1]
+        )
     return len(steps) == 1
 
 
@@ -178,7 +186,9 @@ class MissingZeroGrad(_LoopRule):
 class ZeroGradBeforeStep(_LoopRule):
     code = "GL602"
     name = "zero-grad-between-backward-and-step"
-    summary = "`zero_grad()` between `.backward()` and `step()` wipes the gradients before they are used"
+    summary = (
+        "`zero_grad()` between `.backward()` and `step()` wipes the gradients before they are used"
+    )
     severity = "error"
 
 
@@ -192,7 +202,9 @@ class StepBeforeBackward(_LoopRule):
 class ClipOutsideBackwardStep(_LoopRule):
     code = "GL604"
     name = "clip-grad-outside-backward-step"
-    summary = "Gradient clipping before `.backward()` or after `step()` clips nothing the update uses"
+    summary = (
+        "Gradient clipping before `.backward()` or after `step()` clips nothing the update uses"
+    )
     severity = "warning"
 
 
@@ -224,7 +236,9 @@ class GradientAscentUpdate(SourceRule):
 
 def _own_nodes(scope: cst.CSTNode):
     """Nodes of a function or module outside nested functions (those are visited on their own)."""
-    stack: list[cst.CSTNode] = list(children(scope.body)) if isinstance(scope, cst.FunctionDef) else list(scope.body)
+    stack: list[cst.CSTNode] = (
+        list(children(scope.body)) if isinstance(scope, cst.FunctionDef) else list(scope.body)
+    )
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):

@@ -126,7 +126,11 @@ class Flow:
             if key is not None:
                 old = env.get(key)
                 env = dict(env)
-                env[key] = d.join(old, value) if old is not None else d.join(d.evaluate(node.target, env), value)
+                env[key] = (
+                    d.join(old, value)
+                    if old is not None
+                    else d.join(d.evaluate(node.target, env), value)
+                )
         elif isinstance(node, cst.Expr):
             d.evaluate(node.value, env)
         elif isinstance(node, cst.Return) and node.value is not None:

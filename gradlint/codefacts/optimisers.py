@@ -12,7 +12,8 @@ from gradlint.names import ImportMap, canonical_torch, dotted
 
 # Schedulers whose rate replaces or multiplies the constructor's: there `lr` is a base, not a rate.
 RESCALING_SCHEDULERS = frozenset(
-    f"torch.optim.lr_scheduler.{n}" for n in ("LambdaLR", "MultiplicativeLR", "OneCycleLR", "CyclicLR")
+    f"torch.optim.lr_scheduler.{n}"
+    for n in ("LambdaLR", "MultiplicativeLR", "OneCycleLR", "CyclicLR")
 )
 # Hand-written wrappers that set the rate each step (the Annotated Transformer's NoamOpt, ScheduledOptim).
 WRAPPER_NAME = re.compile(r"noam|sched|warmup|wrapper", re.IGNORECASE)

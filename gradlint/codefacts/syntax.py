@@ -13,9 +13,27 @@ from gradlint.names import dotted
 # Calls that return their receiver unchanged as far as the rules care.
 PASS_THROUGH_METHODS = frozenset(
     {
-        "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "contiguous",
-        "view", "reshape", "squeeze", "unsqueeze", "flatten", "permute", "transpose", "clone",
-        "view_as", "reshape_as", "type_as", "requires_grad_",
+        "to",
+        "cuda",
+        "cpu",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "train",
+        "contiguous",
+        "view",
+        "reshape",
+        "squeeze",
+        "unsqueeze",
+        "flatten",
+        "permute",
+        "transpose",
+        "clone",
+        "view_as",
+        "reshape_as",
+        "type_as",
+        "requires_grad_",
     }
 )
 
@@ -129,9 +147,11 @@ def strip_chain(expr: cst.BaseExpression) -> cst.BaseExpression:
 
 def function_params(func: cst.FunctionDef) -> list[cst.Param]:
     p = func.params
-    return [*p.posonly_params, *p.params, *p.kwonly_params] + (
-        [p.star_arg] if isinstance(p.star_arg, cst.Param) else []
-    ) + ([p.star_kwarg] if p.star_kwarg is not None else [])
+    return (
+        [*p.posonly_params, *p.params, *p.kwonly_params]
+        + ([p.star_arg] if isinstance(p.star_arg, cst.Param) else [])
+        + ([p.star_kwarg] if p.star_kwarg is not None else [])
+    )
 
 
 def statements(block: cst.BaseSuite) -> list[cst.BaseStatement]:
@@ -251,7 +271,11 @@ def module_constants(module: cst.Module) -> dict[str, float]:
                     target = small.targets[0].target
                     if isinstance(target, cst.Name):
                         seen.setdefault(target.value, []).append(small.value)
-                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value:
+                elif (
+                    isinstance(small, cst.AnnAssign)
+                    and isinstance(small.target, cst.Name)
+                    and small.value
+                ):
                     seen.setdefault(small.target.value, []).append(small.value)
     constants = {}
     for name, values in seen.items():
