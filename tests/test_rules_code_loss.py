@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from code_rules_helpers import findings, lines
+from conftest import run_cli
 
 MODEL = """
 import torch
@@ -220,3 +223,32 @@ def main():
 """
     )
     assert lines(code, tmp_path, "GL4") == [(19, "GL402")]
+
+
+def test_model_imported_from_another_file_of_the_tree(tmp_path):
+    package = tmp_path / "proj" / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "models.py").write_text(
+        "import torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.out = nn.Linear(8, 3)\n\n"
+        "    def forward(self, x):\n"
+        "        return F.softmax(self.out(x), dim=1)\n",
+        encoding="utf-8",
+    )
+    (package / "train.py").write_text(
+        "import torch.nn as nn\nfrom .models import Net\n\n\n"
+        "def train(loader):\n"
+        "    model = Net()\n"
+        "    criterion = nn.CrossEntropyLoss()\n"
+        "    for x, y in loader:\n"
+        "        loss = criterion(model(x), y)\n",
+        encoding="utf-8",
+    )
+    proc = run_cli("check", "--select", "GL4", "--format", "json", "pkg", cwd=tmp_path / "proj")
+    data = json.loads(proc.stdout)
+    assert [(f["path"], f["line"], f["code"]) for f in data["findings"]] == [("pkg/train.py", 9, "GL401")]
+    assert "line 11 of pkg/models.py in Net.forward" in data["findings"][0]["message"]

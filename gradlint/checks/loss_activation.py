@@ -14,6 +14,7 @@ from gradlint.codefacts.modules import (
     root_classes,
     top_level_statements,
 )
+from gradlint.codefacts.siblings import imported_class
 from gradlint.codefacts.syntax import (
     PASS_THROUGH_METHODS,
     argument,
@@ -63,6 +64,7 @@ LOSS_MODULES = {
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 OTHER = frozenset({("out", "other", None)})
 MAX_CLASS_DEPTH = 4
+MAX_FILE_DEPTH = 2  # imports followed from the checked file: a model file, and its blocks
 # The last layer of torchvision / timm / transformers classifiers, replaced for transfer learning.
 HEAD_NAMES = frozenset({"fc", "classifier", "head", "last_linear"})
 
@@ -73,6 +75,7 @@ class Where:
 
     node: cst.CSTNode
     scope: str
+    source: SourceFile
 
     def __hash__(self) -> int:
         return id(self.node)
@@ -119,7 +122,7 @@ class LossDomain:
             self.no_grad -= 1
 
     def where(self, node: cst.CSTNode) -> Where:
-        return Where(node, self.scope)
+        return Where(node, self.scope, self.a.source)
 
     def evaluate(self, expr, env):
         if isinstance(expr, cst.Name):
@@ -167,7 +170,7 @@ class LossDomain:
         if (
             made
             and made == value
-            and not any(i[0] in ("class", "instance") for i in env.get(owner, ()))
+            and not any(i[0] in ("instance", "foreign_instance") for i in env.get(owner, ()))
         ):
             env[owner] = made
 
@@ -192,7 +195,8 @@ class LossDomain:
             return frozenset({("loss", LOSS_FUNCTIONS[qualified])})
         if qualified in ACTIVATION_FUNCTIONS:
             return frozenset({("makes", ACTIVATION_FUNCTIONS[qualified], self.where(expr))})
-        return frozenset()
+        key = self.a.foreign_class(qualified)
+        return frozenset({("foreign_type", key)}) if key else frozenset()
 
     def call(self, call: cst.Call, env):
         args = [self.evaluate(a.value, env) for a in call.args]
@@ -262,6 +266,10 @@ class LossDomain:
                 result |= {("instance", item[1])}
             elif item[0] == "instance":
                 result |= self.a.output_of(item[1])
+            elif item[0] == "foreign_type":
+                result |= {("foreign_instance", item[1])}
+            elif item[0] == "foreign_instance":
+                result |= self.a.foreign_output(item[1])
             elif item[0] == "makes":
                 result |= {("out", item[1], item[2])}
             elif item[0] == "loss":
@@ -288,8 +296,10 @@ class LossDomain:
 
 
 class FileAnalysis:
-    def __init__(self, source: SourceFile) -> None:
+    def __init__(self, source: SourceFile, depth: int = 0) -> None:
         self.source = source
+        self.depth = depth
+        self.foreign: dict[str, tuple[FileAnalysis, str]] = {}
         self.imports = imports_of(source)
         self.facts: dict[str, ClassFacts] = module_classes(source.module, self.imports)
         self.classes = self.facts
@@ -344,6 +354,9 @@ class FileAnalysis:
                 name = dotted(param.annotation.annotation)
                 if name in self.classes:
                     value = frozenset({("instance", name)})
+                elif name is not None:
+                    key = self.foreign_class(self.imports.qualify(param.annotation.annotation))
+                    value = frozenset({("foreign_instance", key)}) if key else frozenset()
             if param.name.value != "self":
                 env[param.name.value] = value
             elif owner is None or owner.name.value not in self.classes:
@@ -397,6 +410,26 @@ class FileAnalysis:
         self.outputs[cls] = frozenset(result)
         return self.outputs[cls]
 
+    def foreign_class(self, qualified: str | None) -> str | None:
+        """A model class imported from another file of the tree, parsed on demand."""
+        if not qualified or qualified.startswith("torch") or self.depth >= MAX_FILE_DEPTH:
+            return None
+        found = imported_class(self.source.path, qualified)
+        if found is None:
+            return None
+        other, name = found
+        key = f"{other.path}:{name}"
+        if key not in self.foreign:
+            analysis = FileAnalysis(other, self.depth + 1)
+            if name not in analysis.classes:
+                return None
+            self.foreign[key] = (analysis, name)
+        return key
+
+    def foreign_output(self, key: str) -> frozenset:
+        analysis, name = self.foreign[key]
+        return analysis.output_of(name)
+
     def candidates(self) -> frozenset:
         """The model an unresolved ``model(x)`` runs: any root class, when all roots return alike."""
         if self._candidates is None:
@@ -422,8 +455,8 @@ def _shape(value: frozenset):
 def mismatches(source: SourceFile) -> list[Mismatch]:
     def compute() -> list[Mismatch]:
         text = source.text.lower()
-        if not ("softmax" in text or "sigmoid" in text) or not any(w in text for w in LOSS_WORDS):
-            return []
+        if not any(w in text for w in LOSS_WORDS):
+            return []  # the activation may sit in an imported model file; the loss must be here
         return FileAnalysis(source).run()
 
     return cached_fact(source, "loss_mismatches", compute)
@@ -448,13 +481,15 @@ class _LossRule(SourceRule):
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         for m in mismatches(source):
             if m.loss == self.loss and m.activation == self.activation:
-                line = source.location(m.where.node).line
-                text = " ".join(source.code_of(m.where.node).split())
+                origin = m.where.source
+                number = origin.location(m.where.node).line
+                text = " ".join(origin.code_of(m.where.node).split())
+                line = f"{number} of {origin.path}" if origin is not source else f"{number}"
                 yield self.finding(
                     f"{LOSS_NAMES[m.loss]} receives {m.activation} output "
                     f"(`{text}` at line {line} in {m.where.scope}); {self.advice}",
                     source.location(m.call),
-                    activation_line=line,
+                    activation_line=number,
                 )
 
 
