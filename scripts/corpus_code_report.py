@@ -34,7 +34,18 @@ def labels(folder: Path) -> set[tuple[str, int, str]]:
 
 def findings(folder: Path) -> set[tuple[str, int, str]]:
     proc = subprocess.run(
-        [sys.executable, "-m", "gradlint", "check", "--format", "json", "--exit-zero", "--select", ",".join(FAMILIES), str(folder)],
+        [
+            sys.executable,
+            "-m",
+            "gradlint",
+            "check",
+            "--format",
+            "json",
+            "--exit-zero",
+            "--select",
+            ",".join(FAMILIES),
+            str(folder),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -51,7 +62,9 @@ def score(expected: set, reported: set) -> dict[str, Counter]:
     table: dict[str, Counter] = {}
     for key in expected | reported:
         code = key[2]
-        outcome = "tp" if key in expected and key in reported else ("fn" if key in expected else "fp")
+        outcome = (
+            "tp" if key in expected and key in reported else ("fn" if key in expected else "fp")
+        )
         for bucket in (code, code[:3] + "xx", "all"):
             table.setdefault(bucket, Counter())[outcome] += 1
     return table
@@ -62,7 +75,9 @@ def ratio(num: int, den: int) -> float:
 
 
 def metrics(counts: Counter) -> tuple[float, float]:
-    return ratio(counts["tp"], counts["tp"] + counts["fp"]), ratio(counts["tp"], counts["tp"] + counts["fn"])
+    return ratio(counts["tp"], counts["tp"] + counts["fp"]), ratio(
+        counts["tp"], counts["tp"] + counts["fn"]
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -81,7 +96,10 @@ def main(argv: list[str]) -> int:
     print(f"{'all':8} {c['tp']:4} {c['fp']:4} {c['fn']:4} {p:10.3f} {r:8.3f}")
     files = len(list(folder.rglob("*.py")))
     print(f"\n{files} files, {len(expected)} labels, {len(reported)} findings")
-    for kind, keys in (("false positive", reported - expected), ("false negative", expected - reported)):
+    for kind, keys in (
+        ("false positive", reported - expected),
+        ("false negative", expected - reported),
+    ):
         for name, line, code in sorted(keys):
             print(f"{kind}: {name}:{line} {code}")
     return 0

@@ -97,7 +97,18 @@ def measure(path: Path) -> dict:
 
 def reported() -> dict[str, set[str]]:
     proc = subprocess.run(
-        [sys.executable, "-m", "gradlint", "check", "--format", "json", "--exit-zero", "--select", "GL5", str(CORPUS)],
+        [
+            sys.executable,
+            "-m",
+            "gradlint",
+            "check",
+            "--format",
+            "json",
+            "--exit-zero",
+            "--select",
+            "GL5",
+            str(CORPUS),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -121,8 +132,12 @@ def main(argv: list[str]) -> int:
         static = sorted(named.get(name, set()))
         match = static == record["dead"]
         agree += match
-        print(f"{'ok ' if match else 'DIFF'} {name:34} {record['class']:22} measured dead={record['dead']} gradlint={static}")
-    print(f"\n{agree}/{len(truth)} models: GL5 names exactly the parameters torch finds without gradient")
+        print(
+            f"{'ok ' if match else 'DIFF'} {name:34} {record['class']:22} measured dead={record['dead']} gradlint={static}"
+        )
+    print(
+        f"\n{agree}/{len(truth)} models: GL5 names exactly the parameters torch finds without gradient"
+    )
     if "--write" in argv:
         RECORD.write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         print(f"recorded in {RECORD.relative_to(ROOT)}")

@@ -16,7 +16,9 @@ FAMILIES = ("GL4", "GL5", "GL6")
 
 
 def _report_module():
-    spec = importlib.util.spec_from_file_location("corpus_code_report", ROOT / "scripts" / "corpus_code_report.py")
+    spec = importlib.util.spec_from_file_location(
+        "corpus_code_report", ROOT / "scripts" / "corpus_code_report.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -49,7 +51,9 @@ def test_precision_and_recall(outcome, bucket):
     expected, reported = outcome
     counts = report.score(expected, reported)[bucket]
     precision, recall = report.metrics(counts)
-    misses = sorted(k for k in expected ^ reported if bucket == "all" or k[2].startswith(bucket[:3]))
+    misses = sorted(
+        k for k in expected ^ reported if bucket == "all" or k[2].startswith(bucket[:3])
+    )
     assert precision >= 0.95, (precision, misses)
     assert recall >= 0.95, (recall, misses)
 
@@ -76,7 +80,9 @@ def run_cli_script():
 
 def test_graph_cut_labels_agree_with_measured_gradients():
     """tests/corpus/code_gradients.json is what torch measured (scripts/verify_corpus_gradients.py)."""
-    truth = json.loads((ROOT / "tests" / "corpus" / "code_gradients.json").read_text(encoding="utf-8"))
+    truth = json.loads(
+        (ROOT / "tests" / "corpus" / "code_gradients.json").read_text(encoding="utf-8")
+    )
     assert len(truth) >= 10
     labelled = {name for name, _, code in report.labels(CORPUS) if code.startswith("GL5")}
     for name, record in truth.items():
@@ -84,6 +90,7 @@ def test_graph_cut_labels_agree_with_measured_gradients():
     assert labelled <= set(truth), "every GL5 label is backed by a measured model"
 
 
+@pytest.mark.slow
 def test_measured_gradients_match_the_static_findings():
     pytest.importorskip("torch")
     proc = subprocess.run(

@@ -15,7 +15,9 @@ import torch.nn.functional as F
 
 
 def test_detach_names_the_parameters_it_cuts_off(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
@@ -29,14 +31,19 @@ class Net(nn.Module):
         z = z.detach()
         return self.head(z)
 """
+    )
     found = findings(code, tmp_path, "GL5")
     assert [(f.code, f.location.line) for f in found] == [("GL501", 19)]
-    assert found[0].message.startswith("self.encoder (Linear) gets no gradient: `.detach()` at line 19")
+    assert found[0].message.startswith(
+        "self.encoder (Linear) gets no gradient: `.detach()` at line 19"
+    )
     assert found[0].extra["parameters"] == ["self.encoder"]
 
 
 def test_straight_through_estimators_are_not_cuts(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 class VQ(nn.Module):
     def __init__(self):
         super().__init__()
@@ -63,11 +70,14 @@ class Gumbel(nn.Module):
         y_hard = F.one_hot(y_soft.argmax(-1), 4).float()
         return (y_hard - y_soft).detach() + y_soft
 """
+    )
     assert lines(code, tmp_path, "GL5") == []
 
 
 def test_cut_on_one_path_with_another_path_left_is_not_reported(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 class Aux(nn.Module):
     def __init__(self):
         super().__init__()
@@ -82,11 +92,14 @@ class Aux(nn.Module):
         out = torch.where(mask[:, :2], self.main(f), torch.zeros(1))
         return out, aux
 """
+    )
     assert lines(code, tmp_path, "GL5") == []
 
 
 def test_no_grad_cuts_upstream_but_frozen_networks_inside_are_fine(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 class Bad(nn.Module):
     def __init__(self):
         super().__init__()
@@ -116,13 +129,16 @@ class Student(nn.Module):
         for s, t in zip(self.student.parameters(), self.teacher.parameters()):
             t.mul_(0.99).add_(s, alpha=0.01)
 """
+    )
     found = findings(code, tmp_path, "GL5")
     assert [(f.code, f.location.line) for f in found] == [("GL502", 17)]
     assert "self.backbone (Linear)" in found[0].message
 
 
 def test_python_and_numpy_conversions(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 class Mix(nn.Module):
     def __init__(self):
         super().__init__()
@@ -143,11 +159,14 @@ class Mix(nn.Module):
         r = torch.tensor(self.running.tolist())
         return self.out(h * g * s + r) / n
 """
+    )
     assert lines(code, tmp_path, "GL5") == [(19, "GL503"), (20, "GL503"), (21, "GL503")]
 
 
 def test_cut_inside_a_method_forward_calls(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 class GNN(nn.Module):
     def __init__(self):
         super().__init__()
@@ -163,26 +182,32 @@ class GNN(nn.Module):
             h = self.upd(self._aggregate(h, adj, i))
         return h
 """
+    )
     found = findings(code, tmp_path, "GL501")
     assert [f.location.line for f in found] == [16]
     assert "self.msg (ModuleList)" in found[0].message
 
 
 def test_data_on_an_inherited_weight(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 class WSConv(nn.Conv2d):
     def forward(self, x):
         w = self.weight.data
         w = w - w.mean()
         return F.conv2d(x, w, self.bias)
 """
+    )
     found = findings(code, tmp_path, "GL501")
     assert [f.location.line for f in found] == [11]
     assert "self.weight (Parameter)" in found[0].message
 
 
 def test_detach_of_inputs_buffers_and_frozen_backbones(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 class Probe(nn.Module):
     def __init__(self, backbone):
         super().__init__()
@@ -196,11 +221,14 @@ class Probe(nn.Module):
         x = (x - self.mean.detach()).detach()
         return self.fc(self.backbone(x).detach())
 """
+    )
     assert lines(code, tmp_path, "GL5") == []
 
 
 def test_cuts_outside_forward_are_not_reported(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
@@ -218,4 +246,49 @@ def loss_fn(model, x, target_model):
         target = target_model(x).detach()
     return F.mse_loss(model(x), target)
 """
+    )
     assert lines(code, tmp_path, "GL5") == []
+
+
+def test_recurrent_state_and_constructor_numbers_are_not_parameters(tmp_path):
+    code = (
+        HEADER
+        + """
+class LM(nn.Module):
+    def __init__(self, backbone, temperature=2.0):
+        super().__init__()
+        self.backbone = backbone
+        self.temperature = temperature
+        self.lstm = nn.LSTM(8, 8)
+        self.hidden = None
+        self.out = nn.Linear(8, 4)
+
+    def forward(self, x):
+        if self.hidden is not None:
+            h = tuple(t.detach() for t in self.hidden)
+        else:
+            h = None
+        y, self.hidden = self.lstm(self.backbone(x), h)
+        return self.out(y) / float(self.temperature)
+"""
+    )
+    assert lines(code, tmp_path, "GL5") == []
+
+
+def test_module_handed_to_the_constructor_is_a_gradient_source(tmp_path):
+    code = (
+        HEADER
+        + """
+class Wrapper(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(self.encoder(x).detach())
+"""
+    )
+    found = findings(code, tmp_path, "GL501")
+    assert [f.location.line for f in found] == [16]
+    assert found[0].message.startswith("self.encoder gets no gradient")

@@ -16,7 +16,9 @@ from torch.cuda.amp import GradScaler
 
 
 def test_missing_zero_grad_in_nested_loops_and_helpers(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 def train(model, loader, opt, sched):
     opt.zero_grad()
     for epoch in range(10):
@@ -36,11 +38,14 @@ def fit(model, loader, optimizer):
     for x, y in loader:
         step_fn(model, x, y, optimizer)
 """
+    )
     assert lines(code, tmp_path, "GL601") == [(13, "GL601"), (19, "GL601")]
 
 
 def test_accumulation_closures_and_helpers_that_clear_are_fine(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 def accumulate(model, loader, opt, k=4):
     for i, (x, y) in enumerate(loader):
         (F.mse_loss(model(x), y) / k).backward()
@@ -81,11 +86,14 @@ def rl(env, policy, opt):
         loss.backward()
         opt.step()
 """
+    )
     assert lines(code, tmp_path, "GL6") == []
 
 
 def test_zero_grad_between_backward_and_step(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 class Trainer:
     def __init__(self, model):
         self.model = model
@@ -100,13 +108,16 @@ class Trainer:
             self.scaler.step(self.optimizer)
             self.scaler.update()
 """
+    )
     found = findings(code, tmp_path, "GL602")
     assert [f.location.line for f in found] == [17]
     assert "line 18" in found[0].message
 
 
 def test_gan_with_two_optimizers_is_ordered_per_optimizer(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 def train(G, D, loader, opt_g, opt_d, z_dim=16):
     for real in loader:
         D.zero_grad()
@@ -119,11 +130,14 @@ def train(G, D, loader, opt_g, opt_d, z_dim=16):
         loss_g.backward()
         opt_g.step()
 """
+    )
     assert lines(code, tmp_path, "GL6") == []
 
 
 def test_step_before_backward_and_clipping_order(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 def a(model, loader, opt):
     for x, y in loader:
         opt.zero_grad()
@@ -150,11 +164,14 @@ def c(model, loader, opt, scaler):
         scaler.step(opt)
         scaler.update()
 """
+    )
     assert lines(code, tmp_path, "GL6") == [(10, "GL603"), (18, "GL604"), (21, "GL604")]
 
 
 def test_gradient_ascent_on_parameters_only(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 def sgd(model, lr=0.01):
     with torch.no_grad():
         for name, p in model.named_parameters():
@@ -184,11 +201,20 @@ def sam_first_step(model, rho=0.05):
     for p in model.parameters():
         p.add_(p.grad, alpha=rho)
 """
-    assert lines(code, tmp_path, "GL605") == [(10, "GL605"), (11, "GL605"), (12, "GL605"), (13, "GL605"), (22, "GL605")]
+    )
+    assert lines(code, tmp_path, "GL605") == [
+        (10, "GL605"),
+        (11, "GL605"),
+        (12, "GL605"),
+        (13, "GL605"),
+        (22, "GL605"),
+    ]
 
 
 def test_learning_rates(tmp_path):
-    code = HEADER + """
+    code = (
+        HEADER
+        + """
 from torch import optim
 
 LR = 5.0
@@ -199,6 +225,7 @@ c = torch.optim.SGD(model.parameters(), 0.0)
 d = optim.SGD([{"params": model.weight, "lr": 1e-9}, {"params": model.bias}], lr=0.1)
 e = optim.Adam(model.parameters(), lr=args.lr)
 """
+    )
     found = sorted(findings(code, tmp_path, "GL606"), key=lambda f: f.location.line)
     assert [(f.location.line, f.extra["lr"]) for f in found] == [(11, 5.0), (13, 0.0), (14, 1e-9)]
     assert "lr=0" in found[1].message
@@ -235,3 +262,26 @@ def test_cli_reports_loop_defects_in_text(tmp_path):
     proc = run_cli("check", "--select", "GL6", "script.py", cwd=tmp_path)
     assert proc.returncode == 1
     assert "script.py:7:5: GL601" in proc.stdout
+
+
+def test_rates_owned_by_a_schedule_are_not_judged(tmp_path):
+    code = (
+        HEADER
+        + """
+from torch.optim.lr_scheduler import LambdaLR
+
+
+class NoamOpt:
+    def __init__(self, model_size, factor, warmup, optimizer):
+        self.optimizer = optimizer
+
+
+def make(model):
+    opt = NoamOpt(512, 2, 4000, torch.optim.Adam(model.parameters(), lr=0, betas=(0.9, 0.98), eps=1e-9))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
+    scheduler = LambdaLR(optimizer, lr_lambda=lambda step: 512 ** -0.5 * min((step + 1) ** -0.5, (step + 1) * 4000 ** -1.5))
+    plain = torch.optim.Adam(model.parameters(), lr=1.0)
+    return opt, scheduler, plain
+"""
+    )
+    assert lines(code, tmp_path, "GL606") == [(19, "GL606")]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from code_rules_helpers import findings, lines
+from conftest import run_cli
 
 MODEL = """
 import torch
@@ -23,19 +26,24 @@ class Net(nn.Module):
 
 
 def test_module_softmax_reaches_cross_entropy_through_a_parameter(tmp_path):
-    code = MODEL + """
+    code = (
+        MODEL
+        + """
 def train(model, loader, optimizer):
     criterion = nn.CrossEntropyLoss()
     for x, y in loader:
         loss = criterion(model(x), y)
 """
+    )
     found = findings(code, tmp_path, "GL4")
     assert [(f.code, f.location.line) for f in found] == [("GL401", 20)]
     assert "self.softmax(h)" in found[0].message and "line 15" in found[0].message
 
 
 def test_criterion_on_self_and_model_on_self(tmp_path):
-    code = MODEL + """
+    code = (
+        MODEL
+        + """
 class Trainer:
     def __init__(self):
         self.model = Net()
@@ -45,6 +53,7 @@ class Trainer:
         out = self.model(x)
         return self.criterion(out, y)
 """
+    )
     assert lines(code, tmp_path, "GL4") == [(24, "GL401")]
 
 
@@ -138,7 +147,9 @@ def train(model: Net, loader):
 
 
 def test_ambiguous_model_stays_silent(tmp_path):
-    code = MODEL + """
+    code = (
+        MODEL
+        + """
 class Other(nn.Module):
     def __init__(self):
         super().__init__()
@@ -151,6 +162,7 @@ class Other(nn.Module):
 def train(model, x, y):
     return F.cross_entropy(model(x), y)
 """
+    )
     assert lines(code, tmp_path, "GL4") == []
 
 
@@ -197,7 +209,9 @@ def loss(logits, y):
 
 
 def test_arguments_passed_by_the_file_itself(tmp_path):
-    code = MODEL + """
+    code = (
+        MODEL
+        + """
 def train(model, loader, criterion):
     for x, y in loader:
         loss = criterion(model(x), y)
@@ -207,4 +221,34 @@ def main():
     model = Net().to("cpu")
     train(model, [], nn.NLLLoss())
 """
+    )
     assert lines(code, tmp_path, "GL4") == [(19, "GL402")]
+
+
+def test_model_imported_from_another_file_of_the_tree(tmp_path):
+    package = tmp_path / "proj" / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "models.py").write_text(
+        "import torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.out = nn.Linear(8, 3)\n\n"
+        "    def forward(self, x):\n"
+        "        return F.softmax(self.out(x), dim=1)\n",
+        encoding="utf-8",
+    )
+    (package / "train.py").write_text(
+        "import torch.nn as nn\nfrom .models import Net\n\n\n"
+        "def train(loader):\n"
+        "    model = Net()\n"
+        "    criterion = nn.CrossEntropyLoss()\n"
+        "    for x, y in loader:\n"
+        "        loss = criterion(model(x), y)\n",
+        encoding="utf-8",
+    )
+    proc = run_cli("check", "--select", "GL4", "--format", "json", "pkg", cwd=tmp_path / "proj")
+    data = json.loads(proc.stdout)
+    assert [(f["path"], f["line"], f["code"]) for f in data["findings"]] == [("pkg/train.py", 9, "GL401")]
+    assert "line 11 of pkg/models.py in Net.forward" in data["findings"][0]["message"]

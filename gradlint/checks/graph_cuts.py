@@ -14,6 +14,7 @@ from gradlint.codefacts.syntax import (
     function_params,
     has_decorator,
     imports_of,
+    mentions,
     method_call,
     positional,
 )
@@ -27,15 +28,121 @@ MAX_CALL_DEPTH = 4
 
 # Results that carry no gradient by nature (shapes, indices, masks): not a cut.
 NO_GRADIENT_METHODS = frozenset(
-    ["size", "dim", "numel", "stride", "argmax", "argmin", "argsort", "nonzero", "long", "int", "bool", "byte", "short", "char", "eq", "ne", "gt", "lt", "ge", "le", "is_contiguous", "get_device", "new_zeros", "new_ones", "new_empty", "new_full", "new_tensor", "zero_", "isnan", "isinf", "isfinite", "any", "all", "count_nonzero"]
+    [
+        "size",
+        "dim",
+        "numel",
+        "stride",
+        "argmax",
+        "argmin",
+        "argsort",
+        "nonzero",
+        "long",
+        "int",
+        "bool",
+        "byte",
+        "short",
+        "char",
+        "eq",
+        "ne",
+        "gt",
+        "lt",
+        "ge",
+        "le",
+        "is_contiguous",
+        "get_device",
+        "new_zeros",
+        "new_ones",
+        "new_empty",
+        "new_full",
+        "new_tensor",
+        "zero_",
+        "isnan",
+        "isinf",
+        "isfinite",
+        "any",
+        "all",
+        "count_nonzero",
+    ]
 )
 NO_GRADIENT_FUNCTIONS = frozenset(
     f"torch.{n}"
-    for n in ["argmax", "argmin", "argsort", "nonzero", "zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like", "randint_like", "randint", "rand", "randn", "zeros", "ones", "empty", "full", "arange", "linspace", "eye", "numel", "isnan", "isinf", "isfinite", "eq", "ne", "gt", "lt", "ge", "le", "bucketize", "searchsorted", "multinomial", "bernoulli"]
-) | {"torch.nn.functional.one_hot", "len", "range", "isinstance", "bool", "print", "str", "repr", "id", "type"}
-INDEX_FIRST = frozenset({"torch.gather", "torch.index_select", "torch.take_along_dim", "torch.masked_select"})
+    for n in [
+        "argmax",
+        "argmin",
+        "argsort",
+        "nonzero",
+        "zeros_like",
+        "ones_like",
+        "empty_like",
+        "full_like",
+        "rand_like",
+        "randn_like",
+        "randint_like",
+        "randint",
+        "rand",
+        "randn",
+        "zeros",
+        "ones",
+        "empty",
+        "full",
+        "arange",
+        "linspace",
+        "eye",
+        "numel",
+        "isnan",
+        "isinf",
+        "isfinite",
+        "eq",
+        "ne",
+        "gt",
+        "lt",
+        "ge",
+        "le",
+        "bucketize",
+        "searchsorted",
+        "multinomial",
+        "bernoulli",
+    ]
+) | {
+    "torch.nn.functional.one_hot",
+    "len",
+    "range",
+    "isinstance",
+    "bool",
+    "print",
+    "str",
+    "repr",
+    "id",
+    "type",
+}
+INDEX_FIRST = frozenset(
+    {"torch.gather", "torch.index_select", "torch.take_along_dim", "torch.masked_select"}
+)
 TO_PYTHON_METHODS = frozenset({"item", "tolist", "numpy"})
-REWRAPS = frozenset({"torch.tensor", "torch.as_tensor", "torch.Tensor", "numpy.array", "numpy.asarray", "np.array", "np.asarray"})
+REWRAPS = frozenset(
+    {
+        "torch.tensor",
+        "torch.as_tensor",
+        "torch.Tensor",
+        "numpy.array",
+        "numpy.asarray",
+        "np.array",
+        "np.asarray",
+    }
+)
+CUT_WORDS = (
+    "detach",
+    "grad",
+    ".data",
+    ".item",
+    "tolist",
+    "numpy",
+    "float(",
+    "int(",
+    "tensor(",
+    "array(",
+)
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 
 
@@ -63,7 +170,9 @@ class Site:
 class ForwardDomain:
     """Evaluates a class's forward (and the methods it calls) into Grad values."""
 
-    def __init__(self, facts: ClassFacts, imports: ImportMap, frozen: set[str], source: SourceFile) -> None:
+    def __init__(
+        self, facts: ClassFacts, imports: ImportMap, frozen: set[str], source: SourceFile
+    ) -> None:
         self.facts = facts
         self.imports = imports
         self.frozen = frozen
@@ -153,7 +262,9 @@ class ForwardDomain:
         if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
             return self._union(self.eval(e.value, env) for e in expr.elements)
         if isinstance(expr, cst.Dict):
-            return self._union(self.eval(e.value, env) for e in expr.elements if isinstance(e, cst.DictElement))
+            return self._union(
+                self.eval(e.value, env) for e in expr.elements if isinstance(e, cst.DictElement)
+            )
         if isinstance(expr, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
             inner = dict(env)
             comp = expr.for_in
@@ -215,10 +326,16 @@ class ForwardDomain:
                 return self.module_call(owner[5:], args)
             base = self.eval(receiver, env)
             if name in ("detach", "detach_"):
-                return self.cut(base, self._site(call, DETACH, "`.detach()`")) if base.live else base
+                return (
+                    self.cut(base, self._site(call, DETACH, "`.detach()`")) if base.live else base
+                )
             if name in TO_PYTHON_METHODS:
                 base = self.eval(_undetached(receiver), env)
-                return self.cut(base, self._site(call, TO_PYTHON, f"`.{name}()`")) if base.live else base
+                return (
+                    self.cut(base, self._site(call, TO_PYTHON, f"`.{name}()`"))
+                    if base.live
+                    else base
+                )
             if name in NO_GRADIENT_METHODS:
                 return NONE
             if name in ("masked_fill", "masked_fill_", "index_fill", "index_fill_"):
@@ -230,14 +347,21 @@ class ForwardDomain:
         if qualified in ("float", "int", "complex") and args and args[0].live:
             return self.cut(args[0], self._site(call, TO_PYTHON, f"`{qualified}()`"))
         if qualified in REWRAPS and args and args[0].live:
-            return self.cut(args[0], self._site(call, TO_PYTHON, f"`{self.source.code_of(call.func)}()` re-wrap"))
+            return self.cut(
+                args[0],
+                self._site(call, TO_PYTHON, f"`{self.source.code_of(call.func)}()` re-wrap"),
+            )
         if qualified in NO_GRADIENT_FUNCTIONS:
             return NONE
         if qualified == "torch.where" and len(args) >= 3:
             return args[1] | args[2]
         if qualified in INDEX_FIRST and args:
             return args[0]
-        func = self.eval(call.func, env) if not isinstance(call.func, cst.Name) else env.get(call.func.value, NONE)
+        func = (
+            self.eval(call.func, env)
+            if not isinstance(call.func, cst.Name)
+            else env.get(call.func.value, NONE)
+        )
         if self.no_grad:
             func = NONE  # a module run under no_grad on purpose is frozen on purpose
         return self._union([func, *args])
@@ -264,7 +388,12 @@ class ForwardDomain:
         self.depth += 1
         try:
             flow = Flow(self)
-            flow.run(list(method.body.body) if isinstance(method.body, cst.IndentedBlock) else [method.body], bound)
+            flow.run(
+                list(method.body.body)
+                if isinstance(method.body, cst.IndentedBlock)
+                else [method.body],
+                bound,
+            )
             result = flow.returned()
         finally:
             self.depth -= 1
@@ -299,6 +428,8 @@ class Cut:
 
 def forward_cuts(source: SourceFile) -> list[Cut]:
     def compute() -> list[Cut]:
+        if "forward" not in source.text or not mentions(source, *CUT_WORDS):
+            return []
         imports = imports_of(source)
         frozen = frozen_attributes(source.module)
         cuts: list[Cut] = []
@@ -309,7 +440,12 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
             domain = ForwardDomain(facts, imports, frozen, source)
             domain.active.add("forward")
             flow = Flow(domain)
-            flow.run(list(forward.body.body) if isinstance(forward.body, cst.IndentedBlock) else [forward.body], {})
+            flow.run(
+                list(forward.body.body)
+                if isinstance(forward.body, cst.IndentedBlock)
+                else [forward.body],
+                {},
+            )
             output = flow.returned()
             if output is None:
                 continue
@@ -319,7 +455,15 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
                     by_site.setdefault(site, []).append(attr)
             for site_key, lost in by_site.items():
                 site = domain.sites[site_key]
-                cuts.append(Cut(site.code, site.node, site.what, [facts.describe(a) for a in lost], facts.name))
+                cuts.append(
+                    Cut(
+                        site.code,
+                        site.node,
+                        site.what,
+                        [facts.describe(a) for a in lost],
+                        facts.name,
+                    )
+                )
         return cuts
 
     return cached_fact(source, "forward_cuts", compute)

@@ -14,6 +14,7 @@ from gradlint.codefacts.modules import (
     root_classes,
     top_level_statements,
 )
+from gradlint.codefacts.siblings import imported_class
 from gradlint.codefacts.syntax import (
     PASS_THROUGH_METHODS,
     argument,
@@ -43,7 +44,11 @@ ACTIVATION_FUNCTIONS = {
     "torch.special.expit": "sigmoid",
 }
 ACTIVATION_METHODS = {"softmax": "softmax", "log_softmax": "log_softmax", "sigmoid": "sigmoid"}
-ACTIVATION_MODULES = {"torch.nn.Softmax": "softmax", "torch.nn.LogSoftmax": "log_softmax", "torch.nn.Sigmoid": "sigmoid"}
+ACTIVATION_MODULES = {
+    "torch.nn.Softmax": "softmax",
+    "torch.nn.LogSoftmax": "log_softmax",
+    "torch.nn.Sigmoid": "sigmoid",
+}
 LOSS_FUNCTIONS = {
     "torch.nn.functional.cross_entropy": "cross_entropy",
     "torch.nn.functional.nll_loss": "nll_loss",
@@ -59,13 +64,24 @@ LOSS_MODULES = {
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 OTHER = frozenset({("out", "other", None)})
 MAX_CLASS_DEPTH = 4
+MAX_FILE_DEPTH = 2  # imports followed from the checked file: a model file, and its blocks
+# The last layer of torchvision / timm / transformers classifiers, replaced for transfer learning.
+HEAD_NAMES = frozenset({"fc", "classifier", "head", "last_linear"})
 
 
 @dataclass(frozen=True)
 class Where:
-    line: int
-    text: str
+    """Where an activation was applied; its line is resolved only for a finding."""
+
+    node: cst.CSTNode
     scope: str
+    source: SourceFile
+
+    def __hash__(self) -> int:
+        return id(self.node)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Where) and other.node is self.node
 
 
 @dataclass
@@ -93,7 +109,10 @@ class LossDomain:
 
     def enter_with(self, node: cst.With, env) -> bool:
         for item in node.items:
-            if isinstance(item.item, cst.Call) and self.a.imports.qualify(item.item.func) in NO_GRAD_CONTEXTS:
+            if (
+                isinstance(item.item, cst.Call)
+                and self.a.imports.qualify(item.item.func) in NO_GRAD_CONTEXTS
+            ):
                 self.no_grad += 1
                 return True
         return False
@@ -103,7 +122,7 @@ class LossDomain:
             self.no_grad -= 1
 
     def where(self, node: cst.CSTNode) -> Where:
-        return Where(self.a.source.location(node).line or 0, self.a.source.code_of(node).strip(), self.scope)
+        return Where(node, self.scope, self.a.source)
 
     def evaluate(self, expr, env):
         if isinstance(expr, cst.Name):
@@ -120,7 +139,9 @@ class LossDomain:
             return frozenset()
         if isinstance(expr, cst.Call):
             return self.call(expr, env)
-        if isinstance(expr, cst.Tuple) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
+        if isinstance(expr, cst.Tuple) and not any(
+            isinstance(e, cst.StarredElement) for e in expr.elements
+        ):
             return frozenset({("tuple", tuple(self.evaluate(e.value, env) for e in expr.elements))})
         if isinstance(expr, (cst.Tuple, cst.List)):
             value = frozenset()
@@ -139,6 +160,19 @@ class LossDomain:
             if isinstance(child, cst.BaseExpression):
                 self.evaluate(child, env)
         return OTHER
+
+    def bind_attribute(self, target: cst.Attribute, value, env) -> None:
+        """``model.fc = nn.Sequential(..., nn.Softmax(1))``: a new head decides what the model returns."""
+        owner = dotted(target.value)
+        if owner is None or owner == "self" or target.attr.value not in HEAD_NAMES:
+            return
+        made = frozenset(item for item in value if item[0] == "makes")
+        if (
+            made
+            and made == value
+            and not any(i[0] in ("instance", "foreign_instance") for i in env.get(owner, ()))
+        ):
+            env[owner] = made
 
     def unpack(self, value, index: int, count: int | None) -> frozenset:
         """Element ``index`` of a tuple value; other values unpack to themselves."""
@@ -161,7 +195,8 @@ class LossDomain:
             return frozenset({("loss", LOSS_FUNCTIONS[qualified])})
         if qualified in ACTIVATION_FUNCTIONS:
             return frozenset({("makes", ACTIVATION_FUNCTIONS[qualified], self.where(expr))})
-        return frozenset()
+        key = self.a.foreign_class(qualified)
+        return frozenset({("foreign_type", key)}) if key else frozenset()
 
     def call(self, call: cst.Call, env):
         args = [self.evaluate(a.value, env) for a in call.args]
@@ -187,10 +222,20 @@ class LossDomain:
                 return self.evaluate(receiver, env)
             if name == "forward":
                 return self.apply(self.evaluate(receiver, env), call, env)
-        if isinstance(call.func, cst.Name) and call.func.value in self.a.functions and call.func.value not in env:
+        if (
+            isinstance(call.func, cst.Name)
+            and call.func.value in self.a.functions
+            and call.func.value not in env
+        ):
             self.a.bind_call(call.func.value, call, args)
-        callee = self.evaluate(call.func, env) if not isinstance(call.func, cst.Name) else (
-            env.get(call.func.value) or self.a.globals.get(call.func.value) or self.reference(call.func)
+        callee = (
+            self.evaluate(call.func, env)
+            if not isinstance(call.func, cst.Name)
+            else (
+                env.get(call.func.value)
+                or self.a.globals.get(call.func.value)
+                or self.reference(call.func)
+            )
         )
         if not callee and self.looks_like_model(call.func, env):
             callee = self.a.candidates()
@@ -221,6 +266,10 @@ class LossDomain:
                 result |= {("instance", item[1])}
             elif item[0] == "instance":
                 result |= self.a.output_of(item[1])
+            elif item[0] == "foreign_type":
+                result |= {("foreign_instance", item[1])}
+            elif item[0] == "foreign_instance":
+                result |= self.a.foreign_output(item[1])
             elif item[0] == "makes":
                 result |= {("out", item[1], item[2])}
             elif item[0] == "loss":
@@ -247,8 +296,10 @@ class LossDomain:
 
 
 class FileAnalysis:
-    def __init__(self, source: SourceFile) -> None:
+    def __init__(self, source: SourceFile, depth: int = 0) -> None:
         self.source = source
+        self.depth = depth
+        self.foreign: dict[str, tuple[FileAnalysis, str]] = {}
         self.imports = imports_of(source)
         self.facts: dict[str, ClassFacts] = module_classes(source.module, self.imports)
         self.classes = self.facts
@@ -289,7 +340,7 @@ class FileAnalysis:
         for name, bound in list(self.call_args.items()):
             # again, with what the file's own calls pass to the parameters
             self.run_function(self.functions[name], None, bound)
-        return sorted(self.mismatches.values(), key=lambda m: self.source.location(m.call).line or 0)
+        return list(self.mismatches.values())
 
     def initial_env(self, func: cst.FunctionDef, owner: cst.ClassDef | None) -> dict:
         env: dict = {}
@@ -303,6 +354,9 @@ class FileAnalysis:
                 name = dotted(param.annotation.annotation)
                 if name in self.classes:
                     value = frozenset({("instance", name)})
+                elif name is not None:
+                    key = self.foreign_class(self.imports.qualify(param.annotation.annotation))
+                    value = frozenset({("foreign_instance", key)}) if key else frozenset()
             if param.name.value != "self":
                 env[param.name.value] = value
             elif owner is None or owner.name.value not in self.classes:
@@ -313,14 +367,29 @@ class FileAnalysis:
         key = owner.name.value
         if key not in self.attributes:
             self.attributes[key] = {}
-            init = next((s for s in statements(owner.body) if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+            init = next(
+                (
+                    s
+                    for s in statements(owner.body)
+                    if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"
+                ),
+                None,
+            )
             if init is not None:
-                env = {p.name.value: frozenset() for p in function_params(init) if p.name.value != "self"}
-                after = Flow(LossDomain(self, f"{key}.__init__", record=False)).run(list(statements(init.body)), env)
+                env = {
+                    p.name.value: frozenset()
+                    for p in function_params(init)
+                    if p.name.value != "self"
+                }
+                after = Flow(LossDomain(self, f"{key}.__init__", record=False)).run(
+                    list(statements(init.body)), env
+                )
                 self.attributes[key] = {k: v for k, v in after.items() if k.startswith("self.")}
         return self.attributes[key]
 
-    def run_function(self, func: cst.FunctionDef, owner: cst.ClassDef | None, bound: dict | None = None) -> None:
+    def run_function(
+        self, func: cst.FunctionDef, owner: cst.ClassDef | None, bound: dict | None = None
+    ) -> None:
         scope = f"{owner.name.value}.{func.name.value}" if owner is not None else func.name.value
         env = self.initial_env(func, owner)
         for key, value in (bound or {}).items():
@@ -341,12 +410,34 @@ class FileAnalysis:
         self.outputs[cls] = frozenset(result)
         return self.outputs[cls]
 
+    def foreign_class(self, qualified: str | None) -> str | None:
+        """A model class imported from another file of the tree, parsed on demand."""
+        if not qualified or qualified.startswith("torch") or self.depth >= MAX_FILE_DEPTH:
+            return None
+        found = imported_class(self.source.path, qualified)
+        if found is None:
+            return None
+        other, name = found
+        key = f"{other.path}:{name}"
+        if key not in self.foreign:
+            analysis = FileAnalysis(other, self.depth + 1)
+            if name not in analysis.classes:
+                return None
+            self.foreign[key] = (analysis, name)
+        return key
+
+    def foreign_output(self, key: str) -> frozenset:
+        analysis, name = self.foreign[key]
+        return analysis.output_of(name)
+
     def candidates(self) -> frozenset:
         """The model an unresolved ``model(x)`` runs: any root class, when all roots return alike."""
         if self._candidates is None:
             roots = root_classes(self.classes, self.imports)
             shapes = {_shape(self.output_of(name)) for name in roots}
-            self._candidates = frozenset({("instance", roots[0])}) if len(shapes) == 1 else frozenset()
+            self._candidates = (
+                frozenset({("instance", roots[0])}) if len(shapes) == 1 else frozenset()
+            )
         return self._candidates
 
 
@@ -362,7 +453,16 @@ def _shape(value: frozenset):
 
 
 def mismatches(source: SourceFile) -> list[Mismatch]:
-    return cached_fact(source, "loss_mismatches", lambda: FileAnalysis(source).run())
+    def compute() -> list[Mismatch]:
+        text = source.text.lower()
+        if not any(w in text for w in LOSS_WORDS):
+            return []  # the activation may sit in an imported model file; the loss must be here
+        return FileAnalysis(source).run()
+
+    return cached_fact(source, "loss_mismatches", compute)
+
+
+LOSS_WORDS = ("cross_entropy", "crossentropy", "nll", "bce", "binary_cross_entropy")
 
 
 LOSS_NAMES = {
@@ -381,11 +481,15 @@ class _LossRule(SourceRule):
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         for m in mismatches(source):
             if m.loss == self.loss and m.activation == self.activation:
+                origin = m.where.source
+                number = origin.location(m.where.node).line
+                text = " ".join(origin.code_of(m.where.node).split())
+                line = f"{number} of {origin.path}" if origin is not source else f"{number}"
                 yield self.finding(
                     f"{LOSS_NAMES[m.loss]} receives {m.activation} output "
-                    f"(`{m.where.text}` at line {m.where.line} in {m.where.scope}); {self.advice}",
+                    f"(`{text}` at line {line} in {m.where.scope}); {self.advice}",
                     source.location(m.call),
-                    activation_line=m.where.line,
+                    activation_line=number,
                 )
 
 

@@ -24,18 +24,16 @@ from gradlint.codefacts.events import (
     paths,
 )
 from gradlint.codefacts.modules import top_level_statements
+from gradlint.codefacts.optimisers import literal_rates
 from gradlint.codefacts.syntax import (
-    argument,
     cached_fact,
     children,
     imports_of,
     iter_functions,
-    module_constants,
-    number,
+    mentions,
 )
 from gradlint.codefacts.updates import parameter_names, update_direction
 from gradlint.diagnostics import Finding
-from gradlint.names import canonical_torch
 from gradlint.rule import SourceRule
 from gradlint.source import SourceFile
 
@@ -64,6 +62,8 @@ def _units(source: SourceFile) -> list[tuple[list, str]]:
 
 def loop_issues(source: SourceFile) -> list[LoopIssue]:
     def compute() -> list[LoopIssue]:
+        if not mentions(source, "backward"):
+            return []
         issues: dict[tuple[str, int], LoopIssue] = {}
 
         def add(code: str, node: cst.CSTNode, message: str) -> None:
@@ -112,7 +112,12 @@ def _order(body: list, add, source: SourceFile) -> None:
             after = path[i + 1 :]
             seen_backward = any(e.kind == BACKWARD for e in before)
             backward_later = next((e for e in after if e.kind == BACKWARD), None)
-            if event.kind == STEP and event.target != "manual" and not seen_backward and backward_later is not None:
+            if (
+                event.kind == STEP
+                and event.target != "manual"
+                and not seen_backward
+                and backward_later is not None
+            ):
                 add(
                     "GL603",
                     event.node,
@@ -157,7 +162,10 @@ def _next_step_without_backward(after: list[Event]) -> Event | None:
 
 def _same_optimizer(zero: Event, step: Event, steps: set) -> bool:
     if zero.target is not None and step.target not in (None, "manual"):
-        return zero.target == step.target or zero.target.rsplit(".", 1)[-1] == step.target.rsplit(".", 1)[-1]
+        return (
+            zero.target == step.target
+            or zero.target.rsplit(".", 1)[-1] == step.target.rsplit(".", 1)[-1]
+        )
     return len(steps) == 1
 
 
@@ -178,7 +186,9 @@ class MissingZeroGrad(_LoopRule):
 class ZeroGradBeforeStep(_LoopRule):
     code = "GL602"
     name = "zero-grad-between-backward-and-step"
-    summary = "`zero_grad()` between `.backward()` and `step()` wipes the gradients before they are used"
+    summary = (
+        "`zero_grad()` between `.backward()` and `step()` wipes the gradients before they are used"
+    )
     severity = "error"
 
 
@@ -192,7 +202,9 @@ class StepBeforeBackward(_LoopRule):
 class ClipOutsideBackwardStep(_LoopRule):
     code = "GL604"
     name = "clip-grad-outside-backward-step"
-    summary = "Gradient clipping before `.backward()` or after `step()` clips nothing the update uses"
+    summary = (
+        "Gradient clipping before `.backward()` or after `step()` clips nothing the update uses"
+    )
     severity = "warning"
 
 
@@ -203,6 +215,8 @@ class GradientAscentUpdate(SourceRule):
     severity = "error"
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
+        if not mentions(source, ".grad"):
+            return
         scopes = [(func.name.value, func) for func, _ in iter_functions(source.module)]
         scopes.append(("<module>", source.module))
         for name, scope in scopes:
@@ -222,7 +236,9 @@ class GradientAscentUpdate(SourceRule):
 
 def _own_nodes(scope: cst.CSTNode):
     """Nodes of a function or module outside nested functions (those are visited on their own)."""
-    stack: list[cst.CSTNode] = list(children(scope.body)) if isinstance(scope, cst.FunctionDef) else list(scope.body)
+    stack: list[cst.CSTNode] = (
+        list(children(scope.body)) if isinstance(scope, cst.FunctionDef) else list(scope.body)
+    )
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
@@ -261,53 +277,22 @@ class LearningRateOutOfRange(SourceRule):
         return merged
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
-        imports = imports_of(source)
-        constants = module_constants(source.module)
+        if not mentions(source, "optim"):
+            return
         ranges = self.ranges()
-        stack: list[cst.CSTNode] = [source.module]
-        while stack:
-            node = stack.pop()
-            stack.extend(children(node))
-            if not isinstance(node, cst.Call):
+        for rate in literal_rates(source.module, imports_of(source)):
+            if rate.optimiser not in ranges:
                 continue
-            qualified = canonical_torch(imports.qualify(node.func)) or ""
-            if not qualified.startswith("torch.optim.") or qualified.count(".") != 2:
+            low, high = ranges[rate.optimiser]
+            lr = rate.value
+            if lr == 0:
+                message = f"{rate.optimiser} with lr=0: the parameters never move"
+            elif lr < 0:
+                message = f"{rate.optimiser} with lr={lr:g}: a negative rate climbs the loss"
+            elif lr > high:
+                message = f"{rate.optimiser} with lr={lr:g} is above {high:g}: updates this large make the loss explode"
+            elif lr < low:
+                message = f"{rate.optimiser} with lr={lr:g} is below {low:g}: the weights stay where they started"
+            else:
                 continue
-            optimiser = qualified.rsplit(".", 1)[-1]
-            if optimiser not in ranges:
-                continue
-            low, high = ranges[optimiser]
-            for expr in self.learning_rates(node):
-                lr = number(expr, constants)
-                if lr is None:
-                    continue
-                message = None
-                if lr == 0:
-                    message = f"{optimiser} with lr=0: the parameters never move"
-                elif lr < low or lr > high:
-                    message = (
-                        f"{optimiser} with lr={lr:g} is outside [{low:g}, {high:g}]: "
-                        + ("updates this large make gradients explode" if lr > high else
-                           "updates this small leave the weights where they started" if lr > 0 else
-                           "a negative rate climbs the loss")
-                    )
-                if message:
-                    yield self.finding(message, source.location(expr), lr=lr, optimizer=optimiser)
-
-    def learning_rates(self, call: cst.Call) -> list[cst.BaseExpression]:
-        found = []
-        lr = argument(call, 1, "lr")
-        if lr is not None:
-            found.append(lr)
-        groups = argument(call, 0, "params")
-        if isinstance(groups, (cst.List, cst.Tuple)):
-            for element in groups.elements:
-                if isinstance(element.value, cst.Dict):
-                    for item in element.value.elements:
-                        if (
-                            isinstance(item, cst.DictElement)
-                            and isinstance(item.key, cst.SimpleString)
-                            and item.key.evaluated_value == "lr"
-                        ):
-                            found.append(item.value)
-        return found
+            yield self.finding(message, source.location(rate.expr), lr=lr, optimizer=rate.optimiser)

@@ -126,7 +126,10 @@ class EventBuilder:
             head = self.calls(stmt.iter if isinstance(stmt, cst.For) else stmt.test)
             return [*head, Loop(stmt, self.block(statements(stmt.body)))]
         if isinstance(stmt, cst.With):
-            return [*[e for item in stmt.items for e in self.calls(item.item)], *self.block(statements(stmt.body))]
+            return [
+                *[e for item in stmt.items for e in self.calls(item.item)],
+                *self.block(statements(stmt.body)),
+            ]
         if isinstance(stmt, cst.Try):
             items = self.block(statements(stmt.body))
             if stmt.finalbody is not None:
@@ -141,7 +144,11 @@ class EventBuilder:
         if isinstance(node, cst.Assign):
             for target in node.targets:
                 name = dotted(target.target) or ""
-                if name.endswith(".grad") and isinstance(node.value, cst.Name) and node.value.value == "None":
+                if (
+                    name.endswith(".grad")
+                    and isinstance(node.value, cst.Name)
+                    and node.value.value == "None"
+                ):
                     items.append(Event(ZERO, node))
         if isinstance(node, (cst.AugAssign, cst.Assign)) and update_direction(node, self.params):
             items.append(Event(STEP, node, "manual"))
@@ -168,7 +175,9 @@ class EventBuilder:
             if name in ("backward", "manual_backward"):
                 return [Event(BACKWARD, call)]
             if name == "zero_grad":
-                return [Event(ZERO, call, receiver_text if self.is_optimizer(receiver_name) else None)]
+                return [
+                    Event(ZERO, call, receiver_text if self.is_optimizer(receiver_name) else None)
+                ]
             if name in ("zero_", "detach_") and receiver_text.endswith((".grad", ".grad.data")):
                 return [Event(ZERO, call)]
             if name == "step":

@@ -126,7 +126,11 @@ class Flow:
             if key is not None:
                 old = env.get(key)
                 env = dict(env)
-                env[key] = d.join(old, value) if old is not None else d.join(d.evaluate(node.target, env), value)
+                env[key] = (
+                    d.join(old, value)
+                    if old is not None
+                    else d.join(d.evaluate(node.target, env), value)
+                )
         elif isinstance(node, cst.Expr):
             d.evaluate(node.value, env)
         elif isinstance(node, cst.Return) and node.value is not None:
@@ -152,6 +156,9 @@ class Flow:
         key = dotted(target)
         if key is not None:
             env[key] = value
+            attribute = getattr(self.domain, "bind_attribute", None)
+            if attribute is not None and isinstance(target, cst.Attribute):
+                attribute(target, value, env)
         return env
 
     def returned(self) -> Any:

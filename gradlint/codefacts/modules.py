@@ -11,14 +11,86 @@ from gradlint.names import ImportMap, canonical_torch, dotted
 
 # torch.nn modules without parameters: calling them adds no gradient source.
 PARAMETERLESS = frozenset(
-    ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Tanhshrink", "Threshold", "Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Flatten", "Unflatten", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample", "PixelShuffle", "PixelUnshuffle", "ZeroPad2d", "ReflectionPad2d", "ReplicationPad2d", "ConstantPad2d", "CrossEntropyLoss", "MSELoss", "L1Loss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "SmoothL1Loss", "KLDivLoss"]
+    [
+        "ReLU",
+        "ReLU6",
+        "LeakyReLU",
+        "ELU",
+        "SELU",
+        "CELU",
+        "GELU",
+        "SiLU",
+        "Mish",
+        "Sigmoid",
+        "Tanh",
+        "Softmax",
+        "LogSoftmax",
+        "Softplus",
+        "Softsign",
+        "Hardtanh",
+        "Hardsigmoid",
+        "Hardswish",
+        "LogSigmoid",
+        "Tanhshrink",
+        "Threshold",
+        "Identity",
+        "Dropout",
+        "Dropout1d",
+        "Dropout2d",
+        "Dropout3d",
+        "AlphaDropout",
+        "Flatten",
+        "Unflatten",
+        "MaxPool1d",
+        "MaxPool2d",
+        "MaxPool3d",
+        "AvgPool1d",
+        "AvgPool2d",
+        "AvgPool3d",
+        "AdaptiveAvgPool1d",
+        "AdaptiveAvgPool2d",
+        "AdaptiveAvgPool3d",
+        "AdaptiveMaxPool1d",
+        "AdaptiveMaxPool2d",
+        "Upsample",
+        "PixelShuffle",
+        "PixelUnshuffle",
+        "ZeroPad2d",
+        "ReflectionPad2d",
+        "ReplicationPad2d",
+        "ConstantPad2d",
+        "CrossEntropyLoss",
+        "MSELoss",
+        "L1Loss",
+        "NLLLoss",
+        "BCELoss",
+        "BCEWithLogitsLoss",
+        "SmoothL1Loss",
+        "KLDivLoss",
+    ]
 )
 
 CONTAINERS = frozenset({"Module", "Sequential", "ModuleList", "ModuleDict"})
 
 TENSOR_FACTORIES = frozenset(
     f"torch.{n}"
-    for n in ["zeros", "ones", "empty", "full", "rand", "randn", "randint", "arange", "linspace", "eye", "tensor", "as_tensor", "from_numpy", "zeros_like", "ones_like"]
+    for n in [
+        "zeros",
+        "ones",
+        "empty",
+        "full",
+        "rand",
+        "randn",
+        "randint",
+        "arange",
+        "linspace",
+        "eye",
+        "tensor",
+        "as_tensor",
+        "from_numpy",
+        "zeros_like",
+        "ones_like",
+    ]
 )
 
 
@@ -30,6 +102,7 @@ class ClassFacts:
     parameters: set[str] = field(default_factory=set)
     plain: set[str] = field(default_factory=set)  # buffers, tensors, numbers: no gradient source
     parameterless: set[str] = field(default_factory=set)
+    handed: set[str] = field(default_factory=set)  # bound from a constructor argument
 
     @property
     def name(self) -> str:
@@ -51,11 +124,15 @@ def _self_attr(expr: cst.BaseExpression) -> str | None:
 
 def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
     facts = ClassFacts(cls, methods(cls))
+    called: set[str] = set()
     for base in cls.bases:
         name = canonical_torch(imports.qualify(base.value)) or ""
         layer = name.rsplit(".", 1)[-1]
         if name.startswith("torch.nn.") and layer not in CONTAINERS and layer not in PARAMETERLESS:
-            facts.parameters |= {"weight", "bias"}  # a subclass of a torch layer inherits its parameters
+            facts.parameters |= {
+                "weight",
+                "bias",
+            }  # a subclass of a torch layer inherits its parameters
     for func in facts.methods.values():
         for node in walk(func):
             if isinstance(node, cst.Assign):
@@ -68,8 +145,15 @@ def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
                 if attr is not None:
                     _record(facts, attr, node.value, imports)
             elif isinstance(node, cst.Call):
+                callee = dotted(node.func) or ""
+                if callee.startswith("self.") and callee.count(".") == 1:
+                    called.add(callee[5:])
                 found = method_call(node)
-                if found and dotted(found[0]) == "self" and found[1] in ("register_buffer", "register_parameter", "add_module"):
+                if (
+                    found
+                    and dotted(found[0]) == "self"
+                    and found[1] in ("register_buffer", "register_parameter", "add_module")
+                ):
                     name = argument(node, 0, "name")
                     if isinstance(name, cst.SimpleString):
                         attr = name.evaluated_value
@@ -79,6 +163,11 @@ def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
                             facts.parameters.add(attr)
                         else:
                             facts.submodules[attr] = None
+    for attr in facts.handed - set(facts.submodules) - facts.parameters:
+        if attr in called:
+            facts.submodules[attr] = None  # called like a module: it may hold parameters
+        else:
+            facts.plain.add(attr)
     return facts
 
 
@@ -86,8 +175,14 @@ def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: Im
     if attr in facts.submodules or attr in facts.parameters:
         return  # the first binding (in __init__) says what the attribute is
     if not isinstance(value, cst.Call):
-        if isinstance(value, cst.Name) and attr not in facts.plain:
-            facts.submodules[attr] = None  # a module handed to the constructor
+        if (
+            isinstance(value, cst.Name)
+            and value.value not in ("None", "True", "False")
+            and attr not in facts.plain
+        ):
+            facts.handed.add(
+                attr
+            )  # a module handed to the constructor, or a number: decided by its use
         else:
             facts.plain.add(attr)
         return
@@ -104,8 +199,6 @@ def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: Im
         facts.submodules[attr] = short if short[:1].isupper() else None
     else:
         facts.plain.add(attr)
-
-
 
 
 def frozen_attributes(module: cst.Module) -> set[str]:
@@ -126,7 +219,11 @@ def frozen_attributes(module: cst.Module) -> set[str]:
                         frozen.add(name)
         elif isinstance(node, cst.For) and isinstance(node.iter, cst.Call):
             found = method_call(node.iter)
-            if found and found[1] in ("parameters", "named_parameters") and "requires_grad" in _code(node.body):
+            if (
+                found
+                and found[1] in ("parameters", "named_parameters")
+                and "requires_grad" in _code(node.body)
+            ):
                 name = _attr_of(found[0])
                 if name:
                     frozen.add(name)
@@ -178,4 +275,11 @@ def top_level_statements(module: cst.Module) -> list[cst.BaseStatement]:
     return [s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))]
 
 
-__all__ = ["ClassFacts", "class_facts", "frozen_attributes", "module_classes", "root_classes", "statements"]
+__all__ = [
+    "ClassFacts",
+    "class_facts",
+    "frozen_attributes",
+    "module_classes",
+    "root_classes",
+    "statements",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 
 import libcst as cst
@@ -12,14 +13,37 @@ from gradlint.names import dotted
 # Calls that return their receiver unchanged as far as the rules care.
 PASS_THROUGH_METHODS = frozenset(
     {
-        "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "contiguous",
-        "view", "reshape", "squeeze", "unsqueeze", "flatten", "permute", "transpose", "clone",
-        "view_as", "reshape_as", "type_as", "requires_grad_",
+        "to",
+        "cuda",
+        "cpu",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "train",
+        "contiguous",
+        "view",
+        "reshape",
+        "squeeze",
+        "unsqueeze",
+        "flatten",
+        "permute",
+        "transpose",
+        "clone",
+        "view_as",
+        "reshape_as",
+        "type_as",
+        "requires_grad_",
     }
 )
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# Fields that only ever hold layout or punctuation: never walked.
+_LAYOUT_FIELD = re.compile(
+    r"whitespace|^(lpar|rpar|comma|semicolon|leading_lines|lines_after_decorators|header|footer|newline"
+    r"|equal|colon|dot|operator|asterisk|first_line|empty_lines|lbracket|rbracket|lbrace|rbrace)$"
+)
 _LAYOUT = (
     cst.BaseParenthesizableWhitespace,
     cst.Comment,
@@ -39,16 +63,29 @@ def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """
     names = _FIELDS.get(type(node))
     if names is None:
-        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+        names = _FIELDS[type(node)] = tuple(
+            f.name for f in dataclasses.fields(node) if not _LAYOUT_FIELD.search(f.name)
+        )
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            if not isinstance(value, _LAYOUT):
-                yield value
-        elif isinstance(value, (list, tuple)):
+        kind = type(value)
+        if kind is list or kind is tuple:
             for item in value:
-                if isinstance(item, cst.CSTNode) and not isinstance(item, _LAYOUT):
+                if _is_node(type(item)):
                     yield item
+        elif _is_node(kind):
+            yield value
+
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    """A cached subclass test: isinstance against libcst's ABCs is slow in a hot loop."""
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode) and not issubclass(kind, _LAYOUT)
+    return known
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -110,9 +147,11 @@ def strip_chain(expr: cst.BaseExpression) -> cst.BaseExpression:
 
 def function_params(func: cst.FunctionDef) -> list[cst.Param]:
     p = func.params
-    return [*p.posonly_params, *p.params, *p.kwonly_params] + (
-        [p.star_arg] if isinstance(p.star_arg, cst.Param) else []
-    ) + ([p.star_kwarg] if p.star_kwarg is not None else [])
+    return (
+        [*p.posonly_params, *p.params, *p.kwonly_params]
+        + ([p.star_arg] if isinstance(p.star_arg, cst.Param) else [])
+        + ([p.star_kwarg] if p.star_kwarg is not None else [])
+    )
 
 
 def statements(block: cst.BaseSuite) -> list[cst.BaseStatement]:
@@ -232,7 +271,11 @@ def module_constants(module: cst.Module) -> dict[str, float]:
                     target = small.targets[0].target
                     if isinstance(target, cst.Name):
                         seen.setdefault(target.value, []).append(small.value)
-                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value:
+                elif (
+                    isinstance(small, cst.AnnAssign)
+                    and isinstance(small.target, cst.Name)
+                    and small.value
+                ):
                     seen.setdefault(small.target.value, []).append(small.value)
     constants = {}
     for name, values in seen.items():
@@ -256,3 +299,8 @@ def imports_of(source):
     from gradlint.names import ImportMap
 
     return cached_fact(source, "imports", lambda: ImportMap(source.module))
+
+
+def mentions(source, *words: str) -> bool:
+    """A cheap text filter in front of the analyses: most files of a tree train nothing."""
+    return any(word in source.text for word in words)

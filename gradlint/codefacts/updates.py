@@ -10,7 +10,10 @@ from gradlint.codefacts.syntax import argument, keyword, method_call, positional
 from gradlint.names import dotted
 
 # A name read as a positive step size when it multiplies a gradient.
-STEP_SIZE = re.compile(r"^(lr|learning_rate|eta|step_size|alpha|rate|step|gamma|lr_\w+|\w+_lr|\w+_rate)$", re.IGNORECASE)
+STEP_SIZE = re.compile(
+    r"^(lr|learning_rate|eta|step_size|alpha|rate|step|gamma|lr_\w+|\w+_lr|\w+_rate)$",
+    re.IGNORECASE,
+)
 SIGN_PRESERVING = frozenset({"sign", "clone", "detach", "data", "abs"})
 
 
@@ -41,6 +44,10 @@ def _parameter_names(func: cst.CSTNode) -> set[str]:
                 if isinstance(target.target, cst.Name):
                     lists.add(target.target.value)
     for node in walk(func):
+        if isinstance(node, cst.Assign) and _is_weight_tensor(node.value):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    names.add(target.target.value)
         if isinstance(node, cst.For) and _is_parameter_source(node.iter, lists):
             target = node.target
             if isinstance(target, cst.Tuple) and target.elements:
@@ -48,6 +55,25 @@ def _parameter_names(func: cst.CSTNode) -> set[str]:
             if isinstance(target, cst.Name):
                 names.add(target.value)
     return names
+
+
+WEIGHT_FACTORIES = frozenset(
+    {"randn", "rand", "zeros", "ones", "empty", "full", "normal", "tensor", "Parameter"}
+)
+
+
+def _is_weight_tensor(expr: cst.BaseExpression) -> bool:
+    """``torch.randn(D, H, requires_grad=True)`` or ``nn.Parameter(...)``: a weight made by hand.
+
+    Inputs made differentiable for an attack (``x.clone().requires_grad_()``) are not weights.
+    """
+    if not isinstance(expr, cst.Call):
+        return False
+    name = (dotted(expr.func) or "").rsplit(".", 1)[-1]
+    if name == "Parameter":
+        return True
+    flag = keyword(expr, "requires_grad")
+    return name in WEIGHT_FACTORIES and isinstance(flag, cst.Name) and flag.value == "True"
 
 
 def _is_parameter_source(expr: cst.BaseExpression, lists: set[str]) -> bool:
@@ -67,8 +93,6 @@ def _is_parameter_source(expr: cst.BaseExpression, lists: set[str]) -> bool:
     if isinstance(expr, cst.Name):
         return expr.value in lists or expr.value in ("params", "parameters", "model_params")
     return False
-
-
 
 
 def base_name(expr: cst.BaseExpression) -> str | None:
@@ -126,7 +150,9 @@ def factor_sign(expr: cst.BaseExpression) -> int | None:
     if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
         inner = factor_sign(expr.expression)
         return -inner if inner is not None else None
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Multiply, cst.Divide)):
+    if isinstance(expr, cst.BinaryOperation) and isinstance(
+        expr.operator, (cst.Multiply, cst.Divide)
+    ):
         a, b = factor_sign(expr.left), factor_sign(expr.right)
         return None if a is None or b is None else a * b
     if isinstance(expr, (cst.Name, cst.Attribute)):
@@ -141,7 +167,11 @@ def factor_sign(expr: cst.BaseExpression) -> int | None:
 
 def _is_grad_of(expr: cst.BaseExpression, owner: str) -> bool:
     name = dotted(expr)
-    return name is not None and name in (f"{owner}.grad", f"{owner}.grad.data", f"{owner}.data.grad")
+    return name is not None and name in (
+        f"{owner}.grad",
+        f"{owner}.grad.data",
+        f"{owner}.data.grad",
+    )
 
 
 def _mentions(expr: cst.BaseExpression, owner: str) -> bool:
@@ -160,7 +190,11 @@ def update_direction(node: cst.CSTNode, params: set[str]) -> tuple[int, cst.Base
         if isinstance(node.operator, cst.SubtractAssign):
             return -sign, node.target
         return None
-    if isinstance(node, cst.Assign) and len(node.targets) == 1 and is_parameter(node.targets[0].target, params):
+    if (
+        isinstance(node, cst.Assign)
+        and len(node.targets) == 1
+        and is_parameter(node.targets[0].target, params)
+    ):
         owner = base_name(node.targets[0].target)
         value = node.value
         if isinstance(value, cst.BinaryOperation) and base_name(value.left) == owner:

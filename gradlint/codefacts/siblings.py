@@ -1,0 +1,62 @@
+"""Classes imported from other files of the same tree, found on disk next to the file being checked.
+
+Only parsed, never imported. ``from .models import Net`` and ``from models import Net`` are looked
+up relative to the importing file (and, for absolute names, its parent folders).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+
+from gradlint.files import display_path
+from gradlint.source import SourceFile
+
+MAX_PARENTS = 4
+MAX_BYTES = 1_000_000
+_PARSED: dict[tuple[str, float], SourceFile | None] = {}
+
+
+def imported_class(importer: str, qualified: str) -> tuple[SourceFile, str] | None:
+    """The file and class name that ``qualified`` (as the import map spells it) refers to."""
+    module, _, name = qualified.rpartition(".")
+    if not module or not name[:1].isupper():
+        return None
+    for candidate in _module_files(Path(importer).resolve().parent, module):
+        source = _parse(candidate)
+        if source is not None and f"class {name}" in source.text:
+            return source, name
+    return None
+
+
+def _module_files(folder: Path, module: str) -> list[Path]:
+    dots = len(module) - len(module.lstrip("."))
+    parts = [p for p in module.lstrip(".").split(".") if p]
+    if dots:
+        bases = [folder.parents[dots - 2] if dots > 1 else folder] if dots - 2 < len(folder.parents) else []
+    else:
+        bases = [folder, *list(folder.parents)[:MAX_PARENTS]]
+    found = []
+    for base in bases:
+        stem = base.joinpath(*parts) if parts else base
+        for path in (stem.with_suffix(".py"), stem / "__init__.py"):
+            if path.is_file():
+                found.append(path)
+    return found
+
+
+def _parse(path: Path) -> SourceFile | None:
+    try:
+        stat = path.stat()
+        if stat.st_size > MAX_BYTES:
+            return None
+        key = (str(path), stat.st_mtime)
+        if key not in _PARSED:
+            if len(_PARSED) > 256:
+                _PARSED.clear()
+            text = path.read_text(encoding="utf-8")
+            _PARSED[key] = SourceFile.parse(display_path(path), text)
+        return _PARSED[key]
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, cst.ParserSyntaxError):
+        return None
