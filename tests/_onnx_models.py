@@ -40,6 +40,28 @@ def export(model, example, path: Path, exporter: str = "legacy", opset: int = 17
     return path
 
 
+def export_any(model, example, path: Path) -> str:
+    """Export with the first exporter that manages: legacy (train mode), dynamo, then
+    legacy in eval mode (the legacy exporter has no LSTM dropout in training mode and
+    no aten::rms_norm below opset 23). Returns which one did."""
+    t = _torch()
+    try:
+        export(model, example, path, "legacy")
+        return "legacy"
+    except Exception:  # noqa: BLE001 - the next exporter may manage
+        pass
+    try:
+        export(model, example, path, "dynamo")
+        return "dynamo"
+    except Exception:  # noqa: BLE001
+        pass
+    model.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t.onnx.export(model, (example,), str(path), dynamo=False, opset_version=17)
+    return "legacy-eval"
+
+
 def deep_sigmoid_mlp(depth=8, width=32):
     _torch()
     layers = []

@@ -92,8 +92,30 @@ def test_sigmoid_of_another_branch_is_a_two_input_gate(tmp_path):
     graph = build(model, tmp_path)
     gate = graph.nodes[-2]
     assert (gate.op, gate.activation, gate.attrs["gate"]) == ("gate", None, "sigmoid")
-    assert gate.inputs == [0, 1] and gate.location.node == "squash"
+    assert gate.inputs == [0, 1] and gate.location.node == "glu"
     assert not [n for n in graph.nodes if n.activation == "sigmoid"]
+
+
+def test_highway_carry_and_transform_are_gates_around_one_sigmoid(tmp_path):
+    model = make(
+        [helper.make_node("Gemm", ["x", "wh"], ["h0"], name="transform", transB=1),
+         helper.make_node("Relu", ["h0"], ["h"], name="act"),
+         helper.make_node("Gemm", ["x", "wt"], ["t0"], name="gate_proj", transB=1),
+         helper.make_node("Sigmoid", ["t0"], ["t"]),
+         helper.make_node("Mul", ["t", "h"], ["th"], name="through"),
+         helper.make_node("Sub", ["one", "t"], ["carry"]),
+         helper.make_node("Mul", ["carry", "x"], ["cx"], name="carried"),
+         helper.make_node("Add", ["th", "cx"], ["y"], name="mix")],
+        [("wh", rng(8, 8)), ("wt", rng(8, 8, seed=1)), ("one", 1.0)],
+    )
+    graph = build(model, tmp_path)
+    assert [(n.name, n.op) for n in graph.nodes if n.op in ("gate", "add", "activation")] == [
+        ("act", "activation"),
+        ("through", "gate"), ("carried", "gate"), ("mix", "add")]
+    through, carried = [n for n in graph.nodes if n.op == "gate"]
+    assert through.inputs == [3, 2] and carried.inputs == [3, 0]  # gate pre-activation, gated tensor
+    assert {through.attrs["gate"], carried.attrs["gate"]} == {"sigmoid"}
+    assert [n.activation for n in graph.nodes if n.op == "activation"] == ["relu"]
 
 
 def test_a_sigmoid_used_elsewhere_is_not_folded_into_a_gate(tmp_path):

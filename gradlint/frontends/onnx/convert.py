@@ -19,6 +19,8 @@ from gradlint.ir import Init, LayerGraph, Node
 _GENERIC_NAMES = {"", "main_graph", "torch_jit", "torch-jit-export", "graph", "model"}
 # "body.0.weight": a name an exporter kept from the framework's parameters.
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_]\w*(\.\w+)+$")
+# "pos_embed": a top-level parameter; "val_12" is the dynamo exporter's own constant.
+_TOP_LEVEL_NAME = re.compile(r"^(?!val_\d+$)[A-Za-z]\w*$")
 
 
 @dataclass
@@ -48,6 +50,7 @@ class _Builder:
         self.graph.attrs["init_checks"] = init_checks
         self.graph.attrs["opsets"] = {o.domain or "ai.onnx": o.version for o in model.opset_import}
         self.ir_of: dict[str, int] = {}
+        self.gate_values: dict[str, str] = {}  # value -> the squashing op that gates with it
         self.weight_order: list[tuple[str, Node]] = []
         self.absent: list[str] = []
         self._measured: dict[tuple, Init] = {}
@@ -125,12 +128,13 @@ class _Builder:
             name = node.input[0]
         return None
 
-    def source_weight(self, name: str) -> tuple[str, tuple[int, ...]] | None:
-        """The one parameter a computed weight is rearranged from: the legacy exporter
-        reorders LSTM/GRU gates with Slice/Concat when constant folding is off."""
+    def source_weights(self, name: str) -> list[tuple[str, tuple[int, ...]]]:
+        """The parameters a computed weight is rearranged from, in initialiser order: the
+        legacy exporter reorders LSTM/GRU gates with Slice/Concat when constant folding is
+        off, and concatenates both directions of a bidirectional layer."""
         direct = self.weight(name)
         if direct is not None:
-            return direct
+            return [direct]
         found: set[str] = set()
         pending, seen = [name], set()
         while pending and len(seen) < 64:
@@ -144,10 +148,7 @@ class _Builder:
             index = self.view.producer_of(value)
             if index is not None and not self.view.is_data(value):
                 pending.extend(self.view.nodes[index].input)
-        if len(found) != 1:
-            return None
-        (only,) = found
-        return only, tuple(int(d) for d in self.view.initializers[only].dims)
+        return [(n, tuple(int(d) for d in t.dims)) for n, t in self.view.initializers.items() if n in found]
 
     def bias_after(self, output: str, fan_out: int | None) -> tuple[str, str | None]:
         """A following Add of a constant vector is this layer's bias: (output, bias name)."""
@@ -230,26 +231,25 @@ class _Builder:
         node = self.view.nodes[index]
         where = self.location(index)
         hidden = self.view.attr(index, "hidden_size")
-        w = self.source_weight(node.input[1]) if len(node.input) > 1 else None
-        r = self.source_weight(node.input[2]) if len(node.input) > 2 else None
+        ws = self.source_weights(node.input[1]) if len(node.input) > 1 else []
+        rs = self.source_weights(node.input[2]) if len(node.input) > 2 else []
         # ONNX packs [directions, gates * hidden, input]; torch keeps [gates * hidden, input]
-        fan_in = w[1][-1] if w else None
+        fan_in = ws[0][1][-1] if ws else None
         ir = self.emit(
             index, "recurrent", [node.input[0]],
             fan_in=fan_in, fan_out=int(hidden) if hidden else None,
             has_bias=len(node.input) > 3 and bool(node.input[3]),
-            weight_init=self.init_of(WeightUse(w[0], w[1], fan_in, hidden), where) if w else Init("unknown"),
-            activation=None,
+            weight_init=self.init_of(WeightUse(ws[0][0], ws[0][1], fan_in, hidden), where) if ws else Init("unknown"),
         )
-        ir.attrs.update({"cell": ops.RECURRENT[node.op_type],
-                         "direction": self.view.attr(index, "direction", b"forward")})
-        if isinstance(ir.attrs["direction"], bytes):
-            ir.attrs["direction"] = ir.attrs["direction"].decode()
-        if r:
-            ir.attrs["recurrent_init"] = self.init_of(WeightUse(r[0], r[1], hidden, hidden), where)
-        for found in (w, r):
-            if found:
-                self.weight_order.append((found[0], ir))
+        direction = self.view.attr(index, "direction", b"forward")
+        ir.attrs.update({
+            "cell": ops.RECURRENT[node.op_type],
+            "direction": direction.decode() if isinstance(direction, bytes) else direction,
+        })
+        if rs:
+            ir.attrs["recurrent_init"] = self.init_of(WeightUse(rs[0][0], rs[0][1], hidden, hidden), where)
+        for found in ws + rs:
+            self.weight_order.append((found[0], ir))
 
     def embedding(self, index: int, table: tuple[str, tuple[int, ...]], indices: str) -> None:
         where = self.location(index)
@@ -310,6 +310,10 @@ class _Builder:
         node = self.view.nodes[index]
         data = self.view.data_inputs(index)
         distinct = self.ir_inputs(data)
+        gated_by = [self.gate_values[v] for v in data if v in self.gate_values]
+        if node.op_type == "Mul" and len(data) == 2 and gated_by:
+            self.emit(index, "gate", data, attrs={"gate": gated_by[0]})
+            return
         if len(data) == 1:
             if node.op_type == "Div" and node.input[1] == data[0]:
                 self.emit(index, "opaque", data)  # c / x
@@ -338,6 +342,43 @@ class _Builder:
         ir.attrs["onnx_nodes"] = [self.view.node_name(i) for i in sorted(fused.members)]
         self.ir_of[fused.output] = ir.id
 
+    def gating_uses(self, name: str, budget: int = 6) -> set[str] | None:
+        """The values derived from a sigmoid's output when every use of them multiplies
+        another tensor (through ``1 - t`` and reshapes); None when one use does not."""
+        if budget == 0 or name in self.view.outputs:
+            return None
+        found = {name}
+        for user in self.view.consumers.get(name, []):
+            node = self.view.nodes[user]
+            data = self.view.data_inputs(user)
+            if node.op_type == "Mul" and len(data) == 2 and user not in self.absorbed:
+                continue
+            if len(data) != 1 or user in self.absorbed:
+                return None
+            if node.op_type not in ops.ARITHMETIC and node.op_type not in ops.PASS_THROUGH:
+                return None
+            for output in node.output:
+                further = self.gating_uses(output, budget - 1) if output else set()
+                if further is None:
+                    return None
+                found |= further
+        return found
+
+    def find_gates(self) -> set[int]:
+        """Sigmoids that gate a product, as in x * sigmoid(g), squeeze-excite, highway:
+        not activations in series. Their output stands for the gate's pre-activation."""
+        gating: set[int] = set()
+        for index, node in enumerate(self.view.nodes):
+            if node.op_type not in ("Sigmoid", "HardSigmoid") or index in self.absorbed:
+                continue
+            if not self.view.is_data(node.input[0]):
+                continue
+            uses = self.gating_uses(node.output[0])
+            if uses:
+                gating.add(index)
+                self.gate_values.update(dict.fromkeys(uses, node.op_type.lower()))
+        return gating
+
     # -- the walk --------------------------------------------------------------------
 
     def build(self) -> LayerGraph:
@@ -348,9 +389,13 @@ class _Builder:
         self.absorbed: set[int] = set()
         for fused in fusions.values():
             self.absorbed |= fused.members
+        gating = self.find_gates()
         for index, node in enumerate(view.nodes):
             if index in fusions:
                 self.fused(fusions[index])
+                continue
+            if index in gating:
+                self.alias(index, node.input[0])
                 continue
             if index in self.absorbed or not view.data_inputs(index):
                 continue
@@ -416,20 +461,32 @@ class _Builder:
 
     def number_weights(self) -> None:
         """param_index in named_parameters() order when the exporter kept the names
-        (torch keeps initialisers in registration order), else in graph order."""
-        names: list[str] = []
+        (torch writes parameters as initialisers in registration order, so weights no
+        layer reads, such as position embeddings, still take their place), else in
+        graph order."""
+        used: list[str] = []
         for name, _ in self.weight_order:
-            if name not in names:
-                names.append(name)
-        if names and all(_PARAMETER_NAME.match(n) for n in names):
-            position = {t.name: i for i, t in enumerate(self.view.graph.initializer)}
-            names.sort(key=lambda n: position[n])
+            if name not in used:
+                used.append(name)
+        names = used
+        if used and all(_PARAMETER_NAME.match(n) for n in used):
+            names = [
+                t.name for t in self.view.graph.initializer
+                if t.name in used
+                or ((_PARAMETER_NAME.match(t.name) or _TOP_LEVEL_NAME.match(t.name)) and len(t.dims) >= 2 and _is_float(t))
+            ]
         order = {name: i for i, name in enumerate(names)}
         for name, ir in self.weight_order:
             if ir.param_index is None or order[name] < ir.param_index:
                 ir.param_index = order[name]
                 ir.param_name = name
         self.graph.attrs["weight_count"] = len(names)
+
+
+def _is_float(tensor: Any) -> bool:
+    from onnx import TensorProto
+
+    return tensor.data_type in (TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.DOUBLE)
 
 
 def to_layer_graph(model: Any, shown: str, name: str, base_dir: str, init_checks: bool) -> Conversion:

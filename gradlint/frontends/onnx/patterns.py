@@ -202,10 +202,30 @@ def match_norm(view: GraphView, index: int) -> Fused | None:
     return None
 
 
-# -- multiplicative gates: x * sigmoid(x) (SiLU), x * sigmoid(g), x * tanh(softplus(x)) --
+# -- softsign: x / (1 + |x|) -------------------------------------------------------------
 
 
-def match_gate(view: GraphView, index: int) -> Fused | None:
+def match_softsign(view: GraphView, index: int) -> Fused | None:
+    node = view.nodes[index]
+    if node.op_type != "Div" or len(node.input) != 2:
+        return None
+    x, denominator = node.input
+    plus_one = _producer(view, denominator, "Add")
+    if plus_one is None or _const_operand(view, plus_one) is None:
+        return None
+    absolute = _producer(view, _const_operand(view, plus_one)[0], "Abs")
+    if absolute is None or view.nodes[absolute].input[0] != x:
+        return None
+    return Fused("activation", "Softsign", [x], node.output[0], {absolute, plus_one, index}, "softsign",
+                 {"decomposed": "softsign"})
+
+
+# -- x * sigmoid(x) (SiLU, swish), x * tanh(softplus(x)) (Mish) --------------------------
+# (a sigmoid gating another tensor, x * sigmoid(g), is found in convert: its output may
+# feed several products, as in a highway layer's t * h + (1 - t) * x)
+
+
+def match_swish(view: GraphView, index: int) -> Fused | None:
     node = view.nodes[index]
     if node.op_type != "Mul" or len(node.input) != 2:
         return None
@@ -232,8 +252,6 @@ def match_gate(view: GraphView, index: int) -> Fused | None:
             beta = view.scalar(_const_operand(view, scaled)[1])
             return Fused("gate", "SiLU", [other], node.output[0], {scaled, squash, index}, "silu",
                          {"beta": beta})
-        return Fused("gate", "Mul", [other, argument], node.output[0], {squash, index},
-                     attrs={"gate": view.nodes[squash].op_type.lower()})
     return None
 
 
@@ -279,8 +297,9 @@ def match_attention(view: GraphView, index: int) -> Fused | None:
 MATCHERS: tuple[Callable[[GraphView, int], Fused | None], ...] = (
     match_norm,
     match_gelu,
+    match_softsign,
     match_attention,
-    match_gate,
+    match_swish,
 )
 
 
