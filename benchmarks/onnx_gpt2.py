@@ -126,20 +126,33 @@ def build_and_export(path: Path) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         external = params * 4 > TWO_GB
-        torch.onnx.export(model, (ids,), str(path), dynamo=False, opset_version=17,
-                          input_names=["input_ids"], output_names=["logits"],
-                          dynamic_axes={"input_ids": {1: "seq"}})
+        torch.onnx.export(
+            model,
+            (ids,),
+            str(path),
+            dynamo=False,
+            opset_version=17,
+            input_names=["input_ids"],
+            output_names=["logits"],
+            dynamic_axes={"input_ids": {1: "seq"}},
+        )
         if external:
             import onnx
 
-            onnx.save_model(onnx.load(str(path)), str(path), save_as_external_data=True,
-                            location=path.name + ".data")
+            onnx.save_model(
+                onnx.load(str(path)),
+                str(path),
+                save_as_external_data=True,
+                location=path.name + ".data",
+            )
     size = sum(f.stat().st_size for f in path.parent.glob(path.name + "*"))
     return {"parameters": params, "bytes": size, "external_data": external}
 
 
 def measure(tool: str, path: Path, traced: bool) -> dict:
-    code = RUNNER.format(root=str(ROOT), path=str(path), traced=traced, body=textwrap.dedent(TOOLS[tool]))
+    code = RUNNER.format(
+        root=str(ROOT), path=str(path), traced=traced, body=textwrap.dedent(TOOLS[tool])
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{tool} failed:\n{proc.stderr[-2000:]}")
@@ -159,11 +172,17 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gradlint-gpt2-"))
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "gpt2.onnx"
-    exported = subprocess.run([sys.executable, __file__, "--export-only", str(path)],
-                              capture_output=True, text=True, check=True)
+    exported = subprocess.run(
+        [sys.executable, __file__, "--export-only", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     info = json.loads(exported.stdout.strip().splitlines()[-1])
-    print(f"model: {info['parameters'] / 1e6:.1f} M parameters, {info['bytes'] / 1e6:.0f} MB on disk"
-          f"{' (external data)' if info['external_data'] else ' (single file)'}")
+    print(
+        f"model: {info['parameters'] / 1e6:.1f} M parameters, {info['bytes'] / 1e6:.0f} MB on disk"
+        f"{' (external data)' if info['external_data'] else ' (single file)'}"
+    )
 
     rows = {}
     for tool in TOOLS:
@@ -178,11 +197,15 @@ def main() -> None:
     for tool, row in rows.items():
         print(f"{tool:36} {row['wall']:8.2f} {row['rss_mb']:12.0f} {row['traced_mb']:16.1f}")
     ours, ref = rows["gradlint check"], rows["onnx.checker.check_model(path)"]
-    print(f"\ngradlint / check_model(path): wall x{ours['wall'] / ref['wall']:.2f}, "
-          f"peak RSS x{ours['rss_mb'] / ref['rss_mb']:.2f}")
+    print(
+        f"\ngradlint / check_model(path): wall x{ours['wall'] / ref['wall']:.2f}, "
+        f"peak RSS x{ours['rss_mb'] / ref['rss_mb']:.2f}"
+    )
     ref2 = rows["onnx.load + check_model(model)"]
-    print(f"gradlint / load + check_model(model): wall x{ours['wall'] / ref2['wall']:.2f}, "
-          f"peak RSS x{ours['rss_mb'] / ref2['rss_mb']:.2f}")
+    print(
+        f"gradlint / load + check_model(model): wall x{ours['wall'] / ref2['wall']:.2f}, "
+        f"peak RSS x{ours['rss_mb'] / ref2['rss_mb']:.2f}"
+    )
     print(json.dumps({"model": info, "results": rows}, indent=2))
     if not args.keep:
         for f in workdir.glob("gpt2.onnx*"):

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_cli
 
 torch = pytest.importorskip("torch")
@@ -30,7 +29,9 @@ FAMILIES = ("GL1", "GL2", "GL3")
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not GROUND_TRUTH.is_file(), reason="the labelled model corpus is not in this checkout"),
+    pytest.mark.skipif(
+        not GROUND_TRUTH.is_file(), reason="the labelled model corpus is not in this checkout"
+    ),
 ]
 
 
@@ -70,7 +71,9 @@ def _export_all(folder: Path) -> tuple[dict[str, Path], dict[str, str]]:
             models.export_any(model, example, target)
             exported[path.stem] = target
         except Exception as exc:  # an exporter limitation is recorded, not hidden
-            failed[path.stem] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            failed[path.stem] = (
+                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            )
     return exported, failed
 
 
@@ -83,7 +86,9 @@ def _codes_by_stem(report: dict) -> dict[str, set[str]]:
 
 
 def _check(paths: list[str], cwd: Path) -> dict:
-    proc = run_cli("check", "--format", "json", "--exit-zero", "--select", ",".join(FAMILIES), *paths, cwd=cwd)
+    proc = run_cli(
+        "check", "--format", "json", "--exit-zero", "--select", ",".join(FAMILIES), *paths, cwd=cwd
+    )
     assert "Traceback" not in proc.stderr, proc.stderr
     return json.loads(proc.stdout)
 
@@ -142,7 +147,10 @@ def test_gl123_codes_agree_between_source_and_onnx(runs):
     on_onnx = _codes_by_stem(onnx_report)
     on_source = _codes_by_stem(source_report)
     disagreements = {
-        stem: {"source": sorted(on_source.get(stem, set())), "onnx": sorted(on_onnx.get(stem, set()))}
+        stem: {
+            "source": sorted(on_source.get(stem, set())),
+            "onnx": sorted(on_onnx.get(stem, set())),
+        }
         for stem in exported
         if on_source.get(stem, set()) != on_onnx.get(stem, set())
     }
@@ -166,6 +174,8 @@ def test_onnx_estimate_is_within_a_decade_of_the_measured_ratio(runs):
     assert pairs or missing, "no corpus model has a measured ratio"
     coverage = len(pairs) / (len(pairs) + len(missing))
     assert coverage >= 0.8, f"estimate coverage {coverage:.2f}; no estimate for {missing}"
-    far = [(stem, round(est, 2), round(meas, 2)) for stem, est, meas in pairs if abs(est - meas) > 1.0]
+    far = [
+        (stem, round(est, 2), round(meas, 2)) for stem, est, meas in pairs if abs(est - meas) > 1.0
+    ]
     within = 1 - len(far) / len(pairs)
     assert within >= 0.9, f"within one decade: {within:.2f}; off: {far}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from gradlint.diagnostics import Location
@@ -33,12 +33,6 @@ class WeightUse:
     fan_out: int | None
 
 
-@dataclass
-class Conversion:
-    graph: LayerGraph
-    weights_absent: list[str] = field(default_factory=list)
-
-
 class _Builder:
     def __init__(self, model: Any, shown: str, name: str, base_dir: str, init_checks: bool) -> None:
         self.view = GraphView(model.graph)
@@ -59,7 +53,9 @@ class _Builder:
 
     def location(self, index: int) -> Location:
         node = self.view.nodes[index]
-        return Location(path=self.shown, node=self.view.node_name(index), op_type=node.op_type, node_index=index)
+        return Location(
+            path=self.shown, node=self.view.node_name(index), op_type=node.op_type, node_index=index
+        )
 
     def ir_inputs(self, names: list[str]) -> list[int]:
         found: list[int] = []
@@ -69,10 +65,14 @@ class _Builder:
                 found.append(nid)
         return found
 
-    def emit(self, index: int, op: str, inputs: list[str], outputs: list[str] | None = None, **kw: Any) -> Node:
+    def emit(
+        self, index: int, op: str, inputs: list[str], outputs: list[str] | None = None, **kw: Any
+    ) -> Node:
         node = self.view.nodes[index]
         kw.setdefault("module_type", node.op_type)
-        ir = self.graph.add(op, self.view.node_name(index), self.location(index), self.ir_inputs(inputs), **kw)
+        ir = self.graph.add(
+            op, self.view.node_name(index), self.location(index), self.ir_inputs(inputs), **kw
+        )
         for name in outputs if outputs is not None else node.output:
             if name:
                 self.ir_of[name] = ir.id
@@ -148,7 +148,11 @@ class _Builder:
             index = self.view.producer_of(value)
             if index is not None and not self.view.is_data(value):
                 pending.extend(self.view.nodes[index].input)
-        return [(n, tuple(int(d) for d in t.dims)) for n, t in self.view.initializers.items() if n in found]
+        return [
+            (n, tuple(int(d) for d in t.dims))
+            for n, t in self.view.initializers.items()
+            if n in found
+        ]
 
     def bias_after(self, output: str, fan_out: int | None) -> tuple[str, str | None]:
         """A following Add of a constant vector is this layer's bias: (output, bias name)."""
@@ -157,25 +161,37 @@ class _Builder:
             return output, None
         operands = list(self.view.nodes[user].input)
         others = [n for n in operands if n != output]
-        if len(others) != 1 or self.view.is_data(others[0]) or others[0] not in self.view.initializers:
+        if (
+            len(others) != 1
+            or self.view.is_data(others[0])
+            or others[0] not in self.view.initializers
+        ):
             return output, None
         self.absorbed.add(user)
         return self.view.nodes[user].output[0], others[0]
 
     # -- layers ----------------------------------------------------------------------
 
-    def linear(self, index: int, data: str, weight: str, fan_in, fan_out, bias: str | None, output: str) -> None:
+    def linear(
+        self, index: int, data: str, weight: str, fan_in, fan_out, bias: str | None, output: str
+    ) -> None:
         where = self.location(index)
         found = self.weight(weight)
         use = None
         if found is not None:
             use = WeightUse(found[0], found[1], fan_in, fan_out)
         ir = self.emit(
-            index, "linear", [data], [output],
-            fan_in=fan_in, fan_out=fan_out, has_bias=bias is not None,
+            index,
+            "linear",
+            [data],
+            [output],
+            fan_in=fan_in,
+            fan_out=fan_out,
+            has_bias=bias is not None,
             weight_init=self.init_of(use, where) if use else Init("unknown", location=where),
             bias_init=self.init_of(WeightUse(bias, (), fan_in, fan_out), where)
-            if bias and bias in self.view.initializers else None,
+            if bias and bias in self.view.initializers
+            else None,
         )
         if use is not None:
             self.weight_order.append((use.name, ir))
@@ -236,25 +252,38 @@ class _Builder:
         # ONNX packs [directions, gates * hidden, input]; torch keeps [gates * hidden, input]
         fan_in = ws[0][1][-1] if ws else None
         ir = self.emit(
-            index, "recurrent", [node.input[0]],
-            fan_in=fan_in, fan_out=int(hidden) if hidden else None,
+            index,
+            "recurrent",
+            [node.input[0]],
+            fan_in=fan_in,
+            fan_out=int(hidden) if hidden else None,
             has_bias=len(node.input) > 3 and bool(node.input[3]),
-            weight_init=self.init_of(WeightUse(ws[0][0], ws[0][1], fan_in, hidden), where) if ws else Init("unknown"),
+            weight_init=self.init_of(WeightUse(ws[0][0], ws[0][1], fan_in, hidden), where)
+            if ws
+            else Init("unknown"),
         )
         direction = self.view.attr(index, "direction", b"forward")
-        ir.attrs.update({
-            "cell": ops.RECURRENT[node.op_type],
-            "direction": direction.decode() if isinstance(direction, bytes) else direction,
-        })
+        ir.attrs.update(
+            {
+                "cell": ops.RECURRENT[node.op_type],
+                "direction": direction.decode() if isinstance(direction, bytes) else direction,
+            }
+        )
         if rs:
-            ir.attrs["recurrent_init"] = self.init_of(WeightUse(rs[0][0], rs[0][1], hidden, hidden), where)
+            ir.attrs["recurrent_init"] = self.init_of(
+                WeightUse(rs[0][0], rs[0][1], hidden, hidden), where
+            )
         for found in ws + rs:
             self.weight_order.append((found[0], ir))
 
     def embedding(self, index: int, table: tuple[str, tuple[int, ...]], indices: str) -> None:
         where = self.location(index)
-        ir = self.emit(index, "embedding", [indices],
-                       weight_init=self.init_of(WeightUse(table[0], table[1], None, None), where))
+        ir = self.emit(
+            index,
+            "embedding",
+            [indices],
+            weight_init=self.init_of(WeightUse(table[0], table[1], None, None), where),
+        )
         ir.attrs.update({"num_embeddings": table[1][0], "embedding_dim": table[1][1]})
         self.weight_order.append((table[0], ir))
 
@@ -274,14 +303,19 @@ class _Builder:
         elif node.op_type in ("Elu", "Celu"):
             attrs["alpha"] = float(self.view.attr(index, "alpha", 1.0))
         elif node.op_type == "HardSigmoid":
-            attrs.update(alpha=float(self.view.attr(index, "alpha", 0.2)), beta=float(self.view.attr(index, "beta", 0.5)))
+            attrs.update(
+                alpha=float(self.view.attr(index, "alpha", 0.2)),
+                beta=float(self.view.attr(index, "beta", 0.5)),
+            )
         elif node.op_type == "PRelu" and len(node.input) > 1:
             slope = self.view.scalar(node.input[1])
             if slope is not None:
                 attrs["negative_slope"] = slope
         elif node.op_type == "Gelu":
             approximate = self.view.attr(index, "approximate", b"none")
-            attrs["approximate"] = approximate.decode() if isinstance(approximate, bytes) else approximate
+            attrs["approximate"] = (
+                approximate.decode() if isinstance(approximate, bytes) else approximate
+            )
         elif node.op_type in ("Softmax", "LogSoftmax"):
             attrs["axis"] = int(self.view.attr(index, "axis", -1))
         self.emit(index, "activation", [node.input[0]], activation=kind, attrs=attrs)
@@ -303,8 +337,13 @@ class _Builder:
         else:
             self.emit(index, "opaque", [node.input[0]])
             return
-        self.emit(index, "activation", [node.input[0]], activation=kind,
-                  attrs={"min_val": low, "max_val": high})
+        self.emit(
+            index,
+            "activation",
+            [node.input[0]],
+            activation=kind,
+            attrs={"min_val": low, "max_val": high},
+        )
 
     def arithmetic(self, index: int) -> None:
         node = self.view.nodes[index]
@@ -336,8 +375,13 @@ class _Builder:
     def fused(self, fused: Fused) -> None:
         first = fused.first
         ir = self.graph.add(
-            fused.op, self.view.node_name(first), self.location(first), self.ir_inputs(fused.inputs),
-            activation=fused.activation, module_type=fused.module_type, attrs=dict(fused.attrs),
+            fused.op,
+            self.view.node_name(first),
+            self.location(first),
+            self.ir_inputs(fused.inputs),
+            activation=fused.activation,
+            module_type=fused.module_type,
+            attrs=dict(fused.attrs),
         )
         ir.attrs["onnx_nodes"] = [self.view.node_name(i) for i in sorted(fused.members)]
         self.ir_of[fused.output] = ir.id
@@ -384,7 +428,9 @@ class _Builder:
     def build(self) -> LayerGraph:
         view = self.view
         for name in view.inputs:
-            self.ir_of[name] = self.graph.add("input", name, Location(path=self.shown, node=name)).id
+            self.ir_of[name] = self.graph.add(
+                "input", name, Location(path=self.shown, node=name)
+            ).id
         fusions = find_fusions(view)
         self.absorbed: set[int] = set()
         for fused in fusions.values():
@@ -402,8 +448,12 @@ class _Builder:
             self.node(index, node)
         for output in view.graph.output:
             if output.name in self.ir_of:
-                self.graph.add("output", output.name, Location(path=self.shown, node=output.name),
-                               [self.ir_of[output.name]])
+                self.graph.add(
+                    "output",
+                    output.name,
+                    Location(path=self.shown, node=output.name),
+                    [self.ir_of[output.name]],
+                )
         self.number_weights()
         return self.graph
 
@@ -412,9 +462,9 @@ class _Builder:
         data = self.view.data_inputs(index)
         if op in ops.NOT_DIFFERENTIABLE:
             return
-        if node.domain not in ops.DEFAULT_DOMAINS and op not in ops.ACTIVATIONS and op not in ops.NORMS:
-            self.emit(index, "opaque", data)
-        elif op in ops.SUBGRAPH_OPS:
+        # ops of other domains are unknown unless named like a standard activation or norm
+        foreign = node.domain not in ops.DEFAULT_DOMAINS and op not in ops.ACTIVATIONS
+        if (foreign and op not in ops.NORMS) or op in ops.SUBGRAPH_OPS:
             self.emit(index, "opaque", data)
         elif op == "Gemm":
             self.gemm(index)
@@ -471,9 +521,14 @@ class _Builder:
         names = used
         if used and all(_PARAMETER_NAME.match(n) for n in used):
             names = [
-                t.name for t in self.view.graph.initializer
+                t.name
+                for t in self.view.graph.initializer
                 if t.name in used
-                or ((_PARAMETER_NAME.match(t.name) or _TOP_LEVEL_NAME.match(t.name)) and len(t.dims) >= 2 and _is_float(t))
+                or (
+                    (_PARAMETER_NAME.match(t.name) or _TOP_LEVEL_NAME.match(t.name))
+                    and len(t.dims) >= 2
+                    and _is_float(t)
+                )
             ]
         order = {name: i for i, name in enumerate(names)}
         for name, ir in self.weight_order:
@@ -486,12 +541,19 @@ class _Builder:
 def _is_float(tensor: Any) -> bool:
     from onnx import TensorProto
 
-    return tensor.data_type in (TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.DOUBLE)
+    return tensor.data_type in (
+        TensorProto.FLOAT,
+        TensorProto.FLOAT16,
+        TensorProto.BFLOAT16,
+        TensorProto.DOUBLE,
+    )
 
 
-def to_layer_graph(model: Any, shown: str, name: str, base_dir: str, init_checks: bool) -> Conversion:
+def to_layer_graph(
+    model: Any, shown: str, name: str, base_dir: str, init_checks: bool
+) -> LayerGraph:
     builder = _Builder(model, shown, name, base_dir, init_checks)
     graph = builder.build()
     if builder.absent:
         graph.attrs["weights_absent"] = list(builder.absent)
-    return Conversion(graph, builder.absent)
+    return graph

@@ -5,8 +5,9 @@ a saturating activation in series."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from gradlint.frontends.onnx.ops import ARITHMETIC, PASS_THROUGH
 from gradlint.frontends.onnx.view import GraphView
@@ -174,11 +175,10 @@ def match_norm(view: GraphView, index: int) -> Fused | None:
         if square is None:
             continue
         sq = view.nodes[square]
-        if sq.op_type == "Pow" and view.scalar(sq.input[1]) == 2.0 and sq.input[0] == numerator:
-            pass
-        elif sq.op_type == "Mul" and list(sq.input[:2]) == [numerator, numerator]:
-            pass
-        else:
+        squared = (
+            sq.op_type == "Pow" and view.scalar(sq.input[1]) == 2.0 and sq.input[0] == numerator
+        ) or (sq.op_type == "Mul" and list(sq.input[:2]) == [numerator, numerator])
+        if not squared:
             continue
         members.add(square)
         kind, module_type, x = "rms_norm", "RMSNorm", numerator
@@ -216,8 +216,15 @@ def match_softsign(view: GraphView, index: int) -> Fused | None:
     absolute = _producer(view, _const_operand(view, plus_one)[0], "Abs")
     if absolute is None or view.nodes[absolute].input[0] != x:
         return None
-    return Fused("activation", "Softsign", [x], node.output[0], {absolute, plus_one, index}, "softsign",
-                 {"decomposed": "softsign"})
+    return Fused(
+        "activation",
+        "Softsign",
+        [x],
+        node.output[0],
+        {absolute, plus_one, index},
+        "softsign",
+        {"decomposed": "softsign"},
+    )
 
 
 # -- x * sigmoid(x) (SiLU, swish), x * tanh(softplus(x)) (Mish) --------------------------
@@ -241,24 +248,45 @@ def match_swish(view: GraphView, index: int) -> Fused | None:
         if op_type == "Tanh":
             softplus = _producer(view, argument, "Softplus")
             if softplus is not None and view.nodes[softplus].input[0] == other:
-                return Fused("activation", "Mish", [other], node.output[0], {softplus, squash, index}, "mish")
+                return Fused(
+                    "activation", "Mish", [other], node.output[0], {softplus, squash, index}, "mish"
+                )
             continue
         if argument == other:
             kind = "silu" if op_type == "Sigmoid" else "hardswish"
-            return Fused("gate", "SiLU" if kind == "silu" else "HardSwish", [other], node.output[0],
-                         {squash, index}, kind)
+            return Fused(
+                "gate",
+                "SiLU" if kind == "silu" else "HardSwish",
+                [other],
+                node.output[0],
+                {squash, index},
+                kind,
+            )
         scaled = _producer(view, argument, "Mul")
-        if scaled is not None and _const_operand(view, scaled) and _const_operand(view, scaled)[0] == other:
+        if (
+            scaled is not None
+            and _const_operand(view, scaled)
+            and _const_operand(view, scaled)[0] == other
+        ):
             beta = view.scalar(_const_operand(view, scaled)[1])
-            return Fused("gate", "SiLU", [other], node.output[0], {scaled, squash, index}, "silu",
-                         {"beta": beta})
+            return Fused(
+                "gate",
+                "SiLU",
+                [other],
+                node.output[0],
+                {scaled, squash, index},
+                "silu",
+                {"beta": beta},
+            )
     return None
 
 
 # -- attention: softmax(q @ k^T * scale [+ mask]) @ v ----------------------------------
 
 
-def _walk_up(view: GraphView, name: str, target: str, members: set[int], budget: int = 8) -> int | None:
+def _walk_up(
+    view: GraphView, name: str, target: str, members: set[int], budget: int = 8
+) -> int | None:
     """The ``target`` node reached from ``name`` through reshapes, scales and masks."""
     index = view.producer_of(name)
     if index is None or budget == 0:

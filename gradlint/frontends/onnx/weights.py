@@ -85,8 +85,14 @@ def measure(
         return Init("unknown", location=where, detail="no finite entries")
     if low == high:
         kind = "zeros" if low == 0 else "constant"
-        return Init(kind, variance=0.0, mean=low, constant=low, location=where,
-                    detail=f"all {count} entries equal {low:g}")
+        return Init(
+            kind,
+            variance=0.0,
+            mean=low,
+            constant=low,
+            location=where,
+            detail=f"all {count} entries equal {low:g}",
+        )
     std = math.sqrt(variance)
     detail = f"measured std {std:.3g}"
     if fan_in:
