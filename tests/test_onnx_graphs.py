@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 onnx = pytest.importorskip("onnx")
@@ -269,6 +271,17 @@ def test_external_weights_are_read_and_their_absence_is_tolerated(tmp_path):
     assert graph.attrs["weights_absent"] == ["big.weights"]
     assert graph.weighted()[0].weight_init.variance is None
     assert graph.weighted()[0].fan_in == 8
+
+
+def test_non_finite_weights_leave_the_init_unknown(tmp_path):
+    weights = rng(8, 8)
+    weights[0, 0] = np.nan
+    model = make([helper.make_node("Gemm", ["x", "w"], ["y"], transB=1)], [("w", weights)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may leak onto the user's terminal
+        graph = build(model, tmp_path)
+    init = graph.weighted()[0].weight_init
+    assert init.kind == "unknown" and init.variance is None
 
 
 @pytest.mark.parametrize(

@@ -64,12 +64,13 @@ def _moments(values) -> tuple[int, float, float, float, float]:
     shift = work(values[0])  # shifted sums keep the variance exact when the mean is large
     total = squares = 0.0
     low, high = math.inf, -math.inf
-    for start in range(0, count, _CHUNK):
-        chunk = np.asarray(values[start : start + _CHUNK]).astype(work, copy=False) - shift
-        total += float(chunk.sum(dtype=np.float64))
-        squares += float(np.dot(chunk, chunk))
-        low = min(low, float(chunk.min()))
-        high = max(high, float(chunk.max()))
+    with np.errstate(all="ignore"):  # inf/nan entries give a non-finite variance: "unknown"
+        for start in range(0, count, _CHUNK):
+            chunk = np.asarray(values[start : start + _CHUNK]).astype(work, copy=False) - shift
+            total += float(chunk.sum(dtype=np.float64))
+            squares += float(np.dot(chunk, chunk))
+            low = min(low, float(chunk.min()))
+            high = max(high, float(chunk.max()))
     mean = total / count
     variance = max(squares / count - mean * mean, 0.0)
     return count, mean + float(shift), variance, low + float(shift), high + float(shift)
