@@ -90,6 +90,7 @@ def _check(paths: list[str], cwd: Path) -> dict:
         "check", "--format", "json", "--exit-zero", "--select", ",".join(FAMILIES), *paths, cwd=cwd
     )
     assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0 and proc.stdout, proc.stderr
     return json.loads(proc.stdout)
 
 
