@@ -219,3 +219,31 @@ def test_init_checks_off_leaves_variances_unknown(tmp_path):
     for node in graph.weighted():
         assert node.weight_init.kind == "unknown" and node.weight_init.variance is None
         assert node.fan_in is not None  # structure is still read
+
+
+def test_a_tied_output_layer_folded_into_a_copy_keeps_the_embedding_place(tmp_path):
+    import warnings
+
+    class TinyLM(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte = torch.nn.Embedding(40, 16)
+            self.mix = torch.nn.Linear(16, 16)
+            self.lm_head = torch.nn.Linear(16, 40, bias=False)
+            self.lm_head.weight = self.wte.weight
+
+        def forward(self, ids):
+            return self.lm_head(torch.tanh(self.mix(self.wte(ids))))
+
+    torch.manual_seed(0)
+    model = TinyLM().eval()
+    path = tmp_path / "lm.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # the default export: constant folding stores wte.weight transposed under a new name
+        torch.onnx.export(model, (torch.randint(0, 40, (2, 5)),), str(path), dynamo=False)
+    graph = build_graph(path, "lm.onnx")
+    embed, mix, head = graph.weighted()
+    assert embed.op == "embedding" and head.fan_out == 40
+    assert head.param_index == embed.param_index == 0 and head.param_name == "wte.weight"
+    assert mix.param_index == 1 and graph.attrs["weight_count"] == 2

@@ -48,6 +48,7 @@ class _Builder:
         self.weight_order: list[tuple[str, Node]] = []
         self.absent: list[str] = []
         self._measured: dict[tuple, Init] = {}
+        self._stats: dict[str, Init] = {}  # by initialiser, for recognising folded copies
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -103,6 +104,7 @@ class _Builder:
                 if str(missing) not in self.absent:
                     self.absent.append(str(missing))
                 self._measured[key] = Init("unknown", location=where, detail="weights absent")
+            self._stats[use.name] = self._measured[key]
         return self._measured[key]
 
     def weight(self, name: str) -> tuple[str, tuple[int, ...]] | None:
@@ -514,6 +516,8 @@ class _Builder:
         (torch writes parameters as initialisers in registration order, so weights no
         layer reads, such as position embeddings, still take their place), else in
         graph order."""
+        folded = self.folded_copies()
+        self.weight_order = [(folded.get(name, name), ir) for name, ir in self.weight_order]
         used: list[str] = []
         for name, _ in self.weight_order:
             if name not in used:
@@ -536,6 +540,35 @@ class _Builder:
                 ir.param_index = order[name]
                 ir.param_name = name
         self.graph.attrs["weight_count"] = len(names)
+
+    def folded_copies(self) -> dict[str, str]:
+        """Exporter-made copies of a named parameter -> that parameter.
+
+        Constant folding stores a tied output layer's transposed embedding as a new,
+        unnamed initialiser; the same dims in another order and the same measured
+        mean and variance say which parameter it copies, so it keeps one place in
+        named_parameters() order. Zero and constant tensors match too easily to tell.
+        """
+        named = {
+            n: init
+            for n, init in self._stats.items()
+            if _PARAMETER_NAME.match(n) or _TOP_LEVEL_NAME.match(n)
+        }
+        copies: dict[str, str] = {}
+        for name, init in self._stats.items():
+            if name in named or init.kind != "measured":
+                continue
+            dims = sorted(self.view.initializers[name].dims)
+            for original, known in named.items():
+                if (
+                    known.kind == "measured"
+                    and sorted(self.view.initializers[original].dims) == dims
+                    and math.isclose(known.variance, init.variance, rel_tol=1e-6)
+                    and math.isclose(known.mean, init.mean, rel_tol=1e-4, abs_tol=1e-9)
+                ):
+                    copies[name] = original
+                    break
+        return copies
 
 
 def _is_float(tensor: Any) -> bool:
