@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from gradlint.diagnostics import Location
@@ -21,16 +20,6 @@ _GENERIC_NAMES = {"", "main_graph", "torch_jit", "torch-jit-export", "graph", "m
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_]\w*(\.\w+)+$")
 # "pos_embed": a top-level parameter; "val_12" is the dynamo exporter's own constant.
 _TOP_LEVEL_NAME = re.compile(r"^(?!val_\d+$)[A-Za-z]\w*$")
-
-
-@dataclass
-class WeightUse:
-    """An initialiser a weighted node reads, with the layout its fans come from."""
-
-    name: str
-    dims: tuple[int, ...]
-    fan_in: int | None
-    fan_out: int | None
 
 
 class _Builder:
@@ -89,22 +78,21 @@ class _Builder:
             if name:
                 self.ir_of[name] = nid
 
-    def init_of(self, use: WeightUse | None, where: Location) -> Init | None:
-        if use is None:
-            return None
+    def init_of(self, name: str, fan_in: int | None, fan_out: int | None, where: Location) -> Init:
+        """The measured init of initialiser ``name`` (its detail compares with He/Xavier)."""
         if not self.init_checks:
             return Init("unknown", location=where, detail="init checks off for ONNX weights")
-        key = (use.name, use.fan_in, use.fan_out)
+        key = (name, fan_in, fan_out)
         if key not in self._measured:
             try:
                 self._measured[key] = measure(
-                    self.view.initializers[use.name], self.base_dir, use.fan_in, use.fan_out, where
+                    self.view.initializers[name], self.base_dir, fan_in, fan_out, where
                 )
             except WeightsAbsent as missing:
                 if str(missing) not in self.absent:
                     self.absent.append(str(missing))
                 self._measured[key] = Init("unknown", location=where, detail="weights absent")
-            self._stats[use.name] = self._measured[key]
+            self._stats[name] = self._measured[key]
         return self._measured[key]
 
     def weight(self, name: str) -> tuple[str, tuple[int, ...]] | None:
@@ -121,10 +109,7 @@ class _Builder:
                 return None
             node = self.view.nodes[index]
             if node.op_type == "Transpose":
-                given = self.view.attr(index, "perm")
-                perm = list(given) if given else None
-                if perm is None:
-                    perm = []  # reversed below
+                perm = list(self.view.attr(index, "perm") or [])  # none given: reversed
             elif node.op_type not in ("Cast", "Identity"):
                 return None
             name = node.input[0]
@@ -179,9 +164,6 @@ class _Builder:
     ) -> None:
         where = self.location(index)
         found = self.weight(weight)
-        use = None
-        if found is not None:
-            use = WeightUse(found[0], found[1], fan_in, fan_out)
         ir = self.emit(
             index,
             "linear",
@@ -190,13 +172,15 @@ class _Builder:
             fan_in=fan_in,
             fan_out=fan_out,
             has_bias=bias is not None,
-            weight_init=self.init_of(use, where) if use else Init("unknown", location=where),
-            bias_init=self.init_of(WeightUse(bias, (), fan_in, fan_out), where)
-            if bias and bias in self.view.initializers
+            weight_init=self.init_of(found[0], fan_in, fan_out, where)
+            if found
+            else Init("unknown", location=where),
+            bias_init=self.init_of(bias, fan_in, fan_out, where)
+            if bias in self.view.initializers
             else None,
         )
-        if use is not None:
-            self.weight_order.append((use.name, ir))
+        if found is not None:
+            self.weight_order.append((found[0], ir))
 
     def gemm(self, index: int) -> None:
         node = self.view.nodes[index]
@@ -260,9 +244,7 @@ class _Builder:
             fan_in=fan_in,
             fan_out=int(hidden) if hidden else None,
             has_bias=len(node.input) > 3 and bool(node.input[3]),
-            weight_init=self.init_of(WeightUse(ws[0][0], ws[0][1], fan_in, hidden), where)
-            if ws
-            else Init("unknown"),
+            weight_init=self.init_of(ws[0][0], fan_in, hidden, where) if ws else Init("unknown"),
         )
         direction = self.view.attr(index, "direction", b"forward")
         ir.attrs.update(
@@ -272,9 +254,7 @@ class _Builder:
             }
         )
         if rs:
-            ir.attrs["recurrent_init"] = self.init_of(
-                WeightUse(rs[0][0], rs[0][1], hidden, hidden), where
-            )
+            ir.attrs["recurrent_init"] = self.init_of(rs[0][0], hidden, hidden, where)
         for found in ws + rs:
             self.weight_order.append((found[0], ir))
 
@@ -284,7 +264,7 @@ class _Builder:
             index,
             "embedding",
             [indices],
-            weight_init=self.init_of(WeightUse(table[0], table[1], None, None), where),
+            weight_init=self.init_of(table[0], None, None, where),
         )
         ir.attrs.update({"num_embeddings": table[1][0], "embedding_dim": table[1][1]})
         self.weight_order.append((table[0], ir))
