@@ -108,21 +108,15 @@ def match_gelu(view: GraphView, index: int) -> Fused | None:
         if len(others) != 1:
             break
         other = others[0]
-        half = _producer(view, other, "Mul", "Div")
-        if not view.is_data(other):
-            pass
-        elif view.nodes[user].op_type == "Mul" and other == x:
+        if view.is_data(other):  # constants (the 1 of 1 + erf, the 0.5) fold in as they are
+            if view.nodes[user].op_type != "Mul":
+                break
+            half = _producer(view, other, "Mul", "Div")  # 0.5 * x computed on the side
+            if half is not None and (_const_operand(view, half) or ("",))[0] == x:
+                members.add(half)
+            elif other != x:
+                break
             times_x = True
-        elif (
-            view.nodes[user].op_type == "Mul"
-            and half is not None
-            and _const_operand(view, half) is not None
-            and _const_operand(view, half)[0] == x
-        ):
-            members.add(half)
-            times_x = True
-        else:
-            break
         members.add(user)
         current = view.nodes[user].output[0]
     if not times_x:
