@@ -228,6 +228,18 @@ def test_elementwise_nonlinearities_we_do_not_model_make_the_graph_incomplete(tm
     assert graph.nodes[1].op == "opaque" and not graph.complete
 
 
+def test_an_opaque_op_no_output_depends_on_leaves_the_graph_complete(tmp_path):
+    model = make(
+        [
+            helper.make_node("Exp", ["x"], ["unused"], name="exp"),
+            helper.make_node("Tanh", ["x"], ["y"]),
+        ]
+    )
+    graph = build(model, tmp_path)
+    assert [n.op for n in graph.nodes] == ["input", "opaque", "activation", "output"]
+    assert graph.complete
+
+
 def test_tied_embedding_and_output_share_one_parameter(tmp_path):
     model = make(
         [

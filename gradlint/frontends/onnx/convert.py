@@ -66,8 +66,6 @@ class _Builder:
         for name in outputs if outputs is not None else node.output:
             if name:
                 self.ir_of[name] = ir.id
-        if op == "opaque":
-            self.graph.complete = False
         return ir
 
     def alias(self, index: int, source: str) -> None:
@@ -437,7 +435,19 @@ class _Builder:
                     [self.ir_of[output.name]],
                 )
         self.number_weights()
+        self.graph.complete = not any(n.op == "opaque" for n in self.on_output_paths())
         return self.graph
+
+    def on_output_paths(self) -> list[Node]:
+        """Nodes some output depends on: an opaque op on a dead branch changes nothing."""
+        pending = [n.id for n in self.graph.nodes if n.op == "output"]
+        seen: set[int] = set()
+        while pending:
+            nid = pending.pop()
+            if nid not in seen:
+                seen.add(nid)
+                pending.extend(self.graph.node(nid).inputs)
+        return [self.graph.node(nid) for nid in sorted(seen)]
 
     def node(self, index: int, node: Any) -> None:
         op = node.op_type
