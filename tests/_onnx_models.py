@@ -32,12 +32,48 @@ def export(model, example, path: Path, exporter: str = "legacy", opset: int = 17
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if exporter == "dynamo":
-            t.onnx.export(model, (example,), str(path), dynamo=True, optimize=False,
-                          opset_version=max(opset, 18), verbose=False)
+            t.onnx.export(
+                model,
+                (example,),
+                str(path),
+                dynamo=True,
+                optimize=False,
+                opset_version=max(opset, 18),
+                verbose=False,
+            )
         else:
-            t.onnx.export(model, (example,), str(path), dynamo=False, opset_version=opset,
-                          training=t.onnx.TrainingMode.TRAINING, do_constant_folding=False)
+            t.onnx.export(
+                model,
+                (example,),
+                str(path),
+                dynamo=False,
+                opset_version=opset,
+                training=t.onnx.TrainingMode.TRAINING,
+                do_constant_folding=False,
+            )
     return path
+
+
+def export_any(model, example, path: Path) -> str:
+    """Export with the first exporter that manages: legacy (train mode), dynamo, then
+    legacy in eval mode (the legacy exporter has no LSTM dropout in training mode and
+    no aten::rms_norm below opset 23). Returns which one did."""
+    t = _torch()
+    try:
+        export(model, example, path, "legacy")
+        return "legacy"
+    except Exception:  # noqa: BLE001 - the next exporter may manage
+        pass
+    try:
+        export(model, example, path, "dynamo")
+        return "dynamo"
+    except Exception:  # noqa: BLE001
+        pass
+    model.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t.onnx.export(model, (example,), str(path), dynamo=False, opset_version=17)
+    return "legacy-eval"
 
 
 def deep_sigmoid_mlp(depth=8, width=32):
@@ -86,7 +122,9 @@ def bn_mlp(depth=3, width=32):
 
 def zero_init_mlp():
     _torch()
-    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 4))
+    model = nn.Sequential(
+        nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 4)
+    )
     for layer in (model[0], model[2]):
         nn.init.zeros_(layer.weight)
         nn.init.zeros_(layer.bias)
@@ -135,8 +173,12 @@ def conv_net():
         def __init__(self):
             super().__init__()
             self.features = nn.Sequential(
-                nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(8, 16, 3, padding=1, groups=2), nn.ReLU(),
+                nn.Conv2d(3, 8, 3, padding=1),
+                nn.BatchNorm2d(8),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Conv2d(8, 16, 3, padding=1, groups=2),
+                nn.ReLU(),
             )
             self.pool = nn.AdaptiveAvgPool2d(1)
             self.head = nn.Linear(16, 10)

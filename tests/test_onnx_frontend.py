@@ -52,7 +52,9 @@ def test_deep_sigmoid_mlp_is_a_chain_of_linears_and_sigmoids(exported, exporter)
     assert ops(graph) == ["input"] + ["linear", "activation"] * 8 + ["linear", "output"]
     assert [n.activation for n in graph.nodes if n.op == "activation"] == ["sigmoid"] * 8
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    assert [(n.fan_in, n.fan_out) for n in graph.weighted()] == [(m.in_features, m.out_features) for m in linears]
+    assert [(n.fan_in, n.fan_out) for n in graph.weighted()] == [
+        (m.in_features, m.out_features) for m in linears
+    ]
     assert [n.param_index for n in graph.weighted()] == list(range(9))
     assert [n.param_name for n in graph.weighted()] == [f"{2 * i}.weight" for i in range(9)]
     for node in graph.nodes[1:]:
@@ -74,7 +76,9 @@ def test_measured_init_is_the_real_weights_variance(exported, exporter, name):
     for node in weighted:
         if node.op == "recurrent":  # weight_hh follows weight_ih
             hh = real[node.param_index + 1].detach().double()
-            assert node.attrs["recurrent_init"].variance == pytest.approx(float(hh.var(unbiased=False)), rel=1e-5)
+            assert node.attrs["recurrent_init"].variance == pytest.approx(
+                float(hh.var(unbiased=False)), rel=1e-5
+            )
         weight = real[node.param_index].detach().double()
         init = node.weight_init
         if bool((weight == weight.reshape(-1)[0]).all()):
@@ -116,8 +120,14 @@ def test_batchnorm_mlp_keeps_its_norms(exported, exporter):
 @exporters
 def test_zero_and_constant_init_are_recognised(exported, exporter):
     _, graph = exported("zero_init_mlp", exporter)
-    kinds = [(n.weight_init.kind, n.weight_init.constant, n.bias_init.kind) for n in graph.weighted()]
-    assert kinds == [("zeros", 0.0, "zeros"), ("zeros", 0.0, "zeros"), ("constant", 0.5, "measured")]
+    kinds = [
+        (n.weight_init.kind, n.weight_init.constant, n.bias_init.kind) for n in graph.weighted()
+    ]
+    assert kinds == [
+        ("zeros", 0.0, "zeros"),
+        ("zeros", 0.0, "zeros"),
+        ("constant", 0.5, "measured"),
+    ]
 
 
 @exporters
@@ -154,9 +164,22 @@ def test_lstm_is_one_recurrent_unit(exported, exporter):
 @exporters
 def test_conv_net_fans_pools_and_norm(exported, exporter):
     _, graph = exported("conv_net", exporter)
-    assert ops(graph)[1:-1] == ["linear", "norm", "activation", "pool", "linear", "activation", "pool", "linear"]
+    assert ops(graph)[1:-1] == [
+        "linear",
+        "norm",
+        "activation",
+        "pool",
+        "linear",
+        "activation",
+        "pool",
+        "linear",
+    ]
     convs = graph.weighted()
-    assert [(n.fan_in, n.fan_out) for n in convs] == [(3 * 9, 8 * 9), (4 * 9, 16 * 9 // 2), (16, 10)]
+    assert [(n.fan_in, n.fan_out) for n in convs] == [
+        (3 * 9, 8 * 9),
+        (4 * 9, 16 * 9 // 2),
+        (16, 10),
+    ]
     assert convs[1].attrs["groups"] == 2
     assert convs[0].location.op_type == "Conv"
 
@@ -165,7 +188,18 @@ def test_conv_net_fans_pools_and_norm(exported, exporter):
 def test_layernorm_rmsnorm_and_attention_are_folded(exported, exporter):
     _, graph = exported("layernorm_block", exporter)
     assert graph.complete
-    assert ops(graph) == ["input", "norm", "linear", "attention", "linear", "add", "norm", "linear", "add", "output"]
+    assert ops(graph) == [
+        "input",
+        "norm",
+        "linear",
+        "attention",
+        "linear",
+        "add",
+        "norm",
+        "linear",
+        "add",
+        "output",
+    ]
     ln, rms = [n for n in graph.nodes if n.op == "norm"]
     if exporter == "legacy":  # opset 14 has no LayerNormalization op
         assert ln.attrs["decomposed"] == "layer_norm" and ln.module_type == "LayerNormalization"
@@ -185,3 +219,31 @@ def test_init_checks_off_leaves_variances_unknown(tmp_path):
     for node in graph.weighted():
         assert node.weight_init.kind == "unknown" and node.weight_init.variance is None
         assert node.fan_in is not None  # structure is still read
+
+
+def test_a_tied_output_layer_folded_into_a_copy_keeps_the_embedding_place(tmp_path):
+    import warnings
+
+    class TinyLM(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte = torch.nn.Embedding(40, 16)
+            self.mix = torch.nn.Linear(16, 16)
+            self.lm_head = torch.nn.Linear(16, 40, bias=False)
+            self.lm_head.weight = self.wte.weight
+
+        def forward(self, ids):
+            return self.lm_head(torch.tanh(self.mix(self.wte(ids))))
+
+    torch.manual_seed(0)
+    model = TinyLM().eval()
+    path = tmp_path / "lm.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # the default export: constant folding stores wte.weight transposed under a new name
+        torch.onnx.export(model, (torch.randint(0, 40, (2, 5)),), str(path), dynamo=False)
+    graph = build_graph(path, "lm.onnx")
+    embed, mix, head = graph.weighted()
+    assert embed.op == "embedding" and head.fan_out == 40
+    assert head.param_index == embed.param_index == 0 and head.param_name == "wte.weight"
+    assert mix.param_index == 1 and graph.attrs["weight_count"] == 2

@@ -17,14 +17,14 @@ if TYPE_CHECKING:
     from gradlint.ir import LayerGraph
 
 
-def build_graph(path: Path, shown: str, init_checks: bool = True) -> "LayerGraph":
+def build_graph(path: Path, shown: str, init_checks: bool = True) -> LayerGraph:
     """The layer graph of one .onnx file; raises LoadError with the one line to report."""
     from gradlint.frontends.onnx.convert import to_layer_graph
 
     model = load_model(path)
     validate(model)
     model = inline_functions(model)
-    return to_layer_graph(model, shown, path.stem, str(path.parent), init_checks).graph
+    return to_layer_graph(model, shown, path.stem, str(path.parent), init_checks)
 
 
 def _ignored(finding: Finding, patterns: list[str]) -> bool:
@@ -32,7 +32,7 @@ def _ignored(finding: Finding, patterns: list[str]) -> bool:
     return node is not None and any(fnmatch.fnmatchcase(node, p) for p in patterns)
 
 
-def check_onnx_file(path: Path, shown: str, checker: "Checker") -> FileResult:
+def check_onnx_file(path: Path, shown: str, checker: Checker) -> FileResult:
     from gradlint.engine import run_graph_rules
     from gradlint.gain import model_record
 

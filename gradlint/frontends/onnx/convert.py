@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from gradlint.diagnostics import Location
@@ -19,22 +18,8 @@ from gradlint.ir import Init, LayerGraph, Node
 _GENERIC_NAMES = {"", "main_graph", "torch_jit", "torch-jit-export", "graph", "model"}
 # "body.0.weight": a name an exporter kept from the framework's parameters.
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_]\w*(\.\w+)+$")
-
-
-@dataclass
-class WeightUse:
-    """An initialiser a weighted node reads, with the layout its fans come from."""
-
-    name: str
-    dims: tuple[int, ...]
-    fan_in: int | None
-    fan_out: int | None
-
-
-@dataclass
-class Conversion:
-    graph: LayerGraph
-    weights_absent: list[str] = field(default_factory=list)
+# "pos_embed": a top-level parameter; "val_12" is the dynamo exporter's own constant.
+_TOP_LEVEL_NAME = re.compile(r"^(?!val_\d+$)[A-Za-z]\w*$")
 
 
 class _Builder:
@@ -48,15 +33,19 @@ class _Builder:
         self.graph.attrs["init_checks"] = init_checks
         self.graph.attrs["opsets"] = {o.domain or "ai.onnx": o.version for o in model.opset_import}
         self.ir_of: dict[str, int] = {}
+        self.gate_values: dict[str, str] = {}  # value -> the squashing op that gates with it
         self.weight_order: list[tuple[str, Node]] = []
         self.absent: list[str] = []
         self._measured: dict[tuple, Init] = {}
+        self._stats: dict[str, Init] = {}  # by initialiser, for recognising folded copies
 
     # -- helpers ---------------------------------------------------------------------
 
     def location(self, index: int) -> Location:
         node = self.view.nodes[index]
-        return Location(path=self.shown, node=self.view.node_name(index), op_type=node.op_type, node_index=index)
+        return Location(
+            path=self.shown, node=self.view.node_name(index), op_type=node.op_type, node_index=index
+        )
 
     def ir_inputs(self, names: list[str]) -> list[int]:
         found: list[int] = []
@@ -66,15 +55,17 @@ class _Builder:
                 found.append(nid)
         return found
 
-    def emit(self, index: int, op: str, inputs: list[str], outputs: list[str] | None = None, **kw: Any) -> Node:
+    def emit(
+        self, index: int, op: str, inputs: list[str], outputs: list[str] | None = None, **kw: Any
+    ) -> Node:
         node = self.view.nodes[index]
         kw.setdefault("module_type", node.op_type)
-        ir = self.graph.add(op, self.view.node_name(index), self.location(index), self.ir_inputs(inputs), **kw)
+        ir = self.graph.add(
+            op, self.view.node_name(index), self.location(index), self.ir_inputs(inputs), **kw
+        )
         for name in outputs if outputs is not None else node.output:
             if name:
                 self.ir_of[name] = ir.id
-        if op == "opaque":
-            self.graph.complete = False
         return ir
 
     def alias(self, index: int, source: str) -> None:
@@ -85,21 +76,21 @@ class _Builder:
             if name:
                 self.ir_of[name] = nid
 
-    def init_of(self, use: WeightUse | None, where: Location) -> Init | None:
-        if use is None:
-            return None
+    def init_of(self, name: str, fan_in: int | None, fan_out: int | None, where: Location) -> Init:
+        """The measured init of initialiser ``name`` (its detail compares with He/Xavier)."""
         if not self.init_checks:
             return Init("unknown", location=where, detail="init checks off for ONNX weights")
-        key = (use.name, use.fan_in, use.fan_out)
+        key = (name, fan_in, fan_out)
         if key not in self._measured:
             try:
                 self._measured[key] = measure(
-                    self.view.initializers[use.name], self.base_dir, use.fan_in, use.fan_out, where
+                    self.view.initializers[name], self.base_dir, fan_in, fan_out, where
                 )
             except WeightsAbsent as missing:
                 if str(missing) not in self.absent:
                     self.absent.append(str(missing))
                 self._measured[key] = Init("unknown", location=where, detail="weights absent")
+            self._stats[name] = self._measured[key]
         return self._measured[key]
 
     def weight(self, name: str) -> tuple[str, tuple[int, ...]] | None:
@@ -116,21 +107,19 @@ class _Builder:
                 return None
             node = self.view.nodes[index]
             if node.op_type == "Transpose":
-                given = self.view.attr(index, "perm")
-                perm = list(given) if given else None
-                if perm is None:
-                    perm = []  # reversed below
+                perm = list(self.view.attr(index, "perm") or [])  # none given: reversed
             elif node.op_type not in ("Cast", "Identity"):
                 return None
             name = node.input[0]
         return None
 
-    def source_weight(self, name: str) -> tuple[str, tuple[int, ...]] | None:
-        """The one parameter a computed weight is rearranged from: the legacy exporter
-        reorders LSTM/GRU gates with Slice/Concat when constant folding is off."""
+    def source_weights(self, name: str) -> list[tuple[str, tuple[int, ...]]]:
+        """The parameters a computed weight is rearranged from, in initialiser order: the
+        legacy exporter reorders LSTM/GRU gates with Slice/Concat when constant folding is
+        off, and concatenates both directions of a bidirectional layer."""
         direct = self.weight(name)
         if direct is not None:
-            return direct
+            return [direct]
         found: set[str] = set()
         pending, seen = [name], set()
         while pending and len(seen) < 64:
@@ -144,10 +133,11 @@ class _Builder:
             index = self.view.producer_of(value)
             if index is not None and not self.view.is_data(value):
                 pending.extend(self.view.nodes[index].input)
-        if len(found) != 1:
-            return None
-        (only,) = found
-        return only, tuple(int(d) for d in self.view.initializers[only].dims)
+        return [
+            (n, tuple(int(d) for d in t.dims))
+            for n, t in self.view.initializers.items()
+            if n in found
+        ]
 
     def bias_after(self, output: str, fan_out: int | None) -> tuple[str, str | None]:
         """A following Add of a constant vector is this layer's bias: (output, bias name)."""
@@ -156,28 +146,39 @@ class _Builder:
             return output, None
         operands = list(self.view.nodes[user].input)
         others = [n for n in operands if n != output]
-        if len(others) != 1 or self.view.is_data(others[0]) or others[0] not in self.view.initializers:
+        if (
+            len(others) != 1
+            or self.view.is_data(others[0])
+            or others[0] not in self.view.initializers
+        ):
             return output, None
         self.absorbed.add(user)
         return self.view.nodes[user].output[0], others[0]
 
     # -- layers ----------------------------------------------------------------------
 
-    def linear(self, index: int, data: str, weight: str, fan_in, fan_out, bias: str | None, output: str) -> None:
+    def linear(
+        self, index: int, data: str, weight: str, fan_in, fan_out, bias: str | None, output: str
+    ) -> None:
         where = self.location(index)
         found = self.weight(weight)
-        use = None
-        if found is not None:
-            use = WeightUse(found[0], found[1], fan_in, fan_out)
         ir = self.emit(
-            index, "linear", [data], [output],
-            fan_in=fan_in, fan_out=fan_out, has_bias=bias is not None,
-            weight_init=self.init_of(use, where) if use else Init("unknown", location=where),
-            bias_init=self.init_of(WeightUse(bias, (), fan_in, fan_out), where)
-            if bias and bias in self.view.initializers else None,
+            index,
+            "linear",
+            [data],
+            [output],
+            fan_in=fan_in,
+            fan_out=fan_out,
+            has_bias=bias is not None,
+            weight_init=self.init_of(found[0], fan_in, fan_out, where)
+            if found
+            else Init("unknown", location=where),
+            bias_init=self.init_of(bias, fan_in, fan_out, where)
+            if bias in self.view.initializers
+            else None,
         )
-        if use is not None:
-            self.weight_order.append((use.name, ir))
+        if found is not None:
+            self.weight_order.append((found[0], ir))
 
     def gemm(self, index: int) -> None:
         node = self.view.nodes[index]
@@ -230,31 +231,39 @@ class _Builder:
         node = self.view.nodes[index]
         where = self.location(index)
         hidden = self.view.attr(index, "hidden_size")
-        w = self.source_weight(node.input[1]) if len(node.input) > 1 else None
-        r = self.source_weight(node.input[2]) if len(node.input) > 2 else None
+        ws = self.source_weights(node.input[1]) if len(node.input) > 1 else []
+        rs = self.source_weights(node.input[2]) if len(node.input) > 2 else []
         # ONNX packs [directions, gates * hidden, input]; torch keeps [gates * hidden, input]
-        fan_in = w[1][-1] if w else None
+        fan_in = ws[0][1][-1] if ws else None
         ir = self.emit(
-            index, "recurrent", [node.input[0]],
-            fan_in=fan_in, fan_out=int(hidden) if hidden else None,
+            index,
+            "recurrent",
+            [node.input[0]],
+            fan_in=fan_in,
+            fan_out=int(hidden) if hidden else None,
             has_bias=len(node.input) > 3 and bool(node.input[3]),
-            weight_init=self.init_of(WeightUse(w[0], w[1], fan_in, hidden), where) if w else Init("unknown"),
-            activation=None,
+            weight_init=self.init_of(ws[0][0], fan_in, hidden, where) if ws else Init("unknown"),
         )
-        ir.attrs.update({"cell": ops.RECURRENT[node.op_type],
-                         "direction": self.view.attr(index, "direction", b"forward")})
-        if isinstance(ir.attrs["direction"], bytes):
-            ir.attrs["direction"] = ir.attrs["direction"].decode()
-        if r:
-            ir.attrs["recurrent_init"] = self.init_of(WeightUse(r[0], r[1], hidden, hidden), where)
-        for found in (w, r):
-            if found:
-                self.weight_order.append((found[0], ir))
+        direction = self.view.attr(index, "direction", b"forward")
+        ir.attrs.update(
+            {
+                "cell": ops.RECURRENT[node.op_type],
+                "direction": direction.decode() if isinstance(direction, bytes) else direction,
+            }
+        )
+        if rs:
+            ir.attrs["recurrent_init"] = self.init_of(rs[0][0], hidden, hidden, where)
+        for found in ws + rs:
+            self.weight_order.append((found[0], ir))
 
     def embedding(self, index: int, table: tuple[str, tuple[int, ...]], indices: str) -> None:
         where = self.location(index)
-        ir = self.emit(index, "embedding", [indices],
-                       weight_init=self.init_of(WeightUse(table[0], table[1], None, None), where))
+        ir = self.emit(
+            index,
+            "embedding",
+            [indices],
+            weight_init=self.init_of(table[0], None, None, where),
+        )
         ir.attrs.update({"num_embeddings": table[1][0], "embedding_dim": table[1][1]})
         self.weight_order.append((table[0], ir))
 
@@ -274,14 +283,19 @@ class _Builder:
         elif node.op_type in ("Elu", "Celu"):
             attrs["alpha"] = float(self.view.attr(index, "alpha", 1.0))
         elif node.op_type == "HardSigmoid":
-            attrs.update(alpha=float(self.view.attr(index, "alpha", 0.2)), beta=float(self.view.attr(index, "beta", 0.5)))
+            attrs.update(
+                alpha=float(self.view.attr(index, "alpha", 0.2)),
+                beta=float(self.view.attr(index, "beta", 0.5)),
+            )
         elif node.op_type == "PRelu" and len(node.input) > 1:
             slope = self.view.scalar(node.input[1])
             if slope is not None:
                 attrs["negative_slope"] = slope
         elif node.op_type == "Gelu":
             approximate = self.view.attr(index, "approximate", b"none")
-            attrs["approximate"] = approximate.decode() if isinstance(approximate, bytes) else approximate
+            attrs["approximate"] = (
+                approximate.decode() if isinstance(approximate, bytes) else approximate
+            )
         elif node.op_type in ("Softmax", "LogSoftmax"):
             attrs["axis"] = int(self.view.attr(index, "axis", -1))
         self.emit(index, "activation", [node.input[0]], activation=kind, attrs=attrs)
@@ -303,13 +317,22 @@ class _Builder:
         else:
             self.emit(index, "opaque", [node.input[0]])
             return
-        self.emit(index, "activation", [node.input[0]], activation=kind,
-                  attrs={"min_val": low, "max_val": high})
+        self.emit(
+            index,
+            "activation",
+            [node.input[0]],
+            activation=kind,
+            attrs={"min_val": low, "max_val": high},
+        )
 
     def arithmetic(self, index: int) -> None:
         node = self.view.nodes[index]
         data = self.view.data_inputs(index)
         distinct = self.ir_inputs(data)
+        gated_by = [self.gate_values[v] for v in data if v in self.gate_values]
+        if node.op_type == "Mul" and len(data) == 2 and gated_by:
+            self.emit(index, "gate", data, attrs={"gate": gated_by[0]})
+            return
         if len(data) == 1:
             if node.op_type == "Div" and node.input[1] == data[0]:
                 self.emit(index, "opaque", data)  # c / x
@@ -332,44 +355,108 @@ class _Builder:
     def fused(self, fused: Fused) -> None:
         first = fused.first
         ir = self.graph.add(
-            fused.op, self.view.node_name(first), self.location(first), self.ir_inputs(fused.inputs),
-            activation=fused.activation, module_type=fused.module_type, attrs=dict(fused.attrs),
+            fused.op,
+            self.view.node_name(first),
+            self.location(first),
+            self.ir_inputs(fused.inputs),
+            activation=fused.activation,
+            module_type=fused.module_type,
+            attrs=dict(fused.attrs),
         )
         ir.attrs["onnx_nodes"] = [self.view.node_name(i) for i in sorted(fused.members)]
         self.ir_of[fused.output] = ir.id
+
+    def gating_uses(self, name: str, budget: int = 6) -> set[str] | None:
+        """The values derived from a sigmoid's output when every use of them multiplies
+        another tensor (through ``1 - t`` and reshapes); None when one use does not."""
+        if budget == 0 or name in self.view.outputs:
+            return None
+        found = {name}
+        for user in self.view.consumers.get(name, []):
+            node = self.view.nodes[user]
+            data = self.view.data_inputs(user)
+            if node.op_type == "Mul" and len(data) == 2 and user not in self.absorbed:
+                continue
+            if len(data) != 1 or user in self.absorbed:
+                return None
+            if node.op_type not in ops.ARITHMETIC and node.op_type not in ops.PASS_THROUGH:
+                return None
+            for output in node.output:
+                further = self.gating_uses(output, budget - 1) if output else set()
+                if further is None:
+                    return None
+                found |= further
+        return found
+
+    def find_gates(self) -> set[int]:
+        """Sigmoids that gate a product, as in x * sigmoid(g), squeeze-excite, highway:
+        not activations in series. Their output stands for the gate's pre-activation."""
+        gating: set[int] = set()
+        for index, node in enumerate(self.view.nodes):
+            if node.op_type not in ("Sigmoid", "HardSigmoid") or index in self.absorbed:
+                continue
+            if not self.view.is_data(node.input[0]):
+                continue
+            uses = self.gating_uses(node.output[0])
+            if uses:
+                gating.add(index)
+                self.gate_values.update(dict.fromkeys(uses, node.op_type.lower()))
+        return gating
 
     # -- the walk --------------------------------------------------------------------
 
     def build(self) -> LayerGraph:
         view = self.view
         for name in view.inputs:
-            self.ir_of[name] = self.graph.add("input", name, Location(path=self.shown, node=name)).id
+            self.ir_of[name] = self.graph.add(
+                "input", name, Location(path=self.shown, node=name)
+            ).id
         fusions = find_fusions(view)
         self.absorbed: set[int] = set()
         for fused in fusions.values():
             self.absorbed |= fused.members
+        gating = self.find_gates()
         for index, node in enumerate(view.nodes):
             if index in fusions:
                 self.fused(fusions[index])
+                continue
+            if index in gating:
+                self.alias(index, node.input[0])
                 continue
             if index in self.absorbed or not view.data_inputs(index):
                 continue
             self.node(index, node)
         for output in view.graph.output:
             if output.name in self.ir_of:
-                self.graph.add("output", output.name, Location(path=self.shown, node=output.name),
-                               [self.ir_of[output.name]])
+                self.graph.add(
+                    "output",
+                    output.name,
+                    Location(path=self.shown, node=output.name),
+                    [self.ir_of[output.name]],
+                )
         self.number_weights()
+        self.graph.complete = not any(n.op == "opaque" for n in self.on_output_paths())
         return self.graph
+
+    def on_output_paths(self) -> list[Node]:
+        """Nodes some output depends on: an opaque op on a dead branch changes nothing."""
+        pending = [n.id for n in self.graph.nodes if n.op == "output"]
+        seen: set[int] = set()
+        while pending:
+            nid = pending.pop()
+            if nid not in seen:
+                seen.add(nid)
+                pending.extend(self.graph.node(nid).inputs)
+        return [self.graph.node(nid) for nid in sorted(seen)]
 
     def node(self, index: int, node: Any) -> None:
         op = node.op_type
         data = self.view.data_inputs(index)
         if op in ops.NOT_DIFFERENTIABLE:
             return
-        if node.domain not in ops.DEFAULT_DOMAINS and op not in ops.ACTIVATIONS and op not in ops.NORMS:
-            self.emit(index, "opaque", data)
-        elif op in ops.SUBGRAPH_OPS:
+        # ops of other domains are unknown unless named like a standard activation or norm
+        foreign = node.domain not in ops.DEFAULT_DOMAINS and op not in ops.ACTIVATIONS
+        if (foreign and op not in ops.NORMS) or op in ops.SUBGRAPH_OPS:
             self.emit(index, "opaque", data)
         elif op == "Gemm":
             self.gemm(index)
@@ -416,14 +503,27 @@ class _Builder:
 
     def number_weights(self) -> None:
         """param_index in named_parameters() order when the exporter kept the names
-        (torch keeps initialisers in registration order), else in graph order."""
-        names: list[str] = []
+        (torch writes parameters as initialisers in registration order, so weights no
+        layer reads, such as position embeddings, still take their place), else in
+        graph order."""
+        folded = self.folded_copies()
+        self.weight_order = [(folded.get(name, name), ir) for name, ir in self.weight_order]
+        used: list[str] = []
         for name, _ in self.weight_order:
-            if name not in names:
-                names.append(name)
-        if names and all(_PARAMETER_NAME.match(n) for n in names):
-            position = {t.name: i for i, t in enumerate(self.view.graph.initializer)}
-            names.sort(key=lambda n: position[n])
+            if name not in used:
+                used.append(name)
+        names = used
+        if used and all(_PARAMETER_NAME.match(n) for n in used):
+            names = [
+                t.name
+                for t in self.view.graph.initializer
+                if t.name in used
+                or (
+                    (_PARAMETER_NAME.match(t.name) or _TOP_LEVEL_NAME.match(t.name))
+                    and len(t.dims) >= 2
+                    and _is_float(t)
+                )
+            ]
         order = {name: i for i, name in enumerate(names)}
         for name, ir in self.weight_order:
             if ir.param_index is None or order[name] < ir.param_index:
@@ -431,10 +531,52 @@ class _Builder:
                 ir.param_name = name
         self.graph.attrs["weight_count"] = len(names)
 
+    def folded_copies(self) -> dict[str, str]:
+        """Exporter-made copies of a named parameter -> that parameter.
 
-def to_layer_graph(model: Any, shown: str, name: str, base_dir: str, init_checks: bool) -> Conversion:
+        Constant folding stores a tied output layer's transposed embedding as a new,
+        unnamed initialiser; the same dims in another order and the same measured
+        mean and variance say which parameter it copies, so it keeps one place in
+        named_parameters() order. Zero and constant tensors match too easily to tell.
+        """
+        named = {
+            n: init
+            for n, init in self._stats.items()
+            if _PARAMETER_NAME.match(n) or _TOP_LEVEL_NAME.match(n)
+        }
+        copies: dict[str, str] = {}
+        for name, init in self._stats.items():
+            if name in named or init.kind != "measured":
+                continue
+            dims = sorted(self.view.initializers[name].dims)
+            for original, known in named.items():
+                if (
+                    known.kind == "measured"
+                    and sorted(self.view.initializers[original].dims) == dims
+                    and math.isclose(known.variance, init.variance, rel_tol=1e-6)
+                    and math.isclose(known.mean, init.mean, rel_tol=1e-4, abs_tol=1e-9)
+                ):
+                    copies[name] = original
+                    break
+        return copies
+
+
+def _is_float(tensor: Any) -> bool:
+    from onnx import TensorProto
+
+    return tensor.data_type in (
+        TensorProto.FLOAT,
+        TensorProto.FLOAT16,
+        TensorProto.BFLOAT16,
+        TensorProto.DOUBLE,
+    )
+
+
+def to_layer_graph(
+    model: Any, shown: str, name: str, base_dir: str, init_checks: bool
+) -> LayerGraph:
     builder = _Builder(model, shown, name, base_dir, init_checks)
     graph = builder.build()
     if builder.absent:
         graph.attrs["weights_absent"] = list(builder.absent)
-    return Conversion(graph, builder.absent)
+    return graph

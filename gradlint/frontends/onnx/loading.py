@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-ONNX_MISSING = "cannot check ONNX files: the onnx package is not installed (pip install gradlint[onnx])"
+ONNX_MISSING = (
+    "cannot check ONNX files: the onnx package is not installed (pip install gradlint[onnx])"
+)
 
 
 class LoadError(Exception):
@@ -38,7 +40,9 @@ def load_model(path: Path) -> Any:
     except OSError as exc:
         raise LoadError(f"cannot read file: {(exc.strerror or str(exc)).lower()}") from None
     except Exception:  # protobuf's DecodeError and friends: the bytes are not a ModelProto
-        raise LoadError("not an ONNX model: the protobuf cannot be decoded (truncated or corrupt file?)") from None
+        raise LoadError(
+            "not an ONNX model: the protobuf cannot be decoded (truncated or corrupt file?)"
+        ) from None
     if model.ir_version <= 0 or not model.HasField("graph") or not model.graph.node:
         raise LoadError("not an ONNX model: no ir_version or no graph nodes")
     return model
@@ -71,7 +75,9 @@ def structure_of(model: Any) -> Any:
     declared = {value.name for value in graph.input}
     for tensor in model.graph.initializer:
         if tensor.name not in declared:
-            graph.input.append(helper.make_tensor_value_info(tensor.name, tensor.data_type, list(tensor.dims)))
+            graph.input.append(
+                helper.make_tensor_value_info(tensor.name, tensor.data_type, list(tensor.dims))
+            )
     skeleton = onnx.ModelProto()
     _copy_fields(skeleton, model, skip="graph")
     skeleton.graph.CopyFrom(graph)

@@ -116,9 +116,6 @@ NOT_DIFFERENTIABLE = {
     "Multinomial",
 }
 
-# Weighted layers whose weight is one initialiser input: which input, and its layout.
-WEIGHTED = {"Gemm", "MatMul", "Conv", "ConvTranspose"}
-
 # A node with a graph attribute runs code we do not follow.
 SUBGRAPH_OPS = {"If", "Loop", "Scan", "SequenceMap"}
 

@@ -5,8 +5,9 @@ a saturating activation in series."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from gradlint.frontends.onnx.ops import ARITHMETIC, PASS_THROUGH
 from gradlint.frontends.onnx.view import GraphView
@@ -107,21 +108,15 @@ def match_gelu(view: GraphView, index: int) -> Fused | None:
         if len(others) != 1:
             break
         other = others[0]
-        half = _producer(view, other, "Mul", "Div")
-        if not view.is_data(other):
-            pass
-        elif view.nodes[user].op_type == "Mul" and other == x:
+        if view.is_data(other):  # constants (the 1 of 1 + erf, the 0.5) fold in as they are
+            if view.nodes[user].op_type != "Mul":
+                break
+            half = _producer(view, other, "Mul", "Div")  # 0.5 * x computed on the side
+            if half is not None and (_const_operand(view, half) or ("",))[0] == x:
+                members.add(half)
+            elif other != x:
+                break
             times_x = True
-        elif (
-            view.nodes[user].op_type == "Mul"
-            and half is not None
-            and _const_operand(view, half) is not None
-            and _const_operand(view, half)[0] == x
-        ):
-            members.add(half)
-            times_x = True
-        else:
-            break
         members.add(user)
         current = view.nodes[user].output[0]
     if not times_x:
@@ -174,11 +169,10 @@ def match_norm(view: GraphView, index: int) -> Fused | None:
         if square is None:
             continue
         sq = view.nodes[square]
-        if sq.op_type == "Pow" and view.scalar(sq.input[1]) == 2.0 and sq.input[0] == numerator:
-            pass
-        elif sq.op_type == "Mul" and list(sq.input[:2]) == [numerator, numerator]:
-            pass
-        else:
+        squared = (
+            sq.op_type == "Pow" and view.scalar(sq.input[1]) == 2.0 and sq.input[0] == numerator
+        ) or (sq.op_type == "Mul" and list(sq.input[:2]) == [numerator, numerator])
+        if not squared:
             continue
         members.add(square)
         kind, module_type, x = "rms_norm", "RMSNorm", numerator
@@ -202,10 +196,37 @@ def match_norm(view: GraphView, index: int) -> Fused | None:
     return None
 
 
-# -- multiplicative gates: x * sigmoid(x) (SiLU), x * sigmoid(g), x * tanh(softplus(x)) --
+# -- softsign: x / (1 + |x|) -------------------------------------------------------------
 
 
-def match_gate(view: GraphView, index: int) -> Fused | None:
+def match_softsign(view: GraphView, index: int) -> Fused | None:
+    node = view.nodes[index]
+    if node.op_type != "Div" or len(node.input) != 2:
+        return None
+    x, denominator = node.input
+    plus_one = _producer(view, denominator, "Add")
+    if plus_one is None or _const_operand(view, plus_one) is None:
+        return None
+    absolute = _producer(view, _const_operand(view, plus_one)[0], "Abs")
+    if absolute is None or view.nodes[absolute].input[0] != x:
+        return None
+    return Fused(
+        "activation",
+        "Softsign",
+        [x],
+        node.output[0],
+        {absolute, plus_one, index},
+        "softsign",
+        {"decomposed": "softsign"},
+    )
+
+
+# -- x * sigmoid(x) (SiLU, swish), x * tanh(softplus(x)) (Mish) --------------------------
+# (a sigmoid gating another tensor, x * sigmoid(g), is found in convert: its output may
+# feed several products, as in a highway layer's t * h + (1 - t) * x)
+
+
+def match_swish(view: GraphView, index: int) -> Fused | None:
     node = view.nodes[index]
     if node.op_type != "Mul" or len(node.input) != 2:
         return None
@@ -221,26 +242,45 @@ def match_gate(view: GraphView, index: int) -> Fused | None:
         if op_type == "Tanh":
             softplus = _producer(view, argument, "Softplus")
             if softplus is not None and view.nodes[softplus].input[0] == other:
-                return Fused("activation", "Mish", [other], node.output[0], {softplus, squash, index}, "mish")
+                return Fused(
+                    "activation", "Mish", [other], node.output[0], {softplus, squash, index}, "mish"
+                )
             continue
         if argument == other:
             kind = "silu" if op_type == "Sigmoid" else "hardswish"
-            return Fused("gate", "SiLU" if kind == "silu" else "HardSwish", [other], node.output[0],
-                         {squash, index}, kind)
+            return Fused(
+                "gate",
+                "SiLU" if kind == "silu" else "HardSwish",
+                [other],
+                node.output[0],
+                {squash, index},
+                kind,
+            )
         scaled = _producer(view, argument, "Mul")
-        if scaled is not None and _const_operand(view, scaled) and _const_operand(view, scaled)[0] == other:
+        if (
+            scaled is not None
+            and _const_operand(view, scaled)
+            and _const_operand(view, scaled)[0] == other
+        ):
             beta = view.scalar(_const_operand(view, scaled)[1])
-            return Fused("gate", "SiLU", [other], node.output[0], {scaled, squash, index}, "silu",
-                         {"beta": beta})
-        return Fused("gate", "Mul", [other, argument], node.output[0], {squash, index},
-                     attrs={"gate": view.nodes[squash].op_type.lower()})
+            return Fused(
+                "gate",
+                "SiLU",
+                [other],
+                node.output[0],
+                {scaled, squash, index},
+                "silu",
+                {"beta": beta},
+            )
     return None
 
 
 # -- attention: softmax(q @ k^T * scale [+ mask]) @ v ----------------------------------
 
 
-def _walk_up(view: GraphView, name: str, target: str, members: set[int], budget: int = 8) -> int | None:
+def _walk_up(
+    view: GraphView, name: str, target: str, members: set[int], budget: int = 8
+) -> int | None:
     """The ``target`` node reached from ``name`` through reshapes, scales and masks."""
     index = view.producer_of(name)
     if index is None or budget == 0:
@@ -279,8 +319,9 @@ def match_attention(view: GraphView, index: int) -> Fused | None:
 MATCHERS: tuple[Callable[[GraphView, int], Fused | None], ...] = (
     match_norm,
     match_gelu,
+    match_softsign,
     match_attention,
-    match_gate,
+    match_swish,
 )
 
 

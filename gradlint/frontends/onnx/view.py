@@ -61,10 +61,6 @@ class GraphView:
         """The producing node's index, or None for inputs, initialisers and empty names."""
         return self.producer.get(name)
 
-    def op(self, name: str) -> str | None:
-        index = self.producer.get(name)
-        return None if index is None else self.nodes[index].op_type
-
     def single_consumer(self, name: str) -> int | None:
         users = self.consumers.get(name, [])
         if len(users) == 1 and name not in self.outputs:
@@ -76,13 +72,6 @@ class GraphView:
         if name in self.initializers:
             return self.initializers[name]
         return self.constant_nodes.get(name)
-
-    def is_constant(self, name: str) -> bool:
-        if not name:
-            return False
-        if name in self.initializers or name in self.constant_nodes:
-            return True
-        return name not in self.data
 
     def scalar(self, name: str) -> float | None:
         """The value of a small constant whose entries are all equal, or None."""
