@@ -22,7 +22,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gradlint.probe.measure import forward_backward, measure  # noqa: E402
+from gradlint.probe.measure import forward_backward, measure
 
 
 class Bottleneck(nn.Module):
@@ -40,7 +40,9 @@ class Bottleneck(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.downsample = None
         if stride != 1 or inplanes != out:
-            self.downsample = nn.Sequential(nn.Conv2d(inplanes, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+            self.downsample = nn.Sequential(
+                nn.Conv2d(inplanes, out, 1, stride, bias=False), nn.BatchNorm2d(out)
+            )
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
@@ -54,7 +56,10 @@ class ResNet50(nn.Module):
     def __init__(self, classes: int = 1000) -> None:
         super().__init__()
         self.stem = nn.Sequential(
-            nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)
+            nn.Conv2d(3, 64, 7, 2, 3, bias=False),
+            nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2, 1),
         )
         stages, inplanes = [], 64
         for planes, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
@@ -66,7 +71,9 @@ class ResNet50(nn.Module):
         self.fc = nn.Linear(2048, classes)
 
     def forward(self, x):
-        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(self.stages(self.stem(x)), 1), 1))
+        return self.fc(
+            torch.flatten(nn.functional.adaptive_avg_pool2d(self.stages(self.stem(x)), 1), 1)
+        )
 
 
 class Block(nn.Module):
@@ -75,7 +82,9 @@ class Block(nn.Module):
         self.ln1 = nn.LayerNorm(d)
         self.attn = nn.MultiheadAttention(d, heads, batch_first=True)
         self.ln2 = nn.LayerNorm(d)
-        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(approximate="tanh"), nn.Linear(4 * d, d))
+        self.mlp = nn.Sequential(
+            nn.Linear(d, 4 * d), nn.GELU(approximate="tanh"), nn.Linear(4 * d, d)
+        )
 
     def forward(self, x, mask):
         h = self.ln1(x)
@@ -84,7 +93,14 @@ class Block(nn.Module):
 
 
 class GPT2(nn.Module):
-    def __init__(self, vocab: int = 50257, context: int = 1024, d: int = 768, layers: int = 12, heads: int = 12):
+    def __init__(
+        self,
+        vocab: int = 50257,
+        context: int = 1024,
+        d: int = 768,
+        layers: int = 12,
+        heads: int = 12,
+    ):
         super().__init__()
         self.wte = nn.Embedding(vocab, d)
         self.wpe = nn.Embedding(context, d)
@@ -119,7 +135,9 @@ def _median_seconds(fn, device: torch.device, repeats: int) -> float:
     return statistics.median(times)
 
 
-def bench(name: str, model: nn.Module, example: torch.Tensor, device: torch.device, repeats: int) -> float:
+def bench(
+    name: str, model: nn.Module, example: torch.Tensor, device: torch.device, repeats: int
+) -> float:
     model.to(device)
     example = example.to(device)
 
@@ -136,8 +154,10 @@ def bench(name: str, model: nn.Module, example: torch.Tensor, device: torch.devi
         probe_times.append(_median_seconds(probed, device, 1))
     b, p = statistics.median(bare_times), statistics.median(probe_times)
     params = sum(x.numel() for x in model.parameters()) / 1e6
-    print(f"{name:<10} {device.type:<5} {params:6.1f}M params  input {tuple(example.shape)}  "
-          f"bare {b * 1000:8.1f} ms  probe {p * 1000:8.1f} ms  ratio {p / b:.3f}x")
+    print(
+        f"{name:<10} {device.type:<5} {params:6.1f}M params  input {tuple(example.shape)}  "
+        f"bare {b * 1000:8.1f} ms  probe {p * 1000:8.1f} ms  ratio {p / b:.3f}x"
+    )
     return p / b
 
 
@@ -161,7 +181,16 @@ def main() -> int:
     worst = 0.0
     for device in devices:
         torch.manual_seed(0)
-        worst = max(worst, bench("resnet50", ResNet50(), torch.randn(args.resnet_batch, 3, 224, 224), device, args.repeats))
+        worst = max(
+            worst,
+            bench(
+                "resnet50",
+                ResNet50(),
+                torch.randn(args.resnet_batch, 3, 224, 224),
+                device,
+                args.repeats,
+            ),
+        )
         torch.manual_seed(0)
         tokens = torch.randint(50257, (args.gpt_batch, args.gpt_tokens))
         worst = max(worst, bench("gpt2-small", GPT2(), tokens, device, args.repeats))

@@ -67,7 +67,12 @@ def test_healthy_resnet_block_passes_every_verdict():
 def test_detach_in_forward_names_dead_params_and_keeps_frozen_apart():
     code, doc = probe_json("detach_model.py:build")
     assert code == 1
-    assert doc["dead_params"] == ["encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias"]
+    assert doc["dead_params"] == [
+        "encoder.0.weight",
+        "encoder.0.bias",
+        "encoder.2.weight",
+        "encoder.2.bias",
+    ]
     assert doc["frozen_params"] == ["embed.weight"]
     dead = verdict(doc, "dead-params")
     assert dead["problem"] and dead["names"] == doc["dead_params"]
@@ -189,11 +194,16 @@ def _write_project(folder: Path, probe_table: str) -> None:
     for name in ("deep_sigmoid.py", "resnet_block.py"):
         (folder / "models").mkdir(exist_ok=True)
         (folder / "models" / name).write_text((FIXTURES / name).read_text())
-    (folder / "pyproject.toml").write_text(f"[tool.gradlint]\n\n[tool.gradlint.probe]\n{probe_table}")
+    (folder / "pyproject.toml").write_text(
+        f"[tool.gradlint]\n\n[tool.gradlint.probe]\n{probe_table}"
+    )
 
 
 def test_config_targets_run_with_no_arguments(tmp_path):
-    _write_project(tmp_path, 'targets = ["models/deep_sigmoid.py:build", "models/resnet_block.py:TinyResNet"]\n')
+    _write_project(
+        tmp_path,
+        'targets = ["models/deep_sigmoid.py:build", "models/resnet_block.py:TinyResNet"]\n',
+    )
     done = probe("--format", "json", cwd=tmp_path / "models")
     assert done.returncode == 1, done.stderr
     docs = json.loads(done.stdout)["probes"]
@@ -202,12 +212,17 @@ def test_config_targets_run_with_no_arguments(tmp_path):
 
 
 def test_config_thresholds_change_the_verdict(tmp_path):
-    _write_project(tmp_path, 'targets = ["models/deep_sigmoid.py:build"]\nvanishing-ratio = 1e-12\n')
+    _write_project(
+        tmp_path, 'targets = ["models/deep_sigmoid.py:build"]\nvanishing-ratio = 1e-12\n'
+    )
     done = probe("--format", "json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert doc["thresholds"]["vanishing_ratio"] == 1e-12
-    assert "< 1e-12" not in verdict(doc, "vanishing")["detail"] and ">= 1e-12" in verdict(doc, "vanishing")["detail"]
+    assert (
+        "< 1e-12" not in verdict(doc, "vanishing")["detail"]
+        and ">= 1e-12" in verdict(doc, "vanishing")["detail"]
+    )
 
 
 def test_unknown_probe_config_key_is_a_usage_error(tmp_path):
@@ -236,7 +251,9 @@ def test_plot_writes_a_png_and_nothing_else(tmp_path):
 
 
 def test_unwritable_plot_path_is_reported():
-    done = probe(f"{FIXTURES / 'factory_example.py'}:build", "--plot", "/nonexistent-folder/flow.png")
+    done = probe(
+        f"{FIXTURES / 'factory_example.py'}:build", "--plot", "/nonexistent-folder/flow.png"
+    )
     assert done.returncode == 2 and "cannot write" in done.stderr
 
 
@@ -270,5 +287,5 @@ def test_check_and_probe_registration_do_not_import_torch():
         "    pass\n"
         "print(sorted(m for m in ('torch', 'numpy', 'onnx', 'matplotlib') if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr

@@ -15,7 +15,9 @@ F = torch.nn.functional
 
 
 def load_fixture(name: str):
-    spec = importlib.util.spec_from_file_location(f"fixture_{name.replace('.', '_')}", FIXTURES / name)
+    spec = importlib.util.spec_from_file_location(
+        f"fixture_{name.replace('.', '_')}", FIXTURES / name
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

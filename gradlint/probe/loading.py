@@ -66,7 +66,8 @@ def build(obj: Any, name: str) -> tuple[nn.Module, Any]:
         except TypeError as exc:
             raise ProbeError(
                 f"{name}() cannot be built without arguments ({exc}); "
-                "name a function that builds it instead", usage=True
+                "name a function that builds it instead",
+                usage=True,
             ) from None
         return obj(), None
     if not callable(obj):

@@ -34,7 +34,9 @@ class ActivationHooks:
             if isinstance(module, DYING_FAMILY):
                 self.handles.append(module.register_forward_hook(self._dying(qualified, module)))
             elif isinstance(module, SATURATING_FAMILY):
-                self.handles.append(module.register_forward_hook(self._saturating(qualified, module)))
+                self.handles.append(
+                    module.register_forward_hook(self._saturating(qualified, module))
+                )
 
     def _entry(self, name: str, kind: str, module: nn.Module) -> list[Any]:
         return self.counts.setdefault(name, [kind, type(module).__name__, None, 0, 0])
@@ -59,7 +61,9 @@ class ActivationHooks:
             if inputs and isinstance(inputs[0], torch.Tensor):
                 with torch.no_grad():
                     x = inputs[0]
-                    hits = torch.count_nonzero(x > self.bound) + torch.count_nonzero(x < -self.bound)
+                    hits = torch.count_nonzero(x > self.bound) + torch.count_nonzero(
+                        x < -self.bound
+                    )
                     self._add(self._entry(name, "saturating", module), hits, inputs[0].numel())
 
         return hook
@@ -102,7 +106,9 @@ def first_output(output: Any) -> torch.Tensor:
 def probe_loss(output: Any, loss: str) -> torch.Tensor:
     out = first_output(output)
     if not (out.is_floating_point() or out.is_complex()):
-        raise TypeError(f"the model's output is {out.dtype}, not floating point: no gradient flows through it")
+        raise TypeError(
+            f"the model's output is {out.dtype}, not floating point: no gradient flows through it"
+        )
     out = out.float()
     if loss == "cross-entropy":
         classes = out.shape[-1] if out.dim() else 1
@@ -132,7 +138,9 @@ def forward_backward(model: nn.Module, example: Any, loss: str = "mse") -> tuple
     return value, count_tensors(output)
 
 
-def measure(model: nn.Module, example: Any, loss: str = "mse", saturation_input: float = 5.0) -> dict[str, Any]:
+def measure(
+    model: nn.Module, example: Any, loss: str = "mse", saturation_input: float = 5.0
+) -> dict[str, Any]:
     hooks = ActivationHooks(model, saturation_input)
     try:
         value, outputs = forward_backward(model, example, loss)
@@ -188,7 +196,9 @@ def _grad_figures(params: list[tuple[str, nn.Parameter]]) -> list[list[float]]:
     return table
 
 
-def _statistics(model: nn.Module, loss_value: torch.Tensor, hooks: ActivationHooks) -> dict[str, Any]:
+def _statistics(
+    model: nn.Module, loss_value: torch.Tensor, hooks: ActivationHooks
+) -> dict[str, Any]:
     params = list(model.named_parameters())
     with torch.no_grad():
         table = _grad_figures(params)
