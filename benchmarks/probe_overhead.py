@@ -123,16 +123,12 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _median_seconds(fn, device: torch.device, repeats: int) -> float:
-    fn()  # warm-up: allocator, kernels, lazy init
+def _seconds(fn, device: torch.device) -> float:
     _sync(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    start = time.perf_counter()
+    fn()
+    _sync(device)
+    return time.perf_counter() - start
 
 
 def bench(
@@ -147,16 +143,21 @@ def bench(
     def probed():
         measure(model, example)
 
-    # Interleaved pairs, so that drift in clock speed or memory affects both sides alike.
+    bare()  # warm-up: allocator, kernels, lazy init
+    probed()
+    # Interleaved pairs, so that drift in clock speed or load affects both sides alike.
     bare_times, probe_times = [], []
     for _ in range(repeats):
-        bare_times.append(_median_seconds(bare, device, 1))
-        probe_times.append(_median_seconds(probed, device, 1))
+        bare_times.append(_seconds(bare, device))
+        probe_times.append(_seconds(probed, device))
     b, p = statistics.median(bare_times), statistics.median(probe_times)
+    # On a loaded machine the fastest run of each side is the least disturbed one.
+    best = min(probe_times) / min(bare_times)
     params = sum(x.numel() for x in model.parameters()) / 1e6
     print(
         f"{name:<10} {device.type:<5} {params:6.1f}M params  input {tuple(example.shape)}  "
-        f"bare {b * 1000:8.1f} ms  probe {p * 1000:8.1f} ms  ratio {p / b:.3f}x"
+        f"bare {b * 1000:8.1f} ms  probe {p * 1000:8.1f} ms (medians)  "
+        f"ratio {p / b:.3f}x median, {best:.3f}x best-of-{repeats}"
     )
     return p / b
 
