@@ -287,5 +287,22 @@ def test_check_and_probe_registration_do_not_import_torch():
         "    pass\n"
         "print(sorted(m for m in ('torch', 'numpy', 'onnx', 'matplotlib') if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, cwd=ROOT
+    )
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
+
+
+@pytest.mark.parametrize(
+    "factory, expected",
+    [
+        ("build_binary", "build failed: ValueError: need at least two classes, got 1"),
+        ("build_huge", "build (out of memory) failed"),
+        ("build_and_exit", "ended without a result (exit status 7)"),
+    ],
+)
+def test_models_that_do_not_build_end_in_one_line_exit_3(factory, expected):
+    done = probe(f"{FIXTURES / 'fails_to_build.py'}:{factory}")
+    assert done.returncode == 3
+    assert expected in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

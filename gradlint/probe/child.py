@@ -44,7 +44,12 @@ def _is_oom(exc: BaseException) -> bool:
     if isinstance(exc, MemoryError):
         return True
     name = type(exc).__name__
-    return name == "OutOfMemoryError" or "out of memory" in str(exc).lower()
+    text = str(exc).lower()
+    # CUDA says "out of memory"; the CPU allocator "can't allocate memory" (ENOMEM)
+    return name == "OutOfMemoryError" or any(
+        phrase in text
+        for phrase in ("out of memory", "can't allocate memory", "cannot allocate memory")
+    )
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
