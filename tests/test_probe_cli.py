@@ -306,3 +306,10 @@ def test_models_that_do_not_build_end_in_one_line_exit_3(factory, expected):
     assert done.returncode == 3
     assert expected in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_file_named_like_a_standard_module_does_not_replace_it(tmp_path):
+    (tmp_path / "copy.py").write_text((FIXTURES / "factory_example.py").read_text())
+    done = probe("--format", "json", f"{tmp_path / 'copy.py'}:build")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["healthy"]
