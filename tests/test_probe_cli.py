@@ -13,6 +13,9 @@ from tests.conftest import ROOT, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures" / "probe"
 
+# Each test starts the command and a child that imports torch: seconds apiece.
+pytestmark = pytest.mark.slow
+
 
 def probe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return run_cli("probe", *args, cwd=cwd)

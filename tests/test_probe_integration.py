@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.test_probe_cli import FIXTURES, probe_json, run_cli
+
+pytestmark = pytest.mark.slow
 
 
 def test_check_and_probe_agree_on_the_deep_sigmoid_mlp():

@@ -11,6 +11,7 @@ import pytest
 from tests.test_probe_cli import FIXTURES, probe_json
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.slow
 F = torch.nn.functional
 
 

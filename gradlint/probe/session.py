@@ -3,6 +3,7 @@ in a child process, judged, joined with the static findings, reported."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,10 @@ def run_probes(targets: list[str], options: ProbeOptions) -> int:
         _say(
             "no target: give FILE.py:NAME, or list targets under [tool.gradlint.probe] in pyproject.toml"
         )
+        return EXIT_USAGE
+    # Found without importing it: the parent process never loads torch.
+    if importlib.util.find_spec("torch") is None:
+        _say("gradlint probe needs torch: pip install 'gradlint[probe]'")
         return EXIT_USAGE
     documents, worst = [], EXIT_HEALTHY
     for index, entry in enumerate(entries):
