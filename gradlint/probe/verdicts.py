@@ -29,27 +29,22 @@ def judge(
     verdicts = []
 
     if ratio is None:
-        verdicts.append(
-            _verdict(
-                "vanishing",
-                False,
-                "no gradient ratio (the last weight got no gradient)",
-                AUTOTRAINER,
+        # Both AUTOTRAINER checks read the ratio; without it they cannot judge.
+        for name in ("vanishing", "exploding"):
+            verdicts.append(
+                _verdict(
+                    name, False, "no gradient ratio (the last weight got no gradient)", AUTOTRAINER
+                )
             )
-        )
     else:
-        vanishing = (
-            ratio < limits.vanishing_ratio
-            and first_norm is not None
-            and first_norm < limits.vanishing_first_grad_norm
-        )
+        below = ratio < limits.vanishing_ratio
+        small = first_norm is not None and first_norm < limits.vanishing_first_grad_norm
         verdicts.append(
             _verdict(
                 "vanishing",
-                vanishing,
-                f"ratio {ratio:.3g} {'<' if ratio < limits.vanishing_ratio else '>='} {limits.vanishing_ratio:g} and "
-                f"first-layer grad norm {_g(first_norm)} "
-                f"{'<' if first_norm is not None and first_norm < limits.vanishing_first_grad_norm else '>='} "
+                below and small,
+                f"ratio {ratio:.3g} {'<' if below else '>='} {limits.vanishing_ratio:g} and "
+                f"first-layer grad norm {_g(first_norm)} {'<' if small else '>='} "
                 f"{limits.vanishing_first_grad_norm:g}",
                 AUTOTRAINER,
                 ratio=ratio,
@@ -60,7 +55,6 @@ def judge(
                 },
             )
         )
-    if ratio is not None:
         exploding = ratio > limits.exploding_ratio
         verdicts.append(
             _verdict(
