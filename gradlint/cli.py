@@ -9,6 +9,7 @@ import click
 
 from gradlint import __version__
 from gradlint.config import ConfigError, find_config_file, load_config, validate_selector
+from gradlint.probe.command import probe_command
 from gradlint.reporters import FORMATS, ReportContext, render
 
 
@@ -134,9 +135,7 @@ def rule(code, show_all):
         click.echo(doc.text.rstrip())
 
 
-from gradlint.probe.command import probe_command  # noqa: E402  (light: torch loads only in the child)
-
-main.add_command(probe_command)
+main.add_command(probe_command)  # torch is imported only by the probe's child process
 
 if __name__ == "__main__":
     main()

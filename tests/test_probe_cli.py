@@ -13,6 +13,9 @@ from tests.conftest import ROOT, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures" / "probe"
 
+# Each test starts the command and a child that imports torch: seconds apiece.
+pytestmark = pytest.mark.slow
+
 
 def probe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return run_cli("probe", *args, cwd=cwd)
@@ -67,7 +70,12 @@ def test_healthy_resnet_block_passes_every_verdict():
 def test_detach_in_forward_names_dead_params_and_keeps_frozen_apart():
     code, doc = probe_json("detach_model.py:build")
     assert code == 1
-    assert doc["dead_params"] == ["encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias"]
+    assert doc["dead_params"] == [
+        "encoder.0.weight",
+        "encoder.0.bias",
+        "encoder.2.weight",
+        "encoder.2.bias",
+    ]
     assert doc["frozen_params"] == ["embed.weight"]
     dead = verdict(doc, "dead-params")
     assert dead["problem"] and dead["names"] == doc["dead_params"]
@@ -189,11 +197,16 @@ def _write_project(folder: Path, probe_table: str) -> None:
     for name in ("deep_sigmoid.py", "resnet_block.py"):
         (folder / "models").mkdir(exist_ok=True)
         (folder / "models" / name).write_text((FIXTURES / name).read_text())
-    (folder / "pyproject.toml").write_text(f"[tool.gradlint]\n\n[tool.gradlint.probe]\n{probe_table}")
+    (folder / "pyproject.toml").write_text(
+        f"[tool.gradlint]\n\n[tool.gradlint.probe]\n{probe_table}"
+    )
 
 
 def test_config_targets_run_with_no_arguments(tmp_path):
-    _write_project(tmp_path, 'targets = ["models/deep_sigmoid.py:build", "models/resnet_block.py:TinyResNet"]\n')
+    _write_project(
+        tmp_path,
+        'targets = ["models/deep_sigmoid.py:build", "models/resnet_block.py:TinyResNet"]\n',
+    )
     done = probe("--format", "json", cwd=tmp_path / "models")
     assert done.returncode == 1, done.stderr
     docs = json.loads(done.stdout)["probes"]
@@ -202,12 +215,17 @@ def test_config_targets_run_with_no_arguments(tmp_path):
 
 
 def test_config_thresholds_change_the_verdict(tmp_path):
-    _write_project(tmp_path, 'targets = ["models/deep_sigmoid.py:build"]\nvanishing-ratio = 1e-12\n')
+    _write_project(
+        tmp_path, 'targets = ["models/deep_sigmoid.py:build"]\nvanishing-ratio = 1e-12\n'
+    )
     done = probe("--format", "json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert doc["thresholds"]["vanishing_ratio"] == 1e-12
-    assert "< 1e-12" not in verdict(doc, "vanishing")["detail"] and ">= 1e-12" in verdict(doc, "vanishing")["detail"]
+    assert (
+        "< 1e-12" not in verdict(doc, "vanishing")["detail"]
+        and ">= 1e-12" in verdict(doc, "vanishing")["detail"]
+    )
 
 
 def test_unknown_probe_config_key_is_a_usage_error(tmp_path):
@@ -236,7 +254,9 @@ def test_plot_writes_a_png_and_nothing_else(tmp_path):
 
 
 def test_unwritable_plot_path_is_reported():
-    done = probe(f"{FIXTURES / 'factory_example.py'}:build", "--plot", "/nonexistent-folder/flow.png")
+    done = probe(
+        f"{FIXTURES / 'factory_example.py'}:build", "--plot", "/nonexistent-folder/flow.png"
+    )
     assert done.returncode == 2 and "cannot write" in done.stderr
 
 
@@ -270,5 +290,29 @@ def test_check_and_probe_registration_do_not_import_torch():
         "    pass\n"
         "print(sorted(m for m in ('torch', 'numpy', 'onnx', 'matplotlib') if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, cwd=ROOT
+    )
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
+
+
+@pytest.mark.parametrize(
+    "factory, expected",
+    [
+        ("build_binary", "build failed: ValueError: need at least two classes, got 1"),
+        ("build_huge", "build (out of memory) failed"),
+        ("build_and_exit", "ended without a result (exit status 7)"),
+    ],
+)
+def test_models_that_do_not_build_end_in_one_line_exit_3(factory, expected):
+    done = probe(f"{FIXTURES / 'fails_to_build.py'}:{factory}")
+    assert done.returncode == 3
+    assert expected in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_file_named_like_a_standard_module_does_not_replace_it(tmp_path):
+    (tmp_path / "copy.py").write_text((FIXTURES / "factory_example.py").read_text())
+    done = probe("--format", "json", f"{tmp_path / 'copy.py'}:build")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["healthy"]

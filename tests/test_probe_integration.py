@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.test_probe_cli import FIXTURES, probe_json, run_cli
+
+pytestmark = pytest.mark.slow
 
 
 def test_check_and_probe_agree_on_the_deep_sigmoid_mlp():
@@ -29,10 +33,15 @@ def test_detach_in_forward_is_found_statically_and_confirmed_by_dead_params():
     cuts = [f for f in doc["findings"] if f["code"].startswith("GL5")]
     assert cuts, doc["findings"]
     assert all(f["confirmed"] for f in cuts)
-    assert all(set(f["measured"]["dead_params"]) >= {"encoder.0.weight", "encoder.2.weight"} for f in cuts)
+    assert all(
+        set(f["measured"]["dead_params"]) >= {"encoder.0.weight", "encoder.2.weight"} for f in cuts
+    )
 
 
 def test_healthy_model_has_no_unconfirmed_depth_finding():
     _, doc = probe_json("resnet_block.py:TinyResNet")
     assert not [f for f in doc["findings"] if f["code"].startswith(("GL1", "GL3"))]
-    assert doc["static_log10_grad_ratio"] is None or abs(doc["static_log10_grad_ratio"] - doc["log10_grad_ratio"]) <= 1.0
+    assert (
+        doc["static_log10_grad_ratio"] is None
+        or abs(doc["static_log10_grad_ratio"] - doc["log10_grad_ratio"]) <= 1.0
+    )

@@ -50,8 +50,15 @@ def engine_findings(fixture: str, rules: list[PlantedRule]) -> list[dict]:
 def measured_for(fixture: str, name: str) -> dict:
     from gradlint.probe.child import _clean, run
 
-    request = {"file": str(FIXTURES / fixture), "name": name, "device": "cpu", "seed": 0, "loss": "mse",
-               "input_shape": None, "saturation_input": 5.0}
+    request = {
+        "file": str(FIXTURES / fixture),
+        "name": name,
+        "device": "cpu",
+        "seed": 0,
+        "loss": "mse",
+        "input_shape": None,
+        "saturation_input": 5.0,
+    }
     result = _clean(run(request))
     assert result["ok"], result
     return result
@@ -77,11 +84,14 @@ def test_ratio_findings_inside_the_model_are_confirmed_by_the_measured_ratio(sig
     findings = engine_findings(
         "deep_sigmoid.py",
         [
-            PlantedRule("GL101", [
-                (loop, "ten sigmoid layers in series", {}),
-                (loop, "strict threshold", {"log10_threshold": -12.0}),
-                (main, "outside the model, names nothing", {}),
-            ]),
+            PlantedRule(
+                "GL101",
+                [
+                    (loop, "ten sigmoid layers in series", {}),
+                    (loop, "strict threshold", {"log10_threshold": -12.0}),
+                    (main, "outside the model, names nothing", {}),
+                ],
+            ),
             PlantedRule("GL601", [(main, "training loop finding", {})]),
         ],
     )
@@ -123,24 +133,40 @@ def test_graph_cut_in_forward_is_confirmed_by_dead_params(detach_measured):
     findings = engine_findings(
         "detach_model.py",
         [
-            PlantedRule("GL501", [
-                (cut, "tensor detached in forward", {}),
-                (cut, "claims the decoder is cut", {"layers": ["self.decoder"]}),
-                (init, "not in forward", {}),
-            ]),
+            PlantedRule(
+                "GL501",
+                [
+                    (cut, "tensor detached in forward", {}),
+                    (cut, "claims the decoder is cut", {"layers": ["self.decoder"]}),
+                    (init, "not in forward", {}),
+                ],
+            ),
             PlantedRule("GL201", [(init, "zero init upstream", {"params": ["encoder"]})]),
         ],
     )
     records, _ = join(findings, [], detach_measured, {}, Thresholds())
     got = by_message(records)
-    assert set(got) == {"tensor detached in forward", "claims the decoder is cut", "zero init upstream"}
+    assert set(got) == {
+        "tensor detached in forward",
+        "claims the decoder is cut",
+        "zero init upstream",
+    }
     assert got["tensor detached in forward"]["confirmed"] is True
-    assert got["tensor detached in forward"]["measured"]["dead_params"] == detach_measured["dead_params"]
+    assert (
+        got["tensor detached in forward"]["measured"]["dead_params"]
+        == detach_measured["dead_params"]
+    )
     assert got["claims the decoder is cut"]["confirmed"] is False
-    assert got["claims the decoder is cut"]["measured"]["named_params"] == ["decoder.weight", "decoder.bias"]
+    assert got["claims the decoder is cut"]["measured"]["named_params"] == [
+        "decoder.weight",
+        "decoder.bias",
+    ]
     assert got["zero init upstream"]["confirmed"] is True
     assert got["zero init upstream"]["measured"]["named_params"] == [
-        "encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias"
+        "encoder.0.weight",
+        "encoder.0.bias",
+        "encoder.2.weight",
+        "encoder.2.bias",
     ]
 
 
@@ -152,16 +178,22 @@ def test_findings_on_another_class_of_the_file_are_left_out():
     findings = engine_findings(
         "dying_relu.py",
         [
-            PlantedRule("GL202", [
-                (mine, "in the probed class", {}),
-                (theirs, "in the other class, naming `fc1`", {}),
-                (module_level, "outside any class, naming `fc2`", {}),
-                (module_level, "outside any class, naming `encoder`", {}),
-            ]),
+            PlantedRule(
+                "GL202",
+                [
+                    (mine, "in the probed class", {}),
+                    (theirs, "in the other class, naming `fc1`", {}),
+                    (module_level, "outside any class, naming `fc2`", {}),
+                    (module_level, "outside any class, naming `encoder`", {}),
+                ],
+            ),
         ],
     )
     records, _ = join(findings, [], measured, {}, Thresholds())
-    assert sorted(r["message"] for r in records) == ["in the probed class", "outside any class, naming `fc2`"]
+    assert sorted(r["message"] for r in records) == [
+        "in the probed class",
+        "outside any class, naming `fc2`",
+    ]
 
 
 def test_static_estimate_is_the_model_record_of_the_probed_class(sigmoid_measured):

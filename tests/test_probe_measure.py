@@ -11,11 +11,14 @@ import pytest
 from tests.test_probe_cli import FIXTURES, probe_json
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.slow
 F = torch.nn.functional
 
 
 def load_fixture(name: str):
-    spec = importlib.util.spec_from_file_location(f"fixture_{name.replace('.', '_')}", FIXTURES / name)
+    spec = importlib.util.spec_from_file_location(
+        f"fixture_{name.replace('.', '_')}", FIXTURES / name
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -30,10 +30,10 @@ def _clean(value: Any) -> Any:
 def _user_frame(exc: BaseException) -> str | None:
     """The innermost frame outside torch and gradlint: where the user's code was when it failed."""
     frames = traceback.extract_tb(exc.__traceback__)
-    package = str(Path(__file__).resolve().parent.parent)
+    package = str(Path(__file__).resolve().parent.parent) + os.sep
     for frame in reversed(frames):
         name = frame.filename
-        if name.startswith(package) or f"{os.sep}torch{os.sep}" in name or name.startswith("<frozen"):
+        if name.startswith((package, "<frozen")) or f"{os.sep}torch{os.sep}" in name:
             continue
         line = (frame.line or "").strip()
         return f"{name}:{frame.lineno} in {frame.name}" + (f": {line}" if line else "")
@@ -44,7 +44,12 @@ def _is_oom(exc: BaseException) -> bool:
     if isinstance(exc, MemoryError):
         return True
     name = type(exc).__name__
-    return name == "OutOfMemoryError" or "out of memory" in str(exc).lower()
+    text = str(exc).lower()
+    # CUDA says "out of memory"; the CPU allocator "can't allocate memory" (ENOMEM)
+    return name == "OutOfMemoryError" or any(
+        phrase in text
+        for phrase in ("out of memory", "can't allocate memory", "cannot allocate memory")
+    )
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +86,9 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             {
                 "ok": True,
                 "device": str(device),
-                "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+                "device_name": torch.cuda.get_device_name(device)
+                if device.type == "cuda"
+                else "cpu",
                 "input": input_desc,
                 "model_class": type(model).__name__,
                 "spans": loading.class_spans(model, target),
@@ -89,7 +96,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             }
         )
         return stats
-    except BaseException as exc:  # the user's code may raise anything, SystemExit included
+    except BaseException as exc:  # noqa: BLE001  (the user's code may raise anything, SystemExit too)
         usage = getattr(exc, "usage", False)
         if _is_oom(exc):
             phase = f"{phase} (out of memory)"

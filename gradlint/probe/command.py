@@ -17,14 +17,40 @@ highest status wins.
 
 @click.command("probe", epilog=EPILOG)
 @click.argument("targets", nargs=-1, metavar="[FILE.py:NAME]...")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where the pass runs (auto: cuda when available).")
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    help="Where the pass runs (auto: cuda when available).",
+)
 @click.option("--seed", type=int, help="torch.manual_seed before NAME is called (default 0).")
-@click.option("--input-shape", help="Input shape for a model class or a factory without example input, e.g. 32,784.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--plot", type=click.Path(path_type=Path), help="Write the per-layer gradient-flow chart to this PNG.")
-@click.option("--loss", type=click.Choice(["mse", "cross-entropy"]), help="mse: mean of the squared output (default).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds the model may take (default 120).")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="A pyproject.toml or gradlint.toml to use.")
+@click.option(
+    "--input-shape",
+    help="Input shape for a model class or a factory without example input, e.g. 32,784.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path),
+    help="Write the per-layer gradient-flow chart to this PNG.",
+)
+@click.option(
+    "--loss",
+    type=click.Choice(["mse", "cross-entropy"]),
+    help="mse: mean of the squared output (default).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds the model may take (default 120).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="A pyproject.toml or gradlint.toml to use.",
+)
 def probe_command(targets, device, seed, input_shape, fmt, plot, loss, timeout, config_path):
     """Run one real forward/backward pass of NAME from FILE.py and measure its gradients.
 
@@ -37,4 +63,3 @@ def probe_command(targets, device, seed, input_shape, fmt, plot, loss, timeout, 
     options = ProbeOptions(device, seed, input_shape, fmt, plot, loss, timeout, config_path)
     code = run_probes(list(targets), options)
     sys.exit(code)
-

@@ -17,8 +17,9 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gradlint.probe.settings import Thresholds
 
@@ -26,8 +27,20 @@ DEAD_CODES = ("GL201", "GL5")
 RATIO_PREFIXES = ("GL1", "GL2", "GL3")
 # Where a finding may carry its own threshold or direction.
 THRESHOLD_KEY = re.compile(r"threshold|log10|ratio", re.IGNORECASE)
-NAME_KEYS = ("dead_params", "params", "param", "param_names", "layers", "layer", "modules", "module", "names")
-QUOTED = re.compile(r"`([^`]+)`|'([A-Za-z_][\w.]*)'|\"([A-Za-z_][\w.]*)\"|\bself\.([A-Za-z_][\w.]*)")
+NAME_KEYS = (
+    "dead_params",
+    "params",
+    "param",
+    "param_names",
+    "layers",
+    "layer",
+    "modules",
+    "module",
+    "names",
+)
+QUOTED = re.compile(
+    r"`([^`]+)`|'([A-Za-z_][\w.]*)'|\"([A-Za-z_][\w.]*)\"|\bself\.([A-Za-z_][\w.]*)"
+)
 
 
 def _resolve(path: str | None) -> str | None:
@@ -66,7 +79,10 @@ class ModelScope:
         return list(dict.fromkeys(hits))
 
     def names_a_layer(self, names: list[str]) -> bool:
-        return any(n.removeprefix("self.") in self.modules or n.removeprefix("self.") in self.params for n in names)
+        return any(
+            n.removeprefix("self.") in self.modules or n.removeprefix("self.") in self.params
+            for n in names
+        )
 
 
 def names_in(finding: dict[str, Any]) -> list[str]:
@@ -98,7 +114,9 @@ def _other_class_lines(path: str, own: set[str]) -> list[tuple[int, int]]:
     ]
 
 
-def concerns(finding: dict[str, Any], scope: ModelScope, other_classes: Callable[[str], list]) -> bool:
+def concerns(
+    finding: dict[str, Any], scope: ModelScope, other_classes: Callable[[str], list]
+) -> bool:
     code = finding["code"]
     path = _resolve(finding.get("path"))
     line = finding.get("line")
@@ -134,7 +152,11 @@ def _direction(finding: dict[str, Any]) -> str:
 
 def _threshold_from(values: dict[str, Any]) -> float | None:
     for key, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not THRESHOLD_KEY.search(key):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not THRESHOLD_KEY.search(key)
+        ):
             continue
         if "log10" in key.lower():
             return float(value)
@@ -143,7 +165,9 @@ def _threshold_from(values: dict[str, Any]) -> float | None:
     return None
 
 
-def ratio_threshold(finding: dict[str, Any], direction: str, options, limits: Thresholds) -> tuple[float, str]:
+def ratio_threshold(
+    finding: dict[str, Any], direction: str, options, limits: Thresholds
+) -> tuple[float, str]:
     """The log10 threshold a ratio finding is judged by, and where it came from."""
     extra = {k: v for k, v in (finding.get("extra") or {}).items() if k != "log10_grad_ratio"}
     found = _threshold_from(extra)
@@ -162,7 +186,11 @@ def confirm(finding, measured, scope: ModelScope, options, limits: Thresholds) -
     record = {k: finding.get(k) for k in ("path", "line", "column", "code", "name", "message")}
     if code.startswith(DEAD_CODES):
         extra = finding.get("extra") or {}
-        named = scope.params_named(extra["dead_params"]) if isinstance(extra.get("dead_params"), list) else []
+        named = (
+            scope.params_named(extra["dead_params"])
+            if isinstance(extra.get("dead_params"), list)
+            else []
+        )
         named = named or scope.params_named(names_in(finding))
         dead = measured["dead_params"]
         confirmed = bool(dead) and all(p in dead for p in named)
@@ -187,7 +215,9 @@ def confirm(finding, measured, scope: ModelScope, options, limits: Thresholds) -
     return record
 
 
-def join(findings, models, measured, options, limits: Thresholds) -> tuple[list[dict], float | None]:
+def join(
+    findings, models, measured, options, limits: Thresholds
+) -> tuple[list[dict], float | None]:
     """Confirmation records for the findings that concern the model, and its static estimate."""
     scope = ModelScope(measured)
     cache: dict[str, list] = {}
@@ -197,7 +227,11 @@ def join(findings, models, measured, options, limits: Thresholds) -> tuple[list[
             cache[path] = _other_class_lines(path, scope.classes)
         return cache[path]
 
-    records = [confirm(f, measured, scope, options, limits) for f in findings if concerns(f, scope, other_classes)]
+    records = [
+        confirm(f, measured, scope, options, limits)
+        for f in findings
+        if concerns(f, scope, other_classes)
+    ]
     return records, static_estimate(models, measured)
 
 

@@ -40,9 +40,11 @@ def import_user_module(path: Path) -> ModuleType:
         sys.path.insert(0, str(top.parent))
         dotted = ".".join([*folder.relative_to(top.parent).parts, path.stem])
         return importlib.import_module(dotted)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+    # A file named like a module already loaded (copy.py, types.py) must not replace it.
+    name = path.stem if path.stem not in sys.modules else f"_gradlint_probe_target_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -66,7 +68,8 @@ def build(obj: Any, name: str) -> tuple[nn.Module, Any]:
         except TypeError as exc:
             raise ProbeError(
                 f"{name}() cannot be built without arguments ({exc}); "
-                "name a function that builds it instead", usage=True
+                "name a function that builds it instead",
+                usage=True,
             ) from None
         return obj(), None
     if not callable(obj):

@@ -34,7 +34,9 @@ class ActivationHooks:
             if isinstance(module, DYING_FAMILY):
                 self.handles.append(module.register_forward_hook(self._dying(qualified, module)))
             elif isinstance(module, SATURATING_FAMILY):
-                self.handles.append(module.register_forward_hook(self._saturating(qualified, module)))
+                self.handles.append(
+                    module.register_forward_hook(self._saturating(qualified, module))
+                )
 
     def _entry(self, name: str, kind: str, module: nn.Module) -> list[Any]:
         return self.counts.setdefault(name, [kind, type(module).__name__, None, 0, 0])
@@ -48,7 +50,9 @@ class ActivationHooks:
         def hook(_module, _inputs, output):
             if isinstance(output, torch.Tensor):
                 with torch.no_grad():
-                    self._add(self._entry(name, "dying", module), (output == 0).sum(), output.numel())
+                    # count_nonzero reduces without a temporary the size of the activation
+                    zeros = output.numel() - torch.count_nonzero(output)
+                    self._add(self._entry(name, "dying", module), zeros, output.numel())
 
         return hook
 
@@ -56,7 +60,10 @@ class ActivationHooks:
         def hook(_module, inputs, _output):
             if inputs and isinstance(inputs[0], torch.Tensor):
                 with torch.no_grad():
-                    hits = (inputs[0].abs() > self.bound).sum()
+                    x = inputs[0]
+                    hits = torch.count_nonzero(x > self.bound) + torch.count_nonzero(
+                        x < -self.bound
+                    )
                     self._add(self._entry(name, "saturating", module), hits, inputs[0].numel())
 
         return hook
@@ -99,7 +106,9 @@ def first_output(output: Any) -> torch.Tensor:
 def probe_loss(output: Any, loss: str) -> torch.Tensor:
     out = first_output(output)
     if not (out.is_floating_point() or out.is_complex()):
-        raise TypeError(f"the model's output is {out.dtype}, not floating point: no gradient flows through it")
+        raise TypeError(
+            f"the model's output is {out.dtype}, not floating point: no gradient flows through it"
+        )
     out = out.float()
     if loss == "cross-entropy":
         classes = out.shape[-1] if out.dim() else 1
@@ -129,7 +138,9 @@ def forward_backward(model: nn.Module, example: Any, loss: str = "mse") -> tuple
     return value, count_tensors(output)
 
 
-def measure(model: nn.Module, example: Any, loss: str = "mse", saturation_input: float = 5.0) -> dict[str, Any]:
+def measure(
+    model: nn.Module, example: Any, loss: str = "mse", saturation_input: float = 5.0
+) -> dict[str, Any]:
     hooks = ActivationHooks(model, saturation_input)
     try:
         value, outputs = forward_backward(model, example, loss)
@@ -148,35 +159,55 @@ def _owners(model: nn.Module) -> dict[int, tuple[str, str]]:
     return owners
 
 
-def _statistics(model: nn.Module, loss_value: torch.Tensor, hooks: ActivationHooks) -> dict[str, Any]:
-    params = list(model.named_parameters())
+def _grad_figures(params: list[tuple[str, nn.Parameter]]) -> list[list[float]]:
+    """Per parameter: grad L2 norm, L1 norm, min, max, weight L2 norm (NaN where no grad).
+
+    Reductions only, in the tensor's own dtype: no temporary as large as a parameter, and
+    one transfer for all. A float32 L2 norm can underflow (|g| < 1e-19) or overflow; those
+    few are recomputed in float64, which also tells a non-finite gradient from a large one."""
+    nan = float("nan")
     rows = []
+    for _, param in params:
+        grad = param.grad
+        weight_norm = torch.linalg.vector_norm(param.detach()).float()
+        if grad is None or grad.numel() == 0:
+            filler = nan if grad is None else 0.0
+            rows.append(torch.stack([weight_norm.new_tensor(filler)] * 4 + [weight_norm]))
+            continue
+        low, high = torch.aminmax(grad)
+        rows.append(
+            torch.stack(
+                [
+                    torch.linalg.vector_norm(grad).float(),
+                    torch.linalg.vector_norm(grad, 1).float(),
+                    low.float(),
+                    high.float(),
+                    weight_norm,
+                ]
+            ).to(params[0][1].device)
+        )
+    table = torch.stack(rows).cpu().tolist() if rows else []
+    for (_, param), row in zip(params, table):
+        if param.grad is not None and (row[0] == 0 or not math.isfinite(row[0])):
+            row[0] = torch.linalg.vector_norm(param.grad, dtype=torch.float64).item()
+            row[1] = torch.linalg.vector_norm(param.grad, 1, dtype=torch.float64).item()
+        if row[4] == 0 or not math.isfinite(row[4]):
+            row[4] = torch.linalg.vector_norm(param.detach(), dtype=torch.float64).item()
+    return table
+
+
+def _statistics(
+    model: nn.Module, loss_value: torch.Tensor, hooks: ActivationHooks
+) -> dict[str, Any]:
+    params = list(model.named_parameters())
     with torch.no_grad():
-        for _, param in params:
-            grad = param.grad
-            weight_norm = torch.linalg.vector_norm(param, dtype=torch.float64)
-            if grad is None:
-                missing = torch.full((3,), float("nan"), dtype=torch.float64, device=param.device)
-                rows.append(torch.cat([missing, weight_norm[None], torch.ones(1, dtype=torch.float64, device=param.device)]))
-                continue
-            rows.append(
-                torch.stack(
-                    [
-                        torch.linalg.vector_norm(grad, dtype=torch.float64),
-                        torch.linalg.vector_norm(grad, 1, dtype=torch.float64),
-                        torch.linalg.vector_norm(grad, float("inf")).double(),
-                        weight_norm,
-                        torch.isfinite(grad).all().double(),
-                    ]
-                )
-            )
+        table = _grad_figures(params)
         activation_hits = [entry[2] for entry in hooks.counts.values()]
-        table = torch.stack(rows).cpu().tolist() if rows else []
         hits = torch.stack(activation_hits).cpu().tolist() if activation_hits else []
         loss_float = float(loss_value.detach().cpu())
     owners = _owners(model)
     weights, dead, frozen = [], [], []
-    for (name, param), (grad_norm, grad_l1, grad_max, weight_norm, finite) in zip(params, table):
+    for (name, param), (grad_norm, grad_l1, grad_min, grad_max, weight_norm) in zip(params, table):
         numel = max(param.numel(), 1)
         missing = param.grad is None
         if not param.requires_grad:
@@ -200,10 +231,10 @@ def _statistics(model: nn.Module, loss_value: torch.Tensor, hooks: ActivationHoo
                 "grad_rms": grad_rms,
                 "grad_norm": None if missing else grad_norm,
                 "grad_mean_abs": None if missing else grad_l1 / numel,
-                "grad_max_abs": None if missing else grad_max,
+                "grad_max_abs": None if missing else max(abs(grad_min), abs(grad_max)),
                 "weight_rms": weight_rms,
                 "grad_to_weight": None if missing or not weight_rms else grad_rms / weight_rms,
-                "nonfinite": (not missing) and finite < 1.0,
+                "nonfinite": (not missing) and not math.isfinite(grad_norm),
             }
         )
     activations = [

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 def plot_grad_flow(doc: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -24,14 +23,31 @@ def plot_grad_flow(doc: dict[str, Any], path: Path) -> None:
     gone = [i for i, r in enumerate(weights) if not r["grad_max_abs"]]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.35 * len(weights) + 2.5), 4.8), layout="constrained")
     ax.bar(live, [weights[i]["grad_max_abs"] for i in live], color="#8fb8de", label="max |grad|")
-    ax.bar(live, [weights[i]["grad_mean_abs"] for i in live], color="#1f4e79", width=0.5, label="mean |grad|")
+    ax.bar(
+        live,
+        [weights[i]["grad_mean_abs"] for i in live],
+        color="#1f4e79",
+        width=0.5,
+        label="mean |grad|",
+    )
     if gone:
-        ax.scatter(gone, [floor] * len(gone), marker="x", color="#b00020", zorder=3, label="no gradient")
+        ax.scatter(
+            gone, [floor] * len(gone), marker="x", color="#b00020", zorder=3, label="no gradient"
+        )
     for i, row in enumerate(weights):
         if row["flags"]:
             top = row["grad_max_abs"] or floor
-            ax.annotate(",".join(row["flags"]), (i, top), xytext=(0, 6), textcoords="offset points", rotation=90, fontsize=7, color="#b00020",
-                        ha="center", va="bottom")
+            ax.annotate(
+                ",".join(row["flags"]),
+                (i, top),
+                xytext=(0, 6),
+                textcoords="offset points",
+                rotation=90,
+                fontsize=7,
+                color="#b00020",
+                ha="center",
+                va="bottom",
+            )
     ax.set_yscale("log")
     ax.set_ylim(bottom=floor / 3)
     ax.set_xticks(positions)
@@ -41,8 +57,10 @@ def plot_grad_flow(doc: dict[str, Any], path: Path) -> None:
     ax.set_xlabel("weight (input side left)")
     ratio = doc["log10_grad_ratio"]
     ratio_text = "n/a" if ratio is None else f"{ratio:+.2f}"
-    ax.set_title(f"Gradient flow: {doc['model_class']} on {doc['device']}\nlog10 first/last gradient RMS ratio {ratio_text}",
-                 fontsize=10)
+    ax.set_title(
+        f"Gradient flow: {doc['model_class']} on {doc['device']}\nlog10 first/last gradient RMS ratio {ratio_text}",
+        fontsize=10,
+    )
     ax.grid(axis="y", which="major", alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     fig.savefig(path, dpi=120)

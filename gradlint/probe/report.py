@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def document(target: str, request, measured: dict[str, Any], verdicts, findings, static_ratio, limits) -> dict[str, Any]:
+def document(
+    target: str, request, measured: dict[str, Any], verdicts, findings, static_ratio, limits
+) -> dict[str, Any]:
     layers = layer_rows(measured)
     return {
         "target": target,
@@ -49,7 +51,10 @@ def layer_rows(measured: dict[str, Any]) -> list[dict[str, Any]]:
 
 def mark_activation_flags(doc: dict[str, Any]) -> None:
     flagged = {
-        name: v["name"] for v in doc["verdicts"] if v["name"] in ("dying-relu", "saturation") for name in v.get("names", [])
+        name: v["name"]
+        for v in doc["verdicts"]
+        if v["name"] in ("dying-relu", "saturation")
+        for name in v.get("names", [])
     }
     for row in doc["layers"]:
         if row["kind"] != "weight" and row["name"] in flagged:
@@ -77,12 +82,25 @@ def render_text(doc: dict[str, Any]) -> str:
     for row in doc["layers"]:
         if row["kind"] == "weight":
             table.append(
-                (row["name"], row["module_type"], _e(row["grad_rms"]), _e(row["weight_rms"]), _e(row["grad_to_weight"]), "",
-                 ",".join(row["flags"]))
+                (
+                    row["name"],
+                    row["module_type"],
+                    _e(row["grad_rms"]),
+                    _e(row["weight_rms"]),
+                    _e(row["grad_to_weight"]),
+                    "",
+                    ",".join(row["flags"]),
+                )
             )
         else:
-            share = "-" if row["fraction"] is None else f"{'dead' if row['kind'] == 'dying' else 'sat'} {row['fraction']:.0%}"
-            table.append((row["name"], row["module_type"], "", "", "", share, ",".join(row["flags"])))
+            share = (
+                "-"
+                if row["fraction"] is None
+                else f"{'dead' if row['kind'] == 'dying' else 'sat'} {row['fraction']:.0%}"
+            )
+            table.append(
+                (row["name"], row["module_type"], "", "", "", share, ",".join(row["flags"]))
+            )
     widths = [max(len(str(r[i])) for r in [header, *table]) for i in range(len(header))]
     for row in [header, *table]:
         out.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
@@ -97,13 +115,17 @@ def render_text(doc: dict[str, Any]) -> str:
     out.append("")
     out.append("verdicts:")
     for v in doc["verdicts"]:
-        out.append(f"  {'PROBLEM' if v['problem'] else 'ok':<7}  {v['name']:<11} {v['detail']}  [{v['source']}]")
+        out.append(
+            f"  {'PROBLEM' if v['problem'] else 'ok':<7}  {v['name']:<11} {v['detail']}  [{v['source']}]"
+        )
     if doc["findings"]:
         out.append("")
         out.append("static findings on this model:")
         for f in doc["findings"]:
             out.append(f"  {f['path']}:{f['line']}: {f['code']} {f['message']}")
-            out.append(f"      {'confirmed' if f['confirmed'] else 'not confirmed'}: {_measured(f['measured'])}")
+            out.append(
+                f"      {'confirmed' if f['confirmed'] else 'not confirmed'}: {_measured(f['measured'])}"
+            )
     out.append("")
     out.append("healthy" if doc["healthy"] else "problems found")
     return "\n".join(out) + "\n"
@@ -113,8 +135,13 @@ def _measured(measured: dict[str, Any]) -> str:
     if "dead_params" in measured:
         dead = measured["dead_params"]
         named = measured["named_params"]
-        return (f"{len(dead)} dead param(s)" + (f": {', '.join(dead[:6])}" if dead else "")
-                + (f"; named: {', '.join(named[:6])}" if named else ""))
+        return (
+            f"{len(dead)} dead param(s)"
+            + (f": {', '.join(dead[:6])}" if dead else "")
+            + (f"; named: {', '.join(named[:6])}" if named else "")
+        )
     sign = "<" if measured["direction"] == "vanishing" else ">"
-    return (f"measured log10 ratio {_ratio(measured['log10_grad_ratio'])}, {measured['direction']} threshold "
-            f"{sign} {measured['log10_threshold']:+.2f} ({measured['threshold_source']})")
+    return (
+        f"measured log10 ratio {_ratio(measured['log10_grad_ratio'])}, {measured['direction']} threshold "
+        f"{sign} {measured['log10_threshold']:+.2f} ({measured['threshold_source']})"
+    )

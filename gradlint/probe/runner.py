@@ -94,7 +94,9 @@ def run_child(request: Request) -> dict[str, Any]:
                 EXIT_USER_CODE,
             ) from None
     if not result.get("ok"):
-        raise ProbeFailure(failure_message(request, result), EXIT_USAGE if result.get("usage") else EXIT_USER_CODE)
+        raise ProbeFailure(
+            failure_message(request, result), EXIT_USAGE if result.get("usage") else EXIT_USER_CODE
+        )
     return result
 
 
@@ -113,7 +115,7 @@ def failure_message(request: Request, result: dict[str, Any]) -> str:
 def _shorter(where: str) -> str:
     """A frame under the working folder is shown relative to it, as the user typed the target."""
     cwd = str(Path.cwd()) + os.sep
-    return where[len(cwd):] if where.startswith(cwd) else where
+    return where.removeprefix(cwd)
 
 
 def _kill_group(child: subprocess.Popen) -> None:

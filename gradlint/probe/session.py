@@ -3,6 +3,7 @@ in a child process, judged, joined with the static findings, reported."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,9 @@ def run_probes(targets: list[str], options: ProbeOptions) -> int:
     try:
         # The config nearest the first target's file, as `gradlint check` finds it for a path.
         start = Path(targets[0].rpartition(":")[0] or ".") if targets else Path.cwd()
-        config_file = options.config_path or find_config_file(start if start.exists() else Path.cwd())
+        config_file = options.config_path or find_config_file(
+            start if start.exists() else Path.cwd()
+        )
         config = load_config(config_file)
         where = str(config.source or "[tool.gradlint.probe]")
         settings = settings_from_table(config.probe, where, config.root)
@@ -64,7 +67,13 @@ def run_probes(targets: list[str], options: ProbeOptions) -> int:
         entries = [TargetEntry(e.spec, shape or e.input_shape, e.loss) for e in settings.targets]
         root = settings.root
     if not entries:
-        _say("no target: give FILE.py:NAME, or list targets under [tool.gradlint.probe] in pyproject.toml")
+        _say(
+            "no target: give FILE.py:NAME, or list targets under [tool.gradlint.probe] in pyproject.toml"
+        )
+        return EXIT_USAGE
+    # Found without importing it: the parent process never loads torch.
+    if importlib.util.find_spec("torch") is None:
+        _say("gradlint probe needs torch: pip install 'gradlint[probe]'")
         return EXIT_USAGE
     documents, worst = [], EXIT_HEALTHY
     for index, entry in enumerate(entries):
@@ -96,7 +105,9 @@ def _plot(doc: dict[str, Any], path: Path, index: int | None) -> None:
     from gradlint.probe.plot import plot_grad_flow
 
     if index is not None:
-        path = path.with_name(f"{path.stem}-{index + 1}-{doc['model_class']}{path.suffix or '.png'}")
+        path = path.with_name(
+            f"{path.stem}-{index + 1}-{doc['model_class']}{path.suffix or '.png'}"
+        )
     try:
         plot_grad_flow(doc, path)
     except OSError as exc:
@@ -104,7 +115,9 @@ def _plot(doc: dict[str, Any], path: Path, index: int | None) -> None:
     doc["plot"] = str(path)
 
 
-def probe_one(entry: TargetEntry, root: Path, options: ProbeOptions, settings: ProbeSettings, config) -> dict[str, Any]:
+def probe_one(
+    entry: TargetEntry, root: Path, options: ProbeOptions, settings: ProbeSettings, config
+) -> dict[str, Any]:
     from gradlint.probe.join import join
     from gradlint.probe.report import document, mark_activation_flags
     from gradlint.probe.verdicts import judge
@@ -127,7 +140,9 @@ def probe_one(entry: TargetEntry, root: Path, options: ProbeOptions, settings: P
     verdicts = judge(measured, settings.thresholds, settings.dead_params_fail)
     findings, models = static_findings(path, measured, config)
     joined, static_ratio = join(findings, models, measured, config.options, settings.thresholds)
-    doc = document(entry.spec, request, measured, verdicts, joined, static_ratio, settings.thresholds)
+    doc = document(
+        entry.spec, request, measured, verdicts, joined, static_ratio, settings.thresholds
+    )
     mark_activation_flags(doc)
     return doc
 
@@ -143,5 +158,8 @@ def static_findings(path: Path, measured: dict[str, Any], config) -> tuple[list[
         other = Path(span["path"])
         if other != path.resolve() and other.is_relative_to(folder) and other not in files:
             files.append(other)
-    outcome = run(files, config, jobs=1)
+    try:
+        outcome = run(files, config, jobs=1)
+    except ConfigError as exc:
+        raise ProbeFailure(str(exc), EXIT_USAGE) from None
     return [f.to_json() for f in outcome.findings], [m.to_json() for m in outcome.models]

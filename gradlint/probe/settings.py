@@ -63,7 +63,9 @@ def parse_shape(text: str) -> tuple[int, ...]:
     try:
         shape = tuple(int(p) for p in parts)
     except ValueError:
-        raise ValueError(f"input shape {text!r} is not a comma-separated list of integers") from None
+        raise ValueError(
+            f"input shape {text!r} is not a comma-separated list of integers"
+        ) from None
     if not shape or any(d <= 0 for d in shape):
         raise ValueError(f"input shape {text!r} needs one or more positive sizes")
     return shape
@@ -80,7 +82,12 @@ def settings_from_table(table: dict[str, Any], where: str, root: Path) -> ProbeS
     for key, attr in _THRESHOLD_KEYS.items():
         if key in table:
             value = table[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < 0
+            ):
                 raise ConfigError(f"{where}: probe.{key} must be a non-negative number")
             setattr(settings.thresholds, attr, float(value))
     if "device" in table:
@@ -118,15 +125,21 @@ def _target_entry(item: Any, where: str) -> TargetEntry:
     if isinstance(item, str):
         return TargetEntry(item)
     if not isinstance(item, dict) or not isinstance(item.get("target"), str):
-        raise ConfigError(f"{where}: each probe target is a string or a table with a 'target' string")
+        raise ConfigError(
+            f"{where}: each probe target is a string or a table with a 'target' string"
+        )
     extra = set(item) - {"target", "input-shape", "loss"}
     if extra:
-        raise ConfigError(f"{where}: probe target {item['target']!r} has unknown key(s) {', '.join(sorted(extra))}")
+        raise ConfigError(
+            f"{where}: probe target {item['target']!r} has unknown key(s) {', '.join(sorted(extra))}"
+        )
     entry = TargetEntry(item["target"])
     shape = item.get("input-shape")
     if shape is not None:
         try:
-            entry.input_shape = parse_shape(shape if isinstance(shape, str) else ",".join(map(str, shape)))
+            entry.input_shape = parse_shape(
+                shape if isinstance(shape, str) else ",".join(map(str, shape))
+            )
         except ValueError as exc:
             raise ConfigError(f"{where}: probe target {item['target']!r}: {exc}") from None
     if "loss" in item:

@@ -19,7 +19,9 @@ def _first_weight(measured: dict[str, Any]) -> dict[str, Any] | None:
     return next((w for w in measured["weights"] if w["grad_rms"]), None)
 
 
-def judge(measured: dict[str, Any], limits: Thresholds, dead_params_fail: bool = True) -> list[dict[str, Any]]:
+def judge(
+    measured: dict[str, Any], limits: Thresholds, dead_params_fail: bool = True
+) -> list[dict[str, Any]]:
     log10 = measured["log10_grad_ratio"]
     ratio = None if log10 is None else 10.0**log10
     first = _first_weight(measured)
@@ -27,24 +29,32 @@ def judge(measured: dict[str, Any], limits: Thresholds, dead_params_fail: bool =
     verdicts = []
 
     if ratio is None:
-        verdicts.append(_verdict("vanishing", False, "no gradient ratio (the last weight got no gradient)", AUTOTRAINER))
+        # Both AUTOTRAINER checks read the ratio; without it they cannot judge.
+        for name in ("vanishing", "exploding"):
+            verdicts.append(
+                _verdict(
+                    name, False, "no gradient ratio (the last weight got no gradient)", AUTOTRAINER
+                )
+            )
     else:
-        vanishing = ratio < limits.vanishing_ratio and first_norm is not None and first_norm < limits.vanishing_first_grad_norm
+        below = ratio < limits.vanishing_ratio
+        small = first_norm is not None and first_norm < limits.vanishing_first_grad_norm
         verdicts.append(
             _verdict(
                 "vanishing",
-                vanishing,
-                f"ratio {ratio:.3g} {'<' if ratio < limits.vanishing_ratio else '>='} {limits.vanishing_ratio:g} and "
-                f"first-layer grad norm {_g(first_norm)} "
-                f"{'<' if first_norm is not None and first_norm < limits.vanishing_first_grad_norm else '>='} "
+                below and small,
+                f"ratio {ratio:.3g} {'<' if below else '>='} {limits.vanishing_ratio:g} and "
+                f"first-layer grad norm {_g(first_norm)} {'<' if small else '>='} "
                 f"{limits.vanishing_first_grad_norm:g}",
                 AUTOTRAINER,
                 ratio=ratio,
                 first_grad_norm=first_norm,
-                thresholds={"ratio": limits.vanishing_ratio, "first_grad_norm": limits.vanishing_first_grad_norm},
+                thresholds={
+                    "ratio": limits.vanishing_ratio,
+                    "first_grad_norm": limits.vanishing_first_grad_norm,
+                },
             )
         )
-    if ratio is not None:
         exploding = ratio > limits.exploding_ratio
         verdicts.append(
             _verdict(
@@ -56,10 +66,28 @@ def judge(measured: dict[str, Any], limits: Thresholds, dead_params_fail: bool =
                 thresholds={"ratio": limits.exploding_ratio},
             )
         )
-    verdicts.append(_activation_verdict(measured, "dying", "dying-relu", limits.dying_relu_fraction, AUTOTRAINER,
-                                        "of outputs are zero", at_least=True))
-    verdicts.append(_activation_verdict(measured, "saturating", "saturation", limits.saturation_fraction, DEEPDIAGNOSIS,
-                                        f"of inputs beyond +-{limits.saturation_input:g}", at_least=False))
+    verdicts.append(
+        _activation_verdict(
+            measured,
+            "dying",
+            "dying-relu",
+            limits.dying_relu_fraction,
+            AUTOTRAINER,
+            "of outputs are zero",
+            at_least=True,
+        )
+    )
+    verdicts.append(
+        _activation_verdict(
+            measured,
+            "saturating",
+            "saturation",
+            limits.saturation_fraction,
+            DEEPDIAGNOSIS,
+            f"of inputs beyond +-{limits.saturation_input:g}",
+            at_least=False,
+        )
+    )
     nonfinite = [w["name"] for w in measured["weights"] if w["nonfinite"]]
     loss = measured.get("loss")
     if loss is None or not math.isfinite(loss):  # the child writes a NaN or infinite loss as null
@@ -68,13 +96,19 @@ def judge(measured: dict[str, Any], limits: Thresholds, dead_params_fail: bool =
         _verdict(
             "non-finite",
             bool(nonfinite),
-            f"NaN or infinite in: {', '.join(nonfinite)}" if nonfinite else "loss and every gradient finite",
+            f"NaN or infinite in: {', '.join(nonfinite)}"
+            if nonfinite
+            else "loss and every gradient finite",
             "gradlint",
             names=nonfinite,
         )
     )
     dead = measured["dead_params"]
-    detail = f"{len(dead)} trainable parameter(s) got no gradient: {_names(dead)}" if dead else "every trainable parameter got a gradient"
+    detail = (
+        f"{len(dead)} trainable parameter(s) got no gradient: {_names(dead)}"
+        if dead
+        else "every trainable parameter got a gradient"
+    )
     # Only the first output enters the loss: parameters feeding only the others are dead by
     # construction, not by a bug, so a model with several outputs gets a note, not a verdict.
     several_outputs = measured.get("output_tensors", 1) > 1
@@ -93,19 +127,29 @@ def judge(measured: dict[str, Any], limits: Thresholds, dead_params_fail: bool =
 
 
 def _activation_verdict(measured, kind, name, limit, source, what, at_least):
-    modules = [a for a in measured["activations"] if a["kind"] == kind and a["fraction"] is not None]
+    modules = [
+        a for a in measured["activations"] if a["kind"] == kind and a["fraction"] is not None
+    ]
     if not modules:
         family = "ReLU" if kind == "dying" else "sigmoid/tanh"
-        return _verdict(name, False, f"no {family} module to measure", source, threshold=limit, names=[])
+        return _verdict(
+            name, False, f"no {family} module to measure", source, threshold=limit, names=[]
+        )
     bad = [a for a in modules if (a["fraction"] >= limit if at_least else a["fraction"] > limit)]
     worst = max(modules, key=lambda a: a["fraction"])
     sign = ">=" if at_least else ">"
     if bad:
-        listed = ", ".join(f"{a['name']} {a['fraction']:.0%}" for a in bad[:6]) + (" ..." if len(bad) > 6 else "")
+        listed = ", ".join(f"{a['name']} {a['fraction']:.0%}" for a in bad[:6]) + (
+            " ..." if len(bad) > 6 else ""
+        )
         detail = f"{len(bad)} of {len(modules)} module(s) with {sign} {limit:.0%} {what}: {listed}"
     else:
-        detail = f"worst {worst['name']} {worst['fraction']:.0%}; a problem at {sign} {limit:.0%} {what}"
-    return _verdict(name, bool(bad), detail, source, threshold=limit, names=[a["name"] for a in bad])
+        detail = (
+            f"worst {worst['name']} {worst['fraction']:.0%}; a problem at {sign} {limit:.0%} {what}"
+        )
+    return _verdict(
+        name, bool(bad), detail, source, threshold=limit, names=[a["name"] for a in bad]
+    )
 
 
 def _g(value: float | None) -> str:
@@ -113,4 +157,6 @@ def _g(value: float | None) -> str:
 
 
 def _names(names: list[str], limit: int = 8) -> str:
-    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    return ", ".join(names[:limit]) + (
+        f" and {len(names) - limit} more" if len(names) > limit else ""
+    )
