@@ -102,6 +102,18 @@ def test_ground_truth_is_current(measure, name):
     assert fresh["weight_rms_grad"].keys() == stored["weight_rms_grad"].keys()
 
 
+@pytest.mark.parametrize("name", sorted(TRUTH))
+def test_build_returns_the_model_class_with_its_defaults(measure, name):
+    """The static side evaluates each class with its defaults; build() must measure that model."""
+    module = measure.load_module(CORPUS / name)
+    model, example = measure.build(module, seed=0)
+    assert type(model).__name__ == TRUTH[name]["class"]
+    default = type(model)()
+    shapes = [(n, tuple(p.shape)) for n, p in model.named_parameters()]
+    assert shapes == [(n, tuple(p.shape)) for n, p in default.named_parameters()]
+    assert example.shape[0] <= 256
+
+
 def test_measurement_follows_the_shared_definition(measure):
     """A hand-built two-layer net whose gradients can be worked out on paper."""
     import torch
