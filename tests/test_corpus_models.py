@@ -95,7 +95,7 @@ def test_ground_truth_is_current(measure, name):
     exact = ("class", "label", "dead_params", "frozen_params", "symmetric_weights", "loss_finite")
     for key in exact:
         assert fresh[key] == stored[key], key
-    for key in ("log10_grad_ratio", "log10_grad_ratio_with_he_init"):
+    for key in ("log10_grad_ratio", "log10_grad_ratio_with_he_init", "log10_grad_ratio_with_he_weights"):
         assert (fresh[key] is None) == (stored[key] is None), key
         if fresh[key] is not None:
             assert fresh[key] == pytest.approx(stored[key], abs=0.05), key
