@@ -2,8 +2,9 @@
 
     python scripts/measure_corpus.py            # rewrite tests/corpus/models/ground_truth.json
     python scripts/measure_corpus.py --check    # exit 1 when the file is out of date
+    python scripts/measure_corpus.py FILE...     # measure a few files and print their verdicts
 
-The quantity is the shared gradient ratio of docs/ARCHITECTURE: model in train mode, the
+The quantity is the gradient ratio that the static estimate and the probe share: train mode, the
 example input build() returns (else standard normal of the module's INPUT_SHAPE), loss =
 mean of the squared float output (first element of a tuple/list), weights = parameters with
 two or more dimensions in named_parameters() order, log10 of the RMS gradient of the first
