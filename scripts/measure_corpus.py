@@ -2,8 +2,9 @@
 
     python scripts/measure_corpus.py            # rewrite tests/corpus/models/ground_truth.json
     python scripts/measure_corpus.py --check    # exit 1 when the file is out of date
+    python scripts/measure_corpus.py FILE...     # measure a few files and print their verdicts
 
-The quantity is the shared gradient ratio of docs/ARCHITECTURE: model in train mode, the
+The quantity is the gradient ratio that the static estimate and the probe share: train mode, the
 example input build() returns (else standard normal of the module's INPUT_SHAPE), loss =
 mean of the squared float output (first element of a tuple/list), weights = parameters with
 two or more dimensions in named_parameters() order, log10 of the RMS gradient of the first
@@ -124,15 +125,16 @@ def measure(model, example) -> dict:
     }
 
 
-def he_init(model) -> None:
+def he_init(model, zero_bias: bool = True) -> None:
     """The counterfactual that tells an init problem from a depth problem: He (kaiming
-    normal, fan-in, ReLU gain) on every Linear/Conv weight and zero biases, as torchvision does."""
+    normal, fan-in, ReLU gain) on every Linear/Conv weight and zero biases, as torchvision does.
+    With ``zero_bias=False`` the biases keep their init; for SiLU stacks that choice matters."""
     import torch
 
     for m in model.modules():
         if isinstance(m, (torch.nn.Linear, torch.nn.modules.conv._ConvNd)):
             torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-            if m.bias is not None:
+            if zero_bias and m.bias is not None:
                 torch.nn.init.zeros_(m.bias)
 
 
@@ -147,22 +149,24 @@ def _round(value):
 def measure_file(path: Path, seeds=SEEDS) -> dict:
     module = load_module(path)
     per_seed = {}
-    with_he = []
+    with_he = {True: [], False: []}
     model_class = None
     for seed in seeds:
         model, example = build(module, seed)
         model_class = type(model).__name__
         per_seed[str(seed)] = measure(model, example)
-        model, example = build(module, seed)
-        he_init(model)
-        with_he.append(measure(model, example)["log10_grad_ratio"])
+        for zero_bias, ratios in with_he.items():
+            model, example = build(module, seed)
+            he_init(model, zero_bias)
+            ratios.append(measure(model, example)["log10_grad_ratio"])
     median = _median([r["log10_grad_ratio"] for r in per_seed.values()])
     first = per_seed[str(seeds[0])]
     return {
         "label": sorted(read_label(path)),
         "class": model_class,
         "log10_grad_ratio": _round(median),
-        "log10_grad_ratio_with_he_init": _round(_median(with_he)),
+        "log10_grad_ratio_with_he_init": _round(_median(with_he[True])),
+        "log10_grad_ratio_with_he_weights": _round(_median(with_he[False])),
         "log10_grad_ratio_by_seed": {s: _round(r["log10_grad_ratio"]) for s, r in per_seed.items()},
         "dead_params": sorted(set().union(*(r["dead_params"] for r in per_seed.values()))),
         "frozen_params": first["frozen_params"],

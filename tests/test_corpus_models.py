@@ -78,6 +78,7 @@ REMEASURED = [
     "softplus_convnet.py",
     "pre_ln_transformer.py",
     "frozen_embedding_classifier.py",
+    "tiny_std_everywhere.py",
 ]
 
 
@@ -95,11 +96,24 @@ def test_ground_truth_is_current(measure, name):
     exact = ("class", "label", "dead_params", "frozen_params", "symmetric_weights", "loss_finite")
     for key in exact:
         assert fresh[key] == stored[key], key
-    for key in ("log10_grad_ratio", "log10_grad_ratio_with_he_init"):
+    ratios = ("log10_grad_ratio", "log10_grad_ratio_with_he_init", "log10_grad_ratio_with_he_weights")
+    for key in ratios:
         assert (fresh[key] is None) == (stored[key] is None), key
         if fresh[key] is not None:
             assert fresh[key] == pytest.approx(stored[key], abs=0.05), key
     assert fresh["weight_rms_grad"].keys() == stored["weight_rms_grad"].keys()
+
+
+@pytest.mark.parametrize("name", sorted(TRUTH))
+def test_build_returns_the_model_class_with_its_defaults(measure, name):
+    """The static side evaluates each class with its defaults; build() must measure that model."""
+    module = measure.load_module(CORPUS / name)
+    model, example = measure.build(module, seed=0)
+    assert type(model).__name__ == TRUTH[name]["class"]
+    default = type(model)()
+    shapes = [(n, tuple(p.shape)) for n, p in model.named_parameters()]
+    assert shapes == [(n, tuple(p.shape)) for n, p in default.named_parameters()]
+    assert example.shape[0] <= 256
 
 
 def test_measurement_follows_the_shared_definition(measure):

@@ -2,11 +2,11 @@
 import torch
 import torch.nn as nn
 
-INPUT_SHAPE = (16, 3, 32, 32)
+INPUT_SHAPE = (8, 3, 32, 32)
 
 
 class PlainConvNet(nn.Module):
-    def __init__(self, width=32, depth=24, num_classes=10):
+    def __init__(self, width=24, depth=24, num_classes=10):
         super().__init__()
         convs = [nn.Conv2d(3, width, 3, padding=1)]
         convs += [nn.Conv2d(width, width, 3, padding=1) for _ in range(depth - 1)]
