@@ -33,10 +33,16 @@ CASES = [
     ("idioms.py", "OwnParams", None),
     ("idioms.py", "ScratchRNN", None),
     ("idioms.py", "Grown", None),
+    ("pkg/model.py", "Tower", None),
+    ("pkg/model.py", "DeepTower", None),
 ]
 
 
 def load(name: str):
+    if "/" in name:  # a module of a package, with relative imports
+        if str(FIXTURES) not in sys.path:
+            sys.path.insert(0, str(FIXTURES))
+        return importlib.import_module(name[:-3].replace("/", "."))
     path = FIXTURES / name
     spec = importlib.util.spec_from_file_location(f"frontend_fixture_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
