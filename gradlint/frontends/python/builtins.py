@@ -521,8 +521,8 @@ def _plain_call(obj: Any, name: str, args: list, kwargs: dict) -> Any:
             return UNKNOWN
         return obj.join(items)
     if name == "format":
-        if not all(_safe(a) for a in args) or not all(_safe(v) for v in kwargs.values()):
-            return UNKNOWN
+        if ":" in obj or not all(_safe(a) for a in args) or not all(_safe(v) for v in kwargs.values()):
+            return UNKNOWN  # format specs can pad to any width
     elif not all(_safe(a) for a in args) or kwargs:
         return UNKNOWN
     try:

@@ -160,9 +160,11 @@ class Project:
     def context(self, path: str, source: SourceFile | None = None) -> FileContext:
         key = _key(path)
         ctx = self.contexts.get(key)
-        if ctx is None or (source is not None and ctx._source is None and "source" not in ctx.__dict__):
+        if ctx is None:
             ctx = FileContext(self, self.given.get(key, path), source)
             self.contexts[key] = ctx
+        elif source is not None and "source" not in ctx.__dict__:
+            ctx._source = source  # the engine's parse of the file, before ours was needed
         return ctx
 
     def resolve_module(self, dotted: str, importer: FileContext) -> FileContext | None:

@@ -798,9 +798,14 @@ class Interpreter:
             if inplace and op is cst.Add and isinstance(left, list):
                 left.extend(right)
                 return left
-            return _BINOPS[op](left, right)
+            result = _BINOPS[op](left, right)
         except VALUE_ERRORS:
             return UNKNOWN
+        if isinstance(result, int) and result.bit_length() > 4096:
+            return UNKNOWN  # repeated squaring must not build numbers of millions of digits
+        if isinstance(result, (str, list, tuple)) and len(result) > MAX_COLLECTION:
+            return UNKNOWN
+        return result
 
     def _eval_UnaryOperation(self, node: cst.UnaryOperation, frame: Frame) -> Any:
         value = self.eval(node.expression, frame)
