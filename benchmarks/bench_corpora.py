@@ -110,7 +110,7 @@ def bench(tree: Path, folder: Path, repeat: int, jobs: int) -> list[tuple[str, d
             out.write(b"\n# edited\n")
 
     try:
-        timed(f"gradlint warm, 1 file edited", gradlint + [rel], before=edit)
+        timed("gradlint warm, 1 file edited", gradlint + [rel], before=edit)
     finally:
         edited.write_bytes(original)
     timed("gradlint one file (cold)", gradlint + ["--no-cache", one_file.relative_to(work).as_posix()])

@@ -360,7 +360,7 @@ def indexable(files: list[Path], max_size: int) -> list[Path]:
 
 
 def _map_files(files: list[Path], checker: Checker, project, jobs: int | None) -> list[FileResult]:
-    checker.source_rules, checker.graph_rules, checker.enabled_codes  # built once, before any fork
+    _ = (checker.source_rules, checker.graph_rules, checker.enabled_codes)  # built once, before any fork
     workers = min(jobs or os.cpu_count() or 1, len(files))
     # forking costs more than checking a handful of files
     if workers <= 1 or len(files) < 2 * workers:

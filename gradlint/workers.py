@@ -52,7 +52,7 @@ def _under_way(markers: str) -> set[int]:
 
 def _round(indices: list[int], workers: int, results: dict[int, FileResult]) -> tuple[bool, set[int]]:
     """Check ``indices`` on a fresh pool: whether it broke, and the files then under way."""
-    chunk = max(1, min(16, len(indices) // (workers * 4)))
+    chunk = max(1, min(16, len(indices) // (workers * 8)))  # small: model files differ a lot in cost
     chunks = [indices[i : i + chunk] for i in range(0, len(indices), chunk)]
     with tempfile.TemporaryDirectory(prefix="gradlint-workers-") as markers:
         _STATE["markers"] = markers
