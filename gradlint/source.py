@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
-
 import libcst as cst
 
 from gradlint.diagnostics import Location
-
-if TYPE_CHECKING:
-    from libcst.metadata import CodeRange
 
 
 class SourceFile:
@@ -34,27 +29,18 @@ class SourceFile:
         return self.text.splitlines()
 
     @cached_property
-    def _positions(self):
-        from libcst.metadata import MetadataWrapper, PositionProvider
+    def _spans(self):
+        from gradlint.positions import node_spans
 
-        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-        return wrapper.resolve(PositionProvider)
-
-    def code_range(self, node: cst.CSTNode) -> "CodeRange | None":
-        return self._positions.get(node)
+        return node_spans(self.module)
 
     def location(self, node: cst.CSTNode) -> Location:
         """The 1-based span of ``node``; columns count characters, as editors do."""
-        span = self.code_range(node)
+        span = self._spans.get(node)
         if span is None:
             return Location(self.path, 1, 1)
-        return Location(
-            self.path,
-            span.start.line,
-            span.start.column + 1,
-            span.end.line,
-            span.end.column + 1,
-        )
+        start_line, start_column, end_line, end_column = span
+        return Location(self.path, start_line, start_column + 1, end_line, end_column + 1)
 
     def code_of(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)

@@ -14,7 +14,10 @@ def _where(finding: Finding) -> str:
 
 def _model_line(model: ModelRecord) -> str:
     ratio = model.log10_grad_ratio
-    estimate = "unknown" if ratio is None else f"about 1e{ratio:+.1f} of the gradient reaches the first layer"
+    if ratio is None:
+        estimate = "gradient ratio unknown (something on the path could not be resolved)"
+    else:
+        estimate = f"log10 gradient ratio {ratio:+.1f} (first weight / last weight: {10.0 ** ratio:.1g})"
     depth = "?" if model.depth is None else str(model.depth)
     where = f"{model.path}:{model.line}" if model.line is not None else model.path
     return f"{where}: model {model.name}: depth {depth}, {estimate}"
