@@ -30,7 +30,7 @@ def test_text(tmp_path):
     lines = text.splitlines()
     assert lines[0] == "pkg/train.py:4:18: GL001 50% of it, a: b, c"
     assert "model.onnx:Sigmoid_3: GL001 in a graph" in lines
-    assert "pkg/net.py:5: model Net: depth 9, about 1e-4.2 of the gradient reaches the first layer" in lines
+    assert "pkg/net.py:5: model Net: depth 9, log10 gradient ratio -4.2 (first weight / last weight: 6e-05)" in lines
     assert lines[-1] == "Found 2 findings in 3 files checked; 1 file could not be checked."
     assert render("text", RunResult(files_checked=1), ReportContext(root=tmp_path)) == (
         "All checks passed (1 file checked).\n"
