@@ -71,7 +71,7 @@ class GradientAscentUpdate(SourceRule):
     severity = "error"
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
-        if not mentions(source, ".grad"):
+        if not _READS_GRAD.search(source.text):
             return
         scopes = [(func.name.value, func) for func, _ in iter_functions(source.module)]
         scopes.append(("<module>", source.module))
@@ -88,6 +88,10 @@ class GradientAscentUpdate(SourceRule):
                         f"e.g. `{target}.sub_(lr * grad)` or `add_(grad, alpha=-lr)`",
                         source.location(node),
                     )
+
+
+# `.grad` as an attribute, not `.grad_checkpointing` or `.gradient_accumulation_steps`
+_READS_GRAD = re.compile(r"\.grad\b")
 
 
 def _own_nodes(scope: cst.CSTNode):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 import libcst as cst
@@ -21,7 +23,7 @@ from gradlint.codefacts.events import (
     paths,
 )
 from gradlint.codefacts.modules import top_level_statements
-from gradlint.codefacts.syntax import cached_fact, imports_of, iter_functions, mentions
+from gradlint.codefacts.syntax import cached_fact, imports_of, iter_functions
 from gradlint.source import SourceFile
 
 
@@ -30,6 +32,10 @@ class LoopIssue:
     code: str
     node: cst.CSTNode
     message: str
+
+
+# a call, not "backward compatibility" in a comment
+_CALLS_BACKWARD = re.compile(r"\bbackward\s*\(")
 
 
 def _units(source: SourceFile) -> list[tuple[list, str]]:
@@ -46,7 +52,7 @@ def _units(source: SourceFile) -> list[tuple[list, str]]:
 
 def loop_issues(source: SourceFile) -> list[LoopIssue]:
     def compute() -> list[LoopIssue]:
-        if not mentions(source, "backward"):
+        if not _CALLS_BACKWARD.search(source.text):
             return []
         issues: dict[tuple[str, int], LoopIssue] = {}
 
