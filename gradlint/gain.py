@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -610,13 +611,30 @@ def _flattened_positions(graph: LayerGraph, node: Node) -> float:
         if current.op == "linear":
             if not (current.module_type or "").startswith(CONV_PREFIXES):
                 return 1.0
-            channels = current.attrs.get("out_channels")
+            channels = out_channels(current)
             if not channels or not node.fan_in:
                 raise Unknown(f"spatial size flattened into {node.name}")
             return max(node.fan_in / channels, 1.0)
         if current.op not in _SPATIAL_PASS:
             return 1.0
     return 1.0
+
+
+def out_channels(node: Node) -> int | None:
+    """A convolution's output channels: recorded, or fan_out·groups over the kernel area."""
+    if node.attrs.get("out_channels"):
+        return int(node.attrs["out_channels"])
+    groups = node.attrs.get("groups") or 1
+    kernel = node.attrs.get("kernel", node.attrs.get("kernel_size"))
+    if isinstance(kernel, int):
+        dims = re.search(r"(\d)d", node.module_type or "")
+        kernel = [kernel] * int(dims.group(1)) if dims else None
+    if not node.fan_out or not isinstance(groups, int) or not kernel:
+        return None
+    if not all(isinstance(k, int) and k > 0 for k in kernel):
+        return None
+    area = math.prod(kernel)
+    return node.fan_out * groups // area if (node.fan_out * groups) % area == 0 else None
 
 
 def weights_in_order(graph: LayerGraph) -> list[Node]:
