@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from gradlint.gain import Counterfactual, Draw, Estimate, estimate, moments, weight_draw
+from gradlint.diagnostics import Location
 from gradlint.ir import SATURATING, LayerGraph, Node
 
 SERIES = frozenset({"linear", "activation", "dropout", "identity", "pool"})
@@ -199,6 +200,19 @@ def layer_gain(graph: LayerGraph, node: Node, activation: str | None) -> float |
     if activation is not None:
         slope = moments(activation, here.pre_m2 or here.m2).d2
     return math.sqrt(node.fan_out * draw.variance * slope)
+
+
+def in_model_file(graph: LayerGraph, node: Node, where: Location | None = None) -> Location:
+    """Where a finding about ``node`` goes: ``where`` or else the layer itself, when it lies in
+    the model's own file; otherwise the place that file builds the block holding the layer, else
+    the model class; a finding in a shared block file would name no model and could not be
+    suppressed where the model is defined."""
+    home = graph.location.path
+    for candidate in (where, node.location):
+        if candidate is not None and (candidate.path == home or home is None):
+            return candidate
+    built = node.attrs.get("model_location")
+    return built if isinstance(built, Location) else graph.location
 
 
 def about(log10: float) -> str:

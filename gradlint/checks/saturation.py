@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from gradlint.checks._chains import (
+    in_model_file,
     GL101,
     THRESHOLD_OPTIONS,
     about,
@@ -59,7 +60,7 @@ class SaturatingActivationChain(GraphRule):
             )
             yield self.finding(
                 message,
-                chain.first.location,
+                in_model_file(graph, chain.first),
                 log10_grad_ratio=round(verdict.model_log10, 2),
                 depth=len(chain.layers),
                 activation=kind,
