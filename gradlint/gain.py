@@ -650,8 +650,19 @@ def _ratio(graph: LayerGraph, result: Estimate) -> None:
     if not ordered:
         raise Unknown("no weights")
     result.first, result.last, result.log10_grad_ratio = _ratio_over(graph, result, ordered)
+    if result.first is not None and _unmodelled_before(graph, graph.nodes[result.first]):
+        # a raw nn.Parameter (a class token, a position table) comes first in
+        # named_parameters(): the ratio is defined on a weight the graph does not hold
+        result.log10_grad_ratio = None
     forward = [n for n in graph.topological() if n.has_weight]
     result.forward_log10 = _ratio_over(graph, result, forward)[2]
+
+
+def _unmodelled_before(graph: LayerGraph, first: Node) -> bool:
+    if first.param_index is None:
+        return False
+    held = {n.param_index for n in graph.weighted()}
+    return any(i not in held for i in range(first.param_index))
 
 
 def _ratio_over(
