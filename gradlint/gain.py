@@ -507,6 +507,10 @@ def _draws(node: Node, what_if: Counterfactual) -> tuple[Draw, Draw]:
     b = bias_draw(node)
     if w is None:
         raise Unknown(f"init of {node.name}")
+    if w.variance == 0.0 and w.mean != 0.0:
+        # every unit computes the same function: the mean field of independent
+        # random units does not describe it (GL201 reports the layer itself)
+        raise Unknown(f"{node.name} has one constant weight for all units")
     if b is None:
         raise Unknown(f"bias init of {node.name}")
     return w, b

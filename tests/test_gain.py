@@ -189,3 +189,25 @@ def test_one_input_gates_are_swish_or_glu():
     glu = gated("GLU", None)
     q = glu.nodes[1].m2
     assert glu.nodes[2].m2 == pytest.approx(q * moments("sigmoid", q).m2)
+
+
+def test_one_constant_for_every_weight_has_no_estimate():
+    """Identical units are one unit repeated: the mean field of independent units does not
+    describe them, so the ratio is unknown rather than a number off by decades."""
+    from gradlint.diagnostics import Location
+    from gradlint.gain import estimate
+    from gradlint.ir import Init, LayerGraph
+
+    here = Location("m.py", 1, 1)
+    graph = LayerGraph("M", here)
+    x = graph.add("input", "input", here)
+    a = graph.add("linear", "a", here, [x.id], fan_in=8, fan_out=8, param_index=0,
+                  weight_init=Init("constant", constant=0.05))
+    b = graph.add("linear", "b", here, [a.id], fan_in=8, fan_out=2, param_index=1)
+    graph.add("output", "output", here, [b.id])
+    found = estimate(graph)
+    assert found.log10_grad_ratio is None and "constant" in found.unknown
+
+    a.weight_init = Init("zeros")
+    graph.attrs.clear()
+    assert estimate(graph).known
