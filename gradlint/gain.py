@@ -683,6 +683,23 @@ def _ratio_over(
     return first.id, last.id, value
 
 
+def _feeds_output(graph: LayerGraph, node: Node) -> bool:
+    """The node's value is the model output, up to reshapes and dropout (``nn.Identity``, a squeeze)."""
+    users = graph.consumers()
+    current = [node.id]
+    while current:
+        nxt = []
+        for nid in current:
+            for u in users[nid]:
+                op = graph.nodes[u].op
+                if op == "output":
+                    return True
+                if op in ("identity", "dropout"):
+                    nxt.append(u)
+        current = nxt
+    return False
+
+
 def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     """How much of the per-sample E[g²] survives averaging over a batch.
 
@@ -695,8 +712,7 @@ def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     noise = 1.0 / BATCH
     if node.op != "linear" or node.activation is not None or not node.fan_in:
         return noise
-    users = graph.consumers()[node.id]
-    if not any(graph.nodes[u].op == "output" for u in users):
+    if not _feeds_output(graph, node):
         return noise
     a = result.nodes[node.inputs[0]]
     if a.m2 <= 0.0:
