@@ -684,7 +684,9 @@ def _ratio_over(
 
 
 def _feeds_output(graph: LayerGraph, node: Node) -> bool:
-    """The node's value is the model output, up to reshapes and dropout (``nn.Identity``, a squeeze)."""
+    """The node's value is the model output, up to reshapes, dropout and an elementwise
+    output activation: the fixed per-unit offsets of the head's inputs that make its batch
+    gradient coherent pass a monotone activation unchanged in sign."""
     users = graph.consumers()
     current = [node.id]
     while current:
@@ -694,7 +696,7 @@ def _feeds_output(graph: LayerGraph, node: Node) -> bool:
                 op = graph.nodes[u].op
                 if op == "output":
                     return True
-                if op in ("identity", "dropout"):
+                if op in ("identity", "dropout", "activation"):
                     nxt.append(u)
         current = nxt
     return False
