@@ -548,7 +548,11 @@ def _backward_factors(
     if op == "input":
         return None, []
     if op == "embedding":
-        return 1.0, []  # one-hot input: E[a²] = 1
+        # a one-hot input over V rows: E[a²] = 1/V, each row is read by 1/V of the tokens
+        rows = node.attrs.get("num_embeddings", node.fan_in)
+        if not isinstance(rows, int) or rows <= 0:
+            raise Unknown(f"rows of {node.name}")
+        return 1.0 / rows, []
     if not node.inputs:
         return None, []
     src = node.inputs[0]
@@ -672,7 +676,11 @@ def _unmodelled_before(graph: LayerGraph, first: Node) -> bool:
 def _ratio_over(
     graph: LayerGraph, result: Estimate, ordered: list[Node]
 ) -> tuple[int | None, int, float | None]:
-    """(first weight with a nonzero gradient, last weight, log10 of their RMS gradient ratio)."""
+    """(first weight with a nonzero gradient, last weight, log10 of their RMS gradient ratio);
+    frozen weights take no gradient and stand apart, as in the shared definition."""
+    ordered = [n for n in ordered if not n.attrs.get("frozen")]
+    if not ordered:
+        raise Unknown("every weight is frozen")
     last = ordered[-1]
     last_g = result.nodes[last.id].grad2
     first = next((n for n in ordered if (result.nodes[n.id].grad2 or 0) > 0), None)

@@ -211,3 +211,51 @@ def test_one_constant_for_every_weight_has_no_estimate():
     a.weight_init = Init("zeros")
     graph.attrs.clear()
     assert estimate(graph).known
+
+
+def test_an_embedding_row_takes_its_share_of_the_tokens():
+    """A one-hot input over V rows: each row's gradient comes from 1/V of the tokens, so a
+    tenfold vocabulary lowers the embedding's RMS gradient by half a decade."""
+    small = estimate(build([("embedding", 100, 64), ("act", "tanh"), ("linear", 64, 10)]))
+    large = estimate(build([("embedding", 1000, 64), ("act", "tanh"), ("linear", 64, 10)]))
+    assert small.log10_grad_ratio - large.log10_grad_ratio == pytest.approx(0.5, abs=1e-6)
+
+
+def test_a_frozen_first_weight_stands_apart_from_the_ratio():
+    spec = [("embedding", 1000, 64), ("lstm", 64, 128), ("linear", 512, 10)]
+    graph = build(spec)
+    with_embedding = estimate(graph)
+    graph.weighted()[0].attrs["frozen"] = True
+    graph.attrs.clear()
+    without = estimate(graph)
+    assert without.first == graph.weighted()[1].id
+    assert without.log10_grad_ratio != pytest.approx(with_embedding.log10_grad_ratio)
+
+
+FROZEN_SOURCE = '''import torch.nn as nn
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(300, 50)
+        self.embedding.weight.requires_grad = False
+        self.encoder = nn.GRU(50, 64, batch_first=True)
+        self.head = nn.Linear(64, 4)
+
+    def forward(self, tokens):
+        _, h = self.encoder(self.embedding(tokens))
+        return self.head(h.squeeze(0))
+'''
+
+
+def test_requires_grad_false_in_source_keeps_the_weight_out_of_the_ratio():
+    from gradlint.frontends.python import build_graphs
+    from gradlint.source import SourceFile
+
+    (graph,) = build_graphs(SourceFile.parse("frozen.py", FROZEN_SOURCE), None)
+    embedding = next(n for n in graph.nodes if n.op == "embedding")
+    assert embedding.attrs.get("frozen") is True
+    found = estimate(graph)
+    assert found.log10_grad_ratio is not None
+    assert found.first == next(n.id for n in graph.nodes if n.op == "recurrent")
