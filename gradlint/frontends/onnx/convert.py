@@ -546,12 +546,12 @@ class _Builder:
         }
         copies: dict[str, str] = {}
         for name, init in self._stats.items():
-            if name in named or init.kind != "measured":
+            if name in named or init.kind not in ("measured", "default"):
                 continue
             dims = sorted(self.view.initializers[name].dims)
             for original, known in named.items():
                 if (
-                    known.kind == "measured"
+                    known.kind in ("measured", "default")
                     and sorted(self.view.initializers[original].dims) == dims
                     and math.isclose(known.variance, init.variance, rel_tol=1e-6)
                     and math.isclose(known.mean, init.mean, rel_tol=1e-4, abs_tol=1e-9)
