@@ -467,6 +467,19 @@ def _self_gate(node: Node) -> str:
     return "silu" if kind in (None, "sigmoid") else kind
 
 
+def _gate_squash(node: Node) -> str | None:
+    """The activation a two-input gate applies to its last input; None when that input is
+    already squashed. ONNX folds the Sigmoid into the gate and names it in attrs["gate"]."""
+    if node.activation is not None:
+        return node.activation
+    folded = node.attrs.get("gate")
+    if isinstance(folded, str):
+        if folded not in FUNCTIONS:
+            raise Unknown(f"gate {folded!r} of {node.name}")
+        return folded
+    return None if node.attrs.get("gate_applied", True) else "sigmoid"
+
+
 def _gate_forward(node: Node, inputs: list[NodeEstimate]) -> NodeEstimate:
     """``x * σ(g)``: with one input, the gate is the activation of that input (SiLU)."""
     kind = node.activation or "sigmoid"
@@ -477,12 +490,15 @@ def _gate_forward(node: Node, inputs: list[NodeEstimate]) -> NodeEstimate:
         if node.module_type == "GLU":  # a·σ(b) on the two halves of one input
             return NodeEstimate(m2=q * moments("sigmoid", q).m2, pre_m2=q)
         m = moments(_self_gate(node), q)
-        return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=q)
+        return NodeEstimate(
+            m2=m.m2, mean=m.mean, pre_m2=q, batch_var=_spread_after(m, _batch_var(inputs[0]))
+        )
     gate_in = inputs[-1]
-    if node.attrs.get("gate_applied", True) and node.activation is None:
+    squash = _gate_squash(node)
+    if squash is None:
         g_m2 = gate_in.m2  # the gate input is already σ(g)
     else:
-        g_m2 = moments(kind, gate_in.m2).m2
+        g_m2 = moments(squash, gate_in.m2).m2
     x_m2 = 1.0
     for i in inputs[:-1]:
         x_m2 *= i.m2
@@ -587,7 +603,8 @@ def _backward_factors(
             x_m2 *= est[i].m2
         shares = [(i, g_m2) for i in node.inputs[:-1]]
         gate = node.inputs[-1]
-        slope = 1.0 if node.activation is None else moments(node.activation, est[gate].m2).d2
+        squash = _gate_squash(node)
+        slope = 1.0 if squash is None else moments(squash, est[gate].m2).d2
         shares.append((gate, x_m2 * slope))
         return None, shares
     return None, [(i, 1.0) for i in node.inputs[:1]]

@@ -259,3 +259,27 @@ def test_requires_grad_false_in_source_keeps_the_weight_out_of_the_ratio():
     found = estimate(graph)
     assert found.log10_grad_ratio is not None
     assert found.first == next(n.id for n in graph.nodes if n.op == "recurrent")
+
+
+def _squeeze_excite(folded: bool):
+    from gradlint.diagnostics import Location
+    from gradlint.ir import LayerGraph
+
+    here = Location("m.py", 1, 1)
+    graph = LayerGraph("M", here)
+    x = graph.add("input", "input", here)
+    body = graph.add("linear", "body", here, [x.id], fan_in=16, fan_out=16, param_index=0)
+    proj = graph.add("linear", "proj", here, [body.id], fan_in=16, fan_out=16, param_index=1)
+    if folded:  # ONNX: the Sigmoid is folded into the gate, which names it
+        gate = graph.add("gate", "mul", here, [body.id, proj.id], attrs={"gate": "sigmoid"})
+    else:
+        squash = graph.add("activation", "sigmoid", here, [proj.id], activation="sigmoid")
+        gate = graph.add("gate", "mul", here, [body.id, squash.id])
+    head = graph.add("linear", "head", here, [gate.id], fan_in=16, fan_out=4, param_index=2)
+    graph.add("output", "output", here, [head.id])
+    return graph
+
+
+def test_a_gate_with_its_sigmoid_folded_in_estimates_like_the_spelled_out_one():
+    spelled, folded = estimate(_squeeze_excite(False)), estimate(_squeeze_excite(True))
+    assert folded.log10_grad_ratio == pytest.approx(spelled.log10_grad_ratio, abs=1e-9)

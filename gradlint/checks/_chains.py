@@ -75,7 +75,8 @@ def plain_chains(graph: LayerGraph) -> list[Chain]:
     seen: set[int] = set()
 
     def in_series(node: Node) -> bool:
-        return node.op in SERIES
+        # a one-input gate is x·σ(x), SiLU as ONNX spells it: an activation in series
+        return node.op in SERIES or (node.op == "gate" and len(node.inputs) == 1)
 
     for node in graph.topological():
         if node.id in seen or not in_series(node):
@@ -99,7 +100,7 @@ def plain_chains(graph: LayerGraph) -> list[Chain]:
         layers = [n for n in run if n.op == "linear"]
         if len(layers) < 2:
             continue
-        kinds = [n.activation for n in run if n.activation and n.op in ("activation", "linear")]
+        kinds = [n.activation for n in run if n.activation and n.op in ("activation", "linear", "gate")]
         chains.append(Chain(run, layers, [k for k in kinds if k in SATURATING]))
     return chains
 
@@ -113,6 +114,8 @@ def next_activation(graph: LayerGraph, node: Node, users: dict[int, list[int]]) 
         current = graph.nodes[users[current.id][0]]
         if current.op == "activation":
             return current.activation
+        if current.op == "gate" and len(current.inputs) == 1:
+            return "silu" if current.activation in (None, "sigmoid") else current.activation
         if current.op not in ("dropout", "identity", "pool"):
             return None
     return None

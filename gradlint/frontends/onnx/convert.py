@@ -331,7 +331,10 @@ class _Builder:
         distinct = self.ir_inputs(data)
         gated_by = [self.gate_values[v] for v in data if v in self.gate_values]
         if node.op_type == "Mul" and len(data) == 2 and gated_by:
-            self.emit(index, "gate", data, attrs={"gate": gated_by[0]})
+            # the squashing op was folded into its input (attrs["gate"] names it); the
+            # gating value goes last, as in the python frontend's x * sigmoid(g)
+            ordered = sorted(data, key=lambda v: v in self.gate_values)
+            self.emit(index, "gate", ordered, attrs={"gate": gated_by[0]})
             return
         if len(data) == 1:
             if node.op_type == "Div" and node.input[1] == data[0]:
