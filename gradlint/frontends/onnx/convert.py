@@ -220,9 +220,12 @@ class _Builder:
         dims = found[1]
         groups = int(self.view.attr(index, "group", 1) or 1)
         kernel = math.prod(dims[2:])
-        # torch's convention on the stored layout, for Conv ([out, in/g, k..]) and
-        # ConvTranspose ([in, out/g, k..]) alike: fan-in from dim 1, fan-out from dim 0
-        fan_in, fan_out = dims[1] * kernel, dims[0] * kernel // groups
+        # the fans of the data flow, as the python frontend records them: Conv stores
+        # [out, in/g, k..], ConvTranspose [in, out/g, k..]
+        if node.op_type == "ConvTranspose":
+            fan_in, fan_out = dims[0] // groups * kernel, dims[1] * kernel
+        else:
+            fan_in, fan_out = dims[1] * kernel, dims[0] * kernel // groups
         bias = node.input[2] if len(node.input) > 2 and node.input[2] else None
         self.linear(index, node.input[0], node.input[1], fan_in, fan_out, bias, node.output[0])
         self.graph.nodes[-1].attrs.update({"groups": groups, "kernel": list(dims[2:])})
