@@ -283,3 +283,14 @@ def _squeeze_excite(folded: bool):
 def test_a_gate_with_its_sigmoid_folded_in_estimates_like_the_spelled_out_one():
     spelled, folded = estimate(_squeeze_excite(False)), estimate(_squeeze_excite(True))
     assert folded.log10_grad_ratio == pytest.approx(spelled.log10_grad_ratio, abs=1e-9)
+
+
+def test_the_head_keeps_its_coherent_batch_gradient_through_dropout_and_an_output_activation():
+    """Deep softplus units carry fixed offsets, so the head's batch gradient adds up across
+    samples; a dropout or an elementwise activation after the head does not change that."""
+    body = [("linear", 12, 64), ("act", "softplus")] + [("linear", 64, 64), ("act", "softplus")] * 6
+    plain = estimate(build(body + [("linear", 64, 1)])).log10_grad_ratio
+    wrapped = estimate(build(body + [("linear", 64, 1), ("dropout",)])).log10_grad_ratio
+    squashed = estimate(build(body + [("linear", 64, 1), ("act", "softplus")])).log10_grad_ratio
+    assert wrapped == pytest.approx(plain, abs=1e-9)
+    assert squashed == pytest.approx(plain, abs=0.3)
