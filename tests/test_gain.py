@@ -294,3 +294,31 @@ def test_the_head_keeps_its_coherent_batch_gradient_through_dropout_and_an_outpu
     squashed = estimate(build(body + [("linear", 64, 1), ("act", "softplus")])).log10_grad_ratio
     assert wrapped == pytest.approx(plain, abs=1e-9)
     assert squashed == pytest.approx(plain, abs=0.3)
+
+
+@pytest.mark.parametrize("recorded", [{"kernel_size": 3, "groups": 1}, {"kernel": [3, 3], "groups": 1}])
+def test_flattened_positions_follow_from_a_convolutions_fans_and_kernel(recorded):
+    """The python frontend records kernel_size and groups, ONNX the kernel dims: either gives
+    the output channels, and so the positions a Linear flattens, as out_channels does."""
+    spec = [("conv", 3, 8, 3), ("act", "relu"), ("conv", 8, 8, 3), ("act", "relu"),
+            ("flatten",), ("linear", 8 * 16, 10)]
+    reference = estimate(build(spec)).log10_grad_ratio
+    graph = build(spec)
+    for node in graph.weighted()[:2]:
+        del node.attrs["out_channels"]
+        node.attrs.update(recorded)
+    assert estimate(graph).log10_grad_ratio == pytest.approx(reference, abs=1e-12)
+    for node in graph.weighted()[:2]:
+        node.attrs.clear()
+    graph.attrs.clear()
+    assert estimate(graph).log10_grad_ratio is None  # nothing says how many positions
+
+
+def test_a_parameter_the_graph_does_not_hold_first_leaves_the_ratio_unknown():
+    """A class token or position table registered before the first layer is the ratio's
+    input-side weight; the graph has no node for it, so the ratio is not claimed."""
+    graph = build([("linear", 16, 16), ("act", "relu"), ("linear", 16, 4)])
+    for offset, node in enumerate(graph.weighted(), start=1):
+        node.param_index = offset
+    found = estimate(graph)
+    assert found.log10_grad_ratio is None and found.forward_log10 is not None
