@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from gradlint.gain import Counterfactual, Draw, Estimate, estimate, moments, weight_draw
 from gradlint.diagnostics import Location
+from gradlint.gain import Counterfactual, Draw, Estimate, estimate, moments, weight_draw
 from gradlint.ir import SATURATING, LayerGraph, Node
 
 SERIES = frozenset({"linear", "activation", "dropout", "identity", "pool"})

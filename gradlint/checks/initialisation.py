@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from gradlint.checks._chains import (
-    in_model_file,
     GL202,
     GL203,
     THRESHOLD_OPTIONS,
     Verdict,
     about,
     analyse,
+    in_model_file,
     layer_gain,
     next_activation,
     thresholds,

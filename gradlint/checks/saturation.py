@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from gradlint.checks._chains import (
-    in_model_file,
     GL101,
     THRESHOLD_OPTIONS,
     about,
     analyse,
+    in_model_file,
     layer_gain,
     next_activation,
     thresholds,
