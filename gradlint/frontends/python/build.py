@@ -9,8 +9,8 @@ import libcst as cst
 
 from gradlint.diagnostics import Location
 from gradlint.frontends.python.graph import GraphBuilder, first_tensor, unused_nodes
-from gradlint.frontends.python.modules import site_location
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
+from gradlint.frontends.python.modules import site_location
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
 from gradlint.ir import LayerGraph
 

@@ -18,7 +18,6 @@ import libcst as cst
 from gradlint.names import ImportMap
 from gradlint.source import SourceFile
 
-
 _BESIDE_LIMIT = 1 << 20  # bytes: a module found beside the importer and read unasked
 
 
