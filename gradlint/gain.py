@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -466,6 +467,19 @@ def _self_gate(node: Node) -> str:
     return "silu" if kind in (None, "sigmoid") else kind
 
 
+def _gate_squash(node: Node) -> str | None:
+    """The activation a two-input gate applies to its last input; None when that input is
+    already squashed. ONNX folds the Sigmoid into the gate and names it in attrs["gate"]."""
+    if node.activation is not None:
+        return node.activation
+    folded = node.attrs.get("gate")
+    if isinstance(folded, str):
+        if folded not in FUNCTIONS:
+            raise Unknown(f"gate {folded!r} of {node.name}")
+        return folded
+    return None if node.attrs.get("gate_applied", True) else "sigmoid"
+
+
 def _gate_forward(node: Node, inputs: list[NodeEstimate]) -> NodeEstimate:
     """``x * σ(g)``: with one input, the gate is the activation of that input (SiLU)."""
     kind = node.activation or "sigmoid"
@@ -476,12 +490,15 @@ def _gate_forward(node: Node, inputs: list[NodeEstimate]) -> NodeEstimate:
         if node.module_type == "GLU":  # a·σ(b) on the two halves of one input
             return NodeEstimate(m2=q * moments("sigmoid", q).m2, pre_m2=q)
         m = moments(_self_gate(node), q)
-        return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=q)
+        return NodeEstimate(
+            m2=m.m2, mean=m.mean, pre_m2=q, batch_var=_spread_after(m, _batch_var(inputs[0]))
+        )
     gate_in = inputs[-1]
-    if node.attrs.get("gate_applied", True) and node.activation is None:
+    squash = _gate_squash(node)
+    if squash is None:
         g_m2 = gate_in.m2  # the gate input is already σ(g)
     else:
-        g_m2 = moments(kind, gate_in.m2).m2
+        g_m2 = moments(squash, gate_in.m2).m2
     x_m2 = 1.0
     for i in inputs[:-1]:
         x_m2 *= i.m2
@@ -506,6 +523,10 @@ def _draws(node: Node, what_if: Counterfactual) -> tuple[Draw, Draw]:
     b = bias_draw(node)
     if w is None:
         raise Unknown(f"init of {node.name}")
+    if w.variance == 0.0 and w.mean != 0.0:
+        # every unit computes the same function: the mean field of independent
+        # random units does not describe it (GL201 reports the layer itself)
+        raise Unknown(f"{node.name} has one constant weight for all units")
     if b is None:
         raise Unknown(f"bias init of {node.name}")
     return w, b
@@ -543,7 +564,11 @@ def _backward_factors(
     if op == "input":
         return None, []
     if op == "embedding":
-        return 1.0, []  # one-hot input: E[a²] = 1
+        # a one-hot input over V rows: E[a²] = 1/V, each row is read by 1/V of the tokens
+        rows = node.attrs.get("num_embeddings", node.fan_in)
+        if not isinstance(rows, int) or rows <= 0:
+            raise Unknown(f"rows of {node.name}")
+        return 1.0 / rows, []
     if not node.inputs:
         return None, []
     src = node.inputs[0]
@@ -578,7 +603,8 @@ def _backward_factors(
             x_m2 *= est[i].m2
         shares = [(i, g_m2) for i in node.inputs[:-1]]
         gate = node.inputs[-1]
-        slope = 1.0 if node.activation is None else moments(node.activation, est[gate].m2).d2
+        squash = _gate_squash(node)
+        slope = 1.0 if squash is None else moments(squash, est[gate].m2).d2
         shares.append((gate, x_m2 * slope))
         return None, shares
     return None, [(i, 1.0) for i in node.inputs[:1]]
@@ -610,13 +636,30 @@ def _flattened_positions(graph: LayerGraph, node: Node) -> float:
         if current.op == "linear":
             if not (current.module_type or "").startswith(CONV_PREFIXES):
                 return 1.0
-            channels = current.attrs.get("out_channels")
+            channels = out_channels(current)
             if not channels or not node.fan_in:
                 raise Unknown(f"spatial size flattened into {node.name}")
             return max(node.fan_in / channels, 1.0)
         if current.op not in _SPATIAL_PASS:
             return 1.0
     return 1.0
+
+
+def out_channels(node: Node) -> int | None:
+    """A convolution's output channels: recorded, or fan_out·groups over the kernel area."""
+    if node.attrs.get("out_channels"):
+        return int(node.attrs["out_channels"])
+    groups = node.attrs.get("groups") or 1
+    kernel = node.attrs.get("kernel", node.attrs.get("kernel_size"))
+    if isinstance(kernel, int):
+        dims = re.search(r"(\d)d", node.module_type or "")
+        kernel = [kernel] * int(dims.group(1)) if dims else None
+    if not node.fan_out or not isinstance(groups, int) or not kernel:
+        return None
+    if not all(isinstance(k, int) and k > 0 for k in kernel):
+        return None
+    area = math.prod(kernel)
+    return node.fan_out * groups // area if (node.fan_out * groups) % area == 0 else None
 
 
 def weights_in_order(graph: LayerGraph) -> list[Node]:
@@ -632,14 +675,29 @@ def _ratio(graph: LayerGraph, result: Estimate) -> None:
     if not ordered:
         raise Unknown("no weights")
     result.first, result.last, result.log10_grad_ratio = _ratio_over(graph, result, ordered)
+    if result.first is not None and _unmodelled_before(graph, graph.nodes[result.first]):
+        # a raw nn.Parameter (a class token, a position table) comes first in
+        # named_parameters(): the ratio is defined on a weight the graph does not hold
+        result.log10_grad_ratio = None
     forward = [n for n in graph.topological() if n.has_weight]
     result.forward_log10 = _ratio_over(graph, result, forward)[2]
+
+
+def _unmodelled_before(graph: LayerGraph, first: Node) -> bool:
+    if first.param_index is None:
+        return False
+    held = {n.param_index for n in graph.weighted()}
+    return any(i not in held for i in range(first.param_index))
 
 
 def _ratio_over(
     graph: LayerGraph, result: Estimate, ordered: list[Node]
 ) -> tuple[int | None, int, float | None]:
-    """(first weight with a nonzero gradient, last weight, log10 of their RMS gradient ratio)."""
+    """(first weight with a nonzero gradient, last weight, log10 of their RMS gradient ratio);
+    frozen weights take no gradient and stand apart, as in the shared definition."""
+    ordered = [n for n in ordered if not n.attrs.get("frozen")]
+    if not ordered:
+        raise Unknown("every weight is frozen")
     last = ordered[-1]
     last_g = result.nodes[last.id].grad2
     first = next((n for n in ordered if (result.nodes[n.id].grad2 or 0) > 0), None)
@@ -648,6 +706,25 @@ def _ratio_over(
     first_g = (result.nodes[first.id].grad2 or Decimal(0)) * Decimal(_batch_share(graph, result, first))
     value = 0.5 * float((first_g / (last_g * Decimal(_batch_share(graph, result, last)))).log10())
     return first.id, last.id, value
+
+
+def _feeds_output(graph: LayerGraph, node: Node) -> bool:
+    """The node's value is the model output, up to reshapes, dropout and an elementwise
+    output activation: the fixed per-unit offsets of the head's inputs that make its batch
+    gradient coherent pass a monotone activation unchanged in sign."""
+    users = graph.consumers()
+    current = [node.id]
+    while current:
+        nxt = []
+        for nid in current:
+            for u in users[nid]:
+                op = graph.nodes[u].op
+                if op == "output":
+                    return True
+                if op in ("identity", "dropout", "activation"):
+                    nxt.append(u)
+        current = nxt
+    return False
 
 
 def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
@@ -662,8 +739,7 @@ def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     noise = 1.0 / BATCH
     if node.op != "linear" or node.activation is not None or not node.fan_in:
         return noise
-    users = graph.consumers()[node.id]
-    if not any(graph.nodes[u].op == "output" for u in users):
+    if not _feeds_output(graph, node):
         return noise
     a = result.nodes[node.inputs[0]]
     if a.m2 <= 0.0:

@@ -80,3 +80,48 @@ def test_threshold_options_are_accepted_and_unknown_ones_refused(tmp_path):
     done = run_cli("check", "model.py", cwd=tmp_path)
     assert done.returncode != 0
     assert "min-ratio" in (done.stderr + done.stdout)
+
+
+BLOCK = '''import torch.nn as nn
+
+
+class SigmoidBlock(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.fc = nn.Linear(width, width)
+        self.act = nn.Sigmoid()
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+'''
+
+MODEL = '''import torch.nn as nn
+
+from layers import SigmoidBlock
+
+
+class Stack(nn.Module):
+    def __init__(self, width=64, depth=10):
+        super().__init__()
+        self.body = nn.Sequential(
+            *[SigmoidBlock(width) for _ in range(depth)]
+        )
+        self.head = nn.Linear(width, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+'''
+
+
+@needs_frontend
+@pytest.mark.parametrize("target", [".", "model.py"], ids=["tree", "model file alone"])
+def test_a_chain_of_imported_blocks_is_reported_in_the_model_file(tmp_path, target):
+    """Linted alone, model.py still reads the block module beside it, as Python would."""
+    (tmp_path / "layers.py").write_text(BLOCK)
+    (tmp_path / "model.py").write_text(MODEL)
+    report = _check_json("--select", ",".join(GRAPH_CODES), target, cwd=tmp_path)
+    found = [(Path(f["path"]).name, f["line"], f["code"]) for f in report["findings"]]
+    # the line that builds the blocks, not the block's own Linear in layers.py
+    assert found == [("model.py", 10, "GL101")], found
+    message = report["findings"][0]["message"]
+    assert "body.0.fc" in message

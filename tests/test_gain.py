@@ -189,3 +189,136 @@ def test_one_input_gates_are_swish_or_glu():
     glu = gated("GLU", None)
     q = glu.nodes[1].m2
     assert glu.nodes[2].m2 == pytest.approx(q * moments("sigmoid", q).m2)
+
+
+def test_one_constant_for_every_weight_has_no_estimate():
+    """Identical units are one unit repeated: the mean field of independent units does not
+    describe them, so the ratio is unknown rather than a number off by decades."""
+    from gradlint.diagnostics import Location
+    from gradlint.gain import estimate
+    from gradlint.ir import Init, LayerGraph
+
+    here = Location("m.py", 1, 1)
+    graph = LayerGraph("M", here)
+    x = graph.add("input", "input", here)
+    a = graph.add("linear", "a", here, [x.id], fan_in=8, fan_out=8, param_index=0,
+                  weight_init=Init("constant", constant=0.05))
+    b = graph.add("linear", "b", here, [a.id], fan_in=8, fan_out=2, param_index=1)
+    graph.add("output", "output", here, [b.id])
+    found = estimate(graph)
+    assert found.log10_grad_ratio is None and "constant" in found.unknown
+
+    a.weight_init = Init("zeros")
+    graph.attrs.clear()
+    assert estimate(graph).known
+
+
+def test_an_embedding_row_takes_its_share_of_the_tokens():
+    """A one-hot input over V rows: each row's gradient comes from 1/V of the tokens, so a
+    tenfold vocabulary lowers the embedding's RMS gradient by half a decade."""
+    small = estimate(build([("embedding", 100, 64), ("act", "tanh"), ("linear", 64, 10)]))
+    large = estimate(build([("embedding", 1000, 64), ("act", "tanh"), ("linear", 64, 10)]))
+    assert small.log10_grad_ratio - large.log10_grad_ratio == pytest.approx(0.5, abs=1e-6)
+
+
+def test_a_frozen_first_weight_stands_apart_from_the_ratio():
+    spec = [("embedding", 1000, 64), ("lstm", 64, 128), ("linear", 512, 10)]
+    graph = build(spec)
+    with_embedding = estimate(graph)
+    graph.weighted()[0].attrs["frozen"] = True
+    graph.attrs.clear()
+    without = estimate(graph)
+    assert without.first == graph.weighted()[1].id
+    assert without.log10_grad_ratio != pytest.approx(with_embedding.log10_grad_ratio)
+
+
+FROZEN_SOURCE = '''import torch.nn as nn
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(300, 50)
+        self.embedding.weight.requires_grad = False
+        self.encoder = nn.GRU(50, 64, batch_first=True)
+        self.head = nn.Linear(64, 4)
+
+    def forward(self, tokens):
+        _, h = self.encoder(self.embedding(tokens))
+        return self.head(h.squeeze(0))
+'''
+
+
+def test_requires_grad_false_in_source_keeps_the_weight_out_of_the_ratio():
+    from gradlint.frontends.python import build_graphs
+    from gradlint.source import SourceFile
+
+    (graph,) = build_graphs(SourceFile.parse("frozen.py", FROZEN_SOURCE), None)
+    embedding = next(n for n in graph.nodes if n.op == "embedding")
+    assert embedding.attrs.get("frozen") is True
+    found = estimate(graph)
+    assert found.log10_grad_ratio is not None
+    assert found.first == next(n.id for n in graph.nodes if n.op == "recurrent")
+
+
+def _squeeze_excite(folded: bool):
+    from gradlint.diagnostics import Location
+    from gradlint.ir import LayerGraph
+
+    here = Location("m.py", 1, 1)
+    graph = LayerGraph("M", here)
+    x = graph.add("input", "input", here)
+    body = graph.add("linear", "body", here, [x.id], fan_in=16, fan_out=16, param_index=0)
+    proj = graph.add("linear", "proj", here, [body.id], fan_in=16, fan_out=16, param_index=1)
+    if folded:  # ONNX: the Sigmoid is folded into the gate, which names it
+        gate = graph.add("gate", "mul", here, [body.id, proj.id], attrs={"gate": "sigmoid"})
+    else:
+        squash = graph.add("activation", "sigmoid", here, [proj.id], activation="sigmoid")
+        gate = graph.add("gate", "mul", here, [body.id, squash.id])
+    head = graph.add("linear", "head", here, [gate.id], fan_in=16, fan_out=4, param_index=2)
+    graph.add("output", "output", here, [head.id])
+    return graph
+
+
+def test_a_gate_with_its_sigmoid_folded_in_estimates_like_the_spelled_out_one():
+    spelled, folded = estimate(_squeeze_excite(False)), estimate(_squeeze_excite(True))
+    assert folded.log10_grad_ratio == pytest.approx(spelled.log10_grad_ratio, abs=1e-9)
+
+
+def test_the_head_keeps_its_coherent_batch_gradient_through_dropout_and_an_output_activation():
+    """Deep softplus units carry fixed offsets, so the head's batch gradient adds up across
+    samples; a dropout or an elementwise activation after the head does not change that."""
+    body = [("linear", 12, 64), ("act", "softplus")] + [("linear", 64, 64), ("act", "softplus")] * 6
+    plain = estimate(build(body + [("linear", 64, 1)])).log10_grad_ratio
+    wrapped = estimate(build(body + [("linear", 64, 1), ("dropout",)])).log10_grad_ratio
+    squashed = estimate(build(body + [("linear", 64, 1), ("act", "softplus")])).log10_grad_ratio
+    assert wrapped == pytest.approx(plain, abs=1e-9)
+    assert squashed == pytest.approx(plain, abs=0.3)
+
+
+@pytest.mark.parametrize("recorded", [{"kernel_size": 3, "groups": 1}, {"kernel": [3, 3], "groups": 1}])
+def test_flattened_positions_follow_from_a_convolutions_fans_and_kernel(recorded):
+    """The python frontend records kernel_size and groups, ONNX the kernel dims: either gives
+    the output channels, and so the positions a Linear flattens, as out_channels does."""
+    spec = [("conv", 3, 8, 3), ("act", "relu"), ("conv", 8, 8, 3), ("act", "relu"),
+            ("flatten",), ("linear", 8 * 16, 10)]
+    reference = estimate(build(spec)).log10_grad_ratio
+    graph = build(spec)
+    for node in graph.weighted()[:2]:
+        del node.attrs["out_channels"]
+        node.attrs.update(recorded)
+    assert estimate(graph).log10_grad_ratio == pytest.approx(reference, abs=1e-12)
+    for node in graph.weighted()[:2]:
+        node.attrs.clear()
+    graph.attrs.clear()
+    assert estimate(graph).log10_grad_ratio is None  # nothing says how many positions
+
+
+def test_a_parameter_the_graph_does_not_hold_first_leaves_the_ratio_unknown():
+    """A class token or position table registered before the first layer is the ratio's
+    input-side weight; the graph has no node for it, so the ratio is not claimed."""
+    graph = build([("linear", 16, 16), ("act", "relu"), ("linear", 16, 4)])
+    for offset, node in enumerate(graph.weighted(), start=1):
+        node.param_index = offset
+    found = estimate(graph)
+    assert found.log10_grad_ratio is None and found.forward_log10 is not None

@@ -85,11 +85,34 @@ def test_measured_init_is_the_real_weights_variance(exported, exporter, name):
             assert init.kind in ("zeros", "constant")
             assert init.constant == pytest.approx(float(weight.reshape(-1)[0]))
         else:
-            assert init.kind == "measured"
+            assert init.kind in ("measured", "default")
             assert init.variance == pytest.approx(float(weight.var(unbiased=False)), rel=1e-5)
             assert init.mean == pytest.approx(float(weight.mean()), abs=1e-6)
-            if node.fan_in:
+            if init.kind == "default":
+                assert float(weight.abs().max()) <= (1 + 1e-5) / math.sqrt(node.fan_in)
+            elif node.fan_in:
                 assert f"He std {math.sqrt(2 / node.fan_in):.3g}" in init.detail
+
+
+def test_weights_that_fill_torchs_default_range_read_as_default_init():
+    np = pytest.importorskip("numpy")
+    from onnx import numpy_helper
+
+    from gradlint.diagnostics import Location
+    from gradlint.frontends.onnx.weights import measure
+
+    rng = np.random.default_rng(0)
+    fan_in, here = 256, Location("m.onnx", 1, 1)
+    bound = 1 / math.sqrt(fan_in)
+
+    def kind(values):
+        tensor = numpy_helper.from_array(values.astype(np.float32).reshape(64, fan_in), "w")
+        return measure(tensor, ".", fan_in, 64, here).kind
+
+    assert kind(rng.uniform(-bound, bound, 64 * fan_in)) == "default"
+    # the same variance drawn from a normal spills past the bound: an explicit init
+    assert kind(rng.normal(0, bound / math.sqrt(3), 64 * fan_in)) == "measured"
+    assert kind(rng.uniform(-bound / 2, bound / 2, 64 * fan_in)) == "measured"
 
 
 @exporters
@@ -158,7 +181,7 @@ def test_lstm_is_one_recurrent_unit(exported, exporter):
     lstm = graph.nodes[1]
     assert (lstm.fan_in, lstm.fan_out, lstm.attrs["cell"]) == (12, 24, "lstm")
     assert lstm.param_index == 0 and graph.nodes[2].param_index == 2  # weight_ih, weight_hh, head
-    assert lstm.attrs["recurrent_init"].kind == "measured"
+    assert lstm.attrs["recurrent_init"].kind in ("measured", "default")
 
 
 @exporters

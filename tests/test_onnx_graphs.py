@@ -134,10 +134,8 @@ def test_highway_carry_and_transform_are_gates_around_one_sigmoid(tmp_path):
         ("mix", "add"),
     ]
     through, carried = [n for n in graph.nodes if n.op == "gate"]
-    assert through.inputs == [3, 2] and carried.inputs == [
-        3,
-        0,
-    ]  # gate pre-activation, gated tensor
+    # the gated tensor, then the gate's pre-activation: last, where x * sigmoid(g) puts it
+    assert through.inputs == [2, 3] and carried.inputs == [0, 3]
     assert {through.attrs["gate"], carried.attrs["gate"]} == {"sigmoid"}
     assert [n.activation for n in graph.nodes if n.op == "activation"] == ["relu"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from gradlint.diagnostics import Location
 from gradlint.gain import Counterfactual, Draw, Estimate, estimate, moments, weight_draw
 from gradlint.ir import SATURATING, LayerGraph, Node
 
@@ -74,7 +75,8 @@ def plain_chains(graph: LayerGraph) -> list[Chain]:
     seen: set[int] = set()
 
     def in_series(node: Node) -> bool:
-        return node.op in SERIES
+        # a one-input gate is x·σ(x), SiLU as ONNX spells it: an activation in series
+        return node.op in SERIES or (node.op == "gate" and len(node.inputs) == 1)
 
     for node in graph.topological():
         if node.id in seen or not in_series(node):
@@ -98,7 +100,7 @@ def plain_chains(graph: LayerGraph) -> list[Chain]:
         layers = [n for n in run if n.op == "linear"]
         if len(layers) < 2:
             continue
-        kinds = [n.activation for n in run if n.activation and n.op in ("activation", "linear")]
+        kinds = [n.activation for n in run if n.activation and n.op in ("activation", "linear", "gate")]
         chains.append(Chain(run, layers, [k for k in kinds if k in SATURATING]))
     return chains
 
@@ -112,6 +114,8 @@ def next_activation(graph: LayerGraph, node: Node, users: dict[int, list[int]]) 
         current = graph.nodes[users[current.id][0]]
         if current.op == "activation":
             return current.activation
+        if current.op == "gate" and len(current.inputs) == 1:
+            return "silu" if current.activation in (None, "sigmoid") else current.activation
         if current.op not in ("dropout", "identity", "pool"):
             return None
     return None
@@ -199,6 +203,19 @@ def layer_gain(graph: LayerGraph, node: Node, activation: str | None) -> float |
     if activation is not None:
         slope = moments(activation, here.pre_m2 or here.m2).d2
     return math.sqrt(node.fan_out * draw.variance * slope)
+
+
+def in_model_file(graph: LayerGraph, node: Node, where: Location | None = None) -> Location:
+    """Where a finding about ``node`` goes: ``where`` or else the layer itself, when it lies in
+    the model's own file; otherwise the place that file builds the block holding the layer, else
+    the model class; a finding in a shared block file would name no model and could not be
+    suppressed where the model is defined."""
+    home = graph.location.path
+    for candidate in (where, node.location):
+        if candidate is not None and (candidate.path == home or home is None):
+            return candidate
+    built = node.attrs.get("model_location")
+    return built if isinstance(built, Location) else graph.location
 
 
 def about(log10: float) -> str:

@@ -13,6 +13,7 @@ from gradlint.checks._chains import (
     Verdict,
     about,
     analyse,
+    in_model_file,
     layer_gain,
     next_activation,
     thresholds,
@@ -44,9 +45,9 @@ def _constant(init: Init | None) -> float | None:
     return None
 
 
-def _where(node: Node) -> Location:
+def _where(graph: LayerGraph, node: Node) -> Location:
     init = node.weight_init
-    return init.location if init is not None and init.location is not None else node.location
+    return in_model_file(graph, node, init.location if init is not None else None)
 
 
 class ZeroOrConstantInit(GraphRule):
@@ -84,7 +85,7 @@ class ZeroOrConstantInit(GraphRule):
                     "receives the same gradient, so the units stay identical for good (the "
                     "symmetry is never broken). Use a random init for the hidden layers"
                 )
-                yield self.finding(message, _where(node), layers=[n.name for n in run])
+                yield self.finding(message, _where(graph, node), layers=[n.name for n in run])
                 continue
             if _is_last_of_branch(graph, node, users):
                 continue  # zero_module / Fixup / ReZero / AdaLN-zero: deliberate and fine
@@ -96,7 +97,7 @@ class ZeroOrConstantInit(GraphRule):
                     f"{activation}'(0) = 0, so {node.name} and the layers before it get no "
                     "gradient, ever. Use a random init (kaiming_normal_) for hidden layers"
                 )
-                yield self.finding(message, _where(node), layer=node.name)
+                yield self.finding(message, _where(graph, node), layer=node.name)
 
 
 def _next_weighted(graph: LayerGraph, node: Node, users: dict[int, list[int]]) -> Node | None:
@@ -190,7 +191,7 @@ class MisScaledInit(_InitVerdictRule):
         )
         return self.finding(
             message,
-            chain.first.location,
+            in_model_file(graph, chain.first),
             log10_grad_ratio=round(verdict.model_log10, 2),
             factor=round(factor, 3),
             reference=ref_name,
@@ -223,7 +224,7 @@ class DefaultInitDeepPlainStack(_InitVerdictRule):
         )
         return self.finding(
             message,
-            chain.first.location,
+            in_model_file(graph, chain.first),
             log10_grad_ratio=round(verdict.model_log10, 2),
             depth=len(chain.layers),
         )

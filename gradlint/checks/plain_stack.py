@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from gradlint.checks._chains import GL301, THRESHOLD_OPTIONS, about, analyse, thresholds
+from gradlint.checks._chains import (
+    GL301,
+    THRESHOLD_OPTIONS,
+    about,
+    analyse,
+    in_model_file,
+    thresholds,
+)
 from gradlint.diagnostics import Finding
 from gradlint.ir import LayerGraph
 from gradlint.rule import GraphRule
@@ -44,7 +51,7 @@ class DeepPlainStack(GraphRule):
             )
             yield self.finding(
                 message,
-                chain.first.location,
+                in_model_file(graph, chain.first),
                 log10_grad_ratio=round(verdict.model_log10, 2),
                 depth=len(chain.layers),
             )

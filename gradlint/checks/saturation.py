@@ -12,6 +12,7 @@ from gradlint.checks._chains import (
     THRESHOLD_OPTIONS,
     about,
     analyse,
+    in_model_file,
     layer_gain,
     next_activation,
     thresholds,
@@ -59,7 +60,7 @@ class SaturatingActivationChain(GraphRule):
             )
             yield self.finding(
                 message,
-                chain.first.location,
+                in_model_file(graph, chain.first),
                 log10_grad_ratio=round(verdict.model_log10, 2),
                 depth=len(chain.layers),
                 activation=kind,

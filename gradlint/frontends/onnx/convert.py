@@ -220,9 +220,12 @@ class _Builder:
         dims = found[1]
         groups = int(self.view.attr(index, "group", 1) or 1)
         kernel = math.prod(dims[2:])
-        # torch's convention on the stored layout, for Conv ([out, in/g, k..]) and
-        # ConvTranspose ([in, out/g, k..]) alike: fan-in from dim 1, fan-out from dim 0
-        fan_in, fan_out = dims[1] * kernel, dims[0] * kernel // groups
+        # the fans of the data flow, as the python frontend records them: Conv stores
+        # [out, in/g, k..], ConvTranspose [in, out/g, k..]
+        if node.op_type == "ConvTranspose":
+            fan_in, fan_out = dims[0] // groups * kernel, dims[1] * kernel
+        else:
+            fan_in, fan_out = dims[1] * kernel, dims[0] * kernel // groups
         bias = node.input[2] if len(node.input) > 2 and node.input[2] else None
         self.linear(index, node.input[0], node.input[1], fan_in, fan_out, bias, node.output[0])
         self.graph.nodes[-1].attrs.update({"groups": groups, "kernel": list(dims[2:])})
@@ -331,7 +334,10 @@ class _Builder:
         distinct = self.ir_inputs(data)
         gated_by = [self.gate_values[v] for v in data if v in self.gate_values]
         if node.op_type == "Mul" and len(data) == 2 and gated_by:
-            self.emit(index, "gate", data, attrs={"gate": gated_by[0]})
+            # the squashing op was folded into its input (attrs["gate"] names it); the
+            # gating value goes last, as in the python frontend's x * sigmoid(g)
+            ordered = sorted(data, key=lambda v: v in self.gate_values)
+            self.emit(index, "gate", ordered, attrs={"gate": gated_by[0]})
             return
         if len(data) == 1:
             if node.op_type == "Div" and node.input[1] == data[0]:
@@ -546,12 +552,12 @@ class _Builder:
         }
         copies: dict[str, str] = {}
         for name, init in self._stats.items():
-            if name in named or init.kind != "measured":
+            if name in named or init.kind not in ("measured", "default"):
                 continue
             dims = sorted(self.view.initializers[name].dims)
             for original, known in named.items():
                 if (
-                    known.kind == "measured"
+                    known.kind in ("measured", "default")
                     and sorted(self.view.initializers[original].dims) == dims
                     and math.isclose(known.variance, init.variance, rel_tol=1e-6)
                     and math.isclose(known.mean, init.mean, rel_tol=1e-4, abs_tol=1e-9)

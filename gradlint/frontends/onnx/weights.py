@@ -76,10 +76,21 @@ def _moments(values) -> tuple[int, float, float, float, float]:
     return count, mean + float(shift), variance, low + float(shift), high + float(shift)
 
 
+def _torch_default(count: int, variance: float, low: float, high: float, fan_in: int | None) -> bool:
+    """Entries that fill U(±1/√fan_in), PyTorch's kaiming_uniform(a=√5) that Linear and Conv
+    start from: a weight nobody initialised, which is what tells GL203 from GL202."""
+    if not fan_in or count < 64:
+        return False
+    bound = 1.0 / math.sqrt(fan_in)
+    inside = -bound * (1 + 1e-5) <= low and high <= bound * (1 + 1e-5)
+    filled = min(-low, high) >= 0.9 * bound
+    return inside and filled and 0.8 <= variance / (bound * bound / 3.0) <= 1.2
+
+
 def measure(
     tensor: Any, base_dir: str, fan_in: int | None, fan_out: int | None, where: Location
 ) -> Init:
-    """Init(kind="measured"|"zeros"|"constant") from the tensor's entries."""
+    """Init(kind="measured"|"default"|"zeros"|"constant") from the tensor's entries."""
     values = tensor_values(tensor, base_dir)
     count, mean, variance, low, high = _moments(values)
     if count == 0 or not math.isfinite(variance):
@@ -95,6 +106,14 @@ def measure(
             detail=f"all {count} entries equal {low:g}",
         )
     std = math.sqrt(variance)
+    if _torch_default(count, variance, low, high, fan_in):
+        return Init(
+            "default",
+            variance=variance,
+            mean=mean,
+            location=where,
+            detail=f"PyTorch's default init (uniform within ±1/√{fan_in}, measured std {std:.3g})",
+        )
     detail = f"measured std {std:.3g}"
     if fan_in:
         detail += f"; He std {math.sqrt(2.0 / fan_in):.3g}"

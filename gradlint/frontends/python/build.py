@@ -10,6 +10,7 @@ import libcst as cst
 from gradlint.diagnostics import Location
 from gradlint.frontends.python.graph import GraphBuilder, first_tensor, unused_nodes
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
+from gradlint.frontends.python.modules import site_location
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
 from gradlint.ir import LayerGraph
 
@@ -220,6 +221,7 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     if out is None or out.node is None:
         builder.incomplete("forward returns no tensor that can be traced to the input")
     unused_nodes(builder)
+    _locate_in_model_file(graph, mod)
     if interp.incomplete or not forward_known(forward, mod):
         graph.complete = False
     if interp.reasons:
@@ -227,6 +229,26 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     graph.attrs["class"] = cls.name
     interp.graph = None
     return graph
+
+
+def _locate_in_model_file(graph: LayerGraph, root: Mod) -> None:
+    """A layer defined in a block from another file is also located where the model's own
+    file builds that block: ``attrs["model_location"]``, the place a user reads and edits."""
+    home = graph.location.path
+    for node in graph.nodes:
+        if node.location.path == home or not node.name:
+            continue
+        mod, found = root, None
+        for part in node.name.split("."):
+            child = mod.children.get(part) if isinstance(mod, Mod) else None
+            if not isinstance(child, Mod):
+                break
+            mod = child
+            loc = site_location(mod.site) if mod.site is not None else None
+            if loc is not None and loc.path == home:
+                found = loc
+        if found is not None:
+            node.attrs["model_location"] = found
 
 
 def _reason(where: str, site: Any) -> str:

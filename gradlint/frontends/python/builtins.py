@@ -374,7 +374,7 @@ def clone(value: Any, memo: dict[int, Any]) -> Any:
         copy.layout_known = value.layout_known
         memo[id(value)] = copy
         copy.children = {k: clone(v, memo) for k, v in value.children.items()}
-        copy.params = {k: (Param(p.shape, p.init, p.fans) if p is not None else None) for k, p in value.params.items()}
+        copy.params = {k: (Param(p.shape, p.init, p.fans, p.frozen) if p is not None else None) for k, p in value.params.items()}
         copy.attrs = {k: clone(v, memo) for k, v in value.attrs.items()}
         return copy
     if isinstance(value, list):

@@ -174,6 +174,8 @@ class GraphBuilder:
             fields["weight_init"] = param.init
             fields["param_index"] = self.param_index.get(id(param))
             fields["param_name"] = f"{name}.{pname}" if name else pname
+            if param.frozen:
+                attrs["frozen"] = True
             if len(weights) > 1:
                 attrs["weights"] = len(weights)
         bias = mod.params.get("bias", mod.params.get("bias_ih_l0", mod.params.get("bias_ih")))

@@ -18,6 +18,8 @@ import libcst as cst
 from gradlint.names import ImportMap
 from gradlint.source import SourceFile
 
+_BESIDE_LIMIT = 1 << 20  # bytes: a module found beside the importer and read unasked
+
 
 def _key(path: Path | str) -> str:
     return os.path.normcase(os.path.abspath(str(path)))
@@ -177,16 +179,38 @@ class Project:
             rest = dotted.lstrip(".")
             base = folder.joinpath(*rest.split(".")) if rest else folder
             for candidate in (base.with_suffix(".py") if rest else None, base / "__init__.py"):
-                if candidate is not None and _key(candidate) in self.given:
+                if candidate is not None and (_key(candidate) in self.given or self._readable(candidate)):
                     return self._use(importer, _key(candidate))
             return None
         keys = self.by_module.get(dotted)
         if not keys:
-            return None
+            beside = self._beside(dotted, importer)
+            return self._use(importer, beside) if beside is not None else None
         if len(keys) > 1:  # the same name in two places: the one nearest the importer
             here = _key(importer.path)
             keys = sorted(keys, key=lambda k: -len(os.path.commonprefix([k, here])))
         return self._use(importer, keys[0])
+
+    def _beside(self, dotted: str, importer: FileContext) -> str | None:
+        """A module the linted files do not include, found as Python would find it when the
+        importer runs as a script: in the importer's own folder (``from blocks import X``
+        next to ``model.py``). Read like the linted files, never imported."""
+        folder = Path(importer.path).parent
+        base = folder.joinpath(*dotted.split("."))
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if self._readable(candidate):
+                return _key(candidate)
+        return None
+
+    def _readable(self, candidate: Path) -> bool:
+        """A file outside the linted set that imports may still read; it joins the index."""
+        try:
+            if not candidate.is_file() or candidate.stat().st_size > _BESIDE_LIMIT:
+                return False
+        except OSError:
+            return False
+        self.given.setdefault(_key(candidate), str(candidate))
+        return True
 
     def _use(self, importer: FileContext, key: str) -> FileContext:
         importer_key = importer.key

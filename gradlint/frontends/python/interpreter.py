@@ -583,6 +583,8 @@ class Interpreter:
             nnmod.module_setattr(self, obj, name, value)
         elif isinstance(obj, Obj):
             obj.attrs[name] = value
+        elif isinstance(obj, ParamRef) and name == "requires_grad" and obj.param is not None:
+            obj.param.frozen = value is False
         self.mutations += 1
 
     def setitem(self, obj: Any, key: Any, value: Any) -> None:

@@ -43,6 +43,7 @@ class Param:
     shape: tuple[int, ...] | None
     init: Init | None = None
     fans: tuple[int, int] | None = None  # torch's (fan_in, fan_out) for this tensor
+    frozen: bool = False  # ``requires_grad = False``: no gradient, apart from the ratio
 
     @property
     def ndim(self) -> int | None:
