@@ -67,7 +67,7 @@ def test_broken_files_are_one_line_each_and_the_run_goes_on(mlp, tmp_path):
     report = _json(proc)
     assert proc.returncode == 1
     errors = {e["path"]: e["message"] for e in report["errors"]}
-    assert errors["a_empty.onnx"] == "empty file; not an ONNX model"
+    assert errors["a_empty.onnx"] == "empty file: not an ONNX model"
     assert errors["b_text.onnx"].startswith("not an ONNX model")
     assert errors["c_truncated.onnx"].startswith("not an ONNX model")
     assert (
@@ -102,12 +102,12 @@ def test_missing_external_data_checks_the_structure_and_says_so(mlp, tmp_path):
         size_threshold=0,
     )
     present = _json(run_cli("check", "--format", "json", "ext.onnx", cwd=tmp_path))
-    assert present["errors"] == [] and "weights" not in present["models"][0]
+    assert present["errors"] == [] and "weight_data" not in present["models"][0]
     (tmp_path / "ext.bin").unlink()
     absent = _json(run_cli("check", "--format", "json", "ext.onnx", cwd=tmp_path))
     assert absent["errors"] == []
     (record,) = absent["models"]
-    assert record["weights"] == "absent" and "ext.bin" in record["note"]
+    assert record["weight_data"] == "absent" and "ext.bin" in record["note"]
 
 
 def test_without_onnx_installed_one_line_says_how_to_get_it(mlp, tmp_path, monkeypatch):

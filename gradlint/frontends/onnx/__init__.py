@@ -55,10 +55,11 @@ def check_onnx_file(path: Path, shown: str, checker: Checker) -> FileResult:
         record.extra["init_checks"] = False
     absent = graph.attrs.get("weights_absent")
     if absent:
-        record.extra["weights"] = "absent"
+        record.extra["weight_data"] = "absent"
         record.extra["note"] = (
             f"external weight data not found ({', '.join(absent)}): structure checked, "
             "initialisation checks and the estimate skipped"
         )
     result.models.append(record)
+    result.dependencies = list(graph.attrs.get("external_files", []))
     return result

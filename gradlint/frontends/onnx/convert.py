@@ -4,6 +4,7 @@ same graph rules fire on exported models."""
 from __future__ import annotations
 
 import math
+import os
 import re
 from typing import Any
 
@@ -585,4 +586,21 @@ def to_layer_graph(
     graph = builder.build()
     if builder.absent:
         graph.attrs["weights_absent"] = list(builder.absent)
+    graph.attrs["external_files"] = _external_files(model, base_dir)
     return graph
+
+
+def _external_files(model: Any, base_dir: str) -> list[str]:
+    """The files holding external tensor data: a cached result is only valid while they are unchanged."""
+    from onnx import TensorProto
+
+    found: list[str] = []
+    for tensor in model.graph.initializer:
+        if tensor.data_location != TensorProto.EXTERNAL:
+            continue
+        for entry in tensor.external_data:
+            if entry.key == "location":
+                path = os.path.join(base_dir, entry.value)
+                if path not in found:
+                    found.append(path)
+    return found

@@ -34,7 +34,7 @@ def load_model(path: Path) -> Any:
     except OSError as exc:
         raise LoadError(f"cannot read file: {(exc.strerror or str(exc)).lower()}") from None
     if size == 0:
-        raise LoadError("empty file; not an ONNX model")
+        raise LoadError("empty file: not an ONNX model")
     try:
         model = onnx.load(str(path), load_external_data=False)
     except OSError as exc:
