@@ -34,7 +34,11 @@ def _module_files(folder: Path, module: str) -> list[Path]:
     dots = len(module) - len(module.lstrip("."))
     parts = [p for p in module.lstrip(".").split(".") if p]
     if dots:
-        bases = [folder.parents[dots - 2] if dots > 1 else folder] if dots - 2 < len(folder.parents) else []
+        bases = (
+            [folder.parents[dots - 2] if dots > 1 else folder]
+            if dots - 2 < len(folder.parents)
+            else []
+        )
     else:
         bases = [folder, *list(folder.parents)[:MAX_PARENTS]]
     found = []
