@@ -196,6 +196,30 @@ def _grad_figures(params: list[tuple[str, nn.Parameter]]) -> list[list[float]]:
     return table
 
 
+def _rows_identical(tensor: torch.Tensor) -> bool:
+    """Every row (output unit) equal to the others; per-column extremes, so no temporary
+    as large as the tensor."""
+    if tensor.shape[0] < 2:
+        return False
+    low, high = torch.aminmax(tensor.detach().reshape(tensor.shape[0], -1), dim=0)
+    scale = max(high.abs().max().item(), low.abs().max().item()) or 1.0
+    return (high - low).max().item() <= 1e-6 * scale
+
+
+def symmetric_weights(params: list[tuple[str, nn.Parameter]]) -> list[str]:
+    """Weights whose units stay identical for good: equal rows and equal gradient rows
+    (a constant init that the gradient never breaks)."""
+    return [
+        name
+        for name, param in params
+        if param.dim() >= 2
+        and param.grad is not None
+        and param.grad.any()
+        and _rows_identical(param)
+        and _rows_identical(param.grad)
+    ]
+
+
 def _statistics(
     model: nn.Module, loss_value: torch.Tensor, hooks: ActivationHooks
 ) -> dict[str, Any]:
@@ -205,6 +229,7 @@ def _statistics(
         activation_hits = [entry[2] for entry in hooks.counts.values()]
         hits = torch.stack(activation_hits).cpu().tolist() if activation_hits else []
         loss_float = float(loss_value.detach().cpu())
+        symmetric = symmetric_weights(params)
     owners = _owners(model)
     weights, dead, frozen = [], [], []
     for (name, param), (grad_norm, grad_l1, grad_min, grad_max, weight_norm) in zip(params, table):
@@ -252,6 +277,7 @@ def _statistics(
         "log10_grad_ratio": grad_ratio(weights),
         "dead_params": dead,
         "frozen_params": frozen,
+        "symmetric_weights": symmetric,
         "weights": weights,
         "activations": activations,
         "module_names": [n for n, _ in model.named_modules() if n],
