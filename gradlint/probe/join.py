@@ -205,12 +205,15 @@ def predicts_symmetry(finding: dict[str, Any]) -> bool:
 def confirm_symmetry(record, finding, measured, scope: ModelScope) -> dict[str, Any]:
     layers = finding["extra"]["layers"]
     symmetric = measured.get("symmetric_weights", [])
+    dead = measured["dead_params"]
+    # A weight with no gradient keeps its constant rows too: all-zero runs end up here.
+    stuck = set(symmetric) | set(dead)
     # The last layer of the run has varied gradient rows (one per output), so it may differ.
     named = [p for p in scope.params_named(layers[:-1]) if p.endswith("weight")]
-    confirmed = all(p in symmetric for p in named) if named else bool(symmetric)
+    confirmed = all(p in stuck for p in named) if named else bool(stuck)
     record.update(
         confirmed=confirmed,
-        measured={"symmetric_weights": symmetric, "named_params": named},
+        measured={"symmetric_weights": symmetric, "dead_params": dead, "named_params": named},
     )
     return record
 

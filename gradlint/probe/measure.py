@@ -159,6 +159,9 @@ def _owners(model: nn.Module) -> dict[int, tuple[str, str]]:
     return owners
 
 
+TINY_GRADIENT = 1e-10
+
+
 def _grad_figures(params: list[tuple[str, nn.Parameter]]) -> list[list[float]]:
     """Per parameter: grad L2 norm, L1 norm, min, max, weight L2 norm (NaN where no grad).
 
@@ -188,7 +191,10 @@ def _grad_figures(params: list[tuple[str, nn.Parameter]]) -> list[list[float]]:
         )
     table = torch.stack(rows).cpu().tolist() if rows else []
     for (_, param), row in zip(params, table):
-        if param.grad is not None and (row[0] == 0 or not math.isfinite(row[0])):
+        # Squares of gradients below ~1e-19 are float32 denormals or zero: a norm of tiny
+        # gradients (deep saturated stacks reach 1e-20) is only right in float64.
+        tiny = max(abs(row[2]), abs(row[3])) < TINY_GRADIENT
+        if param.grad is not None and (tiny or not math.isfinite(row[0])):
             row[0] = torch.linalg.vector_norm(param.grad, dtype=torch.float64).item()
             row[1] = torch.linalg.vector_norm(param.grad, 1, dtype=torch.float64).item()
         if row[4] == 0 or not math.isfinite(row[4]):

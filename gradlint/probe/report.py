@@ -135,8 +135,10 @@ def render_text(doc: dict[str, Any]) -> str:
 def _measured(measured: dict[str, Any]) -> str:
     if "symmetric_weights" in measured:
         symmetric = measured["symmetric_weights"]
-        return f"{len(symmetric)} weight(s) with identical units" + (
-            f": {', '.join(symmetric[:6])}" if symmetric else ""
+        return (
+            f"{len(symmetric)} weight(s) with identical units"
+            + (f": {', '.join(symmetric[:6])}" if symmetric else "")
+            + f"; {len(measured['dead_params'])} dead param(s)"
         )
     if "dead_params" in measured:
         dead = measured["dead_params"]
