@@ -214,3 +214,20 @@ def test_static_estimate_is_the_model_record_of_the_probed_class(sigmoid_measure
     assert estimate == -8.7
     elsewhere = [dict(models[1], path=str(Path("/elsewhere/deep_sigmoid.py")))]
     assert join([], elsewhere, sigmoid_measured, {}, Thresholds())[1] is None
+
+
+def test_names_reach_parameters_of_blocks_and_top_level_first():
+    from gradlint.probe.join import ModelScope
+
+    scope = ModelScope(
+        {
+            "param_names": ["fc1.weight", "blocks.0.fc1.weight", "blocks.1.fc1.weight", "head.weight"],
+            "module_names": ["fc1", "blocks", "blocks.0", "blocks.0.fc1", "blocks.1.fc1", "head"],
+        }
+    )
+    # GL5xx names attributes as the class sees them: `self.fc1 (Linear)`
+    assert scope.params_named(["self.fc1 (Linear)"]) == ["fc1.weight"]
+    assert scope.params_named(["self.head"]) == ["head.weight"]
+    scope.params = scope.params[1:]
+    assert scope.params_named(["self.fc1"]) == ["blocks.0.fc1.weight", "blocks.1.fc1.weight"]
+    assert scope.params_named(["self.f"]) == []
