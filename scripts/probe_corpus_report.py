@@ -59,11 +59,14 @@ def _invoke(seed: int, names: list[str]) -> tuple[dict[str, dict], str]:
     env.setdefault("OMP_NUM_THREADS", "1")
     command = [sys.executable, "-m", "gradlint", "probe", *map(target, names)]
     command += ["--format", "json", "--seed", str(seed), "--device", "cpu"]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
-    if done.returncode not in (0, 1) or not done.stdout.strip():
+    # exit 1 means problems found; a target that failed is missing from the documents
+    done = subprocess.run(
+        command, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800
+    )
+    if not done.stdout.strip():
         return {}, done.stderr
     payload = json.loads(done.stdout)
-    documents = payload["probes"] if "probes" in payload else [payload]
+    documents = payload.get("probes", [payload])
     by_name = {Path(doc["target"].rpartition(":")[0]).name: doc for doc in documents}
     return by_name, done.stderr
 
@@ -159,7 +162,18 @@ def _fmt(value: float | None, signed: bool = True) -> str:
 
 
 def render(rows: list[Row]) -> str:
-    header = ("file", "label", "truth", "probe", "delta", "dead", "static", "confirmed", "refuted", "off-label")
+    header = (
+        "file",
+        "label",
+        "truth",
+        "probe",
+        "delta",
+        "dead",
+        "static",
+        "confirmed",
+        "refuted",
+        "off-label",
+    )
     table = [header]
     for r in rows:
         table.append(
@@ -210,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     truth = load_truth()
     names = args.files or corpus_names()
+    unknown = [n for n in names if n not in truth]
+    if unknown:
+        parser.error(f"not in {GROUND_TRUTH.name}: {', '.join(unknown)}")
     documents, errors = probe_corpus(names, truth, args.jobs)
     rows = [compare(name, truth[name], documents.get(name)) for name in names]
     sys.stdout.write(render(rows))

@@ -70,7 +70,10 @@ def test_labelled_findings_are_joined_and_confirmed(probed):
 
 
 def test_median_seed_is_the_one_whose_measurement_is_recorded():
-    record = {"log10_grad_ratio": -3.3, "log10_grad_ratio_by_seed": {"0": -3.4, "1": -3.3, "2": -3.1}}
+    record = {
+        "log10_grad_ratio": -3.3,
+        "log10_grad_ratio_by_seed": {"0": -3.4, "1": -3.3, "2": -3.1},
+    }
     assert report.median_seed(record) == 1
     dead = {"log10_grad_ratio": None, "log10_grad_ratio_by_seed": {"2": None, "0": None, "1": None}}
     assert report.median_seed(dead) == 0

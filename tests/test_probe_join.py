@@ -221,7 +221,12 @@ def test_names_reach_parameters_of_blocks_and_top_level_first():
 
     scope = ModelScope(
         {
-            "param_names": ["fc1.weight", "blocks.0.fc1.weight", "blocks.1.fc1.weight", "head.weight"],
+            "param_names": [
+                "fc1.weight",
+                "blocks.0.fc1.weight",
+                "blocks.1.fc1.weight",
+                "head.weight",
+            ],
             "module_names": ["fc1", "blocks", "blocks.0", "blocks.0.fc1", "blocks.1.fc1", "head"],
         }
     )

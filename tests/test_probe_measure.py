@@ -121,7 +121,6 @@ def test_nonfinite_gradients_are_flagged_not_crashed_on():
     assert "non-finite" in problems
 
 
-
 def test_constant_init_leaves_symmetric_weights_and_random_init_none():
     from gradlint.probe.measure import measure
 
