@@ -1,7 +1,5 @@
-"""The probe and the static rules together: the measured pass confirms what `gradlint check` says.
-
-These need the python frontend, the gain model and the GL1/GL5 rules; they pass once those exist.
-"""
+"""The probe and the static rules together: the measured pass confirms what `gradlint check` says,
+on findings of the real python frontend, gain model and GL1/GL5 rules."""
 
 from __future__ import annotations
 

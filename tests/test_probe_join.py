@@ -101,30 +101,38 @@ def test_ratio_findings_inside_the_model_are_confirmed_by_the_measured_ratio(sig
     plain = got["ten sigmoid layers in series"]
     assert plain["confirmed"] is True
     assert plain["measured"]["log10_threshold"] == pytest.approx(-3.0)
-    assert plain["measured"]["threshold_source"] == "probe vanishing-ratio"
+    assert plain["measured"]["threshold_source"] == "GL101 option"
     assert plain["measured"]["log10_grad_ratio"] == sigmoid_measured["log10_grad_ratio"]
     strict = got["strict threshold"]
     assert strict["confirmed"] is False and strict["measured"]["threshold_source"] == "finding"
 
 
-def test_rule_option_threshold_and_exploding_direction(sigmoid_measured):
+def test_rule_option_threshold_by_direction(sigmoid_measured):
     head = line_of("deep_sigmoid.py", "self.head = ")
     findings = engine_findings(
         "deep_sigmoid.py",
         [
-            PlantedRule("GL102", [(head, "by option", {})]),
-            PlantedRule("GL301", [(head, "predicts explosion", {"direction": "exploding"})]),
+            PlantedRule("GL101", [(head, "by option", {"log10_grad_ratio": -9.0})]),
+            PlantedRule("GL301", [(head, "predicts explosion", {"log10_grad_ratio": 4.2})]),
+            PlantedRule("GL199", [(head, "rule without options", {"direction": "exploding"})]),
         ],
     )
-    options = {"GL102": {"min_log10_ratio": -20.0}}
+    # the user's [tool.gradlint.options.GL101] arrives merged over the rule's defaults
+    options = {"GL101": {"min-gradient-ratio": 1e-20}}
     records, _ = join(findings, [], sigmoid_measured, options, Thresholds())
     got = by_message(records)
-    assert got["by option"]["measured"]["threshold_source"] == "GL102 option"
-    assert got["by option"]["measured"]["log10_threshold"] == -20.0
+    assert got["by option"]["measured"]["threshold_source"] == "GL101 option"
+    assert got["by option"]["measured"]["log10_threshold"] == pytest.approx(-20.0)
     assert got["by option"]["confirmed"] is False
+    # exploding is judged by max-gradient-ratio, never by the min one listed before it
     exploding = got["predicts explosion"]
-    assert exploding["measured"]["log10_threshold"] == pytest.approx(math.log10(70))
+    assert exploding["measured"]["direction"] == "exploding"
+    assert exploding["measured"]["threshold_source"] == "GL301 option"
+    assert exploding["measured"]["log10_threshold"] == pytest.approx(3.0)
     assert exploding["confirmed"] is False
+    fallback = got["rule without options"]["measured"]
+    assert fallback["threshold_source"] == "probe exploding-ratio"
+    assert fallback["log10_threshold"] == pytest.approx(math.log10(70))
 
 
 def test_graph_cut_in_forward_is_confirmed_by_dead_params(detach_measured):
@@ -206,3 +214,25 @@ def test_static_estimate_is_the_model_record_of_the_probed_class(sigmoid_measure
     assert estimate == -8.7
     elsewhere = [dict(models[1], path=str(Path("/elsewhere/deep_sigmoid.py")))]
     assert join([], elsewhere, sigmoid_measured, {}, Thresholds())[1] is None
+
+
+def test_names_reach_parameters_of_blocks_and_top_level_first():
+    from gradlint.probe.join import ModelScope
+
+    scope = ModelScope(
+        {
+            "param_names": [
+                "fc1.weight",
+                "blocks.0.fc1.weight",
+                "blocks.1.fc1.weight",
+                "head.weight",
+            ],
+            "module_names": ["fc1", "blocks", "blocks.0", "blocks.0.fc1", "blocks.1.fc1", "head"],
+        }
+    )
+    # GL5xx names attributes as the class sees them: `self.fc1 (Linear)`
+    assert scope.params_named(["self.fc1 (Linear)"]) == ["fc1.weight"]
+    assert scope.params_named(["self.head"]) == ["head.weight"]
+    scope.params = scope.params[1:]
+    assert scope.params_named(["self.fc1"]) == ["blocks.0.fc1.weight", "blocks.1.fc1.weight"]
+    assert scope.params_named(["self.f"]) == []

@@ -119,3 +119,74 @@ def test_nonfinite_gradients_are_flagged_not_crashed_on():
     assert any(w["nonfinite"] for w in stats["weights"])
     problems = {v["name"] for v in judge(stats, Thresholds()) if v["problem"]}
     assert "non-finite" in problems
+
+
+def test_constant_init_leaves_symmetric_weights_and_random_init_none():
+    from gradlint.probe.measure import measure
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(10, 16),
+        torch.nn.ReLU(),
+        torch.nn.Linear(16, 16),
+        torch.nn.ReLU(),
+        torch.nn.Linear(16, 3),
+    )
+    assert measure(model, torch.randn(32, 10))["symmetric_weights"] == []
+    for layer in (model[0], model[2]):
+        torch.nn.init.constant_(layer.weight, 0.05)
+        torch.nn.init.constant_(layer.bias, 0.01)
+    # 2.weight has equal rows but its gradient rows follow the random 4.weight: they differ
+    assert measure(model, torch.randn(32, 10))["symmetric_weights"] == ["0.weight"]
+
+
+class _Shrink(torch.autograd.Function):
+    """Identity forward; the gradient comes back 1e-21 times smaller."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 1e-21
+
+
+class _TinyGradients(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Linear(8, 8)
+        self.b = torch.nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.b(_Shrink.apply(self.a(x)))
+
+
+def test_tiny_gradients_keep_their_ratio():
+    """Gradients near 1e-21 square to float32 denormals or zero: the RMS must stay exact."""
+    from gradlint.probe.measure import measure
+
+    torch.manual_seed(0)
+    model = _TinyGradients()
+    stats = measure(model, torch.randn(64, 8))
+
+    def rms(param):
+        return param.grad.double().pow(2).mean().sqrt().item()
+
+    expected = math.log10(rms(model.a.weight) / rms(model.b.weight))
+    assert expected < -20
+    assert stats["log10_grad_ratio"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_input_shape_precedence_cli_then_file_then_inferred():
+    import types
+
+    from gradlint.probe.loading import make_input
+
+    model = torch.nn.Sequential(torch.nn.Linear(50, 4))
+    declares = types.SimpleNamespace(INPUT_SHAPE=(64, 50))
+    assert make_input(model, None, declares)[0].shape == (64, 50)
+    assert "INPUT_SHAPE" in make_input(model, None, declares)[1]
+    assert make_input(model, (8, 50), declares)[0].shape == (8, 50)
+    bogus = types.SimpleNamespace(INPUT_SHAPE="64x50")
+    assert make_input(model, None, bogus)[0].shape == (16, 50)

@@ -72,7 +72,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         phase = "input"
         if example is None:
             shape = tuple(request["input_shape"]) if request.get("input_shape") else None
-            example, input_desc = loading.make_input(model, shape)
+            example, input_desc = loading.make_input(model, shape, module)
         else:
             input_desc = loading.describe_example(example)
         phase = "device"

@@ -25,7 +25,8 @@ highest status wins.
 @click.option("--seed", type=int, help="torch.manual_seed before NAME is called (default 0).")
 @click.option(
     "--input-shape",
-    help="Input shape for a model class or a factory without example input, e.g. 32,784.",
+    help="Input shape for a model class or a factory without example input, e.g. 32,784 "
+    "(default: the file's INPUT_SHAPE, else inferred from the first layer).",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True

@@ -6,10 +6,15 @@ falls inside one of the model's classes (or the factory that built it), or, outs
 other class of the file, when its message or extra names one of the model's layers.
 
 - GL1xx, GL3xx and GL2xx other than GL201 predict a gradient ratio: confirmed when the
-  measured log10 ratio lies beyond the rule's threshold in the predicted direction.
-- GL201 and GL5xx predict parameters that get no gradient: confirmed when the measured
-  dead parameters include the ones the finding names (any, when it names none). GL5xx
-  findings concern the model only when they sit in one of its forward methods.
+  measured log10 ratio lies beyond the rule's threshold in the predicted direction (the
+  rule's ``min-gradient-ratio`` when vanishing, ``max-gradient-ratio`` when exploding).
+- GL5xx, and GL201 on a single zeroed layer, predict parameters that get no gradient:
+  confirmed when the measured dead parameters include the ones the finding names (any,
+  when it names none). GL5xx findings concern the model only when they sit in one of its
+  forward methods.
+- GL201 on a run of constant layers predicts units that stay identical: confirmed when the
+  measured weights of every layer of the run but the last keep equal rows and equal
+  gradient rows.
 """
 
 from __future__ import annotations
@@ -27,8 +32,14 @@ DEAD_CODES = ("GL201", "GL5")
 RATIO_PREFIXES = ("GL1", "GL2", "GL3")
 # Where a finding may carry its own threshold or direction.
 THRESHOLD_KEY = re.compile(r"threshold|log10|ratio", re.IGNORECASE)
+# A threshold option bounds one side: `min-gradient-ratio` the vanishing one.
+SIDE_KEY = {
+    "vanishing": re.compile(r"min|low|vanish", re.IGNORECASE),
+    "exploding": re.compile(r"max|high|explod", re.IGNORECASE),
+}
 NAME_KEYS = (
     "dead_params",
+    "parameters",
     "params",
     "param",
     "param_names",
@@ -67,15 +78,17 @@ class ModelScope:
         return False
 
     def params_named(self, names: list[str]) -> list[str]:
-        """The model's parameters the names point at: ``fc2`` or ``self.fc2`` covers ``fc2.weight``."""
+        """The model's parameters the names point at: ``fc2`` or ``self.fc2`` covers ``fc2.weight``;
+        a name no top-level parameter matches covers that attribute in every block
+        (``self.fc2`` in a block class is ``blocks.0.fc2.weight`` in the model)."""
         hits = []
         for raw in names:
-            name = raw.removeprefix("self.").strip()
+            name = raw.removeprefix("self.").split(" ")[0].strip()
             if not name:
                 continue
-            for param in self.params:
-                if param == name or param.startswith(name + "."):
-                    hits.append(param)
+            own = [p for p in self.params if p == name or p.startswith(name + ".")]
+            nested = [p for p in self.params if f".{name}." in f".{p}" and p not in own]
+            hits.extend(own or nested)
         return list(dict.fromkeys(hits))
 
     def names_a_layer(self, names: list[str]) -> bool:
@@ -150,12 +163,14 @@ def _direction(finding: dict[str, Any]) -> str:
     return "exploding" if "explod" in finding.get("message", "").lower() else "vanishing"
 
 
-def _threshold_from(values: dict[str, Any]) -> float | None:
+def _threshold_from(values: dict[str, Any], direction: str) -> float | None:
+    other_side = SIDE_KEY["exploding" if direction == "vanishing" else "vanishing"]
     for key, value in values.items():
         if (
             isinstance(value, bool)
             or not isinstance(value, (int, float))
             or not THRESHOLD_KEY.search(key)
+            or other_side.search(key)
         ):
             continue
         if "log10" in key.lower():
@@ -170,10 +185,10 @@ def ratio_threshold(
 ) -> tuple[float, str]:
     """The log10 threshold a ratio finding is judged by, and where it came from."""
     extra = {k: v for k, v in (finding.get("extra") or {}).items() if k != "log10_grad_ratio"}
-    found = _threshold_from(extra)
+    found = _threshold_from(extra, direction)
     if found is not None:
         return found, "finding"
-    found = _threshold_from(_rule_settings(finding["code"], options))
+    found = _threshold_from(_rule_settings(finding["code"], options), direction)
     if found is not None:
         return found, f"{finding['code']} option"
     if direction == "exploding":
@@ -181,9 +196,33 @@ def ratio_threshold(
     return math.log10(limits.vanishing_ratio), "probe vanishing-ratio"
 
 
+def predicts_symmetry(finding: dict[str, Any]) -> bool:
+    """GL201 on a run of constant layers: identical units, not missing gradients."""
+    extra = finding.get("extra") or {}
+    return finding["code"] == "GL201" and isinstance(extra.get("layers"), list)
+
+
+def confirm_symmetry(record, finding, measured, scope: ModelScope) -> dict[str, Any]:
+    layers = finding["extra"]["layers"]
+    symmetric = measured.get("symmetric_weights", [])
+    dead = measured["dead_params"]
+    # A weight with no gradient keeps its constant rows too: all-zero runs end up here.
+    stuck = set(symmetric) | set(dead)
+    # The last layer of the run has varied gradient rows (one per output), so it may differ.
+    named = [p for p in scope.params_named(layers[:-1]) if p.endswith("weight")]
+    confirmed = all(p in stuck for p in named) if named else bool(stuck)
+    record.update(
+        confirmed=confirmed,
+        measured={"symmetric_weights": symmetric, "dead_params": dead, "named_params": named},
+    )
+    return record
+
+
 def confirm(finding, measured, scope: ModelScope, options, limits: Thresholds) -> dict[str, Any]:
     code = finding["code"]
     record = {k: finding.get(k) for k in ("path", "line", "column", "code", "name", "message")}
+    if predicts_symmetry(finding):
+        return confirm_symmetry(record, finding, measured, scope)
     if code.startswith(DEAD_CODES):
         extra = finding.get("extra") or {}
         named = (
@@ -193,7 +232,9 @@ def confirm(finding, measured, scope: ModelScope, options, limits: Thresholds) -
         )
         named = named or scope.params_named(names_in(finding))
         dead = measured["dead_params"]
-        confirmed = bool(dead) and all(p in dead for p in named)
+        # A frozen parameter gets no gradient either: naming it is no error of the finding.
+        no_gradient = set(dead) | set(measured.get("frozen_params", []))
+        confirmed = bool(dead) and all(p in no_gradient for p in named)
         record.update(confirmed=confirmed, measured={"dead_params": dead, "named_params": named})
         return record
     direction = _direction(finding)

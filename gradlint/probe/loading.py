@@ -96,12 +96,30 @@ def first_layer(model: nn.Module) -> tuple[str, nn.Module] | None:
     return None
 
 
-def make_input(model: nn.Module, shape: tuple[int, ...] | None) -> tuple[Any, str]:
-    """Standard normal of ``shape`` (integer ids when the first layer is an embedding), or a
-    shape inferred from the first Linear/Conv/Embedding. Returns the input and how it was made."""
+def declared_shape(module: ModuleType | None) -> tuple[int, ...] | None:
+    """The target file's own ``INPUT_SHAPE = (64, 50)``, when it declares a valid one."""
+    shape = getattr(module, "INPUT_SHAPE", None)
+    if (
+        isinstance(shape, (tuple, list))
+        and shape
+        and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)
+    ):
+        return tuple(shape)
+    return None
+
+
+def make_input(
+    model: nn.Module, shape: tuple[int, ...] | None, module: ModuleType | None = None
+) -> tuple[Any, str]:
+    """Standard normal of ``shape`` (integer ids when the first layer is an embedding), else of
+    the target file's ``INPUT_SHAPE``, else of a shape inferred from the first
+    Linear/Conv/Embedding. Returns the input and how it was made."""
     found = first_layer(model)
     is_embedding = found is not None and isinstance(found[1], (nn.Embedding, nn.EmbeddingBag))
-    if shape is None:
+    declared = declared_shape(module) if shape is None else None
+    if declared is not None:
+        shape, origin = declared, "from the file's INPUT_SHAPE; --input-shape overrides"
+    elif shape is None:
         if found is None:
             raise ProbeError(
                 "cannot infer the input shape (no Linear, Conv or Embedding layer found); pass --input-shape",

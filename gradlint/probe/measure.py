@@ -159,6 +159,9 @@ def _owners(model: nn.Module) -> dict[int, tuple[str, str]]:
     return owners
 
 
+TINY_GRADIENT = 1e-10
+
+
 def _grad_figures(params: list[tuple[str, nn.Parameter]]) -> list[list[float]]:
     """Per parameter: grad L2 norm, L1 norm, min, max, weight L2 norm (NaN where no grad).
 
@@ -188,12 +191,39 @@ def _grad_figures(params: list[tuple[str, nn.Parameter]]) -> list[list[float]]:
         )
     table = torch.stack(rows).cpu().tolist() if rows else []
     for (_, param), row in zip(params, table):
-        if param.grad is not None and (row[0] == 0 or not math.isfinite(row[0])):
+        # Squares of gradients below ~1e-19 are float32 denormals or zero: a norm of tiny
+        # gradients (deep saturated stacks reach 1e-20) is only right in float64.
+        tiny = max(abs(row[2]), abs(row[3])) < TINY_GRADIENT
+        if param.grad is not None and (tiny or not math.isfinite(row[0])):
             row[0] = torch.linalg.vector_norm(param.grad, dtype=torch.float64).item()
             row[1] = torch.linalg.vector_norm(param.grad, 1, dtype=torch.float64).item()
         if row[4] == 0 or not math.isfinite(row[4]):
             row[4] = torch.linalg.vector_norm(param.detach(), dtype=torch.float64).item()
     return table
+
+
+def _rows_identical(tensor: torch.Tensor) -> bool:
+    """Every row (output unit) equal to the others; per-column extremes, so no temporary
+    as large as the tensor."""
+    if tensor.shape[0] < 2:
+        return False
+    low, high = torch.aminmax(tensor.detach().reshape(tensor.shape[0], -1), dim=0)
+    scale = max(high.abs().max().item(), low.abs().max().item()) or 1.0
+    return (high - low).max().item() <= 1e-6 * scale
+
+
+def symmetric_weights(params: list[tuple[str, nn.Parameter]]) -> list[str]:
+    """Weights whose units stay identical for good: equal rows and equal gradient rows
+    (a constant init that the gradient never breaks)."""
+    return [
+        name
+        for name, param in params
+        if param.dim() >= 2
+        and param.grad is not None
+        and param.grad.any()
+        and _rows_identical(param)
+        and _rows_identical(param.grad)
+    ]
 
 
 def _statistics(
@@ -205,6 +235,7 @@ def _statistics(
         activation_hits = [entry[2] for entry in hooks.counts.values()]
         hits = torch.stack(activation_hits).cpu().tolist() if activation_hits else []
         loss_float = float(loss_value.detach().cpu())
+        symmetric = symmetric_weights(params)
     owners = _owners(model)
     weights, dead, frozen = [], [], []
     for (name, param), (grad_norm, grad_l1, grad_min, grad_max, weight_norm) in zip(params, table):
@@ -252,6 +283,7 @@ def _statistics(
         "log10_grad_ratio": grad_ratio(weights),
         "dead_params": dead,
         "frozen_params": frozen,
+        "symmetric_weights": symmetric,
         "weights": weights,
         "activations": activations,
         "module_names": [n for n, _ in model.named_modules() if n],

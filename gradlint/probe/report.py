@@ -22,6 +22,7 @@ def document(
         "static_log10_grad_ratio": static_ratio,
         "dead_params": measured["dead_params"],
         "frozen_params": measured["frozen_params"],
+        "symmetric_weights": measured.get("symmetric_weights", []),
         "layers": layers,
         "verdicts": verdicts,
         "findings": findings,
@@ -132,6 +133,13 @@ def render_text(doc: dict[str, Any]) -> str:
 
 
 def _measured(measured: dict[str, Any]) -> str:
+    if "symmetric_weights" in measured:
+        symmetric = measured["symmetric_weights"]
+        return (
+            f"{len(symmetric)} weight(s) with identical units"
+            + (f": {', '.join(symmetric[:6])}" if symmetric else "")
+            + f"; {len(measured['dead_params'])} dead param(s)"
+        )
     if "dead_params" in measured:
         dead = measured["dead_params"]
         named = measured["named_params"]

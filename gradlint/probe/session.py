@@ -158,8 +158,22 @@ def static_findings(path: Path, measured: dict[str, Any], config) -> tuple[list[
         other = Path(span["path"])
         if other != path.resolve() and other.is_relative_to(folder) and other not in files:
             files.append(other)
+            files.extend(i for i in _package_inits(other, folder) if i not in files)
     try:
         outcome = run(files, config, jobs=1)
     except ConfigError as exc:
         raise ProbeFailure(str(exc), EXIT_USAGE) from None
     return [f.to_json() for f in outcome.findings], [m.to_json() for m in outcome.models]
+
+
+def _package_inits(path: Path, folder: Path) -> list[Path]:
+    """The ``__init__.py`` files between ``path`` and ``folder``: ``from blocks import X``
+    resolves through blocks/__init__.py, so the index needs it beside the block's file."""
+    inits = []
+    parent = path.parent
+    while parent != folder and parent.is_relative_to(folder):
+        init = parent / "__init__.py"
+        if init.is_file():
+            inits.append(init)
+        parent = parent.parent
+    return inits
