@@ -360,11 +360,12 @@ def indexable(files: list[Path], max_size: int) -> list[Path]:
 
 
 def _map_files(files: list[Path], checker: Checker, project, jobs: int | None) -> list[FileResult]:
-    _ = (checker.source_rules, checker.graph_rules, checker.enabled_codes)  # built once, before any fork
     workers = min(jobs or os.cpu_count() or 1, len(files))
     # forking costs more than checking a handful of files
     if workers <= 1 or len(files) < 2 * workers:
+        # rules load with the first file that needs them: a plain file never imports libcst
         return [check_path(path, checker, project) for path in files]
+    _ = (checker.source_rules, checker.graph_rules, checker.enabled_codes)  # built once, before any fork
     from gradlint.workers import parallel_map
 
     return parallel_map(files, checker, _project_of(project), workers)
