@@ -75,11 +75,15 @@ LARGE_FILE = 64 * 1024 * 1024
 class ResultCache:
     """Look up and store FileResults under one folder."""
 
-    def __init__(self, folder: Path, config: Config) -> None:
+    def __init__(self, folder: Path, config: Config, files: list[Path] | None = None) -> None:
         self.folder = folder
         self.entries = folder / f"v{SCHEMA}"
-        # the enabled rules follow from the code and the configuration: no need to load them
-        self.run_key = digest(repr((__version__, code_fingerprint(), config.fingerprint())).encode())
+        # the enabled rules follow from the code and the configuration: no need to load them;
+        # the set of files checked together decides what an import can resolve to
+        checked_together = digest("\n".join(sorted(os.path.abspath(f) for f in files or ())).encode())
+        self.run_key = digest(
+            repr((__version__, code_fingerprint(), config.fingerprint(), checked_together)).encode()
+        )
         self._hashes: dict[str, str | None] = {}
         self._prepared = False
 

@@ -294,7 +294,7 @@ def run(
     if use_cache:
         from gradlint.cache import ResultCache, cache_folder
 
-        cache = ResultCache(cache_folder(config), config)
+        cache = ResultCache(cache_folder(config), config, files)
     results: list[FileResult | None] = [None] * len(files)
     pending: list[int] = []
     for index, path in enumerate(files):

@@ -182,3 +182,18 @@ def test_lookup_never_opens_a_pipe(tmp_path):
     os.mkfifo(tmp_path / "pipe.py")
     cache = ResultCache(tmp_path / FOLDER_NAME, Config(root=tmp_path))
     assert cache.lookup(tmp_path / "pipe.py", "pipe.py") is None
+
+
+def test_results_are_keyed_by_the_files_checked_together(tmp_path):
+    """An import resolves differently when the file it names joins the run: no stale hit."""
+    from gradlint.diagnostics import FileResult
+
+    model = tmp_path / "model.py"
+    model.write_text("import torch\n", encoding="utf-8")
+    blocks = tmp_path / "blocks.py"
+    blocks.write_text("import torch\n", encoding="utf-8")
+    alone = ResultCache(tmp_path / FOLDER_NAME, Config(root=tmp_path), [model])
+    alone.store(model, FileResult("model.py"))
+    assert ResultCache(tmp_path / FOLDER_NAME, Config(root=tmp_path), [model]).lookup(model, "model.py") is not None
+    together = ResultCache(tmp_path / FOLDER_NAME, Config(root=tmp_path), [model, blocks])
+    assert together.lookup(model, "model.py") is None
