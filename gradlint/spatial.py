@@ -15,7 +15,10 @@ from typing import Any
 from gradlint.ir import LayerGraph, Node
 
 Size = tuple[int, ...]
-_AVERAGING = ("AvgPool", "AdaptiveAvgPool", "avg_pool", "adaptive_avg_pool", "mean")
+_AVERAGING = ("AvgPool", "AdaptiveAvgPool", "avg_pool", "adaptive_avg_pool", "mean", "AveragePool",
+              "GlobalAveragePool")
+# size-changing layers whose arguments were not read: sizes stop there
+_RESIZING = ("Upsampl", "Resize", "PixelShuffle", "PixelUnshuffle", "Unflatten")
 _FOLLOW = frozenset({"activation", "norm", "dropout", "gate", "identity"})
 
 
@@ -36,6 +39,8 @@ def spatial_sizes(graph: LayerGraph, shape: Size) -> dict[int, Size | None]:
         elif node.op in ("add", "concat", "output") or node.op in _FOLLOW:
             if node.op == "identity" and any(k in node.attrs for k in ("size", "scale_factor")):
                 sizes[node.id] = _resize(node, ins[0]) if ins else None
+            elif (node.module_type or "").startswith(_RESIZING):
+                sizes[node.id] = None
             else:
                 known = set(ins)
                 sizes[node.id] = ins[0] if len(known) == 1 else None

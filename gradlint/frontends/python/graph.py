@@ -259,6 +259,13 @@ class GraphBuilder:
             if len(ids) == 1:
                 return Tensor(ids[0])
             return self.node("concat", self.scoped(name), site, ids) if ids else Tensor(None)
+        if name in ("interpolate", "upsample") and isinstance(first, Tensor) and first.node is not None:
+            # a node of its own, so that spatial sizes after it are not taken for those before
+            size = args[1] if len(args) > 1 else kwargs.get("size")
+            factor = args[2] if len(args) > 2 else kwargs.get("scale_factor")
+            attrs = {"function": name, "size": None if size is UNKNOWN else size,
+                     "scale_factor": None if factor is UNKNOWN else factor}
+            return self.node("identity", self.scoped(name), site, [first.node], attrs=attrs)
         if name in _IDENTITY:
             return first if isinstance(first, Tensor) else self._const(args)
         if name in _SPLIT:
