@@ -785,8 +785,34 @@ def input_shape(graph: LayerGraph) -> tuple[int, ...] | None:
 
 
 def batch_size(graph: LayerGraph) -> int:
+    """Samples whose per-sample gradients average out: the batch, and for a sequence model
+    every token, since its first layers sum one gradient per step (features are the last
+    dim, or there are none after an embedding's indices); a convolution's positions are
+    counted apart, where the spatial sizes are followed."""
     shape = input_shape(graph)
-    return shape[0] if shape is not None else BATCH
+    if shape is None:
+        return BATCH
+    reader = _first_reader(graph)
+    if reader is None or (reader.module_type or "").startswith(CONV_PREFIXES):
+        return shape[0]
+    return math.prod(shape) if reader.op == "embedding" else math.prod(shape[:-1])
+
+
+def _first_reader(graph: LayerGraph) -> Node | None:
+    """The first weighted node the model input reaches."""
+    users = graph.consumers()
+    stack = [n.id for n in graph.nodes if n.op == "input"][:1]
+    seen: set[int] = set()
+    while stack:
+        nid = stack.pop(0)
+        if nid in seen:
+            continue
+        seen.add(nid)
+        node = graph.nodes[nid]
+        if node.has_weight:
+            return node
+        stack.extend(users[nid])
+    return None
 
 
 _STEIN_STEP = 1e-3

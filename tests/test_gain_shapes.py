@@ -128,3 +128,21 @@ def test_estimate_follows_the_measured_change_with_input_size(tmp_path):
     meas_small, meas_large = _measured(small_path), _measured(large_path)
     assert meas_large < meas_small and est_large < est_small
     assert abs(est_small - meas_small) <= 1.0 and abs(est_large - meas_large) <= 1.0
+
+
+def test_a_sequence_model_counts_every_token_as_a_sample():
+    from gradlint.gain import batch_size
+
+    graph = LayerGraph("Tokens", HERE)
+    x = graph.add("input", "x", HERE)
+    emb = graph.add("embedding", "embed", HERE, [x.id], fan_in=100, fan_out=16, weight_init=Init("default"),
+                    has_bias=False, module_type="Embedding", attrs={"num_embeddings": 100})
+    head = graph.add("linear", "fc", HERE, [emb.id], fan_in=16, fan_out=2, weight_init=Init("default"),
+                     has_bias=True, module_type="Linear")
+    graph.add("output", "out", HERE, [head.id])
+    graph.attrs["input_shape"] = (8, 24)
+    assert batch_size(graph) == 8 * 24
+    image = conv_net((8, 3, 32, 32))
+    assert batch_size(image) == 8  # positions are followed apart, through the spatial sizes
+    graph.attrs.pop("input_shape")
+    assert batch_size(graph) == 256
