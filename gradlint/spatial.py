@@ -159,4 +159,4 @@ def _resize(node: Node, size: Size | None) -> Size | None:
         return None
     if not all(isinstance(f, (int, float)) and f > 0 for f in factors):
         return None
-    return tuple(int(math.floor(n * f)) for n, f in zip(size, factors))
+    return tuple(math.floor(n * f) for n, f in zip(size, factors))
