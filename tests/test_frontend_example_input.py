@@ -45,3 +45,7 @@ def test_conv_and_pool_sizes_reach_the_graph():
     pool = next(n for n in graph.nodes if n.name == "pool")
     assert (stem.attrs["stride"], stem.attrs["padding"], stem.attrs["kernel_size"]) == (2, 1, 3)
     assert pool.attrs["output_size"] == 1
+
+
+def test_a_script_tensor_the_model_is_called_with():
+    assert graphs_of("train_script.py")["Classifier"].attrs["input_shape"] == (64, 784)

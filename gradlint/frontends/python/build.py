@@ -8,7 +8,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint.diagnostics import Location
-from gradlint.frontends.python.example_input import Shape, declared_shape, split_factory_result
+from gradlint.frontends.python.example_input import Shape, declared_shape, script_shapes, split_factory_result
 from gradlint.frontends.python.graph import GraphBuilder, first_tensor, unused_nodes
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
 from gradlint.frontends.python.modules import site_location
@@ -120,9 +120,10 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
     except (Abort, RecursionError, *CONTROL_FLOW):
         interp.unknown("the file's top-level code stopped early")  # what was built before stays usable
     found: dict[int, tuple[Mod, Interpreter, Shape | None]] = {}
+    shapes = script_shapes(interp, frame, body)
     for value in frame.locals.values():
         if isinstance(value, Mod) and value.cls in classes:
-            found.setdefault(id(value.cls), (value, interp, None))
+            found.setdefault(id(value.cls), (value, interp, shapes.get(id(value.cls))))
     return found
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gradlint.frontends.python.interpreter import Abort, Interpreter
+import libcst as cst
+
+from gradlint.frontends.python.interpreter import Abort, Frame, Interpreter
 from gradlint.frontends.python.values import Mod, Tensor
 
 Shape = tuple[int, ...]
@@ -40,3 +42,40 @@ def declared_shape(interp: Interpreter, ctx: Any) -> Shape | None:
         return concrete(interp.global_value(ctx, "INPUT_SHAPE"))
     except (Abort, RecursionError):
         return None
+
+
+def script_shapes(interp: Interpreter, frame: Frame, body: list[cst.CSTNode]) -> dict[int, Shape]:
+    """``x = torch.randn(B, 784)`` … ``model(x)`` in a file's top-level code: the shape of
+    what each model built there is called with, by the id of the model's class."""
+    assigned: dict[str, cst.BaseExpression] = {}
+    calls: list[tuple[str, str]] = []
+    for stmt in body:
+        for node in _walk(stmt):
+            if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+                assigned.setdefault(node.targets[0].target.value, node.value)
+            elif (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.args
+                  and isinstance(node.args[0].value, cst.Name)):
+                calls.append((node.func.value, node.args[0].value.value))
+    shapes: dict[int, Shape] = {}
+    for model, argument in calls:
+        value = frame.locals.get(model)
+        if not isinstance(value, Mod) or value.cls is None or argument not in assigned:
+            continue
+        try:
+            example = interp.eval(assigned[argument], frame)
+        except (Abort, RecursionError):
+            continue
+        shape = concrete(example.shape) if isinstance(example, Tensor) else None
+        if shape is not None:
+            shapes.setdefault(id(value.cls), shape)
+    return shapes
+
+
+def _walk(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        yield node
+        stack.extend(node.children)
