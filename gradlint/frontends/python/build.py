@@ -8,7 +8,12 @@ from typing import Any
 import libcst as cst
 
 from gradlint.diagnostics import Location
-from gradlint.frontends.python.example_input import Shape, declared_shape, script_shapes, split_factory_result
+from gradlint.frontends.python.example_input import (
+    Shape,
+    declared_shape,
+    script_shapes,
+    split_factory_result,
+)
 from gradlint.frontends.python.graph import GraphBuilder, first_tensor, unused_nodes
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
 from gradlint.frontends.python.modules import site_location
