@@ -22,6 +22,7 @@ from functools import cache, lru_cache
 
 from gradlint.diagnostics import ModelRecord
 from gradlint.ir import ACTIVATIONS, Init, LayerGraph, Node
+from gradlint.spatial import averaging_area, positions, spatial_sizes
 
 CACHE_KEY = "gain_estimate"
 # the batch of the shared gradient-ratio measurement (gradlint probe's default)
@@ -282,6 +283,7 @@ class NodeEstimate:
     # per-unit variance across samples; below m2 when units carry fixed offsets
     # (a mean through random weights), which BatchNorm removes and LayerNorm keeps
     batch_var: float | None = None
+    area: float | None = None  # positions an average pool reads per output (known input shape)
 
 
 @dataclass
@@ -294,6 +296,9 @@ class Estimate:
     first: int | None = None  # weighted node of the input-side weight
     last: int | None = None  # weighted node of the output-side weight
     unknown: str | None = None  # why the estimate is None, when it is
+    # positions of the output the loss averages over (a convolutional head): the
+    # per-sample noise of every gradient averages over them as over the batch
+    output_positions: int = 1
 
     @property
     def known(self) -> bool:
@@ -319,7 +324,7 @@ def estimate(graph: LayerGraph, what_if: Counterfactual | None = None) -> Estima
     result = Estimate()
     try:
         _propagate(graph, result, what_if or Counterfactual())
-        _ratio(graph, result)
+        _ratio(graph, result, what_if or Counterfactual())
     except Unknown as why:
         result = Estimate(unknown=str(why))
     except (OverflowError, ZeroDivisionError, ValueError, ArithmeticError):
@@ -370,6 +375,8 @@ def _propagate(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> 
         raise Unknown("the graph has a cycle")
     live = _on_path(graph)
     est = result.nodes
+    shape = input_shape(graph)
+    sizes = spatial_sizes(graph, shape) if shape is not None else {}
     for node in order:
         if node.id not in live:
             # a side branch that never reaches the loss: its unknowns do not matter
@@ -378,12 +385,28 @@ def _propagate(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> 
         if node.op == "opaque":
             raise Unknown(f"{node.name} is opaque")
         est[node.id] = _forward(node, [est[i] for i in node.inputs], what_if)
+        area = averaging_area(node, sizes) if sizes else None
+        if area is not None and area > 1.0:
+            _average_positions(est[node.id], est[node.inputs[0]], area)
         if not math.isfinite(est[node.id].m2):
             raise Unknown(f"the signal at {node.name} overflows")
         if node.id in what_if.normalise_after:
             mine = est[node.id]
             mine.norm_var, mine.m2, mine.mean = max(mine.m2 - mine.mean**2, 0.0), 1.0, 0.0
+    out = next(n for n in graph.nodes if n.op == "output")
+    if sizes and out.inputs:
+        result.output_positions = positions(sizes.get(out.inputs[0])) or 1
     _backward(graph, [n for n in order if n.id in live], est, what_if)
+
+
+def _average_positions(mine: NodeEstimate, first: NodeEstimate, area: float) -> None:
+    """An average over ``area`` positions keeps the fixed per-channel offsets and divides
+    the fluctuation, which independent positions carry, by the area. Backward, each
+    position receives 1/area of the gradient: summed over positions, δ² falls by the area."""
+    fluct = min(_batch_var(first), first.m2)
+    mine.m2 = first.m2 - fluct + fluct / area
+    mine.batch_var = fluct / area
+    mine.area = area
 
 
 def _forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> NodeEstimate:
@@ -552,6 +575,8 @@ def _backward(
         weight, shares = _backward_factors(node, mine, est, what_if)
         if weight is not None:
             mine.grad2 = d2 * Decimal(weight)
+        if mine.area is not None:
+            shares = [(target, factor / mine.area) for target, factor in shares]
         for target, factor in shares:
             est[target].delta2 += d2 * Decimal(factor * positions)
 
@@ -670,17 +695,17 @@ def weights_in_order(graph: LayerGraph) -> list[Node]:
     return weighted
 
 
-def _ratio(graph: LayerGraph, result: Estimate) -> None:
+def _ratio(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> None:
     ordered = weights_in_order(graph)
     if not ordered:
         raise Unknown("no weights")
-    result.first, result.last, result.log10_grad_ratio = _ratio_over(graph, result, ordered)
+    result.first, result.last, result.log10_grad_ratio = _ratio_over(graph, result, ordered, what_if)
     if result.first is not None and _unmodelled_before(graph, graph.nodes[result.first]):
         # a raw nn.Parameter (a class token, a position table) comes first in
         # named_parameters(): the ratio is defined on a weight the graph does not hold
         result.log10_grad_ratio = None
     forward = [n for n in graph.topological() if n.has_weight]
-    result.forward_log10 = _ratio_over(graph, result, forward)[2]
+    result.forward_log10 = _ratio_over(graph, result, forward, what_if)[2]
 
 
 def _unmodelled_before(graph: LayerGraph, first: Node) -> bool:
@@ -691,7 +716,7 @@ def _unmodelled_before(graph: LayerGraph, first: Node) -> bool:
 
 
 def _ratio_over(
-    graph: LayerGraph, result: Estimate, ordered: list[Node]
+    graph: LayerGraph, result: Estimate, ordered: list[Node], what_if: Counterfactual
 ) -> tuple[int | None, int, float | None]:
     """(first weight with a nonzero gradient, last weight, log10 of their RMS gradient ratio);
     frozen weights take no gradient and stand apart, as in the shared definition."""
@@ -704,6 +729,8 @@ def _ratio_over(
     if not last_g or first is None:
         return (first.id if first else None), last.id, None
     first_g = (result.nodes[first.id].grad2 or Decimal(0)) * Decimal(_batch_share(graph, result, first))
+    if first is not last:
+        first_g += _coherent_input_gradient(graph, result, first, what_if)
     value = 0.5 * float((first_g / (last_g * Decimal(_batch_share(graph, result, last)))).log10())
     return first.id, last.id, value
 
@@ -736,7 +763,7 @@ def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     units vary by s across samples around fixed offsets of mean square o.
     Sigmoid outputs (offset 0.5) and bias-dominated deep tanh make it large.
     """
-    noise = 1.0 / BATCH
+    noise = 1.0 / (batch_size(graph) * result.output_positions)
     if node.op != "linear" or node.activation is not None or not node.fan_in:
         return noise
     if not _feeds_output(graph, node):
@@ -747,6 +774,89 @@ def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     s = min(_batch_var(a), a.m2)
     offsets = a.m2 - s
     return noise + (s * s + node.fan_in * offsets**2) / (node.fan_in * a.m2 * a.m2)
+
+
+def input_shape(graph: LayerGraph) -> tuple[int, ...] | None:
+    """The example input's shape the frontend read from the code (None: not built there)."""
+    shape = graph.attrs.get("input_shape")
+    if isinstance(shape, tuple) and shape and all(isinstance(d, int) and d > 0 for d in shape):
+        return shape
+    return None
+
+
+def batch_size(graph: LayerGraph) -> int:
+    """Samples whose per-sample gradients average out: the batch, and for a sequence model
+    every token, since its first layers sum one gradient per step (features are the last
+    dim, or there are none after an embedding's indices); a convolution's positions are
+    counted apart, where the spatial sizes are followed."""
+    shape = input_shape(graph)
+    if shape is None:
+        return BATCH
+    reader = _first_reader(graph)
+    if reader is None or (reader.module_type or "").startswith(CONV_PREFIXES):
+        return shape[0]
+    return math.prod(shape) if reader.op == "embedding" else math.prod(shape[:-1])
+
+
+def _first_reader(graph: LayerGraph) -> Node | None:
+    """The first weighted node the model input reaches."""
+    users = graph.consumers()
+    stack = [n.id for n in graph.nodes if n.op == "input"][:1]
+    seen: set[int] = set()
+    while stack:
+        nid = stack.pop(0)
+        if nid in seen:
+            continue
+        seen.add(nid)
+        node = graph.nodes[nid]
+        if node.has_weight:
+            return node
+        stack.extend(users[nid])
+    return None
+
+
+_STEIN_STEP = 1e-3
+
+
+def _coherent_input_gradient(graph: LayerGraph, result: Estimate, node: Node, what_if: Counterfactual) -> Decimal:
+    """The part of a first layer's gradient that survives averaging over the batch.
+
+    For a layer reading the Gaussian input, the batch mean of its gradient tends to
+    the gradient of the expected loss (Stein's lemma), which depends on the weight
+    through its rows' norms: E[g] = c·W with c·Σw² = dE[loss]/dlog‖W‖. Its square per
+    entry is (dE[loss]/dlog‖W‖)² / (N²·v) for N entries of variance v. Over the many
+    samples and positions of a convolution on a real example input it outweighs the
+    per-sample noise, which alone would make the estimate follow the batch size.
+    Only modelled when the example input is known; zero elsewhere.
+    """
+    if input_shape(graph) is None or not _reads_input(graph, node) or node.op != "linear":
+        return Decimal(0)
+    w, b = _draws(node, what_if)
+    units = out_channels(node) if (node.module_type or "").startswith(CONV_PREFIXES) else node.fan_out
+    if not units or not node.fan_in or w.variance <= 0.0 or w.mean != 0.0:
+        return Decimal(0)
+    out = next(n for n in graph.nodes if n.op == "output")
+    if not out.inputs:
+        return Decimal(0)
+    scaled = Draw(w.variance * (1.0 + _STEIN_STEP) ** 2)
+    bumped = Estimate()
+    _propagate(graph, bumped, Counterfactual({**what_if.draws, node.id: (scaled, b)}, what_if.normalise_after))
+    before = result.nodes[out.inputs[0]].m2
+    after = bumped.nodes[out.inputs[0]].m2
+    slope = (after - before) / _STEIN_STEP
+    entries = float(units) * node.fan_in
+    return Decimal(slope * slope / (entries * entries * w.variance))
+
+
+def _reads_input(graph: LayerGraph, node: Node) -> bool:
+    current = node
+    while len(current.inputs) == 1:
+        current = graph.nodes[current.inputs[0]]
+        if current.op == "input":
+            return True
+        if current.op not in ("identity", "dropout"):
+            return False
+    return False
 
 
 # --------------------------------------------------------------------------- records

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from gradlint.diagnostics import Location
-from gradlint.frontends.onnx import ops
+from gradlint.frontends.onnx import ops, sizes
 from gradlint.frontends.onnx.patterns import Fused, find_fusions
 from gradlint.frontends.onnx.view import GraphView
 from gradlint.frontends.onnx.weights import WeightsAbsent, measure
@@ -230,6 +230,7 @@ class _Builder:
         bias = node.input[2] if len(node.input) > 2 and node.input[2] else None
         self.linear(index, node.input[0], node.input[1], fan_in, fan_out, bias, node.output[0])
         self.graph.nodes[-1].attrs.update({"groups": groups, "kernel": list(dims[2:])})
+        self.graph.nodes[-1].attrs.update(sizes.conv_attrs(self.view, index, len(dims) - 2))
 
     def recurrent(self, index: int) -> None:
         node = self.view.nodes[index]
@@ -414,6 +415,9 @@ class _Builder:
 
     def build(self) -> LayerGraph:
         view = self.view
+        shape = sizes.input_shape(view)
+        if shape is not None:
+            self.graph.attrs["input_shape"] = shape
         for name in view.inputs:
             self.ir_of[name] = self.graph.add(
                 "input", name, Location(path=self.shown, node=name)
@@ -480,7 +484,7 @@ class _Builder:
         elif op in ops.NORMS:
             self.emit(index, "norm", [node.input[0]])
         elif op in ops.POOLS:
-            self.emit(index, "pool", [node.input[0]])
+            self.emit(index, "pool", [node.input[0]], attrs=sizes.pool_attrs(self.view, index))
         elif op in ("Attention", "MultiHeadAttention"):
             self.emit(index, "attention", data)
         elif op == "Gather" and not self.view.is_data(node.input[0]) and self.weight(node.input[0]):

@@ -8,6 +8,12 @@ from typing import Any
 import libcst as cst
 
 from gradlint.diagnostics import Location
+from gradlint.frontends.python.example_input import (
+    Shape,
+    declared_shape,
+    script_shapes,
+    split_factory_result,
+)
 from gradlint.frontends.python.graph import GraphBuilder, first_tensor, unused_nodes
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
 from gradlint.frontends.python.modules import site_location
@@ -69,9 +75,10 @@ def _required_args(interp: Interpreter, cls: ClassVal) -> bool:
     return any(p.default is None for p in positional) or any(p.default is None for p in params.kwonly_params)
 
 
-def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tuple[Mod, Interpreter]]:
-    """Module-level functions without required arguments that return one of the file's models."""
-    found: dict[int, tuple[Mod, Interpreter]] = {}
+def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tuple[Mod, Interpreter, Shape | None]]:
+    """Module-level functions without required arguments that return one of the file's models
+    (alone or with an example input, whose shape comes along)."""
+    found: dict[int, tuple[Mod, Interpreter, Shape | None]] = {}
     names = {c.name for c in classes}
     alternatives = "|".join(re.escape(n) for n in names)
     calls = re.compile(rf"\b(?:{alternatives})\s*\(")
@@ -90,8 +97,9 @@ def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tup
             result = interp.invoke(FuncVal(stmt, ctx), [], {})
         except (Abort, RecursionError):
             continue
+        result, shape = split_factory_result(result)
         if isinstance(result, Mod) and result.cls in classes and id(result.cls) not in found:
-            found[id(result.cls)] = (result, interp)
+            found[id(result.cls)] = (result, interp, shape)
     script = _module_script(ctx, classes, names, project)
     for cls_id, made in script.items():
         found.setdefault(cls_id, made)
@@ -116,10 +124,11 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
             relevant.update(k for k, v in frame.locals.items() if isinstance(v, Mod))
     except (Abort, RecursionError, *CONTROL_FLOW):
         interp.unknown("the file's top-level code stopped early")  # what was built before stays usable
-    found: dict[int, tuple[Mod, Interpreter]] = {}
+    found: dict[int, tuple[Mod, Interpreter, Shape | None]] = {}
+    shapes = script_shapes(interp, frame, body)
     for value in frame.locals.values():
         if isinstance(value, Mod) and value.cls in classes:
-            found.setdefault(id(value.cls), (value, interp))
+            found.setdefault(id(value.cls), (value, interp, shapes.get(id(value.cls))))
     return found
 
 
@@ -151,6 +160,7 @@ def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
     if not classes:
         return []
     factories = _factories(ctx, classes, project)
+    declared = declared_shape(scout, ctx)
     graphs = []
     spent = 0
     for cls in classes:
@@ -163,6 +173,12 @@ def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
             continue
         spent += steps
         if graph is not None:
+            made = factories.get(id(cls))
+            # INPUT_SHAPE is the input of the model the file builds, not of its blocks
+            shape = made[2] if made is not None else (declared if not factories else None)
+            shape = shape if shape is not None or made is None else declared
+            if shape is not None:
+                graph.attrs["input_shape"] = shape
             graphs.append(graph)
     return graphs
 
@@ -173,7 +189,7 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         return None, 0  # a base class or container without a forward of its own is not a model
     made = factories.get(id(cls))
     if made is not None:
-        mod, interp = made
+        mod, interp, _ = made
     else:
         interp = Interpreter(project)
         if _required_args(interp, cls):

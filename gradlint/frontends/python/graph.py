@@ -199,6 +199,11 @@ class GraphBuilder:
                 fields["fan_out"] = c_out * kernel // groups
             for key in ("stride", "padding", "dilation", "groups", "kernel_size"):
                 attrs[key] = a.get(key)
+        elif family == "pool":  # what the gain model needs to follow the spatial size
+            for key in ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "output_size", "size",
+                        "scale_factor"):
+                if key in a and a[key] is not UNKNOWN:
+                    attrs[key] = a[key]
         elif family == "embedding":
             fields["fan_out"] = _ints(a.get("embedding_dim"))[0]
             attrs["num_embeddings"] = a.get("num_embeddings")
@@ -254,6 +259,13 @@ class GraphBuilder:
             if len(ids) == 1:
                 return Tensor(ids[0])
             return self.node("concat", self.scoped(name), site, ids) if ids else Tensor(None)
+        if name in ("interpolate", "upsample") and isinstance(first, Tensor) and first.node is not None:
+            # a node of its own, so that spatial sizes after it are not taken for those before
+            size = args[1] if len(args) > 1 else kwargs.get("size")
+            factor = args[2] if len(args) > 2 else kwargs.get("scale_factor")
+            attrs = {"function": name, "size": None if size is UNKNOWN else size,
+                     "scale_factor": None if factor is UNKNOWN else factor}
+            return self.node("identity", self.scoped(name), site, [first.node], attrs=attrs)
         if name in _IDENTITY:
             return first if isinstance(first, Tensor) else self._const(args)
         if name in _SPLIT:
@@ -262,7 +274,10 @@ class GraphBuilder:
                 return tuple([first] * count) if count and count <= 64 else Pieces(first)
             return UNKNOWN
         if name in _POOL:
-            return self._op("pool", name, site, [first])
+            ids = _tensor_ids([first])
+            if not ids:
+                return self._op("pool", name, site, [first])
+            return self.node("pool", self.scoped(name), site, ids, attrs=_pool_attrs(name, args[1:], kwargs))
         if name in _NORM:
             return self._op("norm", name, site, [first])
         if name in _DROPOUT:
@@ -397,3 +412,21 @@ def unused_nodes(builder: GraphBuilder) -> None:
         fields["attrs"]["unused"] = True
         builder.graph.add(mod.spec.op, name, builder.location(mod), [], **fields)
 
+
+
+_POOL_PARAMS = {"max": ("kernel_size", "stride", "padding", "dilation"), "avg": ("kernel_size", "stride", "padding"),
+                "adaptive": ("output_size",), "reduce": ("dim", "keepdim")}
+
+
+def _pool_attrs(name: str, args: list, kwargs: dict) -> dict[str, Any]:
+    """A functional pool's size arguments, for the gain model's spatial sizes."""
+    family = ("adaptive" if name.startswith("adaptive") else "max" if name.startswith("max_pool")
+              else "avg" if name.startswith("avg_pool") else "reduce" if name in ("mean", "sum", "amax", "max")
+              else None)
+    attrs: dict[str, Any] = {"function": name}
+    if family is None:
+        return attrs
+    for key, value in [*zip(_POOL_PARAMS[family], args), *kwargs.items()]:
+        if key in _POOL_PARAMS[family] and value is not UNKNOWN:
+            attrs[key] = value
+    return attrs

@@ -29,7 +29,7 @@ _TENSOR_FACTORIES = {
     "FloatTensor": Init("unknown"), "tensor": Init("unknown"), "eye": Init("unknown"), "full": Init("unknown"),
     "arange": Init("unknown"), "linspace": Init("unknown"), "zeros_like": Init("zeros", 0.0, 0.0, 0.0),
     "ones_like": Init("constant", 0.0, 1.0, 1.0), "randn_like": Init("normal", 1.0, 0.0), "empty_like": Init("unknown"),
-    "as_tensor": Init("unknown"), "from_numpy": Init("unknown"),
+    "as_tensor": Init("unknown"), "from_numpy": Init("unknown"), "randint": Init("unknown"),
 }
 
 
@@ -90,8 +90,15 @@ def call_torch(interp, qualname: str, args: list, kwargs: dict, site: Site | Non
         return interp.graph.functional(interp, name, args, kwargs, site)
     if namespace == "torch" and name in _TENSOR_FACTORIES:
         init = _TENSOR_FACTORIES[name]
-        return Tensor(None, _shape(args), Init(init.kind, init.variance, init.mean, init.constant))
+        shape = _randint_shape(args, kwargs) if name == "randint" else _shape(args or [kwargs.get("size")])
+        return Tensor(None, shape, Init(init.kind, init.variance, init.mean, init.constant))
     return UNKNOWN
+
+
+def _randint_shape(args: list, kwargs: dict) -> tuple[int, ...] | None:
+    """``torch.randint([low,] high, size)``: the size is the last positional argument."""
+    size = kwargs.get("size", args[-1] if args else None)
+    return _shape([size]) if isinstance(size, (tuple, list)) else None
 
 
 def taint_inits(interp, values: list) -> None:

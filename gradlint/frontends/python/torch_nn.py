@@ -89,12 +89,16 @@ _add("GroupNorm", "norm", "num_groups, num_channels, eps=1e-05, affine=True")
 _add("LocalResponseNorm", "norm", "size, alpha=0.0001, beta=0.75, k=1.0")
 _add("Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout", "dropout", "p=0.5, inplace=False")
 for _dims in "123":
-    _add(f"MaxPool{_dims}d AvgPool{_dims}d AdaptiveAvgPool{_dims}d AdaptiveMaxPool{_dims}d LPPool{_dims}d "
-         f"FractionalMaxPool{_dims}d", "pool", "")
+    _add(f"MaxPool{_dims}d", "pool", "kernel_size, stride=None, padding=0, dilation=1, return_indices=False, "
+         "ceil_mode=False", "pool")
+    _add(f"AvgPool{_dims}d", "pool", "kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, "
+         "divisor_override=None", "pool")
+    _add(f"AdaptiveAvgPool{_dims}d AdaptiveMaxPool{_dims}d", "pool", "output_size", "pool")
+    _add(f"LPPool{_dims}d FractionalMaxPool{_dims}d", "pool", "")
     _add(f"ZeroPad{_dims}d ConstantPad{_dims}d ReflectionPad{_dims}d ReplicationPad{_dims}d CircularPad{_dims}d",
          "identity", "")
-_add("Identity Flatten Unflatten Upsample UpsamplingNearest2d UpsamplingBilinear2d PixelShuffle PixelUnshuffle "
-     "ChannelShuffle", "identity", "")
+_add("Identity Flatten Unflatten PixelShuffle PixelUnshuffle ChannelShuffle", "identity", "")
+_add("Upsample UpsamplingNearest2d UpsamplingBilinear2d", "identity", "size=None, scale_factor=None", "pool")
 # Identity and friends accept and ignore any arguments
 CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 LENIENT = frozenset(n for n, s in SPECS.items() if s.op in ("identity", "pool", "norm", "dropout", "activation", "gate"))

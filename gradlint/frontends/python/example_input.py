@@ -1,0 +1,81 @@
+"""The example input a file builds for its model: the shape the gradient ratio is measured at.
+
+``def build(): return Net(), torch.randn(8, 3, 32, 32)`` or a module-level
+``INPUT_SHAPE = (64, 784)``. The batch size and the spatial size change how much a
+weight's gradient averages out, so the gain model reads the shape when it is known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from gradlint.frontends.python.interpreter import Abort, Frame, Interpreter
+from gradlint.frontends.python.values import Mod, Tensor
+
+Shape = tuple[int, ...]
+
+
+def concrete(value: Any) -> Shape | None:
+    """A tuple of positive ints, or None."""
+    if isinstance(value, (tuple, list)) and value and all(
+        isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value
+    ):
+        return tuple(value)
+    return None
+
+
+def split_factory_result(result: Any) -> tuple[Any, Shape | None]:
+    """``(model, example)`` → the model and the example's shape; anything else → (result, None)."""
+    if isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[0], Mod):
+        example = result[1]
+        return result[0], concrete(example.shape) if isinstance(example, Tensor) else None
+    return result, None
+
+
+def declared_shape(interp: Interpreter, ctx: Any) -> Shape | None:
+    """The file's ``INPUT_SHAPE`` constant when it evaluates to concrete dimensions."""
+    if "INPUT_SHAPE" not in ctx.definitions:
+        return None
+    try:
+        return concrete(interp.global_value(ctx, "INPUT_SHAPE"))
+    except (Abort, RecursionError):
+        return None
+
+
+def script_shapes(interp: Interpreter, frame: Frame, body: list[cst.CSTNode]) -> dict[int, Shape]:
+    """``x = torch.randn(B, 784)`` … ``model(x)`` in a file's top-level code: the shape of
+    what each model built there is called with, by the id of the model's class."""
+    assigned: dict[str, cst.BaseExpression] = {}
+    calls: list[tuple[str, str]] = []
+    for stmt in body:
+        for node in _walk(stmt):
+            if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+                assigned.setdefault(node.targets[0].target.value, node.value)
+            elif (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.args
+                  and isinstance(node.args[0].value, cst.Name)):
+                calls.append((node.func.value, node.args[0].value.value))
+    shapes: dict[int, Shape] = {}
+    for model, argument in calls:
+        value = frame.locals.get(model)
+        if not isinstance(value, Mod) or value.cls is None or argument not in assigned:
+            continue
+        try:
+            example = interp.eval(assigned[argument], frame)
+        except (Abort, RecursionError):
+            continue
+        shape = concrete(example.shape) if isinstance(example, Tensor) else None
+        if shape is not None:
+            shapes.setdefault(id(value.cls), shape)
+    return shapes
+
+
+def _walk(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        yield node
+        stack.extend(node.children)

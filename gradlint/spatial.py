@@ -1,0 +1,162 @@
+"""Spatial sizes through a layer graph, from the example input's shape.
+
+A convolution's weight gradient sums over its output positions and an average
+pool divides the gradient among the positions it reads, so the gain model needs
+the number of positions at a node when the code builds its example input. Sizes
+follow the conv/pool/upsample arithmetic of PyTorch; a node whose size cannot be
+followed is None, and so is everything computed from it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from gradlint.ir import LayerGraph, Node
+
+Size = tuple[int, ...]
+_AVERAGING = ("AvgPool", "AdaptiveAvgPool", "avg_pool", "adaptive_avg_pool", "mean", "AveragePool",
+              "GlobalAveragePool")
+# size-changing layers whose arguments were not read: sizes stop there
+_RESIZING = ("Upsampl", "Resize", "PixelShuffle", "PixelUnshuffle", "Unflatten")
+_FOLLOW = frozenset({"activation", "norm", "dropout", "gate", "identity"})
+
+
+def spatial_sizes(graph: LayerGraph, shape: Size) -> dict[int, Size | None]:
+    """Spatial dims of each node's output (``()`` for a feature vector; None when unknown)."""
+    sizes: dict[int, Size | None] = {}
+    main = next((n.id for n in graph.nodes if n.op == "input"), None)
+    for node in graph.topological():
+        ins = [sizes.get(i) for i in node.inputs]
+        if node.op == "input":
+            sizes[node.id] = tuple(shape[2:]) if node.id == main else None
+        elif node.op == "linear" and is_conv(node):
+            sizes[node.id] = _conv(node, ins[0]) if ins else None
+        elif node.op == "linear":
+            sizes[node.id] = ()
+        elif node.op == "pool":
+            sizes[node.id] = _pool(node, ins[0]) if ins else None
+        elif node.op in ("add", "concat", "output") or node.op in _FOLLOW:
+            if node.op == "identity" and any(k in node.attrs for k in ("size", "scale_factor")):
+                sizes[node.id] = _resize(node, ins[0]) if ins else None
+            elif (node.module_type or "").startswith(_RESIZING):
+                sizes[node.id] = None
+            else:
+                known = set(ins)
+                sizes[node.id] = ins[0] if len(known) == 1 else None
+        else:
+            sizes[node.id] = None
+    return sizes
+
+
+def positions(size: Size | None) -> int | None:
+    return None if size is None else math.prod(size)
+
+
+def is_conv(node: Node) -> bool:
+    return (node.module_type or "").startswith(("Conv", "conv"))
+
+
+def averaging_area(node: Node, sizes: dict[int, Size | None]) -> float | None:
+    """Positions an averaging pool reads per output position (None: not averaging, or unknown)."""
+    kind = node.attrs.get("function") or node.module_type or ""
+    if node.op != "pool" or not kind.startswith(_AVERAGING) or not node.inputs:
+        return None
+    before, after = positions(sizes.get(node.inputs[0])), positions(sizes.get(node.id))
+    if not before or not after or before < after:
+        return None
+    return before / after
+
+
+def _per_dim(value: Any, dims: int, default: int | None = None) -> list[int] | None:
+    if value is None and default is not None:
+        return [default] * dims
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value] * dims
+    if isinstance(value, (tuple, list)) and len(value) == dims and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        return list(value)
+    return None
+
+
+def _conv(node: Node, size: Size | None) -> Size | None:
+    if not size:
+        return None
+    dims = len(size)
+    a = node.attrs
+    kernel = _per_dim(a.get("kernel_size", a.get("kernel")), dims)
+    stride = _per_dim(a.get("stride", 1), dims)
+    dilation = _per_dim(a.get("dilation", 1), dims)
+    padding = a.get("padding", 0)
+    if kernel is None or stride is None or dilation is None:
+        return None
+    if padding == "same":
+        return size
+    pad = _per_dim(0 if padding == "valid" else padding, dims)
+    if pad is None:
+        return None
+    if (node.module_type or "").startswith("ConvTranspose"):
+        extra = _per_dim(a.get("output_padding", 0), dims)
+        if extra is None:
+            return None
+        out = [(n - 1) * s - 2 * p + d * (k - 1) + e + 1
+               for n, k, s, p, d, e in zip(size, kernel, stride, pad, dilation, extra)]
+    else:
+        out = [(n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in zip(size, kernel, stride, pad, dilation)]
+    return tuple(out) if all(o > 0 for o in out) else None
+
+
+def _pool(node: Node, size: Size | None) -> Size | None:
+    if size is None:
+        return None
+    a = node.attrs
+    kind = a.get("function") or node.module_type or ""
+    dims = len(size)
+    if "output_size" in a:
+        target = a["output_size"]
+        if isinstance(target, (tuple, list)) and len(target) == dims:
+            out = [n if t is None else t for n, t in zip(size, target)]
+            return tuple(out) if all(isinstance(o, int) and o > 0 for o in out) else None
+        out = _per_dim(target, dims)
+        return tuple(out) if out and all(o > 0 for o in out) else None
+    if kind in ("mean", "sum", "amax", "max"):
+        return _reduced(a.get("dim"), a.get("keepdim", False), size)
+    kernel = _per_dim(a.get("kernel_size"), dims)
+    if kernel is None:
+        return None
+    stride = _per_dim(a.get("stride"), dims) if a.get("stride") not in (None, (), []) else kernel
+    pad = _per_dim(a.get("padding", 0), dims)
+    dilation = _per_dim(a.get("dilation", 1), dims)
+    if stride is None or pad is None or dilation is None:
+        return None
+    rounding = math.ceil if a.get("ceil_mode") is True else math.floor
+    out = [rounding((n + 2 * p - d * (k - 1) - 1) / s) + 1 for n, k, s, p, d in zip(size, kernel, stride, pad, dilation)]
+    return tuple(out) if all(o > 0 for o in out) else None
+
+
+def _reduced(dim: Any, keepdim: Any, size: Size) -> Size | None:
+    """``x.mean((2, 3))`` over every spatial dim of an (N, C, *spatial) map: a vector per channel."""
+    rank = 2 + len(size)
+    dims = dim if isinstance(dim, (tuple, list)) else [dim]
+    if not size or not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        return None
+    if sorted(d % rank for d in dims) != list(range(2, rank)):
+        return None
+    return tuple(1 for _ in size) if keepdim is True else ()
+
+
+def _resize(node: Node, size: Size | None) -> Size | None:
+    if not size:
+        return None
+    target = node.attrs.get("size")
+    if target is not None:
+        out = _per_dim(target, len(size))
+        return tuple(out) if out else None
+    factor = node.attrs.get("scale_factor")
+    factors = [factor] * len(size) if isinstance(factor, (int, float)) else factor
+    if not isinstance(factors, (tuple, list)) or len(factors) != len(size):
+        return None
+    if not all(isinstance(f, (int, float)) and f > 0 for f in factors):
+        return None
+    return tuple(math.floor(n * f) for n, f in zip(size, factors))
