@@ -31,12 +31,16 @@ CRASHES = ("internal error", "checker process died", "nested too deeply")
 
 
 def sampled(tree: Path, every: int) -> Path:
-    """A copy of ``tree`` holding every ``every``-th file, package __init__ files kept."""
+    """A copy of ``tree`` holding every ``every``-th module and the package __init__ files above them."""
     if every <= 1:
         return tree
     scratch = Path(tempfile.mkdtemp(prefix="gradlint-sample-")) / tree.parent.name / tree.name
-    for index, path in enumerate(sorted(tree.rglob("*.py"))):
-        if index % every == 0 or path.name == "__init__.py":
+    modules = [p for p in sorted(tree.rglob("*.py")) if p.name != "__init__.py"][::every]
+    keep = set(modules)
+    for path in modules:
+        keep.update(folder / "__init__.py" for folder in path.parents if folder.is_relative_to(tree))
+    for path in keep:
+        if path.is_file():
             target = scratch / path.relative_to(tree)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
