@@ -74,14 +74,15 @@ def quality(name: str, tree: Path, folder: Path, jobs: int) -> dict:
         "wall": timing["wall"], "cpu": timing["cpu"], "rc": timing["rc"],
     }
     out = folder / f"findings-{name}.json"
-    out.write_text(json.dumps({"row": row, "findings": findings, "errors": errors}, indent=2), encoding="utf-8")
+    out.write_text(json.dumps({"row": row, "findings": findings, "errors": errors, "models": models}, indent=2), encoding="utf-8")
     for crash in crashes:
         print(f"  CRASH {crash['path']}: {crash['message']}", flush=True)
     return row
 
 
-def cost(tree: Path, jobs: int) -> None:
-    all_checks, _ = run_gradlint(tree, jobs)
+def cost(tree: Path, folder: Path, jobs: int) -> None:
+    all_checks, document = run_gradlint(tree, jobs)
+    (folder / "all-checks-transformers.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
     code_only, _ = run_gradlint(tree, jobs, "--select", "GL4,GL5,GL6")
     print("| run | wall s | CPU s |\n|---|---:|---:|")
     print(f"| all checks | {all_checks['wall']:.1f} | {all_checks['cpu']:.1f} |")
@@ -101,7 +102,7 @@ def main() -> None:
     folder = args.folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     if args.cost:
-        cost(sampled(fetch(folder, "transformers") / CORPORA["transformers"], args.sample), args.jobs)
+        cost(sampled(fetch(folder, "transformers") / CORPORA["transformers"], args.sample), folder, args.jobs)
         return
     print("| package | files | lines | errors | crashes | GL1/2/3 findings | models | with estimate | wall s | CPU s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
