@@ -185,10 +185,13 @@ def check_python(path: Path, shown: str, checker: Checker, project=None, text: s
     try:
         for rule in checker.source_rules:
             findings.extend(rule.check_source(source))
-        graph_findings, models = _graphs_of_python(source, checker, project)
-        findings.extend(graph_findings)
-        result.models.extend(models)
-        result.dependencies = _dependencies(path, project)
+        # the layer graphs serve only the model checks, and only they read other files of
+        # the tree: a run without them neither builds graphs nor depends on other files
+        if checker.graph_rules:
+            graph_findings, models = _graphs_of_python(source, checker, project)
+            findings.extend(graph_findings)
+            result.models.extend(models)
+            result.dependencies = _dependencies(path, project)
     except RecursionError:
         result.errors.append(FileError(shown, "nested too deeply to analyse; skipped"))
         return result

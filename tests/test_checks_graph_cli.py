@@ -51,6 +51,14 @@ def test_models_carry_the_static_estimate():
     assert models["ShallowTanh"]["log10_grad_ratio"] > -2
 
 
+@needs_frontend
+def test_a_run_without_model_checks_builds_no_graph():
+    # the layer graphs and their estimates are the model checks' cost: code-only runs skip them
+    report = _check_json("--select", "GL4,GL5,GL6", str(FIXTURES / "saturating.py"))
+    assert report["models"] == [] and report["findings"] == []
+    assert _check_json("--select", "GL101", str(FIXTURES / "saturating.py"))["models"]
+
+
 def test_rule_pages_are_printed():
     for code, name in (
         ("GL101", "saturating-activation-chain"),
