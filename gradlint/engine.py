@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import stat
-import warnings
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
@@ -14,6 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 from gradlint.config import Config, enabled_rules, ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding, RunResult
 from gradlint.files import discover, display_path
+from gradlint.reading import check_syntax, file_kind, read_text
 from gradlint.rule import GraphRule, Rule, SourceRule
 
 if TYPE_CHECKING:
@@ -54,64 +53,8 @@ class Checker:
         return {r.code for r in self.rules}
 
 
-_ENCODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
-
-
-def read_text(path: Path, max_size: int) -> str:
-    """The file's text, or an OSError / ValueError whose message is the one line we report."""
-    info = path.stat()
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError(f"not a regular file ({_file_kind(info.st_mode)}); skipped")
-    if info.st_size > max_size:
-        raise ValueError(
-            f"file is {info.st_size / 1e6:.1f} MB, over the {max_size / 1e6:.1f} MB limit (max-file-size); skipped"
-        )
-    return decode_source(path.read_bytes())
-
-
-def decode_source(data: bytes) -> str:
-    if b"\0" in data[:8192]:
-        raise ValueError("binary file (contains NUL bytes); skipped")
-    encoding = "utf-8-sig"
-    for line in data.split(b"\n", 2)[:2]:  # PEP 263: a coding cookie on line 1 or 2
-        match = _ENCODING_COOKIE.match(line)
-        if match:
-            encoding = match.group(1).decode("ascii")
-            break
-    try:
-        return data.decode(encoding)
-    except LookupError:
-        raise ValueError(f"unknown encoding {encoding!r} in the coding declaration; skipped") from None
-    except UnicodeDecodeError as exc:
-        name = "UTF-8" if encoding == "utf-8-sig" else encoding
-        raise ValueError(f"not valid {name} (byte {exc.start}); skipped") from None
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a file"
-
-
 def _os_message(exc: OSError) -> str:
     return (exc.strerror or str(exc)).lower()
-
-
-def parse_python(path: str, text: str) -> "SourceFile":
-    """Parse with CPython first: it rejects what would crash libcst's native parser
-    (nesting past the interpreter's limits) with a proper message and line."""
-    from gradlint.source import SourceFile
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ast.parse(text, filename=path)
-    return SourceFile.parse(path, text)
 
 
 # What a file must mention for any rule to have something to say about it: a model
@@ -136,14 +79,14 @@ def _parse(shown: str, text: str) -> "SourceFile | None":
     """The parsed file, or None when no rule could have anything to say about it."""
     try:
         if not may_concern_rules(text):
-            with warnings.catch_warnings():  # syntax errors are still worth a line
-                warnings.simplefilter("ignore")
-                ast.parse(text, filename=shown)
+            check_syntax(shown, text)  # syntax errors are still worth a line
             return None
         import libcst as cst
 
+        from gradlint.source import SourceFile
+
         try:
-            return parse_python(shown, text)
+            return SourceFile.parse(shown, text)
         except cst.ParserSyntaxError as exc:
             raise _Unparsable(f"syntax error: {exc.raw_line}:{exc.raw_column}: {exc.message}") from None
     except _UNPARSABLE as exc:
@@ -234,7 +177,7 @@ def check_onnx(path: Path, shown: str, checker: Checker) -> FileResult:
     except OSError as exc:
         return FileResult(shown, errors=[FileError(shown, f"cannot read file: {_os_message(exc)}")])
     if not stat.S_ISREG(info.st_mode):
-        return FileResult(shown, errors=[FileError(shown, f"not a regular file ({_file_kind(info.st_mode)}); skipped")])
+        return FileResult(shown, errors=[FileError(shown, f"not a regular file ({file_kind(info.st_mode)}); skipped")])
     if info.st_size == 0:
         return FileResult(shown, errors=[FileError(shown, "empty file: not an ONNX model")])
     try:

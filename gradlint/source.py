@@ -22,6 +22,11 @@ class SourceFile:
 
     @classmethod
     def parse(cls, path: str, text: str) -> "SourceFile":
+        """CPython's parser first (SyntaxError, RecursionError), then libcst's: every file
+        the checks or the cross-file index read goes through this gate."""
+        from gradlint.reading import check_syntax
+
+        check_syntax(path, text)
         return cls(path, text, cst.parse_module(text))
 
     @cached_property

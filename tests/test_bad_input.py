@@ -77,6 +77,22 @@ def test_nesting_past_the_parser_limit_is_an_error_not_a_crash(cli, tmp_path):
     assert [f["path"] for f in report["findings"]] == ["ok.py"]
 
 
+def test_an_imported_file_nested_past_the_parser_limit_is_not_parsed(cli, tmp_path):
+    """Files read only because a checked file imports them go through the same gate."""
+    depth = 20_000
+    (tmp_path / "blocks.py").write_text(
+        "import torch.nn as nn\nx = " + "+".join(["a"] * depth) + "\n\n\nclass Block(nn.Module):\n    pass\n"
+    )
+    (tmp_path / "model.py").write_text(
+        "import torch.nn as nn\nfrom blocks import Block\n\n\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.block = Block()\n\n    def forward(self, x):\n        return self.block(x)\n"
+    )
+    result = cli("check", "--no-cache", "--format", "json", "model.py", cwd=tmp_path)
+    assert result.returncode == 0, (result.returncode, result.stderr)  # not -11 (SIGSEGV)
+    assert json.loads(result.stdout)["errors"] == []
+
+
 def test_unreadable_file_in_process(tmp_path, monkeypatch):
     (tmp_path / "secret.py").write_text(STALE)
     (tmp_path / "open.py").write_text(STALE)

@@ -11,6 +11,7 @@ from pathlib import Path
 import libcst as cst
 
 from gradlint.files import display_path
+from gradlint.reading import read_text
 from gradlint.source import SourceFile
 
 MAX_PARENTS = 4
@@ -52,15 +53,11 @@ def _module_files(folder: Path, module: str) -> list[Path]:
 
 def _parse(path: Path) -> SourceFile | None:
     try:
-        stat = path.stat()
-        if stat.st_size > MAX_BYTES:
-            return None
-        key = (str(path), stat.st_mtime)
+        key = (str(path), path.stat().st_mtime)
         if key not in _PARSED:
             if len(_PARSED) > 256:
                 _PARSED.clear()
-            text = path.read_text(encoding="utf-8")
-            _PARSED[key] = SourceFile.parse(display_path(path), text)
+            _PARSED[key] = SourceFile.parse(display_path(path), read_text(path, MAX_BYTES))
         return _PARSED[key]
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError, cst.ParserSyntaxError):
+    except (OSError, ValueError, SyntaxError, RecursionError, MemoryError, cst.ParserSyntaxError):
         return None

@@ -16,6 +16,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint.names import ImportMap
+from gradlint.reading import read_text
 from gradlint.source import SourceFile
 
 _BESIDE_LIMIT = 1 << 20  # bytes: a module found beside the importer and read unasked
@@ -64,9 +65,11 @@ class FileContext:
         if self._source is not None:
             return self._source
         try:
-            text = Path(self.path).read_text(encoding="utf-8-sig")
+            # the engine hands in files under max-file-size, and modules found beside an
+            # importer are capped at _BESIDE_LIMIT before they get here
+            text = read_text(Path(self.path), None)
             return SourceFile.parse(self.path, text)
-        except (OSError, UnicodeDecodeError, ValueError, cst.ParserSyntaxError, RecursionError, MemoryError):
+        except (OSError, ValueError, SyntaxError, cst.ParserSyntaxError, RecursionError, MemoryError):
             return None
 
     @cached_property

@@ -1,0 +1,62 @@
+"""Reading a source file safely: regular files only, size-limited, decoded as Python does,
+and checked by CPython's parser before libcst's native parser (which crashes on nesting
+past the interpreter's limits) ever sees it. Imports no libcst: plain files never pay for it."""
+
+from __future__ import annotations
+
+import ast
+import re
+import stat
+import warnings
+from pathlib import Path
+
+_ENCODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def read_text(path: Path, max_size: int | None) -> str:
+    """The file's text, or an OSError / ValueError whose message is the one line we report."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"not a regular file ({file_kind(info.st_mode)}); skipped")
+    if max_size is not None and info.st_size > max_size:
+        raise ValueError(
+            f"file is {info.st_size / 1e6:.1f} MB, over the {max_size / 1e6:.1f} MB limit (max-file-size); skipped"
+        )
+    return decode_source(path.read_bytes())
+
+
+def decode_source(data: bytes) -> str:
+    if b"\0" in data[:8192]:
+        raise ValueError("binary file (contains NUL bytes); skipped")
+    encoding = "utf-8-sig"
+    for line in data.split(b"\n", 2)[:2]:  # PEP 263: a coding cookie on line 1 or 2
+        match = _ENCODING_COOKIE.match(line)
+        if match:
+            encoding = match.group(1).decode("ascii")
+            break
+    try:
+        return data.decode(encoding)
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r} in the coding declaration; skipped") from None
+    except UnicodeDecodeError as exc:
+        name = "UTF-8" if encoding == "utf-8-sig" else encoding
+        raise ValueError(f"not valid {name} (byte {exc.start}); skipped") from None
+
+
+def file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file"
+
+
+def check_syntax(path: str, text: str) -> None:
+    """Raise SyntaxError, RecursionError or MemoryError for what CPython cannot parse."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ast.parse(text, filename=path)
