@@ -26,6 +26,50 @@ class Location:
     node_index: int | None = None
 
 
+_SPAN_FIELDS = frozenset({"line", "column", "end_line", "end_column"})
+
+
+class DeferredLocation(Location):
+    """A source location whose span is worked out only when something reads it.
+
+    The python frontend records a location for every layer and init call it meets, and
+    most of them are never shown: resolving a span costs a pass over the file's tree,
+    so that pass runs only for files that end up with a finding. Equality, hashing,
+    ``repr`` and pickling see the resolved span, exactly as for a ``Location``.
+    """
+
+    def __init__(self, path: str, resolve) -> None:  # noqa: D107 - the dataclass init is bypassed on purpose
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "_resolve", resolve)
+        object.__setattr__(self, "_span", None)
+
+    def __getattribute__(self, name: str):
+        if name in _SPAN_FIELDS:
+            span = object.__getattribute__(self, "_span")
+            if span is None:
+                resolved = object.__getattribute__(self, "_resolve")()
+                span = (resolved.line, resolved.column, resolved.end_line, resolved.end_column)
+                object.__setattr__(self, "_span", span)
+                object.__setattr__(self, "_resolve", None)
+            return span[("line", "column", "end_line", "end_column").index(name)]
+        return object.__getattribute__(self, name)
+
+    def resolved(self) -> Location:
+        return Location(self.path, self.line, self.column, self.end_line, self.end_column)
+
+    def __eq__(self, other: object) -> bool:
+        return self.resolved() == (other.resolved() if isinstance(other, DeferredLocation) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.resolved())
+
+    def __repr__(self) -> str:
+        return repr(self.resolved())
+
+    def __reduce__(self):
+        return (Location, (self.path, self.line, self.column, self.end_line, self.end_column))
+
+
 @dataclass(frozen=True)
 class Fix:
     """A replacement of the text between two locations of one file."""
@@ -47,6 +91,10 @@ class Finding:
     location: Location
     fix: Fix | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.location, DeferredLocation):
+            object.__setattr__(self, "location", self.location.resolved())
 
     @property
     def path(self) -> str:

@@ -55,8 +55,32 @@ def file_kind(mode: int) -> str:
     return "not a file"
 
 
-def check_syntax(path: str, text: str) -> None:
-    """Raise SyntaxError, RecursionError or MemoryError for what CPython cannot parse."""
+def check_syntax(path: str, text: str) -> ast.Module:
+    """CPython's tree of ``text``; raises SyntaxError, RecursionError or MemoryError for
+    what CPython cannot parse."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ast.parse(text, filename=path)
+        return ast.parse(text, filename=path)
+
+
+def class_spans(tree: ast.Module) -> list[tuple[int, int, tuple[int, int] | None]]:
+    """Every ``class`` statement in source order (statements only: a class cannot sit
+    inside an expression), as (line of ``class``, last line, lines of its ``__init__``)."""
+    spans: list[tuple[int, int, tuple[int, int] | None]] = []
+    pending: list[ast.AST] = list(reversed(tree.body))
+    while pending:
+        stmt = pending.pop()
+        if isinstance(stmt, ast.ClassDef):
+            init = None
+            for item in stmt.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__init__":
+                    first = min([item.lineno, *(d.lineno for d in item.decorator_list)])
+                    init = (first, item.end_lineno or item.lineno)
+            spans.append((stmt.lineno, stmt.end_lineno or stmt.lineno, init))
+        children: list = []
+        for name in ("body", "handlers", "orelse", "finalbody", "cases"):
+            block = getattr(stmt, name, None)
+            if block:
+                children.extend(block)
+        pending.extend(reversed(children))
+    return spans

@@ -14,7 +14,6 @@ from gradlint.codefacts.syntax import (
     children,
     imports_of,
     iter_functions,
-    mentions,
 )
 from gradlint.codefacts.updates import parameter_names, update_direction
 from gradlint.diagnostics import Finding
@@ -24,6 +23,8 @@ from gradlint.source import SourceFile
 # Functions that climb the loss on purpose: SAM's first step, adversarial weight perturbation.
 DELIBERATE_ASCENT = re.compile(r"ascent|perturb|attack|adversar|first_step|climb", re.IGNORECASE)
 
+
+_OPTIM = re.compile(r"\boptim\b")
 
 class _LoopRule(SourceRule):
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
@@ -137,7 +138,7 @@ class LearningRateOutOfRange(SourceRule):
         return merged
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
-        if not mentions(source, "optim"):
+        if not _OPTIM.search(source.text):  # torch.optim, from torch import optim, ... import optim
             return
         ranges = self.ranges()
         for rate in literal_rates(source.module, imports_of(source)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -139,6 +140,17 @@ CUT_WORDS = (
     "int(",
     "tensor(",
     "array(",
+)
+# What a cut is written as, in the methods that forward runs (every method but __init__):
+# the names the domain below treats as cuts, whatever the receiver or module prefix.
+_CUT_TEXT = re.compile(
+    r"\.data\b|\b(?:detach_?|item|tolist|numpy|float|int|complex|tensor|as_tensor|Tensor|array|asarray"
+    r"|no_grad|inference_mode|set_grad_enabled|__init__)\b"
+)
+# An import that renames one of those names hides it from the text filter.
+_RENAMED_CUT = re.compile(
+    r"\b(?:detach|item|tolist|numpy|float|int|complex|tensor|as_tensor|Tensor|array|asarray"
+    r"|no_grad|inference_mode|set_grad_enabled|grad_mode|autograd)\s+as\b"
 )
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 
@@ -426,9 +438,16 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
         if "forward" not in source.text or not mentions(source, *CUT_WORDS):
             return []
         imports = imports_of(source)
-        frozen = frozen_attributes(source.module)
+        # freezing is spelled requires_grad(_) or deepcopy: without either word, nothing is frozen
+        frozen = frozen_attributes(source.module) if mentions(source, "requires_grad", "deepcopy") else set()
         cuts: list[Cut] = []
-        for facts in module_classes(source.module, imports).values():
+        renamed = _RENAMED_CUT.search(source.text) is not None
+
+        def may_cut(cls: cst.ClassDef) -> bool:
+            text = None if renamed else source.class_text(cls, without_init=True)
+            return text is None or _CUT_TEXT.search(text) is not None
+
+        for facts in module_classes(source.module, imports, keep=may_cut).values():
             forward = facts.methods["forward"]
             if has_decorator(forward, "no_grad", "inference_mode"):
                 continue  # an inference-only module

@@ -248,13 +248,15 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
 
-def module_classes(module: cst.Module, imports: ImportMap) -> dict[str, ClassFacts]:
-    """Classes with a ``forward`` method: the nn.Module classes of the file."""
+def module_classes(module: cst.Module, imports: ImportMap, keep=None) -> dict[str, ClassFacts]:
+    """Classes with a ``forward`` method: the nn.Module classes of the file (those ``keep``
+    accepts, when given: facts cost a walk over every method)."""
     found = {}
     for cls in iter_classes(module):
+        if "forward" not in methods(cls) or (keep is not None and not keep(cls)):
+            continue
         facts = class_facts(cls, imports)
-        if "forward" in facts.methods:
-            found[facts.name] = facts
+        found[facts.name] = facts
     return found
 
 

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from gradlint.statements import class_statements, iter_statements
+
 from gradlint.names import dotted
 
 # Calls that return their receiver unchanged as far as the rules care.
@@ -164,31 +166,13 @@ def iter_functions(
     module: cst.Module,
 ) -> Iterator[tuple[cst.FunctionDef, cst.ClassDef | None]]:
     """Every function at any depth, with the class it is a method of (None elsewhere)."""
-
-    def visit(node: cst.CSTNode, owner: cst.ClassDef | None):
-        for child in children(node):
-            if isinstance(child, cst.FunctionDef):
-                yield child, owner
-                yield from visit(child, None)
-            elif isinstance(child, cst.ClassDef):
-                yield from visit(child, child)
-            elif isinstance(child, (cst.BaseExpression,)):
-                continue
-            else:
-                yield from visit(child, owner)
-
-    yield from visit(module, None)
+    for stmt, owner in iter_statements(module):
+        if isinstance(stmt, cst.FunctionDef):
+            yield stmt, owner
 
 
 def iter_classes(module: cst.Module) -> Iterator[cst.ClassDef]:
-    stack: list[cst.CSTNode] = [module]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.ClassDef):
-            yield node
-        if isinstance(node, cst.BaseExpression):
-            continue
-        stack.extend(reversed(list(children(node))))
+    return iter(class_statements(module))
 
 
 def methods(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:

@@ -7,14 +7,14 @@ from typing import Any
 
 import libcst as cst
 
-from gradlint.diagnostics import Location
+from gradlint.codefacts.syntax import walk
 from gradlint.frontends.python.example_input import (
     Shape,
     declared_shape,
     script_shapes,
     split_factory_result,
 )
-from gradlint.frontends.python.graph import GraphBuilder, first_tensor, unused_nodes
+from gradlint.frontends.python.graph import GraphBuilder, PlacedReason, first_tensor, unused_nodes
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
 from gradlint.frontends.python.modules import site_location
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
@@ -142,13 +142,7 @@ def _is_import(stmt: cst.CSTNode) -> bool:
 
 
 def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
-    stack: list[cst.CSTNode] = [node]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Name) and node.value in names:
-            return True
-        stack.extend(node.children)
-    return False
+    return any(type(n) is cst.Name and n.value in names for n in walk(node))
 
 
 def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
@@ -211,8 +205,8 @@ def _has_subclass(module: cst.Module) -> bool:
 
 
 def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> LayerGraph | None:
-    where = ctx.location(cls.node.name)
-    graph = LayerGraph(cls.name, Location(where.path, where.line, where.column), source="python")
+    where = ctx.class_location(cls.node)
+    graph = LayerGraph(cls.name, where, source="python")
     builder = GraphBuilder(mod, graph)
     interp.graph = builder
     start = graph.add("input", "input", graph.location)
@@ -267,11 +261,10 @@ def _locate_in_model_file(graph: LayerGraph, root: Mod) -> None:
             node.attrs["model_location"] = found
 
 
-def _reason(where: str, site: Any) -> str:
+def _reason(where: str, site: Any) -> Any:
     if site is None:
         return where
-    loc = site.file.location(site.node)
-    return f"{where} ({loc.path}:{loc.line})"
+    return PlacedReason(where, site.file.location(site.node))
 
 
 def forward_known(forward: Any, mod: Mod) -> bool:

@@ -46,6 +46,31 @@ _VALUE_METHODS = {"size", "dim", "numel", "item", "tolist", "nelement", "stride"
 _OUTPUTS = {"LSTM": "seq+pair", "GRU": "seq", "RNN": "seq", "LSTMCell": "pair", "GRUCell": "one", "RNNCell": "one"}
 
 
+
+class PlacedReason:
+    """Why a graph is incomplete, naming a line: formatted only when read, since finding
+    the line costs a pass over its file and most reasons are never shown."""
+
+    __slots__ = ("text", "location")
+
+    def __init__(self, text: str, location: Location) -> None:
+        self.text = text
+        self.location = location
+
+    def __str__(self) -> str:
+        return f"{self.text} ({self.location.path}:{self.location.line})"
+
+    __repr__ = __str__
+
+    def __contains__(self, part: str) -> bool:
+        return part in str(self)
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
 class GraphBuilder:
     def __init__(self, root: Mod, graph: LayerGraph) -> None:
         self.root = root
@@ -88,7 +113,7 @@ class GraphBuilder:
     def node(self, op: str, name: str, where: Any, inputs: list[int], **kw: Any) -> Tensor:
         node = self.graph.add(op, name, self.location(where), _dedup(inputs), **kw)  # type: ignore[arg-type]
         if op == "opaque":
-            self.incomplete(f"a call that cannot be resolved ({node.location.path}:{node.location.line})")
+            self.incomplete(PlacedReason("a call that cannot be resolved", node.location))
         return Tensor(node.id)
 
     def scoped(self, name: str) -> str:

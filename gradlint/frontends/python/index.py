@@ -103,6 +103,17 @@ class FileContext:
         return table
 
     def location(self, node: cst.CSTNode):
+        """Where ``node`` is, worked out only if a finding or message reads it."""
+        from gradlint.diagnostics import DeferredLocation
+
+        return DeferredLocation(self.path, lambda: self.resolve_location(node))
+
+    def class_location(self, node: cst.ClassDef):
+        """Where a class's name is; cheap, as models are named by their class."""
+        found = self.source.class_location(node) if self.source is not None else None
+        return found if found is not None else self.location(node.name)
+
+    def resolve_location(self, node: cst.CSTNode):
         from gradlint.diagnostics import Location
 
         if self.source is None:

@@ -10,6 +10,7 @@ ends in ``Abort`` instead of a hang.
 from __future__ import annotations
 
 import operator
+from functools import lru_cache
 from typing import Any
 
 import libcst as cst
@@ -605,26 +606,23 @@ class Interpreter:
 
     def eval(self, node: cst.BaseExpression, frame: Frame) -> Any:
         self.tick()
-        method = getattr(self, "_eval_" + type(node).__name__, None)
+        kind = type(node)
+        method = _EVALUATORS.get(kind)
         if method is None:
-            return UNKNOWN
-        return method(node, frame)
+            method = _EVALUATORS[kind] = getattr(Interpreter, "_eval_" + kind.__name__, _unknown_expression)
+        return method(self, node, frame)
 
     def _eval_Integer(self, node: cst.Integer, frame: Frame) -> Any:
-        return node.evaluated_value
+        return _number(node.value)
 
     def _eval_Float(self, node: cst.Float, frame: Frame) -> Any:
-        return node.evaluated_value
+        return _number(node.value)
 
     def _eval_Imaginary(self, node: cst.Imaginary, frame: Frame) -> Any:
         return UNKNOWN
 
     def _eval_SimpleString(self, node: cst.SimpleString, frame: Frame) -> Any:
-        try:
-            value = node.evaluated_value
-        except VALUE_ERRORS:
-            return UNKNOWN
-        return value if isinstance(value, str) else UNKNOWN
+        return _string(node.value)
 
     def _eval_ConcatenatedString(self, node: cst.ConcatenatedString, frame: Frame) -> Any:
         left, right = self.eval(node.left, frame), self.eval(node.right, frame)
@@ -1112,3 +1110,29 @@ def _class_body_definition(node: cst.ClassDef, name: str) -> Any:
         elif isinstance(stmt, cst.AnnAssign) and isinstance(stmt.target, cst.Name) and stmt.target.value == name:
             found = stmt
     return found
+
+
+@lru_cache(maxsize=4096)
+def _number(text: str) -> Any:
+    """A numeric literal's value (libcst's ``evaluated_value`` compiles it anew each time)."""
+    import ast
+
+    return ast.literal_eval(text)
+
+
+@lru_cache(maxsize=4096)
+def _string(text: str) -> Any:
+    import ast
+
+    try:
+        value = ast.literal_eval(text)
+    except VALUE_ERRORS:
+        return UNKNOWN
+    return value if isinstance(value, str) else UNKNOWN
+
+
+_EVALUATORS: dict[type, Any] = {}  # node type -> Interpreter._eval_<type>, looked up once
+
+
+def _unknown_expression(interp: Interpreter, node: cst.BaseExpression, frame: Frame) -> Any:
+    return UNKNOWN
