@@ -1,15 +1,17 @@
 """gradlint against its peers on real model code: timm, torchvision, diffusers, transformers.
 
-    python benchmarks/bench_corpora.py [--corpus timm ...] [--folder DIR] [--repeat N]
+    python benchmarks/bench_corpora.py [--corpus timm ...] [--folder DIR] [--repeat N] [--no-peers]
 
 Fetches the packages' wheels (`pip download --no-deps`) into a folder outside the
 repository, unpacks them, and in one session runs on each corpus's models folder:
-gradlint cold (--no-cache), warm, warm after editing one file, one file; a
-single-process libcst parse of the same files (the floor of any libcst-based
-linter); ruff; flake8; TorchFix and Fixit (installed in their own virtualenv under
-the benchmark folder, never into this project's environment). Prints wall, CPU and
-peak memory per tool with ratios to gradlint cold, and appends a dated table to
-benchmarks/RESULTS.md.
+gradlint cold (--no-cache), warm, warm after editing one file, that file alone, one
+median-sized file and the largest file; `python -c "import libcst"`; a single-process
+libcst parse of the same files (the floor of any libcst-based linter); ruff; flake8;
+TorchFix and Fixit (installed in their own virtualenv under the benchmark folder, never
+into this project's environment). With --repeat N the tools run in N interleaved rounds
+and each figure is the median. Prints wall, CPU and peak memory (the whole process tree,
+workers included) per tool with ratios to gradlint cold, then the speed targets with the
+ratio each is judged by, and appends both tables to benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -80,28 +82,18 @@ def count_lines(tree: Path) -> tuple[int, int]:
     return len(files), lines
 
 
-def bench(tree: Path, folder: Path, repeat: int, jobs: int) -> list[tuple[str, dict]]:
+def bench(tree: Path, folder: Path, repeat: int, jobs: int, peers: bool = True) -> list[tuple[str, dict]]:
+    """Every tool on ``tree``, ``repeat`` rounds interleaved (each round runs each tool
+    once, so that a slow spell of the machine falls on all of them); medians per tool."""
     env = gradlint_env()
     work = tree.parent
     rel = tree.relative_to(work).as_posix()
     cache = folder / "gradlint-cache"
     gradlint = [sys.executable, "-m", "gradlint", "check", "--exit-zero", "-j", str(jobs), "--cache-dir", str(cache)]
-    one_file = max(tree.rglob("*.py"), key=lambda p: p.stat().st_size)
-    edited = sorted(tree.rglob("*.py"))[len(list(tree.rglob("*.py"))) // 2]
-    rows: list[tuple[str, dict]] = []
-
-    def timed(name: str, command: list[str], before=None, environ=None) -> None:
-        runs = []
-        for _ in range(repeat):
-            if before is not None:
-                before()
-            runs.append(measure(command, work, environ or env))
-        rows.append((name, median_of(runs)))
-        print(f"  {name}: {rows[-1][1]['wall']:.2f} s", flush=True)
-
-    timed("gradlint cold", gradlint + ["--no-cache", rel])
-    measure(gradlint + [rel], work, env)  # fill the cache
-    timed("gradlint warm", gradlint + [rel])
+    files = sorted(tree.rglob("*.py"), key=lambda p: (p.stat().st_size, str(p)))
+    typical = files[len(files) // 2]  # the median-sized file: what a commit usually touches
+    largest = files[-1]
+    edited = sorted(files)[len(files) // 2]
     original = edited.read_bytes()
 
     def edit() -> None:
@@ -109,22 +101,73 @@ def bench(tree: Path, folder: Path, repeat: int, jobs: int) -> list[tuple[str, d
         with edited.open("ab") as out:
             out.write(b"\n# edited\n")
 
-    try:
-        timed("gradlint warm, 1 file edited", gradlint + [rel], before=edit)
-    finally:
+    def restore() -> None:
         edited.write_bytes(original)
-    timed("gradlint one file (cold)", gradlint + ["--no-cache", one_file.relative_to(work).as_posix()])
-    timed("libcst parse only, 1 process", [sys.executable, "-c", PARSE_ONLY, rel])
+
+    # (name, command, before, environment)
+    plan: list[tuple[str, list[str], object, dict]] = [
+        ("gradlint cold", gradlint + ["--no-cache", rel], None, env),
+        ("gradlint warm", gradlint + [rel], lambda: measure(gradlint + [rel], work, env), env),
+        ("gradlint warm, 1 file edited", gradlint + [rel], edit, env),
+        ("gradlint, the edited file alone", gradlint + ["--no-cache", _rel(edited, work)], restore, env),
+        ("gradlint one file (median size)", gradlint + ["--no-cache", _rel(typical, work)], None, env),
+        ("gradlint one file (largest)", gradlint + ["--no-cache", _rel(largest, work)], None, env),
+        ("python -c 'import libcst'", [sys.executable, "-c", "import libcst"], None, env),
+        ("libcst parse only, 1 process", [sys.executable, "-c", PARSE_ONLY, rel], None, env),
+    ]
     if shutil.which("ruff"):
-        timed("ruff", ["ruff", "check", "--no-cache", "--exit-zero", "--silent", rel])
+        plan.append(("ruff", ["ruff", "check", "--no-cache", "--exit-zero", "--silent", rel], None, env))
     if shutil.which("flake8"):
-        timed("flake8", ["flake8", "--exit-zero", "-j", str(jobs), rel])
-    bin_dir = peers_venv(folder)
+        plan.append(("flake8", ["flake8", "--exit-zero", "-j", str(jobs), rel], None, env))
+    bin_dir = peers_venv(folder) if peers else None
     if bin_dir is not None:
         clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        timed("TorchFix", [str(bin_dir / "torchfix"), rel], environ=clean_env)
-        timed("Fixit", [str(bin_dir / "fixit"), "lint", rel], environ=clean_env)
-    return rows
+        plan.append(("TorchFix", [str(bin_dir / "torchfix"), rel], None, clean_env))
+        plan.append(("Fixit", [str(bin_dir / "fixit"), "lint", rel], None, clean_env))
+    runs: dict[str, list[dict]] = {name: [] for name, *_ in plan}
+    try:
+        for round_ in range(repeat):
+            for name, command, before, environ in plan:
+                if before is not None:
+                    before()
+                runs[name].append(measure(command, work, environ))
+                print(f"  [{round_ + 1}/{repeat}] {name}: {runs[name][-1]['wall']:.2f} s", flush=True)
+    finally:
+        restore()
+    return [(name, median_of(runs[name])) for name, *_ in plan]
+
+
+def _rel(path: Path, work: Path) -> str:
+    return path.relative_to(work).as_posix()
+
+
+def targets(rows: list[tuple[str, dict]]) -> str:
+    """The speed targets, each as the ratio it is judged by and whether it holds."""
+    r = {name: values for name, values in rows}
+    cold = r["gradlint cold"]["wall"]
+    lines = ["| target | measured | holds |", "|---|---|---|"]
+
+    def add(text: str, value: str, ok: bool) -> None:
+        lines.append(f"| {text} | {value} | {'yes' if ok else 'no'} |")
+
+    floor = r["libcst parse only, 1 process"]["wall"]
+    add("cold ≤ 0.75x the single-process libcst parse", f"{cold / floor:.2f}x", cold <= 0.75 * floor)
+    for peer in ("TorchFix", "Fixit", "flake8"):
+        if peer in r:
+            add(f"cold faster than {peer}", f"{cold / r[peer]['wall']:.2f}x {peer}", cold < r[peer]["wall"])
+    warm = r["gradlint warm"]["wall"]
+    add("warm ≤ 10% of cold", f"{warm / cold:.1%}", warm <= 0.10 * cold)
+    edited, alone = r["gradlint warm, 1 file edited"]["wall"], r["gradlint, the edited file alone"]["wall"]
+    add(
+        "one file edited ≤ 10% of cold + that file alone",
+        f"{edited:.2f} s vs {0.10 * cold + alone:.2f} s",
+        edited <= 0.10 * cold + alone,
+    )
+    one, libcst = r["gradlint one file (median size)"]["wall"], r["python -c 'import libcst'"]["wall"]
+    add("one file ≤ 2x `import libcst`", f"{one / libcst:.2f}x", one <= 2 * libcst)
+    peak = r["gradlint cold"]["peak_mb"]
+    add("cold peak memory, all processes, < 1.5 GiB", f"{peak:.0f} MB", peak < 1536)
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -134,6 +177,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
+    parser.add_argument("--no-peers", action="store_true", help="skip TorchFix and Fixit (they take minutes)")
     args = parser.parse_args()
     folder = args.folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -142,8 +186,8 @@ def main() -> None:
         tree = fetch(folder, name) / CORPORA[name]
         files, lines = count_lines(tree)
         print(f"{name}: {CORPORA[name]}, {files} files, {lines} lines", flush=True)
-        rows = bench(tree, folder, args.repeat, args.jobs)
-        text = table(rows, "gradlint cold")
+        rows = bench(tree, folder, args.repeat, args.jobs, peers=not args.no_peers)
+        text = table(rows, "gradlint cold") + "\n\n" + targets(rows)
         print(text, flush=True)
         sections.append(f"### {name} ({CORPORA[name]}: {files} files, {lines} lines)\n\n{text}\n")
     if not args.no_record:

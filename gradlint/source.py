@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+
 import libcst as cst
 
 from gradlint.diagnostics import Location
@@ -25,10 +26,12 @@ class SourceFile:
     def parse(cls, path: str, text: str) -> "SourceFile":
         """CPython's parser first (SyntaxError, RecursionError), then libcst's: every file
         the checks or the cross-file index read goes through this gate."""
-        from gradlint.reading import check_syntax, class_spans
+        from gradlint.reading import check_syntax, class_spans, collector_paused
 
         tree = check_syntax(path, text)
-        return cls(path, text, cst.parse_module(text), class_spans(tree))
+        with collector_paused():
+            module = cst.parse_module(text)
+        return cls(path, text, module, class_spans(tree))
 
     @cached_property
     def _class_starts(self) -> dict[cst.ClassDef, tuple]:
@@ -102,3 +105,4 @@ def _name_after_class(line: str, name: str) -> int | None:
 
     match = re.search(rf"\bclass\s+({re.escape(name)})\b", line)
     return match.start(1) if match else None
+

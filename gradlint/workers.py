@@ -12,6 +12,7 @@ and the one that kills its worker again is reported as an error.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -79,6 +80,7 @@ def parallel_map(files: list[Path], checker, project, workers: int) -> list[File
     if sys.platform == "win32" or "fork" not in multiprocessing.get_all_start_methods():
         return [check_path(path, checker, project) for path in files]
     _STATE.update(files=files, checker=checker, project=project)
+    gc.freeze()  # what the parent built is shared with the workers: their collector skips it
     results: dict[int, FileResult] = {}
     suspects: set[int] = set()
     try:
@@ -98,4 +100,5 @@ def parallel_map(files: list[Path], checker, project, workers: int) -> list[File
                 results[index] = _died(files[index])
     finally:
         _STATE.clear()
+        gc.unfreeze()
     return [results[i] for i in range(len(files))]

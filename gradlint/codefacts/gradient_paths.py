@@ -144,8 +144,9 @@ CUT_WORDS = (
 # What a cut is written as, in the methods that forward runs (every method but __init__):
 # the names the domain below treats as cuts, whatever the receiver or module prefix.
 _CUT_TEXT = re.compile(
-    r"\.data\b|\b(?:detach_?|item|tolist|numpy|float|int|complex|tensor|as_tensor|Tensor|array|asarray"
-    r"|no_grad|inference_mode|set_grad_enabled|__init__)\b"
+    r"\.data\b|\.(?:detach_?|item|tolist|numpy)\s*\("
+    r"|\b(?:float|int|complex|tensor|as_tensor|Tensor|array|asarray)\s*\("
+    r"|\b(?:no_grad|inference_mode|set_grad_enabled|__init__)\b"
 )
 # An import that renames one of those names hides it from the text filter.
 _RENAMED_CUT = re.compile(
@@ -447,7 +448,7 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
             text = None if renamed else source.class_text(cls, without_init=True)
             return text is None or _CUT_TEXT.search(text) is not None
 
-        for facts in module_classes(source.module, imports, keep=may_cut).values():
+        for facts in module_classes(source, keep=may_cut).values():
             forward = facts.methods["forward"]
             if has_decorator(forward, "no_grad", "inference_mode"):
                 continue  # an inference-only module

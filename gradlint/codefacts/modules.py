@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from gradlint.codefacts.syntax import argument, iter_classes, method_call, methods, statements, walk
+from gradlint.codefacts.syntax import (
+    argument,
+    cached_fact,
+    imports_of,
+    iter_classes,
+    method_call,
+    methods,
+    statements,
+    walk,
+)
 from gradlint.names import ImportMap, canonical_torch, dotted
 
 # torch.nn modules without parameters: calling them adds no gradient source.
@@ -248,14 +257,19 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
 
-def module_classes(module: cst.Module, imports: ImportMap, keep=None) -> dict[str, ClassFacts]:
+def module_classes(source, keep=None) -> dict[str, ClassFacts]:
     """Classes with a ``forward`` method: the nn.Module classes of the file (those ``keep``
-    accepts, when given: facts cost a walk over every method)."""
+    accepts, when given). Facts cost a walk over every method, so each class's are
+    worked out once per file, whichever rules ask."""
+    imports = imports_of(source)
+    known: dict[cst.ClassDef, ClassFacts] = cached_fact(source, "class_facts", dict)
     found = {}
-    for cls in iter_classes(module):
+    for cls in iter_classes(source.module):
         if "forward" not in methods(cls) or (keep is not None and not keep(cls)):
             continue
-        facts = class_facts(cls, imports)
+        facts = known.get(cls)
+        if facts is None:
+            facts = known[cls] = class_facts(cls, imports)
         found[facts.name] = facts
     return found
 

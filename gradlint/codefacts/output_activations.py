@@ -298,7 +298,7 @@ class FileAnalysis:
         self.depth = depth
         self.foreign: dict[str, tuple[FileAnalysis, str]] = {}
         self.imports = imports_of(source)
-        self.facts: dict[str, ClassFacts] = module_classes(source.module, self.imports)
+        self.facts: dict[str, ClassFacts] = module_classes(source)
         self.classes = self.facts
         self.outputs: dict[str, frozenset] = {}
         self.mismatches: dict[int, Mismatch] = {}

@@ -106,7 +106,9 @@ class FileContext:
         """Where ``node`` is, worked out only if a finding or message reads it."""
         from gradlint.diagnostics import DeferredLocation
 
-        return DeferredLocation(self.path, lambda: self.resolve_location(node))
+        # the path a finding shows is the parsed file's (the engine's display path)
+        path = self.source.path if self.source is not None else self.path
+        return DeferredLocation(path, lambda: self.resolve_location(node))
 
     def class_location(self, node: cst.ClassDef):
         """Where a class's name is; cheap, as models are named by their class."""
@@ -123,7 +125,7 @@ class FileContext:
                 return self.source.location(node)
             except RecursionError:  # libcst's position pass recurses; absurdly nested files defeat it
                 self.positions_fail = True
-        return Location(self.path, self._line_of(node), 1)
+        return Location(self.source.path, self._line_of(node), 1)
 
     positions_fail = False
 
