@@ -88,7 +88,7 @@ def _parse(shown: str, text: str) -> "SourceFile | None":
         from gradlint.source import SourceFile
 
         try:
-            return SourceFile.parse(shown, text)
+            return SourceFile.parse_shared(shown, text)
         except cst.ParserSyntaxError as exc:
             raise _Unparsable(f"syntax error: {exc.raw_line}:{exc.raw_column}: {exc.message}") from None
     except _UNPARSABLE as exc:

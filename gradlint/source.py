@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from functools import cached_property
 
 import libcst as cst
 
 from gradlint.diagnostics import Location
+
+
+RECENT_TEXT = 1_000_000  # characters of source whose trees a process keeps for reuse (about 50 MB)
 
 
 class SourceFile:
@@ -20,7 +25,7 @@ class SourceFile:
         self.path = path
         self.text = text
         self.module = module
-        self._class_spans = class_spans  # from CPython's tree, when the gate made one
+        self.class_spans = class_spans  # from CPython's tree, when the gate made one
 
     @classmethod
     def parse(cls, path: str, text: str) -> "SourceFile":
@@ -29,22 +34,42 @@ class SourceFile:
         from gradlint.reading import check_syntax, class_spans, collector_paused
 
         tree = check_syntax(path, text)
-        with collector_paused():
+        with collector_paused(), _validation_skipped():
             module = cst.parse_module(text)
         return cls(path, text, module, class_spans(tree))
+
+    @classmethod
+    def parse_shared(cls, path: str, text: str) -> "SourceFile":
+        """``parse``, reusing this process's recent parse of the same file and text.
+
+        A file is read by the engine when it is checked and again by the frontends when
+        another file imports from it; the recent trees are kept, up to ``RECENT_TEXT``
+        characters of source in all, so that the common imports of a tree are parsed once.
+        """
+        key = os.path.abspath(path)
+        found = _RECENT.pop(key, None)
+        if found is not None and found.text == text:
+            _RECENT[key] = found
+            return found if found.path == path else cls(path, text, found.module, found.class_spans)
+        source = cls.parse(path, text)
+        _RECENT[key] = source
+        held = sum(len(s.text) for s in _RECENT.values())
+        while held > RECENT_TEXT and len(_RECENT) > 1:
+            held -= len(_RECENT.pop(next(iter(_RECENT))).text)
+        return source
 
     @cached_property
     def _class_starts(self) -> dict[cst.ClassDef, tuple]:
         """Each class statement's lines, by pairing libcst's class statements with CPython's
         in source order: both parsers see the same classes in the same order."""
-        if self._class_spans is None:
+        if self.class_spans is None:
             return {}
         from gradlint.statements import class_statements
 
         classes = class_statements(self.module)
-        if len(classes) != len(self._class_spans):
+        if len(classes) != len(self.class_spans):
             return {}
-        return dict(zip(classes, self._class_spans))
+        return dict(zip(classes, self.class_spans))
 
     def class_text(self, node: cst.ClassDef, without_init: bool = False) -> str | None:
         """The source lines of a class (optionally less its ``__init__``), for text filters;
@@ -106,3 +131,32 @@ def _name_after_class(line: str, name: str) -> int | None:
     match = re.search(rf"\bclass\s+({re.escape(name)})\b", line)
     return match.start(1) if match else None
 
+
+
+_RECENT: dict[str, SourceFile] = {}  # absolute path -> its latest parse, oldest first
+
+
+# libcst validates every node as it is built (``CSTNode.__post_init__`` calls
+# ``_validate``): checks that guard hand-built trees, such as balanced parentheses and
+# whitespace holding only whitespace. A tree from the parser meets them by construction,
+# and the text has passed CPython's parser first; libcst's own comment on the method
+# notes the work could be avoided when parsing a file. Skipping it saves about a fifth of
+# the parse. Only done while the method does nothing but validate, as in libcst 1.x.
+_VALIDATING = cst.CSTNode.__dict__.get("__post_init__")
+_SKIPPABLE = getattr(getattr(_VALIDATING, "__code__", None), "co_names", None) == ("_validate",)
+
+
+def _built_unchecked(self) -> None:
+    pass
+
+
+@contextmanager
+def _validation_skipped():
+    if not _SKIPPABLE:
+        yield
+        return
+    cst.CSTNode.__post_init__ = _built_unchecked
+    try:
+        yield
+    finally:
+        cst.CSTNode.__post_init__ = _VALIDATING

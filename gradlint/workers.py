@@ -51,10 +51,19 @@ def _under_way(markers: str) -> set[int]:
     return found
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _round(indices: list[int], workers: int, results: dict[int, FileResult]) -> tuple[bool, set[int]]:
     """Check ``indices`` on a fresh pool: whether it broke, and the files then under way."""
     chunk = max(1, min(16, len(indices) // (workers * 8)))  # small: model files differ a lot in cost
-    chunks = [indices[i : i + chunk] for i in range(0, len(indices), chunk)]
+    # largest files first, so that the last chunks are short and the workers end together
+    ordered = sorted(indices, key=lambda i: -_size(_STATE["files"][i]))
+    chunks = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)]
     with tempfile.TemporaryDirectory(prefix="gradlint-workers-") as markers:
         _STATE["markers"] = markers
         broken = False

@@ -16,7 +16,6 @@ from gradlint.source import SourceFile
 
 MAX_PARENTS = 4
 MAX_BYTES = 1_000_000
-_PARSED: dict[tuple[str, float], SourceFile | None] = {}
 
 
 def imported_class(importer: str, qualified: str) -> tuple[SourceFile, str] | None:
@@ -53,11 +52,6 @@ def _module_files(folder: Path, module: str) -> list[Path]:
 
 def _parse(path: Path) -> SourceFile | None:
     try:
-        key = (str(path), path.stat().st_mtime)
-        if key not in _PARSED:
-            if len(_PARSED) > 256:
-                _PARSED.clear()
-            _PARSED[key] = SourceFile.parse(display_path(path), read_text(path, MAX_BYTES))
-        return _PARSED[key]
+        return SourceFile.parse_shared(display_path(path), read_text(path, MAX_BYTES))
     except (OSError, ValueError, SyntaxError, RecursionError, MemoryError, cst.ParserSyntaxError):
         return None

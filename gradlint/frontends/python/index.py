@@ -68,7 +68,7 @@ class FileContext:
             # the engine hands in files under max-file-size, and modules found beside an
             # importer are capped at _BESIDE_LIMIT before they get here
             text = read_text(Path(self.path), None)
-            return SourceFile.parse(self.path, text)
+            return SourceFile.parse_shared(self.path, text)
         except (OSError, ValueError, SyntaxError, cst.ParserSyntaxError, RecursionError, MemoryError):
             return None
 
