@@ -119,6 +119,9 @@ def collector_paused():
     if not _SPARING[0]:
         yield
         return
+    # the young garbage first: a freeze would otherwise carry it along, and once
+    # unfrozen it would wait in the oldest generation for a full collection
+    gc.collect(1)
     gc.disable()
     try:
         yield
