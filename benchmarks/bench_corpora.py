@@ -1,6 +1,7 @@
 """gradlint against its peers on real model code: timm, torchvision, diffusers, transformers.
 
-    python benchmarks/bench_corpora.py [--corpus timm ...] [--folder DIR] [--repeat N] [--no-peers]
+    python benchmarks/bench_corpora.py [--corpus timm ...] [--folder DIR] [--repeat N]
+                                       [--no-peers | --peers-on timm ...]
 
 Fetches the packages' wheels (`pip download --no-deps`) into a folder outside the
 repository, unpacks them, and in one session runs on each corpus's models folder:
@@ -9,7 +10,8 @@ median-sized file and the largest file; `python -c "import libcst"`; a single-pr
 libcst parse of the same files (the floor of any libcst-based linter); ruff; flake8;
 TorchFix and Fixit (installed in their own virtualenv under the benchmark folder, never
 into this project's environment). With --repeat N the tools run in N interleaved rounds
-and each figure is the median. Prints wall, CPU and peak memory (the whole process tree,
+and each figure is the median (TorchFix and Fixit, minutes each, run in the first round
+only). Prints wall, CPU and peak memory (the whole process tree,
 workers included) per tool with ratios to gradlint cold, then the speed targets with the
 ratio each is judged by, and appends both tables to benchmarks/RESULTS.md.
 """
@@ -128,6 +130,8 @@ def bench(tree: Path, folder: Path, repeat: int, jobs: int, peers: bool = True) 
     try:
         for round_ in range(repeat):
             for name, command, before, environ in plan:
+                if round_ > 0 and name in ("TorchFix", "Fixit"):
+                    continue  # minutes each: once is enough to rank them
                 if before is not None:
                     before()
                 runs[name].append(measure(command, work, environ))
@@ -178,6 +182,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
     parser.add_argument("--no-peers", action="store_true", help="skip TorchFix and Fixit (they take minutes)")
+    parser.add_argument(
+        "--peers-on", action="append", choices=sorted(CORPORA),
+        help="run TorchFix and Fixit on these corpora only (default: all)",
+    )
     args = parser.parse_args()
     folder = args.folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -186,7 +194,8 @@ def main() -> None:
         tree = fetch(folder, name) / CORPORA[name]
         files, lines = count_lines(tree)
         print(f"{name}: {CORPORA[name]}, {files} files, {lines} lines", flush=True)
-        rows = bench(tree, folder, args.repeat, args.jobs, peers=not args.no_peers)
+        peers = not args.no_peers and (not args.peers_on or name in args.peers_on)
+        rows = bench(tree, folder, args.repeat, args.jobs, peers=peers)
         text = table(rows, "gradlint cold") + "\n\n" + targets(rows)
         print(text, flush=True)
         sections.append(f"### {name} ({CORPORA[name]}: {files} files, {lines} lines)\n\n{text}\n")
