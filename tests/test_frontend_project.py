@@ -103,3 +103,72 @@ def test_the_frontend_never_imports_torch_or_numpy():
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def _write(folder: Path, files: dict[str, str]) -> list[Path]:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return sorted(folder.rglob("*.py"))
+
+
+MIXINS = {
+    "pkg/__init__.py": "",
+    "pkg/hub.py": "class PushMixin:\n    def push(self):\n        return 1\n",
+    "pkg/utils/__init__.py": "from ..hub import PushMixin\n",
+    "pkg/processing.py": (
+        "from .utils import PushMixin\n\n\nclass ProcessorBase(PushMixin):\n    pass\n\n\n"
+        "ProcessorBase.push_again = ProcessorBase.push\n"
+    ),
+    "pkg/layers.py": "import torch.nn as nn\n\n\nclass Base(nn.Module):\n    pass\n",
+    "pkg/mid.py": "from .layers import Base as Renamed\n\n\nclass Mid(Renamed):\n    pass\n",
+    "pkg/model.py": (
+        "from .processing import ProcessorBase\nfrom .mid import Mid\nimport torch.nn as nn\n\n\n"
+        "class Processor(ProcessorBase):\n    def __init__(self, size=3):\n        self.size = size\n\n\n"
+        "class Net(Mid):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 4)\n\n"
+        "    def forward(self, x):\n        return self.fc(x)\n"
+    ),
+}
+
+
+def test_bases_followed_through_summaries_tell_modules_from_other_classes(tmp_path):
+    files = _write(tmp_path, MIXINS)
+    project = Project.for_files(files)
+    ctx = project.context(str(tmp_path / "pkg" / "model.py"))
+    # through a package's re-export and a module-level attribute assignment: no layer
+    assert project.classes.may_be_module(ctx, ["ProcessorBase"]) is False
+    # through a renamed import into a second file: nn.Module at the end of the chain
+    assert project.classes.may_be_module(ctx, ["Mid"]) is True
+    assert project.classes.may_be_module(ctx, ["nn.Module"]) is True
+    assert project.classes.may_be_module(ctx, ["object"]) is False
+    assert project.classes.may_be_module(ctx, [None]) is True  # a base that is a call: cannot tell
+
+
+def test_a_class_that_is_no_module_costs_no_parse_of_its_base_files(tmp_path, monkeypatch):
+    files = _write(tmp_path, MIXINS)
+    parsed: list[str] = []
+    real = SourceFile.parse.__func__
+
+    def counting(cls, path, text):
+        parsed.append(Path(path).name)
+        return real(cls, path, text)
+
+    monkeypatch.setattr(SourceFile, "parse", classmethod(counting))
+    project = Project.for_files(files)
+    model = tmp_path / "pkg" / "model.py"
+    source = SourceFile.parse(str(model), model.read_text())
+    graphs = build_graphs(source, project)
+    assert [g.name for g in graphs] == ["Net"]
+    assert "processing.py" not in parsed and "hub.py" not in parsed
+    assert {"mid.py", "layers.py"} <= set(parsed)
+
+
+def test_unresolvable_or_aliased_bases_are_left_to_the_interpreter(tmp_path):
+    files = _write(tmp_path, {
+        "a.py": "from somewhere_else import *\nimport torch.nn as nn\nAlias = nn.Module\n\n\nclass X(Alias):\n    pass\n",
+    })
+    project = Project.for_files(files)
+    ctx = project.context(str(tmp_path / "a.py"))
+    assert project.classes.may_be_module(ctx, ["Alias"]) is True  # assigned in code
+    assert project.classes.may_be_module(ctx, ["Unknown"]) is True  # maybe from the star import
+    assert project.classes.may_be_module(ctx, ["numpy.ndarray"]) is True  # undefined head: left to it

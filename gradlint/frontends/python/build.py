@@ -19,6 +19,7 @@ from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, In
 from gradlint.frontends.python.modules import site_location
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
 from gradlint.ir import LayerGraph
+from gradlint.names import dotted
 
 FILE_STEPS = 2_000_000  # all the classes of one file together
 
@@ -31,6 +32,9 @@ def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
             continue
         if _needs_arguments(stmt) and name not in built_outside:
             continue  # cheap exit before resolving bases, which may mean parsing other files
+        bases = [dotted(arg.value) for arg in stmt.bases if arg.keyword is None and arg.star == ""]
+        if not interp.project.classes.may_be_module(ctx, bases):
+            continue  # its bases lead to no torch layer: no need to parse the files they sit in
         try:
             value = interp.global_value(ctx, name)
         except (Abort, RecursionError):

@@ -171,6 +171,13 @@ class Project:
         self.built: set[str] = set()
         self.failures: dict[str, str] = {}  # "path:Class" -> the internal error that skipped it
 
+    @cached_property
+    def classes(self):
+        """Which classes may be nn.Modules, from CPython's trees of the files (cheap)."""
+        from gradlint.frontends.python.summaries import ModuleClasses
+
+        return ModuleClasses(self)
+
     @classmethod
     def for_files(cls, files: list[Path]) -> Project:
         return cls(files)

@@ -1,0 +1,190 @@
+"""Which classes of the tree cannot be nn.Modules, from CPython's trees alone.
+
+The interpreter decides that a class is a module by resolving its bases until it meets a
+layer of ``torch.nn`` (``Interpreter.make_class``), and that may mean parsing with libcst
+every file on the way: a tokenizer or processor class in transformers drags in
+``tokenization_utils_base.py`` or ``processing_utils.py``, thousands of lines, only to learn
+that it is no module. This module follows the same bases through per-file summaries made
+with ``ast`` (ten times cheaper) and answers False only when every base resolves, as the
+interpreter would resolve it, to something that is no torch layer. Anything it cannot follow
+(a star import, an alias assigned in code, a base that is a call) answers True, and the
+interpreter decides as before.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import warnings
+from pathlib import Path
+from typing import Any
+
+from gradlint.frontends.python import builtins as pybuiltins
+from gradlint.reading import read_text
+
+MAX_DEPTH = 12
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+class Summary:
+    """A file's top-level names: classes with their bases, imports, and anything else."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.names: dict[str, list[tuple]] = {}
+        self.star = False
+        pending: list[ast.stmt] = list(tree.body)
+        while pending:
+            stmt = pending.pop(0)
+            if isinstance(stmt, ast.ClassDef):
+                bases = [_dotted(b) for b in stmt.bases]
+                if stmt.keywords and any(k.arg is None for k in stmt.keywords):
+                    bases.append(None)  # class X(**kw): cannot follow
+                self._add(stmt.name, ("class", bases))
+            elif isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if alias.asname:
+                        self._add(alias.asname, ("import", alias.name))
+                    else:
+                        head = alias.name.split(".")[0]
+                        self._add(head, ("import", head))
+            elif isinstance(stmt, ast.ImportFrom):
+                module = "." * stmt.level + (stmt.module or "")
+                for alias in stmt.names:
+                    if alias.name == "*":
+                        self.star = True
+                        continue
+                    joined = f"{module}.{alias.name}" if module and not module.endswith(".") else module + alias.name
+                    self._add(alias.asname or alias.name, ("import", joined))
+            elif isinstance(stmt, (ast.If, ast.Try, getattr(ast, "TryStar", ast.Try), ast.With, ast.For, ast.While)):
+                for field in ("body", "orelse", "finalbody"):
+                    pending[:0] = list(getattr(stmt, field, []) or [])
+                for handler in getattr(stmt, "handlers", []) or []:
+                    pending[:0] = list(handler.body)
+                for name in _bound_names(stmt):
+                    self._add(name, ("other",))
+            else:
+                for name in _bound_names(stmt):
+                    self._add(name, ("other",))
+
+    def _add(self, name: str, entry: tuple) -> None:
+        self.names.setdefault(name, []).append(entry)
+
+
+def _bound_names(stmt: ast.stmt) -> set[str]:
+    """Names a statement binds at top level, other than classes and imports."""
+    found: set[str] = set()
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        found.add(stmt.name)
+        return found
+    targets: list[ast.AST] = []
+    if isinstance(stmt, ast.Assign):
+        targets = list(stmt.targets)
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+        targets = [stmt.target]
+    elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+        targets = [stmt.target]
+    elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+        targets = [item.optional_vars for item in stmt.items if item.optional_vars is not None]
+    elif isinstance(stmt, ast.Global):
+        found.update(stmt.names)
+    while targets:  # names, and names inside tuples and lists: ``Cls.attr = ...`` binds nothing
+        target = targets.pop()
+        if isinstance(target, ast.Name):
+            found.add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            targets.extend(target.elts)
+        elif isinstance(target, ast.Starred):
+            targets.append(target.value)
+    if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)):
+        value = getattr(stmt, "value", None)
+        for node in ast.walk(value) if value is not None else ():
+            if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+                found.add(node.target.id)
+    return found
+
+
+def _dotted(expr: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        parts.append(expr.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class ModuleClasses:
+    """Answers "may this class be an nn.Module?" for the classes of a project."""
+
+    def __init__(self, project: Any) -> None:
+        self.project = project
+        self.summaries: dict[str, Summary | None] = {}
+
+    def summary(self, ctx: Any) -> Summary | None:
+        if ctx.key not in self.summaries:
+            self.summaries[ctx.key] = _summarise(ctx)
+        return self.summaries[ctx.key]
+
+    def may_be_module(self, ctx: Any, bases: list[str | None]) -> bool:
+        try:
+            return any(self._name(ctx, base, 0) for base in bases)
+        except RecursionError:
+            return True
+
+    def _name(self, ctx: Any, dotted: str | None, depth: int) -> bool:
+        """May the name ``dotted``, read in file ``ctx``, be (or lead to) a torch layer?"""
+        if dotted is None or depth > MAX_DEPTH:
+            return True
+        summary = self.summary(ctx)
+        if summary is None:
+            return True
+        head, _, rest = dotted.partition(".")
+        entries = summary.names.get(head)
+        if not entries:
+            if summary.star:
+                return True
+            # not defined in the file: a builtin base such as object or Exception is no layer
+            return not (head in _BUILTIN_NAMES and not rest)
+        for entry in entries:
+            if entry[0] == "class":
+                if rest or any(self._name(ctx, base, depth + 1) for base in entry[1]):
+                    return True
+            elif entry[0] == "import":
+                if self._qualified(ctx, entry[1] + ("." + rest if rest else ""), depth + 1):
+                    return True
+            else:
+                return True
+        return False
+
+    def _qualified(self, ctx: Any, qualified: str, depth: int) -> bool:
+        """As ``Interpreter.import_value`` resolves an imported name."""
+        if depth > MAX_DEPTH:
+            return True
+        if qualified == "torch" or qualified.startswith("torch."):
+            return True
+        if qualified.split(".")[0] in pybuiltins.NAMESPACES:
+            return False  # math, functools, ...: never a layer
+        if self.project.resolve_module(qualified, ctx) is not None:
+            return False  # a module object, not a class
+        dots = qualified[: len(qualified) - len(qualified.lstrip("."))]
+        module, _, attr = qualified[len(dots):].rpartition(".")
+        if not module and not dots:
+            return False  # an unknown top-level package: the interpreter cannot see into it
+        target = self.project.resolve_module(dots + module, ctx) if (dots + module) else None
+        if target is None:
+            return False  # outside the tree: unknown to the interpreter too
+        if target is ctx:
+            return True
+        return self._name(target, attr, depth + 1)
+
+
+def _summarise(ctx: Any) -> Summary | None:
+    try:
+        source = ctx.__dict__.get("source")
+        text = source.text if source is not None else read_text(Path(ctx.path), None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Summary(ast.parse(text))
+    except (OSError, ValueError, SyntaxError, RecursionError, MemoryError):
+        return None
