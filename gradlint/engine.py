@@ -9,7 +9,7 @@ import stat
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from gradlint.config import Config, enabled_rules, ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding, RunResult
@@ -77,22 +77,42 @@ class _Unparsable(Exception):
 _UNPARSABLE = (SyntaxError, RecursionError, MemoryError, ValueError)
 
 
-def _parse(shown: str, text: str) -> "SourceFile | None":
+def _parse(shown: str, text: str, checker: Checker | None = None, project=None) -> "SourceFile | None":
     """The parsed file, or None when no rule could have anything to say about it."""
     try:
         if not may_concern_rules(text):
             check_syntax(shown, text)  # syntax errors are still worth a line
             return None
+        tree = check_syntax(shown, text)
+        if checker is not None and not _concerns_a_rule(shown, text, tree, checker, project):
+            return _SCREENED
         import libcst as cst
 
         from gradlint.source import SourceFile
 
         try:
-            return SourceFile.parse_shared(shown, text)
+            return SourceFile.parse_shared(shown, text, tree)
         except cst.ParserSyntaxError as exc:
             raise _Unparsable(f"syntax error: {exc.raw_line}:{exc.raw_column}: {exc.message}") from None
     except _UNPARSABLE as exc:
         raise _Unparsable(_unparsable_message(exc)) from None
+
+
+_SCREENED: Any = object()  # no rule concerns the file, as the bases of its classes show
+
+
+def _concerns_a_rule(shown: str, text: str, tree, checker: Checker, project) -> bool:
+    """Whether any enabled rule may have something to say about the file, decided without
+    libcst: the source rules by the words their analyses need, the model rules by whether a
+    class of the file may be an nn.Module (its bases followed through summaries of the
+    files they come from), and a ``noqa`` comment always (it may turn out unused)."""
+    if "noqa" in text or any(rule.may_apply(text) for rule in checker.source_rules):
+        return True
+    if not checker.graph_rules:
+        return False
+    real = _project_of(project)
+    may_have_models = getattr(real, "may_have_models", None)
+    return may_have_models is None or may_have_models(shown, tree)
 
 
 def _unparsable_message(exc: BaseException) -> str:
@@ -120,9 +140,14 @@ def check_python(path: Path, shown: str, checker: Checker, project=None, text: s
     if suppressions.file_all:
         return result
     try:
-        source = _parse(shown, text)
+        source = _parse(shown, text, checker, project)
     except _Unparsable as exc:
         result.errors.append(FileError(shown, str(exc)))
+        return result
+    if source is _SCREENED:
+        if checker.graph_rules:
+            # no model, as far as the bases of its classes show: those files still count
+            result.dependencies = _dependencies(path, project)
         return result
     if source is None:
         return result

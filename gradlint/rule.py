@@ -69,6 +69,12 @@ class SourceRule(Rule):
     def check_source(self, source: "SourceFile") -> Iterable[Finding]:
         raise NotImplementedError
 
+    def may_apply(self, text: str) -> bool:
+        """False when the file's text shows this rule has nothing to say about it: a file
+        that no rule may concern is never parsed with libcst. Rules filter cheaply on the
+        words their analyses need; True, the default, is always safe."""
+        return True
+
 
 class GraphRule(Rule):
     """A rule that reads the layer graph; it fires on source and on ONNX alike."""

@@ -28,18 +28,20 @@ class SourceFile:
         self.class_spans = class_spans  # from CPython's tree, when the gate made one
 
     @classmethod
-    def parse(cls, path: str, text: str) -> "SourceFile":
+    def parse(cls, path: str, text: str, tree=None) -> "SourceFile":
         """CPython's parser first (SyntaxError, RecursionError), then libcst's: every file
-        the checks or the cross-file index read goes through this gate."""
+        the checks or the cross-file index read goes through this gate (``tree``: CPython's
+        tree of ``text``, when the caller has made it already)."""
         from gradlint.reading import check_syntax, class_spans, collector_paused
 
-        tree = check_syntax(path, text)
+        if tree is None:
+            tree = check_syntax(path, text)
         with collector_paused(), _validation_skipped():
             module = cst.parse_module(text)
         return cls(path, text, module, class_spans(tree))
 
     @classmethod
-    def parse_shared(cls, path: str, text: str) -> "SourceFile":
+    def parse_shared(cls, path: str, text: str, tree=None) -> "SourceFile":
         """``parse``, reusing this process's recent parse of the same file and text.
 
         A file is read by the engine when it is checked and again by the frontends when
@@ -51,7 +53,7 @@ class SourceFile:
         if found is not None and found.text == text:
             _RECENT[key] = found
             return found if found.path == path else cls(path, text, found.module, found.class_spans)
-        source = cls.parse(path, text)
+        source = cls.parse(path, text, tree)
         _RECENT[key] = source
         held = sum(len(s.text) for s in _RECENT.values())
         while held > RECENT_TEXT and len(_RECENT) > 1:

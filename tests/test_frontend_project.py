@@ -149,9 +149,9 @@ def test_a_class_that_is_no_module_costs_no_parse_of_its_base_files(tmp_path, mo
     parsed: list[str] = []
     real = SourceFile.parse.__func__
 
-    def counting(cls, path, text):
+    def counting(cls, path, text, tree=None):
         parsed.append(Path(path).name)
-        return real(cls, path, text)
+        return real(cls, path, text, tree)
 
     monkeypatch.setattr(SourceFile, "parse", classmethod(counting))
     project = Project.for_files(files)
@@ -172,3 +172,21 @@ def test_unresolvable_or_aliased_bases_are_left_to_the_interpreter(tmp_path):
     assert project.classes.may_be_module(ctx, ["Alias"]) is True  # assigned in code
     assert project.classes.may_be_module(ctx, ["Unknown"]) is True  # maybe from the star import
     assert project.classes.may_be_module(ctx, ["numpy.ndarray"]) is True  # undefined head: left to it
+
+
+def test_a_file_whose_classes_are_no_modules_is_not_parsed_but_keeps_its_dependencies(tmp_path, cli):
+    """No rule concerns pkg/processing.py (no loss, no backward, no module class): the
+    engine leaves it to CPython's parser alone, and its cache entry still depends on the
+    files its base classes come from."""
+    _write(tmp_path, MIXINS)
+    done = cli("check", "--format", "json", "pkg", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["errors"] == [] and [m["class"] for m in report["models"]] == ["Net"]
+    # the base becomes a module in the other file: the cached result must not survive
+    (tmp_path / "pkg" / "hub.py").write_text(
+        "import torch.nn as nn\n\n\nclass PushMixin(nn.Module):\n"
+        "    def forward(self, x):\n        return x\n"
+    )
+    again = json.loads(cli("check", "--format", "json", "pkg", cwd=tmp_path).stdout)
+    assert "ProcessorBase" in {m["class"] for m in again["models"]}

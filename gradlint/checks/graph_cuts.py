@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gradlint.codefacts.gradient_paths import DETACH, NO_GRAD, TO_PYTHON, forward_cuts
+from gradlint.codefacts.gradient_paths import DETACH, NO_GRAD, TO_PYTHON, forward_cuts, may_have_cuts
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
 from gradlint.source import SourceFile
 
 
 class _GraphCutRule(SourceRule):
+    def may_apply(self, text: str) -> bool:
+        return may_have_cuts(text)
+
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         for cut in forward_cuts(source):
             if cut.code != self.code:

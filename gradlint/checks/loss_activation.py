@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gradlint.codefacts.output_activations import mismatches
+from gradlint.codefacts.output_activations import mismatches, may_have_losses
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
 from gradlint.source import SourceFile
@@ -21,6 +21,9 @@ class _LossRule(SourceRule):
     loss: str
     activation: str
     advice: str
+
+    def may_apply(self, text: str) -> bool:
+        return may_have_losses(text)
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         for m in mismatches(source):

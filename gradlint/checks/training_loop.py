@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
-from gradlint.codefacts.loop_order import loop_issues
+from gradlint.codefacts.loop_order import calls_backward, loop_issues
 from gradlint.codefacts.optimisers import literal_rates
 from gradlint.codefacts.syntax import (
     children,
@@ -27,6 +27,9 @@ DELIBERATE_ASCENT = re.compile(r"ascent|perturb|attack|adversar|first_step|climb
 _OPTIM = re.compile(r"\boptim\b")
 
 class _LoopRule(SourceRule):
+    def may_apply(self, text: str) -> bool:
+        return calls_backward(text)
+
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         for issue in loop_issues(source):
             if issue.code == self.code:
@@ -71,8 +74,11 @@ class GradientAscentUpdate(SourceRule):
     summary = "A hand-written update adds the gradient to a parameter: the loss goes up"
     severity = "error"
 
+    def may_apply(self, text: str) -> bool:
+        return _READS_GRAD.search(text) is not None
+
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
-        if not _READS_GRAD.search(source.text):
+        if not self.may_apply(source.text):
             return
         scopes = [(func.name.value, func) for func, _ in iter_functions(source.module)]
         scopes.append(("<module>", source.module))
@@ -137,8 +143,11 @@ class LearningRateOutOfRange(SourceRule):
         merged.update(self.settings.get("lr-ranges") or {})
         return merged
 
+    def may_apply(self, text: str) -> bool:
+        return _OPTIM.search(text) is not None  # torch.optim, from torch import optim, ... import optim
+
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
-        if not _OPTIM.search(source.text):  # torch.optim, from torch import optim, ... import optim
+        if not self.may_apply(source.text):
             return
         ranges = self.ranges()
         for rate in literal_rates(source.module, imports_of(source)):

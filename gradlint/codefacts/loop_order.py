@@ -50,9 +50,14 @@ def _units(source: SourceFile) -> list[tuple[list, str]]:
     return units
 
 
+def calls_backward(text: str) -> bool:
+    """Every loop-order issue is about a ``backward()`` call."""
+    return _CALLS_BACKWARD.search(text) is not None
+
+
 def loop_issues(source: SourceFile) -> list[LoopIssue]:
     def compute() -> list[LoopIssue]:
-        if not _CALLS_BACKWARD.search(source.text):
+        if not calls_backward(source.text):
             return []
         issues: dict[tuple[str, int], LoopIssue] = {}
 

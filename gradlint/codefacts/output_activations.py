@@ -451,8 +451,7 @@ def _shape(value: frozenset):
 
 def mismatches(source: SourceFile) -> list[Mismatch]:
     def compute() -> list[Mismatch]:
-        text = source.text.lower()
-        if not any(w in text for w in LOSS_WORDS):
+        if not may_have_losses(source.text):
             return []  # the activation may sit in an imported model file; the loss must be here
         return FileAnalysis(source).run()
 
@@ -460,3 +459,8 @@ def mismatches(source: SourceFile) -> list[Mismatch]:
 
 
 LOSS_WORDS = ("cross_entropy", "crossentropy", "nll", "bce", "binary_cross_entropy")
+
+
+def may_have_losses(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in LOSS_WORDS)

@@ -178,6 +178,21 @@ class Project:
 
         return ModuleClasses(self)
 
+    def may_have_models(self, path: str, tree) -> bool:
+        """Whether a class of the file (``tree``: CPython's tree of it) may be an nn.Module.
+        When none may, the file's graphs are known to be none, without parsing it."""
+        from gradlint.frontends.python.summaries import Summary
+
+        ctx = self.context(path)
+        summary = Summary(tree)
+        self.classes.summaries[ctx.key] = summary
+        for entries in summary.names.values():
+            for entry in entries:
+                if entry[0] == "class" and entry[1] and self.classes.may_be_module(ctx, entry[1]):
+                    return True
+        self.built.add(ctx.key)
+        return False
+
     @classmethod
     def for_files(cls, files: list[Path]) -> Project:
         return cls(files)
