@@ -38,7 +38,8 @@ class DeferredLocation(Location):
     ``repr`` and pickling see the resolved span, exactly as for a ``Location``.
     """
 
-    def __init__(self, path: str, resolve) -> None:  # noqa: D107 - the dataclass init is bypassed on purpose
+    def __init__(self, path: str, resolve) -> None:
+        # the frozen dataclass's own __init__ is bypassed on purpose: the span comes later
         object.__setattr__(self, "path", path)
         object.__setattr__(self, "_resolve", resolve)
         object.__setattr__(self, "_span", None)

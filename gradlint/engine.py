@@ -78,7 +78,8 @@ _UNPARSABLE = (SyntaxError, RecursionError, MemoryError, ValueError)
 
 
 def _parse(shown: str, text: str, checker: Checker | None = None, project=None) -> "SourceFile | None":
-    """The parsed file, or None when no rule could have anything to say about it."""
+    """The parsed file; None when the text mentions nothing any rule reads, and
+    ``_SCREENED`` when it does but, decided without libcst, no enabled rule concerns it."""
     try:
         if not may_concern_rules(text):
             check_syntax(shown, text)  # syntax errors are still worth a line

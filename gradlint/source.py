@@ -10,7 +10,6 @@ import libcst as cst
 
 from gradlint.diagnostics import Location
 
-
 RECENT_TEXT = 1_000_000  # characters of source whose trees a process keeps for reuse (about 50 MB)
 
 
@@ -28,7 +27,7 @@ class SourceFile:
         self.class_spans = class_spans  # from CPython's tree, when the gate made one
 
     @classmethod
-    def parse(cls, path: str, text: str, tree=None) -> "SourceFile":
+    def parse(cls, path: str, text: str, tree=None) -> SourceFile:
         """CPython's parser first (SyntaxError, RecursionError), then libcst's: every file
         the checks or the cross-file index read goes through this gate (``tree``: CPython's
         tree of ``text``, when the caller has made it already)."""
@@ -41,7 +40,7 @@ class SourceFile:
         return cls(path, text, module, class_spans(tree))
 
     @classmethod
-    def parse_shared(cls, path: str, text: str, tree=None) -> "SourceFile":
+    def parse_shared(cls, path: str, text: str, tree=None) -> SourceFile:
         """``parse``, reusing this process's recent parse of the same file and text.
 
         A file is read by the engine when it is checked and again by the frontends when

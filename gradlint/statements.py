@@ -6,7 +6,7 @@ expressions: visiting statements alone touches a small fraction of a file's node
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 

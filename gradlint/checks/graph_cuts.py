@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gradlint.codefacts.gradient_paths import DETACH, NO_GRAD, TO_PYTHON, forward_cuts, may_have_cuts
+from gradlint.codefacts.gradient_paths import (
+    DETACH,
+    NO_GRAD,
+    TO_PYTHON,
+    forward_cuts,
+    may_have_cuts,
+)
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
 from gradlint.source import SourceFile

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gradlint.codefacts.output_activations import mismatches, may_have_losses
+from gradlint.codefacts.output_activations import may_have_losses, mismatches
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
 from gradlint.source import SourceFile

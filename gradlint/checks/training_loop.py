@@ -22,9 +22,8 @@ from gradlint.source import SourceFile
 
 # Functions that climb the loss on purpose: SAM's first step, adversarial weight perturbation.
 DELIBERATE_ASCENT = re.compile(r"ascent|perturb|attack|adversar|first_step|climb", re.IGNORECASE)
-
-
 _OPTIM = re.compile(r"\boptim\b")
+
 
 class _LoopRule(SourceRule):
     def may_apply(self, text: str) -> bool:

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from gradlint.statements import class_statements, iter_statements
-
 from gradlint.names import dotted
+from gradlint.statements import class_statements, iter_statements
 
 # Calls that return their receiver unchanged as far as the rules care.
 PASS_THROUGH_METHODS = frozenset(

@@ -46,12 +46,11 @@ _VALUE_METHODS = {"size", "dim", "numel", "item", "tolist", "nelement", "stride"
 _OUTPUTS = {"LSTM": "seq+pair", "GRU": "seq", "RNN": "seq", "LSTMCell": "pair", "GRUCell": "one", "RNNCell": "one"}
 
 
-
 class PlacedReason:
     """Why a graph is incomplete, naming a line: formatted only when read, since finding
     the line costs a pass over its file and most reasons are never shown."""
 
-    __slots__ = ("text", "location")
+    __slots__ = ("location", "text")
 
     def __init__(self, text: str, location: Location) -> None:
         self.text = text
@@ -70,6 +69,7 @@ class PlacedReason:
 
     def __hash__(self) -> int:
         return hash(str(self))
+
 
 class GraphBuilder:
     def __init__(self, root: Mod, graph: LayerGraph) -> None:
