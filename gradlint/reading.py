@@ -65,10 +65,12 @@ def check_syntax(path: str, text: str) -> ast.Module:
         return ast.parse(text, filename=path)
 
 
-def class_spans(tree: ast.Module) -> list[tuple[int, int, tuple[int, int] | None]]:
-    """Every ``class`` statement in source order (statements only: a class cannot sit
-    inside an expression), as (line of ``class``, last line, lines of its ``__init__``)."""
-    spans: list[tuple[int, int, tuple[int, int] | None]] = []
+def definition_spans(tree: ast.Module) -> tuple[list, list]:
+    """Every ``class`` and every ``def`` statement in source order (statements only: neither
+    can sit inside an expression): classes as (line of ``class``, last line, lines of its
+    ``__init__``), functions as (first line, decorators included, last line)."""
+    classes: list[tuple[int, int, tuple[int, int] | None]] = []
+    functions: list[tuple[int, int]] = []
     pending: list[ast.AST] = list(reversed(tree.body))
     while pending:
         stmt = pending.pop()
@@ -76,16 +78,21 @@ def class_spans(tree: ast.Module) -> list[tuple[int, int, tuple[int, int] | None
             init = None
             for item in stmt.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__init__":
-                    first = min([item.lineno, *(d.lineno for d in item.decorator_list)])
-                    init = (first, item.end_lineno or item.lineno)
-            spans.append((stmt.lineno, stmt.end_lineno or stmt.lineno, init))
+                    init = _lines(item)
+            classes.append((stmt.lineno, stmt.end_lineno or stmt.lineno, init))
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(_lines(stmt))
         children: list = []
         for name in ("body", "handlers", "orelse", "finalbody", "cases"):
             block = getattr(stmt, name, None)
             if block:
                 children.extend(block)
         pending.extend(reversed(children))
-    return spans
+    return classes, functions
+
+
+def _lines(node) -> tuple[int, int]:
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)]), node.end_lineno or node.lineno
 
 
 _SPARING = [False]

@@ -20,24 +20,24 @@ class SourceFile:
     position metadata costs a full pass over the tree.
     """
 
-    def __init__(self, path: str, text: str, module: cst.Module, class_spans: list | None = None) -> None:
+    def __init__(self, path: str, text: str, module: cst.Module, spans: tuple | None = None) -> None:
         self.path = path
         self.text = text
         self.module = module
-        self.class_spans = class_spans  # from CPython's tree, when the gate made one
+        self.spans = spans  # (classes, functions) from CPython's tree, when the gate made one
 
     @classmethod
     def parse(cls, path: str, text: str, tree=None) -> SourceFile:
         """CPython's parser first (SyntaxError, RecursionError), then libcst's: every file
         the checks or the cross-file index read goes through this gate (``tree``: CPython's
         tree of ``text``, when the caller has made it already)."""
-        from gradlint.reading import check_syntax, class_spans, collector_paused
+        from gradlint.reading import check_syntax, collector_paused, definition_spans
 
         if tree is None:
             tree = check_syntax(path, text)
         with collector_paused(), _validation_skipped():
             module = cst.parse_module(text)
-        return cls(path, text, module, class_spans(tree))
+        return cls(path, text, module, definition_spans(tree))
 
     @classmethod
     def parse_shared(cls, path: str, text: str, tree=None) -> SourceFile:
@@ -51,7 +51,7 @@ class SourceFile:
         found = _RECENT.pop(key, None)
         if found is not None and found.text == text:
             _RECENT[key] = found
-            return found if found.path == path else cls(path, text, found.module, found.class_spans)
+            return found if found.path == path else cls(path, text, found.module, found.spans)
         source = cls.parse(path, text, tree)
         _RECENT[key] = source
         held = sum(len(s.text) for s in _RECENT.values())
@@ -63,14 +63,27 @@ class SourceFile:
     def _class_starts(self) -> dict[cst.ClassDef, tuple]:
         """Each class statement's lines, by pairing libcst's class statements with CPython's
         in source order: both parsers see the same classes in the same order."""
-        if self.class_spans is None:
+        if self.spans is None:
             return {}
         from gradlint.statements import class_statements
 
-        classes = class_statements(self.module)
-        if len(classes) != len(self.class_spans):
+        return _paired(class_statements(self.module), self.spans[0])
+
+    @cached_property
+    def _function_starts(self) -> dict[cst.FunctionDef, tuple]:
+        """Each ``def`` statement's lines, paired with CPython's in source order as classes are."""
+        if self.spans is None:
             return {}
-        return dict(zip(classes, self.class_spans))
+        from gradlint.statements import iter_statements
+
+        functions = [stmt for stmt, _ in iter_statements(self.module) if isinstance(stmt, cst.FunctionDef)]
+        return _paired(functions, self.spans[1])
+
+    def function_text(self, node: cst.FunctionDef) -> str | None:
+        """The source lines of a function, decorators included, for text filters; None when
+        they are not known."""
+        span = self._function_starts.get(node)
+        return None if span is None else "\n".join(self.python_lines[span[0] - 1:span[1]])
 
     def class_text(self, node: cst.ClassDef, without_init: bool = False) -> str | None:
         """The source lines of a class (optionally less its ``__init__``), for text filters;
@@ -124,6 +137,10 @@ class SourceFile:
 
     def code_of(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
+
+
+def _paired(nodes: list, spans: list) -> dict:
+    return dict(zip(nodes, spans)) if len(nodes) == len(spans) else {}
 
 
 def _name_after_class(line: str, name: str) -> int | None:

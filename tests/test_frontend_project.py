@@ -190,3 +190,72 @@ def test_a_file_whose_classes_are_no_modules_is_not_parsed_but_keeps_its_depende
     )
     again = json.loads(cli("check", "--format", "json", "pkg", cwd=tmp_path).stdout)
     assert "ProcessorBase" in {m["class"] for m in again["models"]}
+
+
+PRETRAINED = {
+    "pkg/__init__.py": "",
+    "pkg/utils.py": (
+        "import torch.nn as nn\n\n\nclass PreTrained(nn.Module):\n"
+        "    def __init__(self, config, *inputs):\n        super().__init__()\n        self.config = config\n"
+    ),
+    "pkg/model.py": (
+        "import torch.nn as nn\nfrom .utils import PreTrained\n\n\n"
+        "class HeadBase(PreTrained):\n    base_model_prefix = 'model'\n\n\n"
+        "class Head(HeadBase):\n    def forward(self, x):\n        return x\n\n\n"
+        "class Small(nn.Module):\n    def __init__(self, width=4):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(width, width)\n\n    def forward(self, x):\n        return self.fc(x)\n"
+    ),
+}
+
+
+def test_an_inherited_init_that_needs_arguments_is_told_from_summaries(tmp_path):
+    files = _write(tmp_path, PRETRAINED)
+    project = Project.for_files(files)
+    ctx = project.context(str(tmp_path / "pkg" / "model.py"))
+    classes = project.classes
+    assert classes.inherited_init_needs_arguments(ctx, ["PreTrained"]) is True  # through an import
+    assert classes.inherited_init_needs_arguments(ctx, ["HeadBase"]) is True  # two steps
+    assert classes.inherited_init_needs_arguments(ctx, ["Small"]) is False  # has defaults
+    assert classes.inherited_init_needs_arguments(ctx, ["nn.Module"]) is False
+    assert classes.inherited_init_needs_arguments(ctx, ["HeadBase", "nn.Module"]) is False  # not a chain
+    # the whole file then needs no parse of utils.py with libcst to know Head builds no model
+    (tmp_path / "pkg" / "utils.py").write_text(PRETRAINED["pkg/utils.py"].replace("config, *inputs", "config=None"))
+    fresh = Project.for_files(files)
+    assert fresh.classes.inherited_init_needs_arguments(fresh.context(str(tmp_path / "pkg" / "model.py")), ["HeadBase"]) is False
+
+
+def test_a_dataclass_or_assigned_init_is_left_to_the_interpreter(tmp_path):
+    files = _write(tmp_path, {
+        "a.py": (
+            "import dataclasses\nimport torch.nn as nn\n\n\n@dataclasses.dataclass(eq=False)\n"
+            "class Made(nn.Module):\n    width: int\n\n\n"
+            "def _init(self, width):\n    pass\n\n\nclass Assigned(nn.Module):\n    __init__ = _init\n"
+        ),
+    })
+    project = Project.for_files(files)
+    ctx = project.context(str(tmp_path / "a.py"))
+    assert project.classes.inherited_init_needs_arguments(ctx, ["Made"]) is False
+    assert project.classes.inherited_init_needs_arguments(ctx, ["Assigned"]) is False
+
+
+def test_classes_that_inherit_an_init_with_arguments_cost_no_parse_of_the_base_file(tmp_path, monkeypatch, cli):
+    files = _write(tmp_path, PRETRAINED)
+    parsed: list[str] = []
+    real = SourceFile.parse.__func__
+
+    def counting(cls, path, text, tree=None):
+        parsed.append(Path(path).name)
+        return real(cls, path, text, tree)
+
+    monkeypatch.setattr(SourceFile, "parse", classmethod(counting))
+    project = Project.for_files(files)
+    model = tmp_path / "pkg" / "model.py"
+    source = SourceFile.parse(str(model), model.read_text())
+    assert [g.name for g in build_graphs(source, project)] == ["Small"]
+    assert "utils.py" not in parsed
+    # the result still depends on the base's file: give its __init__ a default and Head is a model
+    done = cli("check", "--format", "json", "pkg", cwd=tmp_path)
+    assert sorted(m["class"] for m in json.loads(done.stdout)["models"]) == ["Small"]
+    (tmp_path / "pkg" / "utils.py").write_text(PRETRAINED["pkg/utils.py"].replace("config, *inputs", "config=None"))
+    again = json.loads(cli("check", "--format", "json", "pkg", cwd=tmp_path).stdout)
+    assert "Head" in {m["class"] for m in again["models"]}

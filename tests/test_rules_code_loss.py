@@ -252,3 +252,73 @@ def test_model_imported_from_another_file_of_the_tree(tmp_path):
     data = json.loads(proc.stdout)
     assert [(f["path"], f["line"], f["code"]) for f in data["findings"]] == [("pkg/train.py", 9, "GL401")]
     assert "line 11 of pkg/models.py in Net.forward" in data["findings"][0]["message"]
+
+
+def test_functions_that_name_no_loss_are_not_analysed_but_every_path_to_a_loss_is(tmp_path, monkeypatch):
+    """Only functions whose text may reach a loss are followed: one naming a loss through
+    an alias, a global holding one, a helper of the file that calls one, or a class that
+    holds one. The rest (most methods of a large model file) would record nothing."""
+    from gradlint.codefacts import output_activations
+
+    code = (
+        MODEL
+        + """
+from torch.nn import NLLLoss as Judge
+
+CRITERION = nn.CrossEntropyLoss()
+
+
+class Tower(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.fc(x).softmax(-1)
+
+    def unused(self, x):
+        return x * 2
+
+
+class WithLoss(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = Net()
+        self.judge = Judge()
+
+    def forward(self, x, y):
+        return self.judge(self.net(x), y)
+
+
+def score(out, y):
+    return F.cross_entropy(out, y)
+
+
+def evaluate(model, x, y):
+    return score(model(x), y)
+
+
+def run_global(x, y):
+    return CRITERION(Net()(x), y)
+
+
+def aliased(x, y):
+    return Judge()(Net()(x), y)
+
+
+def plain(x):
+    return Tower()(x) + 1
+"""
+    )
+    ran: list[str] = []
+    real = output_activations.FileAnalysis.run_function
+
+    def spy(self, func, owner, bound=None):
+        ran.append(func.name.value)
+        return real(self, func, owner, bound)
+
+    monkeypatch.setattr(output_activations.FileAnalysis, "run_function", spy)
+    found = lines(code, tmp_path, "GL4")
+    assert "unused" not in ran and "plain" not in ran and "__init__" in ran  # WithLoss.__init__
+    assert {"score", "evaluate", "run_global", "aliased"} <= set(ran)
+    assert found == [(41, "GL402"), (53, "GL401"), (57, "GL402")]  # as when every function ran

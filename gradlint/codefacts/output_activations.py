@@ -21,6 +21,7 @@ from gradlint.codefacts.syntax import (
     children,
     function_params,
     imports_of,
+    iter_classes,
     iter_functions,
     method_call,
     positional,
@@ -330,14 +331,47 @@ class FileAnalysis:
     def run(self) -> list[Mismatch]:
         domain = LossDomain(self, "<module>", record=False)
         self.globals = Flow(domain).run(top_level_statements(self.source.module), {})
+        may_record = self.may_record()
         for func, owner in iter_functions(self.source.module):
-            self.run_function(func, owner)
+            if may_record(func, owner):
+                self.run_function(func, owner)
         domain = LossDomain(self, "<module>", record=True)
         Flow(domain).run(top_level_statements(self.source.module), {})
         for name, bound in list(self.call_args.items()):
             # again, with what the file's own calls pass to the parameters
             self.run_function(self.functions[name], None, bound)
         return list(self.mismatches.values())
+
+    def may_record(self):
+        """Which functions may call a loss, decided on their text: running the others would
+        record nothing. A mismatch is recorded only at a loss call, and a function reaches
+        one only through a name in its text: a loss (or an alias of one), a global holding
+        one, a function of the file that may call one (a call binds what it passes, and the
+        callee runs again with it), or a class that may hold one (or, for a method, its own
+        class). Most methods of a large model file name none of these."""
+        names = {name for name, value in self.globals.items() if any(item[0] == "loss" for item in value)}
+        for local, qualified in self.imports.aliases.items():
+            target = canonical_torch(qualified)
+            if target in LOSS_MODULES or target in LOSS_FUNCTIONS:
+                names.add(local)
+        units = {cls: self.source.class_text(cls) for cls in iter_classes(self.source.module)}
+        units.update((func, self.source.function_text(func)) for func in self.functions.values())
+        bearing: set = set()
+        while True:  # naming a unit that may reach a loss makes a unit one too
+            pattern = _loss_pattern(names)
+            found = {unit for unit, text in units.items() if unit not in bearing and (text is None or pattern.search(text))}
+            if not found:
+                break
+            bearing |= found
+            names.update(unit.name.value for unit in found)
+
+        def may_record(func: cst.FunctionDef, owner: cst.ClassDef | None) -> bool:
+            if owner is not None and owner in bearing:
+                return True
+            text = self.source.function_text(func)
+            return text is None or pattern.search(text) is not None
+
+        return may_record
 
     def initial_env(self, func: cst.FunctionDef, owner: cst.ClassDef | None) -> dict:
         env: dict = {}
@@ -436,6 +470,14 @@ class FileAnalysis:
                 frozenset({("instance", roots[0])}) if len(shapes) == 1 else frozenset()
             )
         return self._candidates
+
+
+def _loss_pattern(names: set[str]):
+    import re
+
+    words = "|".join(LOSS_WORDS)
+    named = "|".join(re.escape(name) for name in sorted(names))
+    return re.compile(rf"(?i:{words})" + (rf"|\b(?:{named})\b" if named else ""))
 
 
 def _shape(value: frozenset):

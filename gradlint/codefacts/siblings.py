@@ -24,8 +24,14 @@ def imported_class(importer: str, qualified: str) -> tuple[SourceFile, str] | No
     if not module or not name[:1].isupper():
         return None
     for candidate in _module_files(Path(importer).resolve().parent, module):
-        source = _parse(candidate)
-        if source is not None and f"class {name}" in source.text:
+        try:
+            text = read_text(candidate, MAX_BYTES)
+        except (OSError, ValueError):
+            continue
+        if f"class {name}" not in text:
+            continue  # decided on the text: most candidates need no parse
+        source = _parse(candidate, text)
+        if source is not None:
             return source, name
     return None
 
@@ -50,8 +56,8 @@ def _module_files(folder: Path, module: str) -> list[Path]:
     return found
 
 
-def _parse(path: Path) -> SourceFile | None:
+def _parse(path: Path, text: str) -> SourceFile | None:
     try:
-        return SourceFile.parse_shared(display_path(path), read_text(path, MAX_BYTES))
-    except (OSError, ValueError, SyntaxError, RecursionError, MemoryError, cst.ParserSyntaxError):
+        return SourceFile.parse_shared(display_path(path), text)
+    except (ValueError, SyntaxError, RecursionError, MemoryError, cst.ParserSyntaxError):
         return None

@@ -33,8 +33,11 @@ def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
         if _needs_arguments(stmt) and name not in built_outside:
             continue  # cheap exit before resolving bases, which may mean parsing other files
         bases = [dotted(arg.value) for arg in stmt.bases if arg.keyword is None and arg.star == ""]
-        if not interp.project.classes.may_be_module(ctx, bases):
+        summaries = interp.project.classes
+        if not summaries.may_be_module(ctx, bases):
             continue  # its bases lead to no torch layer: no need to parse the files they sit in
+        if name not in built_outside and not _defines_init(stmt) and summaries.inherited_init_needs_arguments(ctx, bases):
+            continue  # as above, for an __init__ inherited from a base (``class Head(Base): ...``)
         try:
             value = interp.global_value(ctx, name)
         except (Abort, RecursionError):
@@ -42,6 +45,11 @@ def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
         if isinstance(value, ClassVal) and value.is_module and value.node is stmt:
             classes.append(value)
     return classes
+
+
+def _defines_init(node: cst.ClassDef) -> bool:
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    return any(isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__" for stmt in body)
 
 
 def _needs_arguments(node: cst.ClassDef) -> bool:

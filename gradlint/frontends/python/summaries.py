@@ -39,7 +39,7 @@ class Summary:
                 bases = [_dotted(b) for b in stmt.bases]
                 if stmt.keywords and any(k.arg is None for k in stmt.keywords):
                     bases.append(None)  # class X(**kw): cannot follow
-                self._add(stmt.name, ("class", bases))
+                self._add(stmt.name, ("class", bases, _own_init(stmt)))
             elif isinstance(stmt, ast.Import):
                 for alias in stmt.names:
                     if alias.asname:
@@ -68,6 +68,27 @@ class Summary:
 
     def _add(self, name: str, entry: tuple) -> None:
         self.names.setdefault(name, []).append(entry)
+
+
+UNKNOWN_INIT = "?"
+
+
+def _own_init(node: ast.ClassDef):
+    """Whether the class's own ``__init__`` needs an argument (True or False), None when the
+    body defines none, and UNKNOWN_INIT when that cannot be told from the body (a decorator
+    such as ``dataclass`` may write one, an assignment may bind one)."""
+    if node.decorator_list or node.keywords:
+        return UNKNOWN_INIT
+    found = None
+    for stmt in node.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == "__init__":
+            args = stmt.args
+            positional = [*args.posonlyargs, *args.args][1:]
+            required = len(positional) > len(args.defaults)
+            found = required or any(default is None for default in args.kw_defaults)
+        elif "__init__" in _bound_names(stmt) or isinstance(stmt, (ast.If, ast.Try, ast.With)):
+            return UNKNOWN_INIT
+    return found
 
 
 def _bound_names(stmt: ast.stmt) -> set[str]:
@@ -176,6 +197,53 @@ class ModuleClasses:
             return True
         return self._name(target, attr, depth + 1)
 
+
+    def inherited_init_needs_arguments(self, ctx: Any, bases: list[str | None]) -> bool:
+        """True when a class with these bases and no ``__init__`` of its own inherits one that
+        needs an argument, as the interpreter would find it; False when that is not certain.
+        Followed only along single bases (where the method resolution order is the chain),
+        so that a model's base in another file need not be parsed with libcst to learn it."""
+        try:
+            for _ in range(MAX_DEPTH):
+                if len(bases) != 1:
+                    return False
+                found = self._class_entry(ctx, bases[0], 0)
+                if found is None:
+                    return False
+                ctx, entry = found
+                if entry[2] is not None:
+                    return entry[2] is True
+                bases = entry[1]
+        except RecursionError:
+            pass
+        return False
+
+    def _class_entry(self, ctx: Any, dotted: str | None, depth: int) -> tuple[Any, tuple] | None:
+        """The file and summary entry of the class ``dotted`` names in ``ctx``, when it names
+        one class of the tree beyond doubt."""
+        if dotted is None or depth > MAX_DEPTH:
+            return None
+        summary = self.summary(ctx)
+        head, _, rest = dotted.partition(".")
+        entries = summary.names.get(head) if summary is not None else None
+        if not entries or len(entries) != 1:
+            return None
+        entry = entries[0]
+        if entry[0] == "class":
+            return (ctx, entry) if not rest else None
+        if entry[0] != "import":
+            return None
+        qualified = entry[1] + ("." + rest if rest else "")
+        dots = qualified[: len(qualified) - len(qualified.lstrip("."))]
+        module, _, attr = qualified[len(dots):].rpartition(".")
+        if qualified.startswith("torch") or not (dots + module):
+            return None
+        if self.project.resolve_module(qualified, ctx) is not None:
+            return None  # a module object
+        target = self.project.resolve_module(dots + module, ctx)
+        if target is None or target is ctx:
+            return None
+        return self._class_entry(target, attr, depth + 1)
 
 def _summarise(ctx: Any) -> Summary | None:
     try:
