@@ -217,7 +217,8 @@ def test_an_inherited_init_that_needs_arguments_is_told_from_summaries(tmp_path)
     assert classes.inherited_init_needs_arguments(ctx, ["HeadBase"]) is True  # two steps
     assert classes.inherited_init_needs_arguments(ctx, ["Small"]) is False  # has defaults
     assert classes.inherited_init_needs_arguments(ctx, ["nn.Module"]) is False
-    assert classes.inherited_init_needs_arguments(ctx, ["HeadBase", "nn.Module"]) is False  # not a chain
+    assert classes.inherited_init_needs_arguments(ctx, ["PreTrained", "Small"]) is True  # next in the MRO
+    assert classes.inherited_init_needs_arguments(ctx, ["HeadBase", "Small"]) is False  # past two bases: left to the interpreter
     # the whole file then needs no parse of utils.py with libcst to know Head builds no model
     (tmp_path / "pkg" / "utils.py").write_text(PRETRAINED["pkg/utils.py"].replace("config, *inputs", "config=None"))
     fresh = Project.for_files(files)

@@ -75,10 +75,12 @@ UNKNOWN_INIT = "?"
 
 def _own_init(node: ast.ClassDef):
     """Whether the class's own ``__init__`` needs an argument (True or False), None when the
-    body defines none, and UNKNOWN_INIT when that cannot be told from the body (a decorator
-    such as ``dataclass`` may write one, an assignment may bind one)."""
-    if node.decorator_list or node.keywords:
-        return UNKNOWN_INIT
+    body defines none, and UNKNOWN_INIT when that cannot be told from the body (``dataclass``
+    writes one, an assignment may bind one). Other class decorators are ignored, as the
+    interpreter ignores them."""
+    for decorator in node.decorator_list:  # the interpreter knows no other class decorator
+        if (_dotted(decorator.func if isinstance(decorator, ast.Call) else decorator) or "").endswith("dataclass"):
+            return UNKNOWN_INIT
     found = None
     for stmt in node.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == "__init__":
@@ -201,18 +203,20 @@ class ModuleClasses:
     def inherited_init_needs_arguments(self, ctx: Any, bases: list[str | None]) -> bool:
         """True when a class with these bases and no ``__init__`` of its own inherits one that
         needs an argument, as the interpreter would find it; False when that is not certain.
-        Followed only along single bases (where the method resolution order is the chain),
+        Followed along first bases while the method resolution order is sure to take them,
         so that a model's base in another file need not be parsed with libcst to learn it."""
         try:
             for _ in range(MAX_DEPTH):
-                if len(bases) != 1:
+                if not bases:
                     return False
                 found = self._class_entry(ctx, bases[0], 0)
                 if found is None:
                     return False
                 ctx, entry = found
                 if entry[2] is not None:
-                    return entry[2] is True
+                    return entry[2] is True  # the first base always comes next in the MRO
+                if len(bases) != 1:
+                    return False  # what follows depends on the other bases
                 bases = entry[1]
         except RecursionError:
             pass
