@@ -112,6 +112,7 @@ class ClassFacts:
     plain: set[str] = field(default_factory=set)  # buffers, tensors, numbers: no gradient source
     parameterless: set[str] = field(default_factory=set)
     handed: set[str] = field(default_factory=set)  # bound from a constructor argument
+    calls: set[str] = field(default_factory=set)  # dotted names the methods call
 
     @property
     def name(self) -> str:
@@ -155,6 +156,7 @@ def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
                     _record(facts, attr, node.value, imports)
             elif isinstance(node, cst.Call):
                 callee = dotted(node.func) or ""
+                facts.calls.add(callee)
                 if callee.startswith("self.") and callee.count(".") == 1:
                     called.add(callee[5:])
                 found = method_call(node)
@@ -278,12 +280,22 @@ def root_classes(classes: dict[str, ClassFacts], imports: ImportMap) -> list[str
     """Classes no other class of the file builds as a submodule: the candidate models."""
     used: set[str] = set()
     for facts in classes.values():
-        for node in walk(facts.node):
-            if isinstance(node, cst.Call):
-                name = dotted(node.func)
-                if name in classes and name != facts.name:
-                    used.add(name)
+        called = set(facts.calls)  # the methods were walked for the facts already
+        for node in _outside_methods(facts):
+            for inner in walk(node):
+                if isinstance(inner, cst.Call):
+                    called.add(dotted(inner.func) or "")
+        used |= {name for name in called if name in classes and name != facts.name}
     return [name for name in classes if name not in used]
+
+
+def _outside_methods(facts: ClassFacts) -> list[cst.CSTNode]:
+    """The parts of a class that ``class_facts`` does not walk: decorators, bases, keywords
+    and the statements of its body other than its methods."""
+    walked = {id(func) for func in facts.methods.values()}
+    node = facts.node
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body]
+    return [*node.decorators, *node.bases, *node.keywords, *(s for s in body if id(s) not in walked)]
 
 
 def top_level_statements(module: cst.Module) -> list[cst.BaseStatement]:
