@@ -92,6 +92,10 @@ def _parse(shown: str, text: str, checker: Checker | None = None, project=None) 
         from gradlint.source import SourceFile
 
         try:
+            if checker is not None and SourceFile.recent(shown, text) is None:
+                left_out = _left_out(text, tree, checker)
+                if left_out:
+                    return SourceFile.parse_partial(shown, text, tree, left_out)
             return SourceFile.parse_shared(shown, text, tree)
         except cst.ParserSyntaxError as exc:
             raise _Unparsable(f"syntax error: {exc.raw_line}:{exc.raw_column}: {exc.message}") from None
@@ -114,6 +118,18 @@ def _concerns_a_rule(shown: str, text: str, tree, checker: Checker, project) -> 
     real = _project_of(project)
     may_have_models = getattr(real, "may_have_models", None)
     return may_have_models is None or may_have_models(shown, tree)
+
+
+def _left_out(text: str, tree, checker: Checker) -> list[tuple[int, int]]:
+    """The top-level statements of the file that no enabled rule reads (gradlint.partial)."""
+    from gradlint.rule import every_statement, no_statement
+
+    tests = {rule.statements_needed(text) for rule in checker.source_rules} - {no_statement}
+    if every_statement in tests:
+        return []
+    from gradlint.partial import unneeded_statements
+
+    return unneeded_statements(text, tree, lambda statement: any(test(statement) for test in tests))
 
 
 def _unparsable_message(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator
 
 from gradlint.diagnostics import Finding, Fix, Location, Severity
 
@@ -74,6 +74,21 @@ class SourceRule(Rule):
         that no rule may concern is never parsed with libcst. Rules filter cheaply on the
         words their analyses need; True, the default, is always safe."""
         return True
+
+    def statements_needed(self, text: str) -> Callable[[str], bool]:
+        """Which top-level functions and long assignments of a file (``text``) this rule's
+        analysis may read when nothing kept in the file names them (``gradlint.partial``),
+        as a test of a statement's source. Statements no rule needs are left out of the
+        libcst parse. ``every_statement``, the default, is always safe."""
+        return every_statement
+
+
+def every_statement(statement: str) -> bool:
+    return True
+
+
+def no_statement(statement: str) -> bool:
+    return False
 
 
 class GraphRule(Rule):

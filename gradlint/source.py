@@ -20,6 +20,8 @@ class SourceFile:
     position metadata costs a full pass over the tree.
     """
 
+    partial = False  # some top-level statements left out of ``module`` (gradlint.partial)
+
     def __init__(self, path: str, text: str, module: cst.Module, spans: tuple | None = None) -> None:
         self.path = path
         self.text = text
@@ -38,6 +40,37 @@ class SourceFile:
         with collector_paused(), _validation_skipped():
             module = cst.parse_module(text)
         return cls(path, text, module, definition_spans(tree))
+
+    @classmethod
+    def parse_partial(cls, path: str, text: str, tree, left_out: list[tuple[int, int]]) -> SourceFile:
+        """A parse of ``text`` without the top-level statements at the ``left_out`` lines,
+        positions unchanged; only the checks of the file itself read it, never the
+        cross-file index (another file may import what it lacks)."""
+        from gradlint.partial import masked
+        from gradlint.reading import collector_paused, definition_spans
+
+        with collector_paused(), _validation_skipped():
+            module = cst.parse_module(masked(text, left_out))
+        classes, functions = definition_spans(tree)
+        starts = [first for first, _ in left_out]
+
+        def kept(line: int) -> bool:
+            import bisect
+
+            at = bisect.bisect_right(starts, line) - 1
+            return at < 0 or line > left_out[at][1]
+
+        source = cls(path, text, module, ([c for c in classes if kept(c[0])], [f for f in functions if kept(f[0])]))
+        source.partial = True
+        return source
+
+    @classmethod
+    def recent(cls, path: str, text: str) -> SourceFile | None:
+        """This process's recent parse of the file, when its text is still ``text``."""
+        found = _RECENT.get(os.path.abspath(path))
+        if found is None or found.text != text:
+            return None
+        return found if found.path == path else cls(path, text, found.module, found.spans)
 
     @classmethod
     def parse_shared(cls, path: str, text: str, tree=None) -> SourceFile:

@@ -131,10 +131,14 @@ MIXINS = {
 }
 
 
+def _model_context(tmp_path, fixture: dict[str, str]):
+    """The project of a written fixture, and the context of its pkg/model.py."""
+    project = Project.for_files(_write(tmp_path, fixture))
+    return project, project.context(str(tmp_path / "pkg" / "model.py"))
+
+
 def test_bases_followed_through_summaries_tell_modules_from_other_classes(tmp_path):
-    files = _write(tmp_path, MIXINS)
-    project = Project.for_files(files)
-    ctx = project.context(str(tmp_path / "pkg" / "model.py"))
+    project, ctx = _model_context(tmp_path, MIXINS)
     # through a package's re-export and a module-level attribute assignment: no layer
     assert project.classes.may_be_module(ctx, ["ProcessorBase"]) is False
     # through a renamed import into a second file: nn.Module at the end of the chain
@@ -144,8 +148,8 @@ def test_bases_followed_through_summaries_tell_modules_from_other_classes(tmp_pa
     assert project.classes.may_be_module(ctx, [None]) is True  # a base that is a call: cannot tell
 
 
-def test_a_class_that_is_no_module_costs_no_parse_of_its_base_files(tmp_path, monkeypatch):
-    files = _write(tmp_path, MIXINS)
+def _graphs_counting_parses(tmp_path, files, monkeypatch) -> tuple[list, list[str]]:
+    """The graphs of pkg/model.py, and the names of the files parsed with libcst to build them."""
     parsed: list[str] = []
     real = SourceFile.parse.__func__
 
@@ -157,7 +161,11 @@ def test_a_class_that_is_no_module_costs_no_parse_of_its_base_files(tmp_path, mo
     project = Project.for_files(files)
     model = tmp_path / "pkg" / "model.py"
     source = SourceFile.parse(str(model), model.read_text())
-    graphs = build_graphs(source, project)
+    return build_graphs(source, project), parsed
+
+
+def test_a_class_that_is_no_module_costs_no_parse_of_its_base_files(tmp_path, monkeypatch):
+    graphs, parsed = _graphs_counting_parses(tmp_path, _write(tmp_path, MIXINS), monkeypatch)
     assert [g.name for g in graphs] == ["Net"]
     assert "processing.py" not in parsed and "hub.py" not in parsed
     assert {"mid.py", "layers.py"} <= set(parsed)
@@ -209,9 +217,7 @@ PRETRAINED = {
 
 
 def test_an_inherited_init_that_needs_arguments_is_told_from_summaries(tmp_path):
-    files = _write(tmp_path, PRETRAINED)
-    project = Project.for_files(files)
-    ctx = project.context(str(tmp_path / "pkg" / "model.py"))
+    project, ctx = _model_context(tmp_path, PRETRAINED)
     classes = project.classes
     assert classes.inherited_init_needs_arguments(ctx, ["PreTrained"]) is True  # through an import
     assert classes.inherited_init_needs_arguments(ctx, ["HeadBase"]) is True  # two steps
@@ -221,7 +227,7 @@ def test_an_inherited_init_that_needs_arguments_is_told_from_summaries(tmp_path)
     assert classes.inherited_init_needs_arguments(ctx, ["HeadBase", "Small"]) is False  # past two bases: left to the interpreter
     # the whole file then needs no parse of utils.py with libcst to know Head builds no model
     (tmp_path / "pkg" / "utils.py").write_text(PRETRAINED["pkg/utils.py"].replace("config, *inputs", "config=None"))
-    fresh = Project.for_files(files)
+    fresh = Project.for_files(project.files)
     assert fresh.classes.inherited_init_needs_arguments(fresh.context(str(tmp_path / "pkg" / "model.py")), ["HeadBase"]) is False
 
 
@@ -240,19 +246,8 @@ def test_a_dataclass_or_assigned_init_is_left_to_the_interpreter(tmp_path):
 
 
 def test_classes_that_inherit_an_init_with_arguments_cost_no_parse_of_the_base_file(tmp_path, monkeypatch, cli):
-    files = _write(tmp_path, PRETRAINED)
-    parsed: list[str] = []
-    real = SourceFile.parse.__func__
-
-    def counting(cls, path, text, tree=None):
-        parsed.append(Path(path).name)
-        return real(cls, path, text, tree)
-
-    monkeypatch.setattr(SourceFile, "parse", classmethod(counting))
-    project = Project.for_files(files)
-    model = tmp_path / "pkg" / "model.py"
-    source = SourceFile.parse(str(model), model.read_text())
-    assert [g.name for g in build_graphs(source, project)] == ["Small"]
+    graphs, parsed = _graphs_counting_parses(tmp_path, _write(tmp_path, PRETRAINED), monkeypatch)
+    assert [g.name for g in graphs] == ["Small"]
     assert "utils.py" not in parsed
     # the result still depends on the base's file: give its __init__ a default and Head is a model
     done = cli("check", "--format", "json", "pkg", cwd=tmp_path)

@@ -12,13 +12,22 @@ from gradlint.codefacts.gradient_paths import (
     may_have_cuts,
 )
 from gradlint.diagnostics import Finding
-from gradlint.rule import SourceRule
+from gradlint.rule import SourceRule, no_statement
 from gradlint.source import SourceFile
+
+
+def _freezes(statement: str) -> bool:
+    return "requires_grad" in statement or "deepcopy" in statement
 
 
 class _GraphCutRule(SourceRule):
     def may_apply(self, text: str) -> bool:
         return may_have_cuts(text)
+
+    def statements_needed(self, text: str):
+        # the cuts sit in the classes' forward and what it calls, kept anyway; freezing may
+        # be done by any function of the file
+        return _freezes if self.may_apply(text) else no_statement
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         for cut in forward_cuts(source):

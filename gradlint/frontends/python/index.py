@@ -259,7 +259,10 @@ class Project:
     def release(self, ctx: FileContext) -> None:
         """Forget a checked file's tree unless another file imports from it: workers stay small."""
         key = ctx.key
-        if not any(key in deps for deps in self.used.values()):
+        partial = getattr(ctx.__dict__.get("source", ctx._source), "partial", False)
+        if partial or not any(key in deps for deps in self.used.values()):
+            # a partial parse lacks what the file's own checks do not read, which another
+            # file may import: its importers parse the file whole
             self.contexts.pop(key, None)
 
     def dependencies_of(self, path: str) -> set[str]:

@@ -1,0 +1,97 @@
+"""Top-level statements that no check of a file reads, left out of its libcst parse.
+
+A model file is often half tables and registry functions: timm's ``default_cfgs`` of
+pretrained weights and a ``@register_model`` function per variant. The checks read the
+classes, what the classes use, the module-level code and the functions that may build a
+model; a loss or training-loop rule may read any function, so a file such rules concern is
+parsed whole. Each left-out statement becomes a string literal spanning the same lines,
+so that every position in the parsed text is its position in the file.
+
+Which statements are needed is decided on CPython's tree and on text, conservatively: a
+statement is kept when a rule asks for it (``SourceRule.statements_needed``), when its body
+names a class of the file (it may build a model), when it mentions ``noqa``, and when a kept
+statement names it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+MIN_LINES = 3  # a shorter assignment costs less to parse than to judge
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def unneeded_statements(text: str, tree: ast.Module, needs: Callable[[str], bool]) -> list[tuple[int, int]]:
+    """The (first, last) lines of the top-level statements of ``text`` that nothing reads;
+    ``needs(statement_text)`` says whether some rule reads a statement."""
+    lines = text.split("\n")
+    body = tree.body
+    spans = [_span(stmt) for stmt in body]
+    classes = {stmt.name for stmt in body if isinstance(stmt, ast.ClassDef)}
+    candidates: dict[int, str] = {}  # index -> source text
+    defined: dict[str, list[int]] = {}
+    for i, stmt in enumerate(body):
+        first, last = spans[i]
+        if isinstance(stmt, _FUNCTIONS):
+            names = [stmt.name]
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and last - first + 1 >= MIN_LINES:
+            names = _assigned(stmt)
+            if not names:
+                continue
+        else:
+            continue
+        if (i > 0 and spans[i - 1][1] >= first) or (i + 1 < len(body) and spans[i + 1][0] <= last):
+            continue  # shares a line with another statement
+        source = "\n".join(lines[first - 1:last])
+        if "noqa" in source or needs(source) or (isinstance(stmt, _FUNCTIONS) and _names_any(stmt.body, classes)):
+            continue
+        candidates[i] = source
+        for name in names:
+            defined.setdefault(name, []).append(i)
+    if not candidates:
+        return []
+    # what the kept statements name is kept too, until nothing more is named: a statement
+    # reads a top-level name only through a Name node (the checks follow no ``globals()``)
+    pending = [stmt for i, stmt in enumerate(body) if i not in candidates]
+    while pending and candidates:
+        named = {node.id for stmt in pending for node in ast.walk(stmt) if type(node) is ast.Name and node.id in defined}
+        pending = [body[i] for name in named for i in defined[name] if candidates.pop(i, None) is not None]
+    return sorted(spans[i] for i in candidates)
+
+
+def masked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the lines of each span turned into one string literal over as many lines."""
+    lines = text.split("\n")
+    for first, last in spans:
+        ends = [line[-1:] if line.endswith("\r") else "" for line in lines[first - 1:last]]
+        if first == last:
+            lines[first - 1] = '""' + ends[0]
+            continue
+        lines[first - 1] = '"""' + ends[0]
+        for k in range(first, last - 1):
+            lines[k] = ends[k - first + 1]
+        lines[last - 1] = '"""' + ends[-1]
+    return "\n".join(lines)
+
+
+def _span(stmt: ast.stmt) -> tuple[int, int]:
+    decorators = getattr(stmt, "decorator_list", ())
+    return min([stmt.lineno, *(d.lineno for d in decorators)]), stmt.end_lineno or stmt.lineno
+
+
+def _assigned(stmt: ast.Assign | ast.AnnAssign) -> list[str]:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    names = []
+    for target in targets:
+        if not isinstance(target, ast.Name):
+            return []  # tuples, attributes, subscripts: kept
+        names.append(target.id)
+    return names
+
+
+def _names_any(body: list[ast.stmt], names: set[str]) -> bool:
+    if not names:
+        return False
+    return any(isinstance(node, ast.Name) and node.id in names for stmt in body for node in ast.walk(stmt))
