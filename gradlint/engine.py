@@ -29,6 +29,10 @@ class Checker:
     cache never imports them, nor the parser they need.
     """
 
+    # the words of the run's import statements (gradlint.partial.imported_names); None when
+    # not worked out, and then any file may get a partial tree
+    imported: frozenset[str] | None = None
+
     def __init__(self, config: Config, rules: list[Rule] | None = None) -> None:
         self.config = config
         if rules is not None:
@@ -92,7 +96,7 @@ def _parse(shown: str, text: str, checker: Checker | None = None, project=None) 
         from gradlint.source import SourceFile
 
         try:
-            if checker is not None and SourceFile.recent(shown, text) is None:
+            if checker is not None and _may_be_partial(shown, text, checker):
                 left_out = _left_out(text, tree, checker)
                 if left_out:
                     return SourceFile.parse_partial(shown, text, tree, left_out)
@@ -118,6 +122,19 @@ def _concerns_a_rule(shown: str, text: str, tree, checker: Checker, project) -> 
     real = _project_of(project)
     may_have_models = getattr(real, "may_have_models", None)
     return may_have_models is None or may_have_models(shown, tree)
+
+
+def _may_be_partial(shown: str, text: str, checker: Checker) -> bool:
+    """Whether the file may get a partial tree: not when this process holds a whole one
+    already, nor when another file of the run imports it (that file would parse it whole
+    again)."""
+    from gradlint.partial import module_stem
+    from gradlint.source import SourceFile
+
+    if SourceFile.recent(shown, text) is not None:
+        return False
+
+    return checker.imported is None or module_stem(shown) not in checker.imported
 
 
 def _left_out(text: str, tree, checker: Checker) -> list[tuple[int, int]]:
@@ -347,6 +364,10 @@ class LazyProject:
         return self._project
 
 
+def _project_of_files(project) -> list[Path]:
+    return list(getattr(project, "files", ()))
+
+
 def _project_of(project):
     return project.get() if isinstance(project, LazyProject) else project
 
@@ -374,6 +395,10 @@ def _map_files(files: list[Path], checker: Checker, project, jobs: int | None) -
         # rules load with the first file that needs them: a plain file never imports libcst
         return [check_path(path, checker, project) for path in files]
     _ = (checker.source_rules, checker.graph_rules, checker.enabled_codes)  # built once, before any fork
+    if checker.source_rules or checker.graph_rules:
+        from gradlint.partial import imported_names
+
+        checker.imported = imported_names(_project_of_files(project), checker.config.max_file_size)
     from gradlint.workers import parallel_map
 
     return parallel_map(files, checker, _project_of(project), workers)
