@@ -9,7 +9,8 @@ so that every position in the parsed text is its position in the file.
 
 Which statements are needed is decided on CPython's tree and on text, conservatively: a
 statement is kept when a rule asks for it (``SourceRule.statements_needed``), when its body
-names a class of the file (it may build a model), when it mentions ``noqa``, and when a kept
+names a class of the file (it may build a model), when it mentions ``noqa`` or ``import``
+(the import table is the file's, imports inside functions included), and when a kept
 statement names it.
 """
 
@@ -75,7 +76,9 @@ def unneeded_statements(text: str, tree: ast.Module, needs: Callable[[str], bool
         if (i > 0 and spans[i - 1][1] >= first) or (i + 1 < len(body) and spans[i + 1][0] <= last):
             continue  # shares a line with another statement
         source = "\n".join(lines[first - 1:last])
-        if "noqa" in source or needs(source) or (isinstance(stmt, _FUNCTIONS) and _names_any(stmt.body, classes)):
+        if "noqa" in source or "import" in source or needs(source):
+            continue  # an import inside a function still names a module for the whole file
+        if isinstance(stmt, _FUNCTIONS) and _names_any(stmt.body, classes):
             continue
         candidates[i] = source
         for name in names:

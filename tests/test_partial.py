@@ -83,3 +83,11 @@ def test_findings_and_models_are_those_of_the_whole_file(tmp_path, monkeypatch):
     whole = report()
     assert partial == whole
     assert {(name, code) for name, code, *_ in whole[0]} == {("registry_model.py", "GL101"), ("registry_model.py", "GL001")}
+
+
+def test_a_function_holding_an_import_is_kept(tmp_path):
+    text = (
+        "import torch.nn as nn\n\n\ndef _load():\n    import torch.nn.functional as F\n    return F\n\n\n"
+        "def _unused():\n    return 1\n\n\nclass Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(x, -1)\n"
+    )
+    assert _left_out_names(text) == ["_unused"]
