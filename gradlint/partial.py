@@ -23,7 +23,7 @@ from pathlib import Path
 
 MIN_LINES = 3  # a shorter assignment costs less to parse than to judge
 
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w, \t]+)|import[ \t]+([\w., \t]+))", re.M)
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w, \t]+)|import[ \t]+([\w., \t]+))", re.MULTILINE)
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
