@@ -177,7 +177,13 @@ def targets(rows: list[tuple[str, dict]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", action="append", choices=sorted(CORPORA), help="default: timm")
-    parser.add_argument("--folder", type=Path, default=Path.home() / ".cache" / "gradlint-bench")
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        default=Path.home() / ".cache" / "gradlint-bench",
+        help="where the corpora are downloaded and unpacked (default: ~/.cache/gradlint-bench); "
+        "keep it outside the repository",
+    )
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
