@@ -59,10 +59,21 @@ def file_kind(mode: int) -> str:
 
 def check_syntax(path: str, text: str) -> ast.Module:
     """CPython's tree of ``text``; raises SyntaxError, RecursionError or MemoryError for
-    what CPython cannot parse."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ast.parse(text, filename=path)
+    what CPython cannot parse. The last few trees are kept: a file summarised for the bases
+    of another file's classes is often parsed next, or checked soon after."""
+    tree = _RECENT_TREES.pop(text, None)
+    if tree is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=path)
+    _RECENT_TREES[text] = tree
+    while len(_RECENT_TREES) > RECENT_TREES:
+        del _RECENT_TREES[next(iter(_RECENT_TREES))]
+    return tree
+
+
+RECENT_TREES = 4
+_RECENT_TREES: dict[str, ast.Module] = {}  # text -> its tree, oldest first
 
 
 def definition_spans(tree: ast.Module) -> tuple[list, list]:

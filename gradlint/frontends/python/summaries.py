@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import ast
 import builtins
-import warnings
 from pathlib import Path
 from typing import Any
 
 from gradlint.frontends.python import builtins as pybuiltins
-from gradlint.reading import read_text
+from gradlint.reading import check_syntax, read_text
 
 MAX_DEPTH = 12
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -249,12 +248,11 @@ class ModuleClasses:
             return None
         return self._class_entry(target, attr, depth + 1)
 
+
 def _summarise(ctx: Any) -> Summary | None:
     try:
         source = ctx.__dict__.get("source")
         text = source.text if source is not None else read_text(Path(ctx.path), None)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return Summary(ast.parse(text))
+        return Summary(check_syntax(ctx.path, text))  # the tree is kept for a parse that follows
     except (OSError, ValueError, SyntaxError, RecursionError, MemoryError):
         return None
