@@ -133,7 +133,6 @@ def _may_be_partial(shown: str, text: str, checker: Checker) -> bool:
 
     if SourceFile.recent(shown, text) is not None:
         return False
-
     return checker.imported is None or module_stem(shown) not in checker.imported
 
 

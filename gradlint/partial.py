@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from gradlint.reading import read_text, statement_lines
+
 MIN_LINES = 3  # a shorter assignment costs less to parse than to judge
 
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w, \t]+)|import[ \t]+([\w., \t]+))", re.MULTILINE)
@@ -33,8 +35,6 @@ def imported_names(paths: list[Path], max_size: int | None) -> frozenset[str]:
     among them is imported by none of them, and its partial tree will not be followed by a
     whole parse when another file of the run imports from it. A scan of the text, a fraction
     of the cost of parsing; a name it misses costs time, never a result."""
-    from gradlint.reading import read_text
-
     words: set[str] = set()
     for path in paths:
         try:
@@ -59,7 +59,7 @@ def unneeded_statements(text: str, tree: ast.Module, needs: Callable[[str], bool
     ``needs(statement_text)`` says whether some rule reads a statement."""
     lines = text.split("\n")
     body = tree.body
-    spans = [_span(stmt) for stmt in body]
+    spans = [statement_lines(stmt) for stmt in body]
     classes = {stmt.name for stmt in body if isinstance(stmt, ast.ClassDef)}
     candidates: dict[int, str] = {}  # index -> source text
     defined: dict[str, list[int]] = {}
@@ -107,11 +107,6 @@ def masked(text: str, spans: list[tuple[int, int]]) -> str:
             lines[k] = ends[k - first + 1]
         lines[last - 1] = '"""' + ends[-1]
     return "\n".join(lines)
-
-
-def _span(stmt: ast.stmt) -> tuple[int, int]:
-    decorators = getattr(stmt, "decorator_list", ())
-    return min([stmt.lineno, *(d.lineno for d in decorators)]), stmt.end_lineno or stmt.lineno
 
 
 def _assigned(stmt: ast.Assign | ast.AnnAssign) -> list[str]:

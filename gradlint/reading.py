@@ -89,10 +89,10 @@ def definition_spans(tree: ast.Module) -> tuple[list, list]:
             init = None
             for item in stmt.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__init__":
-                    init = _lines(item)
+                    init = statement_lines(item)
             classes.append((stmt.lineno, stmt.end_lineno or stmt.lineno, init))
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            functions.append(_lines(stmt))
+            functions.append(statement_lines(stmt))
         children: list = []
         for name in ("body", "handlers", "orelse", "finalbody", "cases"):
             block = getattr(stmt, name, None)
@@ -102,8 +102,10 @@ def definition_spans(tree: ast.Module) -> tuple[list, list]:
     return classes, functions
 
 
-def _lines(node) -> tuple[int, int]:
-    return min([node.lineno, *(d.lineno for d in node.decorator_list)]), node.end_lineno or node.lineno
+def statement_lines(node: ast.stmt) -> tuple[int, int]:
+    """A statement's first line, decorators included, and its last."""
+    decorators = getattr(node, "decorator_list", ())
+    return min([node.lineno, *(d.lineno for d in decorators)]), node.end_lineno or node.lineno
 
 
 _SPARING = [False]

@@ -79,8 +79,9 @@ class SourceRule(Rule):
         """Which top-level functions and long assignments of a file (``text``) this rule's
         analysis may read when nothing kept in the file names them (``gradlint.partial``),
         as a test of a statement's source. Statements no rule needs are left out of the
-        libcst parse. ``every_statement``, the default, is always safe."""
-        return every_statement
+        libcst parse. By default none when ``may_apply`` rules the file out, else every
+        statement (a loss or a training loop may reach any function): always safe."""
+        return every_statement if self.may_apply(text) else no_statement
 
 
 def every_statement(statement: str) -> bool:

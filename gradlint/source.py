@@ -33,30 +33,27 @@ class SourceFile:
         """CPython's parser first (SyntaxError, RecursionError), then libcst's: every file
         the checks or the cross-file index read goes through this gate (``tree``: CPython's
         tree of ``text``, when the caller has made it already)."""
-        from gradlint.reading import check_syntax, collector_paused, definition_spans
+        from gradlint.reading import check_syntax, definition_spans
 
         if tree is None:
             tree = check_syntax(path, text)
-        with collector_paused(), _validation_skipped():
-            module = cst.parse_module(text)
-        return cls(path, text, module, definition_spans(tree))
+        return cls(path, text, _parsed_module(text), definition_spans(tree))
 
     @classmethod
     def parse_partial(cls, path: str, text: str, tree, left_out: list[tuple[int, int]]) -> SourceFile:
         """A parse of ``text`` without the top-level statements at the ``left_out`` lines,
         positions unchanged; only the checks of the file itself read it, never the
         cross-file index (another file may import what it lacks)."""
-        from gradlint.partial import masked
-        from gradlint.reading import collector_paused, definition_spans
+        import bisect
 
-        with collector_paused(), _validation_skipped():
-            module = cst.parse_module(masked(text, left_out))
+        from gradlint.partial import masked
+        from gradlint.reading import definition_spans
+
+        module = _parsed_module(masked(text, left_out))
         classes, functions = definition_spans(tree)
         starts = [first for first, _ in left_out]
 
         def kept(line: int) -> bool:
-            import bisect
-
             at = bisect.bisect_right(starts, line) - 1
             return at < 0 or line > left_out[at][1]
 
@@ -66,10 +63,13 @@ class SourceFile:
 
     @classmethod
     def recent(cls, path: str, text: str) -> SourceFile | None:
-        """This process's recent parse of the file, when its text is still ``text``."""
-        found = _RECENT.get(os.path.abspath(path))
+        """This process's recent parse of the file, when its text is still ``text`` (now
+        the most recent)."""
+        key = os.path.abspath(path)
+        found = _RECENT.pop(key, None)
         if found is None or found.text != text:
             return None
+        _RECENT[key] = found
         return found if found.path == path else cls(path, text, found.module, found.spans)
 
     @classmethod
@@ -80,13 +80,11 @@ class SourceFile:
         another file imports from it; the recent trees are kept, up to ``RECENT_TEXT``
         characters of source in all, so that the common imports of a tree are parsed once.
         """
-        key = os.path.abspath(path)
-        found = _RECENT.pop(key, None)
-        if found is not None and found.text == text:
-            _RECENT[key] = found
-            return found if found.path == path else cls(path, text, found.module, found.spans)
+        found = cls.recent(path, text)
+        if found is not None:
+            return found
         source = cls.parse(path, text, tree)
-        _RECENT[key] = source
+        _RECENT[os.path.abspath(path)] = source
         held = sum(len(s.text) for s in _RECENT.values())
         while held > RECENT_TEXT and len(_RECENT) > 1:
             held -= len(_RECENT.pop(next(iter(_RECENT))).text)
@@ -172,6 +170,13 @@ class SourceFile:
         return self.module.code_for_node(node)
 
 
+def _parsed_module(text: str) -> cst.Module:
+    from gradlint.reading import collector_paused
+
+    with collector_paused(), _validation_skipped():
+        return cst.parse_module(text)
+
+
 def _paired(nodes: list, spans: list) -> dict:
     return dict(zip(nodes, spans)) if len(nodes) == len(spans) else {}
 
@@ -181,7 +186,6 @@ def _name_after_class(line: str, name: str) -> int | None:
 
     match = re.search(rf"\bclass\s+({re.escape(name)})\b", line)
     return match.start(1) if match else None
-
 
 
 _RECENT: dict[str, SourceFile] = {}  # absolute path -> its latest parse, oldest first

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from gradlint.codefacts.output_activations import may_have_losses, mismatches
 from gradlint.diagnostics import Finding
-from gradlint.rule import SourceRule, every_statement, no_statement
+from gradlint.rule import SourceRule
 from gradlint.source import SourceFile
 
 LOSS_NAMES = {
@@ -24,9 +24,6 @@ class _LossRule(SourceRule):
 
     def may_apply(self, text: str) -> bool:
         return may_have_losses(text)
-
-    def statements_needed(self, text: str):
-        return every_statement if self.may_apply(text) else no_statement  # a loss may reach any function
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         for m in mismatches(source):

@@ -17,7 +17,7 @@ from gradlint.codefacts.syntax import (
 )
 from gradlint.codefacts.updates import parameter_names, update_direction
 from gradlint.diagnostics import Finding
-from gradlint.rule import SourceRule, every_statement, no_statement
+from gradlint.rule import SourceRule
 from gradlint.source import SourceFile
 
 # Functions that climb the loss on purpose: SAM's first step, adversarial weight perturbation.
@@ -28,9 +28,6 @@ _OPTIM = re.compile(r"\boptim\b")
 class _LoopRule(SourceRule):
     def may_apply(self, text: str) -> bool:
         return calls_backward(text)
-
-    def statements_needed(self, text: str):
-        return every_statement if self.may_apply(text) else no_statement  # a loop may call any
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         for issue in loop_issues(source):
@@ -78,9 +75,6 @@ class GradientAscentUpdate(SourceRule):
 
     def may_apply(self, text: str) -> bool:
         return _READS_GRAD.search(text) is not None
-
-    def statements_needed(self, text: str):
-        return every_statement if self.may_apply(text) else no_statement
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         if not self.may_apply(source.text):
@@ -150,9 +144,6 @@ class LearningRateOutOfRange(SourceRule):
 
     def may_apply(self, text: str) -> bool:
         return _OPTIM.search(text) is not None  # torch.optim, from torch import optim, ... import optim
-
-    def statements_needed(self, text: str):
-        return every_statement if self.may_apply(text) else no_statement
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         if not self.may_apply(source.text):

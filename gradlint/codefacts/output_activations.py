@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -472,9 +473,7 @@ class FileAnalysis:
         return self._candidates
 
 
-def _loss_pattern(names: set[str]):
-    import re
-
+def _loss_pattern(names: set[str]) -> re.Pattern:
     words = "|".join(LOSS_WORDS)
     named = "|".join(re.escape(name) for name in sorted(names))
     return re.compile(rf"(?i:{words})" + (rf"|\b(?:{named})\b" if named else ""))

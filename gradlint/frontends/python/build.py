@@ -36,7 +36,7 @@ def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
         summaries = interp.project.classes
         if not summaries.may_be_module(ctx, bases):
             continue  # its bases lead to no torch layer: no need to parse the files they sit in
-        if name not in built_outside and not _defines_init(stmt) and summaries.inherited_init_needs_arguments(ctx, bases):
+        if name not in built_outside and _own_init(stmt) is None and summaries.inherited_init_needs_arguments(ctx, bases):
             continue  # as above, for an __init__ inherited from a base (``class Head(Base): ...``)
         try:
             value = interp.global_value(ctx, name)
@@ -47,20 +47,22 @@ def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
     return classes
 
 
-def _defines_init(node: cst.ClassDef) -> bool:
+def _own_init(node: cst.ClassDef) -> cst.FunctionDef | None:
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-    return any(isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__" for stmt in body)
+    return next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+
+
+def _takes_arguments(init: cst.FunctionDef) -> bool:
+    """An argument without a default after ``self`` (``def __init__(self, config)``)."""
+    params = init.params
+    positional = (list(params.posonly_params) + list(params.params))[1:]
+    return any(p.default is None for p in [*positional, *params.kwonly_params])
 
 
 def _needs_arguments(node: cst.ClassDef) -> bool:
-    """The class's own __init__ takes an argument without a default (``def __init__(self, config)``)."""
-    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-    for stmt in body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
-            params = stmt.params
-            positional = (list(params.posonly_params) + list(params.params))[1:]
-            return any(p.default is None for p in [*positional, *params.kwonly_params])
-    return False
+    """The class's own __init__ takes an argument without a default."""
+    init = _own_init(node)
+    return init is not None and _takes_arguments(init)
 
 
 _CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
@@ -80,11 +82,7 @@ def _names_called_outside_classes(text: str) -> set[str]:
 
 def _required_args(interp: Interpreter, cls: ClassVal) -> bool:
     init, _ = interp.class_attr(cls, "__init__")
-    if not isinstance(init, FuncVal):
-        return False
-    params = init.node.params
-    positional = (list(params.posonly_params) + list(params.params))[1:]
-    return any(p.default is None for p in positional) or any(p.default is None for p in params.kwonly_params)
+    return isinstance(init, FuncVal) and _takes_arguments(init.node)
 
 
 def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tuple[Mod, Interpreter, Shape | None]]:

@@ -185,19 +185,26 @@ class ModuleClasses:
             return True
         if qualified.split(".")[0] in pybuiltins.NAMESPACES:
             return False  # math, functools, ...: never a layer
-        if self.project.resolve_module(qualified, ctx) is not None:
-            return False  # a module object, not a class
-        dots = qualified[: len(qualified) - len(qualified.lstrip("."))]
-        module, _, attr = qualified[len(dots):].rpartition(".")
-        if not module and not dots:
-            return False  # an unknown top-level package: the interpreter cannot see into it
-        target = self.project.resolve_module(dots + module, ctx) if (dots + module) else None
-        if target is None:
-            return False  # outside the tree: unknown to the interpreter too
+        found = self._import_target(ctx, qualified)
+        if found is None:
+            return False  # no class of the tree: unknown to the interpreter too
+        target, attr = found
         if target is ctx:
             return True
         return self._name(target, attr, depth + 1)
 
+    def _import_target(self, ctx: Any, qualified: str) -> tuple[Any, str] | None:
+        """The file of the tree an imported name comes from, and its name there, as
+        ``Interpreter.import_value`` finds them; None for a module object (not a class), a
+        name of an unknown top-level package, or a module outside the tree."""
+        if self.project.resolve_module(qualified, ctx) is not None:
+            return None  # a module object
+        dots = qualified[: len(qualified) - len(qualified.lstrip("."))]
+        module, _, attr = qualified[len(dots):].rpartition(".")
+        if not module and not dots:
+            return None  # the interpreter cannot see into an unknown top-level package
+        target = self.project.resolve_module(dots + module, ctx)
+        return (target, attr) if target is not None else None
 
     def inherited_init_needs_arguments(self, ctx: Any, bases: list[str | None]) -> bool:
         """True when a class with these bases and no ``__init__`` of its own inherits one that
@@ -237,16 +244,10 @@ class ModuleClasses:
         if entry[0] != "import":
             return None
         qualified = entry[1] + ("." + rest if rest else "")
-        dots = qualified[: len(qualified) - len(qualified.lstrip("."))]
-        module, _, attr = qualified[len(dots):].rpartition(".")
-        if qualified.startswith("torch") or not (dots + module):
+        found = None if qualified.startswith("torch") else self._import_target(ctx, qualified)
+        if found is None or found[0] is ctx:
             return None
-        if self.project.resolve_module(qualified, ctx) is not None:
-            return None  # a module object
-        target = self.project.resolve_module(dots + module, ctx)
-        if target is None or target is ctx:
-            return None
-        return self._class_entry(target, attr, depth + 1)
+        return self._class_entry(found[0], found[1], depth + 1)
 
 
 def _summarise(ctx: Any) -> Summary | None:
