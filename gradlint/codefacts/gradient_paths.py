@@ -18,7 +18,7 @@ from gradlint.codefacts.syntax import (
     method_call,
     positional,
 )
-from gradlint.names import ImportMap, dotted
+from gradlint.names import ImportMap, dotted, word_search
 from gradlint.source import SourceFile
 
 DETACH, NO_GRAD, TO_PYTHON = "GL501", "GL502", "GL503"
@@ -142,17 +142,36 @@ CUT_WORDS = (
     "array(",
 )
 # What a cut is written as, in the methods that forward runs (every method but __init__):
-# the names the domain below treats as cuts, whatever the receiver or module prefix.
-_CUT_TEXT = re.compile(
-    r"\.data\b|\.(?:detach_?|item|tolist|numpy)\s*\("
-    r"|\b(?:float|int|complex|tensor|as_tensor|Tensor|array|asarray)\s*\("
-    r"|\b(?:no_grad|inference_mode|set_grad_enabled|__init__)\b"
+# the names the domain below treats as cuts, whatever the receiver or module prefix. The
+# named calls and contexts must start a word (names.word_search).
+_CUT_ATTRIBUTE = re.compile(r"\.data\b|\.(?:detach_?|item|tolist|numpy)\s*\(")
+_CUT_NAME = re.compile(
+    r"(?:float|int|complex|tensor|as_tensor|Tensor|array|asarray)\s*\("
+    r"|(?:no_grad|inference_mode|set_grad_enabled|__init__)\b"
 )
 # An import that renames one of those names hides it from the text filter.
-_RENAMED_CUT = re.compile(
-    r"\b(?:detach|item|tolist|numpy|float|int|complex|tensor|as_tensor|Tensor|array|asarray"
-    r"|no_grad|inference_mode|set_grad_enabled|grad_mode|autograd)\s+as\b"
+_RENAMABLE = frozenset(
+    "detach item tolist numpy float int complex tensor as_tensor Tensor array asarray "
+    "no_grad inference_mode set_grad_enabled grad_mode autograd".split()
 )
+_AS = re.compile(r"\s+as\b")
+
+
+def _may_cut(text: str) -> bool:
+    return _CUT_ATTRIBUTE.search(text) is not None or word_search(_CUT_NAME, text)
+
+
+def _renames_a_cut(text: str) -> bool:
+    """``import ... <cut name> as ...``: the word before an ``as`` is one of the cut names."""
+    for match in _AS.finditer(text):
+        end = start = match.start()
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        if text[start:end] in _RENAMABLE:
+            return True
+    return False
+
+
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 
 
@@ -426,8 +445,12 @@ def _undetached(expr: cst.BaseExpression) -> cst.BaseExpression:
 
 
 def may_have_cuts(text: str) -> bool:
-    """A cut sits in a forward method and is spelled with one of the cut words."""
-    return "forward" in text and any(word in text for word in CUT_WORDS)
+    """A cut sits in a class's own forward method and is spelled with one of the cut words
+    ("forward" alone is in the docstrings of tokenizers and configurations too)."""
+    return _DEFINES_FORWARD.search(text) is not None and any(word in text for word in CUT_WORDS)
+
+
+_DEFINES_FORWARD = re.compile(r"def\s+forward\b")
 
 
 @dataclass
@@ -447,11 +470,11 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
         # freezing is spelled requires_grad(_) or deepcopy: without either word, nothing is frozen
         frozen = frozen_attributes(source.module) if mentions(source, "requires_grad", "deepcopy") else set()
         cuts: list[Cut] = []
-        renamed = _RENAMED_CUT.search(source.text) is not None
+        renamed = _renames_a_cut(source.text)
 
         def may_cut(cls: cst.ClassDef) -> bool:
             text = None if renamed else source.class_text(cls, without_init=True)
-            return text is None or _CUT_TEXT.search(text) is not None
+            return text is None or _may_cut(text)
 
         for facts in module_classes(source, keep=may_cut).values():
             forward = facts.methods["forward"]

@@ -28,7 +28,7 @@ from gradlint.codefacts.syntax import (
     positional,
     statements,
 )
-from gradlint.names import canonical_torch, dotted
+from gradlint.names import canonical_torch, dotted, word_search
 from gradlint.source import SourceFile
 
 # Tensor values are ("out", kind, site); callables are ("class", name), ("makes", kind, site), ("loss", kind).
@@ -357,10 +357,12 @@ class FileAnalysis:
                 names.add(local)
         units = {cls: self.source.class_text(cls) for cls in iter_classes(self.source.module)}
         units.update((func, self.source.function_text(func)) for func in self.functions.values())
+        worded = {unit for unit, text in units.items() if text is None or may_have_losses(text)}
         bearing: set = set()
         while True:  # naming a unit that may reach a loss makes a unit one too
-            pattern = _loss_pattern(names)
-            found = {unit for unit, text in units.items() if unit not in bearing and (text is None or pattern.search(text))}
+            pattern = _names_pattern(names)
+            found = {unit for unit, text in units.items()
+                     if unit not in bearing and (unit in worded or _names_any(pattern, text))}
             if not found:
                 break
             bearing |= found
@@ -370,7 +372,7 @@ class FileAnalysis:
             if owner is not None and owner in bearing:
                 return True
             text = self.source.function_text(func)
-            return text is None or pattern.search(text) is not None
+            return text is None or may_have_losses(text) or _names_any(pattern, text)
 
         return may_record
 
@@ -473,10 +475,16 @@ class FileAnalysis:
         return self._candidates
 
 
-def _loss_pattern(names: set[str]) -> re.Pattern:
-    words = "|".join(LOSS_WORDS)
-    named = "|".join(re.escape(name) for name in sorted(names))
-    return re.compile(rf"(?i:{words})" + (rf"|\b(?:{named})\b" if named else ""))
+def _names_pattern(names: set[str]) -> re.Pattern | None:
+    """Any of ``names`` as a whole word, once word_search has checked where it starts."""
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(name) for name in sorted(names))
+    return re.compile(rf"(?:{alternatives})\b")
+
+
+def _names_any(pattern: re.Pattern | None, text: str) -> bool:
+    return pattern is not None and word_search(pattern, text)
 
 
 def _shape(value: frozenset):

@@ -19,7 +19,7 @@ from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, In
 from gradlint.frontends.python.modules import site_location
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
 from gradlint.ir import LayerGraph
-from gradlint.names import dotted
+from gradlint.names import dotted, starts_a_word
 
 FILE_STEPS = 2_000_000  # all the classes of one file together
 
@@ -91,7 +91,7 @@ def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tup
     found: dict[int, tuple[Mod, Interpreter, Shape | None]] = {}
     names = {c.name for c in classes}
     alternatives = "|".join(re.escape(n) for n in names)
-    calls = re.compile(rf"\b(?:{alternatives})\s*\(")
+    calls = re.compile(rf"(?:{alternatives})\s*\(")
     if not any(not line.lstrip().startswith("class ") for line in _matching_lines(ctx.source.text, calls)):
         return found
     for stmt in ctx.definitions.values():
@@ -143,7 +143,9 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
 
 
 def _matching_lines(text: str, pattern: re.Pattern) -> list[str]:
-    return [text[text.rfind("\n", 0, m.start()) + 1: m.end()] for m in pattern.finditer(text)]
+    """The lines, up to the match, where ``pattern`` matches at the start of a word."""
+    return [text[text.rfind("\n", 0, m.start()) + 1: m.end()]
+            for m in pattern.finditer(text) if starts_a_word(text, m)]
 
 
 def _is_import(stmt: cst.CSTNode) -> bool:
