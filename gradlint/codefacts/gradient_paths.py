@@ -150,10 +150,11 @@ _CUT_NAME = re.compile(
     r"|(?:no_grad|inference_mode|set_grad_enabled|__init__)\b"
 )
 # An import that renames one of those names hides it from the text filter.
-_RENAMABLE = frozenset(
-    "detach item tolist numpy float int complex tensor as_tensor Tensor array asarray "
-    "no_grad inference_mode set_grad_enabled grad_mode autograd".split()
-)
+_RENAMABLE = frozenset({
+    "detach", "item", "tolist", "numpy", "float", "int", "complex", "tensor", "as_tensor",
+    "Tensor", "array", "asarray", "no_grad", "inference_mode", "set_grad_enabled",
+    "grad_mode", "autograd",
+})
 _AS = re.compile(r"\s+as\b")
 
 
