@@ -254,6 +254,48 @@ def test_model_imported_from_another_file_of_the_tree(tmp_path):
     assert "line 11 of pkg/models.py in Net.forward" in data["findings"][0]["message"]
 
 
+def test_an_imported_class_is_parsed_only_from_a_file_that_defines_a_forward(tmp_path, monkeypatch):
+    """A model of another file is a class with a forward of its own: a file of output
+    records or configurations (transformers' modeling_outputs.py) is never parsed to learn
+    that its class is none, while the model file still is."""
+    from gradlint.codefacts import siblings
+
+    (tmp_path / "models.py").write_text(
+        "import torch.nn as nn\n\n\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.out = nn.Linear(8, 3)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.out(x).softmax(-1)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "outputs.py").write_text(
+        "from dataclasses import dataclass\n\n\n"
+        "@dataclass\n"
+        "class Output:\n"
+        '    """Returned by a forward pass."""\n\n'
+        "    logits: object = None\n",
+        encoding="utf-8",
+    )
+    parsed = []
+    real_parse = siblings._parse
+    monkeypatch.setattr(siblings, "_parse", lambda path, text: parsed.append(path.name) or real_parse(path, text))
+    code = """
+        import torch.nn as nn
+        from models import Net
+        from outputs import Output
+
+
+        def train(x, y):
+            model = Net()
+            record = Output(logits=model(x))
+            return nn.CrossEntropyLoss()(model(x), y)
+    """
+    assert lines(code, tmp_path, "GL4") == [(10, "GL401")]
+    assert parsed == ["models.py"]
+
+
 def test_functions_that_name_no_loss_are_not_analysed_but_every_path_to_a_loss_is(tmp_path, monkeypatch):
     """Only functions whose text may reach a loss are followed: one naming a loss through
     an alias, a global holding one, a helper of the file that calls one, or a class that

@@ -11,6 +11,7 @@ from gradlint.codefacts.flow import Flow
 from gradlint.codefacts.modules import ClassFacts, frozen_attributes, module_classes
 from gradlint.codefacts.syntax import (
     cached_fact,
+    defines_forward,
     function_params,
     has_decorator,
     imports_of,
@@ -448,10 +449,7 @@ def _undetached(expr: cst.BaseExpression) -> cst.BaseExpression:
 def may_have_cuts(text: str) -> bool:
     """A cut sits in a class's own forward method and is spelled with one of the cut words
     ("forward" alone is in the docstrings of tokenizers and configurations too)."""
-    return _DEFINES_FORWARD.search(text) is not None and any(word in text for word in CUT_WORDS)
-
-
-_DEFINES_FORWARD = re.compile(r"def\s+forward\b")
+    return defines_forward(text) and any(word in text for word in CUT_WORDS)
 
 
 @dataclass

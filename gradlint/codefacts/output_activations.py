@@ -20,6 +20,7 @@ from gradlint.codefacts.syntax import (
     argument,
     cached_fact,
     children,
+    defines_forward,
     function_params,
     imports_of,
     iter_classes,
@@ -448,7 +449,8 @@ class FileAnalysis:
         """A model class imported from another file of the tree, parsed on demand."""
         if not qualified or qualified.startswith("torch") or self.depth >= MAX_FILE_DEPTH:
             return None
-        found = imported_class(self.source.path, qualified)
+        # only a class with a forward of its own is one of the other file's models
+        found = imported_class(self.source.path, qualified, requires=defines_forward)
         if found is None:
             return None
         other, name = found

@@ -18,8 +18,9 @@ MAX_PARENTS = 4
 MAX_BYTES = 1_000_000
 
 
-def imported_class(importer: str, qualified: str) -> tuple[SourceFile, str] | None:
-    """The file and class name that ``qualified`` (as the import map spells it) refers to."""
+def imported_class(importer: str, qualified: str, requires=None) -> tuple[SourceFile, str] | None:
+    """The file and class name that ``qualified`` (as the import map spells it) refers to;
+    only a file whose text ``requires`` accepts is parsed, when it is given."""
     module, _, name = qualified.rpartition(".")
     if not module or not name[:1].isupper():
         return None
@@ -28,7 +29,7 @@ def imported_class(importer: str, qualified: str) -> tuple[SourceFile, str] | No
             text = read_text(candidate, MAX_BYTES)
         except (OSError, ValueError):
             continue
-        if f"class {name}" not in text:
+        if f"class {name}" not in text or (requires is not None and not requires(text)):
             continue  # decided on the text: most candidates need no parse
         source = _parse(candidate, text)
         if source is not None:

@@ -284,6 +284,15 @@ def imports_of(source):
     return cached_fact(source, "imports", lambda: ImportMap(source.module))
 
 
+_DEFINES_FORWARD = re.compile(r"def\s+forward\b")
+
+
+def defines_forward(text: str) -> bool:
+    """Whether some class or function of the text is a ``forward``: the facts of the
+    files' modules (``module_classes``) are about classes with a forward of their own."""
+    return _DEFINES_FORWARD.search(text) is not None
+
+
 def mentions(source, *words: str) -> bool:
     """A cheap text filter in front of the analyses: most files of a tree train nothing."""
     return any(word in source.text for word in words)
