@@ -78,7 +78,7 @@ def unneeded_statements(text: str, tree: ast.Module, needs: Callable[[str], bool
         source = "\n".join(lines[first - 1:last])
         if "noqa" in source or "import" in source or needs(source):
             continue  # an import inside a function still names a module for the whole file
-        if isinstance(stmt, _FUNCTIONS) and _names_any(stmt.body, classes):
+        if isinstance(stmt, _FUNCTIONS) and not classes.isdisjoint(_words(source)):
             continue
         candidates[i] = source
         for name in names:
@@ -86,11 +86,15 @@ def unneeded_statements(text: str, tree: ast.Module, needs: Callable[[str], bool
     if not candidates:
         return []
     # what the kept statements name is kept too, until nothing more is named: a statement
-    # reads a top-level name only through a Name node (the checks follow no ``globals()``)
-    pending = [stmt for i, stmt in enumerate(body) if i not in candidates]
+    # reads a top-level name only through a Name node (the checks follow no ``globals()``),
+    # and each Name is a word of its text (a word in a string or an attribute keeps more)
+    pending = [i for i in range(len(body)) if i not in candidates]
     while pending and candidates:
-        named = {node.id for stmt in pending for node in ast.walk(stmt) if type(node) is ast.Name and node.id in defined}
-        pending = [body[i] for name in named for i in defined[name] if candidates.pop(i, None) is not None]
+        named: set[str] = set()
+        for i in pending:
+            first, last = spans[i]
+            named |= defined.keys() & _words("\n".join(lines[first - 1:last]))
+        pending = [i for name in named for i in defined[name] if candidates.pop(i, None) is not None]
     return sorted(spans[i] for i in candidates)
 
 
@@ -119,7 +123,9 @@ def _assigned(stmt: ast.Assign | ast.AnnAssign) -> list[str]:
     return names
 
 
-def _names_any(body: list[ast.stmt], names: set[str]) -> bool:
-    if not names:
-        return False
-    return any(isinstance(node, ast.Name) and node.id in names for stmt in body for node in ast.walk(stmt))
+_WORD = re.compile(r"\w+")
+
+
+def _words(source: str) -> set[str]:
+    """The words of a statement's text: every name it reads, and more."""
+    return set(_WORD.findall(source))
