@@ -182,6 +182,50 @@ def test_unresolvable_or_aliased_bases_are_left_to_the_interpreter(tmp_path):
     assert project.classes.may_be_module(ctx, ["numpy.ndarray"]) is True  # undefined head: left to it
 
 
+def _chain_of_bases(length: int) -> dict[str, str]:
+    """pkg/step0.py .. pkg/step{length-1}.py, each class built on the one before it, the
+    first on a plain mixin reached through a package re-export and an alias, as
+    transformers' processors and tokenizers are; pkg/model.py holds one of each kind."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/utils/__init__.py": "from .hub import PushMixin\n",
+        "pkg/utils/hub.py": "class PushMixin:\n    pass\n",
+        "pkg/step0.py": "from .utils import PushMixin\n\n\nclass Backend(PushMixin):\n    pass\n\n\nStep0 = Backend\n",
+    }
+    for i in range(1, length):
+        files[f"pkg/step{i}.py"] = f"from .step{i - 1} import Step{i - 1}\n\n\nclass Step{i}(Step{i - 1}):\n    pass\n"
+    files["pkg/model.py"] = (
+        f"from .step{length - 1} import Step{length - 1}\nimport torch.nn as nn\n\n\n"
+        f"class Processor(Step{length - 1}):\n    def __init__(self, size=3):\n        self.size = size\n\n\n"
+        "Layer = nn.Linear\n\n\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = Layer(4, 4)\n\n"
+        "    def forward(self, x):\n        return self.fc(x)\n"
+    )
+    return files
+
+
+def test_long_chains_of_bases_and_aliases_are_followed_through_summaries(tmp_path, monkeypatch):
+    project, ctx = _model_context(tmp_path, _chain_of_bases(10))
+    assert project.classes.may_be_module(ctx, ["Processor"]) is False  # ten files and an alias away
+    assert project.classes.may_be_module(ctx, ["Layer"]) is True  # an alias of a torch layer
+    graphs, parsed = _graphs_counting_parses(tmp_path, sorted(tmp_path.rglob("*.py")), monkeypatch)
+    assert [g.name for g in graphs] == ["Net"]
+    assert not [name for name in parsed if name.startswith("step") or name == "hub.py"]
+
+
+def test_an_import_cycle_between_bases_is_left_to_the_interpreter(tmp_path):
+    files = _write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "from .b import B\n\n\nclass A(B):\n    pass\n",
+        "pkg/b.py": "from .a import A\n\n\nclass B(A):\n    pass\n",
+        "pkg/model.py": "from .a import A\nSame = Same\n",
+    })
+    project = Project.for_files(files)
+    ctx = project.context(str(tmp_path / "pkg" / "model.py"))
+    assert project.classes.may_be_module(ctx, ["A"]) is True  # cannot tell: the interpreter decides
+    assert project.classes.may_be_module(ctx, ["Same"]) is True
+
+
 def test_a_file_whose_classes_are_no_modules_is_not_parsed_but_keeps_its_dependencies(tmp_path, cli):
     """No rule concerns pkg/processing.py (no loss, no backward, no module class): the
     engine leaves it to CPython's parser alone, and its cache entry still depends on the

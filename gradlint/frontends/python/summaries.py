@@ -21,7 +21,7 @@ from typing import Any
 from gradlint.frontends.python import builtins as pybuiltins
 from gradlint.reading import check_syntax, read_text
 
-MAX_DEPTH = 12
+MAX_DEPTH = 64  # names followed in a row; transformers' processors sit seven files from their last base
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
@@ -61,6 +61,8 @@ class Summary:
                     pending[:0] = list(handler.body)
                 for name in _bound_names(stmt):
                     self._add(name, ("other",))
+            elif _is_alias(stmt):
+                self._add(stmt.targets[0].id, ("alias", _dotted(stmt.value)))  # PreTrainedTokenizer = PythonBackend
             else:
                 for name in _bound_names(stmt):
                     self._add(name, ("other",))
@@ -123,6 +125,12 @@ def _bound_names(stmt: ast.stmt) -> set[str]:
     return found
 
 
+def _is_alias(stmt: ast.stmt) -> bool:
+    """``Name = other.name``: a second name for what the right side names."""
+    return (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            and _dotted(stmt.value) is not None)
+
+
 def _dotted(expr: ast.expr) -> str | None:
     parts: list[str] = []
     while isinstance(expr, ast.Attribute):
@@ -140,6 +148,7 @@ class ModuleClasses:
     def __init__(self, project: Any) -> None:
         self.project = project
         self.summaries: dict[str, Summary | None] = {}
+        self._answers: dict[tuple[str, str], bool] = {}  # (file key, name) -> _name's answer
 
     def summary(self, ctx: Any) -> Summary | None:
         if ctx.key not in self.summaries:
@@ -153,9 +162,22 @@ class ModuleClasses:
             return True
 
     def _name(self, ctx: Any, dotted: str | None, depth: int) -> bool:
-        """May the name ``dotted``, read in file ``ctx``, be (or lead to) a torch layer?"""
+        """May the name ``dotted``, read in file ``ctx``, be (or lead to) a torch layer?
+
+        Answers are kept: the bases of a tree's classes meet again in a few shared files.
+        A name met again while it is still being followed (an import cycle) answers True
+        meanwhile; True is always a safe answer, and a False is only ever reached when
+        every path was followed to its end."""
         if dotted is None or depth > MAX_DEPTH:
             return True
+        key = (ctx.key, dotted)
+        known = self._answers.get(key)
+        if known is None:
+            self._answers[key] = True
+            known = self._answers[key] = self._followed(ctx, dotted, depth)
+        return known
+
+    def _followed(self, ctx: Any, dotted: str, depth: int) -> bool:
         summary = self.summary(ctx)
         if summary is None:
             return True
@@ -172,6 +194,9 @@ class ModuleClasses:
                     return True
             elif entry[0] == "import":
                 if self._qualified(ctx, entry[1] + ("." + rest if rest else ""), depth + 1):
+                    return True
+            elif entry[0] == "alias":
+                if self._name(ctx, entry[1] + ("." + rest if rest else ""), depth + 1):
                     return True
             else:
                 return True
