@@ -72,7 +72,7 @@ def peers_venv(folder: Path) -> Path | None:
     bin_dir = venv / "bin"
     if not (bin_dir / "fixit").exists() or not (bin_dir / "torchfix").exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        done = subprocess.run([str(bin_dir / "pip"), "install", "-q", *PEERS])
+        done = subprocess.run([str(bin_dir / "pip"), "install", "-q", *PEERS], check=False)
         if done.returncode != 0:
             return None
     return bin_dir

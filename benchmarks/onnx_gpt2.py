@@ -68,8 +68,8 @@ print(json.dumps({{"wall": wall, "maxrss_kb": resource.getrusage(resource.RUSAGE
 
 def build_and_export(path: Path) -> dict:
     import torch
-    import torch.nn as nn
     import torch.nn.functional as F
+    from torch import nn
 
     class Block(nn.Module):
         def __init__(self):

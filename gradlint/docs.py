@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 REQUIRED_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
@@ -50,7 +50,7 @@ def parse_doc(text: str) -> RuleDoc:
     return RuleDoc(code=title.group(1), name=title.group(2), text=text, sections=sections)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_doc(code: str) -> RuleDoc | None:
     path = rules_dir() / f"{code}.md"
     try:

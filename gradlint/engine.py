@@ -6,10 +6,11 @@ import gc
 import os
 import re
 import stat
+from collections.abc import Iterable
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from gradlint.config import Config, enabled_rules, ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding, RunResult
@@ -39,7 +40,7 @@ class Checker:
             self.rules = rules
 
     @classmethod
-    def from_config(cls, config: Config) -> "Checker":
+    def from_config(cls, config: Config) -> Checker:
         return cls(config)
 
     @cached_property
@@ -81,7 +82,7 @@ class _Unparsable(Exception):
 _UNPARSABLE = (SyntaxError, RecursionError, MemoryError, ValueError)
 
 
-def _parse(shown: str, text: str, checker: Checker | None = None, project=None) -> "SourceFile | None":
+def _parse(shown: str, text: str, checker: Checker | None = None, project=None) -> SourceFile | None:
     """The parsed file; None when the text mentions nothing any rule reads, and
     ``_SCREENED`` when it does but, decided without libcst, no enabled rule concerns it."""
     try:
@@ -265,7 +266,7 @@ def check_path(path: Path, checker: Checker, project=None) -> FileResult:
             return check_onnx(path, shown, checker)
         with collector_spared():
             return check_python(path, shown, checker, project)
-    except Exception as exc:  # a bug of ours must not end the run
+    except Exception as exc:  # noqa: BLE001 - a bug of ours must not end the run
         return FileResult(shown, errors=[FileError(shown, f"internal error: {type(exc).__name__}: {exc}")])
 
 
@@ -279,7 +280,7 @@ def _dependencies(path: Path, project) -> list[str]:
     if dependencies_of is not None:
         try:
             return sorted(str(p) for p in dependencies_of(str(path)))
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - then every file, below
             pass
     return sorted(str(p) for p in getattr(project, "files", ()))
 

@@ -7,8 +7,9 @@ that needs a value that is ``None`` stays silent.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from gradlint.diagnostics import Location
 

@@ -9,8 +9,6 @@ newlines in tokens that have one, and gives the same syntactic spans
 
 from __future__ import annotations
 
-from typing import Any
-
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
@@ -18,9 +16,9 @@ Span = tuple[int, int, int, int]  # start line, start column (0-based), end line
 
 
 class _Syntactic:
-    __slots__ = ("state", "node", "start_node", "end_node", "start")
+    __slots__ = ("end_node", "node", "start", "start_node", "state")
 
-    def __init__(self, state: "_PositionState", node, start_node, end_node) -> None:
+    def __init__(self, state: _PositionState, node, start_node, end_node) -> None:
         self.state = state
         self.node = node
         self.start_node = start_node
@@ -29,7 +27,7 @@ class _Syntactic:
     def __enter__(self) -> None:
         self.start = (self.state.line, self.state.column)
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         state = self.state
         spans = state.spans
         if self.start_node is not None:

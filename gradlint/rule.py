@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from gradlint.diagnostics import Finding, Fix, Location, Severity
 
@@ -66,7 +67,7 @@ class Rule:
 class SourceRule(Rule):
     """A rule that reads Python source: losses, graph cuts, training loops."""
 
-    def check_source(self, source: "SourceFile") -> Iterable[Finding]:
+    def check_source(self, source: SourceFile) -> Iterable[Finding]:
         raise NotImplementedError
 
     def may_apply(self, text: str) -> bool:
@@ -95,7 +96,7 @@ def no_statement(statement: str) -> bool:
 class GraphRule(Rule):
     """A rule that reads the layer graph; it fires on source and on ONNX alike."""
 
-    def check_graph(self, graph: "LayerGraph") -> Iterable[Finding]:
+    def check_graph(self, graph: LayerGraph) -> Iterable[Finding]:
         raise NotImplementedError
 
 

@@ -62,12 +62,12 @@ def export_any(model, example, path: Path) -> str:
     try:
         export(model, example, path, "legacy")
         return "legacy"
-    except Exception:  # noqa: BLE001 - the next exporter may manage
+    except Exception:  # noqa: BLE001, S110 - the next exporter may manage
         pass
     try:
         export(model, example, path, "dynamo")
         return "dynamo"
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001, S110
         pass
     model.eval()
     with warnings.catch_warnings():

@@ -35,6 +35,7 @@ def run_cli(*args: str, cwd: Path | None = None, input: str | None = None) -> su
         text=True,
         input=input,
         timeout=300,
+        check=False,
     )
 
 

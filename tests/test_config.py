@@ -106,7 +106,7 @@ def test_more_specific_selector_wins():
 def test_option_values_keep_their_default_type(tmp_path):
     class Rule:  # the shape of a rule's metadata, without registering one
         code = "GL900"
-        options = {"max-depth": 8, "threshold": 0.5, "strict": False, "ranges": {}}
+        options = {"max-depth": 8, "threshold": 0.5, "strict": False, "ranges": {}}  # noqa: RUF012
 
     _check_option_types(Rule, {"max-depth": 12, "threshold": 1, "strict": True, "ranges": {"SGD": [0, 1]}}, tmp_path)
     for bad in ({"max-depth": "12"}, {"max-depth": True}, {"strict": 1}, {"ranges": []}):

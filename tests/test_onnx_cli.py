@@ -10,14 +10,14 @@ import pytest
 onnx = pytest.importorskip("onnx")
 torch = pytest.importorskip("torch")
 
-import _onnx_models as models  # noqa: E402
-from conftest import run_cli  # noqa: E402
+import _onnx_models as models
+from conftest import run_cli
 
-from gradlint.config import Config  # noqa: E402
-from gradlint.diagnostics import Finding, RunResult  # noqa: E402
-from gradlint.engine import Checker  # noqa: E402
-from gradlint.frontends.onnx import check_onnx_file  # noqa: E402
-from gradlint.reporters import ReportContext, render  # noqa: E402
+from gradlint.config import Config
+from gradlint.diagnostics import Finding, RunResult
+from gradlint.engine import Checker
+from gradlint.frontends.onnx import check_onnx_file
+from gradlint.reporters import ReportContext, render
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from conftest import ROOT, run_cli
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-import _onnx_models as models  # noqa: E402
+import _onnx_models as models
 
 CORPUS = ROOT / "tests" / "corpus" / "models"
 GROUND_TRUTH = CORPUS / "ground_truth.json"
@@ -70,7 +70,7 @@ def _export_all(folder: Path) -> tuple[dict[str, Path], dict[str, str]]:
             target = folder / f"{path.stem}.onnx"
             models.export_any(model, example, target)
             exported[path.stem] = target
-        except Exception as exc:  # an exporter limitation is recorded, not hidden
+        except Exception as exc:  # noqa: BLE001 - an exporter limitation is recorded, not hidden
             failed[path.stem] = (
                 f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             )

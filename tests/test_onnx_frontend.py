@@ -9,9 +9,9 @@ import pytest
 pytest.importorskip("onnx")
 torch = pytest.importorskip("torch")
 
-import _onnx_models as models  # noqa: E402
+import _onnx_models as models
 
-from gradlint.frontends.onnx import build_graph  # noqa: E402
+from gradlint.frontends.onnx import build_graph
 
 # the legacy exporter decomposes LayerNorm below opset 17: the fused form is tested there
 OPSET = {"layernorm_block": 14}

@@ -8,10 +8,10 @@ import pytest
 
 onnx = pytest.importorskip("onnx")
 np = pytest.importorskip("numpy")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from onnx import TensorProto, helper, numpy_helper
 
-from gradlint.frontends.onnx import build_graph  # noqa: E402
-from gradlint.frontends.onnx.loading import LoadError  # noqa: E402
+from gradlint.frontends.onnx import build_graph
+from gradlint.frontends.onnx.loading import LoadError
 
 
 def make(nodes, inits=(), name="g", inputs=(("x", [2, 8]),), outputs=("y",), opset=17, domains=()):

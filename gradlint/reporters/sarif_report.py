@@ -42,7 +42,7 @@ def _rule_descriptor(cls) -> dict:
     return descriptor
 
 
-def _fingerprint(finding: Finding, lines: "_Lines") -> str:
+def _fingerprint(finding: Finding, lines: _Lines) -> str:
     """Stable while the flagged line's text is: lines inserted above do not make a new alert."""
     loc = finding.location
     anchor = loc.node if loc.node is not None else lines.text(loc.path, loc.line)

@@ -39,7 +39,7 @@ def load_model(path: Path) -> Any:
         model = onnx.load(str(path), load_external_data=False)
     except OSError as exc:
         raise LoadError(f"cannot read file: {(exc.strerror or str(exc)).lower()}") from None
-    except Exception:  # protobuf's DecodeError and friends: the bytes are not a ModelProto
+    except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends: the bytes are not a ModelProto
         raise LoadError(
             "not an ONNX model: the protobuf cannot be decoded (truncated or corrupt file?)"
         ) from None
@@ -108,5 +108,5 @@ def inline_functions(model: Any) -> Any:
 
     try:
         return inliner.inline_local_functions(model)
-    except Exception:  # an unusual function body: keep the calls, they become opaque nodes
+    except Exception:  # noqa: BLE001 - an unusual function body: keep the calls, they become opaque nodes
         return model

@@ -87,7 +87,7 @@ class GraphView:
 
         try:
             values = numpy_helper.to_array(tensor).reshape(-1)
-        except Exception:  # external or malformed: not a scalar we can read
+        except Exception:  # noqa: BLE001 - external or malformed: not a scalar we can read
             return None
         if values.size == 0 or not (values == values[0]).all():
             return None
