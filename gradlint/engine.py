@@ -395,10 +395,25 @@ def _map_files(files: list[Path], checker: Checker, project, jobs: int | None) -
         # rules load with the first file that needs them: a plain file never imports libcst
         return [check_path(path, checker, project) for path in files]
     _ = (checker.source_rules, checker.graph_rules, checker.enabled_codes)  # built once, before any fork
+    from gradlint.workers import chunk_size, parallel_map
+
+    plan = None
     if checker.source_rules or checker.graph_rules:
+        from gradlint.affinity import chunks
         from gradlint.partial import imported_names
 
-        checker.imported = imported_names(_project_of_files(project), checker.config.max_file_size)
-    from gradlint.workers import parallel_map
+        texts = _texts(_project_of_files(project), checker.config.max_file_size)
+        checker.imported = imported_names(texts.values())
+        plan = chunks(files, texts, workers, chunk_size(len(files), workers))
+    return parallel_map(files, checker, _project_of(project), workers, plan)
 
-    return parallel_map(files, checker, _project_of(project), workers)
+
+def _texts(paths: list[Path], max_size: int | None) -> dict[Path, str]:
+    """The text of each file that can be read; the others are left to their checks to report."""
+    texts = {}
+    for path in paths:
+        try:
+            texts[path] = read_text(path, max_size)
+        except (OSError, ValueError):
+            continue
+    return texts

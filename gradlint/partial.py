@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from gradlint.reading import read_text, statement_lines
+from gradlint.reading import statement_lines
 
 MIN_LINES = 3  # a shorter assignment costs less to parse than to judge
 
@@ -30,17 +30,13 @@ _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w, \t
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-def imported_names(paths: list[Path], max_size: int | None) -> frozenset[str]:
-    """Every word of the import statements of ``paths``: a file whose module name is not
+def imported_names(texts: Iterable[str]) -> frozenset[str]:
+    """Every word of the import statements of ``texts``: a file whose module name is not
     among them is imported by none of them, and its partial tree will not be followed by a
     whole parse when another file of the run imports from it. A scan of the text, a fraction
     of the cost of parsing; a name it misses costs time, never a result."""
     words: set[str] = set()
-    for path in paths:
-        try:
-            text = read_text(path, max_size)
-        except (OSError, ValueError):
-            continue
+    for text in texts:
         for match in _IMPORT.finditer(text):
             for group in match.groups():
                 if group:

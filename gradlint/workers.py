@@ -58,17 +58,25 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _round(indices: list[int], workers: int, results: dict[int, FileResult]) -> tuple[bool, set[int]]:
-    """Check ``indices`` on a fresh pool: whether it broke, and the files then under way."""
-    chunk = max(1, min(16, len(indices) // (workers * 8)))  # small: model files differ a lot in cost
-    # largest files first, so that the last chunks are short and the workers end together
-    ordered = sorted(indices, key=lambda i: -_size(_STATE["files"][i]))
-    chunks = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)]
+def chunk_size(files: int, workers: int) -> int:
+    return max(1, min(16, files // (workers * 8)))  # small: model files differ a lot in cost
+
+
+def _round(
+    indices: list[int], workers: int, results: dict[int, FileResult], plan: list[list[int]] | None = None
+) -> tuple[bool, set[int]]:
+    """Check ``indices`` on a fresh pool, in the chunks of ``plan`` when given: whether it
+    broke, and the files then under way."""
+    if plan is None:
+        # largest files first, so that the last chunks are short and the workers end together
+        ordered = sorted(indices, key=lambda i: -_size(_STATE["files"][i]))
+        chunk = chunk_size(len(indices), workers)
+        plan = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)]
     with tempfile.TemporaryDirectory(prefix="gradlint-workers-") as markers:
         _STATE["markers"] = markers
         broken = False
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_check_chunk, c) for c in chunks]
+            futures = [pool.submit(_check_chunk, c) for c in plan]
             for future in futures:
                 try:
                     results.update(future.result())
@@ -83,7 +91,10 @@ def _died(path: Path) -> FileResult:
     return FileResult(shown, errors=[FileError(shown, message)])
 
 
-def parallel_map(files: list[Path], checker, project, workers: int) -> list[FileResult]:
+def parallel_map(files: list[Path], checker, project, workers: int, plan=None) -> list[FileResult]:
+    """Every file's result, in the order of ``files``; ``plan``: the indices of ``files`` in
+    chunks, the order in which they are handed to the workers (each chunk to one worker),
+    by default largest first a few at a time."""
     from gradlint.engine import check_path
 
     if sys.platform == "win32" or "fork" not in multiprocessing.get_all_start_methods():
@@ -95,7 +106,8 @@ def parallel_map(files: list[Path], checker, project, workers: int) -> list[File
     try:
         rest = list(range(len(files)))
         while rest:
-            broken, under_way = _round(rest, workers, results)
+            broken, under_way = _round(rest, workers, results, plan)
+            plan = None  # after a crash: what is left, largest first
             rest = [i for i in rest if i not in results and i not in suspects | under_way]
             if broken and not under_way:  # died without saying where: give up on what is left
                 suspects.update(rest)
