@@ -119,9 +119,8 @@ class _Resolver:
         if not parts:
             return None
         tail = os.sep + os.path.join(*parts)
+        endings = (os.path.normcase(tail + ".py"), os.path.normcase(os.path.join(tail, "__init__.py")))
         for key in self.by_stem.get(parts[-1], ()):
-            if key.endswith(os.path.normcase(tail + ".py")) or key.endswith(
-                os.path.normcase(os.path.join(tail, "__init__.py"))
-            ):
+            if key.endswith(endings):
                 return self.index[key]
         return None
