@@ -395,17 +395,20 @@ def _map_files(files: list[Path], checker: Checker, project, jobs: int | None) -
         # rules load with the first file that needs them: a plain file never imports libcst
         return [check_path(path, checker, project) for path in files]
     _ = (checker.source_rules, checker.graph_rules, checker.enabled_codes)  # built once, before any fork
-    from gradlint.workers import chunk_size, parallel_map
+    from gradlint.workers import parallel_map
 
-    plan = None
+    project = _project_of(project)
+    groups: list[list[int]] = []
     if checker.source_rules or checker.graph_rules:
-        from gradlint.affinity import chunks
         from gradlint.partial import imported_names
 
         texts = _texts(_project_of_files(project), checker.config.max_file_size)
         checker.imported = imported_names(texts.values())
-        plan = chunks(files, texts, workers, chunk_size(len(files), workers))
-    return parallel_map(files, checker, _project_of(project), workers, plan)
+        if hasattr(project, "module_key"):
+            from gradlint.affinity import groups as affinity_groups
+
+            groups = affinity_groups(files, texts, project, workers)
+    return parallel_map(files, checker, project, workers, groups)
 
 
 def _texts(paths: list[Path], max_size: int | None) -> dict[Path, str]:

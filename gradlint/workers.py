@@ -58,20 +58,24 @@ def _size(path: Path) -> int:
         return 0
 
 
-def chunk_size(files: int, workers: int) -> int:
-    return max(1, min(16, files // (workers * 8)))  # small: model files differ a lot in cost
+def _plan(indices: list[int], workers: int, groups: list[list[int]]) -> list[list[int]]:
+    """``indices`` in chunks, each handed to one worker, the heaviest first so that the last
+    chunks are short and the workers end together: each group (files that import from one
+    another, ``gradlint.affinity``) one chunk, the other files a few at a time, largest first."""
+    size = {i: _size(_STATE["files"][i]) for i in indices}
+    grouped = {i for group in groups for i in group}
+    alone = sorted((i for i in indices if i not in grouped), key=lambda i: -size[i])
+    step = max(1, min(16, len(indices) // (workers * 8)))  # small: model files differ a lot in cost
+    chunks = groups + [alone[k : k + step] for k in range(0, len(alone), step)]
+    return sorted(chunks, key=lambda chunk: -sum(size[i] for i in chunk))
 
 
 def _round(
-    indices: list[int], workers: int, results: dict[int, FileResult], plan: list[list[int]] | None = None
+    indices: list[int], workers: int, results: dict[int, FileResult], groups: list[list[int]] = ()
 ) -> tuple[bool, set[int]]:
-    """Check ``indices`` on a fresh pool, in the chunks of ``plan`` when given: whether it
-    broke, and the files then under way."""
-    if plan is None:
-        # largest files first, so that the last chunks are short and the workers end together
-        ordered = sorted(indices, key=lambda i: -_size(_STATE["files"][i]))
-        chunk = chunk_size(len(indices), workers)
-        plan = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)]
+    """Check ``indices`` on a fresh pool, each of ``groups`` (indices among them) by one
+    worker: whether it broke, and the files then under way."""
+    plan = _plan(indices, workers, list(groups))
     with tempfile.TemporaryDirectory(prefix="gradlint-workers-") as markers:
         _STATE["markers"] = markers
         broken = False
@@ -91,10 +95,9 @@ def _died(path: Path) -> FileResult:
     return FileResult(shown, errors=[FileError(shown, message)])
 
 
-def parallel_map(files: list[Path], checker, project, workers: int, plan=None) -> list[FileResult]:
-    """Every file's result, in the order of ``files``; ``plan``: the indices of ``files`` in
-    chunks, the order in which they are handed to the workers (each chunk to one worker),
-    by default largest first a few at a time."""
+def parallel_map(files: list[Path], checker, project, workers: int, groups=()) -> list[FileResult]:
+    """Every file's result, in the order of ``files``; ``groups``: lists of indices of
+    ``files`` that one worker should check together, in that order."""
     from gradlint.engine import check_path
 
     if sys.platform == "win32" or "fork" not in multiprocessing.get_all_start_methods():
@@ -106,8 +109,8 @@ def parallel_map(files: list[Path], checker, project, workers: int, plan=None) -
     try:
         rest = list(range(len(files)))
         while rest:
-            broken, under_way = _round(rest, workers, results, plan)
-            plan = None  # after a crash: what is left, largest first
+            broken, under_way = _round(rest, workers, results, groups)
+            groups = ()  # after a crash: what is left, largest first
             rest = [i for i in rest if i not in results and i not in suspects | under_way]
             if broken and not under_way:  # died without saying where: give up on what is left
                 suspects.update(rest)

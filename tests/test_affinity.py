@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gradlint import affinity, engine
+from gradlint import affinity, engine, workers
 from gradlint.config import Config
+from gradlint.frontends.python import Project
 
 BLOCKS = '''\
 import torch.nn as nn
@@ -59,9 +60,17 @@ def _tree(root: Path, files: dict[str, str]) -> list[Path]:
     return paths
 
 
-def _chunks(paths: list[Path], workers: int = 2, size: int = 1) -> list[list[str]]:
+def _groups(paths: list[Path], workers: int = 2) -> list[list[int]]:
     texts = {p: p.read_text() for p in paths}
-    return [[paths[i].name for i in chunk] for chunk in affinity.chunks(paths, texts, workers, size)]
+    return affinity.groups(paths, texts, Project.for_files(paths), workers)
+
+
+def _chunks(paths: list[Path], workers: int = 2) -> list[list[str]]:
+    """The groups, and every other file alone."""
+    groups = _groups(paths, workers)
+    grouped = {i for group in groups for i in group}
+    alone = [[i] for i in range(len(paths)) if i not in grouped]
+    return [[paths[i].name for i in chunk] for chunk in groups + alone]
 
 
 def _others(count: int, folder: str = "") -> dict[str, str]:
@@ -86,18 +95,23 @@ def test_importers_go_with_the_file_they_import_from_and_it_comes_first(tmp_path
     assert sorted(name for chunk in chunks for name in chunk) == sorted(p.name for p in paths)
 
 
-def test_a_group_stays_a_small_share_of_the_run(tmp_path):
+def test_a_group_stays_a_small_share_of_the_run(tmp_path, monkeypatch):
     files = {"blocks.py": BLOCKS}
     files.update({f"model_{n}.py": MODEL.format(module="blocks", n=n) for n in range(6)})
     files.update(_others(12))
     paths = _tree(tmp_path, files)
-    texts = {p: p.read_text() for p in paths}
-    total = sum(len(t) for t in texts.values())
-    chunks = affinity.chunks(paths, texts, 2, 1)
-    weights = [sum(len(texts[paths[i]]) for i in chunk) for chunk in chunks]
+    total = sum(len(p.read_text()) for p in paths)
+    groups = _groups(paths)
+    weights = [sum(len(paths[i].read_text()) for i in group) for group in groups]
     assert max(weights) <= total // (affinity.SHARE * 2)
-    assert 1 < len(next(chunk for chunk in chunks if paths.index(tmp_path / "blocks.py") in chunk)) < 7
-    assert weights == sorted(weights, reverse=True)  # heaviest first
+    assert 1 < len(next(group for group in groups if paths.index(tmp_path / "blocks.py") in group)) < 7
+    # the workers take each group whole, and the chunks heaviest first
+    monkeypatch.setitem(workers._STATE, "files", paths)
+    plan = workers._plan(list(range(len(paths))), 2, groups)
+    assert all(group in plan for group in groups)
+    assert sorted(i for chunk in plan for i in chunk) == list(range(len(paths)))
+    sizes = [sum(paths[i].stat().st_size for i in chunk) for chunk in plan]
+    assert sizes == sorted(sizes, reverse=True)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="workers are forked")

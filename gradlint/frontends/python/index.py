@@ -209,25 +209,35 @@ class Project:
 
     def resolve_module(self, dotted: str, importer: FileContext) -> FileContext | None:
         """The file a dotted (or relative, leading dots) module name refers to, or None."""
+        key = self.module_key(dotted, importer.path, self._readable)
+        if key is None and not dotted.startswith("."):
+            key = self._beside(dotted, importer)
+        return self._use(importer, key) if key is not None else None
+
+    def module_key(self, dotted: str, importer: str, readable=None) -> str | None:
+        """The key of the linted file that a dotted (or relative, leading dots) module name
+        read in ``importer`` refers to, recording nothing; ``readable(path)`` may admit a
+        file outside the linted ones to a relative import."""
         if dotted.startswith("."):
             level = len(dotted) - len(dotted.lstrip("."))
-            folder = Path(importer.path).parent
+            folder = Path(importer).parent
             for _ in range(level - 1):
                 folder = folder.parent
             rest = dotted.lstrip(".")
             base = folder.joinpath(*rest.split(".")) if rest else folder
             for candidate in (base.with_suffix(".py") if rest else None, base / "__init__.py"):
-                if candidate is not None and (_key(candidate) in self.given or self._readable(candidate)):
-                    return self._use(importer, _key(candidate))
+                if candidate is not None and (
+                    _key(candidate) in self.given or (readable is not None and readable(candidate))
+                ):
+                    return _key(candidate)
             return None
         keys = self.by_module.get(dotted)
         if not keys:
-            beside = self._beside(dotted, importer)
-            return self._use(importer, beside) if beside is not None else None
+            return None
         if len(keys) > 1:  # the same name in two places: the one nearest the importer
-            here = _key(importer.path)
+            here = _key(importer)
             keys = sorted(keys, key=lambda k: -len(os.path.commonprefix([k, here])))
-        return self._use(importer, keys[0])
+        return keys[0]
 
     def _beside(self, dotted: str, importer: FileContext) -> str | None:
         """A module the linted files do not include, found as Python would find it when the
