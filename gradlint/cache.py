@@ -10,22 +10,34 @@ and ``os.replace``, so that concurrent runs never leave half an entry behind.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 import os
-import shutil
+import re
 import stat
 import tempfile
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
 from gradlint import __version__
+from gradlint.bounded import read_bytes
 from gradlint.config import Config, ConfigError
-from gradlint.diagnostics import FileError, FileResult, Finding, Fix, Location, ModelRecord
+from gradlint.diagnostics import FileResult
 
 SCHEMA = 1
 FOLDER_NAME = ".gradlint_cache"
 _MARKER = "CACHEDIR.TAG"
+# the first line is the Cache Directory Tagging Specification's; the second says whose it is
+_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# gradlint's cache of results\n"
+_GITIGNORE = "# Created by gradlint\n*\n"
+_ENTRY_NAME = re.compile(r"(?:[0-9a-f]{32}|\.tmp-[\w-]+)\.json")
+_SHARD_NAME = re.compile(r"[0-9a-f]{2}")
+_SCHEMA_FOLDER = re.compile(r"v[0-9]+")
+MAX_ENTRY = 16 * 1024 * 1024  # the largest report of one file is a few hundred kB
 
 
 def cache_folder(config: Config) -> Path:
@@ -34,14 +46,107 @@ def cache_folder(config: Config) -> Path:
     return config.root / FOLDER_NAME
 
 
-def remove_cache(folder: Path) -> bool:
-    """Delete a cache folder; refuse a folder that is not one of ours."""
-    if not folder.is_dir():
+def _is_real_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
         return False
-    if not (folder / _MARKER).is_file() and folder.name != FOLDER_NAME:
-        raise ConfigError(f"{folder} does not look like a gradlint cache (no {_MARKER}); not removed")
-    shutil.rmtree(folder, ignore_errors=True)
-    return True
+
+
+def _read_small(path: Path) -> bytes | None:
+    try:
+        return read_bytes(path, 4096, follow_symlinks=False)
+    except OSError:
+        return None
+
+
+def is_gradlint_folder(folder: Path) -> bool:
+    """A real folder (no link) that carries the tag gradlint writes."""
+    return _is_real_folder(folder) and _read_small(folder / _MARKER) == _TAG.encode()
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot hold the cache, or None when it can.
+
+    A cache folder is gradlint's alone: one that does not exist yet, one that is empty,
+    or one that already carries gradlint's tag. Anything else holds someone's files,
+    which a later ``gradlint clean`` must never be in a position to delete.
+    """
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot use {folder} as the cache folder: {(exc.strerror or str(exc)).lower()}"
+    if stat.S_ISLNK(info.st_mode):
+        return f"the cache folder {folder} is a symbolic link; results are not cached"
+    if not stat.S_ISDIR(info.st_mode):
+        return f"the cache folder {folder} is not a folder; results are not cached"
+    if is_gradlint_folder(folder):
+        return None
+    try:
+        if not os.listdir(folder):
+            return None
+    except OSError as exc:
+        return f"cannot use {folder} as the cache folder: {(exc.strerror or str(exc)).lower()}"
+    return (
+        f"{folder} holds files that gradlint did not write, so it cannot be the cache folder "
+        f"(cache-dir); results are not cached"
+    )
+
+
+def remove_cache(folder: Path) -> tuple[bool, int]:
+    """Delete gradlint's own entries from its tagged cache folder, and nothing else.
+
+    Returns whether there was a cache, and how many files and folders that gradlint did
+    not write were left in place. A folder without gradlint's tag, or a link, is refused.
+    """
+    if not os.path.lexists(folder):
+        return False, 0
+    if os.path.islink(folder):
+        raise ConfigError(f"{folder} is a symbolic link; gradlint removes only a cache folder itself, not a link")
+    if not is_gradlint_folder(folder):
+        raise ConfigError(f"{folder} does not look like a gradlint cache (no {_MARKER} written by gradlint); not removed")
+    kept = 0
+    for name in os.listdir(folder):
+        path = folder / name
+        if _SCHEMA_FOLDER.fullmatch(name) and _is_real_folder(path):
+            kept += _remove_entries(path)
+        elif name == ".gitignore" and _read_small(path) == _GITIGNORE.encode():
+            _unlink(str(path))
+        elif name != _MARKER:
+            kept += 1
+    if kept == 0:
+        _unlink(str(folder / _MARKER))
+        _rmdir(folder)
+    return True, kept
+
+
+def _remove_entries(schema_folder: Path) -> int:
+    """Unlink the entry files of one schema folder (never following a link); the count of
+    what was left: anything not named as gradlint names its entries."""
+    kept = 0
+    for shard in os.listdir(schema_folder):
+        path = schema_folder / shard
+        if not (_SHARD_NAME.fullmatch(shard) and _is_real_folder(path)):
+            kept += 1
+            continue
+        for name in os.listdir(path):
+            entry = path / name
+            if _ENTRY_NAME.fullmatch(name) and stat.S_ISREG(os.lstat(entry).st_mode):
+                _unlink(str(entry))
+            else:
+                kept += 1
+        _rmdir(path)
+    _rmdir(schema_folder)
+    return kept
+
+
+def _rmdir(path: Path) -> None:
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass  # not empty: what is left is not gradlint's
 
 
 def digest(data: bytes) -> str:
@@ -85,7 +190,8 @@ class ResultCache:
             repr((__version__, code_fingerprint(), config.fingerprint(), checked_together)).encode()
         )
         self._hashes: dict[str, str | None] = {}
-        self._prepared = False
+        self.problem = folder_problem(folder)
+        self._prepared: bool | None = None
 
     # file hashes are shared by lookups and by the dependency checks of other files
     def file_hash(self, path: str, data: bytes | None = None) -> str | None:
@@ -112,19 +218,23 @@ class ResultCache:
         return self.entries / name[:2] / f"{name}.json"
 
     def lookup(self, path: Path, shown: str) -> FileResult | None:
+        if self.problem is not None:
+            return None
         content = self.file_hash(str(path))
         if content is None:
             return None
         try:
-            entry = json.loads(self._entry_path(shown, path).read_text(encoding="utf-8"))
-            if entry.get("schema") != SCHEMA or entry.get("content") != content:
-                return None
-            for dep, dep_hash in entry["dependencies"].items():
-                if self.file_hash(dep) != dep_hash:
-                    return None
-            return result_from_json(entry["result"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            data = read_bytes(self._entry_path(shown, path), MAX_ENTRY, follow_symlinks=False)
+            entry = json.loads(data)
+            result = _valid_entry(entry, content, shown)
+        except (OSError, ValueError, RecursionError):
             return None  # missing, corrupt or foreign: a miss, rewritten after the check
+        if result is None:
+            return None
+        for dep, dep_hash in entry["dependencies"].items():
+            if self.file_hash(dep) != dep_hash:
+                return None
+        return result
 
     def store(self, path: Path, result: FileResult) -> None:
         content = self.file_hash(str(path))
@@ -134,8 +244,11 @@ class ResultCache:
         entry = {"schema": SCHEMA, "content": content, "dependencies": deps, "result": result_to_json(result)}
         target = self._entry_path(result.path, path)
         try:
-            self._prepare()
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if not self._prepare():
+                return
+            target.parent.mkdir(exist_ok=True)
+            if not _is_real_folder(target.parent):
+                return  # a link planted in the cache must not carry a write elsewhere
             handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -147,18 +260,44 @@ class ResultCache:
         except OSError:
             pass  # a read-only tree or a full disk costs speed, never the run
 
-    def _prepare(self) -> None:
-        if self._prepared:
-            return
-        self.entries.mkdir(parents=True, exist_ok=True)
-        for name, text in (
-            (".gitignore", "# Created by gradlint\n*\n"),
-            (_MARKER, "Signature: 8a477f597d28d172789f06886806bc55\n# gradlint's cache of results\n"),
-        ):
-            marker = self.folder / name
-            if not marker.exists():
-                marker.write_text(text, encoding="utf-8")
-        self._prepared = True
+    def _prepare(self) -> bool:
+        """Make the folder gradlint's, once: whether entries may be written in it."""
+        if self._prepared is None:
+            self._prepared = False
+            if self.problem is not None:
+                return False
+            try:
+                self.folder.mkdir(parents=True)
+                created = True
+            except FileExistsError:
+                created = False
+            if not is_gradlint_folder(self.folder):
+                if folder_problem(self.folder) is not None:  # filled since the run started
+                    return False
+                (self.folder / _MARKER).write_text(_TAG, encoding="utf-8")
+            if created:  # only a folder gradlint created gets the .gitignore that hides it
+                (self.folder / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
+            self.entries.mkdir(exist_ok=True)
+            self._prepared = _is_real_folder(self.entries)
+        return self._prepared
+
+
+def _valid_entry(entry: object, content: str, shown: str) -> FileResult | None:
+    """The entry's result when the entry has exactly the shape gradlint writes."""
+    if not isinstance(entry, dict) or set(entry) != {"schema", "content", "dependencies", "result"}:
+        return None
+    if entry["schema"] != SCHEMA or entry["content"] != content:
+        return None
+    deps = entry["dependencies"]
+    if not isinstance(deps, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in deps.items()
+    ):
+        return None
+    try:
+        result = result_from_json(entry["result"])
+    except ValueError:
+        return None
+    return result if result.path == shown else None
 
 
 def _unlink(path: str) -> None:
@@ -168,41 +307,76 @@ def _unlink(path: str) -> None:
         pass
 
 
+_NOT_STORED = {FileResult: {"dependencies"}}
+
+
 def result_to_json(result: FileResult) -> dict[str, Any]:
-    return {
-        "path": result.path,
-        "findings": [
-            {
-                "code": f.code,
-                "name": f.name,
-                "severity": f.severity,
-                "message": f.message,
-                "location": vars(f.location),
-                "fix": None if f.fix is None else vars(f.fix),
-                "extra": f.extra,
-            }
-            for f in result.findings
-        ],
-        "errors": [e.to_json() for e in result.errors],
-        "models": [vars(m) for m in result.models],
-    }
+    return _to_json(result)
 
 
-def result_from_json(data: dict[str, Any]) -> FileResult:
-    return FileResult(
-        path=data["path"],
-        findings=[
-            Finding(
-                code=f["code"],
-                name=f["name"],
-                severity=f["severity"],
-                message=f["message"],
-                location=Location(**f["location"]),
-                fix=None if f["fix"] is None else Fix(**f["fix"]),
-                extra=f["extra"],
-            )
-            for f in data["findings"]
-        ],
-        errors=[FileError(e["path"], e["message"]) for e in data["errors"]],
-        models=[ModelRecord(**m) for m in data["models"]],
-    )
+def result_from_json(data: Any) -> FileResult:
+    """A FileResult from its JSON form; ValueError unless every field has its declared type."""
+    return _from_json(FileResult, data)
+
+
+def _to_json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        skip = _NOT_STORED.get(type(value), ())
+        return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in skip}
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    return value
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _from_json(cls: type, data: Any) -> Any:
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in _NOT_STORED.get(cls, ())]
+    if not isinstance(data, dict) or set(data) != set(names):
+        raise ValueError(f"not a {cls.__name__}")
+    hints = _hints(cls)
+    return cls(**{name: _typed(hints[name], data[name]) for name in names})
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    """``value`` as ``hint`` describes it, or ValueError."""
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(hint):
+            try:
+                return _typed(option, value)
+            except ValueError:
+                continue
+        raise ValueError(f"{value!r} is not {hint}")
+    if origin is typing.Literal:
+        if value in typing.get_args(hint):
+            return value
+        raise ValueError(f"{value!r} is not {hint}")
+    if origin is list:
+        if not isinstance(value, list):
+            raise ValueError(f"{value!r} is not a list")
+        (item,) = typing.get_args(hint)
+        return [_typed(item, v) for v in value]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ValueError(f"{value!r} is not a dict")
+        return value
+    if dataclasses.is_dataclass(hint):
+        return _from_json(hint, value)
+    if hint is type(None):
+        if value is None:
+            return None
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(value, hint):
+        return value
+    raise ValueError(f"{value!r} is not {hint}")

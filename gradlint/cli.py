@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 
 from gradlint import __version__
 from gradlint.config import ConfigError, find_config_file, load_config, validate_selector
+from gradlint.diagnostics import FileError
 from gradlint.probe.command import probe_command
 from gradlint.reporters import FORMATS, ReportContext, render
 
@@ -49,7 +51,8 @@ def _apply_selection(config, select, ignore, extend_select) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+# readable=False: a file that cannot be read is the check's one-line error, not a usage error
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @click.option("--select", multiple=True, help="Codes or prefixes to enable (GL6, GL601, ALL).")
 @click.option("--ignore", multiple=True, help="Codes or prefixes to disable.")
 @click.option("--extend-select", multiple=True, help="Codes or prefixes to enable on top of the selection.")
@@ -68,7 +71,8 @@ def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, con
     """Check Python files, folders and .onnx graphs (default: the current folder)."""
     from gradlint.engine import run
 
-    targets = list(paths) or [Path(".")]
+    # Path("") is the current folder: an empty argument (an unset variable) must not check it
+    targets = [Path(p) for p in paths if p] or ([] if paths else [Path(".")])
     try:
         config = load_config(config_path or find_config_file(targets))
         _apply_selection(config, select, ignore, extend_select)
@@ -80,6 +84,10 @@ def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, con
     except ConfigError as exc:
         _fail(str(exc))
         return
+    if len(targets) < len(paths):
+        outcome.errors.insert(0, FileError("''", "an empty path names no file; skipped"))
+    for warning in outcome.warnings:
+        click.echo(f"gradlint: warning: {warning}", err=True)
     for error in outcome.errors:
         click.echo(f"{error.path}: error: {error.message}", err=True)
     report = render(fmt, outcome, ReportContext(root=config.root, show_models=show_models))
@@ -89,10 +97,23 @@ def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, con
         except OSError as exc:
             _fail(f"cannot write {output_file}: {exc.strerror or exc}")
     else:
-        click.echo(report, nl=False)
+        _write_stdout(report)
     if exit_zero:
         sys.exit(0)
     sys.exit(1 if outcome.findings or outcome.errors else 0)
+
+
+def _write_stdout(report: str) -> None:
+    """The report on stdout; one line and exit 2 when stdout takes no more (a full disk)."""
+    try:
+        click.echo(report, nl=False)
+        sys.stdout.flush()
+    except OSError as exc:
+        try:  # the interpreter flushes stdout again on exit: give it somewhere to go
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        _fail(f"cannot write the report to stdout: {(exc.strerror or str(exc)).lower()}")
 
 
 @main.command()
@@ -106,10 +127,19 @@ def clean(path, config_path, cache_dir):
     try:
         config = load_config(config_path or find_config_file(path or Path(".")))
         folder = cache_dir or cache_folder(config)
-        if remove_cache(folder):
-            click.echo(f"Removed {folder}")
+        existed, kept = remove_cache(folder)
     except ConfigError as exc:
         _fail(str(exc))
+        return
+    except OSError as exc:
+        _fail(f"cannot remove the cache {folder}: {(exc.strerror or str(exc)).lower()}")
+        return
+    if not existed:
+        click.echo(f"No cache at {folder}")
+    elif kept:
+        click.echo(f"Removed gradlint's entries from {folder}; kept {kept} file(s) that gradlint did not write")
+    else:
+        click.echo(f"Removed {folder}")
 
 
 @main.command()

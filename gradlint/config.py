@@ -14,6 +14,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from gradlint.bounded import NotRegularFile, read_bytes
 from gradlint.rule import Rule, all_rules, rule_by_code_or_name
 
 DEFAULT_EXCLUDE = (
@@ -104,7 +105,7 @@ def find_config_file(start: Path | list[Path]) -> Path | None:
     Given several paths (pre-commit passes every staged file), the search starts
     at the folder they all share.
     """
-    starts = [p.resolve() for p in (start if isinstance(start, list) else [start])] or [Path.cwd()]
+    starts = [_real(p) for p in (start if isinstance(start, list) else [start])] or [Path.cwd()]
     folders = [p if p.is_dir() else p.parent for p in starts]
     try:
         folder = Path(os.path.commonpath(folders))
@@ -114,7 +115,7 @@ def find_config_file(start: Path | list[Path]) -> Path | None:
         pyproject = candidate / "pyproject.toml"
         if pyproject.is_file():
             try:
-                text = pyproject.read_text(encoding="utf-8")
+                text = _read_config_text(pyproject)
             except (OSError, UnicodeDecodeError):
                 continue
             try:
@@ -129,13 +130,23 @@ def find_config_file(start: Path | list[Path]) -> Path | None:
     return None
 
 
+MAX_CONFIG_SIZE = 1024 * 1024
+
+
+def _read_config_text(path: Path) -> str:
+    """A configuration file's text: a regular file of at most a MiB (never a pipe or a device)."""
+    return read_bytes(path, MAX_CONFIG_SIZE).decode("utf-8")
+
+
 def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read_config_text(path))
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except NotRegularFile as exc:
+        raise ConfigError(f"cannot read config file: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -228,7 +239,7 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
     if "cache-dir" in table:
         if not isinstance(table["cache-dir"], str) or not table["cache-dir"]:
             raise ConfigError(f"{path}: 'cache-dir' must be a path")
-        config.cache_dir = str(config.root / table["cache-dir"])
+        config.cache_dir = _cache_dir_inside(config.root, table["cache-dir"], path)
     if "jobs" in table:
         jobs = table["jobs"]
         if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
@@ -244,6 +255,27 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
         for code in codes:
             validate_selector(code, str(path))
     return config
+
+
+def _cache_dir_inside(root: Path, value: str, where: Path) -> str:
+    """The configured cache folder, which must be a folder of its own below the project root.
+
+    A configuration arrives with every cloned repository: one that could point the cache
+    at ``..`` would have ``gradlint clean`` working on someone else's files. A folder
+    elsewhere can still be named on the command line (``--cache-dir``).
+    """
+    folder = os.path.normpath(os.path.join(root, value))
+    real_root = os.path.realpath(root)
+    inside = (
+        os.path.commonpath([folder, str(root)]) == str(root)
+        and os.path.commonpath([os.path.realpath(folder), real_root]) == real_root
+    )
+    if not inside or os.path.realpath(folder) == real_root:
+        raise ConfigError(
+            f"{where}: 'cache-dir' must name a folder below the project root {root}, got {value!r} "
+            "(a folder elsewhere can be given with --cache-dir)"
+        )
+    return folder
 
 
 def validate_selector(selector: str, where: str = "command line") -> None:
@@ -313,6 +345,12 @@ def ignored_for_file(path: str, config: Config) -> list[str]:
 
 def _relative(path: Path, root: Path) -> str:
     try:
-        return PurePosixPath(path.resolve().relative_to(root.resolve())).as_posix()
+        return PurePosixPath(_real(path).relative_to(_real(root))).as_posix()
     except ValueError:
         return PurePosixPath(path).as_posix()
+
+
+def _real(path: Path) -> Path:
+    """``path`` without links, as far as they go: unlike ``Path.resolve`` before Python 3.13,
+    a symlink loop is left as it is rather than raised."""
+    return Path(os.path.realpath(path))

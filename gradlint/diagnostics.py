@@ -186,3 +186,4 @@ class RunResult:
     errors: list[FileError] = field(default_factory=list)
     models: list[ModelRecord] = field(default_factory=list)
     files_checked: int = 0
+    warnings: list[str] = field(default_factory=list)  # about the run, not a file: the cache

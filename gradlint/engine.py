@@ -301,6 +301,8 @@ def run(
         from gradlint.cache import ResultCache, cache_folder
 
         cache = ResultCache(cache_folder(config), config, files)
+        if cache.problem is not None:
+            outcome.warnings.append(cache.problem)
     results: list[FileResult | None] = [None] * len(files)
     pending: list[int] = []
     for index, path in enumerate(files):
