@@ -30,13 +30,20 @@ def discover(
             found.append(candidate)
 
     for given in paths:
-        if given.is_dir() and not given.name.endswith(CHECKED_SUFFIXES):
+        try:
+            given.lstat()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # a folder above it the user may not search, a name too long
+            problems.append((display_path(given), f"cannot read: {(exc.strerror or str(exc)).lower()}"))
+            continue
+        if _quietly(given.is_dir) and not given.name.endswith(CHECKED_SUFFIXES):
             if force_exclude and is_excluded(given, config):
                 continue
             _walk(given, config, add, problems)
-        elif given.is_dir():
+        elif _quietly(given.is_dir):
             problems.append((display_path(given), "is a directory, not a file; skipped"))
-        elif given.exists() or given.is_symlink():
+        elif _quietly(given.exists) or _quietly(given.is_symlink):
             if force_exclude and _excluded_with_parents(given, config):
                 continue
             add(given)
@@ -54,9 +61,9 @@ def _walk(top: Path, config: Config, add, problems: list[tuple[str, str]]) -> No
         kept = []
         for name in sorted(dirnames):
             candidate = here / name
-            if is_excluded(candidate, config) or (candidate / "pyvenv.cfg").is_file():
+            if is_excluded(candidate, config) or _quietly((candidate / "pyvenv.cfg").is_file):
                 continue
-            if name.endswith(CHECKED_SUFFIXES) and not candidate.is_symlink():
+            if name.endswith(CHECKED_SUFFIXES) and not _quietly(candidate.is_symlink):
                 # a folder named like a source file is a mistake worth a line, not a package
                 problems.append((display_path(candidate), "is a directory, not a file; skipped"))
                 continue
@@ -68,6 +75,14 @@ def _walk(top: Path, config: Config, add, problems: list[tuple[str, str]]) -> No
             candidate = here / name
             if not is_excluded(candidate, config):
                 add(candidate)
+
+
+def _quietly(predicate) -> bool:
+    """A Path predicate, False on a folder the user may list but not search (EACCES)."""
+    try:
+        return predicate()
+    except OSError:
+        return False
 
 
 def _excluded_with_parents(path: Path, config: Config) -> bool:

@@ -33,11 +33,59 @@ def _check_chunk(indices: list[int]) -> list[tuple[int, FileResult]]:
     marker = os.path.join(_STATE["markers"], str(os.getpid()))
     done = []
     for index in indices:
-        with open(marker, "w") as out:
-            out.write(str(index))
+        _note(marker, str(index))
         done.append((index, check_path(_STATE["files"][index], _STATE["checker"], _STATE["project"])))
-    os.unlink(marker)
+    try:
+        os.unlink(marker)
+    except OSError:
+        pass
     return done
+
+
+def _note(marker: str, text: str) -> None:
+    """Say which file this worker is on. The note only names the culprit after a crash: a
+    marker folder that something removed is made again, and a failing write costs nothing."""
+    for _ in range(2):
+        try:
+            with open(marker, "w") as out:
+                out.write(text)
+            return
+        except OSError:
+            try:
+                os.makedirs(os.path.dirname(marker), mode=0o700, exist_ok=True)
+            except OSError:
+                return
+
+
+def _die_with_parent(parent: int) -> None:
+    """Run in each worker as it starts: a worker must not outlive the run that forked it.
+
+    When a supervisor's SIGTERM or the OOM killer ends only the parent, orphaned workers
+    would hold its stdout open and block whoever reads it. Linux delivers a signal when
+    the parent dies; elsewhere a thread watches for the change of parent.
+    """
+    import signal
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="gradlint-parent-watch", daemon=True).start()
 
 
 def _under_way(markers: str) -> set[int]:
@@ -79,7 +127,10 @@ def _round(
     with tempfile.TemporaryDirectory(prefix="gradlint-workers-") as markers:
         _STATE["markers"] = markers
         broken = False
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             futures = [pool.submit(_check_chunk, c) for c in plan]
             for future in futures:
                 try:

@@ -22,7 +22,7 @@ def _uri(path: str, root: Path) -> str:
     try:
         rel = absolute.resolve().relative_to(root.resolve())
         return quote(PurePosixPath(rel).as_posix())
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop before 3.13
         return quote(PurePosixPath(candidate).as_posix())
 
 
