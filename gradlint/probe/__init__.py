@@ -7,7 +7,8 @@ command down with it.
 
 Exit codes: 0 every verdict healthy; 1 a verdict flags a problem; 2 usage or
 configuration error; 3 the user's code failed (import, build, forward, backward,
-out of memory); 124 the child ran past --timeout (as coreutils' timeout does).
+out of memory); 124 the child ran past --timeout (as coreutils' timeout does); 128+N
+SIGINT, SIGTERM or SIGHUP (signal N) stopped the probe and the child's processes.
 """
 
 EXIT_HEALTHY = 0

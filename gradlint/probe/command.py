@@ -10,8 +10,8 @@ import click
 EPILOG = """\b
 Exit status: 0 every verdict healthy, 1 a verdict flags a problem, 2 usage or
 configuration error, 3 the model's code failed (import, build, forward, backward,
-out of memory), 124 the probe ran past --timeout. With several targets, the
-highest status wins.
+out of memory), 124 the probe ran past --timeout, 128+N stopped by signal N
+(130 for Ctrl-C). With several targets, the highest status wins.
 """
 
 

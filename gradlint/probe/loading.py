@@ -43,6 +43,9 @@ def import_user_module(path: Path) -> ModuleType:
     # A file named like a module already loaded (copy.py, types.py) must not replace it.
     name = path.stem if path.stem not in sys.modules else f"_gradlint_probe_target_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        # No loader knows the file's ending: a data file or a folder named as the target.
+        raise ProbeError(f"{path.name} is not a Python file (.py)", usage=True)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)

@@ -3,6 +3,7 @@ in a child process, judged, joined with the static findings, reported."""
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import json
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import click
 
 from gradlint.config import ConfigError, find_config_file, load_config
 from gradlint.probe import EXIT_HEALTHY, EXIT_PROBLEM, EXIT_USAGE
-from gradlint.probe.runner import ProbeFailure, Request, run_child
+from gradlint.probe.runner import ProbeFailure, ProbeInterrupted, Request, run_child
 from gradlint.probe.settings import ProbeSettings, TargetEntry, parse_shape, settings_from_table
 
 
@@ -29,8 +30,15 @@ class ProbeOptions:
     config_path: Path | None
 
 
+PLOT_NEEDS = "--plot needs matplotlib: pip install 'gradlint[probe]'"
+
+
 def _say(message: str) -> None:
     click.echo(f"gradlint probe: error: {message}", err=True)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"gradlint probe: warning: {message}", err=True)
 
 
 def split_target(spec: str, root: Path) -> tuple[Path, str]:
@@ -41,8 +49,13 @@ def split_target(spec: str, root: Path) -> tuple[Path, str]:
     path = Path(file_part)
     if not path.is_absolute():
         path = root / path
+    if path.is_dir():
+        raise ValueError(f"target {spec!r}: {file_part} is a folder, not a .py file")
     if not path.is_file():
         raise ValueError(f"target {spec!r}: no such file {file_part}")
+    # Python imports source only by these endings: anything else would fail in the child.
+    if path.suffix not in importlib.machinery.SOURCE_SUFFIXES:
+        raise ValueError(f"target {spec!r}: {file_part} is not a Python file (.py)")
     return path, name
 
 
@@ -75,12 +88,19 @@ def run_probes(targets: list[str], options: ProbeOptions) -> int:
     if importlib.util.find_spec("torch") is None:
         _say("gradlint probe needs torch: pip install 'gradlint[probe]'")
         return EXIT_USAGE
+    # Before any model runs: a missing chart library should not cost a pass first.
+    if options.plot is not None and importlib.util.find_spec("matplotlib") is None:
+        _say(PLOT_NEEDS)
+        return EXIT_USAGE
     documents, worst = [], EXIT_HEALTHY
     for index, entry in enumerate(entries):
         try:
             doc = probe_one(entry, root, options, settings, config)
             if options.plot is not None:
                 _plot(doc, options.plot, index if len(entries) > 1 else None)
+        except ProbeInterrupted as stopped:
+            _say(str(stopped))
+            return stopped.exit_code
         except ProbeFailure as failure:
             _say(str(failure))
             worst = max(worst, failure.exit_code)
@@ -110,6 +130,10 @@ def _plot(doc: dict[str, Any], path: Path, index: int | None) -> None:
         )
     try:
         plot_grad_flow(doc, path)
+    except ImportError as exc:
+        # matplotlib went missing after the check up front, or one of its own imports fails.
+        missing = (exc.name or "").partition(".")[0] == "matplotlib"
+        raise ProbeFailure(PLOT_NEEDS if missing else f"{PLOT_NEEDS} ({exc})", EXIT_USAGE) from None
     except OSError as exc:
         raise ProbeFailure(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE) from None
     doc["plot"] = str(path)
@@ -136,7 +160,7 @@ def probe_one(
         saturation_input=settings.thresholds.saturation_input,
         timeout=options.timeout or settings.timeout,
     )
-    measured = run_child(request)
+    measured = run_child(request, warn=_warn)
     verdicts = judge(measured, settings.thresholds, settings.dead_params_fail)
     findings, models = static_findings(path, measured, config)
     joined, static_ratio = join(findings, models, measured, config.options, settings.thresholds)
