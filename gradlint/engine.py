@@ -185,17 +185,22 @@ def check_python(path: Path, shown: str, checker: Checker, project=None, text: s
         return result
     if source is None:
         return result
+    if project is None:  # one file alone: its imports still resolve beside it
+        project = LazyProject([path])
     findings: list[Finding] = []
     try:
+        source.use_resolver(project)
         for rule in checker.source_rules:
             findings.extend(rule.check_source(source))
-        # the layer graphs serve only the model checks, and only they read other files of
-        # the tree: a run without them neither builds graphs nor depends on other files
+        # the layer graphs serve only the model checks; other files of the tree that the
+        # source rules read through the resolver are dependencies all the same
         if checker.graph_rules:
             graph_findings, models = _graphs_of_python(source, checker, project)
             findings.extend(graph_findings)
             result.models.extend(models)
             result.dependencies = _dependencies(path, project)
+        else:
+            result.dependencies = _recorded_dependencies(path, project)
     except RecursionError:
         result.errors.append(FileError(shown, "nested too deeply to analyse; skipped"))
         return result
@@ -268,6 +273,15 @@ def check_path(path: Path, checker: Checker, project=None) -> FileResult:
             return check_python(path, shown, checker, project)
     except Exception as exc:  # noqa: BLE001 - a bug of ours must not end the run
         return FileResult(shown, errors=[FileError(shown, f"internal error: {type(exc).__name__}: {exc}")])
+
+
+def _recorded_dependencies(path: Path, project) -> list[str]:
+    """The tree files that the source rules read for ``path`` through the resolver."""
+    if isinstance(project, LazyProject):
+        if not project.started:
+            return []
+        project = project.get()
+    return sorted(project.recorded_dependencies(str(path)))
 
 
 def _dependencies(path: Path, project) -> list[str]:
@@ -358,12 +372,20 @@ class LazyProject:
         self.files = files
         self._project = None
 
+    @property
+    def started(self) -> bool:
+        return self._project is not None
+
     def get(self):
         if self._project is None:
             from gradlint.frontends.python import Project
 
             self._project = Project.for_files(self.files)
         return self._project
+
+    def imported_source(self, importer: str, module: str, accept=None):
+        """The one resolver of the run (``gradlint.source.ModuleResolver``), built on demand."""
+        return self.get().imported_source(importer, module, accept)
 
 
 def _project_of_files(project) -> list[Path]:

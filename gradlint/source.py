@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextlib import contextmanager
 from functools import cached_property
+from typing import Protocol
 
 import libcst as cst
 
 from gradlint.diagnostics import Location
 
 RECENT_TEXT = 1_000_000  # characters of source whose trees a process keeps for reuse (about 50 MB)
+
+
+class ModuleResolver(Protocol):
+    def imported_source(
+        self, importer: str, module: str, accept: Callable[[str], bool] | None = None
+    ) -> SourceFile | None: ...
 
 
 class SourceFile:
@@ -21,12 +29,23 @@ class SourceFile:
     """
 
     partial = False  # some top-level statements left out of ``module`` (gradlint.partial)
+    # the project's resolver of the run, through which a check reads another file of the
+    # tree (and the cache learns that this file's results depend on it)
+    resolver: ModuleResolver | None = None
 
     def __init__(self, path: str, text: str, module: cst.Module, spans: tuple | None = None) -> None:
         self.path = path
         self.text = text
         self.module = module
         self.spans = spans  # (classes, functions) from CPython's tree, when the gate made one
+
+    def use_resolver(self, resolver: ModuleResolver) -> None:
+        """Read other files through ``resolver`` from now on. A tree kept from an earlier run
+        forgets the facts the checks worked out with the old one: they may rest on files
+        that have changed since."""
+        if resolver is not self.resolver:
+            self.resolver = resolver
+            self.__dict__.pop("_code_facts", None)
 
     @classmethod
     def parse(cls, path: str, text: str, tree=None) -> SourceFile:

@@ -197,3 +197,53 @@ def test_results_are_keyed_by_the_files_checked_together(tmp_path):
     assert ResultCache(tmp_path / FOLDER_NAME, Config(root=tmp_path), [model]).lookup(model, "model.py") is not None
     together = ResultCache(tmp_path / FOLDER_NAME, Config(root=tmp_path), [model, blocks])
     assert together.lookup(model, "model.py") is None
+
+
+SOFTMAX_MODEL = """import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return torch.softmax(self.fc(x), dim=1)
+"""
+
+TRAIN = """import torch
+import torch.nn as nn
+
+from model import Net
+
+
+def train(loader):
+    model = Net()
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+"""
+
+
+@pytest.mark.parametrize("select", [["ALL"], ["GL4"]])
+def test_fixing_an_imported_model_file_drops_the_cached_finding(tmp_path, monkeypatch, select):
+    """GL4 reads the model in another file through the run's one resolver, which records that
+    file as a dependency of the training script: the warm run must see the fix."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.py").write_text(SOFTMAX_MODEL)
+    (tmp_path / "train.py").write_text(TRAIN)
+
+    def codes():
+        config = Config(root=tmp_path, select=select)
+        outcome = engine.run([Path("train.py")], config, jobs=1, use_cache=True)
+        return [(f.path, f.location.line, f.code) for f in outcome.findings]
+
+    assert codes() == [("train.py", 13, "GL401")]
+    assert codes() == [("train.py", 13, "GL401")]  # served from the cache
+    (tmp_path / "model.py").write_text(SOFTMAX_MODEL.replace("torch.softmax(self.fc(x), dim=1)", "self.fc(x)"))
+    assert codes() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from code_rules_helpers import findings, lines
 from conftest import run_cli
@@ -258,7 +259,7 @@ def test_an_imported_class_is_parsed_only_from_a_file_that_defines_a_forward(tmp
     """A model of another file is a class with a forward of its own: a file of output
     records or configurations (transformers' modeling_outputs.py) is never parsed to learn
     that its class is none, while the model file still is."""
-    from gradlint.codefacts import siblings
+    from gradlint.source import SourceFile
 
     (tmp_path / "models.py").write_text(
         "import torch.nn as nn\n\n\n"
@@ -279,8 +280,13 @@ def test_an_imported_class_is_parsed_only_from_a_file_that_defines_a_forward(tmp
         encoding="utf-8",
     )
     parsed = []
-    real_parse = siblings._parse
-    monkeypatch.setattr(siblings, "_parse", lambda path, text: parsed.append(path.name) or real_parse(path, text))
+    real_parse = SourceFile.parse.__func__
+
+    def spy(cls, path, text, tree=None):
+        parsed.append(Path(path).name)
+        return real_parse(cls, path, text, tree)
+
+    monkeypatch.setattr(SourceFile, "parse", classmethod(spy))
     code = """
         import torch.nn as nn
         from models import Net
@@ -293,7 +299,7 @@ def test_an_imported_class_is_parsed_only_from_a_file_that_defines_a_forward(tmp
             return nn.CrossEntropyLoss()(model(x), y)
     """
     assert lines(code, tmp_path, "GL4") == [(10, "GL401")]
-    assert parsed == ["models.py"]
+    assert [name for name in parsed if name != "snippet.py"] == ["models.py"]
 
 
 def test_functions_that_name_no_loss_are_not_analysed_but_every_path_to_a_loss_is(tmp_path, monkeypatch):

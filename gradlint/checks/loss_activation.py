@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from gradlint.codefacts.output_activations import may_have_losses, mismatches
 from gradlint.diagnostics import Finding
+from gradlint.files import display_path
 from gradlint.rule import SourceRule
 from gradlint.source import SourceFile
 
@@ -31,7 +33,7 @@ class _LossRule(SourceRule):
                 origin = m.where.source
                 number = origin.location(m.where.node).line
                 text = " ".join(origin.code_of(m.where.node).split())
-                line = f"{number} of {origin.path}" if origin is not source else f"{number}"
+                line = f"{number} of {display_path(Path(origin.path))}" if origin is not source else f"{number}"
                 yield self.finding(
                     f"{LOSS_NAMES[m.loss]} receives {m.activation} output "
                     f"(`{text}` at line {line} in {m.where.scope}); {self.advice}",

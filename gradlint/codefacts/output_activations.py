@@ -14,7 +14,6 @@ from gradlint.codefacts.modules import (
     root_classes,
     top_level_statements,
 )
-from gradlint.codefacts.siblings import imported_class
 from gradlint.codefacts.syntax import (
     PASS_THROUGH_METHODS,
     argument,
@@ -449,11 +448,17 @@ class FileAnalysis:
         """A model class imported from another file of the tree, parsed on demand."""
         if not qualified or qualified.startswith("torch") or self.depth >= MAX_FILE_DEPTH:
             return None
-        # only a class with a forward of its own is one of the other file's models
-        found = imported_class(self.source.path, qualified, requires=defines_forward)
-        if found is None:
+        module, _, name = qualified.rpartition(".")
+        resolver = self.source.resolver
+        if resolver is None or not module or not name[:1].isupper():
             return None
-        other, name = found
+        # only a class with a forward of its own is one of the other file's models; most
+        # files are turned down on their text, unparsed
+        other = resolver.imported_source(
+            self.source.path, module, lambda text: f"class {name}" in text and defines_forward(text)
+        )
+        if other is None:
+            return None
         key = f"{other.path}:{name}"
         if key not in self.foreign:
             analysis = FileAnalysis(other, self.depth + 1)

@@ -214,6 +214,29 @@ class Project:
             key = self._beside(dotted, importer)
         return self._use(importer, key) if key is not None else None
 
+    def imported_source(self, importer: str, module: str, accept=None) -> SourceFile | None:
+        """The parsed file that ``module`` (dotted, or relative with leading dots) names when
+        read in ``importer``, resolved as the interpreter resolves it, and recorded as a
+        dependency of ``importer`` whether or not it is used: the caller's answer depends on
+        its text. ``accept(text)`` may turn the file down before it is parsed."""
+        ctx = self.context(importer)
+        key = self.module_key(module, importer, self._readable)
+        if key is None and not module.startswith("."):
+            key = self._beside(module, ctx)
+        if key is None:
+            return None
+        target = self._use(ctx, key)
+        if accept is not None:
+            try:
+                if not accept(read_text(Path(target.path), _BESIDE_LIMIT)):
+                    return None
+            except (OSError, ValueError):
+                return None
+        source = target.source
+        if source is not None:
+            source.use_resolver(self)
+        return source
+
     def module_key(self, dotted: str, importer: str, readable=None) -> str | None:
         """The key of the linted file that a dotted (or relative, leading dots) module name
         read in ``importer`` refers to, recording nothing; ``readable(path)`` may admit a
@@ -275,10 +298,14 @@ class Project:
             # file may import: its importers parse the file whole
             self.contexts.pop(key, None)
 
+    def recorded_dependencies(self, path: str) -> set[str]:
+        """Other files of the tree that what has been worked out for ``path`` so far read."""
+        return self._closure(_key(path))
+
     def dependencies_of(self, path: str) -> set[str]:
         """Other files of the tree whose definitions the graphs of ``path`` used."""
         key = _key(path)
-        if key not in self.used and key in self.given and key not in self.built:
+        if key in self.given and key not in self.built:
             from gradlint.frontends.python.build import build_graphs_of
 
             build_graphs_of(self.context(self.given[key]), self)
