@@ -1,14 +1,16 @@
-"""Plain chains of a layer graph and the cause of a vanishing or exploding gradient.
+"""Plain chains of a layer graph along which the gradient vanishes or explodes.
 
-Shared by GL101, GL202, GL203 and GL301 so that every offending chain gets
-exactly one of them: the verdict is computed once per graph and thresholds,
-and each rule reports the chains whose cause is its own.
+The facts the graph-verdict rules (GL101, GL202, GL203, GL301) judge: the offending chains
+are found once per graph and thresholds, each with what the alternatives would give (He/Xavier
+init, a normalisation after each hidden layer). Which rule reports a chain is the rules'
+decision (``_verdict_rule.GraphVerdictRule``), not this module's.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from gradlint.diagnostics import Location
 from gradlint.gain import Counterfactual, Draw, Estimate, estimate, moments, weight_draw
@@ -28,8 +30,6 @@ RELU_FAMILY = {
     "mish": 0.0,
     "hardswish": 0.0,
 }
-
-GL101, GL202, GL203, GL301 = "GL101", "GL202", "GL203", "GL301"
 
 
 @dataclass
@@ -55,13 +55,56 @@ class Chain:
 
 
 @dataclass
-class Verdict:
-    code: str
+class ChainCause:
+    """A plain chain that accounts for the model's gradient ratio (log10, ``model_log10``) lying
+    beyond [low, high]. What the alternatives would give is estimated on first use."""
+
+    graph: LayerGraph
+    users: dict[int, list[int]]
     chain: Chain
     model_log10: float
-    counterfactual_log10: float | None = None  # with He/Xavier on the chain
-    normalised_log10: float | None = None  # with a normalisation after each hidden layer
-    reference: dict[int, tuple[str, float]] = field(default_factory=dict)  # node id -> (He|Xavier, variance)
+    low: float
+    high: float
+
+    @property
+    def vanishing(self) -> bool:
+        return self.model_log10 < self.low
+
+    @cached_property
+    def reference(self) -> dict[int, tuple[str, float]] | None:
+        """layer id -> (He|Xavier, variance) for each layer of the chain; None when a layer has
+        none (unknown fans): then no init is known to be right or wrong."""
+        refs = {}
+        for layer in self.chain.layers:
+            ref = reference_init(layer, next_activation(self.graph, layer, self.users))
+            if ref is None:
+                return None
+            refs[layer.id] = ref
+        return refs
+
+    @cached_property
+    def counterfactual_log10(self) -> float | None:
+        """The model's estimate with He/Xavier init on the chain."""
+        if self.reference is None:
+            return None
+        draws = {i: (Draw(ref[1]), Draw(0.0)) for i, ref in self.reference.items()}
+        return estimate(self.graph, Counterfactual(draws=draws)).forward_log10
+
+    @cached_property
+    def normalised_log10(self) -> float | None:
+        """The model's estimate with a normalisation after each hidden layer of the chain."""
+        hidden = frozenset(layer.id for layer in self.chain.layers[:-1])
+        return estimate(self.graph, Counterfactual(normalise_after=hidden)).forward_log10
+
+    @property
+    def init_fixes_it(self) -> bool:
+        """He/Xavier init on the chain brings the estimate within [low, high]."""
+        fixed = self.counterfactual_log10
+        return fixed is not None and self.low <= fixed <= self.high
+
+    @property
+    def on_default_init(self) -> bool:
+        return all(_is_default(layer) for layer in self.chain.layers)
 
 
 def plain_chains(graph: LayerGraph) -> list[Chain]:
@@ -134,49 +177,29 @@ def reference_init(node: Node, activation: str | None) -> tuple[str, float] | No
     return "Xavier", 2.0 / (n + m)
 
 
-def analyse(graph: LayerGraph, low: float, high: float) -> list[Verdict]:
-    """One verdict per offending chain, where the model's estimate is beyond [low, high]."""
-    key = ("chain_verdicts", low, high)
-    if key in graph.attrs:
-        return graph.attrs[key]
-    verdicts = _analyse(graph, low, high)
-    graph.attrs[key] = verdicts
-    return verdicts
+def offending_chains(graph: LayerGraph, low: float, high: float) -> list[ChainCause]:
+    """The plain chains that account for the model's estimate lying beyond [low, high] (log10),
+    found once per graph and thresholds for all the rules that judge them."""
+    key = ("offending_chains", low, high)
+    if key not in graph.attrs:
+        graph.attrs[key] = _offending_chains(graph, low, high)
+    return graph.attrs[key]
 
 
-def _analyse(graph: LayerGraph, low: float, high: float) -> list[Verdict]:
+def _offending_chains(graph: LayerGraph, low: float, high: float) -> list[ChainCause]:
     base = estimate(graph)
     ratio = base.forward_log10
     if ratio is None or low <= ratio <= high:
         return []
     vanishing = ratio < low
     users = graph.consumers()
-    verdicts = []
+    causes = []
     for chain in plain_chains(graph):
         own = chain_log10(base, chain)
         if own is None or (own > 0.5 * low if vanishing else own < 0.5 * high):
             continue  # the gradient is lost elsewhere, not along this chain
-        if vanishing and len(chain.saturating) >= 2:
-            verdicts.append(Verdict(GL101, chain, ratio))
-            continue
-        refs = {}
-        draws = {}
-        for layer in chain.layers:
-            ref = reference_init(layer, next_activation(graph, layer, users))
-            if ref is None:
-                break
-            refs[layer.id] = ref
-            draws[layer.id] = (Draw(ref[1]), Draw(0.0))
-        else:
-            fixed = estimate(graph, Counterfactual(draws=draws)).forward_log10
-            hidden = frozenset(layer.id for layer in chain.layers[:-1])
-            normed = estimate(graph, Counterfactual(normalise_after=hidden)).forward_log10
-            verdict = Verdict(GL301, chain, ratio, fixed, normed, refs)
-            if fixed is not None and low <= fixed <= high and graph.attrs.get("init_checks", True):
-                on_default = all(_is_default(layer) for layer in chain.layers)
-                verdict.code = GL203 if on_default else GL202
-            verdicts.append(verdict)
-    return verdicts
+        causes.append(ChainCause(graph, users, chain, ratio, low, high))
+    return causes
 
 
 def _is_default(node: Node) -> bool:
@@ -228,9 +251,3 @@ def about(log10: float) -> str:
     mantissa, exponent = f"{value:.0e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 
-
-def thresholds(settings: dict) -> tuple[float, float]:
-    return math.log10(settings["min-gradient-ratio"]), math.log10(settings["max-gradient-ratio"])
-
-
-THRESHOLD_OPTIONS = {"min-gradient-ratio": 1e-3, "max-gradient-ratio": 1e3}

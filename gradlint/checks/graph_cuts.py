@@ -1,16 +1,16 @@
-"""GL5xx: graph cuts in forward that leave parameters upstream with no gradient."""
+"""GL5xx: graph cuts in forward that leave parameters upstream with no gradient.
+
+``forward_cuts`` reports every cut with its kind; each rule claims its kinds and words the
+finding: how the cut is named in the message is the rule's.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
-from gradlint.codefacts.gradient_paths import (
-    DETACH,
-    NO_GRAD,
-    TO_PYTHON,
-    forward_cuts,
-    may_have_cuts,
-)
+from gradlint.codefacts.forward_cuts import Cut, forward_cuts, may_have_cuts
+from gradlint.codefacts.gradient_paths import CutKind
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule, no_statement
 from gradlint.source import SourceFile
@@ -21,6 +21,8 @@ def _freezes(statement: str) -> bool:
 
 
 class _GraphCutRule(SourceRule):
+    kinds: ClassVar[frozenset[CutKind]]
+
     def may_apply(self, text: str) -> bool:
         return may_have_cuts(text)
 
@@ -29,15 +31,19 @@ class _GraphCutRule(SourceRule):
         # be done by any function of the file
         return _freezes if self.may_apply(text) else no_statement
 
+    def what(self, cut: Cut) -> str:
+        """The cut as the message names it."""
+        raise NotImplementedError
+
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         for cut in forward_cuts(source):
-            if cut.code != self.code:
+            if cut.kind not in self.kinds:
                 continue
             location = source.location(cut.node)
             names = ", ".join(cut.lost)
             verb = "gets" if len(cut.lost) == 1 else "get"
             yield self.finding(
-                f"{names} {verb} no gradient: {cut.what} at line {location.line} cuts the graph "
+                f"{names} {verb} no gradient: {self.what(cut)} at line {location.line} cuts the graph "
                 f"between {'it' if len(cut.lost) == 1 else 'them'} and the output of {cut.cls}.forward",
                 location,
                 parameters=[n.split(" ")[0] for n in cut.lost],
@@ -45,21 +51,37 @@ class _GraphCutRule(SourceRule):
 
 
 class DetachInForward(_GraphCutRule):
-    code = DETACH
+    code = "GL501"
     name = "detach-in-forward"
     summary = "`.detach()` (or `.data`) in forward cuts every gradient path of upstream parameters"
     severity = "error"
+    kinds = frozenset({CutKind.DETACH, CutKind.DATA})
+
+    def what(self, cut: Cut) -> str:
+        return "`.data`" if cut.kind is CutKind.DATA else "`.detach()`"
 
 
 class NoGradInForward(_GraphCutRule):
-    code = NO_GRAD
+    code = "GL502"
     name = "no-grad-in-forward"
     summary = "`with torch.no_grad()` in forward cuts every gradient path of upstream parameters"
     severity = "error"
+    kinds = frozenset({CutKind.NO_GRAD})
+
+    def what(self, cut: Cut) -> str:
+        return "`with torch.no_grad()`"  # inference_mode and set_grad_enabled(False) alike
 
 
 class TensorToPythonInForward(_GraphCutRule):
-    code = TO_PYTHON
+    code = "GL503"
     name = "tensor-to-python-in-forward"
     summary = "`.item()`, `.tolist()`, `.numpy()`, `float(t)` or a `torch.tensor(t)` re-wrap in forward cuts the graph"
     severity = "error"
+    kinds = frozenset({CutKind.TO_PYTHON, CutKind.CAST, CutKind.REWRAP})
+
+    def what(self, cut: Cut) -> str:
+        if cut.kind is CutKind.TO_PYTHON:
+            return f"`.{cut.spelling}()`"
+        if cut.kind is CutKind.CAST:
+            return f"`{cut.spelling}()`"
+        return f"`{cut.spelling}()` re-wrap"

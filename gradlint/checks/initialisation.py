@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from gradlint.checks._chains import (
-    GL202,
-    GL203,
-    THRESHOLD_OPTIONS,
-    Verdict,
+    ChainCause,
     about,
-    analyse,
     in_model_file,
     layer_gain,
     next_activation,
-    thresholds,
 )
+from gradlint.checks._verdict_rule import GraphVerdictRule
 from gradlint.diagnostics import Finding, Location
 from gradlint.gain import weight_draw
 from gradlint.ir import Init, LayerGraph, Node
@@ -142,42 +138,47 @@ def _bias_is_zero(node: Node) -> bool:
     return node.has_bias is False or _constant(node.bias_init) == 0.0
 
 
-class _InitVerdictRule(GraphRule):
-    options: ClassVar[dict] = dict(THRESHOLD_OPTIONS)
+class _InitVerdictRule(GraphVerdictRule):
+    """The chains that He/Xavier init alone would fix; not on a trained ONNX checkpoint."""
 
-    def check_graph(self, graph: LayerGraph) -> Iterable[Finding]:
-        if not _init_checks(graph):
-            return
-        low, high = thresholds(self.settings)
-        users = graph.consumers()
-        for verdict in analyse(graph, low, high):
-            if verdict.code == self.code:
-                yield self._finding(graph, verdict, users)
+    precedence = 2  # after GL101's saturating activations, before GL301's plain stack
+    default_init: ClassVar[bool]  # whether the rule claims the chains left on PyTorch's default init
 
-    def _finding(self, graph: LayerGraph, verdict: Verdict, users) -> Finding:
-        raise NotImplementedError
+    @classmethod
+    def claims(cls, cause: ChainCause) -> bool:
+        return (
+            cause.init_fixes_it
+            and bool(cause.graph.attrs.get("init_checks", True))
+            and cause.on_default_init == cls.default_init
+        )
+
+    def applies(self, graph: LayerGraph) -> bool:
+        return _init_checks(graph)
 
     @staticmethod
-    def _outcome(verdict: Verdict) -> str:
-        chain = verdict.chain
+    def _outcome(cause: ChainCause) -> str:
+        chain = cause.chain
         return (
-            f"about {about(verdict.model_log10)} of the gradient at `{chain.last.name}` "
+            f"about {about(cause.model_log10)} of the gradient at `{chain.last.name}` "
             f"reaches {chain.first.name} over {len(chain.layers)} layers"
         )
 
 
 class MisScaledInit(_InitVerdictRule):
-    code = GL202
+    code = "GL202"
     name = "mis-scaled-init"
     summary = "An explicit init whose scale is off He/Xavier for the fan-in, in a deep plain stack"
     severity = "warning"
+    default_init = False
 
-    def _finding(self, graph: LayerGraph, verdict: Verdict, users) -> Finding:
-        chain = verdict.chain
+    def describe(
+        self, graph: LayerGraph, cause: ChainCause, users: dict[int, list[int]]
+    ) -> tuple[str, dict[str, Any]]:
+        chain = cause.chain
         explicit = [n for n in chain.layers if n.weight_init is not None and n.weight_init.kind != "default"]
         worst = chain.typical if chain.typical in explicit else explicit[0]
         draw = weight_draw(worst, worst.weight_init)
-        ref = verdict.reference.get(worst.id)
+        ref = cause.reference.get(worst.id)
         factor = math.sqrt(draw.variance / ref[1]) if draw is not None and ref is not None else 1.0
         ref_name = ref[0] if ref is not None else "He/Xavier"
         gain = layer_gain(graph, worst, next_activation(graph, worst, users))
@@ -186,29 +187,30 @@ class MisScaledInit(_InitVerdictRule):
         gain_text = f", a per-layer gain of about {gain:.2g}" if gain else ""
         message = (
             f"{detail} on {worst.name} draws weights {factor:.2g}× the {ref_name} std for fan-in "
-            f"{worst.fan_in}{gain_text}: {self._outcome(verdict)}; with {ref_name} init the estimate "
-            f"is about {about(verdict.counterfactual_log10 or 0.0)}"
+            f"{worst.fan_in}{gain_text}: {self._outcome(cause)}; with {ref_name} init the estimate "
+            f"is about {about(cause.counterfactual_log10 or 0.0)}"
         )
-        return self.finding(
-            message,
-            in_model_file(graph, chain.first),
-            log10_grad_ratio=round(verdict.model_log10, 2),
-            factor=round(factor, 3),
-            reference=ref_name,
-        )
+        return message, {
+            "log10_grad_ratio": round(cause.model_log10, 2),
+            "factor": round(factor, 3),
+            "reference": ref_name,
+        }
 
 
 class DefaultInitDeepPlainStack(_InitVerdictRule):
-    code = GL203
+    code = "GL203"
     name = "default-init-deep-plain-stack"
     summary = "A deep plain stack left on PyTorch's default init, which He init would fix"
     severity = "warning"
+    default_init = True
 
-    def _finding(self, graph: LayerGraph, verdict: Verdict, users) -> Finding:
-        chain = verdict.chain
+    def describe(
+        self, graph: LayerGraph, cause: ChainCause, users: dict[int, list[int]]
+    ) -> tuple[str, dict[str, Any]]:
+        chain = cause.chain
         activation = next_activation(graph, chain.typical, users)
         gain = layer_gain(graph, chain.typical, activation)
-        ref_name = verdict.reference.get(chain.first.id, ("He", 0.0))[0]
+        ref_name = cause.reference.get(chain.first.id, ("He", 0.0))[0]
         under = f" under {activation}" if activation else ""
         gain_text = f", a per-layer gain of about {gain:.2g}{under}" if gain else ""
         fix = (
@@ -219,12 +221,7 @@ class DefaultInitDeepPlainStack(_InitVerdictRule):
         message = (
             f"{len(chain.layers)} layers on PyTorch's default init ({chain.first.name} → "
             f"{chain.last.name}): kaiming_uniform(a=√5) draws Var(w) = 1/(3·fan_in){gain_text}; "
-            f"{self._outcome(verdict)}. {ref_name} init ({fix}) gives about "
-            f"{about(verdict.counterfactual_log10 or 0.0)}"
+            f"{self._outcome(cause)}. {ref_name} init ({fix}) gives about "
+            f"{about(cause.counterfactual_log10 or 0.0)}"
         )
-        return self.finding(
-            message,
-            in_model_file(graph, chain.first),
-            log10_grad_ratio=round(verdict.model_log10, 2),
-            depth=len(chain.layers),
-        )
+        return message, {"log10_grad_ratio": round(cause.model_log10, 2), "depth": len(chain.layers)}

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
-from gradlint.codefacts.loop_order import calls_backward, loop_issues
+from gradlint.codefacts.loop_order import LoopCause, LoopKind, calls_backward, loop_causes
 from gradlint.codefacts.optimisers import literal_rates
 from gradlint.codefacts.syntax import (
     children,
@@ -26,13 +26,25 @@ _OPTIM = re.compile(r"optim\b")  # a filter: no leading \b, which re scans for s
 
 
 class _LoopRule(SourceRule):
+    """Reports the loop-order causes of its ``kinds``, one finding per call (the first cause
+    found for it)."""
+
+    kinds: ClassVar[frozenset[LoopKind]]
+
     def may_apply(self, text: str) -> bool:
         return calls_backward(text)
 
+    def message(self, cause: LoopCause, related_line: int) -> str:
+        raise NotImplementedError
+
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
-        for issue in loop_issues(source):
-            if issue.code == self.code:
-                yield self.finding(issue.message, source.location(issue.node))
+        reported: set[int] = set()
+        for cause in loop_causes(source):
+            if cause.kind not in self.kinds or id(cause.node) in reported:
+                continue
+            reported.add(id(cause.node))
+            related = 0 if cause.related is None else source.location(cause.related).line or 0
+            yield self.finding(self.message(cause, related), source.location(cause.node))
 
 
 class MissingZeroGrad(_LoopRule):
@@ -40,6 +52,13 @@ class MissingZeroGrad(_LoopRule):
     name = "missing-zero-grad"
     summary = "A training loop steps the optimizer but never clears the gradients"
     severity = "error"
+    kinds = frozenset({LoopKind.NEVER_ZEROED})
+
+    def message(self, cause: LoopCause, related_line: int) -> str:
+        return (
+            "optimizer step in a loop that never clears gradients: `.backward()` adds to `.grad`, "
+            "so every step applies the sum of all gradients so far; call `zero_grad()` once per step"
+        )
 
 
 class ZeroGradBeforeStep(_LoopRule):
@@ -49,6 +68,13 @@ class ZeroGradBeforeStep(_LoopRule):
         "`zero_grad()` between `.backward()` and `step()` wipes the gradients before they are used"
     )
     severity = "error"
+    kinds = frozenset({LoopKind.ZEROED_BEFORE_STEP})
+
+    def message(self, cause: LoopCause, related_line: int) -> str:
+        return (
+            f"`zero_grad()` between `.backward()` and the optimizer step (line {related_line}) "
+            "wipes the gradients just computed: the step moves nothing"
+        )
 
 
 class StepBeforeBackward(_LoopRule):
@@ -56,6 +82,13 @@ class StepBeforeBackward(_LoopRule):
     name = "step-before-backward"
     summary = "The optimizer steps before `.backward()` in the same iteration"
     severity = "error"
+    kinds = frozenset({LoopKind.STEP_BEFORE_BACKWARD})
+
+    def message(self, cause: LoopCause, related_line: int) -> str:
+        return (
+            f"optimizer step before `.backward()` (line {related_line}) in the same "
+            "iteration: it applies stale or zeroed gradients"
+        )
 
 
 class ClipOutsideBackwardStep(_LoopRule):
@@ -65,6 +98,18 @@ class ClipOutsideBackwardStep(_LoopRule):
         "Gradient clipping before `.backward()` or after `step()` clips nothing the update uses"
     )
     severity = "warning"
+    kinds = frozenset({LoopKind.CLIP_BEFORE_BACKWARD, LoopKind.CLIP_AFTER_STEP})
+
+    def message(self, cause: LoopCause, related_line: int) -> str:
+        if cause.kind is LoopKind.CLIP_BEFORE_BACKWARD:
+            return (
+                f"gradient clipping before `.backward()` (line {related_line}) "
+                "clips the previous (or zeroed) gradients, not the ones the step applies"
+            )
+        return (
+            f"gradient clipping after the optimizer step (line {related_line}) "
+            "has no effect on the update; clip between `.backward()` and `step()`"
+        )
 
 
 class GradientAscentUpdate(SourceRule):

@@ -1,28 +1,22 @@
-"""Gradient sources through forward: which submodules reach the output, and where paths are cut."""
+"""Gradient sources through forward: which submodules reach the output, and where paths are cut.
+
+A cut is told by what cuts (a ``CutKind``) and how it is spelled; which rule reports it, and in
+what words, is the rules' business (``gradlint.checks.graph_cuts``).
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from enum import Enum
 
 import libcst as cst
 
 from gradlint.codefacts.flow import Flow
-from gradlint.codefacts.modules import ClassFacts, frozen_attributes, module_classes
-from gradlint.codefacts.syntax import (
-    cached_fact,
-    defines_forward,
-    function_params,
-    has_decorator,
-    imports_of,
-    mentions,
-    method_call,
-    positional,
-)
-from gradlint.names import ImportMap, dotted, word_search
+from gradlint.codefacts.modules import ClassFacts
+from gradlint.codefacts.syntax import function_params, method_call, positional
+from gradlint.names import ImportMap, dotted
 from gradlint.source import SourceFile
 
-DETACH, NO_GRAD, TO_PYTHON = "GL501", "GL502", "GL503"
 MAX_CALL_DEPTH = 4
 
 # Results that carry no gradient by nature (shapes, indices, masks): not a cut.
@@ -142,36 +136,6 @@ CUT_WORDS = (
     "tensor(",
     "array(",
 )
-# What a cut is written as, in the methods that forward runs (every method but __init__):
-# the names the domain below treats as cuts, whatever the receiver or module prefix. The
-# named calls and contexts must start a word (names.word_search).
-_CUT_ATTRIBUTE = re.compile(r"\.data\b|\.(?:detach_?|item|tolist|numpy)\s*\(")
-_CUT_NAME = re.compile(
-    r"(?:float|int|complex|tensor|as_tensor|Tensor|array|asarray)\s*\("
-    r"|(?:no_grad|inference_mode|set_grad_enabled|__init__)\b"
-)
-# An import that renames one of those names hides it from the text filter.
-_RENAMABLE = frozenset({
-    "detach", "item", "tolist", "numpy", "float", "int", "complex", "tensor", "as_tensor",
-    "Tensor", "array", "asarray", "no_grad", "inference_mode", "set_grad_enabled",
-    "grad_mode", "autograd",
-})
-_AS = re.compile(r"\s+as\b")
-
-
-def _may_cut(text: str) -> bool:
-    return _CUT_ATTRIBUTE.search(text) is not None or word_search(_CUT_NAME, text)
-
-
-def _renames_a_cut(text: str) -> bool:
-    """``import ... <cut name> as ...``: the word before an ``as`` is one of the cut names."""
-    for match in _AS.finditer(text):
-        end = start = match.start()
-        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
-            start -= 1
-        if text[start:end] in _RENAMABLE:
-            return True
-    return False
 
 
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
@@ -191,11 +155,22 @@ class Grad:
 NONE = Grad()
 
 
+class CutKind(Enum):
+    """What cuts a gradient path; a cut's ``spelling`` says how the source writes it."""
+
+    DETACH = "detach"  # x.detach(), x.detach_(): the method
+    DATA = "data"  # x.data
+    NO_GRAD = "no_grad"  # with torch.no_grad() / inference_mode() / set_grad_enabled(False)
+    TO_PYTHON = "to_python"  # x.item(), x.tolist(), x.numpy(): the method
+    CAST = "cast"  # float(x), int(x), complex(x): the builtin
+    REWRAP = "rewrap"  # torch.tensor(x), np.asarray(x): the callee as written
+
+
 @dataclass
 class Site:
     node: cst.CSTNode
-    code: str
-    what: str
+    kind: CutKind
+    spelling: str
 
 
 class ForwardDomain:
@@ -228,7 +203,7 @@ class ForwardDomain:
                 flag = positional(call)[:1]
                 disabled = name == "torch.set_grad_enabled" and flag and dotted(flag[0]) == "False"
                 if name in NO_GRAD_CONTEXTS or disabled:
-                    self.no_grad.append(self._site(node, NO_GRAD, "`with torch.no_grad()`"))
+                    self.no_grad.append(self._site(node, CutKind.NO_GRAD, name))
                     return True
         return False
 
@@ -243,9 +218,9 @@ class ForwardDomain:
         return value
 
     # -- values
-    def _site(self, node: cst.CSTNode, code: str, what: str) -> int:
+    def _site(self, node: cst.CSTNode, kind: CutKind, spelling: str) -> int:
         key = id(node)
-        self.sites.setdefault(key, Site(node, code, what))
+        self.sites.setdefault(key, Site(node, kind, spelling))
         return key
 
     def cut(self, value: Grad, site: int) -> Grad:
@@ -271,7 +246,7 @@ class ForwardDomain:
                 return NONE
             base = self.eval(expr.value, env)
             if expr.attr.value == "data" and base.live:
-                return self.cut(base, self._site(expr, DETACH, "`.data`"))
+                return self.cut(base, self._site(expr, CutKind.DATA, "data"))
             return base
         if isinstance(expr, cst.Call):
             return self.call(expr, env)
@@ -356,12 +331,12 @@ class ForwardDomain:
             base = self.eval(receiver, env)
             if name in ("detach", "detach_"):
                 return (
-                    self.cut(base, self._site(call, DETACH, "`.detach()`")) if base.live else base
+                    self.cut(base, self._site(call, CutKind.DETACH, name)) if base.live else base
                 )
             if name in TO_PYTHON_METHODS:
                 base = self.eval(_undetached(receiver), env)
                 return (
-                    self.cut(base, self._site(call, TO_PYTHON, f"`.{name}()`"))
+                    self.cut(base, self._site(call, CutKind.TO_PYTHON, name))
                     if base.live
                     else base
                 )
@@ -374,11 +349,11 @@ class ForwardDomain:
             return self._union([base, *args])
         qualified = self.imports.qualify(call.func)
         if qualified in ("float", "int", "complex") and args and args[0].live:
-            return self.cut(args[0], self._site(call, TO_PYTHON, f"`{qualified}()`"))
+            return self.cut(args[0], self._site(call, CutKind.CAST, qualified))
         if qualified in REWRAPS and args and args[0].live:
             return self.cut(
                 args[0],
-                self._site(call, TO_PYTHON, f"`{self.source.code_of(call.func)}()` re-wrap"),
+                self._site(call, CutKind.REWRAP, self.source.code_of(call.func)),
             )
         if qualified in NO_GRADIENT_FUNCTIONS:
             return NONE
@@ -444,68 +419,3 @@ def _undetached(expr: cst.BaseExpression) -> cst.BaseExpression:
             continue
         break
     return expr
-
-
-def may_have_cuts(text: str) -> bool:
-    """A cut sits in a class's own forward method and is spelled with one of the cut words
-    ("forward" alone is in the docstrings of tokenizers and configurations too)."""
-    return defines_forward(text) and any(word in text for word in CUT_WORDS)
-
-
-@dataclass
-class Cut:
-    code: str
-    node: cst.CSTNode
-    what: str
-    lost: list[str]
-    cls: str
-
-
-def forward_cuts(source: SourceFile) -> list[Cut]:
-    def compute() -> list[Cut]:
-        if not may_have_cuts(source.text):
-            return []
-        imports = imports_of(source)
-        # freezing is spelled requires_grad(_) or deepcopy: without either word, nothing is frozen
-        frozen = frozen_attributes(source.module) if mentions(source, "requires_grad", "deepcopy") else set()
-        cuts: list[Cut] = []
-        renamed = _renames_a_cut(source.text)
-
-        def may_cut(cls: cst.ClassDef) -> bool:
-            text = None if renamed else source.class_text(cls, without_init=True)
-            return text is None or _may_cut(text)
-
-        for facts in module_classes(source, keep=may_cut).values():
-            forward = facts.methods["forward"]
-            if has_decorator(forward, "no_grad", "inference_mode"):
-                continue  # an inference-only module
-            domain = ForwardDomain(facts, imports, frozen, source)
-            domain.active.add("forward")
-            flow = Flow(domain)
-            flow.run(
-                list(forward.body.body)
-                if isinstance(forward.body, cst.IndentedBlock)
-                else [forward.body],
-                {},
-            )
-            output = flow.returned()
-            if output is None:
-                continue
-            by_site: dict[int, list[str]] = {}
-            for attr, site in sorted(output.cut, key=lambda c: (str(c[0]), c[1])):
-                if attr not in output.live and attr not in by_site.get(site, []):
-                    by_site.setdefault(site, []).append(attr)
-            for site_key, lost in by_site.items():
-                site = domain.sites[site_key]
-                cuts.append(
-                    Cut(
-                        site.code,
-                        site.node,
-                        site.what,
-                        [facts.describe(a) for a in lost],
-                        facts.name,
-                    )
-                )
-        return cuts
-
-    return cached_fact(source, "forward_cuts", compute)

@@ -1,9 +1,14 @@
-"""The order of backward, zero_grad, step and clipping within one training iteration."""
+"""The order of backward, zero_grad, step and clipping within one training iteration.
+
+The analysis tells what is out of order (a ``LoopKind``), where, and with which other call;
+the rules of ``gradlint.checks.training_loop`` pick their kinds and word the findings.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 
 import libcst as cst
 
@@ -26,11 +31,21 @@ from gradlint.codefacts.syntax import cached_fact, imports_of, iter_functions
 from gradlint.source import SourceFile
 
 
+class LoopKind(Enum):
+    """What is out of order; ``LoopCause.node`` is the call at fault, ``related`` the other."""
+
+    NEVER_ZEROED = "never_zeroed"  # a step in a loop that never clears gradients; no related
+    STEP_BEFORE_BACKWARD = "step_before_backward"  # related: the backward after it
+    ZEROED_BEFORE_STEP = "zeroed_before_step"  # zero_grad after backward; related: the step
+    CLIP_BEFORE_BACKWARD = "clip_before_backward"  # related: the backward after it
+    CLIP_AFTER_STEP = "clip_after_step"  # related: the step before it
+
+
 @dataclass
-class LoopIssue:
-    code: str
+class LoopCause:
+    kind: LoopKind
     node: cst.CSTNode
-    message: str
+    related: cst.CSTNode | None = None
 
 
 # a call, not "backward compatibility" in a comment. No leading \b: re finds a literal
@@ -56,14 +71,16 @@ def calls_backward(text: str) -> bool:
     return _CALLS_BACKWARD.search(text) is not None
 
 
-def loop_issues(source: SourceFile) -> list[LoopIssue]:
-    def compute() -> list[LoopIssue]:
+def loop_causes(source: SourceFile) -> list[LoopCause]:
+    """Each kind once per call, in the order of the lines (then of discovery)."""
+
+    def compute() -> list[LoopCause]:
         if not calls_backward(source.text):
             return []
-        issues: dict[tuple[str, int], LoopIssue] = {}
+        causes: dict[tuple[LoopKind, int], LoopCause] = {}
 
-        def add(code: str, node: cst.CSTNode, message: str) -> None:
-            issues.setdefault((code, id(node)), LoopIssue(code, node, message))
+        def add(kind: LoopKind, node: cst.CSTNode, related: cst.CSTNode | None = None) -> None:
+            causes.setdefault((kind, id(node)), LoopCause(kind, node, related))
 
         for tree, _ in _units(source):
             for loop in loops(tree):
@@ -71,10 +88,10 @@ def loop_issues(source: SourceFile) -> list[LoopIssue]:
             iterations = [item.body for item in loops(tree)] + [tree]
             for body in iterations:
                 if any(e.kind == BACKWARD for e in direct_events(body)):
-                    _order(body, add, source)
-        return sorted(issues.values(), key=lambda i: source.location(i.node).line or 0)
+                    _order(body, add)
+        return sorted(causes.values(), key=lambda c: source.location(c.node).line or 0)
 
-    return cached_fact(source, "loop_issues", compute)
+    return cached_fact(source, "loop_causes", compute)
 
 
 def _missing_zero_grad(loop: Loop, add) -> None:
@@ -88,19 +105,10 @@ def _missing_zero_grad(loop: Loop, add) -> None:
     if ZERO in kinds:
         return
     step = next(e for e in events if e.kind == STEP)
-    add(
-        "GL601",
-        step.node,
-        "optimizer step in a loop that never clears gradients: `.backward()` adds to `.grad`, "
-        "so every step applies the sum of all gradients so far; call `zero_grad()` once per step",
-    )
+    add(LoopKind.NEVER_ZEROED, step.node)
 
 
-def _line(source: SourceFile, node: cst.CSTNode) -> int:
-    return source.location(node).line or 0
-
-
-def _order(body: list, add, source: SourceFile) -> None:
+def _order(body: list, add) -> None:
     steps = {e.target for e in flatten(body) if e.kind == STEP}
     for path in paths(body):
         for i, event in enumerate(path):
@@ -114,37 +122,17 @@ def _order(body: list, add, source: SourceFile) -> None:
                 and not seen_backward
                 and backward_later is not None
             ):
-                add(
-                    "GL603",
-                    event.node,
-                    f"optimizer step before `.backward()` (line {_line(source, backward_later.node)}) in the same "
-                    "iteration: it applies stale or zeroed gradients",
-                )
+                add(LoopKind.STEP_BEFORE_BACKWARD, event.node, backward_later.node)
             if event.kind == ZERO and seen_backward:
                 step = _next_step_without_backward(after)
                 if step is not None and _same_optimizer(event, step, steps):
-                    add(
-                        "GL602",
-                        event.node,
-                        f"`zero_grad()` between `.backward()` and the optimizer step (line {_line(source, step.node)}) "
-                        "wipes the gradients just computed: the step moves nothing",
-                    )
+                    add(LoopKind.ZEROED_BEFORE_STEP, event.node, step.node)
             if event.kind == CLIP:
                 last = next((e for e in reversed(before) if e.kind in (BACKWARD, STEP)), None)
                 if last is None and backward_later is not None:
-                    add(
-                        "GL604",
-                        event.node,
-                        f"gradient clipping before `.backward()` (line {_line(source, backward_later.node)}) "
-                        "clips the previous (or zeroed) gradients, not the ones the step applies",
-                    )
+                    add(LoopKind.CLIP_BEFORE_BACKWARD, event.node, backward_later.node)
                 elif last is not None and last.kind == STEP:
-                    add(
-                        "GL604",
-                        event.node,
-                        f"gradient clipping after the optimizer step (line {_line(source, last.node)}) "
-                        "has no effect on the update; clip between `.backward()` and `step()`",
-                    )
+                    add(LoopKind.CLIP_AFTER_STEP, event.node, last.node)
 
 
 def _next_step_without_backward(after: list[Event]) -> Event | None:

@@ -1,0 +1,119 @@
+"""Where a class's forward cuts the gradient paths of its parameters: a per-file fact.
+
+A cheap text filter first (most files define no forward, or spell no cut), then the evaluation of
+each class's forward (``gradient_paths.ForwardDomain``) into the causes the GL5xx rules read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from gradlint.codefacts.flow import Flow
+from gradlint.codefacts.gradient_paths import CUT_WORDS, CutKind, ForwardDomain
+from gradlint.codefacts.modules import frozen_attributes, module_classes
+from gradlint.codefacts.syntax import (
+    cached_fact,
+    defines_forward,
+    has_decorator,
+    imports_of,
+    mentions,
+)
+from gradlint.names import word_search
+from gradlint.source import SourceFile
+
+# What a cut is written as, in the methods that forward runs (every method but __init__): the
+# names gradient_paths.ForwardDomain treats as cuts, whatever the receiver or module prefix.
+# The named calls and contexts must start a word (names.word_search).
+_CUT_ATTRIBUTE = re.compile(r"\.data\b|\.(?:detach_?|item|tolist|numpy)\s*\(")
+_CUT_NAME = re.compile(
+    r"(?:float|int|complex|tensor|as_tensor|Tensor|array|asarray)\s*\("
+    r"|(?:no_grad|inference_mode|set_grad_enabled|__init__)\b"
+)
+# An import that renames one of those names hides it from the text filter.
+_RENAMABLE = frozenset({
+    "detach", "item", "tolist", "numpy", "float", "int", "complex", "tensor", "as_tensor",
+    "Tensor", "array", "asarray", "no_grad", "inference_mode", "set_grad_enabled",
+    "grad_mode", "autograd",
+})
+_AS = re.compile(r"\s+as\b")
+
+
+def _may_cut(text: str) -> bool:
+    return _CUT_ATTRIBUTE.search(text) is not None or word_search(_CUT_NAME, text)
+
+
+def _renames_a_cut(text: str) -> bool:
+    """``import ... <cut name> as ...``: the word before an ``as`` is one of the cut names."""
+    for match in _AS.finditer(text):
+        end = start = match.start()
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        if text[start:end] in _RENAMABLE:
+            return True
+    return False
+
+
+def may_have_cuts(text: str) -> bool:
+    """A cut sits in a class's own forward method and is spelled with one of the cut words
+    ("forward" alone is in the docstrings of tokenizers and configurations too)."""
+    return defines_forward(text) and any(word in text for word in CUT_WORDS)
+
+
+@dataclass
+class Cut:
+    """A place in ``cls``.forward that cuts every gradient path from the parameters ``lost`` (as
+    ``ClassFacts.describe`` words them) to the output: what cuts (``kind``) and how the source
+    spells it. No verdict: each rule of ``gradlint.checks.graph_cuts`` picks its kinds and words
+    its findings."""
+
+    kind: CutKind
+    node: cst.CSTNode
+    spelling: str
+    lost: list[str]
+    cls: str
+
+
+def forward_cuts(source: SourceFile) -> list[Cut]:
+    def compute() -> list[Cut]:
+        if not may_have_cuts(source.text):
+            return []
+        imports = imports_of(source)
+        # freezing is spelled requires_grad(_) or deepcopy: without either word, nothing is frozen
+        frozen = frozen_attributes(source.module) if mentions(source, "requires_grad", "deepcopy") else set()
+        cuts: list[Cut] = []
+        renamed = _renames_a_cut(source.text)
+
+        def may_cut(cls: cst.ClassDef) -> bool:
+            text = None if renamed else source.class_text(cls, without_init=True)
+            return text is None or _may_cut(text)
+
+        for facts in module_classes(source, keep=may_cut).values():
+            forward = facts.methods["forward"]
+            if has_decorator(forward, "no_grad", "inference_mode"):
+                continue  # an inference-only module
+            domain = ForwardDomain(facts, imports, frozen, source)
+            domain.active.add("forward")
+            flow = Flow(domain)
+            flow.run(
+                list(forward.body.body)
+                if isinstance(forward.body, cst.IndentedBlock)
+                else [forward.body],
+                {},
+            )
+            output = flow.returned()
+            if output is None:
+                continue
+            by_site: dict[int, list[str]] = {}
+            for attr, site in sorted(output.cut, key=lambda c: (str(c[0]), c[1])):
+                if attr not in output.live and attr not in by_site.get(site, []):
+                    by_site.setdefault(site, []).append(attr)
+            for site_key, lost in by_site.items():
+                site = domain.sites[site_key]
+                described = [facts.describe(a) for a in lost]
+                cuts.append(Cut(site.kind, site.node, site.spelling, described, facts.name))
+        return cuts
+
+    return cached_fact(source, "forward_cuts", compute)
