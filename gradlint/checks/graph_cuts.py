@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from gradlint.codefacts.gradient_paths import (
-    DETACH,
-    NO_GRAD,
-    TO_PYTHON,
-    forward_cuts,
-    may_have_cuts,
-)
+from gradlint.codefacts.words import NEEDS_CUTS
 from gradlint.diagnostics import Finding
-from gradlint.rule import SourceRule, no_statement
-from gradlint.source import SourceFile
+from gradlint.rule import SourceRule
+from gradlint.textmatch import Words
 
-
-def _freezes(statement: str) -> bool:
-    return "requires_grad" in statement or "deepcopy" in statement
+if TYPE_CHECKING:
+    from gradlint.source import SourceFile
 
 
 class _GraphCutRule(SourceRule):
-    def may_apply(self, text: str) -> bool:
-        return may_have_cuts(text)
-
-    def statements_needed(self, text: str):
-        # the cuts sit in the classes' forward and what it calls, kept anyway; freezing may
-        # be done by any function of the file
-        return _freezes if self.may_apply(text) else no_statement
+    needs = NEEDS_CUTS
+    # the cuts sit in the classes' forward and what it calls, kept anyway; freezing may be
+    # done by any function of the file
+    reads = Words("requires_grad", "deepcopy")
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
+        from gradlint.codefacts.gradient_paths import forward_cuts
+
         for cut in forward_cuts(source):
             if cut.code != self.code:
                 continue
@@ -45,21 +38,21 @@ class _GraphCutRule(SourceRule):
 
 
 class DetachInForward(_GraphCutRule):
-    code = DETACH
+    code = "GL501"
     name = "detach-in-forward"
     summary = "`.detach()` (or `.data`) in forward cuts every gradient path of upstream parameters"
     severity = "error"
 
 
 class NoGradInForward(_GraphCutRule):
-    code = NO_GRAD
+    code = "GL502"
     name = "no-grad-in-forward"
     summary = "`with torch.no_grad()` in forward cuts every gradient path of upstream parameters"
     severity = "error"
 
 
 class TensorToPythonInForward(_GraphCutRule):
-    code = TO_PYTHON
+    code = "GL503"
     name = "tensor-to-python-in-forward"
     summary = "`.item()`, `.tolist()`, `.numpy()`, `float(t)` or a `torch.tensor(t)` re-wrap in forward cuts the graph"
     severity = "error"

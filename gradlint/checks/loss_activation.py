@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from gradlint.codefacts.output_activations import may_have_losses, mismatches
+from gradlint.codefacts.words import NEEDS_LOSS
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
-from gradlint.source import SourceFile
+
+if TYPE_CHECKING:
+    from gradlint.source import SourceFile
 
 LOSS_NAMES = {
     "cross_entropy": "CrossEntropyLoss",
@@ -18,14 +21,14 @@ LOSS_NAMES = {
 
 
 class _LossRule(SourceRule):
+    needs = NEEDS_LOSS
     loss: str
     activation: str
     advice: str
 
-    def may_apply(self, text: str) -> bool:
-        return may_have_losses(text)
-
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
+        from gradlint.codefacts.output_activations import mismatches
+
         for m in mismatches(source):
             if m.loss == self.loss and m.activation == self.activation:
                 origin = m.where.source

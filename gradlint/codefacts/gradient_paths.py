@@ -11,7 +11,6 @@ from gradlint.codefacts.flow import Flow
 from gradlint.codefacts.modules import ClassFacts, frozen_attributes, module_classes
 from gradlint.codefacts.syntax import (
     cached_fact,
-    defines_forward,
     function_params,
     has_decorator,
     imports_of,
@@ -129,18 +128,6 @@ REWRAPS = frozenset(
         "np.array",
         "np.asarray",
     }
-)
-CUT_WORDS = (
-    "detach",
-    "grad",
-    ".data",
-    ".item",
-    "tolist",
-    "numpy",
-    "float(",
-    "int(",
-    "tensor(",
-    "array(",
 )
 # What a cut is written as, in the methods that forward runs (every method but __init__):
 # the names the domain below treats as cuts, whatever the receiver or module prefix. The
@@ -446,10 +433,6 @@ def _undetached(expr: cst.BaseExpression) -> cst.BaseExpression:
     return expr
 
 
-def may_have_cuts(text: str) -> bool:
-    """A cut sits in a class's own forward method and is spelled with one of the cut words
-    ("forward" alone is in the docstrings of tokenizers and configurations too)."""
-    return defines_forward(text) and any(word in text for word in CUT_WORDS)
 
 
 @dataclass
@@ -463,8 +446,6 @@ class Cut:
 
 def forward_cuts(source: SourceFile) -> list[Cut]:
     def compute() -> list[Cut]:
-        if not may_have_cuts(source.text):
-            return []
         imports = imports_of(source)
         # freezing is spelled requires_grad(_) or deepcopy: without either word, nothing is frozen
         frozen = frozen_attributes(source.module) if mentions(source, "requires_grad", "deepcopy") else set()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -36,7 +35,6 @@ class LoopIssue:
 # a call, not "backward compatibility" in a comment. No leading \b: re finds a literal
 # prefix fast, but tries every position of the text for a pattern that starts with \b
 # (forty times slower on a model file), and as a filter a few more matches are harmless.
-_CALLS_BACKWARD = re.compile(r"backward\s*\(")
 
 
 def _units(source: SourceFile) -> list[tuple[list, str]]:
@@ -51,15 +49,8 @@ def _units(source: SourceFile) -> list[tuple[list, str]]:
     return units
 
 
-def calls_backward(text: str) -> bool:
-    """Every loop-order issue is about a ``backward()`` call."""
-    return _CALLS_BACKWARD.search(text) is not None
-
-
 def loop_issues(source: SourceFile) -> list[LoopIssue]:
     def compute() -> list[LoopIssue]:
-        if not calls_backward(source.text):
-            return []
         issues: dict[tuple[str, int], LoopIssue] = {}
 
         def add(code: str, node: cst.CSTNode, message: str) -> None:
