@@ -65,9 +65,11 @@ def _apply_selection(config, select, ignore, extend_select) -> None:
 @click.option("--no-cache", is_flag=True, help="Check every file afresh; neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Where to keep results between runs (default: .gradlint_cache).")
 @click.option("--force-exclude", is_flag=True, help="Apply 'exclude' to files named on the command line too (for pre-commit).")
+@click.option("--no-filters", is_flag=True, hidden=True,
+              help="Parse every file whole and run every rule on it (slow; to test the planner).")
 @click.option("--onnx-init-checks", type=click.Choice(["on", "off"]), help="Initialisation checks on ONNX weights (off for trained checkpoints).")
 def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, config_path, show_models, jobs,
-          no_cache, cache_dir, force_exclude, onnx_init_checks):
+          no_cache, cache_dir, force_exclude, no_filters, onnx_init_checks):
     """Check Python files, folders and .onnx graphs (default: the current folder)."""
     from gradlint.engine import run
 
@@ -80,7 +82,10 @@ def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, con
             config.onnx_init_checks = onnx_init_checks == "on"
         if cache_dir is not None:
             config.cache_dir = str(cache_dir)
-        outcome = run(targets, config, jobs=jobs or config.jobs, use_cache=not no_cache, force_exclude=force_exclude)
+        outcome = run(
+            targets, config, jobs=jobs or config.jobs, use_cache=not no_cache and not no_filters,
+            force_exclude=force_exclude, filters=not no_filters,
+        )
     except ConfigError as exc:
         _fail(str(exc))
         return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 import stat
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from gradlint.config import Config, enabled_rules, ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding, RunResult
 from gradlint.files import discover, display_path
+from gradlint.plan import Plan
 from gradlint.reading import check_syntax, collector_spared, file_kind, read_text
 from gradlint.rule import GraphRule, Rule, SourceRule
 
@@ -34,8 +34,9 @@ class Checker:
     # not worked out, and then any file may get a partial tree
     imported: frozenset[str] | None = None
 
-    def __init__(self, config: Config, rules: list[Rule] | None = None) -> None:
+    def __init__(self, config: Config, rules: list[Rule] | None = None, filters: bool = True) -> None:
         self.config = config
+        self.filters = filters  # False: every file parsed whole, every rule run (for tests)
         if rules is not None:
             self.rules = rules
 
@@ -59,20 +60,13 @@ class Checker:
     def enabled_codes(self) -> set[str]:
         return {r.code for r in self.rules}
 
+    @cached_property
+    def plan(self) -> Plan:
+        return Plan(self.source_rules, bool(self.graph_rules), self.filters)
+
 
 def _os_message(exc: OSError) -> str:
     return (exc.strerror or str(exc)).lower()
-
-
-# What a file must mention for any rule to have something to say about it: a model
-# class, a loss, a training step. A file without any of these skips the libcst
-# parse, by far the largest cost of a check. Cross-file model blocks stay safe: the
-# frontend's index reads every file of the tree, whatever this filter says.
-_RELEVANT = re.compile(r"torch|\bnn\b|Module|backward|optim|zero_grad|\bclass\b|loss|detach|noqa", re.IGNORECASE)
-
-
-def may_concern_rules(text: str) -> bool:
-    return _RELEVANT.search(text) is not None
 
 
 class _Unparsable(Exception):
@@ -86,7 +80,7 @@ def _parse(shown: str, text: str, checker: Checker | None = None, project=None) 
     """The parsed file; None when the text mentions nothing any rule reads, and
     ``_SCREENED`` when it does but, decided without libcst, no enabled rule concerns it."""
     try:
-        if not may_concern_rules(text):
+        if checker is not None and not checker.plan.worth_parsing(text):
             check_syntax(shown, text)  # syntax errors are still worth a line
             return None
         tree = check_syntax(shown, text)
@@ -116,7 +110,7 @@ def _concerns_a_rule(shown: str, text: str, tree, checker: Checker, project) -> 
     libcst: the source rules by the words their analyses need, the model rules by whether a
     class of the file may be an nn.Module (its bases followed through summaries of the
     files they come from), and a ``noqa`` comment always (it may turn out unused)."""
-    if "noqa" in text or any(rule.may_apply(text) for rule in checker.source_rules):
+    if checker.plan.needs_source_rules(text):
         return True
     if not checker.graph_rules:
         return False
@@ -132,21 +126,19 @@ def _may_be_partial(shown: str, text: str, checker: Checker) -> bool:
     from gradlint.partial import module_stem
     from gradlint.source import SourceFile
 
-    if SourceFile.recent(shown, text) is not None:
+    if not checker.plan.filters or SourceFile.recent(shown, text) is not None:
         return False
     return checker.imported is None or module_stem(shown) not in checker.imported
 
 
 def _left_out(text: str, tree, checker: Checker) -> list[tuple[int, int]]:
     """The top-level statements of the file that no enabled rule reads (gradlint.partial)."""
-    from gradlint.rule import every_statement, no_statement
-
-    tests = {rule.statements_needed(text) for rule in checker.source_rules} - {no_statement}
-    if every_statement in tests:
+    test = checker.plan.statement_test(text)
+    if test is None:
         return []
     from gradlint.partial import unneeded_statements
 
-    return unneeded_statements(text, tree, lambda statement: any(test(statement) for test in tests))
+    return unneeded_statements(text, tree, test)
 
 
 def _unparsable_message(exc: BaseException) -> str:
@@ -190,7 +182,7 @@ def check_python(path: Path, shown: str, checker: Checker, project=None, text: s
     findings: list[Finding] = []
     try:
         source.use_resolver(project)
-        for rule in checker.source_rules:
+        for rule in checker.plan.rules_for(text):
             findings.extend(rule.check_source(source))
         # the layer graphs serve only the model checks; other files of the tree that the
         # source rules read through the resolver are dependencies all the same
@@ -305,8 +297,9 @@ def run(
     jobs: int | None = None,
     use_cache: bool = False,
     force_exclude: bool = False,
+    filters: bool = True,
 ) -> RunResult:
-    checker = Checker.from_config(config)
+    checker = Checker(config, filters=filters)
     files, problems = discover(paths, config, force_exclude=force_exclude)
     outcome = RunResult()
     outcome.errors.extend(FileError(p, m) for p, m in problems)

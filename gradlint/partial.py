@@ -8,7 +8,7 @@ parsed whole. Each left-out statement becomes a string literal spanning the same
 so that every position in the parsed text is its position in the file.
 
 Which statements are needed is decided on CPython's tree and on text, conservatively: a
-statement is kept when a rule asks for it (``SourceRule.statements_needed``), when its body
+statement is kept when a rule asks for it (``SourceRule.reads``, via ``gradlint.plan``), when its body
 names a class of the file (it may build a model), when it mentions ``noqa`` or ``import``
 (the import table is the file's, imports inside functions included), and when a kept
 statement names it.

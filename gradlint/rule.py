@@ -9,11 +9,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gradlint.diagnostics import Finding, Fix, Location, Severity
+from gradlint.textmatch import ALWAYS, TextTest
 
 if TYPE_CHECKING:
     from gradlint.ir import LayerGraph
@@ -65,32 +66,24 @@ class Rule:
 
 
 class SourceRule(Rule):
-    """A rule that reads Python source: losses, graph cuts, training loops."""
+    """A rule that reads Python source: losses, graph cuts, training loops.
+
+    Every source rule declares, as data, what its analysis needs of a file (see
+    ``gradlint.textmatch``); the planner (``gradlint.plan``) alone decides from these
+    declarations which files are parsed and which statements the parse keeps:
+
+    - ``needs``: a test of the file's text that holds whenever the rule may have something
+      to say about the file (the words its analysis looks for). ``ALWAYS`` is always safe.
+    - ``reads``: a test of a top-level function's or long assignment's text that holds when
+      the rule's analysis may read that statement although nothing kept names it. The
+      classes, what they name and the module's own code are kept for every rule.
+    """
+
+    needs: ClassVar[TextTest]
+    reads: ClassVar[TextTest] = ALWAYS
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         raise NotImplementedError
-
-    def may_apply(self, text: str) -> bool:
-        """False when the file's text shows this rule has nothing to say about it: a file
-        that no rule may concern is never parsed with libcst. Rules filter cheaply on the
-        words their analyses need; True, the default, is always safe."""
-        return True
-
-    def statements_needed(self, text: str) -> Callable[[str], bool]:
-        """Which top-level functions and long assignments of a file (``text``) this rule's
-        analysis may read when nothing kept in the file names them (``gradlint.partial``),
-        as a test of a statement's source. Statements no rule needs are left out of the
-        libcst parse. By default none when ``may_apply`` rules the file out, else every
-        statement (a loss or a training loop may reach any function): always safe."""
-        return every_statement if self.may_apply(text) else no_statement
-
-
-def every_statement(statement: str) -> bool:
-    return True
-
-
-def no_statement(statement: str) -> bool:
-    return False
 
 
 class GraphRule(Rule):
@@ -121,6 +114,11 @@ def all_rules() -> tuple[type[Rule], ...]:
             continue
         if code in rules and rules[code] is not cls:
             raise RuntimeError(f"two rules share the code {code}: {rules[code]} and {cls}")
+        if issubclass(cls, SourceRule) and not isinstance(getattr(cls, "needs", None), TextTest):
+            raise TypeError(
+                f"{code} ({cls.__name__}) declares no `needs`: say which words a file must "
+                "contain for the rule to apply (gradlint.textmatch), or ALWAYS"
+            )
         rules[code] = cls
     return tuple(rules[code] for code in sorted(rules))
 

@@ -7,35 +7,34 @@ finding: how the cut is named in the message is the rule's.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from gradlint.codefacts.forward_cuts import Cut, forward_cuts, may_have_cuts
-from gradlint.codefacts.gradient_paths import CutKind
+from gradlint.codefacts.kinds import CutKind
+from gradlint.codefacts.words import NEEDS_CUTS
 from gradlint.diagnostics import Finding
-from gradlint.rule import SourceRule, no_statement
-from gradlint.source import SourceFile
+from gradlint.rule import SourceRule
+from gradlint.textmatch import Words
 
-
-def _freezes(statement: str) -> bool:
-    return "requires_grad" in statement or "deepcopy" in statement
+if TYPE_CHECKING:
+    from gradlint.codefacts.forward_cuts import Cut
+    from gradlint.source import SourceFile
 
 
 class _GraphCutRule(SourceRule):
     kinds: ClassVar[frozenset[CutKind]]
 
-    def may_apply(self, text: str) -> bool:
-        return may_have_cuts(text)
-
-    def statements_needed(self, text: str):
-        # the cuts sit in the classes' forward and what it calls, kept anyway; freezing may
-        # be done by any function of the file
-        return _freezes if self.may_apply(text) else no_statement
+    needs = NEEDS_CUTS
+    # the cuts sit in the classes' forward and what it calls, kept anyway; freezing may be
+    # done by any function of the file
+    reads = Words("requires_grad", "deepcopy")
 
     def what(self, cut: Cut) -> str:
         """The cut as the message names it."""
         raise NotImplementedError
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
+        from gradlint.codefacts.forward_cuts import forward_cuts
+
         for cut in forward_cuts(source):
             if cut.kind not in self.kinds:
                 continue

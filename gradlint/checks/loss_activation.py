@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gradlint.codefacts.output_activations import may_have_losses, mismatches
+from gradlint.codefacts.words import NEEDS_LOSS
 from gradlint.diagnostics import Finding
 from gradlint.files import display_path
 from gradlint.rule import SourceRule
-from gradlint.source import SourceFile
+
+if TYPE_CHECKING:
+    from gradlint.source import SourceFile
 
 LOSS_NAMES = {
     "cross_entropy": "CrossEntropyLoss",
@@ -20,14 +23,14 @@ LOSS_NAMES = {
 
 
 class _LossRule(SourceRule):
+    needs = NEEDS_LOSS
     loss: str
     activation: str
     advice: str
 
-    def may_apply(self, text: str) -> bool:
-        return may_have_losses(text)
-
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
+        from gradlint.codefacts.output_activations import mismatches
+
         for m in mismatches(source):
             if m.loss == self.loss and m.activation == self.activation:
                 origin = m.where.source

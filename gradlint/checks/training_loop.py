@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import libcst as cst
-
-from gradlint.codefacts.loop_order import LoopCause, LoopKind, calls_backward, loop_causes
-from gradlint.codefacts.optimisers import literal_rates
-from gradlint.codefacts.syntax import (
-    children,
-    imports_of,
-    iter_functions,
-)
-from gradlint.codefacts.updates import parameter_names, update_direction
+from gradlint.codefacts.kinds import LoopKind
+from gradlint.codefacts.words import NEEDS_BACKWARD
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
-from gradlint.source import SourceFile
+from gradlint.textmatch import Pattern
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from gradlint.codefacts.loop_order import LoopCause
+    from gradlint.source import SourceFile
 
 # Functions that climb the loss on purpose: SAM's first step, adversarial weight perturbation.
 DELIBERATE_ASCENT = re.compile(r"ascent|perturb|attack|adversar|first_step|climb", re.IGNORECASE)
-_OPTIM = re.compile(r"optim\b")  # a filter: no leading \b, which re scans for slowly
 
 
 class _LoopRule(SourceRule):
@@ -30,14 +27,14 @@ class _LoopRule(SourceRule):
     found for it)."""
 
     kinds: ClassVar[frozenset[LoopKind]]
-
-    def may_apply(self, text: str) -> bool:
-        return calls_backward(text)
+    needs = NEEDS_BACKWARD
 
     def message(self, cause: LoopCause, related_line: int) -> str:
         raise NotImplementedError
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
+        from gradlint.codefacts.loop_order import loop_causes
+
         reported: set[int] = set()
         for cause in loop_causes(source):
             if cause.kind not in self.kinds or id(cause.node) in reported:
@@ -118,12 +115,13 @@ class GradientAscentUpdate(SourceRule):
     summary = "A hand-written update adds the gradient to a parameter: the loss goes up"
     severity = "error"
 
-    def may_apply(self, text: str) -> bool:
-        return _READS_GRAD.search(text) is not None
+    # `.grad` as an attribute, not `.grad_checkpointing` or `.gradient_accumulation_steps`
+    needs = Pattern(r"\.grad\b")
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
-        if not self.may_apply(source.text):
-            return
+        from gradlint.codefacts.syntax import iter_functions
+        from gradlint.codefacts.updates import parameter_names, update_direction
+
         scopes = [(func.name.value, func) for func, _ in iter_functions(source.module)]
         scopes.append(("<module>", source.module))
         for name, scope in scopes:
@@ -141,12 +139,14 @@ class GradientAscentUpdate(SourceRule):
                     )
 
 
-# `.grad` as an attribute, not `.grad_checkpointing` or `.gradient_accumulation_steps`
-_READS_GRAD = re.compile(r"\.grad\b")
 
 
 def _own_nodes(scope: cst.CSTNode):
     """Nodes of a function or module outside nested functions (those are visited on their own)."""
+    import libcst as cst
+
+    from gradlint.codefacts.syntax import children
+
     stack: list[cst.CSTNode] = (
         list(children(scope.body)) if isinstance(scope, cst.FunctionDef) else list(scope.body)
     )
@@ -187,12 +187,12 @@ class LearningRateOutOfRange(SourceRule):
         merged.update(self.settings.get("lr-ranges") or {})
         return merged
 
-    def may_apply(self, text: str) -> bool:
-        return _OPTIM.search(text) is not None  # torch.optim, from torch import optim, ... import optim
+    needs = Pattern(r"optim\b")  # torch.optim, from torch import optim, ... import optim
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
-        if not self.may_apply(source.text):
-            return
+        from gradlint.codefacts.optimisers import literal_rates
+        from gradlint.codefacts.syntax import imports_of
+
         ranges = self.ranges()
         for rate in literal_rates(source.module, imports_of(source)):
             if rate.optimiser not in ranges:

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 import libcst as cst
 
 from gradlint.codefacts.flow import Flow
-from gradlint.codefacts.gradient_paths import CUT_WORDS, CutKind, ForwardDomain
+from gradlint.codefacts.gradient_paths import CutKind, ForwardDomain
 from gradlint.codefacts.modules import frozen_attributes, module_classes
 from gradlint.codefacts.syntax import (
     cached_fact,
-    defines_forward,
     has_decorator,
     imports_of,
     mentions,
@@ -56,12 +55,6 @@ def _renames_a_cut(text: str) -> bool:
     return False
 
 
-def may_have_cuts(text: str) -> bool:
-    """A cut sits in a class's own forward method and is spelled with one of the cut words
-    ("forward" alone is in the docstrings of tokenizers and configurations too)."""
-    return defines_forward(text) and any(word in text for word in CUT_WORDS)
-
-
 @dataclass
 class Cut:
     """A place in ``cls``.forward that cuts every gradient path from the parameters ``lost`` (as
@@ -78,8 +71,6 @@ class Cut:
 
 def forward_cuts(source: SourceFile) -> list[Cut]:
     def compute() -> list[Cut]:
-        if not may_have_cuts(source.text):
-            return []
         imports = imports_of(source)
         # freezing is spelled requires_grad(_) or deepcopy: without either word, nothing is frozen
         frozen = frozen_attributes(source.module) if mentions(source, "requires_grad", "deepcopy") else set()

@@ -7,11 +7,11 @@ what words, is the rules' business (``gradlint.checks.graph_cuts``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import libcst as cst
 
 from gradlint.codefacts.flow import Flow
+from gradlint.codefacts.kinds import CutKind
 from gradlint.codefacts.modules import ClassFacts
 from gradlint.codefacts.syntax import function_params, method_call, positional
 from gradlint.names import ImportMap, dotted
@@ -124,18 +124,6 @@ REWRAPS = frozenset(
         "np.asarray",
     }
 )
-CUT_WORDS = (
-    "detach",
-    "grad",
-    ".data",
-    ".item",
-    "tolist",
-    "numpy",
-    "float(",
-    "int(",
-    "tensor(",
-    "array(",
-)
 
 
 NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
@@ -153,17 +141,6 @@ class Grad:
 
 
 NONE = Grad()
-
-
-class CutKind(Enum):
-    """What cuts a gradient path; a cut's ``spelling`` says how the source writes it."""
-
-    DETACH = "detach"  # x.detach(), x.detach_(): the method
-    DATA = "data"  # x.data
-    NO_GRAD = "no_grad"  # with torch.no_grad() / inference_mode() / set_grad_enabled(False)
-    TO_PYTHON = "to_python"  # x.item(), x.tolist(), x.numpy(): the method
-    CAST = "cast"  # float(x), int(x), complex(x): the builtin
-    REWRAP = "rewrap"  # torch.tensor(x), np.asarray(x): the callee as written
 
 
 @dataclass

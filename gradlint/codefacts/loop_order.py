@@ -6,9 +6,7 @@ the rules of ``gradlint.checks.training_loop`` pick their kinds and word the fin
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from enum import Enum
 
 import libcst as cst
 
@@ -26,19 +24,10 @@ from gradlint.codefacts.events import (
     loops,
     paths,
 )
+from gradlint.codefacts.kinds import LoopKind
 from gradlint.codefacts.modules import top_level_statements
 from gradlint.codefacts.syntax import cached_fact, imports_of, iter_functions
 from gradlint.source import SourceFile
-
-
-class LoopKind(Enum):
-    """What is out of order; ``LoopCause.node`` is the call at fault, ``related`` the other."""
-
-    NEVER_ZEROED = "never_zeroed"  # a step in a loop that never clears gradients; no related
-    STEP_BEFORE_BACKWARD = "step_before_backward"  # related: the backward after it
-    ZEROED_BEFORE_STEP = "zeroed_before_step"  # zero_grad after backward; related: the step
-    CLIP_BEFORE_BACKWARD = "clip_before_backward"  # related: the backward after it
-    CLIP_AFTER_STEP = "clip_after_step"  # related: the step before it
 
 
 @dataclass
@@ -51,7 +40,6 @@ class LoopCause:
 # a call, not "backward compatibility" in a comment. No leading \b: re finds a literal
 # prefix fast, but tries every position of the text for a pattern that starts with \b
 # (forty times slower on a model file), and as a filter a few more matches are harmless.
-_CALLS_BACKWARD = re.compile(r"backward\s*\(")
 
 
 def _units(source: SourceFile) -> list[tuple[list, str]]:
@@ -66,17 +54,10 @@ def _units(source: SourceFile) -> list[tuple[list, str]]:
     return units
 
 
-def calls_backward(text: str) -> bool:
-    """Every loop-order issue is about a ``backward()`` call."""
-    return _CALLS_BACKWARD.search(text) is not None
-
-
 def loop_causes(source: SourceFile) -> list[LoopCause]:
     """Each kind once per call, in the order of the lines (then of discovery)."""
 
     def compute() -> list[LoopCause]:
-        if not calls_backward(source.text):
-            return []
         causes: dict[tuple[LoopKind, int], LoopCause] = {}
 
         def add(kind: LoopKind, node: cst.CSTNode, related: cst.CSTNode | None = None) -> None:

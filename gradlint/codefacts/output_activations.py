@@ -28,6 +28,7 @@ from gradlint.codefacts.syntax import (
     positional,
     statements,
 )
+from gradlint.codefacts.words import NEEDS_LOSS
 from gradlint.names import canonical_torch, dotted, word_search
 from gradlint.source import SourceFile
 
@@ -357,7 +358,7 @@ class FileAnalysis:
                 names.add(local)
         units = {cls: self.source.class_text(cls) for cls in iter_classes(self.source.module)}
         units.update((func, self.source.function_text(func)) for func in self.functions.values())
-        worded = {unit for unit, text in units.items() if text is None or may_have_losses(text)}
+        worded = {unit for unit, text in units.items() if text is None or NEEDS_LOSS.matches(text)}
         bearing: set = set()
         while True:  # naming a unit that may reach a loss makes a unit one too
             pattern = _names_pattern(names)
@@ -372,7 +373,7 @@ class FileAnalysis:
             if owner is not None and owner in bearing:
                 return True
             text = self.source.function_text(func)
-            return text is None or may_have_losses(text) or _names_any(pattern, text)
+            return text is None or NEEDS_LOSS.matches(text) or _names_any(pattern, text)
 
         return may_record
 
@@ -506,17 +507,6 @@ def _shape(value: frozenset):
 
 
 def mismatches(source: SourceFile) -> list[Mismatch]:
-    def compute() -> list[Mismatch]:
-        if not may_have_losses(source.text):
-            return []  # the activation may sit in an imported model file; the loss must be here
-        return FileAnalysis(source).run()
-
-    return cached_fact(source, "loss_mismatches", compute)
+    return cached_fact(source, "loss_mismatches", lambda: FileAnalysis(source).run())
 
 
-LOSS_WORDS = ("cross_entropy", "crossentropy", "nll", "bce", "binary_cross_entropy")
-
-
-def may_have_losses(text: str) -> bool:
-    lowered = text.lower()
-    return any(word in lowered for word in LOSS_WORDS)

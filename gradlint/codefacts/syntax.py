@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from gradlint.codefacts.words import NEEDS_FORWARD
 from gradlint.names import dotted
 from gradlint.statements import class_statements, iter_statements
 
@@ -284,13 +285,8 @@ def imports_of(source):
     return cached_fact(source, "imports", lambda: ImportMap(source.module))
 
 
-_DEFINES_FORWARD = re.compile(r"def\s+forward\b")
-
-
 def defines_forward(text: str) -> bool:
-    """Whether some class or function of the text is a ``forward``: the facts of the
-    files' modules (``module_classes``) are about classes with a forward of their own."""
-    return _DEFINES_FORWARD.search(text) is not None
+    return NEEDS_FORWARD.matches(text)
 
 
 def mentions(source, *words: str) -> bool:
