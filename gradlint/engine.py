@@ -212,7 +212,7 @@ def check_python(path: Path, shown: str, checker: Checker, project=None, text: s
 
 def _graphs_of_python(source: SourceFile, checker: Checker, project) -> tuple[list[Finding], list]:
     from gradlint.frontends.python import build_graphs
-    from gradlint.gain import model_record
+    from gradlint.records import model_record
 
     findings: list[Finding] = []
     models = []

@@ -7,8 +7,9 @@ import math
 import pytest
 from graph_builder import Builder, build, mlp
 
-from gradlint.gain import CACHE_KEY, estimate, gaussian_mean, model_record, moments
+from gradlint.gain import CACHE_KEY, estimate, gaussian_mean, moments
 from gradlint.ir import Init
+from gradlint.records import model_record
 
 
 def test_relu_and_identity_moments_are_closed_forms():

@@ -11,9 +11,9 @@ import pytest
 from gradlint.diagnostics import Location
 from gradlint.frontends.python import Project, build_graphs
 from gradlint.gain import estimate
+from gradlint.gain.spatial import averaging_area, spatial_sizes
 from gradlint.ir import Init, LayerGraph
 from gradlint.source import SourceFile
-from gradlint.spatial import averaging_area, spatial_sizes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 HERE = Location("model.py", 1, 1)

@@ -34,7 +34,7 @@ def _ignored(finding: Finding, patterns: list[str]) -> bool:
 
 def check_onnx_file(path: Path, shown: str, checker: Checker) -> FileResult:
     from gradlint.engine import run_graph_rules
-    from gradlint.gain import model_record
+    from gradlint.records import model_record
 
     result = FileResult(shown)
     config = checker.config

@@ -4,12 +4,14 @@ A convolution's weight gradient sums over its output positions and an average
 pool divides the gradient among the positions it reads, so the gain model needs
 the number of positions at a node when the code builds its example input. Sizes
 follow the conv/pool/upsample arithmetic of PyTorch; a node whose size cannot be
-followed is None, and so is everything computed from it.
+followed is None, and so is everything computed from it. A Linear after a flatten
+reads the positions of the convolution before it as features.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from gradlint.ir import LayerGraph, Node
@@ -20,6 +22,16 @@ _AVERAGING = ("AvgPool", "AdaptiveAvgPool", "avg_pool", "adaptive_avg_pool", "me
 # size-changing layers whose arguments were not read: sizes stop there
 _RESIZING = ("Upsampl", "Resize", "PixelShuffle", "PixelUnshuffle", "Unflatten")
 _FOLLOW = frozenset({"activation", "norm", "dropout", "gate", "identity"})
+# ops between a convolution and the Linear that flattens its output
+_SPATIAL_PASS = frozenset({"identity", "pool", "dropout", "activation", "norm"})
+
+
+def input_shape(graph: LayerGraph) -> Size | None:
+    """The example input's shape the frontend read from the code (None: not built there)."""
+    shape = graph.attrs.get("input_shape")
+    if isinstance(shape, tuple) and shape and all(isinstance(d, int) and d > 0 for d in shape):
+        return shape
+    return None
 
 
 def spatial_sizes(graph: LayerGraph, shape: Size) -> dict[int, Size | None]:
@@ -55,6 +67,54 @@ def positions(size: Size | None) -> int | None:
 
 def is_conv(node: Node) -> bool:
     return (node.module_type or "").startswith(("Conv", "conv"))
+
+
+def out_channels(node: Node) -> int | None:
+    """A convolution's output channels: recorded, or fan_out·groups over the kernel area."""
+    if node.attrs.get("out_channels"):
+        return int(node.attrs["out_channels"])
+    groups = node.attrs.get("groups") or 1
+    kernel = node.attrs.get("kernel", node.attrs.get("kernel_size"))
+    if isinstance(kernel, int):
+        dims = re.search(r"(\d)d", node.module_type or "")
+        kernel = [kernel] * int(dims.group(1)) if dims else None
+    if not node.fan_out or not isinstance(groups, int) or not kernel:
+        return None
+    if not all(isinstance(k, int) and k > 0 for k in kernel):
+        return None
+    area = math.prod(kernel)
+    return node.fan_out * groups // area if (node.fan_out * groups) % area == 0 else None
+
+
+def flattened_positions(graph: LayerGraph, node: Node) -> float | None:
+    """Spatial positions a Linear's fan-in flattens from a convolution (1 for none; None
+    when a convolution comes before it but the positions are not known).
+
+    A convolution's weight gradient sums over its output positions; the estimate
+    tracks one position, and pooling and strides keep that consistent down the
+    stack (a pool quarters both the positions and the gradient routed back). At a
+    flatten the positions become features, and every convolution before it gets
+    P times the gradient the one-position estimate gives: δ² is scaled by P there.
+    P = fan_in / out_channels, so the frontends record ``attrs["out_channels"]``
+    on convolutions (or ``attrs["positions"]`` on the Linear).
+    """
+    if "positions" in node.attrs:
+        return float(node.attrs["positions"])
+    if is_conv(node):
+        return 1.0
+    current = node
+    while current.inputs:
+        current = graph.nodes[current.inputs[0]]
+        if current.op == "linear":
+            if not is_conv(current):
+                return 1.0
+            channels = out_channels(current)
+            if not channels or not node.fan_in:
+                return None
+            return max(node.fan_in / channels, 1.0)
+        if current.op not in _SPATIAL_PASS:
+            return 1.0
+    return 1.0
 
 
 def averaging_area(node: Node, sizes: dict[int, Size | None]) -> float | None:

@@ -1,0 +1,206 @@
+"""The gradient ratio: the RMS gradient of the first weight over that of the last.
+
+Both are batch gradients: a per-sample gradient's noise averages out over the batch
+(and over every token or output position), and what survives is the coherent part,
+which the output layer and a layer reading the input carry.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from gradlint.gain.draws import Draw
+from gradlint.gain.estimates import Counterfactual, Estimate, Unknown
+from gradlint.gain.layers import draws_of
+from gradlint.gain.propagate import propagate
+from gradlint.gain.spatial import input_shape, is_conv, out_channels
+from gradlint.ir import LayerGraph, Node
+
+CACHE_KEY = "gain_estimate"
+# the batch of the shared gradient-ratio measurement (gradlint probe's default)
+BATCH = 256
+_STEIN_STEP = 1e-3
+
+
+def estimate(graph: LayerGraph, what_if: Counterfactual | None = None) -> Estimate:
+    """The estimate of ``graph`` at initialisation; the plain one is cached on the graph."""
+    if what_if is None and CACHE_KEY in graph.attrs:
+        return graph.attrs[CACHE_KEY]
+    result = Estimate()
+    try:
+        propagate(graph, result, what_if or Counterfactual())
+        _ratio(graph, result, what_if or Counterfactual())
+    except Unknown as why:
+        result = Estimate(unknown=str(why))
+    except (OverflowError, ZeroDivisionError, ValueError, ArithmeticError):
+        result = Estimate(unknown="numbers out of range")
+    if what_if is None:
+        graph.attrs[CACHE_KEY] = result
+    return result
+
+
+def weights_in_order(graph: LayerGraph) -> list[Node]:
+    """Weighted nodes in named_parameters() order (graph order when unknown)."""
+    weighted = graph.weighted()
+    if weighted and all(n.param_index is not None for n in weighted):
+        return sorted(weighted, key=lambda n: n.param_index)  # type: ignore[arg-type, return-value]
+    return weighted
+
+
+def batch_size(graph: LayerGraph) -> int:
+    """Samples whose per-sample gradients average out: the batch, and for a sequence model
+    every token, since its first layers sum one gradient per step (features are the last
+    dim, or there are none after an embedding's indices); a convolution's positions are
+    counted apart, where the spatial sizes are followed."""
+    shape = input_shape(graph)
+    if shape is None:
+        return BATCH
+    reader = _first_reader(graph)
+    if reader is None or is_conv(reader):
+        return shape[0]
+    return math.prod(shape) if reader.op == "embedding" else math.prod(shape[:-1])
+
+
+def _ratio(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> None:
+    ordered = weights_in_order(graph)
+    if not ordered:
+        raise Unknown("no weights")
+    found = _ratio_over(graph, result, ordered, what_if)
+    result.first, result.last, result.log10_grad_ratio = found
+    if result.first is not None and _unmodelled_before(graph, graph.nodes[result.first]):
+        # a raw nn.Parameter (a class token, a position table) comes first in
+        # named_parameters(): the ratio is defined on a weight the graph does not hold
+        result.log10_grad_ratio = None
+    forward = [n for n in graph.topological() if n.has_weight]
+    result.forward_log10 = _ratio_over(graph, result, forward, what_if)[2]
+
+
+def _unmodelled_before(graph: LayerGraph, first: Node) -> bool:
+    if first.param_index is None:
+        return False
+    held = {n.param_index for n in graph.weighted()}
+    return any(i not in held for i in range(first.param_index))
+
+
+def _ratio_over(
+    graph: LayerGraph, result: Estimate, ordered: list[Node], what_if: Counterfactual
+) -> tuple[int | None, int, float | None]:
+    """(first weight with a nonzero gradient, last weight, log10 of their RMS gradient ratio);
+    frozen weights take no gradient and stand apart, as in the shared definition."""
+    ordered = [n for n in ordered if not n.attrs.get("frozen")]
+    if not ordered:
+        raise Unknown("every weight is frozen")
+    last = ordered[-1]
+    last_g = result.nodes[last.id].grad2
+    first = next((n for n in ordered if (result.nodes[n.id].grad2 or 0) > 0), None)
+    if not last_g or first is None:
+        return (first.id if first else None), last.id, None
+    first_g = result.nodes[first.id].grad2 or Decimal(0)
+    first_g *= Decimal(_batch_share(graph, result, first))
+    if first is not last:
+        first_g += _coherent_input_gradient(graph, result, first, what_if)
+    value = 0.5 * float((first_g / (last_g * Decimal(_batch_share(graph, result, last)))).log10())
+    return first.id, last.id, value
+
+
+def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
+    """How much of the per-sample E[g²] survives averaging over a batch.
+
+    Per-sample gradients mostly cancel (1/B); the output layer keeps a coherent
+    part, the gradient of E[y²] itself: W·E[a aᵀ] for a linear head, whose
+    share of the per-sample E[g²] is (s² + n·o²) / (n·E[a²]²) for inputs whose
+    units vary by s across samples around fixed offsets of mean square o.
+    Sigmoid outputs (offset 0.5) and bias-dominated deep tanh make it large.
+    """
+    noise = 1.0 / (batch_size(graph) * result.output_positions)
+    if node.op != "linear" or node.activation is not None or not node.fan_in:
+        return noise
+    if not _feeds_output(graph, node):
+        return noise
+    a = result.nodes[node.inputs[0]]
+    if a.m2 <= 0.0:
+        return noise
+    s = min(a.sample_var(), a.m2)
+    offsets = a.m2 - s
+    return noise + (s * s + node.fan_in * offsets**2) / (node.fan_in * a.m2 * a.m2)
+
+
+def _feeds_output(graph: LayerGraph, node: Node) -> bool:
+    """The node's value is the model output, up to reshapes, dropout and an elementwise
+    output activation: the fixed per-unit offsets of the head's inputs that make its batch
+    gradient coherent pass a monotone activation unchanged in sign."""
+    users = graph.consumers()
+    current = [node.id]
+    while current:
+        nxt = []
+        for nid in current:
+            for u in users[nid]:
+                op = graph.nodes[u].op
+                if op == "output":
+                    return True
+                if op in ("identity", "dropout", "activation"):
+                    nxt.append(u)
+        current = nxt
+    return False
+
+
+def _first_reader(graph: LayerGraph) -> Node | None:
+    """The first weighted node the model input reaches."""
+    users = graph.consumers()
+    stack = [n.id for n in graph.nodes if n.op == "input"][:1]
+    seen: set[int] = set()
+    while stack:
+        nid = stack.pop(0)
+        if nid in seen:
+            continue
+        seen.add(nid)
+        node = graph.nodes[nid]
+        if node.has_weight:
+            return node
+        stack.extend(users[nid])
+    return None
+
+
+def _coherent_input_gradient(
+    graph: LayerGraph, result: Estimate, node: Node, what_if: Counterfactual
+) -> Decimal:
+    """The part of a first layer's gradient that survives averaging over the batch.
+
+    For a layer reading the Gaussian input, the batch mean of its gradient tends to
+    the gradient of the expected loss (Stein's lemma), which depends on the weight
+    through its rows' norms: E[g] = c·W with c·Σw² = dE[loss]/dlog‖W‖. Its square per
+    entry is (dE[loss]/dlog‖W‖)² / (N²·v) for N entries of variance v. Over the many
+    samples and positions of a convolution on a real example input it outweighs the
+    per-sample noise, which alone would make the estimate follow the batch size.
+    Only modelled when the example input is known; zero elsewhere.
+    """
+    if input_shape(graph) is None or not _reads_input(graph, node) or node.op != "linear":
+        return Decimal(0)
+    w, b = draws_of(node, what_if)
+    units = out_channels(node) if is_conv(node) else node.fan_out
+    if not units or not node.fan_in or w.variance <= 0.0 or w.mean != 0.0:
+        return Decimal(0)
+    out = next(n for n in graph.nodes if n.op == "output")
+    if not out.inputs:
+        return Decimal(0)
+    scaled = Draw(w.variance * (1.0 + _STEIN_STEP) ** 2)
+    bumped = Estimate()
+    bump = Counterfactual({**what_if.draws, node.id: (scaled, b)}, what_if.normalise_after)
+    propagate(graph, bumped, bump)
+    before = result.nodes[out.inputs[0]].m2
+    after = bumped.nodes[out.inputs[0]].m2
+    slope = (after - before) / _STEIN_STEP
+    entries = float(units) * node.fan_in
+    return Decimal(slope * slope / (entries * entries * w.variance))
+
+
+def _reads_input(graph: LayerGraph, node: Node) -> bool:
+    current = node
+    while len(current.inputs) == 1:
+        current = graph.nodes[current.inputs[0]]
+        if current.op == "input":
+            return True
+        if current.op not in ("identity", "dropout"):
+            return False
+    return False
