@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import stat
@@ -425,7 +426,7 @@ def _map_files(files: list[Path], checker: Checker, project, jobs: int | None) -
             from gradlint.affinity import groups as affinity_groups
 
             groups = affinity_groups(files, texts, project, workers)
-    return parallel_map(files, checker, project, workers, groups)
+    return parallel_map(files, functools.partial(check_path, checker=checker, project=project), workers, groups)
 
 
 def _texts(paths: list[Path], max_size: int | None) -> dict[Path, str]:

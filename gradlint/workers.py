@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -28,13 +29,11 @@ _STATE: dict = {}
 
 
 def _check_chunk(indices: list[int]) -> list[tuple[int, FileResult]]:
-    from gradlint.engine import check_path
-
     marker = os.path.join(_STATE["markers"], str(os.getpid()))
     done = []
     for index in indices:
         _note(marker, str(index))
-        done.append((index, check_path(_STATE["files"][index], _STATE["checker"], _STATE["project"])))
+        done.append((index, _STATE["check"](_STATE["files"][index])))
     try:
         os.unlink(marker)
     except OSError:
@@ -146,14 +145,15 @@ def _died(path: Path) -> FileResult:
     return FileResult(shown, errors=[FileError(shown, message)])
 
 
-def parallel_map(files: list[Path], checker, project, workers: int, groups=()) -> list[FileResult]:
-    """Every file's result, in the order of ``files``; ``groups``: lists of indices of
-    ``files`` that one worker should check together, in that order."""
-    from gradlint.engine import check_path
-
+def parallel_map(
+    files: list[Path], check: Callable[[Path], FileResult], workers: int, groups=()
+) -> list[FileResult]:
+    """``check`` of every file, in the order of ``files``; ``groups``: lists of indices of
+    ``files`` that one worker should check together, in that order. ``check`` is inherited
+    by the forked workers, never pickled."""
     if sys.platform == "win32" or "fork" not in multiprocessing.get_all_start_methods():
-        return [check_path(path, checker, project) for path in files]
-    _STATE.update(files=files, checker=checker, project=project)
+        return [check(path) for path in files]
+    _STATE.update(files=files, check=check)
     gc.freeze()  # what the parent built is shared with the workers: their collector skips it
     results: dict[int, FileResult] = {}
     suspects: set[int] = set()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gradlint import engine, workers
+from gradlint import workers
 from gradlint.cli import main
 from gradlint.diagnostics import FileResult
 from tests.conftest import ROOT
@@ -111,7 +111,7 @@ def test_a_report_stdout_cannot_take_is_one_line_and_exit_2(project):
     assert done.stderr == "gradlint: error: cannot write the report to stdout: no space left on device\n"
 
 
-def _check_after_removing_markers(path, checker, project=None):
+def _check_after_removing_markers(path):
     shutil.rmtree(workers._STATE["markers"], ignore_errors=True)
     return FileResult(path.name)
 
@@ -121,8 +121,7 @@ def test_the_marker_folder_removed_mid_run_costs_nothing(tmp_path, monkeypatch):
     for i in range(8):
         files.append(tmp_path / f"m{i}.py")
         files[-1].write_text(MODEL)
-    monkeypatch.setattr(engine, "check_path", _check_after_removing_markers)
-    results = workers.parallel_map(files, None, None, 2)
+    results = workers.parallel_map(files, _check_after_removing_markers, 2)
     assert [r.path for r in results] == [f.name for f in files]
 
 
@@ -130,14 +129,13 @@ DRIVER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from gradlint import engine, workers
+    from gradlint import workers
 
-    def check_slowly(path, checker, project=None):
+    def check_slowly(path):
         time.sleep(120)
 
-    engine.check_path = check_slowly
     files = [Path(sys.argv[1]) / f"m{i}.py" for i in range(4)]
-    workers.parallel_map(files, None, None, 2)
+    workers.parallel_map(files, check_slowly, 2)
     """
 )
 
