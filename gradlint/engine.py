@@ -16,7 +16,7 @@ from gradlint.config import Config, enabled_rules, ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding, RunResult
 from gradlint.files import discover, display_path
 from gradlint.plan import Plan
-from gradlint.reading import check_syntax, collector_spared, file_kind, read_text
+from gradlint.reading import NotAnalysable, check_syntax, collector_spared, file_kind, read_text
 from gradlint.rule import GraphRule, Rule, SourceRule
 
 if TYPE_CHECKING:
@@ -143,6 +143,8 @@ def _left_out(text: str, tree, checker: Checker) -> list[tuple[int, int]]:
 
 
 def _unparsable_message(exc: BaseException) -> str:
+    if isinstance(exc, NotAnalysable):
+        return str(exc)  # valid Python: not a syntax error
     if isinstance(exc, SyntaxError):
         where = f"{exc.lineno}:{exc.offset}: " if exc.lineno else ""
         return f"syntax error: {where}{exc.msg}"

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from gradlint.reading import statement_lines
+from gradlint.reading import lines_and_ends, python_lines, statement_lines
 
 MIN_LINES = 3  # a shorter assignment costs less to parse than to judge
 
@@ -53,7 +53,7 @@ def module_stem(path: str) -> str:
 def unneeded_statements(text: str, tree: ast.Module, needs: Callable[[str], bool]) -> list[tuple[int, int]]:
     """The (first, last) lines of the top-level statements of ``text`` that nothing reads;
     ``needs(statement_text)`` says whether some rule reads a statement."""
-    lines = text.split("\n")
+    lines = python_lines(text)
     body = tree.body
     spans = [statement_lines(stmt) for stmt in body]
     classes = {stmt.name for stmt in body if isinstance(stmt, ast.ClassDef)}
@@ -95,18 +95,19 @@ def unneeded_statements(text: str, tree: ast.Module, needs: Callable[[str], bool
 
 
 def masked(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` with the lines of each span turned into one string literal over as many lines."""
-    lines = text.split("\n")
+    """``text`` with the lines of each span turned into one string literal over as many lines,
+    each line end kept as it was."""
+    lines, ends = lines_and_ends(text)
     for first, last in spans:
-        ends = [line[-1:] if line.endswith("\r") else "" for line in lines[first - 1:last]]
         if first == last:
-            lines[first - 1] = '""' + ends[0]
+            lines[first - 1] = '""'
             continue
-        lines[first - 1] = '"""' + ends[0]
+        lines[first - 1] = '"""'
         for k in range(first, last - 1):
-            lines[k] = ends[k - first + 1]
-        lines[last - 1] = '"""' + ends[-1]
-    return "\n".join(lines)
+            # an empty line between a lone "\r" and its own "\n" would make them one line end
+            lines[k] = " " if ends[k - 1] == "\r" and ends[k] == "\n" else ""
+        lines[last - 1] = '"""'
+    return "".join(line + end for line, end in zip(lines, ends))
 
 
 def _assigned(stmt: ast.Assign | ast.AnnAssign) -> list[str]:

@@ -52,10 +52,11 @@ class SourceFile:
         """CPython's parser first (SyntaxError, RecursionError), then libcst's: every file
         the checks or the cross-file index read goes through this gate (``tree``: CPython's
         tree of ``text``, when the caller has made it already)."""
-        from gradlint.reading import check_syntax, definition_spans
+        from gradlint.reading import check_size, check_syntax, definition_spans
 
         if tree is None:
             tree = check_syntax(path, text)
+        check_size(text, tree.body)
         return cls(path, text, _parsed_module(text), definition_spans(tree))
 
     @classmethod
@@ -66,15 +67,20 @@ class SourceFile:
         import bisect
 
         from gradlint.partial import masked
-        from gradlint.reading import definition_spans
+        from gradlint.reading import NotAnalysable, check_size, definition_spans, statement_lines
 
-        module = _parsed_module(masked(text, left_out))
-        classes, functions = definition_spans(tree)
         starts = [first for first, _ in left_out]
 
         def kept(line: int) -> bool:
             at = bisect.bisect_right(starts, line) - 1
             return at < 0 or line > left_out[at][1]
+
+        check_size(text, [stmt for stmt in tree.body if kept(statement_lines(stmt)[0])])
+        try:
+            module = _parsed_module(masked(text, left_out))
+        except NotAnalysable:
+            return cls.parse(path, text, tree)  # what libcst rejects may lie in a masked line
+        classes, functions = definition_spans(tree)
 
         source = cls(path, text, module, ([c for c in classes if kept(c[0])], [f for f in functions if kept(f[0])]))
         source.partial = True
@@ -161,15 +167,15 @@ class SourceFile:
         return None
 
     @cached_property
-    def lines(self) -> list[str]:
-        return self.text.splitlines()
-
-    @cached_property
     def python_lines(self) -> list[str]:
-        """Lines as Python numbers them: ``str.splitlines`` also splits at form feeds."""
-        import re
+        """Lines as Python numbers them (gradlint.reading.python_lines)."""
+        from gradlint.reading import python_lines
 
-        return re.split(r"\r\n|\r|\n", self.text)
+        return python_lines(self.text)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.python_lines
 
     @cached_property
     def _spans(self):
@@ -190,10 +196,24 @@ class SourceFile:
 
 
 def _parsed_module(text: str) -> cst.Module:
-    from gradlint.reading import collector_paused
+    """libcst's tree of a text CPython has parsed. libcst rejects some line ends CPython
+    takes (a backslash and "\r\n" that end the file): then the text as CPython reads it,
+    where every line and column is the same; NotAnalysable if libcst rejects that too."""
+    from gradlint.reading import NotAnalysable, collector_paused, cpython_newlines
 
     with collector_paused(), _validation_skipped():
-        return cst.parse_module(text)
+        try:
+            return cst.parse_module(text)
+        except cst.ParserSyntaxError as exc:
+            error = exc
+            read = cpython_newlines(text)
+            if read != text:
+                try:
+                    return cst.parse_module(read)
+                except cst.ParserSyntaxError:
+                    pass
+    where = f"{error.raw_line}:{error.raw_column}: {error.message}"
+    raise NotAnalysable(f"cannot analyse: libcst cannot parse this valid Python ({where}); skipped")
 
 
 def _paired(nodes: list, spans: list) -> dict:

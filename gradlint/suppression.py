@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import re
 import tokenize
 from dataclasses import dataclass, field
+from functools import partial
 
 from gradlint.diagnostics import Finding, Location
+from gradlint.reading import python_lines
 
 # A code is letters then digits (GL601, GL6, E501): words after the list, as in
 # ``# noqa: GL601 the loss applies softmax itself``, are explanation, not codes.
@@ -42,12 +43,18 @@ def _split_codes(raw: str | None) -> list[str] | None:
 
 
 def _comments(text: str) -> list[tuple[int, int, str]]:
+    lines = python_lines(text)
+    # each line ends in "\n", as the tokenize module expects: it would take a lone "\r" for
+    # part of the line, and its numbers must be the tree's
+    fed = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        fed.append(lines[-1])
     try:
-        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        tokens = tokenize.generate_tokens(partial(next, iter(fed), ""))
         return [(t.start[0], t.start[1], t.string) for t in tokens if t.type == tokenize.COMMENT]
     except (tokenize.TokenError, SyntaxError, IndentationError):
         found = []
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(lines, 1):
             index = line.find("#")
             if index >= 0:
                 found.append((number, index, line[index:]))

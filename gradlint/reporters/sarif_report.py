@@ -10,6 +10,7 @@ from urllib.parse import quote
 from gradlint import __version__
 from gradlint.diagnostics import Finding, RunResult
 from gradlint.docs import load_doc
+from gradlint.reading import python_lines
 from gradlint.rule import all_rules
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -56,7 +57,8 @@ class _Lines:
     def text(self, path: str, line: int | None) -> str:
         if path not in self._files:
             try:
-                self._files[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+                text = Path(path).read_text(encoding="utf-8", errors="replace")
+                self._files[path] = python_lines(text)  # not splitlines: \f or \x85 ends no line
             except OSError:
                 self._files[path] = []
         lines = self._files[path]

@@ -20,6 +20,7 @@ from gradlint.frontends.python.modules import site_location
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
 from gradlint.ir import LayerGraph
 from gradlint.names import dotted, starts_a_word
+from gradlint.reading import line_start, python_lines
 
 FILE_STEPS = 2_000_000  # all the classes of one file together
 
@@ -72,7 +73,7 @@ def _names_called_outside_classes(text: str) -> set[str]:
     """Names called in top-level code or functions, not inside class bodies (by indentation)."""
     names: set[str] = set()
     in_class = False
-    for line in text.splitlines():
+    for line in python_lines(text):
         if line and not line[0].isspace() and not line.startswith(("#", ")", "]", "}", "@")):
             in_class = line.startswith("class ")
         if not in_class and "(" in line:
@@ -144,7 +145,7 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
 
 def _matching_lines(text: str, pattern: re.Pattern) -> list[str]:
     """The lines, up to the match, where ``pattern`` matches at the start of a word."""
-    return [text[text.rfind("\n", 0, m.start()) + 1: m.end()]
+    return [text[line_start(text, m.start()): m.end()]
             for m in pattern.finditer(text) if starts_a_word(text, m)]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint.names import ImportMap
-from gradlint.reading import read_text
+from gradlint.reading import python_lines, read_text
 from gradlint.source import SourceFile
 
 _BESIDE_LIMIT = 1 << 20  # bytes: a module found beside the importer and read unasked
@@ -132,7 +132,7 @@ class FileContext:
     def _line_of(self, node: cst.CSTNode) -> int | None:
         """The line of a class or call by text search, when positions are unavailable."""
         try:
-            head = self.source.module.code_for_node(node).strip().splitlines()[0]
+            head = python_lines(self.source.module.code_for_node(node).strip())[0]
         except (RecursionError, IndexError):
             return None
         for number, line in enumerate(self.source.lines, 1):
