@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from gradlint import torch_api
 from gradlint.codefacts.output_activations import may_have_losses, mismatches
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
 from gradlint.source import SourceFile
-
-LOSS_NAMES = {
-    "cross_entropy": "CrossEntropyLoss",
-    "nll_loss": "NLLLoss",
-    "bce_with_logits": "BCEWithLogitsLoss",
-    "bce": "BCELoss",
-}
 
 
 class _LossRule(SourceRule):
@@ -33,7 +27,7 @@ class _LossRule(SourceRule):
                 text = " ".join(origin.code_of(m.where.node).split())
                 line = f"{number} of {origin.path}" if origin is not source else f"{number}"
                 yield self.finding(
-                    f"{LOSS_NAMES[m.loss]} receives {m.activation} output "
+                    f"{torch_api.losses()[m.loss].module} receives {m.activation} output "
                     f"(`{text}` at line {line} in {m.where.scope}); {self.advice}",
                     source.location(m.call),
                     activation_line=number,
