@@ -154,7 +154,7 @@ def digest(data: bytes) -> str:
 
 
 def code_fingerprint() -> str:
-    """gradlint's own modules and rule pages, by size and mtime.
+    """gradlint's own modules, data files and rule pages, by size and mtime.
 
     The version alone is not enough: a source checkout changes its rules
     without changing its version number.
@@ -167,7 +167,7 @@ def code_fingerprint() -> str:
         for root, dirs, files in os.walk(folder):
             dirs[:] = [d for d in dirs if d != "__pycache__"]
             for name in files:
-                if name.endswith((".py", ".md")):
+                if name.endswith((".py", ".md", ".toml")):  # torch_api.toml: data the code reads
                     stat = os.stat(os.path.join(root, name))
                     entries.append(f"{os.path.join(root, name)}:{stat.st_size}:{stat.st_mtime_ns}")
     entries.sort()

@@ -31,30 +31,19 @@ Op = Literal[
     "opaque",  # could not be resolved
 ]
 
-# Activation kinds the gain model knows; frontends normalise names to these.
-SATURATING = frozenset(
-    {"sigmoid", "tanh", "hardtanh", "hardsigmoid", "softsign", "logsigmoid", "tanhshrink"}
-)
-ACTIVATIONS = SATURATING | frozenset(
-    {
-        "relu",
-        "relu6",
-        "leaky_relu",
-        "prelu",
-        "rrelu",
-        "elu",
-        "selu",
-        "celu",
-        "gelu",
-        "silu",
-        "mish",
-        "hardswish",
-        "softplus",
-        "softmax",
-        "log_softmax",
-        "identity",
-    }
-)
+
+def __getattr__(name: str) -> Any:
+    """``ACTIVATIONS``, the activation kinds the gain model knows (frontends normalise names
+    to these), and ``SATURATING``, the bounded ones: kept here for the modules that import
+    them, read from gradlint.torch_api on first use."""
+    from gradlint import torch_api
+
+    if name == "ACTIVATIONS":
+        return torch_api.activation_kinds()
+    if name == "SATURATING":
+        return torch_api.saturating_kinds()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 InitKind = Literal[
     "default",  # PyTorch's reset_parameters: kaiming_uniform(a=sqrt(5)) for Linear/Conv

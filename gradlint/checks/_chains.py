@@ -12,9 +12,10 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from gradlint import torch_api
 from gradlint.diagnostics import Location
 from gradlint.gain import Counterfactual, Draw, Estimate, estimate, moments, weight_draw
-from gradlint.ir import SATURATING, LayerGraph, Node
+from gradlint.ir import LayerGraph, Node
 
 SERIES = frozenset({"linear", "activation", "dropout", "identity", "pool"})
 RELU_FAMILY = {
@@ -144,7 +145,8 @@ def plain_chains(graph: LayerGraph) -> list[Chain]:
         if len(layers) < 2:
             continue
         kinds = [n.activation for n in run if n.activation and n.op in ("activation", "linear", "gate")]
-        chains.append(Chain(run, layers, [k for k in kinds if k in SATURATING]))
+        saturating = torch_api.saturating_kinds()
+        chains.append(Chain(run, layers, [k for k in kinds if k in saturating]))
     return chains
 
 

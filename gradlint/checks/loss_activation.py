@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gradlint import torch_api
 from gradlint.codefacts.words import NEEDS_LOSS
 from gradlint.diagnostics import Finding
 from gradlint.files import display_path
@@ -13,13 +14,6 @@ from gradlint.rule import SourceRule
 
 if TYPE_CHECKING:
     from gradlint.source import SourceFile
-
-LOSS_NAMES = {
-    "cross_entropy": "CrossEntropyLoss",
-    "nll_loss": "NLLLoss",
-    "bce_with_logits": "BCEWithLogitsLoss",
-    "bce": "BCELoss",
-}
 
 
 class _LossRule(SourceRule):
@@ -38,7 +32,7 @@ class _LossRule(SourceRule):
                 text = " ".join(origin.code_of(m.where.node).split())
                 line = f"{number} of {display_path(Path(origin.path))}" if origin is not source else f"{number}"
                 yield self.finding(
-                    f"{LOSS_NAMES[m.loss]} receives {m.activation} output "
+                    f"{torch_api.losses()[m.loss].module} receives {m.activation} output "
                     f"(`{text}` at line {line} in {m.where.scope}); {self.advice}",
                     source.location(m.call),
                     activation_line=number,

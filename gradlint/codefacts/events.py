@@ -12,6 +12,7 @@ from itertools import product
 
 import libcst as cst
 
+from gradlint import torch_api
 from gradlint.codefacts.syntax import (
     calls_in_order,
     children,
@@ -29,7 +30,6 @@ MAX_PATHS = 256
 OPTIMIZER_NAME = re.compile(r"opt", re.IGNORECASE)
 SCHEDULER_NAME = re.compile(r"sched|lr_", re.IGNORECASE)
 SCALER_NAME = re.compile(r"scaler", re.IGNORECASE)
-CLIPS = frozenset({"clip_grad_norm_", "clip_grad_value_", "clip_grad_norm"})
 
 
 @dataclass
@@ -79,11 +79,11 @@ class FileScope:
             if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
                 made = canonical_torch(scope.imports.qualify(node.value.func)) or ""
                 names = {last_name(t.target) for t in node.targets} - {None}
-                if made.startswith("torch.optim.lr_scheduler"):
+                if torch_api.scheduler_class(made):
                     scope.schedulers |= names
-                elif made.startswith("torch.optim."):
+                elif torch_api.optimiser_class(made):
                     scope.optimizers |= names
-                elif made.endswith("GradScaler"):
+                elif torch_api.scaler_class(made):
                     scope.scalers |= names
         return scope
 
@@ -163,10 +163,9 @@ class EventBuilder:
     def call(self, call: cst.Call) -> list:
         found = method_call(call)
         qualified = canonical_torch(self.scope.imports.qualify(call.func)) or ""
-        short = qualified.rsplit(".", 1)[-1]
-        if short in CLIPS:
+        if torch_api.clips_gradients(qualified):
             return [Event(CLIP, call)]
-        if qualified == "torch.autograd.backward":
+        if qualified in torch_api.names("autograd.backward_functions"):
             return [Event(BACKWARD, call)]
         if found is not None:
             receiver, name = found

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from gradlint import torch_api
 from gradlint.codefacts.flow import Flow
 from gradlint.codefacts.gradient_paths import CutKind, ForwardDomain
 from gradlint.codefacts.modules import frozen_attributes, module_classes
@@ -83,7 +84,8 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
 
         for facts in module_classes(source, keep=may_cut).values():
             forward = facts.methods["forward"]
-            if has_decorator(forward, "no_grad", "inference_mode"):
+            contexts = torch_api.names("autograd.no_grad_contexts")
+            if has_decorator(forward, *{name.rsplit(".", 1)[-1] for name in contexts}):
                 continue  # an inference-only module
             domain = ForwardDomain(facts, imports, frozen, source)
             domain.active.add("forward")

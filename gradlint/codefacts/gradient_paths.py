@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from gradlint import torch_api
 from gradlint.codefacts.flow import Flow
 from gradlint.codefacts.kinds import CutKind
 from gradlint.codefacts.modules import ClassFacts
@@ -19,114 +20,6 @@ from gradlint.source import SourceFile
 
 MAX_CALL_DEPTH = 4
 
-# Results that carry no gradient by nature (shapes, indices, masks): not a cut.
-NO_GRADIENT_METHODS = frozenset(
-    [
-        "size",
-        "dim",
-        "numel",
-        "stride",
-        "argmax",
-        "argmin",
-        "argsort",
-        "nonzero",
-        "long",
-        "int",
-        "bool",
-        "byte",
-        "short",
-        "char",
-        "eq",
-        "ne",
-        "gt",
-        "lt",
-        "ge",
-        "le",
-        "is_contiguous",
-        "get_device",
-        "new_zeros",
-        "new_ones",
-        "new_empty",
-        "new_full",
-        "new_tensor",
-        "zero_",
-        "isnan",
-        "isinf",
-        "isfinite",
-        "any",
-        "all",
-        "count_nonzero",
-    ]
-)
-NO_GRADIENT_FUNCTIONS = frozenset(
-    f"torch.{n}"
-    for n in [
-        "argmax",
-        "argmin",
-        "argsort",
-        "nonzero",
-        "zeros_like",
-        "ones_like",
-        "empty_like",
-        "full_like",
-        "rand_like",
-        "randn_like",
-        "randint_like",
-        "randint",
-        "rand",
-        "randn",
-        "zeros",
-        "ones",
-        "empty",
-        "full",
-        "arange",
-        "linspace",
-        "eye",
-        "numel",
-        "isnan",
-        "isinf",
-        "isfinite",
-        "eq",
-        "ne",
-        "gt",
-        "lt",
-        "ge",
-        "le",
-        "bucketize",
-        "searchsorted",
-        "multinomial",
-        "bernoulli",
-    ]
-) | {
-    "torch.nn.functional.one_hot",
-    "len",
-    "range",
-    "isinstance",
-    "bool",
-    "print",
-    "str",
-    "repr",
-    "id",
-    "type",
-}
-INDEX_FIRST = frozenset(
-    {"torch.gather", "torch.index_select", "torch.take_along_dim", "torch.masked_select"}
-)
-TO_PYTHON_METHODS = frozenset({"item", "tolist", "numpy"})
-REWRAPS = frozenset(
-    {
-        "torch.tensor",
-        "torch.as_tensor",
-        "torch.Tensor",
-        "numpy.array",
-        "numpy.asarray",
-        "np.array",
-        "np.asarray",
-    }
-)
-
-
-NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 
 
 @dataclass(frozen=True)
@@ -178,8 +71,8 @@ class ForwardDomain:
             if isinstance(call, cst.Call):
                 name = self.imports.qualify(call.func)
                 flag = positional(call)[:1]
-                disabled = name == "torch.set_grad_enabled" and flag and dotted(flag[0]) == "False"
-                if name in NO_GRAD_CONTEXTS or disabled:
+                disabled = torch_api.grad_switch(name) and flag and dotted(flag[0]) == "False"
+                if torch_api.no_grad_context(name) or disabled:
                     self.no_grad.append(self._site(node, CutKind.NO_GRAD, name))
                     return True
         return False
@@ -219,7 +112,7 @@ class ForwardDomain:
                 return env[key]
             if key is not None and key.startswith("self.") and key.count(".") == 1:
                 return self.source_of(key[5:])
-            if expr.attr.value in ("shape", "ndim", "dtype", "device", "requires_grad", "is_cuda"):
+            if expr.attr.value in torch_api.names("tensors.value_attributes"):
                 return NONE
             base = self.eval(expr.value, env)
             if expr.attr.value == "data" and base.live:
@@ -306,37 +199,38 @@ class ForwardDomain:
                 # self.encoder.encode(x): a method of a submodule is the submodule at work
                 return self.module_call(owner[5:], args)
             base = self.eval(receiver, env)
-            if name in ("detach", "detach_"):
+            if name in torch_api.names("tensors.detach_methods"):
                 return (
                     self.cut(base, self._site(call, CutKind.DETACH, name)) if base.live else base
                 )
-            if name in TO_PYTHON_METHODS:
+            if name in torch_api.names("tensors.to_python_methods"):
                 base = self.eval(_undetached(receiver), env)
                 return (
                     self.cut(base, self._site(call, CutKind.TO_PYTHON, name))
                     if base.live
                     else base
                 )
-            if name in NO_GRADIENT_METHODS:
+            if name in torch_api.names("gradients.no_gradient_methods"):
                 return NONE
-            if name in ("masked_fill", "masked_fill_", "index_fill", "index_fill_"):
+            if name in torch_api.names("gradients.fill_methods"):
                 return base | (args[-1] if args else NONE)
-            if name in ("gather", "index_select", "masked_select"):
+            if name in torch_api.names("gradients.index_methods"):
                 return base
             return self._union([base, *args])
         qualified = self.imports.qualify(call.func)
-        if qualified in ("float", "int", "complex") and args and args[0].live:
+        if qualified in torch_api.names("tensors.to_python_functions") and args and args[0].live:
             return self.cut(args[0], self._site(call, CutKind.CAST, qualified))
-        if qualified in REWRAPS and args and args[0].live:
+        if qualified in torch_api.names("tensors.rewraps") and args and args[0].live:
             return self.cut(
                 args[0],
                 self._site(call, CutKind.REWRAP, self.source.code_of(call.func)),
             )
-        if qualified in NO_GRADIENT_FUNCTIONS:
+        no_gradient = torch_api.names("gradients.no_gradient_functions")
+        if qualified in no_gradient or qualified in torch_api.names("gradients.no_gradient_builtins"):
             return NONE
-        if qualified == "torch.where" and len(args) >= 3:
+        if qualified in torch_api.names("gradients.select_functions") and len(args) >= 3:
             return args[1] | args[2]
-        if qualified in INDEX_FIRST and args:
+        if qualified in torch_api.names("gradients.index_functions") and args:
             return args[0]
         func = (
             self.eval(call.func, env)

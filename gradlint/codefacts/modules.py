@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from gradlint import torch_api
 from gradlint.codefacts.syntax import (
     argument,
     cached_fact,
@@ -17,90 +18,6 @@ from gradlint.codefacts.syntax import (
     walk,
 )
 from gradlint.names import ImportMap, canonical_torch, dotted
-
-# torch.nn modules without parameters: calling them adds no gradient source.
-PARAMETERLESS = frozenset(
-    [
-        "ReLU",
-        "ReLU6",
-        "LeakyReLU",
-        "ELU",
-        "SELU",
-        "CELU",
-        "GELU",
-        "SiLU",
-        "Mish",
-        "Sigmoid",
-        "Tanh",
-        "Softmax",
-        "LogSoftmax",
-        "Softplus",
-        "Softsign",
-        "Hardtanh",
-        "Hardsigmoid",
-        "Hardswish",
-        "LogSigmoid",
-        "Tanhshrink",
-        "Threshold",
-        "Identity",
-        "Dropout",
-        "Dropout1d",
-        "Dropout2d",
-        "Dropout3d",
-        "AlphaDropout",
-        "Flatten",
-        "Unflatten",
-        "MaxPool1d",
-        "MaxPool2d",
-        "MaxPool3d",
-        "AvgPool1d",
-        "AvgPool2d",
-        "AvgPool3d",
-        "AdaptiveAvgPool1d",
-        "AdaptiveAvgPool2d",
-        "AdaptiveAvgPool3d",
-        "AdaptiveMaxPool1d",
-        "AdaptiveMaxPool2d",
-        "Upsample",
-        "PixelShuffle",
-        "PixelUnshuffle",
-        "ZeroPad2d",
-        "ReflectionPad2d",
-        "ReplicationPad2d",
-        "ConstantPad2d",
-        "CrossEntropyLoss",
-        "MSELoss",
-        "L1Loss",
-        "NLLLoss",
-        "BCELoss",
-        "BCEWithLogitsLoss",
-        "SmoothL1Loss",
-        "KLDivLoss",
-    ]
-)
-
-CONTAINERS = frozenset({"Module", "Sequential", "ModuleList", "ModuleDict"})
-
-TENSOR_FACTORIES = frozenset(
-    f"torch.{n}"
-    for n in [
-        "zeros",
-        "ones",
-        "empty",
-        "full",
-        "rand",
-        "randn",
-        "randint",
-        "arange",
-        "linspace",
-        "eye",
-        "tensor",
-        "as_tensor",
-        "from_numpy",
-        "zeros_like",
-        "ones_like",
-    ]
-)
 
 
 @dataclass
@@ -138,7 +55,12 @@ def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
     for base in cls.bases:
         name = canonical_torch(imports.qualify(base.value)) or ""
         layer = name.rsplit(".", 1)[-1]
-        if name.startswith("torch.nn.") and layer not in CONTAINERS and layer not in PARAMETERLESS:
+        if (
+            name.startswith("torch.nn.")
+            and layer != torch_api.module_base()
+            and layer not in torch_api.containers()
+            and layer not in torch_api.parameterless_modules()
+        ):
             facts.parameters |= {
                 "weight",
                 "bias",
@@ -199,11 +121,13 @@ def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: Im
         return
     name = canonical_torch(imports.qualify(value.func)) or ""
     short = name.rsplit(".", 1)[-1]
-    if name in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+    if name in torch_api.names("modules.parameter_classes"):
         facts.parameters.add(attr)
-    elif name in TENSOR_FACTORIES or name.startswith(("math.", "float", "int", "np.", "numpy.")):
+    elif name in torch_api.tensor_factory_names() or name.startswith(
+        ("math.", "float", "int", "np.", "numpy.")
+    ):
         facts.plain.add(attr)
-    elif name.startswith("torch.nn.") and short in PARAMETERLESS:
+    elif name.startswith("torch.nn.") and short in torch_api.parameterless_modules():
         facts.parameterless.add(attr)
         facts.submodules[attr] = short
     elif short[:1].isupper() or name.startswith(("copy.deepcopy", "deepcopy")):

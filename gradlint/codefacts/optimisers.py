@@ -7,14 +7,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from gradlint import torch_api
 from gradlint.codefacts.syntax import argument, children, module_constants, number
 from gradlint.names import ImportMap, canonical_torch, dotted
 
-# Schedulers whose rate replaces or multiplies the constructor's: there `lr` is a base, not a rate.
-RESCALING_SCHEDULERS = frozenset(
-    f"torch.optim.lr_scheduler.{n}"
-    for n in ("LambdaLR", "MultiplicativeLR", "OneCycleLR", "CyclicLR")
-)
 # Hand-written wrappers that set the rate each step (the Annotated Transformer's NoamOpt, ScheduledOptim).
 WRAPPER_NAME = re.compile(r"noam|sched|warmup|wrapper", re.IGNORECASE)
 
@@ -37,9 +33,11 @@ def literal_rates(module: cst.Module, imports: ImportMap) -> list[LiteralRate]:
         if not isinstance(node, cst.Call):
             continue
         qualified = canonical_torch(imports.qualify(node.func)) or ""
-        if qualified.startswith("torch.optim.") and qualified.count(".") == 2:
+        if torch_api.optimiser_class(qualified):
             builds.append((node, parent))
-        elif qualified in RESCALING_SCHEDULERS or WRAPPER_NAME.search(qualified.rsplit(".", 1)[-1]):
+        elif qualified in torch_api.rescaling_schedulers() or WRAPPER_NAME.search(
+            qualified.rsplit(".", 1)[-1]
+        ):
             for arg in node.args:
                 name = dotted(arg.value)
                 if name is not None:

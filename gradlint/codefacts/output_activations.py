@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from gradlint import torch_api
 from gradlint.codefacts.flow import Flow
 from gradlint.codefacts.modules import (
     ClassFacts,
@@ -15,7 +16,6 @@ from gradlint.codefacts.modules import (
     top_level_statements,
 )
 from gradlint.codefacts.syntax import (
-    PASS_THROUGH_METHODS,
     argument,
     cached_fact,
     children,
@@ -32,36 +32,29 @@ from gradlint.codefacts.words import NEEDS_LOSS
 from gradlint.names import canonical_torch, dotted, word_search
 from gradlint.source import SourceFile
 
-# Tensor values are ("out", kind, site); callables are ("class", name), ("makes", kind, site), ("loss", kind).
-ACTIVATION_FUNCTIONS = {
-    "torch.softmax": "softmax",
-    "torch.nn.functional.softmax": "softmax",
-    "torch.special.softmax": "softmax",
-    "torch.log_softmax": "log_softmax",
-    "torch.nn.functional.log_softmax": "log_softmax",
-    "torch.sigmoid": "sigmoid",
-    "torch.nn.functional.sigmoid": "sigmoid",
-    "torch.special.expit": "sigmoid",
-}
-ACTIVATION_METHODS = {"softmax": "softmax", "log_softmax": "log_softmax", "sigmoid": "sigmoid"}
-ACTIVATION_MODULES = {
-    "torch.nn.Softmax": "softmax",
-    "torch.nn.LogSoftmax": "log_softmax",
-    "torch.nn.Sigmoid": "sigmoid",
-}
-LOSS_FUNCTIONS = {
-    "torch.nn.functional.cross_entropy": "cross_entropy",
-    "torch.nn.functional.nll_loss": "nll_loss",
-    "torch.nn.functional.binary_cross_entropy_with_logits": "bce_with_logits",
-    "torch.nn.functional.binary_cross_entropy": "bce",
-}
-LOSS_MODULES = {
-    "torch.nn.CrossEntropyLoss": "cross_entropy",
-    "torch.nn.NLLLoss": "nll_loss",
-    "torch.nn.BCEWithLogitsLoss": "bce_with_logits",
-    "torch.nn.BCELoss": "bce",
-}
-NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
+# Tensor values are ("out", kind, site); callables are ("type", name), ("makes", kind, site),
+# ("loss", kind). A module built in the file that makes a kind is ("makes", kind, site, "module"):
+# called directly, it applies its activation at the call.
+# What a value is follows from what built it, in gradlint.torch_api: activations that output a
+# distribution, and losses that expect something other than plain values.
+MODULE_VALUES = frozenset({"instance", "foreign_instance", "type", "foreign_type", "makes", "loss"})
+
+
+def distribution_kind(kind: str | None) -> str | None:
+    """The activation kind, when it outputs (log-)probabilities; None for any other."""
+    return kind if kind is not None and torch_api.distribution(kind) else None
+
+
+def loss_kind(key: str | None) -> str | None:
+    """The loss, when what it expects is not plain values."""
+    return key if key is not None and torch_api.losses()[key].expects != "values" else None
+
+
+def loss_of(qualified: str | None) -> str | None:
+    """A loss module or function, by its qualified name."""
+    return loss_kind(torch_api.loss_module(qualified) or torch_api.loss_function(qualified))
+
+
 OTHER = frozenset({("out", "other", None)})
 MAX_CLASS_DEPTH = 4
 MAX_FILE_DEPTH = 2  # imports followed from the checked file: a model file, and its blocks
@@ -111,7 +104,7 @@ class LossDomain:
         for item in node.items:
             if (
                 isinstance(item.item, cst.Call)
-                and self.a.imports.qualify(item.item.func) in NO_GRAD_CONTEXTS
+                and torch_api.no_grad_context(self.a.imports.qualify(item.item.func))
             ):
                 self.no_grad += 1
                 return True
@@ -191,34 +184,41 @@ class LossDomain:
         if name in self.a.classes:
             return frozenset({("type", name)})
         qualified = canonical_torch(self.a.imports.qualify(expr))
-        if qualified in LOSS_FUNCTIONS:
-            return frozenset({("loss", LOSS_FUNCTIONS[qualified])})
-        if qualified in ACTIVATION_FUNCTIONS:
-            return frozenset({("makes", ACTIVATION_FUNCTIONS[qualified], self.where(expr))})
+        loss = loss_kind(torch_api.loss_function(qualified))
+        if loss is not None:
+            return frozenset({("loss", loss)})
+        kind = distribution_kind(torch_api.activation_function(qualified))
+        if kind is not None:
+            return frozenset({("makes", kind, self.where(expr))})
         key = self.a.foreign_class(qualified)
         return frozenset({("foreign_type", key)}) if key else frozenset()
 
     def call(self, call: cst.Call, env):
         args = [self.evaluate(a.value, env) for a in call.args]
         qualified = canonical_torch(self.a.imports.qualify(call.func))
-        if qualified in LOSS_MODULES:
-            return frozenset({("loss", LOSS_MODULES[qualified])})
-        if qualified in ACTIVATION_MODULES:
-            return frozenset({("makes", ACTIVATION_MODULES[qualified], self.where(call))})
+        loss = loss_kind(torch_api.loss_module(qualified))
+        if loss is not None:
+            return frozenset({("loss", loss)})
+        kind = distribution_kind(torch_api.activation_module(qualified))
+        if kind is not None:
+            return frozenset({("makes", kind, self.where(call), "module")})
         if qualified == "torch.nn.Sequential":
             layers = positional(call)
             return self.sequential_tail(args[-1]) if layers else frozenset()
-        if qualified in ACTIVATION_FUNCTIONS:
-            return frozenset({("out", ACTIVATION_FUNCTIONS[qualified], self.where(call))})
-        if qualified in LOSS_FUNCTIONS:
-            self.check(LOSS_FUNCTIONS[qualified], call, env)
+        kind = distribution_kind(torch_api.activation_function(qualified))
+        if kind is not None:
+            return frozenset({("out", kind, self.where(call))})
+        loss = loss_kind(torch_api.loss_function(qualified))
+        if loss is not None:
+            self.check(loss, call, env)
             return OTHER
         found = method_call(call)
         if found is not None:
             receiver, name = found
-            if name in ACTIVATION_METHODS:
-                return frozenset({("out", ACTIVATION_METHODS[name], self.where(call))})
-            if name in PASS_THROUGH_METHODS:
+            kind = distribution_kind(torch_api.activation_method(name))
+            if kind is not None and not self.module_attribute(receiver, call.func, env):
+                return frozenset({("out", kind, self.where(call))})
+            if name in torch_api.names("tensors.pass_through_methods"):
                 return self.evaluate(receiver, env)
             if name == "forward":
                 return self.apply(self.evaluate(receiver, env), call, env)
@@ -241,6 +241,15 @@ class LossDomain:
             callee = self.a.candidates()
         return self.apply(callee, call, env) if callee else OTHER
 
+    def module_attribute(self, receiver: cst.BaseExpression, func: cst.BaseExpression, env) -> bool:
+        """``self.softmax(x)``: a module's attribute, not the tensor method of that name. What
+        it is follows from what built it (its binding in ``env``), never from its name; one
+        built elsewhere is not known at all."""
+        owner = dotted(receiver)
+        if owner == "self" or dotted(func) in env:
+            return True
+        return owner in env and any(item[0] in MODULE_VALUES for item in env[owner])
+
     def looks_like_model(self, func: cst.BaseExpression, env) -> bool:
         """An unresolved name bound in this scope (a parameter) or ``self.<attr>``."""
         name = dotted(func)
@@ -254,7 +263,7 @@ class LossDomain:
         value = frozenset()
         for item in last:
             if item[0] in ("makes", "type"):
-                value |= {item}
+                value |= {item[:3]}  # applied inside the container: known by its constructor
             else:
                 value |= {("makes", "other", None)}
         return value or frozenset({("makes", "other", None)})
@@ -271,7 +280,8 @@ class LossDomain:
             elif item[0] == "foreign_instance":
                 result |= self.a.foreign_output(item[1])
             elif item[0] == "makes":
-                result |= {("out", item[1], item[2])}
+                site = self.where(call) if item[3:] == ("module",) else item[2]
+                result |= {("out", item[1], site)}
             elif item[0] == "loss":
                 self.check(item[1], call, env)
                 result |= OTHER
@@ -353,8 +363,7 @@ class FileAnalysis:
         class). Most methods of a large model file name none of these."""
         names = {name for name, value in self.globals.items() if any(item[0] == "loss" for item in value)}
         for local, qualified in self.imports.aliases.items():
-            target = canonical_torch(qualified)
-            if target in LOSS_MODULES or target in LOSS_FUNCTIONS:
+            if loss_of(canonical_torch(qualified)) is not None:
                 names.add(local)
         units = {cls: self.source.class_text(cls) for cls in iter_classes(self.source.module)}
         units.update((func, self.source.function_text(func)) for func in self.functions.values())

@@ -8,37 +8,10 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from gradlint import torch_api
 from gradlint.codefacts.words import NEEDS_FORWARD
 from gradlint.names import dotted
 from gradlint.statements import class_statements, iter_statements
-
-# Calls that return their receiver unchanged as far as the rules care.
-PASS_THROUGH_METHODS = frozenset(
-    {
-        "to",
-        "cuda",
-        "cpu",
-        "float",
-        "double",
-        "half",
-        "bfloat16",
-        "train",
-        "contiguous",
-        "view",
-        "reshape",
-        "squeeze",
-        "unsqueeze",
-        "flatten",
-        "permute",
-        "transpose",
-        "clone",
-        "view_as",
-        "reshape_as",
-        "type_as",
-        "requires_grad_",
-    }
-)
-
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 # Fields that only ever hold layout or punctuation: never walked.
@@ -141,7 +114,7 @@ def strip_chain(expr: cst.BaseExpression) -> cst.BaseExpression:
     """``Net().to(device).train()`` -> ``Net()``: the object a method chain starts from."""
     while isinstance(expr, cst.Call):
         found = method_call(expr)
-        if found is None or found[1] not in PASS_THROUGH_METHODS:
+        if found is None or found[1] not in torch_api.names("tensors.pass_through_methods"):
             break
         expr = found[0]
     return expr

@@ -8,6 +8,7 @@ import os
 import re
 from typing import Any
 
+from gradlint import torch_api
 from gradlint.diagnostics import Location
 from gradlint.frontends.onnx import ops, sizes
 from gradlint.frontends.onnx.patterns import Fused, find_fusions
@@ -466,7 +467,8 @@ class _Builder:
         if op in ops.NOT_DIFFERENTIABLE:
             return
         # ops of other domains are unknown unless named like a standard activation or norm
-        foreign = node.domain not in ops.DEFAULT_DOMAINS and op not in ops.ACTIVATIONS
+        activation = torch_api.onnx_activation(op)
+        foreign = node.domain not in ops.DEFAULT_DOMAINS and activation is None
         if (foreign and op not in ops.NORMS) or op in ops.SUBGRAPH_OPS:
             self.emit(index, "opaque", data)
         elif op == "Gemm":
@@ -477,8 +479,8 @@ class _Builder:
             self.conv(index)
         elif op in ops.RECURRENT:
             self.recurrent(index)
-        elif op in ops.ACTIVATIONS:
-            self.activation(index, ops.ACTIVATIONS[op])
+        elif activation is not None:
+            self.activation(index, activation)
         elif op == "Clip":
             self.clip(index)
         elif op in ops.NORMS:

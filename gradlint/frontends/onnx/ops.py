@@ -2,27 +2,7 @@
 
 from __future__ import annotations
 
-ACTIVATIONS = {
-    "Sigmoid": "sigmoid",
-    "Tanh": "tanh",
-    "HardSigmoid": "hardsigmoid",
-    "Softsign": "softsign",
-    "Relu": "relu",
-    "LeakyRelu": "leaky_relu",
-    "PRelu": "prelu",
-    "Elu": "elu",
-    "Selu": "selu",
-    "Celu": "celu",
-    "Gelu": "gelu",
-    "FastGelu": "gelu",
-    "BiasGelu": "gelu",
-    "QuickGelu": "gelu",
-    "HardSwish": "hardswish",
-    "Mish": "mish",
-    "Softplus": "softplus",
-    "Softmax": "softmax",
-    "LogSoftmax": "log_softmax",
-}
+# Activations (which operator is which kind) are torch knowledge too: gradlint.torch_api.
 
 NORMS = {
     "BatchNormalization",

@@ -6,9 +6,9 @@ from typing import Any
 
 import libcst as cst
 
+from gradlint import torch_api
 from gradlint.diagnostics import Location
 from gradlint.frontends.python.modules import site_location, walk_modules
-from gradlint.frontends.python.torch_nn import activation_kind
 from gradlint.frontends.python.values import (
     UNKNOWN,
     FuncVal,
@@ -20,30 +20,6 @@ from gradlint.frontends.python.values import (
     Tensor,
 )
 from gradlint.ir import LayerGraph
-
-_IDENTITY = {
-    "view", "reshape", "flatten", "permute", "transpose", "contiguous", "squeeze", "unsqueeze", "expand",
-    "expand_as", "view_as", "reshape_as", "movedim", "swapaxes", "swapdims", "unflatten", "t", "float", "double",
-    "half", "bfloat16", "to", "type_as", "clone", "interpolate", "upsample", "pad", "pixel_shuffle",
-    "pixel_unshuffle", "roll", "flip", "repeat", "tile", "narrow", "select", "index_select", "masked_fill",
-    "masked_fill_", "cuda", "cpu", "requires_grad_", "squeeze_", "unsqueeze_", "atleast_2d", "rearrange",
-    "repeat_interleave", "gather", "type",
-}
-_SPLIT = {"chunk", "split", "unbind", "tensor_split"}
-_POOL = {"max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
-         "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-         "adaptive_max_pool3d", "mean", "sum", "amax", "max", "lp_pool2d", "logsumexp"}
-_NORM = {"layer_norm", "batch_norm", "group_norm", "instance_norm", "normalize", "rms_norm", "local_response_norm"}
-_DROPOUT = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"}
-_CONCAT = {"cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack"}
-_MATMUL = {"matmul", "bmm", "mm", "einsum", "baddbmm", "scaled_dot_product_attention"}
-_VALUE_METHODS = {"size", "dim", "numel", "item", "tolist", "nelement", "stride", "element_size", "data_ptr",
-                  "get_device", "is_contiguous", "new_zeros", "new_ones", "new_empty", "new_full", "new_tensor",
-                  "zeros_like", "ones_like", "randn_like", "rand_like", "empty_like", "full_like", "detach",
-                  "detach_", "argmax", "argmin", "eq", "ne", "gt", "lt", "ge", "le", "isnan", "isinf", "sign",
-                  "floor", "ceil", "round", "long", "int", "bool", "argsort", "nonzero", "any", "all"}
-
-_OUTPUTS = {"LSTM": "seq+pair", "GRU": "seq", "RNN": "seq", "LSTMCell": "pair", "GRUCell": "one", "RNNCell": "one"}
 
 
 class PlacedReason:
@@ -175,7 +151,8 @@ class GraphBuilder:
         if not inputs and not any(isinstance(a, Tensor) for a in args[:1]):
             self.incomplete(f"{name} is called on a value that cannot be known")
         out = self.node(spec.op, name, mod, inputs, **self.layer_fields(mod, name))
-        kind = _OUTPUTS.get(mod.type)
+        layer = torch_api.layers().get(mod.type)
+        kind = layer.outputs if layer is not None else None
         if kind == "seq+pair":
             return (out, (out, out))
         if kind in ("seq", "pair"):
@@ -257,13 +234,13 @@ class GraphBuilder:
     def functional(self, interp, name: str, args: list, kwargs: dict, site: Site | None, method: bool = False) -> Any:
         site = site or getattr(interp, "site", None)
         first = args[0] if args else None
-        if name in _VALUE_METHODS:
+        if name in torch_api.names("functional.value"):
             if name in ("detach", "detach_") and isinstance(first, Tensor):
                 return Tensor(None)
             if name in ("size",) and not args[1:]:
                 return UNKNOWN
             return Tensor(None) if name.startswith("new_") or name.endswith("_like") else UNKNOWN
-        kind = activation_kind(name)
+        kind = torch_api.activation_named(name)
         if kind is not None and isinstance(first, Tensor):
             if first.node is None:
                 return Tensor(None)
@@ -274,9 +251,9 @@ class GraphBuilder:
                     attrs["negative_slope"] = slope
             return self.node("activation", self.scoped(name.rstrip("_")), site, [first.node], activation=kind,
                              module_type=None, attrs=attrs)
-        if name == "glu":
+        if name in torch_api.names("functional.gate"):
             return self._op("gate", name, site, [first])
-        if name in _CONCAT:
+        if name in torch_api.names("functional.concat"):
             parts = interp.iterate(first) if not isinstance(first, Tensor) else None
             if parts is None:
                 return self.opaque(interp, args, kwargs, site, name)
@@ -291,21 +268,21 @@ class GraphBuilder:
             attrs = {"function": name, "size": None if size is UNKNOWN else size,
                      "scale_factor": None if factor is UNKNOWN else factor}
             return self.node("identity", self.scoped(name), site, [first.node], attrs=attrs)
-        if name in _IDENTITY:
+        if name in torch_api.names("functional.identity"):
             return first if isinstance(first, Tensor) else self._const(args)
-        if name in _SPLIT:
+        if name in torch_api.names("functional.split"):
             if isinstance(first, Tensor):
                 count = args[1] if len(args) > 1 and isinstance(args[1], int) and name == "chunk" else None
                 return tuple([first] * count) if count and count <= 64 else Pieces(first)
             return UNKNOWN
-        if name in _POOL:
+        if name in torch_api.names("functional.pool"):
             ids = _tensor_ids([first])
             if not ids:
                 return self._op("pool", name, site, [first])
             return self.node("pool", self.scoped(name), site, ids, attrs=_pool_attrs(name, args[1:], kwargs))
-        if name in _NORM:
+        if name in torch_api.names("functional.norm"):
             return self._op("norm", name, site, [first])
-        if name in _DROPOUT:
+        if name in torch_api.names("functional.dropout"):
             return self._op("dropout", name, site, [first])
         if name in ("add", "sub", "subtract") and len(args) >= 2:
             return self.binop(interp, cst.Add, args[0], args[1], site)
@@ -316,13 +293,10 @@ class GraphBuilder:
             return self.param_layer(first, args[1], bias, site, stored_transposed=False)
         if name in ("matmul", "mm") and len(args) == 2 and isinstance(args[1], ParamRef) and isinstance(first, Tensor):
             return self.param_layer(first, args[1], None, site, stored_transposed=True)
-        if name in _MATMUL:
+        if name in torch_api.names("functional.matmul"):
             ids = _tensor_ids([a for a in args if isinstance(a, Tensor)])
             if name == "scaled_dot_product_attention" or len(ids) >= 2:
                 return self.node("attention", self.scoped(name), site, ids, attrs={"form": name})
-            return self.opaque(interp, args, kwargs, site, name)
-        if name in ("where", "clamp", "clip", "abs", "exp", "log", "sqrt", "rsqrt", "pow", "square", "sin", "cos",
-                    "linear", "conv1d", "conv2d", "conv3d", "embedding", "softmin", "cumsum", "cumprod", "erf"):
             return self.opaque(interp, args, kwargs, site, name)
         return self.opaque(interp, args, kwargs, site, name)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import libcst as cst
 
+from gradlint import torch_api
 from gradlint.frontends.python import builtins as pybuiltins
 from gradlint.frontends.python import modules as nnmod
 from gradlint.frontends.python.values import (
@@ -208,7 +209,11 @@ class Interpreter:
             bases.append(base)
             if isinstance(base, TorchRef) and base.qualname.startswith("torch.nn."):
                 name = base.qualname.rsplit(".", 1)[-1]
-                if name in ("Module", "Sequential", "ModuleList", "ModuleDict") or name in nnmod.SPECS:
+                if (
+                    name == torch_api.module_base()
+                    or name in torch_api.containers()
+                    or name in nnmod.SPECS
+                ):
                     torch_base = name
             elif isinstance(base, ClassVal) and base.torch_base:
                 torch_base = base.torch_base

@@ -6,6 +6,7 @@ from typing import Any
 
 import libcst as cst
 
+from gradlint import torch_api
 from gradlint.frontends.python.builtins import clone
 from gradlint.frontends.python.init_math import calculate_gain, init_from_call
 from gradlint.frontends.python.torch_nn import CONTAINERS, SPECS, construct
@@ -22,15 +23,6 @@ from gradlint.frontends.python.values import (
 from gradlint.ir import Init
 
 __all__ = ["SPECS", "call_torch"]
-
-_TENSOR_FACTORIES = {
-    "randn": Init("normal", 1.0, 0.0), "rand": Init("uniform", 1.0 / 12, 0.5), "zeros": Init("zeros", 0.0, 0.0, 0.0),
-    "ones": Init("constant", 0.0, 1.0, 1.0), "empty": Init("unknown"), "Tensor": Init("unknown"),
-    "FloatTensor": Init("unknown"), "tensor": Init("unknown"), "eye": Init("unknown"), "full": Init("unknown"),
-    "arange": Init("unknown"), "linspace": Init("unknown"), "zeros_like": Init("zeros", 0.0, 0.0, 0.0),
-    "ones_like": Init("constant", 0.0, 1.0, 1.0), "randn_like": Init("normal", 1.0, 0.0), "empty_like": Init("unknown"),
-    "as_tensor": Init("unknown"), "from_numpy": Init("unknown"), "randint": Init("unknown"),
-}
 
 
 def _shape(args: list) -> tuple[int, ...] | None:
@@ -88,10 +80,11 @@ def call_torch(interp, qualname: str, args: list, kwargs: dict, site: Site | Non
     tensors = [a for a in [*args, *kwargs.values()] if _is_tensorish(a)]
     if interp.graph is not None and (tensors or namespace.startswith("torch.nn.functional")):
         return interp.graph.functional(interp, name, args, kwargs, site)
-    if namespace == "torch" and name in _TENSOR_FACTORIES:
-        init = _TENSOR_FACTORIES[name]
+    factory = torch_api.tensor_factories().get(name) if namespace == "torch" else None
+    if factory is not None:
         shape = _randint_shape(args, kwargs) if name == "randint" else _shape(args or [kwargs.get("size")])
-        return Tensor(None, shape, Init(init.kind, init.variance, init.mean, init.constant))
+        init = Init(factory.init, factory.variance, factory.mean, factory.constant)
+        return Tensor(None, shape, init)
     return UNKNOWN
 
 
@@ -127,7 +120,8 @@ def build_layer(interp, name: str, args: list, kwargs: dict, site: Site | None) 
     spec, bound, params = construct(name, args, kwargs)
     mod = Mod(name, site, spec=spec, args=bound)
     if spec is not None and spec.family == "transformer_stack":
-        layer, count = bound.get("layer"), bound.get("num_layers")
+        layer = bound.get("encoder_layer", bound.get("decoder_layer"))
+        count = bound.get("num_layers")
         layers = Mod("ModuleList", site)
         if isinstance(layer, Mod) and isinstance(count, int) and 0 <= count <= 10_000:
             for index in range(count):
@@ -457,7 +451,6 @@ def container_setitem(interp, mod: Mod, key: Any, value: Any) -> None:
 
 # -- tensors -----------------------------------------------------------------------------
 
-_VALUE_ATTRS = {"shape", "dtype", "device", "ndim", "is_cuda", "requires_grad", "grad"}
 _PARAM_INIT_METHODS = {"normal_", "uniform_", "fill_", "zero_", "copy_", "constant_", "xavier_uniform_"}
 
 
@@ -485,7 +478,7 @@ def tensor_attr(interp, obj: Any, name: str) -> Any:
         return tensor
     if name == "shape":
         return tensor.shape if tensor.shape is not None else UNKNOWN
-    if name in _VALUE_ATTRS:
+    if name in torch_api.names("tensors.value_attributes"):
         return UNKNOWN
     if tensor.node is None and interp.graph is None:
         if name in _PARAM_INIT_METHODS:

@@ -1,7 +1,7 @@
 """What gradlint knows about torch.nn layers: signatures, parameter shapes, default inits.
 
-Knowledge that is data stays data: one table of signatures, a few small
-functions that turn bound arguments into parameter shapes.
+The signatures are data, in gradlint.torch_api's table; here a few small functions
+turn bound arguments into parameter shapes.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
+from gradlint import torch_api
 from gradlint.frontends.python.init_math import default_uniform, default_weight, fans
 from gradlint.frontends.python.values import UNKNOWN, Param
 from gradlint.ir import Init
@@ -25,83 +26,25 @@ class Spec:
     family: str = ""
 
 
-def _sig(text: str) -> tuple[tuple[str, Any], ...]:
-    """'in_features, out_features, bias=True' -> (('in_features', _NO), ...)."""
+def _sig(parts: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """('in_features', 'bias=True') -> (('in_features', _NO), ('bias', True))."""
     out = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
+    for part in parts:
         name, _, default = part.partition("=")
         out.append((name.strip(), _NO if not _ else ast.literal_eval(default.strip())))
     return tuple(out)
 
 
-SPECS: dict[str, Spec] = {}
-
-
-def _add(names: str, op: str, signature: str, family: str = "", activation: str | None = None) -> None:
-    for name in names.split():
-        SPECS[name] = Spec(op, _sig(signature), activation, family)
-
-
-_CONV = "in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode='zeros'"
-_CONVT = ("in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True, "
-          "dilation=1, padding_mode='zeros'")
-_add("Linear", "linear", "in_features, out_features, bias=True", "linear")
-_add("LazyLinear", "linear", "out_features, bias=True", "lazy")
-_add("Bilinear", "linear", "in1_features, in2_features, out_features, bias=True", "bilinear")
-_add("Conv1d Conv2d Conv3d", "linear", _CONV, "conv")
-_add("ConvTranspose1d ConvTranspose2d ConvTranspose3d", "linear", _CONVT, "convt")
-_add("Embedding", "embedding", "num_embeddings, embedding_dim, padding_idx=None, max_norm=None", "embedding")
-_add("EmbeddingBag", "embedding", "num_embeddings, embedding_dim, max_norm=None", "embedding")
-_add("RNN", "recurrent", "input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False, "
-     "dropout=0.0, bidirectional=False", "rnn")
-_add("LSTM", "recurrent", "input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, "
-     "bidirectional=False, proj_size=0", "rnn")
-_add("GRU", "recurrent", "input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, "
-     "bidirectional=False", "rnn")
-_add("RNNCell", "recurrent", "input_size, hidden_size, bias=True, nonlinearity='tanh'", "cell")
-_add("LSTMCell GRUCell", "recurrent", "input_size, hidden_size, bias=True", "cell")
-_add("MultiheadAttention", "attention", "embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, "
-     "add_zero_attn=False, kdim=None, vdim=None, batch_first=False", "mha")
-_add("TransformerEncoderLayer TransformerDecoderLayer", "attention",
-     "d_model, nhead, dim_feedforward=2048, dropout=0.1, activation='relu', layer_norm_eps=1e-05, "
-     "batch_first=False, norm_first=False, bias=True", "transformer_layer")
-_add("TransformerEncoder TransformerDecoder", "attention", "layer, num_layers, norm=None", "transformer_stack")
-
-_ACT = {
-    "Sigmoid": ("sigmoid", ""), "Tanh": ("tanh", ""), "ReLU": ("relu", "inplace=False"),
-    "ReLU6": ("relu6", "inplace=False"), "LeakyReLU": ("leaky_relu", "negative_slope=0.01, inplace=False"),
-    "PReLU": ("prelu", "num_parameters=1, init=0.25"), "RReLU": ("rrelu", "lower=0.125, upper=0.3333333333333333"),
-    "ELU": ("elu", "alpha=1.0, inplace=False"), "SELU": ("selu", "inplace=False"), "CELU": ("celu", "alpha=1.0"),
-    "GELU": ("gelu", "approximate='none'"), "SiLU": ("silu", "inplace=False"), "Mish": ("mish", "inplace=False"),
-    "Hardswish": ("hardswish", "inplace=False"), "Hardsigmoid": ("hardsigmoid", "inplace=False"),
-    "Hardtanh": ("hardtanh", "min_val=-1.0, max_val=1.0, inplace=False"), "Softsign": ("softsign", ""),
-    "LogSigmoid": ("logsigmoid", ""), "Tanhshrink": ("tanhshrink", ""), "Softplus": ("softplus", "beta=1.0, threshold=20.0"),
-    "Softmax": ("softmax", "dim=None"), "LogSoftmax": ("log_softmax", "dim=None"), "Softmax2d": ("softmax", ""),
+SPECS: dict[str, Spec] = {
+    name: Spec(layer.op, _sig(layer.signature), layer.activation, layer.family)
+    for name, layer in torch_api.layers().items()
 }
-for _name, (_kind, _signature) in _ACT.items():
-    _add(_name, "activation", _signature, "activation", _kind)
-_add("GLU", "gate", "dim=-1")
-_add("BatchNorm1d BatchNorm2d BatchNorm3d SyncBatchNorm InstanceNorm1d InstanceNorm2d InstanceNorm3d",
-     "norm", "num_features, eps=1e-05, momentum=0.1, affine=True")
-_add("LayerNorm", "norm", "normalized_shape, eps=1e-05, elementwise_affine=True, bias=True")
-_add("RMSNorm", "norm", "normalized_shape, eps=None, elementwise_affine=True")
-_add("GroupNorm", "norm", "num_groups, num_channels, eps=1e-05, affine=True")
-_add("LocalResponseNorm", "norm", "size, alpha=0.0001, beta=0.75, k=1.0")
-_add("Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout", "dropout", "p=0.5, inplace=False")
-for _dims in "123":
-    _add(f"MaxPool{_dims}d", "pool", "kernel_size, stride=None, padding=0, dilation=1, return_indices=False, "
-         "ceil_mode=False", "pool")
-    _add(f"AvgPool{_dims}d", "pool", "kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, "
-         "divisor_override=None", "pool")
-    _add(f"AdaptiveAvgPool{_dims}d AdaptiveMaxPool{_dims}d", "pool", "output_size", "pool")
-    _add(f"LPPool{_dims}d FractionalMaxPool{_dims}d", "pool", "")
-    _add(f"ZeroPad{_dims}d ConstantPad{_dims}d ReflectionPad{_dims}d ReplicationPad{_dims}d CircularPad{_dims}d",
-         "identity", "")
-_add("Identity Flatten Unflatten PixelShuffle PixelUnshuffle ChannelShuffle", "identity", "")
-_add("Upsample UpsamplingNearest2d UpsamplingBilinear2d", "identity", "size=None, scale_factor=None", "pool")
+CONTAINERS = torch_api.containers()
 # Identity and friends accept and ignore any arguments
-CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
-LENIENT = frozenset(n for n, s in SPECS.items() if s.op in ("identity", "pool", "norm", "dropout", "activation", "gate"))
+LENIENT = frozenset(
+    n for n, s in SPECS.items()
+    if s.op in ("identity", "pool", "norm", "dropout", "activation", "gate")
+)
 
 
 def bind(spec: Spec, args: list, kwargs: dict) -> dict[str, Any] | None:
@@ -299,18 +242,3 @@ def construct(type_name: str, args: list, kwargs: dict) -> tuple[Spec | None, di
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         return spec, bound, None
 
-
-FUNCTIONAL_ACTIVATIONS = {
-    name: name for name in (
-        "sigmoid", "tanh", "relu", "relu6", "leaky_relu", "prelu", "rrelu", "elu", "selu", "celu", "gelu", "silu",
-        "mish", "hardswish", "hardsigmoid", "hardtanh", "softsign", "logsigmoid", "tanhshrink", "softplus",
-        "softmax", "log_softmax",
-    )
-}
-FUNCTIONAL_ACTIVATIONS.update({"expit": "sigmoid", "swish": "silu"})
-
-
-def activation_kind(name: str) -> str | None:
-    """'relu_' -> 'relu', 'log_softmax' -> 'log_softmax'; None for names that are not activations."""
-    base = name.removesuffix("_")
-    return FUNCTIONAL_ACTIVATIONS.get(base)
