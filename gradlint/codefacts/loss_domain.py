@@ -1,0 +1,294 @@
+"""What each local of a function holds as the loss analysis walks it: a tensor's last
+activation, a model, a loss; and the mismatches it records at loss calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from gradlint import torch_api
+from gradlint.codefacts.syntax import (
+    argument,
+    children,
+    method_call,
+    positional,
+)
+from gradlint.names import canonical_torch, dotted
+from gradlint.source import SourceFile
+
+if TYPE_CHECKING:
+    from gradlint.codefacts.output_activations import FileAnalysis
+
+# Tensor values are ("out", kind, site); callables are ("type", name), ("makes", kind, site),
+# ("loss", kind). A module built in the file that makes a kind is ("makes", kind, site, "module"):
+# called directly, it applies its activation at the call.
+# What a value is follows from what built it, in gradlint.torch_api: activations that output a
+# distribution, and losses that expect something other than plain values.
+MODULE_VALUES = frozenset({"instance", "foreign_instance", "type", "foreign_type", "makes", "loss"})
+
+
+def distribution_kind(kind: str | None) -> str | None:
+    """The activation kind, when it outputs (log-)probabilities; None for any other."""
+    return kind if kind is not None and torch_api.distribution(kind) else None
+
+
+def loss_kind(key: str | None) -> str | None:
+    """The loss, when what it expects is not plain values."""
+    return key if key is not None and torch_api.losses()[key].expects != "values" else None
+
+
+def loss_of(qualified: str | None) -> str | None:
+    """A loss module or function, by its qualified name."""
+    return loss_kind(torch_api.loss_module(qualified) or torch_api.loss_function(qualified))
+
+
+OTHER = frozenset({("out", "other", None)})
+MAX_CLASS_DEPTH = 4
+MAX_FILE_DEPTH = 2  # imports followed from the checked file: a model file, and its blocks
+# The last layer of torchvision / timm / transformers classifiers, replaced for transfer learning.
+HEAD_NAMES = frozenset({"fc", "classifier", "head", "last_linear"})
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an activation was applied; its line is resolved only for a finding."""
+
+    node: cst.CSTNode
+    scope: str
+    source: SourceFile
+
+    def __hash__(self) -> int:
+        return id(self.node)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Where) and other.node is self.node
+
+
+@dataclass
+class Mismatch:
+    loss: str
+    activation: str
+    call: cst.Call
+    where: Where
+
+
+class LossDomain:
+    """Tracks what each local holds: a tensor's last activation, a model, a loss."""
+
+    def __init__(self, analysis: FileAnalysis, scope: str, record: bool) -> None:
+        self.a = analysis
+        self.scope = scope
+        self.record = record
+        self.no_grad = 0
+
+    def join(self, a, b):
+        return a | b
+
+    def element(self, value):
+        return frozenset()
+
+    def enter_with(self, node: cst.With, env) -> bool:
+        for item in node.items:
+            if (
+                isinstance(item.item, cst.Call)
+                and torch_api.no_grad_context(self.a.imports.qualify(item.item.func))
+            ):
+                self.no_grad += 1
+                return True
+        return False
+
+    def exit_with(self, token: bool) -> None:
+        if token:
+            self.no_grad -= 1
+
+    def where(self, node: cst.CSTNode) -> Where:
+        return Where(node, self.scope, self.a.source)
+
+    def evaluate(self, expr, env):
+        if isinstance(expr, cst.Name):
+            if expr.value in env:
+                return env[expr.value]
+            return self.a.globals.get(expr.value) or self.reference(expr)
+        if isinstance(expr, cst.Attribute):
+            key = dotted(expr)
+            if key is not None and key in env:
+                return env[key]
+            reference = self.reference(expr)
+            if reference:
+                return reference
+            return frozenset()
+        if isinstance(expr, cst.Call):
+            return self.call(expr, env)
+        if isinstance(expr, cst.Tuple) and not any(
+            isinstance(e, cst.StarredElement) for e in expr.elements
+        ):
+            return frozenset({("tuple", tuple(self.evaluate(e.value, env) for e in expr.elements))})
+        if isinstance(expr, (cst.Tuple, cst.List)):
+            value = frozenset()
+            for element in expr.elements:
+                value |= self.evaluate(element.value, env)
+            return value
+        if isinstance(expr, cst.Subscript):
+            base = self.evaluate(expr.value, env)
+            index = expr.slice[0].slice if len(expr.slice) == 1 else None
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
+                return self.unpack(base, int(index.value.value), None)
+            return frozenset(item for item in base if item[0] != "tuple")
+        if isinstance(expr, cst.IfExp):
+            return self.evaluate(expr.body, env) | self.evaluate(expr.orelse, env)
+        for child in children(expr):  # arguments of operators may hold loss calls
+            if isinstance(child, cst.BaseExpression):
+                self.evaluate(child, env)
+        return OTHER
+
+    def bind_attribute(self, target: cst.Attribute, value, env) -> None:
+        """``model.fc = nn.Sequential(..., nn.Softmax(1))``: a new head decides what the model returns."""
+        owner = dotted(target.value)
+        if owner is None or owner == "self" or target.attr.value not in HEAD_NAMES:
+            return
+        made = frozenset(item for item in value if item[0] == "makes")
+        if (
+            made
+            and made == value
+            and not any(i[0] in ("instance", "foreign_instance") for i in env.get(owner, ()))
+        ):
+            env[owner] = made
+
+    def unpack(self, value, index: int, count: int | None) -> frozenset:
+        """Element ``index`` of a tuple value; other values unpack to themselves."""
+        parts = frozenset()
+        for item in value:
+            if item[0] == "tuple":
+                if (count is None or len(item[1]) == count) and index < len(item[1]):
+                    parts |= item[1][index]
+            else:
+                parts |= {item}
+        return parts
+
+    def reference(self, expr) -> frozenset:
+        """A function or class named directly: ``F.cross_entropy``, ``nn.Softmax``, ``Net``."""
+        name = dotted(expr)
+        if name in self.a.classes:
+            return frozenset({("type", name)})
+        qualified = canonical_torch(self.a.imports.qualify(expr))
+        loss = loss_kind(torch_api.loss_function(qualified))
+        if loss is not None:
+            return frozenset({("loss", loss)})
+        kind = distribution_kind(torch_api.activation_function(qualified))
+        if kind is not None:
+            return frozenset({("makes", kind, self.where(expr))})
+        key = self.a.foreign_class(qualified)
+        return frozenset({("foreign_type", key)}) if key else frozenset()
+
+    def call(self, call: cst.Call, env):
+        args = [self.evaluate(a.value, env) for a in call.args]
+        qualified = canonical_torch(self.a.imports.qualify(call.func))
+        loss = loss_kind(torch_api.loss_module(qualified))
+        if loss is not None:
+            return frozenset({("loss", loss)})
+        kind = distribution_kind(torch_api.activation_module(qualified))
+        if kind is not None:
+            return frozenset({("makes", kind, self.where(call), "module")})
+        if qualified == "torch.nn.Sequential":
+            layers = positional(call)
+            return self.sequential_tail(args[-1]) if layers else frozenset()
+        kind = distribution_kind(torch_api.activation_function(qualified))
+        if kind is not None:
+            return frozenset({("out", kind, self.where(call))})
+        loss = loss_kind(torch_api.loss_function(qualified))
+        if loss is not None:
+            self.check(loss, call, env)
+            return OTHER
+        found = method_call(call)
+        if found is not None:
+            receiver, name = found
+            kind = distribution_kind(torch_api.activation_method(name))
+            if kind is not None and not self.module_attribute(receiver, call.func, env):
+                return frozenset({("out", kind, self.where(call))})
+            if name in torch_api.names("tensors.pass_through_methods"):
+                return self.evaluate(receiver, env)
+            if name == "forward":
+                return self.apply(self.evaluate(receiver, env), call, env)
+        if (
+            isinstance(call.func, cst.Name)
+            and call.func.value in self.a.functions
+            and call.func.value not in env
+        ):
+            self.a.bind_call(call.func.value, call, args)
+        callee = (
+            self.evaluate(call.func, env)
+            if not isinstance(call.func, cst.Name)
+            else (
+                env.get(call.func.value)
+                or self.a.globals.get(call.func.value)
+                or self.reference(call.func)
+            )
+        )
+        if not callee and self.looks_like_model(call.func, env):
+            callee = self.a.candidates()
+        return self.apply(callee, call, env) if callee else OTHER
+
+    def module_attribute(self, receiver: cst.BaseExpression, func: cst.BaseExpression, env) -> bool:
+        """``self.softmax(x)``: a module's attribute, not the tensor method of that name. What
+        it is follows from what built it (its binding in ``env``), never from its name; one
+        built elsewhere is not known at all."""
+        owner = dotted(receiver)
+        if owner == "self" or dotted(func) in env:
+            return True
+        return owner in env and any(item[0] in MODULE_VALUES for item in env[owner])
+
+    def looks_like_model(self, func: cst.BaseExpression, env) -> bool:
+        """An unresolved name bound in this scope (a parameter) or ``self.<attr>``."""
+        name = dotted(func)
+        if name is None:
+            return False
+        if name.startswith("self.") and name.count(".") == 1:
+            return True
+        return name in env and "." not in name
+
+    def sequential_tail(self, last) -> frozenset:
+        value = frozenset()
+        for item in last:
+            if item[0] in ("makes", "type"):
+                value |= {item[:3]}  # applied inside the container: known by its constructor
+            else:
+                value |= {("makes", "other", None)}
+        return value or frozenset({("makes", "other", None)})
+
+    def apply(self, callee, call: cst.Call, env) -> frozenset:
+        result = frozenset()
+        for item in callee:
+            if item[0] == "type":
+                result |= {("instance", item[1])}
+            elif item[0] == "instance":
+                result |= self.a.output_of(item[1])
+            elif item[0] == "foreign_type":
+                result |= {("foreign_instance", item[1])}
+            elif item[0] == "foreign_instance":
+                result |= self.a.foreign_output(item[1])
+            elif item[0] == "makes":
+                site = self.where(call) if item[3:] == ("module",) else item[2]
+                result |= {("out", item[1], site)}
+            elif item[0] == "loss":
+                self.check(item[1], call, env)
+                result |= OTHER
+            else:
+                result |= OTHER
+        return result or OTHER
+
+    def check(self, loss: str, call: cst.Call, env) -> None:
+        if not self.record or self.no_grad:
+            return
+        given = argument(call, 0, "input")
+        if given is None:
+            return
+        value = self.evaluate(given, env)
+        kinds = {item[1] for item in value if item[0] == "out"}
+        if len(kinds) != 1 or len(value) != len([i for i in value if i[0] == "out"]):
+            return  # unknown, or different activations on different paths
+        kind = kinds.pop()
+        site = next(item[2] for item in value)
+        if kind != "other" and site is not None:
+            self.a.mismatches.setdefault(id(call), Mismatch(loss, kind, call, site))
