@@ -3,8 +3,7 @@
 A model file reads the blocks it imports from another file of the run by parsing that file
 whole (``gradlint.frontends.python.index``), and a process keeps its recent trees for reuse
 (``gradlint.source``). When the file that defines the blocks and the files that import them
-are checked by different workers, each worker parses it: on timm, two workers both parsed
-vision_transformer.py, eva.py and naflexvit.py, a fifteenth of the run's CPU. So a file that
+are checked by different workers, each worker parses it. So a file that
 imports classes or functions from another file of the run is checked in one chunk with it,
 that file first, while the chunk stays a small share of the run, so that the workers still
 end together.

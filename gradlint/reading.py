@@ -59,9 +59,8 @@ class NotAnalysable(ValueError):
     """Valid Python that gradlint cannot analyse; the message is the line to report."""
 
 
-# libcst's tree takes 2 to 5 KB a node of CPython's tree (a 4 MB file of 300,000 layers,
-# 1.5 million nodes, took 5.2 GB and 40 s to parse); the largest files of torch and sympy
-# have under 200,000 nodes
+# libcst's tree takes some kilobytes for each node of CPython's tree: past this many nodes a
+# file would take gigabytes to parse; the largest hand-written modules stay well below
 MAX_SYNTAX_NODES = 250_000
 
 
@@ -238,8 +237,7 @@ def collector_paused():
         return
     # No collection of the young garbage first: a freeze carries it along, and once unfrozen
     # it waits in the oldest generation for a full collection, but cyclic garbage is rare
-    # here (a few thousand objects over a seventh of transformers) and the collection before
-    # every parse cost 2% of the run.
+    # here, and a collection before every parse costs more than it frees.
     gc.disable()
     try:
         yield
