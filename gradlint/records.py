@@ -35,3 +35,20 @@ def depth(graph: LayerGraph) -> int | None:
         best[node.id] = here + max((best[i] for i in node.inputs), default=0)
     outputs = [n.id for n in graph.nodes if n.op == "output"]
     return max((best[o] for o in outputs), default=None)
+
+
+def onnx_record(graph: LayerGraph, init_checks: bool) -> ModelRecord:
+    """The record of an exported graph: what ``model_record`` says, and how far it was checked."""
+    record = model_record(graph)
+    record.extra.setdefault("source", "onnx")
+    record.extra.setdefault("complete", graph.complete)
+    if not init_checks:
+        record.extra["init_checks"] = False
+    absent = graph.attrs.get("weights_absent")
+    if absent:
+        record.extra["weight_data"] = "absent"
+        record.extra["note"] = (
+            f"external weight data not found ({', '.join(absent)}): structure checked, "
+            "initialisation checks and the estimate skipped"
+        )
+    return record

@@ -16,7 +16,7 @@ from conftest import run_cli
 from gradlint.config import Config
 from gradlint.diagnostics import Finding, RunResult
 from gradlint.engine import Checker
-from gradlint.frontends.onnx import check_onnx_file
+from gradlint.check_file import check_onnx_file
 from gradlint.reporters import ReportContext, render
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from gradlint.check_file import _parse
 from gradlint.config import Config
-from gradlint.engine import Checker, _parse
+from gradlint.engine import Checker
 from gradlint.partial import masked, unneeded_statements
 from gradlint.source import SourceFile
 
@@ -59,7 +60,7 @@ def test_the_engine_parses_a_partial_tree_only_when_no_enabled_rule_reads_everyt
 def test_findings_and_models_are_those_of_the_whole_file(tmp_path, monkeypatch):
     """The file's own checks, and a file importing what the partial tree lacks, give what
     they give on the whole file."""
-    from gradlint import engine
+    from gradlint import check_file, engine
 
     (tmp_path / "registry_model.py").write_text(FIXTURE.read_text())
     (tmp_path / "use.py").write_text(
@@ -79,7 +80,7 @@ def test_findings_and_models_are_those_of_the_whole_file(tmp_path, monkeypatch):
     monkeypatch.setattr(SourceFile, "parse_partial", classmethod(lambda cls, *a: parsed.append(a[0]) or real(cls, *a)))
     partial = report()
     assert "registry_model.py" in {Path(p).name for p in parsed}
-    monkeypatch.setattr(engine, "_left_out", lambda *a: [])
+    monkeypatch.setattr(check_file, "_left_out", lambda *a: [])
     whole = report()
     assert partial == whole
     assert {(name, code) for name, code, *_ in whole[0]} == {("registry_model.py", "GL101"), ("registry_model.py", "GL001")}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import gc
 import json
-from pathlib import Path
 
 import pytest
 
-from gradlint import engine, rule
+from gradlint import check_file, engine, rule
 from gradlint.config import Config
 from gradlint.reporters import ReportContext, render
 from gradlint.rule import SourceRule
@@ -44,15 +43,15 @@ def test_every_filter_off_gives_the_same_report(monkeypatch, tree, select):
 def test_the_filters_leave_files_out_of_the_parse(monkeypatch):
     """The filters must do something for the test above to mean anything."""
     parsed: list[str] = []
-    real = engine._parse
+    real = check_file._parse
 
     def spy(shown, text, checker=None, project=None):
         source = real(shown, text, checker, project)
-        if source is not None and source is not engine._SCREENED:
+        if source is not None and source is not check_file._SCREENED:
             parsed.append(shown)
         return source
 
-    monkeypatch.setattr(engine, "_parse", spy)
+    monkeypatch.setattr(check_file, "_parse", spy)
     monkeypatch.chdir(ROOT)
     config = Config(root=ROOT, select=["GL4", "GL5", "GL6"])
     engine.run([ROOT / "tests/corpus/models"], config, jobs=1, use_cache=False)

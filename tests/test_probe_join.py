@@ -13,6 +13,7 @@ from gradlint.engine import Checker, check_python
 from gradlint.probe.join import join
 from gradlint.probe.settings import Thresholds
 from gradlint.rule import SourceRule
+from gradlint.textmatch import ALWAYS
 from tests.test_probe_cli import FIXTURES
 
 pytest.importorskip("torch")
@@ -23,6 +24,7 @@ class PlantedRule(SourceRule):
     instance, so rule discovery (which reads class attributes) never lists it."""
 
     summary = "planted finding"
+    needs = ALWAYS
 
     def __init__(self, code: str, plants: list[tuple[int, str, dict]]) -> None:
         self.code = code
