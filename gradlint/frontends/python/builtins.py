@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from gradlint.frontends.python.shared import Interp
 from gradlint.frontends.python.values import (
     UNKNOWN,
     VALUE_ERRORS,
@@ -13,11 +14,11 @@ from gradlint.frontends.python.values import (
     Mod,
     Namespace,
     Obj,
-    Param,
     ParamRef,
     Partial,
     Tensor,
     TorchRef,
+    clone,
 )
 
 LIMIT = 100_000
@@ -365,32 +366,6 @@ def _partial(interp, args, kwargs):
     return Partial(args[0], list(args[1:]), dict(kwargs))
 
 
-def clone(value: Any, memo: dict[int, Any]) -> Any:
-    """copy.deepcopy over abstract values: modules are copied, so clones are new layers."""
-    if id(value) in memo:
-        return memo[id(value)]
-    if isinstance(value, Mod):
-        copy = Mod(value.type, value.site, value.cls, value.spec, dict(value.args))
-        copy.layout_known = value.layout_known
-        memo[id(value)] = copy
-        copy.children = {k: clone(v, memo) for k, v in value.children.items()}
-        copy.params = {k: (Param(p.shape, p.init, p.fans, p.frozen) if p is not None else None) for k, p in value.params.items()}
-        copy.attrs = {k: clone(v, memo) for k, v in value.attrs.items()}
-        return copy
-    if isinstance(value, list):
-        return [clone(v, memo) for v in value]
-    if isinstance(value, tuple):
-        return tuple(clone(v, memo) for v in value)
-    if isinstance(value, dict):
-        return {k: clone(v, memo) for k, v in value.items()}
-    if isinstance(value, Obj):
-        copy_obj = Obj(value.cls)
-        memo[id(value)] = copy_obj
-        copy_obj.attrs = {k: clone(v, memo) for k, v in value.attrs.items()}
-        return copy_obj
-    return value
-
-
 def _deepcopy(interp, args, kwargs):
     return clone(args[0], {}) if args else UNKNOWN
 
@@ -484,7 +459,7 @@ _DICT_METHODS = {"get", "keys", "values", "items", "pop", "setdefault", "update"
 _LIST_METHODS = {"append", "extend", "insert", "pop", "index", "count", "copy", "reverse"}
 
 
-def plain_attr(interp, obj: Any, name: str) -> Any:
+def plain_attr(interp: Interp, obj: Any, name: str) -> Any:
     if isinstance(obj, str) and name in _STR_METHODS:
         return Builtin(name, lambda i, a, k: _plain_call(obj, name, a, k))
     if isinstance(obj, dict) and name in _DICT_METHODS:
