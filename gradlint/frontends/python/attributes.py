@@ -6,8 +6,8 @@ from typing import Any
 
 import libcst as cst
 
-from gradlint.frontends.python import builtins as pybuiltins
 from gradlint.frontends.python import modules as nnmod
+from gradlint.frontends.python import plain_methods
 from gradlint.frontends.python.classes import _class_body_definition
 from gradlint.frontends.python.shared import MAX_LOOP_ITERATIONS, Abort, Frame, InterpPart
 from gradlint.frontends.python.values import (
@@ -71,7 +71,7 @@ class Attributes(InterpPart):
             return self._super_attr(obj, name)
         if isinstance(obj, (Tensor, ParamRef)):
             return nnmod.tensor_attr(self, obj, name)
-        return pybuiltins.plain_attr(self, obj, name)
+        return plain_methods.plain_attr(self, obj, name)
 
     def _bind(self, receiver: Any, value: Any, owner: ClassVal | None) -> Any:
         if isinstance(value, FuncVal):

@@ -1,27 +1,22 @@
-"""Python builtins and the few standard-library helpers model code builds with."""
+"""Python's builtin functions: range, len, isinstance, getattr and the others model code
+builds with. The modules it imports are ``stdlib.py``; methods of str, dict and list
+are ``plain_methods.py``.
+"""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from gradlint.frontends.python.shared import Interp
 from gradlint.frontends.python.values import (
     UNKNOWN,
-    VALUE_ERRORS,
     Builtin,
     ClassVal,
     Mod,
-    Namespace,
     Obj,
     ParamRef,
-    Partial,
     Tensor,
     TorchRef,
-    clone,
 )
-
-LIMIT = 100_000
 
 
 def _numbers(values: list) -> bool:
@@ -324,228 +319,3 @@ BUILTINS: dict[str, Any] = {
     "type": Builtin("type", _type),
     "print": Builtin("print", _none),
 }
-
-
-# -- standard library --------------------------------------------------------------------
-
-
-def _math(fn):
-    def run(interp, args, kwargs):
-        if not args or kwargs or not all(isinstance(a, (int, float)) for a in args):
-            return UNKNOWN
-        try:
-            return fn(*args)
-        except (ValueError, OverflowError, TypeError, ZeroDivisionError):
-            return UNKNOWN
-
-    return Builtin(fn.__name__, run)
-
-
-def _prod(interp, args, kwargs):
-    items = _iter(interp, args[0]) if args else None
-    if items is None or not _numbers(items):
-        return UNKNOWN
-    result = math.prod(items)
-    return result if abs(result) < 1e300 else UNKNOWN
-
-
-MATH = Namespace("math", {
-    **{name: _math(getattr(math, name)) for name in (
-        "sqrt", "log", "log2", "log10", "exp", "ceil", "floor", "pow", "sin", "cos", "tanh", "isqrt", "gcd", "fabs",
-    )},
-    "prod": Builtin("prod", _prod),
-    "pi": math.pi,
-    "e": math.e,
-    "inf": math.inf,
-})
-
-
-def _partial(interp, args, kwargs):
-    if not args:
-        return UNKNOWN
-    return Partial(args[0], list(args[1:]), dict(kwargs))
-
-
-def _deepcopy(interp, args, kwargs):
-    return clone(args[0], {}) if args else UNKNOWN
-
-
-def _copy(interp, args, kwargs):
-    if not args:
-        return UNKNOWN
-    value = args[0]
-    if isinstance(value, (list, dict, set)):
-        return type(value)(value)
-    return value
-
-
-class FieldSpec:
-    """dataclasses.field(default=..., default_factory=...)."""
-
-    def __init__(self, interp, kwargs: dict) -> None:
-        self.interp = interp
-        self.kwargs = kwargs
-
-    def default(self) -> Any:
-        if "default" in self.kwargs:
-            return self.kwargs["default"]
-        factory = self.kwargs.get("default_factory")
-        if factory is not None:
-            return self.interp.call(factory, [], {})
-        return UNKNOWN
-
-
-def _field(interp, args, kwargs):
-    return FieldSpec(interp, kwargs)
-
-
-def _identity_decorator(interp, args, kwargs):
-    return args[0] if args else UNKNOWN
-
-
-def _ordered_dict(interp, args, kwargs):
-    return BUILTINS["dict"].fn(interp, args, kwargs)
-
-
-def _namedtuple(interp, args, kwargs):
-    return Builtin("namedtuple", lambda interp, a, k: (*a, *k.values()))
-
-
-def _einops_layer(interp, kind: str) -> Mod:
-    from gradlint.frontends.python.torch_nn import SPECS
-
-    return Mod(kind, interp.site, spec=SPECS["AdaptiveAvgPool1d" if kind == "Reduce" else "Identity"])
-
-
-def _einops(kind: str):
-    def run(interp, args, kwargs):
-        if interp.graph is None or not args:
-            return UNKNOWN
-        if kind == "reduce":
-            return interp.graph.functional(interp, "mean", [args[0]], {}, interp.site)
-        return interp.graph.functional(interp, "reshape", [args[0]], {}, interp.site)
-
-    return Builtin(kind, run)
-
-
-NAMESPACES: dict[str, Namespace] = {
-    # einops moves entries around (rearrange, repeat) or averages them (reduce)
-    "einops": Namespace("einops", {
-        "rearrange": _einops("rearrange"), "repeat": _einops("repeat"), "reduce": _einops("reduce"),
-        "layers": Namespace("einops.layers", {"torch": Namespace("einops.layers.torch", {
-            "Rearrange": Builtin("Rearrange", lambda interp, a, k: _einops_layer(interp, "Rearrange")),
-            "Reduce": Builtin("Reduce", lambda interp, a, k: _einops_layer(interp, "Reduce")),
-        })}),
-    }),
-    "math": MATH,
-    "functools": Namespace("functools", {"partial": Builtin("partial", _partial)}),
-    "copy": Namespace("copy", {"deepcopy": Builtin("deepcopy", _deepcopy), "copy": Builtin("copy", _copy)}),
-    "collections": Namespace("collections", {
-        "OrderedDict": Builtin("OrderedDict", _ordered_dict), "namedtuple": Builtin("namedtuple", _namedtuple),
-    }),
-    "dataclasses": Namespace("dataclasses", {
-        "field": Builtin("field", _field), "dataclass": Builtin("dataclass", _identity_decorator),
-    }),
-    "typing": Namespace("typing", {}),
-}
-
-
-# -- methods of plain values -------------------------------------------------------------
-
-_STR_METHODS = {"lower", "upper", "strip", "lstrip", "rstrip", "startswith", "endswith", "replace", "split",
-                "rsplit", "join", "format", "title", "capitalize", "isdigit", "count", "find", "partition",
-                "rpartition"}
-_DICT_METHODS = {"get", "keys", "values", "items", "pop", "setdefault", "update", "copy"}
-_LIST_METHODS = {"append", "extend", "insert", "pop", "index", "count", "copy", "reverse"}
-
-
-def plain_attr(interp: Interp, obj: Any, name: str) -> Any:
-    if isinstance(obj, str) and name in _STR_METHODS:
-        return Builtin(name, lambda i, a, k: _plain_call(obj, name, a, k))
-    if isinstance(obj, dict) and name in _DICT_METHODS:
-        return Builtin(name, lambda i, a, k: _dict_call(_mutating(i, name), obj, name, a, k))
-    if isinstance(obj, list) and name in _LIST_METHODS:
-        return Builtin(name, lambda i, a, k: _list_call(_mutating(i, name), obj, name, a, k))
-    if isinstance(obj, (int, float)) and name in ("real", "imag"):
-        return getattr(obj, name)
-    if isinstance(obj, tuple) and name in ("index", "count"):
-        return Builtin(name, lambda i, a, k: _plain_call(obj, name, a, k))
-    return UNKNOWN
-
-
-_MUTATORS = {"append", "extend", "insert", "pop", "reverse", "update", "setdefault"}
-
-
-def _mutating(interp, name: str):
-    # in forward, lists hold tensors: what matters there is counted as graph nodes
-    if name in _MUTATORS and interp.graph is None:
-        interp.mutations += 1
-    return interp
-
-
-def _safe(value: Any) -> bool:
-    return isinstance(value, (int, float, str, bool, type(None), tuple)) and not (
-        isinstance(value, tuple) and not all(_safe(v) for v in value)
-    )
-
-
-def _plain_call(obj: Any, name: str, args: list, kwargs: dict) -> Any:
-    if name == "join":
-        items = args[0] if args and isinstance(args[0], (list, tuple)) else None
-        if items is None or not all(isinstance(s, str) for s in items):
-            return UNKNOWN
-        return obj.join(items)
-    if name == "format":
-        if ":" in obj or not all(_safe(a) for a in args) or not all(_safe(v) for v in kwargs.values()):
-            return UNKNOWN  # format specs can pad to any width
-    elif not all(_safe(a) for a in args) or kwargs:
-        return UNKNOWN
-    try:
-        result = getattr(obj, name)(*args, **kwargs)
-    except VALUE_ERRORS:
-        return UNKNOWN
-    if isinstance(result, str) and len(result) > LIMIT:
-        return UNKNOWN
-    return result
-
-
-def _dict_call(interp, obj: dict, name: str, args: list, kwargs: dict) -> Any:
-    try:
-        if name == "get":
-            if not args or args[0] is UNKNOWN:
-                return UNKNOWN
-            return obj.get(args[0], args[1] if len(args) > 1 else None)
-        if name == "keys":
-            return list(obj.keys())
-        if name == "values":
-            return list(obj.values())
-        if name == "items":
-            return list(obj.items())
-        if name == "update":
-            if args and isinstance(args[0], dict):
-                obj.update(args[0])
-            obj.update(kwargs)
-            return None
-        if name == "copy":
-            return dict(obj)
-        if args and args[0] is UNKNOWN:
-            return UNKNOWN
-        return getattr(obj, name)(*args)
-    except VALUE_ERRORS:
-        return UNKNOWN
-
-
-def _list_call(interp, obj: list, name: str, args: list, kwargs: dict) -> Any:
-    if len(obj) > LIMIT:
-        return UNKNOWN
-    try:
-        if name == "extend":
-            items = interp.iterate(args[0]) if args else None
-            if items is None:
-                interp.unknown("list.extend with items that cannot be known")
-                return None
-            obj.extend(items)
-            return None
-        return getattr(obj, name)(*args)
-    except VALUE_ERRORS:
-        return UNKNOWN

@@ -6,8 +6,8 @@ from typing import Any
 
 import libcst as cst
 
-from gradlint.frontends.python import builtins as pybuiltins
 from gradlint.frontends.python import modules as nnmod
+from gradlint.frontends.python import stdlib
 from gradlint.frontends.python.shared import Abort, Frame, InterpPart
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Obj, Site, TorchRef
 
@@ -115,7 +115,7 @@ class Classes(InterpPart):
                 value = UNKNOWN
             else:
                 value = self.eval(stmt.value, Frame(obj.cls.file))
-                if isinstance(value, pybuiltins.FieldSpec):
+                if isinstance(value, stdlib.FieldSpec):
                     value = value.default()
             obj.attrs[name] = value
 

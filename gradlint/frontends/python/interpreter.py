@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from gradlint.frontends.python import builtins as pybuiltins
+from gradlint.frontends.python import stdlib
 from gradlint.frontends.python.attributes import Attributes
 from gradlint.frontends.python.calls import Calls
 from gradlint.frontends.python.classes import Classes
@@ -135,8 +136,8 @@ class Interpreter(Statements, Expressions, Operators, Calls, Classes, Attributes
         if qualified == "torch" or qualified.startswith("torch."):
             return TorchRef(canonical_torch(qualified) or qualified)
         head = qualified.split(".")[0]
-        if head in pybuiltins.NAMESPACES:
-            value: Any = pybuiltins.NAMESPACES[head]
+        if head in stdlib.NAMESPACES:
+            value: Any = stdlib.NAMESPACES[head]
             for part in qualified.split(".")[1:]:
                 value = value.members.get(part, UNKNOWN) if isinstance(value, Namespace) else UNKNOWN
             return value
