@@ -3,12 +3,13 @@
 ``Interpreter`` is one class joined from parts, one module each (as mypy splits its
 checker into checker.py, checkexpr.py and checkmember.py around checker_shared.py):
 statements, expressions, operators, calls, classes, attributes and containers. A part
-calls the others through ``self``; ``Interp`` says what it may call, so a part needs
-this module and none of the others. The torch side (``modules.py``, ``builtins.py``)
-and the forward walk (``graph.py``) call the interpreter through ``Interp`` too, and
-the interpreter calls the graph builder through ``GraphWalk``.
+calls the others through ``self``; ``Interp`` says what it may call, so a part reaches
+the others' methods without importing them. The torch side (``modules.py``,
+``module_objects.py``), the builtins (``Builtin.fn``) and the forward walk
+(``graph.py``, ``functional.py``) call the interpreter through ``Interp`` too, and the
+interpreter calls the graph builder through ``GraphWalk``.
 
-The parts subclass ``InterpPart`` (and the graph builder's parts ``GraphPart``): the
+The parts subclass ``InterpPart`` (the graph builder's part, ``GraphPart``): the
 protocol for a type checker, ``object`` at run time, so that a method call costs no
 more than it did in one class.
 """
