@@ -164,6 +164,7 @@ class Interpreter(Statements, Expressions, Operators, Calls, Classes, Attributes
             method = _EVALUATORS[kind] = getattr(Interpreter, "_eval_" + kind.__name__, _unknown_expression)
         return method(self, node, frame)
 
+
 _EVALUATORS: dict[type, Any] = {}  # node type -> Interpreter._eval_<type>, looked up once
 
 

@@ -275,4 +275,3 @@ def tensor_binop(interp: Interp, op: Any, left: Any, right: Any, site: Site | No
         mean = None if init.mean is None else init.mean * factor
         return Tensor(None, tensor.shape, Init(init.kind, init.variance * factor * factor, mean, None))
     return UNKNOWN
-
