@@ -122,6 +122,9 @@ CONSUMERS = [
     "gradlint/frontends/python/modules.py",
     "gradlint/frontends/python/graph.py",
     "gradlint/frontends/python/interpreter.py",
+    "gradlint/frontends/python/functional.py",
+    "gradlint/frontends/python/classes.py",
+    "gradlint/frontends/python/module_objects.py",
     "gradlint/frontends/onnx/convert.py",
     "gradlint/frontends/onnx/ops.py",
     "gradlint/codefacts/output_activations.py",
@@ -166,9 +169,10 @@ GONE = {
     "gradlint.codefacts.syntax": ["PASS_THROUGH_METHODS"],
     "gradlint.frontends.python.torch_nn": ["_ACT", "FUNCTIONAL_ACTIVATIONS", "activation_kind"],
     "gradlint.frontends.python.modules": ["_TENSOR_FACTORIES", "_VALUE_ATTRS"],
-    "gradlint.frontends.python.graph": [
+    "gradlint.frontends.python.graph": ["_OUTPUTS"],
+    "gradlint.frontends.python.functional": [
         "_IDENTITY", "_SPLIT", "_POOL", "_NORM", "_DROPOUT", "_CONCAT", "_MATMUL",
-        "_VALUE_METHODS", "_OUTPUTS",
+        "_VALUE_METHODS",
     ],
     "gradlint.frontends.onnx.ops": ["ACTIVATIONS"],
     "gradlint.checks.loss_activation": ["LOSS_NAMES"],

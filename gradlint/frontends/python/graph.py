@@ -1,21 +1,23 @@
-"""The forward walk: calls on a built model become the nodes and edges of a LayerGraph."""
+"""The forward walk: calls on a built model become the nodes and edges of a LayerGraph.
+
+Calls of modules are here; torch functions and operators are ``functional.py``, a part
+of ``GraphBuilder`` like the parts of the interpreter.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import libcst as cst
-
 from gradlint import torch_api
 from gradlint.diagnostics import Location
+from gradlint.frontends.python.functional import Functional, _tensor_ids
 from gradlint.frontends.python.modules import site_location, walk_modules
+from gradlint.frontends.python.shared import Interp
 from gradlint.frontends.python.values import (
     UNKNOWN,
     FuncVal,
     Mod,
     Param,
-    ParamRef,
-    Pieces,
     Site,
     Tensor,
 )
@@ -47,7 +49,7 @@ class PlacedReason:
         return hash(str(self))
 
 
-class GraphBuilder:
+class GraphBuilder(Functional):
     def __init__(self, root: Mod, graph: LayerGraph) -> None:
         self.root = root
         self.graph = graph
@@ -96,7 +98,7 @@ class GraphBuilder:
         prefix = self.scope[-1] if self.scope else ""
         return f"{prefix}.{name}" if prefix else name
 
-    def opaque(self, interp, args: list, kwargs: dict, site: Site | None, name: str = "call") -> Any:
+    def opaque(self, interp: Interp, args: list, kwargs: dict, site: Site | None, name: str = "call") -> Any:
         inputs = _tensor_ids([*args, *kwargs.values()])
         if not inputs:
             return UNKNOWN
@@ -104,7 +106,7 @@ class GraphBuilder:
 
     # -- modules ------------------------------------------------------------------------
 
-    def call_module(self, interp, mod: Mod, args: list, kwargs: dict, torch_only: bool = False) -> Any:
+    def call_module(self, interp: Interp, mod: Mod, args: list, kwargs: dict, torch_only: bool = False) -> Any:
         """``mod(*args)``; ``torch_only`` runs the torch base class's forward (``super().forward``)."""
         name = self.names.get(id(mod), mod.type)
         self.used.add(id(mod))
@@ -138,7 +140,7 @@ class GraphBuilder:
             return self.node("opaque", name, mod, _tensor_ids(args), module_type=mod.type)
         return self._layer(mod, name, args, kwargs)
 
-    def _chain(self, interp, mod: Mod, args: list, kwargs: dict) -> Any:
+    def _chain(self, interp: Interp, mod: Mod, args: list, kwargs: dict) -> Any:
         value = args[0] if args else UNKNOWN
         for child in mod.children.values():
             if isinstance(child, Mod):
@@ -229,154 +231,6 @@ class GraphBuilder:
                           "ffn_activation": act if isinstance(act, str) else None})
         return fields
 
-    # -- functions and operators --------------------------------------------------------
-
-    def functional(self, interp, name: str, args: list, kwargs: dict, site: Site | None, method: bool = False) -> Any:
-        site = site or getattr(interp, "site", None)
-        first = args[0] if args else None
-        if name in torch_api.names("functional.value"):
-            if name in ("detach", "detach_") and isinstance(first, Tensor):
-                return Tensor(None)
-            if name in ("size",) and not args[1:]:
-                return UNKNOWN
-            return Tensor(None) if name.startswith("new_") or name.endswith("_like") else UNKNOWN
-        kind = torch_api.activation_named(name)
-        if kind is not None and isinstance(first, Tensor):
-            if first.node is None:
-                return Tensor(None)
-            attrs = {}
-            if kind == "leaky_relu":
-                slope = args[1] if len(args) > 1 else kwargs.get("negative_slope", 0.01)
-                if isinstance(slope, (int, float)):
-                    attrs["negative_slope"] = slope
-            return self.node("activation", self.scoped(name.rstrip("_")), site, [first.node], activation=kind,
-                             module_type=None, attrs=attrs)
-        if name in torch_api.names("functional.gate"):
-            return self._op("gate", name, site, [first])
-        if name in torch_api.names("functional.concat"):
-            parts = interp.iterate(first) if not isinstance(first, Tensor) else None
-            if parts is None:
-                return self.opaque(interp, args, kwargs, site, name)
-            ids = _tensor_ids(parts)
-            if len(ids) == 1:
-                return Tensor(ids[0])
-            return self.node("concat", self.scoped(name), site, ids) if ids else Tensor(None)
-        if name in ("interpolate", "upsample") and isinstance(first, Tensor) and first.node is not None:
-            # a node of its own, so that spatial sizes after it are not taken for those before
-            size = args[1] if len(args) > 1 else kwargs.get("size")
-            factor = args[2] if len(args) > 2 else kwargs.get("scale_factor")
-            attrs = {"function": name, "size": None if size is UNKNOWN else size,
-                     "scale_factor": None if factor is UNKNOWN else factor}
-            return self.node("identity", self.scoped(name), site, [first.node], attrs=attrs)
-        if name in torch_api.names("functional.identity"):
-            return first if isinstance(first, Tensor) else self._const(args)
-        if name in torch_api.names("functional.split"):
-            if isinstance(first, Tensor):
-                count = args[1] if len(args) > 1 and isinstance(args[1], int) and name == "chunk" else None
-                return tuple([first] * count) if count and count <= 64 else Pieces(first)
-            return UNKNOWN
-        if name in torch_api.names("functional.pool"):
-            ids = _tensor_ids([first])
-            if not ids:
-                return self._op("pool", name, site, [first])
-            return self.node("pool", self.scoped(name), site, ids, attrs=_pool_attrs(name, args[1:], kwargs))
-        if name in torch_api.names("functional.norm"):
-            return self._op("norm", name, site, [first])
-        if name in torch_api.names("functional.dropout"):
-            return self._op("dropout", name, site, [first])
-        if name in ("add", "sub", "subtract") and len(args) >= 2:
-            return self.binop(interp, cst.Add, args[0], args[1], site)
-        if name in ("mul", "multiply", "div", "divide") and len(args) >= 2:
-            return self.binop(interp, cst.Multiply, args[0], args[1], site)
-        if name == "linear" and len(args) >= 2 and isinstance(args[1], ParamRef) and isinstance(first, Tensor):
-            bias = args[2] if len(args) > 2 else kwargs.get("bias")
-            return self.param_layer(first, args[1], bias, site, stored_transposed=False)
-        if name in ("matmul", "mm") and len(args) == 2 and isinstance(args[1], ParamRef) and isinstance(first, Tensor):
-            return self.param_layer(first, args[1], None, site, stored_transposed=True)
-        if name in torch_api.names("functional.matmul"):
-            ids = _tensor_ids([a for a in args if isinstance(a, Tensor)])
-            if name == "scaled_dot_product_attention" or len(ids) >= 2:
-                return self.node("attention", self.scoped(name), site, ids, attrs={"form": name})
-            return self.opaque(interp, args, kwargs, site, name)
-        return self.opaque(interp, args, kwargs, site, name)
-
-    def param_layer(self, x: Tensor, ref: ParamRef, bias: Any, site: Site | None, stored_transposed: bool) -> Any:
-        """``F.linear(x, self.weight, self.bias)`` or ``x @ self.W``: a linear layer on a module's own weight."""
-        param = ref.param
-        if x.node is None:
-            return Tensor(None)
-        owner = self.names.get(id(ref.owner), "")
-        self.used.add(id(ref.owner))
-        fields: dict[str, Any] = {"module_type": "Parameter", "attrs": {"functional": True}}
-        if param is not None and param.shape is not None and len(param.shape) == 2:
-            rows, cols = param.shape
-            fields["fan_in"], fields["fan_out"] = (rows, cols) if stored_transposed else (cols, rows)
-        if param is not None:
-            fields["weight_init"] = param.init
-            fields["param_index"] = self.param_index.get(id(param))
-        fields["param_name"] = f"{owner}.{ref.name}" if owner else ref.name
-        fields["has_bias"] = isinstance(bias, ParamRef)
-        if isinstance(bias, ParamRef) and bias.param is not None:
-            fields["bias_init"] = bias.param.init
-        return self.node("linear", fields["param_name"], site, [x.node], **fields)
-
-    def _op(self, op: str, name: str, site: Site | None, values: list) -> Any:
-        ids = _tensor_ids(values)
-        if not ids:
-            return Tensor(None) if any(isinstance(v, Tensor) for v in values) else UNKNOWN
-        return self.node(op, self.scoped(name), site, ids)
-
-    def _const(self, args: list) -> Any:
-        return Tensor(None) if any(isinstance(a, Tensor) for a in args) else UNKNOWN
-
-    def binop(self, interp, op: Any, left: Any, right: Any, site: Site | None) -> Any:
-        lt, rt = _as_tensor(left), _as_tensor(right)
-        lid = lt.node if lt is not None else None
-        rid = rt.node if rt is not None else None
-        if lid is not None and rid is not None:
-            if op in (cst.Add, cst.Subtract):
-                if lid == rid:
-                    return lt
-                return self.node("add", self.scoped("add"), site, [lid, rid])
-            if op in (cst.Multiply, cst.Divide):
-                return self.node("gate", self.scoped("mul"), site, [lid, rid])
-            if op is cst.MatrixMultiply:
-                return self.node("attention", self.scoped("matmul"), site, [lid, rid], attrs={"form": "matmul"})
-            return self.node("opaque", self.scoped("op"), site, [lid, rid])
-        live = lt if lid is not None else rt if rid is not None else None
-        if live is None:
-            return Tensor(None) if (lt is not None or rt is not None) else UNKNOWN
-        other = right if live is lt else left
-        if op is cst.MatrixMultiply and isinstance(other, ParamRef) and live is lt:
-            return self.param_layer(live, other, None, site, stored_transposed=True)
-        if op in (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide):
-            if isinstance(other, ParamRef) and op in (cst.Multiply, cst.Divide):
-                param = other.param
-                if param is not None and param.ndim is not None and param.ndim >= 2:
-                    return self.node("opaque", self.scoped("mul"), site, [live.node])
-            return live
-        return self.node("opaque", self.scoped("op"), site, [live.node])
-
-
-def _as_tensor(value: Any) -> Tensor | None:
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, ParamRef):
-        return Tensor(None)
-    return None
-
-
-def _tensor_ids(values: list) -> list[int]:
-    ids: list[int] = []
-    for value in values:
-        if isinstance(value, Pieces):
-            value = value.tensor
-        if isinstance(value, Tensor) and value.node is not None:
-            ids.append(value.node)
-        elif isinstance(value, (list, tuple)):
-            ids.extend(_tensor_ids(list(value)))
-    return ids
-
 
 def _dedup(ids: list[int]) -> list[int]:
     seen: list[int] = []
@@ -410,22 +264,3 @@ def unused_nodes(builder: GraphBuilder) -> None:
         fields = builder.layer_fields(mod, name)
         fields["attrs"]["unused"] = True
         builder.graph.add(mod.spec.op, name, builder.location(mod), [], **fields)
-
-
-
-_POOL_PARAMS = {"max": ("kernel_size", "stride", "padding", "dilation"), "avg": ("kernel_size", "stride", "padding"),
-                "adaptive": ("output_size",), "reduce": ("dim", "keepdim")}
-
-
-def _pool_attrs(name: str, args: list, kwargs: dict) -> dict[str, Any]:
-    """A functional pool's size arguments, for the gain model's spatial sizes."""
-    family = ("adaptive" if name.startswith("adaptive") else "max" if name.startswith("max_pool")
-              else "avg" if name.startswith("avg_pool") else "reduce" if name in ("mean", "sum", "amax", "max")
-              else None)
-    attrs: dict[str, Any] = {"function": name}
-    if family is None:
-        return attrs
-    for key, value in [*zip(_POOL_PARAMS[family], args), *kwargs.items()]:
-        if key in _POOL_PARAMS[family] and value is not UNKNOWN:
-            attrs[key] = value
-    return attrs

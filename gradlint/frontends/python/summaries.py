@@ -18,7 +18,7 @@ import builtins
 from pathlib import Path
 from typing import Any
 
-from gradlint.frontends.python import builtins as pybuiltins
+from gradlint.frontends.python import stdlib
 from gradlint.reading import check_syntax, read_text
 
 MAX_DEPTH = 64  # names followed in a row; transformers' processors sit seven files from their last base
@@ -208,7 +208,7 @@ class ModuleClasses:
             return True
         if qualified == "torch" or qualified.startswith("torch."):
             return True
-        if qualified.split(".")[0] in pybuiltins.NAMESPACES:
+        if qualified.split(".")[0] in stdlib.NAMESPACES:
             return False  # math, functools, ...: never a layer
         found = self._import_target(ctx, qualified)
         if found is None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
 from gradlint.ir import Init
+
+if TYPE_CHECKING:
+    from gradlint.frontends.python.shared import Interp
 
 
 class _Unknown:
@@ -163,7 +166,7 @@ class ModuleRef:
 @dataclass(eq=False)
 class Builtin:
     name: str
-    fn: Callable[..., Any]  # fn(interp, args, kwargs)
+    fn: Callable[[Interp, list, dict], Any]  # fn(interp, args, kwargs)
 
 
 @dataclass(eq=False)
@@ -202,3 +205,29 @@ class Pieces:
     """``x.split(n)`` / ``x.chunk(k)`` of unknown count: every piece carries x's gradient path."""
 
     tensor: Tensor
+
+
+def clone(value: Any, memo: dict[int, Any]) -> Any:
+    """copy.deepcopy over abstract values: modules are copied, so clones are new layers."""
+    if id(value) in memo:
+        return memo[id(value)]
+    if isinstance(value, Mod):
+        copy = Mod(value.type, value.site, value.cls, value.spec, dict(value.args))
+        copy.layout_known = value.layout_known
+        memo[id(value)] = copy
+        copy.children = {k: clone(v, memo) for k, v in value.children.items()}
+        copy.params = {k: (Param(p.shape, p.init, p.fans, p.frozen) if p is not None else None) for k, p in value.params.items()}
+        copy.attrs = {k: clone(v, memo) for k, v in value.attrs.items()}
+        return copy
+    if isinstance(value, list):
+        return [clone(v, memo) for v in value]
+    if isinstance(value, tuple):
+        return tuple(clone(v, memo) for v in value)
+    if isinstance(value, dict):
+        return {k: clone(v, memo) for k, v in value.items()}
+    if isinstance(value, Obj):
+        copy_obj = Obj(value.cls)
+        memo[id(value)] = copy_obj
+        copy_obj.attrs = {k: clone(v, memo) for k, v in value.attrs.items()}
+        return copy_obj
+    return value

@@ -1,0 +1,183 @@
+"""Attributes and containers: reading and setting attributes, subscripts, and iteration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from gradlint.frontends.python import modules as nnmod
+from gradlint.frontends.python import plain_methods
+from gradlint.frontends.python.classes import _class_body_definition
+from gradlint.frontends.python.shared import MAX_LOOP_ITERATIONS, Abort, Frame, InterpPart
+from gradlint.frontends.python.values import (
+    UNKNOWN,
+    VALUE_ERRORS,
+    Bound,
+    Builtin,
+    ClassVal,
+    FuncVal,
+    Mod,
+    ModuleRef,
+    Namespace,
+    Obj,
+    ParamRef,
+    Pieces,
+    Super,
+    Tensor,
+    TorchRef,
+)
+from gradlint.names import canonical_torch
+
+
+class Attributes(InterpPart):
+    """The attributes and containers part of ``Interpreter``: ``self`` is all of it
+    (see ``shared.py``)."""
+
+    # -- attributes -----------------------------------------------------------------------
+
+    def _eval_Attribute(self, node: cst.Attribute, frame: Frame) -> Any:
+        return self.getattr(self.eval(node.value, frame), node.attr.value)
+
+    def getattr(self, obj: Any, name: str) -> Any:
+        self.tick()
+        if isinstance(obj, TorchRef):
+            if name == "__name__":
+                return obj.qualname.rsplit(".", 1)[-1]
+            return TorchRef(canonical_torch(f"{obj.qualname}.{name}") or name)
+        if isinstance(obj, Mod):
+            return nnmod.module_getattr(self, obj, name)
+        if isinstance(obj, Obj):
+            if name in obj.attrs:
+                return obj.attrs[name]
+            return self._bind(obj, *self.class_attr(obj.cls, name))
+        if isinstance(obj, ClassVal):
+            if name == "__name__":
+                return obj.name
+            value, _ = self.class_attr(obj, name)
+            if getattr(value, "classmethod", False):
+                return Bound(obj, value)
+            return value
+        if isinstance(obj, ModuleRef):
+            value = self.global_value(obj.file, name)
+            if value is UNKNOWN and obj.dotted:
+                sub = self.project.resolve_module(f"{obj.dotted}.{name}", obj.file)
+                if sub is not None:
+                    return ModuleRef(sub, f"{obj.dotted}.{name}")
+            return value
+        if isinstance(obj, Namespace):
+            return obj.members.get(name, UNKNOWN)
+        if isinstance(obj, Super):
+            return self._super_attr(obj, name)
+        if isinstance(obj, (Tensor, ParamRef)):
+            return nnmod.tensor_attr(self, obj, name)
+        return plain_methods.plain_attr(self, obj, name)
+
+    def _bind(self, receiver: Any, value: Any, owner: ClassVal | None) -> Any:
+        if isinstance(value, FuncVal):
+            if getattr(value, "property", False):
+                return self.invoke(value, [], {}, receiver=receiver)
+            if getattr(value, "static", False):
+                return value
+            if getattr(value, "classmethod", False):
+                return Bound(getattr(receiver, "cls", receiver), value)
+            return Bound(receiver, value)
+        return value
+
+    def _super_attr(self, sup: Super, name: str) -> Any:
+        receiver = sup.receiver
+        cls = receiver.cls if isinstance(receiver, (Mod, Obj)) else None
+        if cls is None:
+            return UNKNOWN
+        order = cls.mro()
+        start = order.index(sup.after) + 1 if sup.after in order else 1
+        for klass in order[start:]:
+            found = _class_body_definition(klass.node, name)
+            if found is not None:
+                value, defining = self.class_attr(klass, name)
+                return self._bind(receiver, value, defining)
+        if isinstance(receiver, Mod):
+            if name == "__init__":
+                return Builtin("__init__", lambda interp, a, k: nnmod.torch_base_init(interp, receiver, cls.torch_base, a, k))
+            return nnmod.module_getattr(self, receiver, name, skip_class=True)
+        if name == "__init__":
+            return Builtin("__init__", lambda interp, a, k: None)
+        return UNKNOWN
+
+    def setattr(self, obj: Any, name: str, value: Any) -> None:
+        if isinstance(obj, Mod):
+            nnmod.module_setattr(self, obj, name, value)
+        elif isinstance(obj, Obj):
+            obj.attrs[name] = value
+        elif isinstance(obj, ParamRef) and name == "requires_grad" and obj.param is not None:
+            obj.param.frozen = value is False
+        self.mutations += 1
+
+    def setitem(self, obj: Any, key: Any, value: Any) -> None:
+        if self.graph is None or isinstance(obj, Mod):
+            self.mutations += 1
+        if isinstance(obj, dict) and key is not UNKNOWN:
+            try:
+                obj[key] = value
+            except TypeError:
+                pass
+        elif isinstance(obj, list) and isinstance(key, int):
+            if -len(obj) <= key < len(obj):
+                obj[key] = value
+        elif isinstance(obj, Mod) and obj.container:
+            nnmod.container_setitem(self, obj, key, value)
+
+    def _eval_Subscript(self, node: cst.Subscript, frame: Frame) -> Any:
+        obj = self.eval(node.value, frame)
+        if len(node.slice) != 1:
+            for element in node.slice:
+                if isinstance(element.slice, cst.Index):
+                    self.eval(element.slice.value, frame)
+            return obj if isinstance(obj, Tensor) else UNKNOWN
+        piece = node.slice[0].slice
+        if isinstance(piece, cst.Slice):
+            bounds = [self.eval(p, frame) if p is not None else None for p in (piece.lower, piece.upper, piece.step)]
+            if any(b is UNKNOWN for b in bounds):
+                return obj if isinstance(obj, Tensor) else UNKNOWN
+            key: Any = slice(*bounds)
+        else:
+            key = self.eval(piece.value, frame)
+        return self.getitem(obj, key)
+
+    def getitem(self, obj: Any, key: Any) -> Any:
+        if isinstance(obj, Tensor):
+            return obj
+        if isinstance(obj, Mod):
+            return nnmod.container_getitem(self, obj, key)
+        if key is UNKNOWN or obj is UNKNOWN:
+            return UNKNOWN
+        if isinstance(obj, (list, tuple, str, range, dict)):
+            try:
+                return obj[key]
+            except VALUE_ERRORS:
+                return UNKNOWN
+        return UNKNOWN
+
+    # -- iteration ------------------------------------------------------------------------
+
+    def iterate(self, value: Any) -> list | None:
+        """The items of an iterable value, or None when unknown."""
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        if isinstance(value, Pieces):
+            return None
+        if isinstance(value, range):
+            if len(value) > MAX_LOOP_ITERATIONS:
+                raise Abort("range too long")
+            return list(value)
+        if isinstance(value, (dict, str)):
+            return list(value)
+        if isinstance(value, (set, frozenset)):
+            return list(value)
+        if isinstance(value, Mod) and value.container:
+            if value.type == "ModuleDict":
+                return list(value.children)
+            return [m for m in value.children.values() if m is not None]
+        if isinstance(value, Mod) and value.cls is not None and value.cls.torch_base in ("Sequential", "ModuleList"):
+            return [m for m in value.children.values() if m is not None]
+        return None

@@ -1,0 +1,155 @@
+"""Calls: call expressions, what each kind of callee does, functions of the linted tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from gradlint.frontends.python import modules as nnmod
+from gradlint.frontends.python.shared import MAX_DEPTH, Frame, InterpPart, _Return, plain
+from gradlint.frontends.python.values import (
+    UNKNOWN,
+    Bound,
+    Builtin,
+    ClassVal,
+    FuncVal,
+    Mod,
+    Partial,
+    Site,
+    Super,
+    Tensor,
+    TorchRef,
+)
+
+
+class Calls(InterpPart):
+    """The calls part of ``Interpreter``: ``self`` is all of it (see ``shared.py``)."""
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def call(self, func: Any, args: list, kwargs: dict, site: Site | None = None) -> Any:
+        self.tick()
+        self.site = site
+        if isinstance(func, Builtin):
+            return func.fn(self, args, kwargs)
+        if isinstance(func, FuncVal):
+            return self.invoke(func, args, kwargs)
+        if isinstance(func, Bound):
+            if isinstance(func.func, FuncVal):
+                return self.invoke(func.func, args, kwargs, receiver=func.receiver)
+            return self.call(func.func, [func.receiver, *args], kwargs, site)
+        if isinstance(func, Partial):
+            return self.call(func.func, [*func.args, *args], {**func.kwargs, **kwargs}, site)
+        if isinstance(func, ClassVal):
+            return self.instantiate(func, args, kwargs, site)
+        if isinstance(func, TorchRef):
+            return nnmod.call_torch(self, func.qualname, args, kwargs, site)
+        if isinstance(func, Mod):
+            if self.graph is not None:
+                return self.graph.call_module(self, func, args, kwargs)
+            return UNKNOWN
+        if isinstance(func, Tensor) or func is UNKNOWN or not plain(func):
+            if self.graph is not None:
+                return self.graph.opaque(self, args, kwargs, site)
+            nnmod.taint_inits(self, [*args, *kwargs.values()])
+        return UNKNOWN
+
+    def invoke(self, func: FuncVal, args: list, kwargs: dict, receiver: Any = None) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                self.unknown("calls nested too deeply")
+                if self.graph is not None:
+                    return self.graph.opaque(self, args, kwargs, None)
+                return UNKNOWN
+            frame = Frame(func.file, func.closure, func)
+            if receiver is not None and not getattr(func, "static", False):
+                args = [receiver, *args]
+            self.bind_parameters(func.node.params, args, kwargs, frame)
+            if isinstance(func.node, cst.Lambda):
+                return self.eval(func.node.body, frame)
+            try:
+                self.exec_block(func.node.body, frame)
+            except _Return as ret:
+                return ret.value
+            return None
+        finally:
+            self.depth -= 1
+
+    def bind_parameters(self, params: cst.Parameters, args: list, kwargs: dict, frame: Frame) -> None:
+        positional = list(params.posonly_params) + list(params.params)
+        kwargs = dict(kwargs)
+        rest = list(args)
+        for param in positional:
+            name = param.name.value
+            if rest:
+                frame.locals[name] = rest.pop(0)
+            elif name in kwargs:
+                frame.locals[name] = kwargs.pop(name)
+            elif param.default is not None:
+                frame.locals[name] = self.eval(param.default, Frame(frame.file, frame.parent))
+            else:
+                self.unknown("a call without a required argument")
+                frame.locals[name] = UNKNOWN
+        if isinstance(params.star_arg, cst.Param):
+            frame.locals[params.star_arg.name.value] = tuple(rest)
+        for param in params.kwonly_params:
+            name = param.name.value
+            if name in kwargs:
+                frame.locals[name] = kwargs.pop(name)
+            elif param.default is not None:
+                frame.locals[name] = self.eval(param.default, Frame(frame.file, frame.parent))
+            else:
+                self.unknown("a call without a required keyword argument")
+                frame.locals[name] = UNKNOWN
+        if params.star_kwarg is not None:
+            frame.locals[params.star_kwarg.name.value] = kwargs
+
+    def _eval_Call(self, node: cst.Call, frame: Frame) -> Any:
+        func_node = node.func
+        if isinstance(func_node, cst.Name) and func_node.value == "super" and len(node.args) == 2:
+            owner, receiver = (self.eval(a.value, frame) for a in node.args)
+            return Super(receiver, owner if isinstance(owner, ClassVal) else None)
+        if isinstance(func_node, cst.Name) and func_node.value == "super" and not node.args:
+            receiver = UNKNOWN
+            f: Frame | None = frame
+            while f is not None and f.func is None:
+                f = f.parent
+            if f is not None and f.func is not None:
+                params = f.func.node.params
+                first = (list(params.posonly_params) + list(params.params))[:1]
+                if first:
+                    receiver = f.locals.get(first[0].name.value, UNKNOWN)
+                return Super(receiver, f.func.owner)
+            return UNKNOWN
+        receiver: Any = None
+        if isinstance(func_node, cst.Attribute):
+            receiver = self.eval(func_node.value, frame)
+            func = self.getattr(receiver, func_node.attr.value)
+        else:
+            func = self.eval(func_node, frame)
+        args: list = []
+        kwargs: dict = {}
+        for arg in node.args:
+            value = self.eval(arg.value, frame)
+            if arg.star == "*":
+                items = self.iterate(value)
+                if items is None:
+                    self.unknown("*args that cannot be known")
+                    if self.graph is not None and isinstance(value, Tensor):
+                        args.append(value)
+                    continue
+                args.extend(items)
+            elif arg.star == "**":
+                if isinstance(value, dict):
+                    kwargs.update({k: v for k, v in value.items() if isinstance(k, str)})
+                else:
+                    self.unknown("**kwargs that cannot be known")
+            elif arg.keyword is not None:
+                kwargs[arg.keyword.value] = value
+            else:
+                args.append(value)
+        if func is UNKNOWN and isinstance(receiver, Mod) and self.graph is None:
+            nnmod.taint_inits(self, [receiver])  # model.load_state_dict(...), a library's init helper
+        return self.call(func, args, kwargs, Site(frame.file, node))

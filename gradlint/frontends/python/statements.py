@@ -1,0 +1,222 @@
+"""Statements: blocks, branches, loops and assignment targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from gradlint.frontends.python.shared import Abort, Frame, InterpPart, _Break, _Continue, _Return
+from gradlint.frontends.python.values import UNKNOWN, FuncVal, Pieces, Site
+
+_AUGOPS = {
+    cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
+    cst.DivideAssign: cst.Divide, cst.FloorDivideAssign: cst.FloorDivide, cst.ModuloAssign: cst.Modulo,
+    cst.PowerAssign: cst.Power, cst.BitOrAssign: cst.BitOr, cst.BitAndAssign: cst.BitAnd,
+    cst.MatrixMultiplyAssign: cst.MatrixMultiply,
+}
+
+
+class Statements(InterpPart):
+    """The statements part of ``Interpreter``: ``self`` is all of it (see ``shared.py``)."""
+
+    # -- statements -----------------------------------------------------------------------
+
+    def exec_block(self, block: cst.BaseSuite, frame: Frame) -> None:
+        if isinstance(block, cst.SimpleStatementSuite):
+            for small in block.body:
+                self.exec_small(small, frame)
+            return
+        for stmt in block.body:
+            self.exec_stmt(stmt, frame)
+
+    def exec_stmt(self, stmt: cst.CSTNode, frame: Frame) -> None:
+        self.tick()
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self.exec_small(small, frame)
+        elif isinstance(stmt, cst.If):
+            self.exec_if(stmt, frame)
+        elif isinstance(stmt, cst.For):
+            self.exec_for(stmt, frame)
+        elif isinstance(stmt, cst.While):
+            self.exec_while(stmt, frame)
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                value = self.eval(item.item, frame)
+                if item.asname is not None:
+                    self.assign(item.asname.name, value, frame)
+            self.exec_block(stmt.body, frame)
+        elif isinstance(stmt, cst.Try):
+            self.exec_block(stmt.body, frame)
+            if stmt.orelse is not None:
+                self.exec_block(stmt.orelse.body, frame)
+            if stmt.finalbody is not None:
+                self.exec_block(stmt.finalbody.body, frame)
+        elif isinstance(stmt, cst.FunctionDef):
+            func = FuncVal(stmt, frame.file, frame)
+            frame.locals[stmt.name.value] = func
+        elif isinstance(stmt, cst.ClassDef):
+            frame.locals[stmt.name.value] = self.make_class(frame.file, stmt)
+        # anything else (match, async, ...) is skipped; what it would define stays unknown
+
+    def exec_small(self, small: cst.BaseSmallStatement, frame: Frame) -> None:
+        if isinstance(small, cst.Expr):
+            self.eval(small.value, frame)
+        elif isinstance(small, cst.Assign):
+            value = self.eval(small.value, frame)
+            for target in small.targets:
+                self.assign(target.target, value, frame)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self.assign(small.target, self.eval(small.value, frame), frame)
+        elif isinstance(small, cst.AugAssign):
+            current = self.eval(small.target, frame)
+            op = _AUGOPS.get(type(small.operator))
+            value = self.eval(small.value, frame)
+            result = self.binop(op, current, value, inplace=True, site=Site(frame.file, small)) if op else UNKNOWN
+            self.assign(small.target, result, frame)
+        elif isinstance(small, cst.Return):
+            raise _Return(None if small.value is None else self.eval(small.value, frame))
+        elif isinstance(small, cst.Break):
+            raise _Break()
+        elif isinstance(small, cst.Continue):
+            raise _Continue()
+        elif isinstance(small, cst.Raise):
+            raise Abort("raise")
+        elif isinstance(small, (cst.Import, cst.ImportFrom)):
+            self._local_import(small, frame)
+
+    def _local_import(self, small: cst.Import | cst.ImportFrom, frame: Frame) -> None:
+        names = small.names if not isinstance(small.names, cst.ImportStar) else []
+        for alias in names:
+            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+            target = alias.name
+            if local is None:
+                local = target.value if isinstance(target, cst.Name) else None
+                if local is None and isinstance(small, cst.Import):
+                    continue
+            if local and local in frame.file.imports:
+                frame.locals[local] = self.import_value(frame.file, frame.file.imports[local])
+
+    def exec_if(self, stmt: cst.If, frame: Frame) -> None:
+        truth = self.truth(self.eval(stmt.test, frame))
+        orelse = stmt.orelse
+        if truth is True:
+            self.exec_block(stmt.body, frame)
+        elif truth is False:
+            if isinstance(orelse, cst.If):
+                self.exec_if(orelse, frame)
+            elif isinstance(orelse, cst.Else):
+                self.exec_block(orelse.body, frame)
+        else:
+            self._both_branches(stmt, frame)
+
+    def _both_branches(self, stmt: cst.If, frame: Frame) -> None:
+        """An unknown condition: run both sides on copies of the locals, keep what they agree on.
+
+        Locals that differ become UNKNOWN and spread from there. A branch that changes
+        shared state (registers a layer, sets an init, appends to a list) or adds graph
+        nodes cannot be merged: the model is then incomplete.
+        """
+        state_before = self.state()
+        before = dict(frame.locals)
+        outcomes = []
+        for branch in (stmt.body, stmt.orelse):
+            frame.locals = dict(before)
+            returned = None
+            try:
+                if isinstance(branch, cst.If):
+                    self.exec_if(branch, frame)
+                elif isinstance(branch, cst.Else):
+                    self.exec_block(branch.body, frame)
+                elif branch is not None:
+                    self.exec_block(branch, frame)
+            except _Return as ret:
+                returned = ret
+            except (_Break, _Continue):
+                self.unknown("a break or continue under a condition that cannot be decided")
+            outcomes.append((frame.locals, returned))
+        if self.state() != state_before:
+            self.unknown("a condition that cannot be decided changes the model")
+        live = [locs for locs, ret in outcomes if ret is None]
+        if not live:
+            first, second = outcomes[0][1].value, outcomes[1][1].value  # type: ignore[union-attr]
+            raise _Return(first if first is second else UNKNOWN)
+        if len(live) != len(outcomes):
+            self.unknown("a return under a condition that cannot be decided")
+        merged = dict(live[0])
+        for other in live[1:]:
+            for key in set(merged) | set(other):
+                if merged.get(key, UNKNOWN) is not other.get(key, UNKNOWN):
+                    merged[key] = UNKNOWN
+        frame.locals = merged
+
+    def state(self) -> tuple[int, int]:
+        """How much shared state has changed so far: mutations, and graph nodes in forward."""
+        return self.mutations, len(self.graph.graph.nodes) if self.graph is not None else 0
+
+    def exec_for(self, stmt: cst.For, frame: Frame) -> None:
+        items = self.iterate(self.eval(stmt.iter, frame))
+        if items is None:
+            self.unknown("a loop over values that cannot be known")
+            return
+        broke = False
+        for item in items:
+            self.loop_tick()
+            self.assign(stmt.target, item, frame)
+            try:
+                self.exec_block(stmt.body, frame)
+            except _Break:
+                broke = True
+                break
+            except _Continue:
+                continue
+        if not broke and stmt.orelse is not None:
+            self.exec_block(stmt.orelse.body, frame)
+
+    def exec_while(self, stmt: cst.While, frame: Frame) -> None:
+        while True:
+            self.loop_tick()
+            truth = self.truth(self.eval(stmt.test, frame))
+            if truth is not True:
+                if truth is not False:
+                    self.unknown("a while loop whose condition cannot be decided")
+                break
+            try:
+                self.exec_block(stmt.body, frame)
+            except _Break:
+                return
+            except _Continue:
+                continue
+        if stmt.orelse is not None:
+            self.exec_block(stmt.orelse.body, frame)
+
+    def assign(self, target: cst.BaseExpression, value: Any, frame: Frame) -> None:
+        if isinstance(target, cst.Name):
+            frame.locals[target.value] = value
+        elif isinstance(target, cst.Attribute):
+            obj = self.eval(target.value, frame)
+            self.setattr(obj, target.attr.value, value)
+        elif isinstance(target, cst.Subscript):
+            obj = self.eval(target.value, frame)
+            if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+                key = self.eval(target.slice[0].slice.value, frame)
+                self.setitem(obj, key, value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = target.elements
+            items = [value.tensor] * len(elements) if isinstance(value, Pieces) else self.iterate(value)
+            starred = [i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)]
+            if items is None or (not starred and len(items) != len(elements)):
+                for element in elements:
+                    self.assign(element.value, UNKNOWN, frame)
+                return
+            if starred:
+                s = starred[0]
+                tail = len(elements) - s - 1
+                head, middle, end = items[:s], items[s:len(items) - tail], items[len(items) - tail:]
+                items = [*head, list(middle), *end]
+            for element, item in zip(elements, items):
+                self.assign(element.value, item, frame)
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, value, frame)
