@@ -39,6 +39,14 @@ _WEIGHT_CALLS = frozenset({"matmul", "mm", "bmm", "einsum", "linear", "conv1d", 
 # names of fixed tables: masks, positions, frequencies, grids, random projections
 _FIXED = re.compile(r"mask|pos|pe$|^pe|freq|causal|tril|anchor|grid|eye|ident|index|idx|rand"
                     r"|noise|fixed|const|buffer|table|sin|cos|scale_factor", re.IGNORECASE)
+# names that say "a learned weight": enough with a read in forward, for a tensor nothing else
+# (requires_grad, nn.init, a matmul) marks as learnable
+_LEARNABLE = re.compile(r"^w(?:_?[a-z]{0,3}\d?)$|weight|alpha|slope|prototype|centroid",
+                        re.IGNORECASE)
+# factories a weight starts from; ``torch.ones``/``torch.tensor([...])`` are as often class
+# weights of a loss or constants
+_WEIGHT_INITS = frozenset({"torch.randn", "torch.rand", "torch.empty", "torch.zeros",
+                           "torch.normal", "torch.Tensor", "torch.FloatTensor"})
 # an ``if`` that builds on first use: ``if self.w is None``, ``if not hasattr(self, "w")``
 _CACHED = re.compile(r"None|hasattr|not\s+in\b|\bin\s+self|initiali[sz]ed|built|_init")
 
@@ -180,7 +188,9 @@ def plain_weights(source: SourceFile) -> list[PlainWeight]:
                         if attr is None:
                             # ``self.w.requires_grad = True``
                             owner = getattr(target, "value", None)
-                            if _true(node.value) and owner is not None and _self_attr(owner):
+                            named = getattr(getattr(target, "attr", None), "value", "")
+                            grad = named == "requires_grad" and _true(node.value)
+                            if grad and owner is not None and _self_attr(owner):
                                 grad_later.add(_self_attr(owner))
                             continue
                         tensor = _tensor_made(node.value, imports)
@@ -217,7 +227,9 @@ def plain_weights(source: SourceFile) -> list[PlainWeight]:
                     reason = "requires_grad"
                 elif attr in initialised:
                     reason = "init"
-                elif attr in weights and not _FIXED.search(attr):
+                elif _FIXED.search(attr):
+                    continue
+                elif attr in weights or (_LEARNABLE.search(attr) and spelling in _WEIGHT_INITS):
                     reason = "weight"
                 else:
                     continue

@@ -294,11 +294,16 @@ class _Scan:
                         held.weak |= added.weak
                         return
                 element = None if value is None else self.module_type(value, env)
+                nested = None if value is None or element else self.held(value, env)
                 if element is not None:
                     held.add(element[0], times, element[1])
                     held.weak |= element[2]
                     if isinstance(value, cst.Name):
                         held.element_names.add(value.value)
+                elif nested is not None:  # ``self.hids.append([nn.Linear(h, h), nn.Tanh()])``
+                    for kind in nested.types:
+                        held.add(kind, None, nested.params)
+                    held.weak |= nested.weak
                 for arg in node.args:
                     self.visit(arg.value, env, times, 0)
                 return
