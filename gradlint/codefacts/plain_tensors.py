@@ -256,6 +256,8 @@ def built_in_forward(source: SourceFile) -> list[BuiltInForward]:
                     what = _builds(node, imports, classes)
                     if what is None or _cached(parents) or _inside_built(parents, imports, classes):
                         continue
+                    if _frozen_after(facts.methods[name], node):
+                        continue
                     found.append(BuiltInForward(node, facts.name, name, what))
         return found
 
@@ -266,13 +268,16 @@ def _builds(call: cst.Call, imports, classes) -> str | None:
     full = canonical_torch(imports.qualify(call.func)) or ""
     short = full.rsplit(".", 1)[-1]
     if full in _PARAMETER:
-        return "nn.Parameter(...)"
+        flag = keyword(call, "requires_grad")
+        frozen = isinstance(flag, cst.Name) and flag.value == "False"
+        return None if frozen else "nn.Parameter(...)"
     if full in _VARIABLE or short == "Variable" and "Variable" in imports.aliases:
         return "Variable(..., requires_grad=True)" if _true(keyword(call, "requires_grad")) else None
     if full in _FACTORIES and _true(keyword(call, "requires_grad")):
         return f"{full}(..., requires_grad=True)"
     if full.startswith("torch.nn.") and short[:1].isupper() and "." not in full[9:]:
-        if short in PARAMETERLESS or short.startswith("Lazy") or short.endswith("Loss"):
+        if (short in PARAMETERLESS or short.startswith("Lazy") or short.endswith("Loss")
+                or short == "Buffer" or "Pad" in short):
             return None
         if short in ("Sequential", "ModuleList", "ModuleDict", "Module", "Identity"):
             return None  # a container: the layers in it are reported, if any
@@ -286,11 +291,33 @@ def _builds(call: cst.Call, imports, classes) -> str | None:
 
 
 def _cached(parents: tuple) -> bool:
-    """Inside ``if self.w is None:`` (or a ``hasattr`` / ``not in`` test): built once."""
+    """Built once: inside ``if self.w is None:`` (a ``hasattr`` / ``not in`` test), or an
+    ``if`` on a flag of the module whose body stores on the module (``if self.expand: ...
+    self.bias = new; self.expand = False``)."""
     module = cst.Module(body=[])
-    return any(
-        isinstance(p, cst.If) and _CACHED.search(module.code_for_node(p.test)) for p in parents
-    )
+    for parent in parents:
+        if not isinstance(parent, cst.If):
+            continue
+        test = module.code_for_node(parent.test)
+        if _CACHED.search(test):
+            return True
+        if "self." in test and re.search(r"^\s*self\.\w+\s*=", module.code_for_node(parent.body),
+                                         re.MULTILINE):
+            return True
+    return False
+
+
+def _frozen_after(func: cst.FunctionDef, call: cst.Call) -> bool:
+    """``self.weight = nn.Parameter(w)`` then ``self.weight.requires_grad = False`` (or
+    ``detach_()``): a table rebuilt on purpose, not something to learn."""
+    for node, _ in _ordered(func):
+        if isinstance(node, cst.Assign) and node.value is call and len(node.targets) == 1:
+            name = dotted(node.targets[0].target)
+            text = cst.Module(body=[]).code_for_node(func)
+            return name is not None and bool(re.search(
+                rf"{re.escape(name)}\.(?:requires_grad\s*=\s*False|detach_\(|requires_grad_\(False)",
+                text))
+    return False
 
 
 def _inside_built(parents: tuple, imports, classes) -> bool:
