@@ -20,22 +20,18 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from gradlint.codefacts.modules import PARAMETERLESS, TENSOR_FACTORIES, module_classes
+from gradlint import torch_api
+from gradlint.codefacts.modules import module_classes
 from gradlint.codefacts.syntax import cached_fact, children, imports_of, keyword, method_call
 from gradlint.names import canonical_torch, dotted
 from gradlint.source import SourceFile
 
-_FACTORIES = TENSOR_FACTORIES | {
-    "torch.normal", "torch.Tensor", "torch.FloatTensor", "torch.randn_like", "torch.rand_like",
-    "torch.empty_like", "torch.full_like",
-}
-_RANDOM = frozenset({"rand", "randn", "empty", "normal", "Tensor", "FloatTensor", "randn_like",
-                     "rand_like", "empty_like"})
-_VARIABLE = frozenset({"torch.autograd.Variable", "torch.autograd.variable.Variable"})
-_PARAMETER = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter"})
-# calls whose weight argument (first or second) is a learnable matrix
-_WEIGHT_CALLS = frozenset({"matmul", "mm", "bmm", "einsum", "linear", "conv1d", "conv2d",
-                           "conv3d", "addmm", "bilinear", "embedding", "conv_transpose2d"})
+_FACTORIES = torch_api.tensor_factory_names() | torch_api.names("tensors.weight_inits")
+_VARIABLE = torch_api.names("autograd.variable_classes")
+_PARAMETER = torch_api.names("modules.parameter_classes")
+_BUFFER = frozenset(n.rsplit(".", 1)[-1] for n in torch_api.names("modules.buffer_classes"))
+# calls whose weight argument (first or second) is a learnable matrix, by their last name
+_WEIGHT_CALLS = frozenset(n.rsplit(".", 1)[-1] for n in torch_api.names("tensors.weight_functions"))
 # names of fixed tables: masks, positions, frequencies, grids, random projections
 _FIXED = re.compile(r"mask|pos|pe$|^pe|freq|causal|tril|anchor|grid|eye|ident|index|idx|rand"
                     r"|noise|fixed|const|buffer|table|sin|cos|scale_factor", re.IGNORECASE)
@@ -45,8 +41,7 @@ _LEARNABLE = re.compile(r"^w(?:_?[a-z]{0,3}\d?)$|weight|alpha|slope|prototype|ce
                         re.IGNORECASE)
 # factories a weight starts from; ``torch.ones``/``torch.tensor([...])`` are as often class
 # weights of a loss or constants
-_WEIGHT_INITS = frozenset({"torch.randn", "torch.rand", "torch.empty", "torch.zeros",
-                           "torch.normal", "torch.Tensor", "torch.FloatTensor"})
+_WEIGHT_INITS = torch_api.names("tensors.weight_inits")
 # an ``if`` that builds on first use: ``if self.w is None``, ``if not hasattr(self, "w")``
 _CACHED = re.compile(r"None|hasattr|not\s+in\b|\bin\s+self|initiali[sz]ed|built|_init")
 
@@ -276,10 +271,11 @@ def _builds(call: cst.Call, imports, classes) -> str | None:
     if full in _FACTORIES and _true(keyword(call, "requires_grad")):
         return f"{full}(..., requires_grad=True)"
     if full.startswith("torch.nn.") and short[:1].isupper() and "." not in full[9:]:
-        if (short in PARAMETERLESS or short.startswith("Lazy") or short.endswith("Loss")
-                or short == "Buffer" or "Pad" in short):
+        # parameterless layers and losses, lazy layers (built once), buffers, paddings
+        if (short in torch_api.parameterless_modules() or short.startswith("Lazy")
+                or short.endswith("Loss") or short in _BUFFER or "Pad" in short):
             return None
-        if short in ("Sequential", "ModuleList", "ModuleDict", "Module", "Identity"):
+        if short in torch_api.containers() or short == torch_api.module_base():
             return None  # a container: the layers in it are reported, if any
         return f"nn.{short}(...)"
     name = dotted(call.func) or ""

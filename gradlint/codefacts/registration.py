@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from gradlint.codefacts.modules import PARAMETERLESS, module_classes
+from gradlint import torch_api
+from gradlint.codefacts.modules import module_classes
 from gradlint.codefacts.syntax import (
     cached_fact,
     children,
@@ -125,7 +126,7 @@ class _Scan:
         full = canonical_torch(self.imports.qualify(expr.func)) or ""
         short = full.rsplit(".", 1)[-1]
         if full.startswith("torch.nn.") and short[:1].isupper():
-            if short in PARAMETERLESS or short in ("ModuleList", "ModuleDict"):
+            if short in torch_api.parameterless_modules() or short in ("ModuleList", "ModuleDict"):
                 return None  # nothing to train (or a container only its contents could be)
             return short, _parameter_count(short, expr, self.constants), False
         if name in self.local:
