@@ -134,6 +134,8 @@ CONSUMERS = [
     "gradlint/codefacts/optimisers.py",
     "gradlint/codefacts/modules.py",
     "gradlint/codefacts/syntax.py",
+    "gradlint/codefacts/registration.py",
+    "gradlint/codefacts/plain_tensors.py",
     "gradlint/checks/loss_activation.py",
     "gradlint/checks/_chains.py",
     "gradlint/ir.py",

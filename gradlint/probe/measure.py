@@ -142,13 +142,90 @@ def measure(
     model: nn.Module, example: Any, loss: str = "mse", saturation_input: float = 5.0
 ) -> dict[str, Any]:
     hooks = ActivationHooks(model, saturation_input)
+    # what an optimiser built before the pass would hold: a Parameter made by forward and
+    # assigned to the model is registered afterwards, but no optimiser has it
+    before = {id(p) for p in model.parameters()}
     try:
         value, outputs = forward_backward(model, example, loss)
     finally:
         hooks.remove()
     stats = _statistics(model, value, hooks)
     stats["output_tensors"] = outputs
+    stats["unregistered_params"] = unregistered_leaves(model, value, before)
     return stats
+
+
+def reached_leaves(loss: torch.Tensor) -> list[torch.Tensor]:
+    """The leaf tensors with requires_grad that the loss's autograd graph reaches: the
+    ``variable`` of every AccumulateGrad node below ``loss.grad_fn``, in graph order."""
+    leaves, seen, stack = [], set(), [loss.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        variable = getattr(node, "variable", None)
+        if isinstance(variable, torch.Tensor):
+            leaves.append(variable)
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return leaves
+
+
+def attribute_paths(model: nn.Module, depth: int = 8) -> dict[int, str]:
+    """Tensor id -> the attribute path that holds it (``blocks[2].weight``, ``W``), through
+    modules, plain lists, tuples and dicts; registered names (``named_parameters``) first."""
+    paths = {id(p): name for name, p in model.named_parameters()}
+    seen: set[int] = set()
+
+    def visit(value: Any, path: str, level: int) -> None:
+        if level > depth or id(value) in seen:
+            return
+        if isinstance(value, torch.Tensor):
+            paths.setdefault(id(value), path)
+            return
+        seen.add(id(value))
+        if isinstance(value, nn.Module):
+            for name, inner in vars(value).items():
+                if name in ("_parameters", "_buffers", "_modules"):
+                    for key, item in inner.items():
+                        visit(item, f"{path}.{key}" if path else key, level + 1)
+                elif not name.startswith("__"):
+                    visit(inner, f"{path}.{name}" if path else name, level + 1)
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                visit(item, f"{path}[{index}]", level + 1)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                visit(item, f"{path}[{key!r}]", level + 1)
+
+    visit(model, "", 0)
+    return paths
+
+
+def unregistered_leaves(
+    model: nn.Module, loss: torch.Tensor, registered: set[int] | None = None
+) -> list[dict[str, Any]]:
+    """Leaves the loss reached that are not in ``model.parameters()``: the optimiser built
+    from the model never steps them, although backward filled their gradient. Each is named
+    by the attribute path that holds it, or ``<made in forward>`` when nothing does (a new
+    tensor every call). ``registered``: ids of the parameters before the pass (default: now)."""
+    if loss.grad_fn is None:
+        return []
+    if registered is None:
+        registered = {id(p) for p in model.parameters()}
+    outside = [t for t in reached_leaves(loss) if id(t) not in registered]
+    if not outside:
+        return []
+    paths = attribute_paths(model)
+    return [
+        {
+            "name": paths.get(id(t), "<made in forward>"),
+            "shape": list(t.shape),
+            "numel": t.numel(),
+            "has_grad": t.grad is not None,
+        }
+        for t in outside
+    ]
 
 
 def _owners(model: nn.Module) -> dict[int, tuple[str, str]]:

@@ -22,6 +22,7 @@ def document(
         "static_log10_grad_ratio": static_ratio,
         "dead_params": measured["dead_params"],
         "frozen_params": measured["frozen_params"],
+        "unregistered_params": measured.get("unregistered_params", []),
         "symmetric_weights": measured.get("symmetric_weights", []),
         "layers": layers,
         "verdicts": verdicts,

@@ -123,7 +123,23 @@ def judge(
             names=dead,
         )
     )
+    verdicts.append(_unregistered_verdict(measured))
     return verdicts
+
+
+def _unregistered_verdict(measured: dict[str, Any]) -> dict[str, Any]:
+    """Leaves with requires_grad that the loss reached but model.parameters() lacks: a
+    gradient is computed, the optimiser never applies it (GL701-GL703 seen at run time)."""
+    found = measured.get("unregistered_params") or []
+    names = [u["name"] for u in found]
+    count = sum(u["numel"] for u in found)
+    detail = (
+        f"{len(found)} tensor(s), {count:,} values, get a gradient but are not in "
+        f"model.parameters(), so no optimiser built from it updates them: {_names(names)}"
+        if found
+        else "every leaf the loss reaches is in model.parameters()"
+    )
+    return _verdict("unregistered-params", bool(found), detail, "gradlint", names=names)
 
 
 def _activation_verdict(measured, kind, name, limit, source, what, at_least):

@@ -1,0 +1,23 @@
+# Source: https://github.com/meta-pytorch/torchfix/issues/31
+# Confirmed: the reporter's hidden layers "do not get registered if they are in a list, and
+# are not optimized"; the request asks a linter to flag exactly this.
+import torch
+
+
+class FeedForward(torch.nn.Module):
+    def __init__(self, n_features, n_classes, n_hidden, width):
+        super().__init__()
+        self.hidden_layers = [  # expect: GL701
+            torch.nn.Linear(n_features if i == 0 else width, width, bias=True)
+            for i in range(n_hidden)
+        ]
+        self.output = torch.nn.Linear(width, n_classes)
+
+    def forward(self, x):
+        for layer in self.hidden_layers:
+            x = torch.relu(layer(x))
+        return self.output(x)
+
+
+def make():
+    return FeedForward(10, 3, 2, 16), torch.randn(5, 10)

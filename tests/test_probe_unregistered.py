@@ -1,0 +1,69 @@
+"""The probe walks the autograd graph from the loss to its leaves: a leaf with requires_grad
+that model.parameters() lacks is an unregistered parameter, under its own verdict."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_probe_cli import probe
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.slow
+CORPUS = ROOT / "tests" / "corpus" / "params"
+
+
+def _make(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"params_{name}", CORPUS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make()
+
+
+def _verdict(doc: dict) -> dict:
+    return next(v for v in doc["verdicts"] if v["name"] == "unregistered-params")
+
+
+def test_plain_list_stack_is_reported_by_attribute_path():
+    done = probe(f"{CORPUS / 'bad_model_append.py'}:make", "--format", "json")
+    doc = json.loads(done.stdout)
+    assert done.returncode == 1 and not doc["healthy"]
+    verdict = _verdict(doc)
+    assert verdict["problem"]
+    assert set(verdict["names"]) == {f"layers[{i}].{p}" for i in range(3) for p in ("weight", "bias")}
+    by_name = {u["name"]: u for u in doc["unregistered_params"]}
+    assert by_name["layers[0].weight"]["shape"] == [20, 10]
+    assert all(u["has_grad"] for u in doc["unregistered_params"])
+
+
+def test_requires_grad_tensor_attribute_is_reported():
+    done = probe(f"{CORPUS / 'scratch_logistic.py'}:make", "--format", "json")
+    doc = json.loads(done.stdout)
+    assert done.returncode == 1 and not doc["healthy"]
+    assert set(_verdict(doc)["names"]) == {"weights", "bias"}
+
+
+def test_parameter_made_in_forward_has_no_attribute_path():
+    from gradlint.probe.measure import measure
+
+    model, example = _make("stand_alone_attention")
+    found = measure(model, example)["unregistered_params"]
+    assert [u["name"] for u in found] == ["<made in forward>"] * 2
+
+
+def test_registered_model_is_clean_under_the_verdict():
+    from gradlint.probe.measure import measure
+    from gradlint.probe.settings import Thresholds
+    from gradlint.probe.verdicts import judge
+
+    model, example = _make("clean_modulelist_fixed")
+    measured = measure(model, example)
+    measured["loss"] = float(measured["loss"])
+    assert measured["unregistered_params"] == []
+    assert not next(v for v in judge(measured, Thresholds()) if v["name"] == "unregistered-params")[
+        "problem"
+    ]
