@@ -84,9 +84,12 @@ def count_lines(tree: Path) -> tuple[int, int]:
     return len(files), lines
 
 
-def bench(tree: Path, folder: Path, repeat: int, jobs: int, peers: bool = True) -> list[tuple[str, dict]]:
+def bench(
+    tree: Path, folder: Path, repeat: int, jobs: int, peers: bool = True, baseline: Path | None = None
+) -> list[tuple[str, dict]]:
     """Every tool on ``tree``, ``repeat`` rounds interleaved (each round runs each tool
-    once, so that a slow spell of the machine falls on all of them); medians per tool."""
+    once, so that a slow spell of the machine falls on all of them); medians per tool.
+    ``baseline``: another checkout of gradlint, run cold and warm in the same rounds."""
     env = gradlint_env()
     work = tree.parent
     rel = tree.relative_to(work).as_posix()
@@ -117,6 +120,14 @@ def bench(tree: Path, folder: Path, repeat: int, jobs: int, peers: bool = True) 
         ("python -c 'import libcst'", [sys.executable, "-c", "import libcst"], None, env),
         ("libcst parse only, 1 process", [sys.executable, "-c", PARSE_ONLY, rel], None, env),
     ]
+    if baseline is not None:
+        base_env = gradlint_env(baseline)
+        base_cache = folder / "gradlint-cache-baseline"
+        base = [sys.executable, "-m", "gradlint", "check", "--exit-zero", "-j", str(jobs), "--cache-dir", str(base_cache)]
+        plan[2:2] = [
+            ("baseline cold", base + ["--no-cache", rel], None, base_env),
+            ("baseline warm", base + [rel], lambda: measure(base + [rel], work, base_env), base_env),
+        ]
     if shutil.which("ruff"):
         plan.append(("ruff", ["ruff", "check", "--no-cache", "--exit-zero", "--silent", rel], None, env))
     if shutil.which("flake8"):
@@ -187,6 +198,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--baseline", type=Path, help="another gradlint checkout to time cold and warm in the same rounds"
+    )
     parser.add_argument("--no-peers", action="store_true", help="skip TorchFix and Fixit (they take minutes)")
     parser.add_argument(
         "--peers-on", action="append", choices=sorted(CORPORA),
@@ -201,7 +215,7 @@ def main() -> None:
         files, lines = count_lines(tree)
         print(f"{name}: {CORPORA[name]}, {files} files, {lines} lines", flush=True)
         peers = not args.no_peers and (not args.peers_on or name in args.peers_on)
-        rows = bench(tree, folder, args.repeat, args.jobs, peers=peers)
+        rows = bench(tree, folder, args.repeat, args.jobs, peers=peers, baseline=args.baseline)
         text = table(rows, "gradlint cold") + "\n\n" + targets(rows)
         print(text, flush=True)
         sections.append(f"### {name} ({CORPORA[name]}: {files} files, {lines} lines)\n\n{text}\n")

@@ -29,16 +29,16 @@ def median_of(runs: list[dict]) -> dict:
     }
 
 
-def gradlint_env() -> dict:
-    """Run this checkout's gradlint, whatever is installed, from compiled bytecode as an
-    installed wheel runs (pip compiles it on install; a checkout run with
-    PYTHONDONTWRITEBYTECODE=1 would otherwise compile some fifty modules on every start,
-    a third of a one-file run)."""
+def gradlint_env(root: Path = ROOT) -> dict:
+    """Run the gradlint of the checkout at ``root`` (this one by default), whatever is
+    installed, from compiled bytecode as an installed wheel runs (pip compiles it on install;
+    a checkout run with PYTHONDONTWRITEBYTECODE=1 would otherwise compile some fifty modules
+    on every start, a third of a one-file run)."""
     import compileall
 
-    compileall.compile_dir(str(ROOT / "gradlint"), quiet=1)
+    compileall.compile_dir(str(root / "gradlint"), quiet=1)
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     return env
 
 
