@@ -19,8 +19,10 @@ __all__ = ["LoadError", "build_graph"]
 def build_graph(path: Path, shown: str, init_checks: bool = True) -> LayerGraph:
     """The layer graph of one .onnx file; raises LoadError with the one line to report."""
     from gradlint.frontends.onnx.convert import to_layer_graph
+    from gradlint.frontends.onnx.weights import check_tensors
 
     model = load_model(path)
     validate(model)
     model = inline_functions(model)
+    check_tensors(model, str(path.parent))
     return to_layer_graph(model, shown, path.stem, str(path.parent), init_checks)

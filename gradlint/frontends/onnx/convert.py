@@ -4,16 +4,16 @@ same graph rules fire on exported models."""
 from __future__ import annotations
 
 import math
-import os
 import re
 from typing import Any
 
 from gradlint import torch_api
 from gradlint.diagnostics import Location
 from gradlint.frontends.onnx import ops, sizes
+from gradlint.frontends.onnx.loading import printable
 from gradlint.frontends.onnx.patterns import Fused, find_fusions
 from gradlint.frontends.onnx.view import GraphView
-from gradlint.frontends.onnx.weights import WeightsAbsent, measure
+from gradlint.frontends.onnx.weights import WeightsAbsent, external, measure
 from gradlint.ir import Init, LayerGraph, Node
 
 # Graph names exporters give every model; the file name says more.
@@ -26,11 +26,11 @@ _TOP_LEVEL_NAME = re.compile(r"^(?!val_\d+$)[A-Za-z]\w*$")
 
 class _Builder:
     def __init__(self, model: Any, shown: str, name: str, base_dir: str, init_checks: bool) -> None:
-        self.view = GraphView(model.graph)
+        self.view = GraphView(model.graph, base_dir)
         self.shown = shown
         self.base_dir = base_dir
         self.init_checks = init_checks
-        graph_name = model.graph.name if model.graph.name not in _GENERIC_NAMES else name
+        graph_name = printable(model.graph.name) if model.graph.name not in _GENERIC_NAMES else name
         self.graph = LayerGraph(name=graph_name, location=Location(path=shown), source="onnx")
         self.graph.attrs["init_checks"] = init_checks
         self.graph.attrs["opsets"] = {o.domain or "ai.onnx": o.version for o in model.opset_import}
@@ -46,7 +46,10 @@ class _Builder:
     def location(self, index: int) -> Location:
         node = self.view.nodes[index]
         return Location(
-            path=self.shown, node=self.view.node_name(index), op_type=node.op_type, node_index=index
+            path=self.shown,
+            node=self.view.node_name(index),
+            op_type=printable(node.op_type),
+            node_index=index,
         )
 
     def ir_inputs(self, names: list[str]) -> list[int]:
@@ -61,7 +64,7 @@ class _Builder:
         self, index: int, op: str, inputs: list[str], outputs: list[str] | None = None, **kw: Any
     ) -> Node:
         node = self.view.nodes[index]
-        kw.setdefault("module_type", node.op_type)
+        kw.setdefault("module_type", printable(node.op_type))
         ir = self.graph.add(
             op, self.view.node_name(index), self.location(index), self.ir_inputs(inputs), **kw
         )
@@ -102,14 +105,21 @@ class _Builder:
             if name in self.view.initializers:
                 dims = tuple(int(d) for d in self.view.initializers[name].dims)
                 if perm is not None:
-                    dims = tuple(dims[p] for p in perm) if len(perm) == len(dims) else dims[::-1]
+                    if sorted(perm) == list(range(len(dims))):
+                        dims = tuple(dims[p] for p in perm)
+                    elif perm:
+                        return None  # not a permutation of these dims
+                    else:
+                        dims = dims[::-1]
                 return name, dims
             index = self.view.producer_of(name)
             if index is None:
                 return None
             node = self.view.nodes[index]
+            if not node.input:
+                return None
             if node.op_type == "Transpose":
-                perm = list(self.view.attr(index, "perm") or [])  # none given: reversed
+                perm = self.view.ints(index, "perm") or []  # none given: reversed
             elif node.op_type not in ("Cast", "Identity"):
                 return None
             name = node.input[0]
@@ -145,6 +155,8 @@ class _Builder:
         """A following Add of a constant vector is this layer's bias: (output, bias name)."""
         user = self.view.single_consumer(output)
         if user is None or user in self.absorbed or self.view.nodes[user].op_type != "Add":
+            return output, None
+        if not self.view.nodes[user].output:  # an Add of another domain, with no schema
             return output, None
         operands = list(self.view.nodes[user].input)
         others = [n for n in operands if n != output]
@@ -189,7 +201,7 @@ class _Builder:
             self.bilinear_or_opaque(index)
             return
         rows, cols = found[1]
-        fan_out, fan_in = (rows, cols) if self.view.attr(index, "transB", 0) else (cols, rows)
+        fan_out, fan_in = (rows, cols) if self.view.integer(index, "transB", 0) else (cols, rows)
         bias = node.input[2] if len(node.input) > 2 and node.input[2] else None
         output, late_bias = node.output[0], None
         if bias is None:
@@ -220,7 +232,10 @@ class _Builder:
             self.emit(index, "opaque", self.view.data_inputs(index))
             return
         dims = found[1]
-        groups = int(self.view.attr(index, "group", 1) or 1)
+        groups = self.view.integer(index, "group", 1) or 1
+        if groups < 1:
+            self.emit(index, "opaque", self.view.data_inputs(index))
+            return
         kernel = math.prod(dims[2:])
         # the fans of the data flow, as the python frontend records them: Conv stores
         # [out, in/g, k..], ConvTranspose [in, out/g, k..]
@@ -236,25 +251,25 @@ class _Builder:
     def recurrent(self, index: int) -> None:
         node = self.view.nodes[index]
         where = self.location(index)
-        hidden = self.view.attr(index, "hidden_size")
+        hidden = self.view.integer(index, "hidden_size")
+        hidden = hidden if hidden is not None and hidden > 0 else None
         ws = self.source_weights(node.input[1]) if len(node.input) > 1 else []
         rs = self.source_weights(node.input[2]) if len(node.input) > 2 else []
         # ONNX packs [directions, gates * hidden, input]; torch keeps [gates * hidden, input]
-        fan_in = ws[0][1][-1] if ws else None
+        fan_in = ws[0][1][-1] if ws and ws[0][1] else None
         ir = self.emit(
             index,
             "recurrent",
             [node.input[0]],
             fan_in=fan_in,
-            fan_out=int(hidden) if hidden else None,
+            fan_out=hidden,
             has_bias=len(node.input) > 3 and bool(node.input[3]),
             weight_init=self.init_of(ws[0][0], fan_in, hidden, where) if ws else Init("unknown"),
         )
-        direction = self.view.attr(index, "direction", b"forward")
         ir.attrs.update(
             {
                 "cell": ops.RECURRENT[node.op_type],
-                "direction": direction.decode() if isinstance(direction, bytes) else direction,
+                "direction": self.view.text(index, "direction", "forward"),
             }
         )
         if rs:
@@ -285,31 +300,28 @@ class _Builder:
         node = self.view.nodes[index]
         attrs: dict[str, Any] = {}
         if node.op_type == "LeakyRelu":
-            attrs["negative_slope"] = float(self.view.attr(index, "alpha", 0.01))
+            attrs["negative_slope"] = self.view.number(index, "alpha", 0.01)
         elif node.op_type in ("Elu", "Celu"):
-            attrs["alpha"] = float(self.view.attr(index, "alpha", 1.0))
+            attrs["alpha"] = self.view.number(index, "alpha", 1.0)
         elif node.op_type == "HardSigmoid":
             attrs.update(
-                alpha=float(self.view.attr(index, "alpha", 0.2)),
-                beta=float(self.view.attr(index, "beta", 0.5)),
+                alpha=self.view.number(index, "alpha", 0.2),
+                beta=self.view.number(index, "beta", 0.5),
             )
         elif node.op_type == "PRelu" and len(node.input) > 1:
             slope = self.view.scalar(node.input[1])
             if slope is not None:
                 attrs["negative_slope"] = slope
         elif node.op_type == "Gelu":
-            approximate = self.view.attr(index, "approximate", b"none")
-            attrs["approximate"] = (
-                approximate.decode() if isinstance(approximate, bytes) else approximate
-            )
+            attrs["approximate"] = self.view.text(index, "approximate", "none")
         elif node.op_type in ("Softmax", "LogSoftmax"):
-            attrs["axis"] = int(self.view.attr(index, "axis", -1))
+            attrs["axis"] = self.view.integer(index, "axis", -1)
         self.emit(index, "activation", [node.input[0]], activation=kind, attrs=attrs)
 
     def clip(self, index: int) -> None:
         node = self.view.nodes[index]
-        low = self.view.attr(index, "min")
-        high = self.view.attr(index, "max")
+        low = self.view.number(index, "min", None)
+        high = self.view.number(index, "max", None)
         if len(node.input) > 1 and node.input[1]:
             low = self.view.scalar(node.input[1])
         if len(node.input) > 2 and node.input[2]:
@@ -404,7 +416,8 @@ class _Builder:
         for index, node in enumerate(self.view.nodes):
             if node.op_type not in ("Sigmoid", "HardSigmoid") or index in self.absorbed:
                 continue
-            if not self.view.is_data(node.input[0]):
+            # ops of other domains pass the checker with any number of inputs and outputs
+            if not node.input or not node.output or not self.view.is_data(node.input[0]):
                 continue
             uses = self.gating_uses(node.output[0])
             if uses:
@@ -420,8 +433,9 @@ class _Builder:
         if shape is not None:
             self.graph.attrs["input_shape"] = shape
         for name in view.inputs:
+            shown = printable(name)
             self.ir_of[name] = self.graph.add(
-                "input", name, Location(path=self.shown, node=name)
+                "input", shown, Location(path=self.shown, node=shown)
             ).id
         fusions = find_fusions(view)
         self.absorbed: set[int] = set()
@@ -442,8 +456,8 @@ class _Builder:
             if output.name in self.ir_of:
                 self.graph.add(
                     "output",
-                    output.name,
-                    Location(path=self.shown, node=output.name),
+                    printable(output.name),
+                    Location(path=self.shown, node=printable(output.name)),
                     [self.ir_of[output.name]],
                 )
         self.number_weights()
@@ -597,16 +611,15 @@ def to_layer_graph(
 
 
 def _external_files(model: Any, base_dir: str) -> list[str]:
-    """The files holding external tensor data: a cached result is only valid while they are unchanged."""
+    """The files holding external tensor data: a cached result is only valid while they are
+    unchanged. Their locations were checked to lie inside the model's folder (check_tensors)."""
     from onnx import TensorProto
 
     found: list[str] = []
     for tensor in model.graph.initializer:
         if tensor.data_location != TensorProto.EXTERNAL:
             continue
-        for entry in tensor.external_data:
-            if entry.key == "location":
-                path = os.path.join(base_dir, entry.value)
-                if path not in found:
-                    found.append(path)
+        path = external(tensor, base_dir).path
+        if path not in found:
+            found.append(path)
     return found

@@ -346,7 +346,13 @@ def find_fusions(view: GraphView) -> dict[int, Fused]:
         for index in range(len(view.nodes)):
             if index in taken:
                 continue
-            fused = matcher(view, index)
+            try:
+                fused = matcher(view, index)
+            except (IndexError, ValueError):
+                # the matchers read exporters' nodes by position; an op of another domain
+                # named like a standard one (which the checker holds to no schema) may have
+                # fewer inputs or outputs, and then it is no part of the unit
+                fused = None
             if fused is None or fused.members & taken or not _self_contained(view, fused):
                 continue
             taken |= fused.members

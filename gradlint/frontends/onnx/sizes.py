@@ -23,25 +23,36 @@ def input_shape(view: GraphView) -> tuple[int, ...] | None:
     return tuple(values) if values and all(v > 0 for v in values) else None
 
 
-def _pads(pads: Any) -> list[int] | None:
+def _pads(pads: list[int] | None) -> list[int] | None:
     """ONNX pads are [begin..., end...]; PyTorch's padding is symmetric."""
-    if not pads:
+    if not pads or len(pads) % 2 or min(pads) < 0:
         return None
     half = len(pads) // 2
     begin, end = list(pads[:half]), list(pads[half:])
     return begin if begin == end else None
 
 
+def _at_least(values: list[int] | None, least: int, dims: int) -> list[int] | None:
+    """``values`` when there is one per spatial dim and none is below ``least``: a zero stride
+    or a negative dilation leaves the sizes unknown rather than divided by."""
+    if values is None or len(values) != dims or any(v < least for v in values):
+        return None
+    return values
+
+
+def _auto_pad(view: GraphView, index: int) -> str:
+    return view.text(index, "auto_pad", "NOTSET")
+
+
 def conv_attrs(view: GraphView, index: int, dims: int) -> dict[str, Any]:
     attrs: dict[str, Any] = {
-        "stride": list(view.attr(index, "strides", [1] * dims)),
-        "dilation": list(view.attr(index, "dilations", [1] * dims)),
-        "output_padding": list(view.attr(index, "output_padding", [0] * dims)),
+        "stride": _at_least(view.ints(index, "strides", [1] * dims), 1, dims),
+        "dilation": _at_least(view.ints(index, "dilations", [1] * dims), 1, dims),
+        "output_padding": _at_least(view.ints(index, "output_padding", [0] * dims), 0, dims),
     }
-    auto = view.attr(index, "auto_pad", b"NOTSET")
-    auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+    auto = _auto_pad(view, index)
     if auto == "NOTSET":
-        pads = view.attr(index, "pads")
+        pads = view.ints(index, "pads")
         attrs["padding"] = _pads(pads) if pads else [0] * dims
     elif auto == "VALID":
         attrs["padding"] = "valid"
@@ -56,27 +67,30 @@ def pool_attrs(view: GraphView, index: int) -> dict[str, Any]:
     if op in ("GlobalAveragePool", "GlobalMaxPool"):
         return {"output_size": 1}
     if op in ("MaxPool", "AveragePool"):
-        auto = view.attr(index, "auto_pad", b"NOTSET")
-        if (auto.decode() if isinstance(auto, bytes) else str(auto)) != "NOTSET":
+        if _auto_pad(view, index) != "NOTSET":
             return {}
-        kernel = list(view.attr(index, "kernel_shape", []))
-        pads = view.attr(index, "pads")
+        kernel = view.ints(index, "kernel_shape", [])
+        dims = len(kernel)
+        stride = _at_least(view.ints(index, "strides", kernel), 1, dims)
+        dilation = _at_least(view.ints(index, "dilations", [1] * dims), 1, dims)
+        if not kernel or min(kernel) < 1 or stride is None or dilation is None:
+            return {}
+        pads = view.ints(index, "pads")
         return {
             "kernel_size": kernel,
-            "stride": list(view.attr(index, "strides", kernel)),
-            "padding": _pads(pads) if pads else [0] * len(kernel),
-            "dilation": list(view.attr(index, "dilations", [1] * len(kernel))),
-            "ceil_mode": bool(view.attr(index, "ceil_mode", 0)),
+            "stride": stride,
+            "padding": _pads(pads) if pads else [0] * dims,
+            "dilation": dilation,
+            "ceil_mode": bool(view.integer(index, "ceil_mode", 0)),
         }
     if op == "ReduceMean":
-        axes = view.attr(index, "axes")
+        axes = view.ints(index, "axes")
         if axes is None and len(node.input) > 1 and node.input[1]:
-            tensor = view.tensor(node.input[1])
-            if tensor is not None:
-                from onnx import numpy_helper
-
-                axes = [int(a) for a in numpy_helper.to_array(tensor).reshape(-1)]
+            values = view.values(node.input[1])
+            if values is not None and values.dtype.kind in "iu":
+                axes = [int(a) for a in values]
         if axes is None:
             return {}
-        return {"function": "mean", "dim": list(axes), "keepdim": bool(view.attr(index, "keepdims", 1))}
+        keepdim = bool(view.integer(index, "keepdims", 1))
+        return {"function": "mean", "dim": axes, "keepdim": keepdim}
     return {}

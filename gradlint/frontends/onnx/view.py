@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gradlint.frontends.onnx.loading import printable
 from gradlint.frontends.onnx.ops import DATA_ARGS, NOT_DIFFERENTIABLE
 
 # Constants larger than this are weights, never needed as small scalars.
@@ -12,8 +13,9 @@ _SMALL = 64
 
 
 class GraphView:
-    def __init__(self, graph: Any) -> None:
+    def __init__(self, graph: Any, base_dir: str = "") -> None:
         self.graph = graph
+        self.base_dir = base_dir
         self.nodes = list(graph.node)
         self.initializers = {t.name: t for t in graph.initializer}
         self.producer: dict[str, int] = {}
@@ -83,11 +85,8 @@ class GraphView:
             count *= dim
         if count > _SMALL or count == 0:
             return None
-        from onnx import numpy_helper
-
-        try:
-            values = numpy_helper.to_array(tensor).reshape(-1)
-        except Exception:  # noqa: BLE001 - external or malformed: not a scalar we can read
+        values = self.values(name)
+        if values is None or values.dtype.kind in "cOSU":  # complex or text: no scalar
             return None
         if values.size == 0 or not (values == values[0]).all():
             return None
@@ -96,14 +95,62 @@ class GraphView:
         except (TypeError, ValueError):
             return None
 
+    def values(self, name: str):
+        """The flat entries of an initialiser or constant, or None when they cannot be read
+        (external data is read from the model's folder, never from the working directory)."""
+        from onnx import TensorProto
+
+        from gradlint.frontends.onnx.loading import LoadError
+        from gradlint.frontends.onnx.weights import WeightsAbsent, tensor_values
+
+        tensor = self.tensor(name)
+        if tensor is None or (not self.base_dir and tensor.data_location == TensorProto.EXTERNAL):
+            return None
+        try:
+            return tensor_values(tensor, self.base_dir)
+        except (LoadError, WeightsAbsent):
+            return None
+
     def attr(self, index: int, name: str, default: Any = None) -> Any:
         from onnx import helper
 
         for attribute in self.nodes[index].attribute:
             if attribute.name == name:
-                return helper.get_attribute_value(attribute)
+                try:
+                    return helper.get_attribute_value(attribute)
+                except ValueError:  # no type set: as if the attribute were not there
+                    return default
+        return default
+
+    # Typed reads: the checker holds standard ops to their schemas, but an op of another
+    # domain named like an activation (com.microsoft's Gelu) is read with no schema at all.
+
+    def number(self, index: int, name: str, default: float | None) -> float | None:
+        value = self.attr(index, name, default)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        return default
+
+    def integer(self, index: int, name: str, default: int | None = None) -> int | None:
+        value = self.attr(index, name, default)
+        return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+    def text(self, index: int, name: str, default: str) -> str:
+        """A string attribute; bytes that are not UTF-8 are shown with replacement marks."""
+        value = self.attr(index, name, default)
+        if isinstance(value, bytes):
+            return value.decode("utf-8", "replace")
+        return value if isinstance(value, str) else default
+
+    def ints(self, index: int, name: str, default: list[int] | None = None) -> list[int] | None:
+        """A list of integers, or ``default`` when the attribute is absent or not one."""
+        value = self.attr(index, name, default)
+        if isinstance(value, (list, tuple)) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            return list(value)
         return default
 
     def node_name(self, index: int) -> str:
         node = self.nodes[index]
-        return node.name or f"{node.op_type}_{index}"
+        return printable(node.name or f"{node.op_type}_{index}")
