@@ -13,7 +13,7 @@ from gradlint.reporters import ReportContext, render
 from gradlint.rule import SourceRule
 from tests.conftest import ROOT
 
-TREES = ["tests/corpus/code", "tests/corpus/models", "tests/fixtures"]
+TREES = ["tests/corpus/code", "tests/corpus/models", "tests/corpus/params", "tests/fixtures"]
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +34,7 @@ def _report(tree: str, filters: bool, select: list[str]) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("tree", TREES)
-@pytest.mark.parametrize("select", [["ALL"], ["GL4", "GL5", "GL6"]])
+@pytest.mark.parametrize("select", [["ALL"], ["GL4", "GL5", "GL6"], ["GL7"]])
 def test_every_filter_off_gives_the_same_report(monkeypatch, tree, select):
     monkeypatch.chdir(ROOT)
     assert _report(tree, True, select) == _report(tree, False, select)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from gradlint.codefacts.words import NEEDS_FORWARD
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
-from gradlint.textmatch import AllOf, Words
+from gradlint.textmatch import NEVER, AllOf, Words
 
 _WRAPPER = {"list": "nn.ModuleList", "tuple": "nn.ModuleList", "dict": "nn.ModuleDict"}
 
@@ -25,8 +25,9 @@ class ModuleInPlainList(SourceRule):
     summary = "Submodules kept in a plain list, tuple or dict are not in model.parameters()"
     severity = "error"
     needs = NEEDS_FORWARD
-    # a helper that returns the list is named by the class, and kept for that reason
-    reads = Words("append", "[", "(")
+    # a helper that returns the list is named by the class, and kept for that reason: no
+    # other top-level statement is read
+    reads = NEVER
 
     def check_source(self, source) -> Iterable[Finding]:
         from gradlint.codefacts.registration import plain_containers
