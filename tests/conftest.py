@@ -4,6 +4,8 @@ import os
 import re
 import subprocess
 import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,48 @@ def run_cli(*args: str, cwd: Path | None = None, input: str | None = None) -> su
     )
 
 
+@dataclass
+class CliResult:
+    """What a test reads of a run: the fields of ``subprocess.CompletedProcess`` it uses."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@contextmanager
+def _working_folder(folder: Path | None):
+    if folder is None:
+        yield
+        return
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def invoke_cli(*args: str, cwd: Path | None = None, input: str | None = None) -> CliResult:
+    """The command line in this process, through click's test runner: what ``run_cli`` does
+    without starting an interpreter. ``main`` ends in sys.exit, which the runner turns into
+    the exit code; an exception that escapes it fails the test (no traceback is swallowed)."""
+    from click.testing import CliRunner
+
+    from gradlint.cli import main
+
+    try:
+        runner = CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into stdout by default
+    except TypeError:
+        runner = CliRunner()  # click >= 8.2 keeps them apart
+    with _working_folder(cwd):
+        result = runner.invoke(main, list(args), input=input, catch_exceptions=False, prog_name="gradlint")
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
 @pytest.fixture
 def cli():
-    return run_cli
+    """The command line, in process: what most tests of its behaviour need. The few runs
+    that need a process of their own (the entry point, stdout as a file descriptor, a
+    clean import state, signals) call ``run_cli``."""
+    return invoke_cli

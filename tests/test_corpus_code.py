@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, invoke_cli
 
 CORPUS = ROOT / "tests" / "corpus" / "code"
 FAMILIES = ("GL4", "GL5", "GL6")
@@ -37,7 +37,7 @@ report = _report_module()
 
 @pytest.fixture(scope="module")
 def outcome():
-    proc = run_cli("check", "--format", "json", "--select", "GL4,GL5,GL6", str(CORPUS))
+    proc = invoke_cli("check", "--format", "json", "--select", "GL4,GL5,GL6", str(CORPUS))
     assert proc.returncode in (0, 1), proc.stderr
     data = json.loads(proc.stdout)
     assert not data.get("errors"), data.get("errors")

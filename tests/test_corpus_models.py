@@ -14,7 +14,7 @@ import re
 import sys
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, invoke_cli
 
 SCRIPTS = ROOT / "scripts"
 
@@ -182,7 +182,7 @@ def test_label_rules_reject_a_fudged_label():
 
 @pytest.fixture(scope="module")
 def scored():
-    proc = run_cli(*report.CHECK_ARGS, cwd=ROOT)
+    proc = invoke_cli(*report.CHECK_ARGS, cwd=ROOT)
     assert proc.returncode in (0, 1), proc.stderr
     return report.score(json.loads(proc.stdout), TRUTH)
 

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, invoke_cli
 
 pytest.importorskip("torch")
 pytestmark = pytest.mark.slow
@@ -62,7 +62,7 @@ def test_every_static_finding_on_the_corpus_is_joined_to_its_model_once(probed):
     """Findings of the whole corpus, block files included (a chain of blocks.LinearAct is
     reported where its first layer is defined), each joined to exactly one probed model."""
     documents, _ = probed
-    checked = run_cli(
+    checked = invoke_cli(
         "check",
         "--no-cache",
         "--format",
