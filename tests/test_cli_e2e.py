@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gradlint import __version__
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, requires_torch, run_cli
 
 STALE = textwrap.dedent(
     """\
@@ -87,8 +87,8 @@ def test_forked_workers_give_the_serial_report(tmp_path):
 
 
 @pytest.mark.slow
+@requires_torch
 def test_probe_measures_in_its_child_process():
-    pytest.importorskip("torch")
     target = ROOT / "tests" / "fixtures" / "probe" / "deep_sigmoid.py"
     done = run_cli("probe", f"{target}:build", "--format", "json")
     assert done.returncode == 1, done.stderr

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, invoke_cli
+from tests.conftest import ROOT, invoke_cli, requires_torch
 
 FIXTURES = ROOT / "tests" / "fixtures" / "probe"
 
 # Each probe starts a child that imports torch: seconds apiece.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, requires_torch]
 
 
 def probe(*args: str, cwd: Path | None = None):

@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from tests.conftest import invoke_cli
 from test_probe_cli import FIXTURES, probed
 
-pytestmark = pytest.mark.slow
+from tests.conftest import invoke_cli, requires_torch
+
+pytestmark = [pytest.mark.slow, requires_torch]
 
 
 def test_check_and_probe_agree_on_the_deep_sigmoid_mlp():
