@@ -12,6 +12,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # The workers already fill the cores: torch in each (and in the probe's children)
+    # computes on one thread, as the corpus ground truth was measured.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def pytest_addoption(parser, pluginmanager):
+    """addopts (pyproject.toml) asks pytest-xdist for workers. Where it is not installed,
+    or turned off with -p no:xdist, its options are accepted and the tests run here."""
+    if pluginmanager.hasplugin("xdist"):
+        return
+    group = parser.getgroup("xdist (not installed: options ignored)")
+    group.addoption("--numprocesses", "--maxprocesses", "--dist", action="append", default=[])
 # Tests that run torch in a child process (the probe) need it installed, not imported here;
 # tests that use it in this process call pytest.importorskip("torch").
 requires_torch = pytest.mark.skipif(

@@ -94,6 +94,7 @@ def measure():
     return measure_corpus
 
 
+@pytest.mark.slow  # nine passes of a real model each: three seeds, two He variants
 @pytest.mark.parametrize("name", REMEASURED)
 def test_ground_truth_is_current(measure, name):
     fresh = measure.measure_file(CORPUS / name)
