@@ -26,11 +26,14 @@ def pytest_addoption(parser, pluginmanager):
         return
     group = parser.getgroup("xdist (not installed: options ignored)")
     group.addoption("--numprocesses", "--maxprocesses", "--dist", action="append", default=[])
+
+
 # Tests that run torch in a child process (the probe) need it installed, not imported here;
 # tests that use it in this process call pytest.importorskip("torch").
 requires_torch = pytest.mark.skipif(
     importlib.util.find_spec("torch") is None, reason="needs torch: pip install -e '.[probe]'"
 )
+
 EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>GL\d{3}(?:\s*,\s*GL\d{3})*)")
 
 

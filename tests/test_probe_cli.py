@@ -31,7 +31,7 @@ def probe_json(target: str, *args: str) -> tuple[int, dict]:
     return done.returncode, json.loads(done.stdout)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _probed_once(target: str, *args: str) -> tuple[int, dict]:
     return probe_json(target, *args)
 

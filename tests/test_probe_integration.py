@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from test_probe_cli import FIXTURES, probed
 
 from tests.conftest import invoke_cli, requires_torch

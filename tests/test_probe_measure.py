@@ -7,7 +7,6 @@ import json
 import math
 
 import pytest
-
 from test_probe_cli import FIXTURES, probed
 
 torch = pytest.importorskip("torch")
