@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import expected_findings, run_cli
+from conftest import expected_findings, invoke_cli
 
 from gradlint.frontends.python import build_graphs
 from gradlint.source import SourceFile
@@ -28,7 +28,7 @@ needs_frontend = pytest.mark.skipif(not _frontend_builds_graphs(), reason="pytho
 
 
 def _check_json(*args: str, cwd: Path | None = None) -> dict:
-    done = run_cli("check", "--format", "json", "--exit-zero", *args, cwd=cwd)
+    done = invoke_cli("check", "--format", "json", "--exit-zero", *args, cwd=cwd)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -67,7 +67,7 @@ def test_rule_pages_are_printed():
         ("GL203", "default-init-deep-plain-stack"),
         ("GL301", "deep-plain-stack"),
     ):
-        done = run_cli("rule", code)
+        done = invoke_cli("rule", code)
         assert done.returncode == 0, done.stderr
         assert f"{code}: {name}" in done.stdout
         if code != "GL201":  # the one graph rule without thresholds
@@ -85,7 +85,7 @@ def test_threshold_options_are_accepted_and_unknown_ones_refused(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         "[tool.gradlint.options.GL101]\nmin-ratio = 1e-12\n", encoding="utf-8"
     )
-    done = run_cli("check", "model.py", cwd=tmp_path)
+    done = invoke_cli("check", "model.py", cwd=tmp_path)
     assert done.returncode != 0
     assert "min-ratio" in (done.stderr + done.stdout)
 

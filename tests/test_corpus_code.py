@@ -1,4 +1,8 @@
-"""The GL4/GL5/GL6 rules on a corpus of realistic training code, scored against its inline labels."""
+"""The GL4/GL5/GL6 rules on a corpus of realistic training code, against its inline labels.
+
+The findings must be exactly the labels: a label the rules miss and a finding without a
+label both fail, unless declared below with the reason. A declared entry that the rules
+get right again fails as well, until it is taken off the list."""
 
 from __future__ import annotations
 
@@ -9,10 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, invoke_cli
 
 CORPUS = ROOT / "tests" / "corpus" / "code"
 FAMILIES = ("GL4", "GL5", "GL6")
+
+# (file, line, code) -> why. Today the rules find every label and nothing else.
+KNOWN_MISSES: dict[tuple[str, int, str], str] = {}
+KNOWN_FALSE_POSITIVES: dict[tuple[str, int, str], str] = {}
 
 
 def _report_module():
@@ -29,7 +37,7 @@ report = _report_module()
 
 @pytest.fixture(scope="module")
 def outcome():
-    proc = run_cli("check", "--format", "json", "--select", "GL4,GL5,GL6", str(CORPUS))
+    proc = invoke_cli("check", "--format", "json", "--select", "GL4,GL5,GL6", str(CORPUS))
     assert proc.returncode in (0, 1), proc.stderr
     data = json.loads(proc.stdout)
     assert not data.get("errors"), data.get("errors")
@@ -46,6 +54,21 @@ def test_corpus_is_large_and_labelled_for_every_family(outcome):
     assert len(clean) >= 10, "near-misses without any defect keep precision honest"
 
 
+@pytest.mark.parametrize("family", FAMILIES)
+def test_findings_are_exactly_the_labels(outcome, family):
+    expected, reported = outcome
+    expected = {k for k in expected if k[2].startswith(family)}
+    reported = {k for k in reported if k[2].startswith(family)}
+    assert sorted(expected - reported) == sorted(k for k in KNOWN_MISSES if k[2].startswith(family))
+    assert sorted(reported - expected) == sorted(k for k in KNOWN_FALSE_POSITIVES if k[2].startswith(family))
+
+
+def test_known_misses_and_false_positives_are_explained():
+    for key, reason in {**KNOWN_MISSES, **KNOWN_FALSE_POSITIVES}.items():
+        assert reason.strip(), key
+    assert not set(KNOWN_MISSES) & set(KNOWN_FALSE_POSITIVES)
+
+
 @pytest.mark.parametrize("bucket", ["GL4xx", "GL5xx", "GL6xx", "all"])
 def test_precision_and_recall(outcome, bucket):
     expected, reported = outcome
@@ -54,6 +77,7 @@ def test_precision_and_recall(outcome, bucket):
     misses = sorted(
         k for k in expected ^ reported if bucket == "all" or k[2].startswith(bucket[:3])
     )
+    # a floor that holds however the lists of known misses and false positives grow
     assert precision >= 0.95, (precision, misses)
     assert recall >= 0.95, (recall, misses)
 

@@ -1,5 +1,10 @@
 """The labelled model corpus: its ground truth is current, its labels agree with the
-measurement, and the static side finds what the labels say (tests/corpus/models/)."""
+measurement, and the static side finds what the labels say (tests/corpus/models/).
+
+The static side is held to exact lists: the codes it reports on each file are the file's
+label, and the files it gives no estimate for, or one more than a decade off the measured
+ratio, are those declared below with the reason. A declared file that the static side gets
+right again fails too, until it is taken off its list."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import re
 import sys
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, invoke_cli
 
 SCRIPTS = ROOT / "scripts"
 
@@ -89,6 +94,7 @@ def measure():
     return measure_corpus
 
 
+@pytest.mark.slow  # nine passes of a real model each: three seeds, two He variants
 @pytest.mark.parametrize("name", REMEASURED)
 def test_ground_truth_is_current(measure, name):
     fresh = measure.measure_file(CORPUS / name)
@@ -177,9 +183,59 @@ def test_label_rules_reject_a_fudged_label():
 
 @pytest.fixture(scope="module")
 def scored():
-    proc = run_cli(*report.CHECK_ARGS, cwd=ROOT)
+    proc = invoke_cli(*report.CHECK_ARGS, cwd=ROOT)
     assert proc.returncode in (0, 1), proc.stderr
     return report.score(json.loads(proc.stdout), TRUTH)
+
+
+# (file, code) -> why. Today every label is reported and nothing else.
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
+KNOWN_FALSE_POSITIVES: dict[tuple[str, str], str] = {}
+
+# file -> why the static side gives no gradient ratio for a model that was measured
+KNOWN_WITHOUT_ESTIMATE = {
+    "constant_init_apply.py": "fc1 has one constant weight for all units (GL201): no spread to estimate from",
+    "ones_init_tanh_encoder.py": "l1 has one constant weight for all units (GL201): no spread to estimate from",
+    "weight_data_fill_cnn.py": "conv1 has one constant weight for all units (GL201): no spread to estimate from",
+    "vae.py": "torch.exp in reparameterize (line 23) is a call the frontend does not resolve: "
+    "the graph is incomplete",
+    "vit_small.py": "raw parameters (cls token, position table) come first in named_parameters(): "
+    "the ratio is defined on a weight the layer graph does not hold",
+}
+
+# file -> why the static estimate is more than a decade off the measured ratio
+KNOWN_OFF_BY_MORE_THAN_A_DECADE = {
+    "highway_net.py": "20 highway layers, each a sigmoid gate (bias -2) between a transform and "
+    "a carry path: the estimate, -3.3, is two decades under the measured -1.4",
+    "softplus_density_mlp.py": "49 softplus layers (Kaiming init for ReLU): "
+    "the estimate, -5.4, is 1.3 decades under the measured -4.1",
+}
+
+
+def _pairs(scored, family: str) -> tuple[set, set]:
+    labelled = {(f.name, code) for f in scored.files for code in f.label if code.startswith(family)}
+    reported = {(f.name, code) for f in scored.files for code in f.reported if code.startswith(family)}
+    return labelled, reported
+
+
+@pytest.mark.parametrize("family", report.FAMILIES)
+def test_findings_are_exactly_the_labels(scored, family):
+    labelled, reported = _pairs(scored, family)
+    assert sorted(labelled - reported) == sorted(k for k in KNOWN_MISSES if k[1].startswith(family))
+    assert sorted(reported - labelled) == sorted(k for k in KNOWN_FALSE_POSITIVES if k[1].startswith(family))
+
+
+def test_no_finding_points_outside_a_model_file(scored):
+    assert scored.unattributed == [], report.render(scored)
+
+
+def test_known_lists_are_explained():
+    lists = (KNOWN_MISSES, KNOWN_FALSE_POSITIVES, KNOWN_WITHOUT_ESTIMATE, KNOWN_OFF_BY_MORE_THAN_A_DECADE)
+    for entries in lists:
+        for key, reason in entries.items():
+            assert reason.strip(), key
+    assert {name for name, _ in {**KNOWN_MISSES, **KNOWN_FALSE_POSITIVES}} <= set(TRUTH)
+    assert set(KNOWN_WITHOUT_ESTIMATE) | set(KNOWN_OFF_BY_MORE_THAN_A_DECADE) <= set(TRUTH)
 
 
 @pytest.mark.parametrize("family", report.FAMILIES)
@@ -200,11 +256,17 @@ def test_precision_and_recall_overall(scored):
 
 
 def test_static_estimate_covers_the_corpus(scored):
+    without = {f.name for f in scored.comparable if f.estimate is None}
+    assert sorted(without) == sorted(KNOWN_WITHOUT_ESTIMATE), report.render(scored)
     coverage = scored.estimate_coverage
     assert coverage is not None and coverage >= 0.8, report.render(scored)
 
 
 def test_static_estimate_within_one_decade(scored):
+    off = {
+        f.name for f in scored.comparable if f.estimate is not None and abs(f.estimate - f.measured) > 1.0
+    }
+    assert sorted(off) == sorted(KNOWN_OFF_BY_MORE_THAN_A_DECADE), report.render(scored)
     assert scored.within_decade is not None and scored.within_decade >= 0.9, report.render(scored)
 
 

@@ -11,7 +11,7 @@ onnx = pytest.importorskip("onnx")
 torch = pytest.importorskip("torch")
 
 import _onnx_models as models
-from conftest import run_cli
+from conftest import invoke_cli, run_cli
 
 from gradlint.config import Config
 from gradlint.diagnostics import Finding, RunResult
@@ -33,7 +33,7 @@ def _json(proc):
 
 
 def test_json_has_the_model_record(mlp):
-    proc = run_cli("check", "--format", "json", str(mlp), cwd=mlp.parent)
+    proc = invoke_cli("check", "--format", "json", str(mlp), cwd=mlp.parent)
     report = _json(proc)
     assert report["errors"] == []
     (record,) = report["models"]
@@ -48,7 +48,7 @@ def test_folders_are_walked_for_onnx_files(mlp, tmp_path):
     nested.mkdir(parents=True)
     (nested / "model.onnx").write_bytes(mlp.read_bytes())
     (tmp_path / "train.py").write_text("import torch\n", encoding="utf-8")
-    report = _json(run_cli("check", "--format", "json", ".", cwd=tmp_path))
+    report = _json(invoke_cli("check", "--format", "json", ".", cwd=tmp_path))
     assert [m["path"] for m in report["models"] if m.get("source") == "onnx"] == [
         "exported/v1/model.onnx"
     ]
@@ -63,7 +63,7 @@ def test_broken_files_are_one_line_each_and_the_run_goes_on(mlp, tmp_path):
     bad_op.graph.node[0].op_type = "NoSuchOp"
     onnx.save(bad_op, tmp_path / "d_unknown_op.onnx")
     (tmp_path / "e_good.onnx").write_bytes(mlp.read_bytes())
-    proc = run_cli("check", "--format", "json", ".", cwd=tmp_path)
+    proc = invoke_cli("check", "--format", "json", ".", cwd=tmp_path)
     report = _json(proc)
     assert proc.returncode == 1
     errors = {e["path"]: e["message"] for e in report["errors"]}
@@ -82,11 +82,11 @@ def test_broken_files_are_one_line_each_and_the_run_goes_on(mlp, tmp_path):
 
 def test_init_checks_off_is_recorded(mlp):
     report = _json(
-        run_cli("check", "--format", "json", "--onnx-init-checks", "off", str(mlp), cwd=mlp.parent)
+        invoke_cli("check", "--format", "json", "--onnx-init-checks", "off", str(mlp), cwd=mlp.parent)
     )
     assert report["models"][0]["init_checks"] is False
     on = _json(
-        run_cli("check", "--format", "json", "--onnx-init-checks", "on", str(mlp), cwd=mlp.parent)
+        invoke_cli("check", "--format", "json", "--onnx-init-checks", "on", str(mlp), cwd=mlp.parent)
     )
     assert "init_checks" not in on["models"][0]
 
@@ -101,10 +101,10 @@ def test_missing_external_data_checks_the_structure_and_says_so(mlp, tmp_path):
         location="ext.bin",
         size_threshold=0,
     )
-    present = _json(run_cli("check", "--format", "json", "ext.onnx", cwd=tmp_path))
+    present = _json(invoke_cli("check", "--format", "json", "ext.onnx", cwd=tmp_path))
     assert present["errors"] == [] and "weight_data" not in present["models"][0]
     (tmp_path / "ext.bin").unlink()
-    absent = _json(run_cli("check", "--format", "json", "ext.onnx", cwd=tmp_path))
+    absent = _json(invoke_cli("check", "--format", "json", "ext.onnx", cwd=tmp_path))
     assert absent["errors"] == []
     (record,) = absent["models"]
     assert record["weight_data"] == "absent" and "ext.bin" in record["note"]
@@ -116,7 +116,7 @@ def test_without_onnx_installed_one_line_says_how_to_get_it(mlp, tmp_path, monke
     (blocker / "__init__.py").write_text(
         "raise ImportError('No module named onnx')\n", encoding="utf-8"
     )
-    monkeypatch.setenv("PYTHONPATH", str(blocker.parent))
+    monkeypatch.setenv("PYTHONPATH", str(blocker.parent))  # a process of its own: onnx is loaded here
     proc = run_cli("check", "--format", "json", str(mlp), cwd=tmp_path)
     report = _json(proc)
     (error,) = report["errors"]

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, invoke_cli
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
@@ -86,7 +86,7 @@ def _codes_by_stem(report: dict) -> dict[str, set[str]]:
 
 
 def _check(paths: list[str], cwd: Path) -> dict:
-    proc = run_cli(
+    proc = invoke_cli(
         "check", "--format", "json", "--exit-zero", "--select", ",".join(FAMILIES), *paths, cwd=cwd
     )
     assert "Traceback" not in proc.stderr, proc.stderr

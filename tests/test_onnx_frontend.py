@@ -41,7 +41,11 @@ def weights_of(model):
     return [p for _, p in model.named_parameters() if p.dim() >= 2]
 
 
-exporters = pytest.mark.parametrize("exporter", models.EXPORTERS)
+# the dynamo exporter takes seconds a model (tracing, then its own passes): the slow set
+exporters = pytest.mark.parametrize(
+    "exporter",
+    [pytest.param(e, marks=pytest.mark.slow) if e == "dynamo" else e for e in models.EXPORTERS],
+)
 
 
 @exporters

@@ -1,7 +1,10 @@
-"""`gradlint probe` end to end: the real command on fixture model files, in a child process."""
+"""`gradlint probe` end to end: the real command on fixture model files. The command runs in
+this process, as click invokes it; each model is measured in the child process it starts."""
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import subprocess
 import sys
@@ -9,22 +12,36 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, invoke_cli, requires_torch
 
 FIXTURES = ROOT / "tests" / "fixtures" / "probe"
 
-# Each test starts the command and a child that imports torch: seconds apiece.
-pytestmark = pytest.mark.slow
+# Each probe starts a child that imports torch: seconds apiece.
+pytestmark = [pytest.mark.slow, requires_torch]
 
 
-def probe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return run_cli("probe", *args, cwd=cwd)
+def probe(*args: str, cwd: Path | None = None):
+    return invoke_cli("probe", *args, cwd=cwd)
 
 
 def probe_json(target: str, *args: str) -> tuple[int, dict]:
+    """A fresh probe of a fixture model, JSON report parsed."""
     done = probe(f"{FIXTURES / target}", "--format", "json", *args)
     assert done.stdout, done.stderr
     return done.returncode, json.loads(done.stdout)
+
+
+@functools.cache
+def _probed_once(target: str, *args: str) -> tuple[int, dict]:
+    return probe_json(target, *args)
+
+
+def probed(target: str, *args: str) -> tuple[int, dict]:
+    """``probe_json``, run once per process for the same target and arguments: the report is
+    deterministic (seeded), so tests that only read it share one run. A test about running
+    again (the seed) calls ``probe_json``."""
+    code, doc = _probed_once(target, *args)
+    return code, copy.deepcopy(doc)
 
 
 def verdict(doc: dict, name: str) -> dict:
@@ -32,7 +49,7 @@ def verdict(doc: dict, name: str) -> dict:
 
 
 def test_deep_sigmoid_mlp_vanishes_and_cites_both_thresholds():
-    code, doc = probe_json("deep_sigmoid.py:build")
+    code, doc = probed("deep_sigmoid.py:build")
     assert code == 1
     vanishing = verdict(doc, "vanishing")
     assert vanishing["problem"]
@@ -57,7 +74,7 @@ def test_deep_sigmoid_text_report_reads_as_a_table():
 
 
 def test_healthy_resnet_block_passes_every_verdict():
-    code, doc = probe_json("resnet_block.py:TinyResNet")
+    code, doc = probed("resnet_block.py:TinyResNet")
     assert code == 0, doc["verdicts"]
     assert doc["healthy"]
     assert not any(v["problem"] for v in doc["verdicts"])
@@ -68,7 +85,7 @@ def test_healthy_resnet_block_passes_every_verdict():
 
 
 def test_detach_in_forward_names_dead_params_and_keeps_frozen_apart():
-    code, doc = probe_json("detach_model.py:build")
+    code, doc = probed("detach_model.py:build")
     assert code == 1
     assert doc["dead_params"] == [
         "encoder.0.weight",
@@ -95,7 +112,7 @@ def test_tuple_output_uses_the_first_element_and_notes_unused_heads():
 
 
 def test_factory_returning_model_and_example_input():
-    code, doc = probe_json("factory_example.py:build")
+    code, doc = probed("factory_example.py:build")
     assert code == 0
     assert doc["input"].startswith("example input (6, 4, 50)")
     assert doc["model_class"] == "Sequential"
@@ -179,7 +196,7 @@ def test_dying_relu_and_saturation_verdicts():
 
 
 def test_cross_entropy_loss_changes_the_measurement():
-    _, mse = probe_json("factory_example.py:build")
+    _, mse = probed("factory_example.py:build")
     _, ce = probe_json("factory_example.py:build", "--loss", "cross-entropy")
     assert ce["loss"] == "cross-entropy"
     assert abs(ce["log10_grad_ratio"] - mse["log10_grad_ratio"]) > 1e-3

@@ -1,15 +1,23 @@
 """`gradlint probe` on the labelled model corpus: it reproduces the measured ground truth and
-confirms the static findings that are true positives (tests/corpus/models/)."""
+confirms the static findings that are true positives (tests/corpus/models/).
+
+The command runs in this process, and so does each measurement, through the entry point the
+probe's child process runs (gradlint.probe.child.main): one torch import for the corpus
+instead of one a model. The child process itself is tested in test_probe_cli.py,
+test_robust_probe.py and test_cli_e2e.py.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import sys
+import tempfile
 from collections import Counter
+from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, invoke_cli
 
 pytest.importorskip("torch")
 pytestmark = pytest.mark.slow
@@ -28,10 +36,56 @@ TRUTH = report.load_truth()
 NAMES = report.corpus_names()
 
 
+def _measured_here(request, warn=None) -> dict:
+    """What gradlint.probe.runner.run_child returns: the child's request and result files,
+    its entry point called here rather than in a process of its own."""
+    from gradlint.probe import EXIT_USAGE, EXIT_USER_CODE, child
+    from gradlint.probe.runner import ProbeFailure, failure_message
+
+    with tempfile.TemporaryDirectory(prefix="gradlint-probe-") as scratch:
+        request_path, result_path = Path(scratch) / "request.json", Path(scratch) / "result.json"
+        request_path.write_text(json.dumps(request.to_json()), encoding="utf-8")
+        child.main(["child", str(request_path), str(result_path)])
+        result = json.loads(result_path.read_text(encoding="utf-8"))
+    if not result.get("ok"):
+        code = EXIT_USAGE if result.get("usage") else EXIT_USER_CODE
+        raise ProbeFailure(failure_message(request, result), code)
+    return result
+
+
+def _invoked_here(seed: int, names: list[str]) -> tuple[dict[str, dict], str]:
+    """scripts/probe_corpus_report.py's _invoke, the same command run in this process."""
+    args = [*map(report.target, names), "--format", "json", "--seed", str(seed), "--device", "cpu"]
+    done = invoke_cli("probe", *args, cwd=ROOT)
+    if not done.stdout.strip():
+        return {}, done.stderr
+    payload = json.loads(done.stdout)
+    documents = payload.get("probes", [payload])
+    return {Path(doc["target"].rpartition(":")[0]).name: doc for doc in documents}, done.stderr
+
+
 @pytest.fixture(scope="module")
 def probed():
-    """Every corpus model probed once: targets sharing a seed in one invocation, two at once."""
-    documents, errors = report.probe_corpus(NAMES, TRUTH, jobs=2)
+    """Every corpus model probed once, at the seed of its recorded median: targets sharing
+    a seed in one invocation of the command, on one thread as the ground truth was measured."""
+    import torch
+
+    from gradlint.probe import session
+
+    threads, path, modules = torch.get_num_threads(), list(sys.path), set(sys.modules)
+    corpus = str(ROOT / report.CORPUS_REL)
+    torch.set_num_threads(1)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(session, "run_child", _measured_here)
+            patch.setattr(report, "_invoke", _invoked_here)
+            documents, errors = report.probe_corpus(NAMES, TRUTH, jobs=1)
+    finally:  # the corpus models leave their folder on sys.path and their modules behind
+        torch.set_num_threads(threads)
+        sys.path[:] = path
+        for name in set(sys.modules) - modules:
+            if (getattr(sys.modules[name], "__file__", None) or "").startswith(corpus):
+                del sys.modules[name]
     return documents, errors
 
 
@@ -62,7 +116,7 @@ def test_every_static_finding_on_the_corpus_is_joined_to_its_model_once(probed):
     """Findings of the whole corpus, block files included (a chain of blocks.LinearAct is
     reported where its first layer is defined), each joined to exactly one probed model."""
     documents, _ = probed
-    checked = run_cli(
+    checked = invoke_cli(
         "check",
         "--no-cache",
         "--format",

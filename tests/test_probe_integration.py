@@ -6,17 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_probe_cli import FIXTURES, probed
 
-from tests.test_probe_cli import FIXTURES, probe_json, run_cli
+from tests.conftest import invoke_cli, requires_torch
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, requires_torch]
 
 
 def test_check_and_probe_agree_on_the_deep_sigmoid_mlp():
-    checked = run_cli("check", "--format", "json", str(FIXTURES / "deep_sigmoid.py"))
+    checked = invoke_cli("check", "--format", "json", str(FIXTURES / "deep_sigmoid.py"))
     static = json.loads(checked.stdout)
     assert any(f["code"].startswith("GL1") for f in static["findings"]), static["findings"]
-    code, doc = probe_json("deep_sigmoid.py:build")
+    code, doc = probed("deep_sigmoid.py:build")
     assert code == 1
     saturating = [f for f in doc["findings"] if f["code"].startswith("GL1")]
     assert saturating and all(f["confirmed"] for f in saturating), doc["findings"]
@@ -26,7 +27,7 @@ def test_check_and_probe_agree_on_the_deep_sigmoid_mlp():
 
 
 def test_detach_in_forward_is_found_statically_and_confirmed_by_dead_params():
-    code, doc = probe_json("detach_model.py:build")
+    code, doc = probed("detach_model.py:build")
     assert code == 1
     cuts = [f for f in doc["findings"] if f["code"].startswith("GL5")]
     assert cuts, doc["findings"]
@@ -37,7 +38,7 @@ def test_detach_in_forward_is_found_statically_and_confirmed_by_dead_params():
 
 
 def test_healthy_model_has_no_unconfirmed_depth_finding():
-    _, doc = probe_json("resnet_block.py:TinyResNet")
+    _, doc = probed("resnet_block.py:TinyResNet")
     assert not [f for f in doc["findings"] if f["code"].startswith(("GL1", "GL3"))]
     assert (
         doc["static_log10_grad_ratio"] is None

@@ -7,8 +7,7 @@ import json
 import math
 
 import pytest
-
-from tests.test_probe_cli import FIXTURES, probe_json
+from test_probe_cli import FIXTURES, probed
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.slow
@@ -58,7 +57,7 @@ def test_deep_sigmoid_ratio_matches_an_independent_computation(seed):
     module = load_fixture("deep_sigmoid.py")
     model = seeded(seed, module.build)
     expected = reference_log10_ratio(model, torch.randn(32, 784))
-    _, doc = probe_json("deep_sigmoid.py:build", "--seed", str(seed), "--input-shape", "32,784")
+    _, doc = probed("deep_sigmoid.py:build", "--seed", str(seed), "--input-shape", "32,784")
     assert doc["log10_grad_ratio"] == pytest.approx(expected, abs=0.05)
     assert expected < -3
 
@@ -67,7 +66,7 @@ def test_resnet_class_ratio_matches_with_batch_norm_in_train_mode():
     module = load_fixture("resnet_block.py")
     model = seeded(0, module.TinyResNet)
     expected = reference_log10_ratio(model, torch.randn(4, 3, 32, 32))
-    _, doc = probe_json("resnet_block.py:TinyResNet", "--input-shape", "4,3,32,32")
+    _, doc = probed("resnet_block.py:TinyResNet", "--input-shape", "4,3,32,32")
     assert doc["log10_grad_ratio"] == pytest.approx(expected, abs=0.05)
 
 
@@ -75,7 +74,7 @@ def test_factory_example_input_and_cross_entropy_match():
     module = load_fixture("factory_example.py")
     model, example = seeded(0, module.build)
     expected = reference_log10_ratio(model, example, loss="cross-entropy")
-    _, doc = probe_json("factory_example.py:build", "--loss", "cross-entropy")
+    _, doc = probed("factory_example.py:build", "--loss", "cross-entropy")
     assert doc["log10_grad_ratio"] == pytest.approx(expected, abs=0.05)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, invoke_cli
 
 ON_LINUX = sys.platform.startswith("linux")
 
@@ -153,6 +153,7 @@ def _wait_for_pids(path: Path, count: int, proc: subprocess.Popen, within: float
     return _read_pids(path)
 
 
+@pytest.mark.slow  # each test of the model fixture starts a probe and its torch child
 @pytest.mark.skipif(not ON_LINUX, reason="checks processes through /proc")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_signal_stops_the_model_and_exits_128_plus_signal(model, signum):
@@ -174,6 +175,7 @@ def test_signal_stops_the_model_and_exits_128_plus_signal(model, signum):
     assert _gone_soon([child, daemon]), "the model's processes outlived the probe"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not ON_LINUX, reason="finds adopted processes through /proc")
 @pytest.mark.parametrize("factory", ["daemon", "background"])
 def test_process_left_behind_is_named_and_stopped_without_waiting(model, factory):
@@ -193,6 +195,7 @@ def test_process_left_behind_is_named_and_stopped_without_waiting(model, factory
     assert _gone_soon([left])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not ON_LINUX, reason="finds adopted processes through /proc")
 def test_timeout_stops_a_daemon_that_left_the_session(model):
     path, pids = model
@@ -204,6 +207,7 @@ def test_timeout_stops_a_daemon_that_left_the_session(model):
     assert _gone_soon(_read_pids(pids))
 
 
+@pytest.mark.slow
 def test_output_is_kept_as_a_bounded_tail(model):
     # The probe's own peak memory, from inside it: what it held of the child's output.
     path, _ = model
@@ -249,7 +253,7 @@ def test_target_that_is_not_a_python_file_is_a_usage_error(tmp_path, target, mes
     (tmp_path / "data.txt").write_text("def make():\n    pass\n")
     (tmp_path / "models").mkdir()
     (tmp_path / "weird.py").mkdir()
-    done = run_cli("probe", target, cwd=tmp_path)
+    done = invoke_cli("probe", target, cwd=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr

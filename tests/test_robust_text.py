@@ -153,7 +153,13 @@ def _lf_report(tmp: str) -> tuple[list, list, list]:
     return _corpora_report(Path(tmp), "lf")
 
 
-@pytest.mark.parametrize("kind", ["crlf", "cr", "mixed", "odd"])
+# Each kind checks both corpora and every fixture twice, about ten seconds: "mixed", which
+# holds the three line ends, runs in the fast set; the other kinds with the slow tests.
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param(k, marks=pytest.mark.slow) for k in ("crlf", "cr")]
+    + ["mixed", pytest.param("odd", marks=pytest.mark.slow)],
+)
 def test_every_line_end_gives_the_lf_report_with_and_without_partial_parses(
     kind, tmp_path_factory, monkeypatch
 ):
