@@ -109,3 +109,42 @@ def cli():
     that need a process of their own (the entry point, stdout as a file descriptor, a
     clean import state, signals) call ``run_cli``."""
     return invoke_cli
+
+
+# A model whose one suppression is stale: GL001 fires on it without any model rule (GL0 covers
+# GL001 itself), which makes it the smallest file with a finding.
+STALE_NOQA = """\
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(64, 10)  # noqa: GL0
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+
+
+@contextmanager
+def deadline(seconds: int, what: str = "the check"):
+    """A hang (a blocked open(), a runaway expansion) fails the test instead of stalling the
+    suite, where the platform has SIGALRM."""
+    import signal
+
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError(f"{what}: no answer within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+

@@ -6,22 +6,7 @@ import json
 import textwrap
 
 from gradlint import __version__
-
-# A stale suppression is what fires without any model rule: GL0 covers GL001 itself.
-STALE_NOQA = textwrap.dedent(
-    """\
-    import torch.nn as nn
-
-
-    class Head(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc = nn.Linear(64, 10)  # noqa: GL0
-
-        def forward(self, x):
-            return self.fc(x)
-    """
-)
+from tests.conftest import STALE_NOQA
 
 
 def _project(tmp_path, files: dict[str, str], pyproject: str | None = None):

@@ -10,28 +10,12 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from gradlint import __version__
-from tests.conftest import ROOT, requires_torch, run_cli
-
-STALE = textwrap.dedent(
-    """\
-    import torch.nn as nn
-
-
-    class Head(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc = nn.Linear(64, 10)  # noqa: GL0
-
-        def forward(self, x):
-            return self.fc(x)
-    """
-)
+from tests.conftest import ROOT, STALE_NOQA, requires_torch, run_cli
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -44,7 +28,7 @@ def test_python_dash_m_reports_in_utf8_whatever_the_locale(tmp_path):
     """Under the C locale a non-ASCII path still comes out whole, as UTF-8 (PEP 538/540)."""
     folder = tmp_path / "café"
     folder.mkdir()
-    (folder / "modèle.py").write_text(STALE, encoding="utf-8")
+    (folder / "modèle.py").write_text(STALE_NOQA, encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "gradlint", "check", "--no-cache", "café"],
         cwd=tmp_path, env=_env(LC_ALL="C", LANG="C"), capture_output=True, timeout=300, check=False,
@@ -62,7 +46,7 @@ def test_the_installed_entry_point_runs_this_checkout(tmp_path):
     script = shutil.which("gradlint", path=str(Path(sys.executable).parent))
     if script is None:
         pytest.skip("gradlint is not installed beside this interpreter")
-    (tmp_path / "model.py").write_text(STALE, encoding="utf-8")
+    (tmp_path / "model.py").write_text(STALE_NOQA, encoding="utf-8")
     version = subprocess.run([script, "--version"], env=_env(), capture_output=True, text=True, timeout=300, check=False)
     assert version.returncode == 0 and version.stdout == f"gradlint, version {__version__}\n"
     done = subprocess.run(
@@ -75,7 +59,7 @@ def test_the_installed_entry_point_runs_this_checkout(tmp_path):
 
 def test_forked_workers_give_the_serial_report(tmp_path):
     for i in range(24):
-        (tmp_path / f"m{i:02d}.py").write_text(STALE, encoding="utf-8")
+        (tmp_path / f"m{i:02d}.py").write_text(STALE_NOQA, encoding="utf-8")
     (tmp_path / "broken.py").write_text("def f(:\n", encoding="utf-8")
     serial = run_cli("check", "--no-cache", "-j", "1", "--format", "json", cwd=tmp_path)
     parallel = run_cli("check", "--no-cache", "-j", "2", "--format", "json", cwd=tmp_path)

@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 hypothesis = pytest.importorskip("hypothesis")
 hypothesmith = pytest.importorskip("hypothesmith")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, given, settings
 
 REAL_FILES = sorted((ROOT / "tests" / "corpus").rglob("*.py")) + sorted(
     (ROOT / "tests" / "fixtures").rglob("*.py")

@@ -13,10 +13,10 @@ torch = pytest.importorskip("torch")
 import _onnx_models as models
 from conftest import invoke_cli, run_cli
 
+from gradlint.check_file import check_onnx_file
 from gradlint.config import Config
 from gradlint.diagnostics import Finding, RunResult
 from gradlint.engine import Checker
-from gradlint.check_file import check_onnx_file
 from gradlint.reporters import ReportContext, render
 
 

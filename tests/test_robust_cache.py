@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from gradlint import engine
 from gradlint.cache import FOLDER_NAME, MAX_ENTRY, ResultCache
 from gradlint.cli import main
 from gradlint.config import Config
+from tests.conftest import deadline
 
 MODEL = "import torch\nx = 1  # noqa: GL0\n"
 
@@ -157,22 +156,6 @@ def test_a_planted_link_inside_the_cache_carries_no_write_elsewhere(world):
 
 
 # --- damaged entries ----------------------------------------------------------------
-
-
-@contextmanager
-def deadline(seconds: int):
-    """A blocked open() must fail the test, not hang the suite."""
-
-    def expire(*_):
-        raise TimeoutError(f"no answer within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _nested(depth: int) -> str:

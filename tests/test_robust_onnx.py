@@ -7,7 +7,6 @@ import builtins
 import os
 import random
 import re
-import signal
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ from click.testing import CliRunner
 from onnx import AttributeProto, TensorProto, helper, numpy_helper
 
 from gradlint.cli import main
+from tests.conftest import deadline
 
 OPSET = [helper.make_opsetid("", 18)]
 LOCAL = [helper.make_opsetid("", 18), helper.make_opsetid("local", 1)]
@@ -614,25 +614,6 @@ _ERROR_LINE = re.compile(r"^m\d{4}\.onnx: error: \S[^\n]*$")
 _FINDING_LINE = re.compile(r"^m\d{4}\.onnx:.*: GL\d{3} ")
 
 
-@contextmanager
-def _deadline(seconds: int, what: str):
-    """A hang becomes a failure naming the mutant (SIGALRM, where there is one)."""
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def expire(signum, frame):
-        raise TimeoutError(f"{what}: still checking after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _run_mutants(folder: Path, mutants) -> dict[int, int]:
     """Check each mutant on its own; returns how many gave each exit code."""
     (folder.parent / "outside.bin").write_bytes(b"\0" * 4096)
@@ -641,7 +622,7 @@ def _run_mutants(folder: Path, mutants) -> dict[int, int]:
         path = folder / f"m{number:04d}.onnx"
         path.write_bytes(data)
         label = f"{path.name} ({base}: {what})"
-        with _deadline(30, label):
+        with deadline(30, label):
             result = CliRunner().invoke(main, ["check", "--no-cache", str(path.name)])
         output = result.output
         assert result.exception is None or isinstance(result.exception, SystemExit), (

@@ -7,6 +7,7 @@ import textwrap
 
 from gradlint.diagnostics import Finding, Location
 from gradlint.suppression import apply_suppressions, parse_suppressions
+from tests.conftest import STALE_NOQA
 
 
 def _finding(code: str, line: int) -> Finding:
@@ -61,20 +62,6 @@ def test_file_level_codes_suppress_and_cover_gl001():
     assert [f.code for f in kept] == ["GL401"]
 
 
-MODEL = textwrap.dedent(
-    """\
-    import torch.nn as nn
-
-
-    class Head(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc = nn.Linear(64, 10)  # noqa: GL0
-
-        def forward(self, x):
-            return self.fc(x)
-    """
-)
 
 
 def _codes(cli, tmp_path, *args):
@@ -84,10 +71,10 @@ def _codes(cli, tmp_path, *args):
 
 
 def test_end_to_end_unused_noqa_and_its_switches(cli, tmp_path):
-    (tmp_path / "a.py").write_text(MODEL, encoding="utf-8")
-    (tmp_path / "b.py").write_text("# gradlint: noqa\n" + MODEL, encoding="utf-8")
-    (tmp_path / "c.py").write_text("# gradlint: noqa: GL001\n" + MODEL, encoding="utf-8")
-    (tmp_path / "d.py").write_text(MODEL.replace("# noqa: GL0", "# noqa: E501"), encoding="utf-8")
+    (tmp_path / "a.py").write_text(STALE_NOQA, encoding="utf-8")
+    (tmp_path / "b.py").write_text("# gradlint: noqa\n" + STALE_NOQA, encoding="utf-8")
+    (tmp_path / "c.py").write_text("# gradlint: noqa: GL001\n" + STALE_NOQA, encoding="utf-8")
+    (tmp_path / "d.py").write_text(STALE_NOQA.replace("# noqa: GL0", "# noqa: E501"), encoding="utf-8")
     assert _codes(cli, tmp_path) == [("a.py", 7, "GL001")]
     assert _codes(cli, tmp_path, "--ignore", "GL001") == []
     (tmp_path / "pyproject.toml").write_text(
