@@ -391,8 +391,11 @@ def _sources(unit: _Unit, expr, at, seen: set[int]) -> set[str]:
         return {EVERYTHING}
     values = unit.values(name, at)
     if values is None:
-        # a Parameter attribute handed to the optimiser by itself: ``[model.alpha]``
-        return {name} if "." in name and not name.startswith("self.") else {EVERYTHING}
+        # a Parameter attribute handed to the optimiser by itself (``[model.alpha]``), of a
+        # model bound here: a loop variable's attribute (``v.bias``) is not resolved
+        root = _root(name)
+        bound = root != name and unit.values(root, None) is not None
+        return {name} if bound else {EVERYTHING}
     held = set()
     for value in values:
         held |= _sources(unit, value, value, seen)
