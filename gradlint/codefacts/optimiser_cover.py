@@ -26,6 +26,7 @@ from gradlint.codefacts.syntax import (
     argument,
     cached_fact,
     children,
+    function_params,
     imports_of,
     iter_classes,
     iter_functions,
@@ -519,9 +520,37 @@ def _parts_called(unit: _Unit, callee: str) -> set[str]:
 
 
 def _class_of(unit: _Unit, root: str) -> str | None:
-    values = unit.values(root, None) or []
+    values = unit.values(root, None)
+    if values is None:
+        # a parameter annotated with a class of the file: ``def train(model: Net, ...)``
+        for param in function_params(unit.func):
+            if param.name.value == root and param.annotation is not None:
+                name = dotted(param.annotation.annotation)
+                return name if name in unit.scope.classes else None
+        return None
     classes = {unit.scope.class_named(v) for v in values}
     return classes.pop() if len(classes) == 1 else None
+
+
+def _module_roots(unit: _Unit) -> set[str]:
+    """Names bound here to a module with parameters: a class of the file with submodules,
+    or a torch layer (a margin head, a loss with a classifier): judged even when no
+    optimiser names them."""
+    found = set()
+    for name, entries in unit.assigned.items():
+        if "." in name or len(entries) != 1 or entries[0][2]:
+            continue
+        value = entries[0][1]
+        cls = unit.scope.class_named(value)
+        if cls is not None and unit.scope.info(cls).submodules:
+            found.add(name)
+        elif isinstance(value, cst.Call):
+            made = canonical_torch(unit.imports.qualify(value.func)) or ""
+            layer = made.rsplit(".", 1)[-1] if made.startswith("torch.nn.") else ""
+            quiet = torch_api.parameterless_modules()
+            if layer in torch_api.layers() and layer not in quiet and made not in quiet:
+                found.add(name)
+    return found
 
 
 # -- the verdict ---------------------------------------------------------------------------
@@ -536,6 +565,7 @@ def _judge(unit: _Unit) -> list[MissedParts]:
         return []
     holds = {name: _holds(unit, name, call) for name, call in optimisers.items()}
     roots = {_root(s) for held in holds.values() for s in held if s != EVERYTHING}
+    roots |= _module_roots(unit)
     reach: dict[str, set[str]] = {}
     for name, losses in stepped.items():
         reach[name] = set()
@@ -545,12 +575,15 @@ def _judge(unit: _Unit) -> list[MissedParts]:
         reach[name] = reach[name] or {EVERYTHING}
     frozen = unit.scope.frozen
     found = []
-    for name, parts in reach.items():
+    blamed: set[str] = set()  # a part missed by several optimisers: on the first one built
+    order = sorted(reach, key=lambda n: unit.order.get(id(optimisers[n]), 0))
+    for name in order:
+        parts = reach[name]
         held = holds[name]
         if EVERYTHING in held or not stepped[name]:
             continue
         missed = []
-        for part in sorted(parts - {EVERYTHING}):
+        for part in sorted(parts - {EVERYTHING} - blamed):
             if any(_overlaps(part, h) for h in held) or any(_overlaps(part, f) for f in frozen):
                 continue
             # stepped by another optimiser on a loss that reaches it: trained there
@@ -569,6 +602,7 @@ def _judge(unit: _Unit) -> list[MissedParts]:
             ):
                 continue  # held by an optimiser stepped elsewhere
             missed.append(part)
+            blamed.add(part)
         if missed:
             found.append(
                 MissedParts(
