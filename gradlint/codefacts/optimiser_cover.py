@@ -17,33 +17,32 @@ model reaches everything, and a part whose root object is no optimiser's is not 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import libcst as cst
 
 from gradlint import torch_api
+from gradlint.codefacts.optimiser_scope import (
+    EVERYTHING,
+    PARAMETER_ITERATORS,
+    Scope,
+    Unit,
+    overlaps,
+    root_of,
+)
 from gradlint.codefacts.syntax import (
     argument,
     cached_fact,
     children,
     function_params,
     imports_of,
-    iter_classes,
     iter_functions,
     method_call,
-    methods,
     positional,
     walk,
 )
-from gradlint.names import ImportMap, canonical_torch, dotted
+from gradlint.names import canonical_torch, dotted
 
-EVERYTHING = "*"  # an unresolved source or reach: overlaps every part
-# methods whose receiver is certainly a module: evidence that ``root.attr`` is a submodule
-MODULE_METHODS = frozenset(
-    {"parameters", "named_parameters", "requires_grad_", "modules", "children", "state_dict",
-     "load_state_dict", "zero_grad"}
-)
-PARAMETER_ITERATORS = frozenset({"parameters", "named_parameters"})
 COMBINERS = frozenset({"list", "tuple", "chain", "itertools.chain", "filter", "set"})
 
 
@@ -58,258 +57,12 @@ class MissedParts:
     losses: list[str]
 
 
-@dataclass
-class _ClassInfo:
-    submodules: set[str] = field(default_factory=set)  # attributes that hold modules/params
-    forward_parts: set[str] = field(default_factory=set)  # of those, the ones forward uses
-
-
-def _overlaps(a: str, b: str) -> bool:
-    if EVERYTHING in (a, b):
-        return True
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
-
-
-def _root(name: str) -> str:
-    head, _, rest = name.partition(".")
-    if head == "self" and rest:
-        return "self." + rest.partition(".")[0]
-    return head
-
-
-class _Unit:
-    """One function: its bindings in textual order, and the class attributes it may read."""
-
-    def __init__(self, func, owner, scope) -> None:
-        self.func = func
-        self.owner = owner
-        self.scope = scope
-        self.imports: ImportMap = scope.imports
-        self.order: dict[int, int] = {}
-        self.assigned: dict[str, list[tuple[int, cst.BaseExpression, bool]]] = {}
-        self.no_grad: set[int] = set()  # ids of statements run under no_grad
-        self.appended: dict[str, list[cst.BaseExpression]] = {}
-        self._index(func.body, False)
-
-    def _index(self, node: cst.CSTNode, quiet: bool) -> None:
-        stack = [(node, quiet)]
-        count = 0
-        while stack:
-            current, silent = stack.pop()
-            count += 1
-            self.order[id(current)] = count
-            if silent:
-                self.no_grad.add(id(current))
-            if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                continue  # nested definitions bind their own names
-            inner = silent
-            if isinstance(current, cst.With) and any(
-                isinstance(item.item, cst.Call)
-                and torch_api.no_grad_context(
-                    canonical_torch(self.imports.qualify(item.item.func))
-                )
-                for item in current.items
-            ):
-                inner = True
-            self._record(current)
-            stack.extend((child, inner) for child in reversed(list(children(current))))
-
-    def _record(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Assign):
-            for target in node.targets:
-                self._bind(target.target, node.value, node, False)
-        elif isinstance(node, cst.AnnAssign) and node.value is not None:
-            self._bind(node.target, node.value, node, False)
-        elif isinstance(node, cst.AugAssign):
-            self._bind(node.target, node.value, node, True)
-        elif isinstance(node, cst.Call):
-            found = method_call(node)
-            if found and found[1] in ("append", "extend", "add_param_group", "insert"):
-                name = dotted(found[0])
-                if name and node.args:
-                    self.appended.setdefault(name, []).append(node.args[-1].value)
-
-    def _bind(self, target, value, node, augmented: bool) -> None:
-        if isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                name = dotted(element.value)
-                if name:
-                    # one of several unpacked values: its own part is not known
-                    self.assigned.setdefault(name, []).append((id(node), value, True))
-            return
-        name = dotted(target)
-        if name:
-            self.assigned.setdefault(name, []).append((id(node), value, augmented))
-
-    def values(self, name: str, before: cst.CSTNode | None) -> list[cst.BaseExpression] | None:
-        """The expressions ``name`` holds at ``before``: the last plain assignment that
-        precedes it and the augmented ones after it; all of them when none precedes."""
-        found = self.assigned.get(name)
-        if found is None:
-            return self.scope.attribute_values(self.owner, name) if name.startswith(
-                "self."
-            ) else None
-        limit = self.order.get(id(before), 0) if before is not None else 0
-        earlier = [f for f in found if self.order.get(f[0], 0) < limit] if limit else []
-        if not earlier:
-            return [value for _, value, _ in found]
-        chosen: list[cst.BaseExpression] = []
-        for _, value, augmented in reversed(earlier):
-            chosen.append(value)
-            if not augmented:
-                break
-        return chosen
-
-
-def _freeze_target(node: cst.CSTNode) -> str | None:
-    """The dotted object a freeze acts on ("" when not a plain name); None: no freeze."""
-    if isinstance(node, cst.Call):
-        found = method_call(node)
-        if found and found[1] == "requires_grad_":
-            flag = argument(node, 0, "requires_grad")
-            if isinstance(flag, cst.Name) and flag.value == "False":
-                return dotted(found[0]) or ""
-    elif isinstance(node, cst.Assign) and (
-        isinstance(node.value, cst.Name) and node.value.value == "False"
-    ):
-        for target in node.targets:
-            name = dotted(target.target) or ""
-            if name.endswith(".requires_grad"):
-                return name.rsplit(".", 1)[0]
-    return None
-
-
-def _iterated(expr: cst.BaseExpression) -> set[str]:
-    """The objects a loop's parameters or modules come from."""
-    if isinstance(expr, cst.Call):
-        found = method_call(expr)
-        if found and dotted(found[0]) and found[1] in (
-            *PARAMETER_ITERATORS, "children", "modules", "named_children", "named_modules"
-        ):
-            return {dotted(found[0])}
-    if isinstance(expr, (cst.List, cst.Tuple)):
-        names = {dotted(e.value) for e in expr.elements}
-        if None not in names:
-            return names
-    return {EVERYTHING}
-
-
-class _Scope:
-    def __init__(self, module: cst.Module, imports: ImportMap) -> None:
-        self.module = module
-        self.imports = imports
-        self.classes: dict[str, cst.ClassDef] = {c.name.value: c for c in iter_classes(module)}
-        self.infos: dict[str, _ClassInfo] = {}
-        self.attributes: dict[str, dict[str, list[cst.BaseExpression]]] = {}
-        self.evidence: set[str] = set()  # dotted receivers of module-only methods
-        self.frozen: set[str] = set()
-        for node in walk(module):
-            if isinstance(node, cst.Call):
-                found = method_call(node)
-                receiver = dotted(found[0]) if found else None
-                if found and found[1] in MODULE_METHODS and receiver:
-                    self.evidence.add(receiver)
-        self._freezes(module)
-        self.method_names: set[str] = set()
-        self.submodule_names: set[str] = set()
-        for cls in self.classes.values():
-            values: dict[str, list[cst.BaseExpression]] = {}
-            for method in methods(cls).values():
-                self.method_names.add(method.name.value)
-                for node in walk(method):
-                    if isinstance(node, cst.Assign):
-                        for target in node.targets:
-                            name = dotted(target.target)
-                            if name and name.startswith("self."):
-                                values.setdefault(name, []).append(node.value)
-            self.attributes[cls.name.value] = values
-        for cls in self.classes.values():
-            self.submodule_names |= self.info(cls.name.value).submodules
-
-    def _freezes(self, module: cst.Module) -> None:
-        """What the file freezes: ``X.requires_grad_(False)``, ``X.weight.requires_grad =
-        False``, and either of them on the variable of ``for p in X.parameters()`` (or of a
-        loop over a list of modules); a freeze whose object is not resolved freezes all."""
-        done: set[int] = set()
-        for loop in walk(module):
-            if not isinstance(loop, cst.For):
-                continue
-            variables = {dotted(e.value) for e in getattr(loop.target, "elements", [])}
-            variables |= {dotted(loop.target)}
-            sites = [n for n in walk(loop.body) if _freeze_target(n) is not None]
-            sites = [n for n in sites if _root(_freeze_target(n) or "") in variables]
-            if not sites:
-                continue
-            done |= {id(n) for n in sites}
-            self.frozen |= _iterated(loop.iter)
-        for node in walk(module):
-            if id(node) not in done:
-                target = _freeze_target(node)
-                if target is not None:
-                    self.frozen.add(target or EVERYTHING)
-
-    def attribute_values(self, owner: str | None, name: str) -> list[cst.BaseExpression] | None:
-        if owner is None:
-            return None
-        return self.attributes.get(owner, {}).get(name)
-
-    def class_named(self, expr: cst.BaseExpression) -> str | None:
-        while isinstance(expr, cst.Call):
-            found = method_call(expr)
-            if found and found[1] in torch_api.names("tensors.pass_through_methods"):
-                expr = found[0]
-                continue
-            name = dotted(expr.func)
-            return name if name in self.classes else None
-        return None
-
-    def info(self, cls_name: str) -> _ClassInfo:
-        if cls_name in self.infos:
-            return self.infos[cls_name]
-        info = self.infos[cls_name] = _ClassInfo()
-        cls = self.classes[cls_name]
-        own = methods(cls)
-        init = own.get("__init__")
-        if init is None or "forward" not in own:
-            return info
-        for node in walk(init):
-            if not (isinstance(node, cst.Assign) and isinstance(node.value, cst.Call)):
-                continue
-            made = canonical_torch(self.imports.qualify(node.value.func)) or ""
-            module_like = (
-                made.startswith("torch.nn.") and made.rsplit(".", 1)[-1][:1].isupper()
-            ) or made in self.classes
-            if not module_like:
-                continue
-            for target in node.targets:
-                name = dotted(target.target)
-                if name and name.count(".") == 1 and name.startswith("self."):
-                    info.submodules.add(name.split(".", 1)[1])
-        used: set[str] = set()
-        seen: set[str] = set()
-        pending = ["forward"]
-        while pending:
-            name = pending.pop()
-            if name in seen or name not in own:
-                continue
-            seen.add(name)
-            for node in walk(own[name]):
-                if isinstance(node, cst.Attribute) and dotted(node.value) == "self":
-                    attr = node.attr.value
-                    if attr in own:
-                        pending.append(attr)
-                    else:
-                        used.add(attr)
-        info.forward_parts = info.submodules & used
-        return info
-
-
 def missed_parts(source) -> list[MissedParts]:
     def compute() -> list[MissedParts]:
-        scope = _Scope(source.module, imports_of(source))
+        scope = Scope(source.module, imports_of(source))
         found: list[MissedParts] = []
         for func, owner in iter_functions(source.module):
-            unit = _Unit(func, owner.name.value if owner is not None else None, scope)
+            unit = Unit(func, owner.name.value if owner is not None else None, scope)
             found.extend(_judge(unit))
         return found
 
@@ -319,7 +72,7 @@ def missed_parts(source) -> list[MissedParts]:
 # -- what an optimiser holds -----------------------------------------------------------
 
 
-def _optimisers(unit: _Unit) -> dict[str, cst.Call]:
+def _optimisers(unit: Unit) -> dict[str, cst.Call]:
     built: dict[str, cst.Call] = {}
     for name, entries in unit.assigned.items():
         for _, value, _ in entries:
@@ -333,13 +86,13 @@ def _optimisers(unit: _Unit) -> dict[str, cst.Call]:
     return built
 
 
-def _is_optimiser(unit: _Unit, value: cst.BaseExpression) -> bool:
+def _is_optimiser(unit: Unit, value: cst.BaseExpression) -> bool:
     return isinstance(value, cst.Call) and torch_api.optimiser_class(
         canonical_torch(unit.imports.qualify(value.func))
     )
 
 
-def _holds(unit: _Unit, name: str, call: cst.Call) -> set[str]:
+def _holds(unit: Unit, name: str, call: cst.Call) -> set[str]:
     params = argument(call, 0, "params")
     held = _sources(unit, params, call, set()) if params is not None else {EVERYTHING}
     for extra in unit.appended.get(name, []):
@@ -347,7 +100,7 @@ def _holds(unit: _Unit, name: str, call: cst.Call) -> set[str]:
     return held
 
 
-def _sources(unit: _Unit, expr, at, seen: set[int]) -> set[str]:
+def _sources(unit: Unit, expr, at, seen: set[int]) -> set[str]:
     """The dotted objects whose parameters ``expr`` yields ({EVERYTHING} when unknown)."""
     if id(expr) in seen:
         return set()
@@ -394,7 +147,7 @@ def _sources(unit: _Unit, expr, at, seen: set[int]) -> set[str]:
     if values is None:
         # a Parameter attribute handed to the optimiser by itself (``[model.alpha]``), of a
         # model bound here: a loop variable's attribute (``v.bias``) is not resolved
-        root = _root(name)
+        root = root_of(name)
         bound = root != name and unit.values(root, None) is not None
         return {name} if bound else {EVERYTHING}
     held = set()
@@ -408,7 +161,7 @@ def _sources(unit: _Unit, expr, at, seen: set[int]) -> set[str]:
 # -- which losses each optimiser steps ---------------------------------------------------
 
 
-def _steps(unit: _Unit, optimisers: dict[str, cst.Call]) -> dict[str, list[cst.BaseExpression]]:
+def _steps(unit: Unit, optimisers: dict[str, cst.Call]) -> dict[str, list[cst.BaseExpression]]:
     """Optimiser -> the loss expressions backwarded since the step before it."""
     stepped: dict[str, list[cst.BaseExpression]] = {}
     pending: list[cst.BaseExpression] = []
@@ -452,7 +205,7 @@ def _unscaled(expr: cst.BaseExpression) -> cst.BaseExpression:
 # -- which parts a loss reaches ------------------------------------------------------------
 
 
-def _reach(unit: _Unit, expr, roots: set[str], seen: set[int]) -> set[str]:
+def _reach(unit: Unit, expr, roots: set[str], seen: set[int]) -> set[str]:
     """Parts (dotted, under ``roots``) whose parameters the value of ``expr`` depends on."""
     if id(expr) in seen or id(expr) in unit.no_grad:
         return set()
@@ -466,14 +219,14 @@ def _reach(unit: _Unit, expr, roots: set[str], seen: set[int]) -> set[str]:
         ):
             return set()
         callee = dotted(expr.func)
-        if callee is not None and _root(callee) in roots:
+        if callee is not None and root_of(callee) in roots:
             reached |= _parts_called(unit, callee)
         else:
             if found:
                 reached |= _reach(unit, found[0], roots, seen)
             for arg in expr.args:
                 name = dotted(arg.value)
-                if name is not None and _root(name) in roots:
+                if name is not None and root_of(name) in roots:
                     reached.add(EVERYTHING)  # the model handed to a helper that is not read
         for arg in expr.args:
             reached |= _reach(unit, arg.value, roots, seen)
@@ -494,9 +247,9 @@ def _reach(unit: _Unit, expr, roots: set[str], seen: set[int]) -> set[str]:
     return reached
 
 
-def _parts_called(unit: _Unit, callee: str) -> set[str]:
+def _parts_called(unit: Unit, callee: str) -> set[str]:
     """``model.decoder`` for ``model.decoder(...)``; ``model(...)`` expanded by its class."""
-    root = _root(callee)
+    root = root_of(callee)
     cls = _class_of(unit, root)
     rest = callee[len(root):].lstrip(".")
     if cls is None:
@@ -519,7 +272,7 @@ def _parts_called(unit: _Unit, callee: str) -> set[str]:
     return {EVERYTHING}  # a method of the model: which parts it uses is not followed
 
 
-def _class_of(unit: _Unit, root: str) -> str | None:
+def _class_of(unit: Unit, root: str) -> str | None:
     values = unit.values(root, None)
     if values is None:
         # a parameter annotated with a class of the file: ``def train(model: Net, ...)``
@@ -532,7 +285,7 @@ def _class_of(unit: _Unit, root: str) -> str | None:
     return classes.pop() if len(classes) == 1 else None
 
 
-def _module_roots(unit: _Unit) -> set[str]:
+def _module_roots(unit: Unit) -> set[str]:
     """Names bound here to a module with parameters: a class of the file with submodules,
     or a torch layer (a margin head, a loss with a classifier): judged even when no
     optimiser names them."""
@@ -556,7 +309,7 @@ def _module_roots(unit: _Unit) -> set[str]:
 # -- the verdict ---------------------------------------------------------------------------
 
 
-def _judge(unit: _Unit) -> list[MissedParts]:
+def _judge(unit: Unit) -> list[MissedParts]:
     optimisers = _optimisers(unit)
     if not optimisers:
         return []
@@ -564,7 +317,7 @@ def _judge(unit: _Unit) -> list[MissedParts]:
     if not stepped:
         return []
     holds = {name: _holds(unit, name, call) for name, call in optimisers.items()}
-    roots = {_root(s) for held in holds.values() for s in held if s != EVERYTHING}
+    roots = {root_of(s) for held in holds.values() for s in held if s != EVERYTHING}
     roots |= _module_roots(unit)
     reach: dict[str, set[str]] = {}
     for name, losses in stepped.items():
@@ -584,20 +337,20 @@ def _judge(unit: _Unit) -> list[MissedParts]:
             continue
         missed = []
         for part in sorted(parts - {EVERYTHING} - blamed):
-            if any(_overlaps(part, h) for h in held) or any(_overlaps(part, f) for f in frozen):
+            if any(overlaps(part, h) for h in held) or any(overlaps(part, f) for f in frozen):
                 continue
             # stepped by another optimiser on a loss that reaches it: trained there
             if any(
                 other != name
-                and any(_overlaps(part, h) for h in holds[other])
-                and any(_overlaps(part, r) for r in reach.get(other, set()))
+                and any(overlaps(part, h) for h in holds[other])
+                and any(overlaps(part, r) for r in reach.get(other, set()))
                 for other in holds
             ):
                 continue
             if any(
                 other != name
                 and other not in stepped
-                and any(_overlaps(part, h) for h in holds[other])
+                and any(overlaps(part, h) for h in holds[other])
                 for other in holds
             ):
                 continue  # held by an optimiser stepped elsewhere
