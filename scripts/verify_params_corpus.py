@@ -9,6 +9,12 @@ confirmed when the attribute named on the labelled line holds tensors that are n
 ``model.parameters()`` and are exactly unchanged by the step; a GL703 label when the loss
 reaches a leaf with requires_grad that the optimiser does not hold. A clean file is confirmed
 when every leaf the loss reaches is one the optimiser holds.
+
+A file that defines ``train(model, example)`` (GL704 and its near-misses: the optimisers are
+built and stepped as the source does) is run instead: one iteration of its own loop, with a
+hook on every parameter recording whether backward gave it a nonzero gradient. A GL704 label
+is confirmed when some parameter got a nonzero gradient and is exactly unchanged after the
+step; a clean file when every parameter that got one moved.
 """
 
 from __future__ import annotations
@@ -85,10 +91,43 @@ def _all_tensors(value, seen=None, depth=0):
             yield from _all_tensors(inner, seen, depth + 1)
 
 
+def verify_training(module, model, example, expected) -> tuple[bool, str]:
+    """Run the file's own training iteration. Every backward is watched: each leaf it reaches
+    that gets a nonzero gradient is copied then (before any step could move it), wherever it
+    lives (the model, a margin head or a loss module built in ``train``)."""
+    first_seen: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+    backward = torch.Tensor.backward
+
+    def watched(self, *args, **kwargs):
+        backward(self, *args, **kwargs)
+        for leaf in reached_leaves(self):
+            if leaf.grad is not None and bool(leaf.grad.ne(0).any()):
+                first_seen.setdefault(id(leaf), (leaf, leaf.detach().clone()))
+
+    torch.Tensor.backward = watched
+    try:
+        model.train()
+        module.train(model, example)
+    finally:
+        torch.Tensor.backward = backward
+    paths = attribute_paths(model)
+    unchanged = sorted(
+        paths.get(key, "<outside the model>")
+        for key, (leaf, copy) in first_seen.items()
+        if torch.equal(leaf.detach(), copy)
+    )
+    detail = f"{len(first_seen)} leaf(s) got a gradient, unchanged: {unchanged or 'none'}"
+    if any(code == "GL704" for _, code, _ in expected):
+        return bool(unchanged), "GL704: " + detail
+    return not unchanged, detail
+
+
 def verify(path: Path) -> tuple[bool, str]:
     torch.manual_seed(0)
     module = _load(path)
     model, example = module.make()
+    if hasattr(module, "train"):
+        return verify_training(module, model, example, labels(path))
     model.train()
     if hasattr(module, "optimiser"):
         optimizer = module.optimiser(model)

@@ -67,3 +67,41 @@ def test_registered_model_is_clean_under_the_verdict():
     assert not next(v for v in judge(measured, Thresholds()) if v["name"] == "unregistered-params")[
         "problem"
     ]
+
+
+def test_parameters_outside_the_factorys_optimizer_are_reported(tmp_path):
+    target = tmp_path / "encoder_only.py"
+    target.write_text(
+        "import torch\n"
+        "import torch.nn as nn\n\n\n"
+        "class AutoEncoder(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.encoder = nn.Linear(8, 4)\n"
+        "        self.decoder = nn.Linear(4, 8)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.decoder(torch.relu(self.encoder(x)))\n\n\n"
+        "def make():\n"
+        "    model = AutoEncoder()\n"
+        "    return model, torch.randn(4, 8), torch.optim.Adam(model.encoder.parameters())\n",
+        encoding="utf-8",
+    )
+    done = probe(f"{target}:make", "--format", "json")
+    doc = json.loads(done.stdout)
+    assert done.returncode == 1 and not doc["healthy"]
+    verdict = _verdict(doc)
+    assert verdict["problem"]
+    assert set(verdict["names"]) == {"decoder.weight", "decoder.bias"}
+    assert "param groups" in verdict["detail"]
+
+
+def test_optimizer_holding_the_whole_model_is_clean():
+    from gradlint.probe.loading import build_with_optimizer
+    from gradlint.probe.measure import measure
+
+    def make():
+        model = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+        return model, torch.randn(4, 8), torch.optim.SGD(model.parameters(), lr=0.1)
+
+    model, example, optimizer = build_with_optimizer(make, "make")
+    assert measure(model, example, optimizer=optimizer)["unregistered_params"] == []

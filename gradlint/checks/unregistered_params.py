@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from gradlint.codefacts.words import NEEDS_FORWARD
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
-from gradlint.textmatch import NEVER, AllOf, Words
+from gradlint.textmatch import NEVER, AllOf, Pattern, Words
 
 _WRAPPER = {"list": "nn.ModuleList", "tuple": "nn.ModuleList", "dict": "nn.ModuleDict"}
 
@@ -93,4 +93,34 @@ class ParameterCreatedInForward(SourceRule):
                 "untrained tensor that no optimiser built before it holds, so what it learns is "
                 "thrown away each step; build it once in __init__ (or cache it on first use)",
                 source.location(found.node),
+            )
+
+
+class OptimizerMissesParameters(SourceRule):
+    code = "GL704"
+    name = "optimizer-misses-parameters"
+    summary = "Parts of the model get a gradient from the loss an optimiser steps, but no step"
+    severity = "error"
+    # the optimiser is built and stepped in the checked file: torch.optim names it, and the
+    # step pairs it with the losses it applies
+    needs = AllOf(Words("optim"), Pattern(r"\.step\s*\("), Pattern(r"backward\s*\("))
+    # functions that step, and those that freeze or show an attribute is a module (classes,
+    # whose forward expands ``model(x)``, are always kept)
+    reads = Words("step", "requires_grad", "parameters", "modules", "children", "state_dict",
+                  "zero_grad")
+
+    def check_source(self, source) -> Iterable[Finding]:
+        from gradlint.codefacts.optimiser_cover import missed_parts
+
+        for found in missed_parts(source):
+            parts = ", ".join(found.missed)
+            held = ", ".join(found.holds)
+            losses = ", ".join(dict.fromkeys(found.losses))
+            yield self.finding(
+                f"{found.optimiser} holds only {held}, but {losses} also sends gradient to "
+                f"{parts}, which no optimiser stepped on it holds and nothing freezes: "
+                "backward fills their .grad every step and nothing applies it, so they keep "
+                "their initial weights; add them to a parameter group (or freeze them)",
+                source.location(found.node),
+                parameters=found.missed,
             )

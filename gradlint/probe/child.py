@@ -68,7 +68,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         phase = "build"
         # Seeded again right before NAME runs: what the user gets by seeding and calling it.
         torch.manual_seed(request["seed"])
-        model, example = loading.build(target, request["name"])
+        model, example, optimizer = loading.build_with_optimizer(target, request["name"])
         phase = "input"
         if example is None:
             shape = tuple(request["input_shape"]) if request.get("input_shape") else None
@@ -80,7 +80,9 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         model.to(device)
         example = measure.to_device(example, device)
         phase = "forward/backward"
-        stats = measure.measure(model, example, request["loss"], request["saturation_input"])
+        stats = measure.measure(
+            model, example, request["loss"], request["saturation_input"], optimizer
+        )
         phase = "report"
         stats.update(
             {

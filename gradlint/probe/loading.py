@@ -63,6 +63,13 @@ def resolve_name(module: ModuleType, name: str) -> Any:
 
 def build(obj: Any, name: str) -> tuple[nn.Module, Any]:
     """The model and the example input the factory returned (None when it returned none)."""
+    model, example, _ = build_with_optimizer(obj, name)
+    return model, example
+
+
+def build_with_optimizer(obj: Any, name: str) -> tuple[nn.Module, Any, Any]:
+    """Also the optimiser, when the factory returned ``(model, input, optimizer)``: the probe
+    then checks that what backward reaches is in its parameter groups."""
     if inspect.isclass(obj):
         if not issubclass(obj, nn.Module):
             raise ProbeError(f"{name} is a class but not an nn.Module", usage=True)
@@ -74,20 +81,27 @@ def build(obj: Any, name: str) -> tuple[nn.Module, Any]:
                 "name a function that builds it instead",
                 usage=True,
             ) from None
-        return obj(), None
+        return obj(), None, None
     if not callable(obj):
         raise ProbeError(f"{name} is neither a function nor an nn.Module class", usage=True)
     if isinstance(obj, nn.Module):
-        return obj, None
+        return obj, None, None
     made = obj()
-    example = None
-    if isinstance(made, (tuple, list)) and len(made) == 2 and isinstance(made[0], nn.Module):
+    example = optimizer = None
+    if (
+        isinstance(made, (tuple, list))
+        and len(made) == 3
+        and isinstance(made[0], nn.Module)
+        and isinstance(made[2], torch.optim.Optimizer)
+    ):
+        made, example, optimizer = made
+    elif isinstance(made, (tuple, list)) and len(made) == 2 and isinstance(made[0], nn.Module):
         made, example = made
     if not isinstance(made, nn.Module):
         raise ProbeError(
             f"{name}() returned {type(made).__name__}, not an nn.Module or a (model, example_input) tuple"
         )
-    return made, example
+    return made, example, optimizer
 
 
 def first_layer(model: nn.Module) -> tuple[str, nn.Module] | None:

@@ -139,7 +139,11 @@ def forward_backward(model: nn.Module, example: Any, loss: str = "mse") -> tuple
 
 
 def measure(
-    model: nn.Module, example: Any, loss: str = "mse", saturation_input: float = 5.0
+    model: nn.Module,
+    example: Any,
+    loss: str = "mse",
+    saturation_input: float = 5.0,
+    optimizer: Any = None,
 ) -> dict[str, Any]:
     hooks = ActivationHooks(model, saturation_input)
     # what an optimiser built before the pass would hold: a Parameter made by forward and
@@ -152,7 +156,26 @@ def measure(
     stats = _statistics(model, value, hooks)
     stats["output_tensors"] = outputs
     stats["unregistered_params"] = unregistered_leaves(model, value, before)
+    if optimizer is not None:
+        stats["unregistered_params"] += outside_optimizer(model, optimizer)
     return stats
+
+
+def outside_optimizer(model: nn.Module, optimizer: Any) -> list[dict[str, Any]]:
+    """Registered parameters that backward gave a nonzero gradient but that none of the
+    optimiser's param groups holds (GL704 at run time): ``step()`` never applies it."""
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    return [
+        {
+            "name": name,
+            "shape": list(p.shape),
+            "numel": p.numel(),
+            "has_grad": True,
+            "outside": "optimizer",
+        }
+        for name, p in model.named_parameters()
+        if id(p) not in held and p.grad is not None and bool(p.grad.ne(0).any())
+    ]
 
 
 def reached_leaves(loss: torch.Tensor) -> list[torch.Tensor]:

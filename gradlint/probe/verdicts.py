@@ -132,13 +132,24 @@ def _unregistered_verdict(measured: dict[str, Any]) -> dict[str, Any]:
     gradient is computed, the optimiser never applies it (GL701-GL703 seen at run time)."""
     found = measured.get("unregistered_params") or []
     names = [u["name"] for u in found]
-    count = sum(u["numel"] for u in found)
-    detail = (
-        f"{len(found)} tensor(s), {count:,} values, get a gradient but are not in "
-        f"model.parameters(), so no optimiser built from it updates them: {_names(names)}"
-        if found
-        else "every leaf the loss reaches is in model.parameters()"
-    )
+    unheld = [u for u in found if u.get("outside") == "optimizer"]
+    loose = [u for u in found if u.get("outside") != "optimizer"]
+    parts = []
+    if loose:
+        count = sum(u["numel"] for u in loose)
+        parts.append(
+            f"{len(loose)} tensor(s), {count:,} values, get a gradient but are not in "
+            "model.parameters(), so no optimiser built from it updates them: "
+            f"{_names([u['name'] for u in loose])}"
+        )
+    if unheld:
+        count = sum(u["numel"] for u in unheld)
+        parts.append(
+            f"{len(unheld)} parameter(s), {count:,} values, get a nonzero gradient but are in "
+            "none of the optimiser's param groups, so step() never updates them: "
+            f"{_names([u['name'] for u in unheld])}"
+        )
+    detail = "; ".join(parts) or "every leaf the loss reaches is in model.parameters()"
     return _verdict("unregistered-params", bool(found), detail, "gradlint", names=names)
 
 
