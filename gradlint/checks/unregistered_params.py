@@ -53,7 +53,7 @@ class TensorAttributeNotParameter(SourceRule):
     summary = "A learnable tensor stored as a plain attribute, not an nn.Parameter"
     severity = "error"
     needs = AllOf(NEEDS_FORWARD, Words("torch", "Variable"))
-    reads = Words("requires_grad", "init")
+    reads = NEVER  # the module's own methods only, kept with their class
 
     def check_source(self, source) -> Iterable[Finding]:
         from gradlint.codefacts.plain_tensors import plain_weights
@@ -81,7 +81,7 @@ class ParameterCreatedInForward(SourceRule):
     summary = "An nn.Parameter or a layer constructed in forward starts untrained on every call"
     severity = "error"
     needs = AllOf(NEEDS_FORWARD, Words("nn", "Parameter", "Variable", "requires_grad"))
-    reads = Words("Parameter", "Variable", "requires_grad")
+    reads = NEVER  # forward and the methods it calls, kept with their class
 
     def check_source(self, source) -> Iterable[Finding]:
         from gradlint.codefacts.plain_tensors import built_in_forward

@@ -103,10 +103,17 @@ def _tensor_made(value: cst.BaseExpression, imports) -> tuple[str, bool] | None:
 
 
 def _ordered(node: cst.CSTNode, parents: tuple = ()):
-    """Nodes below ``node`` in source order, each with its ancestors."""
-    for child in children(node):
-        yield child, parents
-        yield from _ordered(child, (*parents, child))
+    """Nodes below ``node`` in source order, each with its ancestors. A stack, not nested
+    generators: those cost every yielded node a step through each level above it."""
+    stack = [(iter(children(node)), parents)]
+    while stack:
+        below, above = stack[-1]
+        child = next(below, None)
+        if child is None:
+            stack.pop()
+            continue
+        yield child, above
+        stack.append((iter(children(child)), (*above, child)))
 
 
 def _weight_uses(func: cst.FunctionDef, imports) -> tuple[dict, dict]:
@@ -169,7 +176,7 @@ def plain_weights(source: SourceFile) -> list[PlainWeight]:
         imports = imports_of(source)
         found = []
         for facts in module_classes(source).values():
-            if not facts.node.bases:
+            if not facts.node.bases or not _may_make_tensors(source, facts.node, imports):
                 continue
             made: dict[str, tuple[cst.CSTNode, str, bool]] = {}
             registered: set[str] = set()
@@ -207,6 +214,8 @@ def plain_weights(source: SourceFile) -> list[PlainWeight]:
                                 initialised.add(_self_attr(first))
                         elif full in _PARAMETER and first is not None and _self_attr(first):
                             registered.add(_self_attr(first))
+            if not made:
+                continue  # no tensor stored on the module: nothing to report
             reads: dict = {}
             weights: dict = {}
             for name in _reached(facts.methods):
@@ -244,6 +253,8 @@ def built_in_forward(source: SourceFile) -> list[BuiltInForward]:
             bases = " ".join(dotted(b.value) or "" for b in facts.node.bases)
             if not facts.node.bases or "Lazy" in bases:
                 continue  # a lazy module builds its parameters on the first call, once
+            if not _may_build(source, facts.node, classes, imports):
+                continue
             for name in _reached(facts.methods):
                 for node, parents in _ordered(facts.methods[name]):
                     if not isinstance(node, cst.Call):
@@ -257,6 +268,51 @@ def built_in_forward(source: SourceFile) -> list[BuiltInForward]:
         return found
 
     return cached_fact(source, "built_in_forward", compute)
+
+
+def _short_names(names) -> set[str]:
+    return {name.rsplit(".", 1)[-1] for name in names}
+
+
+# a tensor is made by a call of one of these, written with its own name
+_MAKERS = "|".join(sorted(map(re.escape, _short_names(_FACTORIES | _VARIABLE) | {"Variable"})))
+_MADE_BY = re.compile(rf"\b(?:{_MAKERS})\s*\(")
+# what a parameter or a layer built in forward is spelled with
+_BUILT_BY = re.compile(r"\b(?:Parameter|Variable)\s*\(|requires_grad|\bnn\.[A-Z]|\btorch\.nn\.[A-Z]")
+
+
+_SPELLED = _short_names(_FACTORIES | _VARIABLE | _PARAMETER) | {"Variable", "nn"}
+
+
+_BODY = re.compile(r"^\s*class\b[^\n]*\n", re.MULTILINE)
+
+
+def _renamed(imports) -> bool:
+    """A name the filters below look for, imported under another one (``from torch import
+    randn as r``, ``from torch import nn as tnn``): they keep every class then."""
+    for alias, qualified in imports.aliases.items():
+        last = qualified.rsplit(".", 1)[-1]
+        if last in _SPELLED and alias != last:
+            return True
+    return False
+
+
+def _may_make_tensors(source: SourceFile, cls: cst.ClassDef, imports) -> bool:
+    """Whether the class's text may store a tensor factory's result (a text filter)."""
+    text = source.class_text(cls)
+    return text is None or _renamed(imports) or _MADE_BY.search(text) is not None
+
+
+def _may_build(source: SourceFile, cls: cst.ClassDef, classes, imports) -> bool:
+    """Whether the class's methods other than ``__init__`` may build a parameter or a layer:
+    a torch spelling, or a call of a class of the file (a text filter)."""
+    text = source.class_text(cls, without_init=True)
+    if text is None or _renamed(imports):
+        return True
+    body = _BODY.split(text, maxsplit=1)[-1]  # not the ``class X(nn.Module):`` line
+    if _BUILT_BY.search(body):
+        return True
+    return any(re.search(rf"\b{re.escape(name)}\s*\(", body) for name in classes)
 
 
 def _builds(call: cst.Call, imports, classes) -> str | None:
