@@ -248,14 +248,15 @@ def built_in_forward(source: SourceFile) -> list[BuiltInForward]:
     def compute() -> list[BuiltInForward]:
         imports = imports_of(source)
         classes = module_classes(source)
+        builders = _builders(imports, classes)
         found = []
         for facts in classes.values():
             bases = " ".join(dotted(b.value) or "" for b in facts.node.bases)
             if not facts.node.bases or "Lazy" in bases:
                 continue  # a lazy module builds its parameters on the first call, once
-            if not _may_build(source, facts.node, classes, imports):
-                continue
             for name in _reached(facts.methods):
+                if not _may_build(source, facts.methods[name], builders, imports):
+                    continue
                 for node, parents in _ordered(facts.methods[name]):
                     if not isinstance(node, cst.Call):
                         continue
@@ -284,9 +285,6 @@ _BUILT_BY = re.compile(r"\b(?:Parameter|Variable)\s*\(|requires_grad|\bnn\.[A-Z]
 _SPELLED = _short_names(_FACTORIES | _VARIABLE | _PARAMETER) | {"Variable", "nn"}
 
 
-_BODY = re.compile(r"^\s*class\b[^\n]*\n", re.MULTILINE)
-
-
 def _renamed(imports) -> bool:
     """A name the filters below look for, imported under another one (``from torch import
     randn as r``, ``from torch import nn as tnn``): they keep every class then."""
@@ -303,16 +301,29 @@ def _may_make_tensors(source: SourceFile, cls: cst.ClassDef, imports) -> bool:
     return text is None or _renamed(imports) or _MADE_BY.search(text) is not None
 
 
-def _may_build(source: SourceFile, cls: cst.ClassDef, classes, imports) -> bool:
-    """Whether the class's methods other than ``__init__`` may build a parameter or a layer:
-    a torch spelling, or a call of a class of the file (a text filter)."""
-    text = source.class_text(cls, without_init=True)
-    if text is None or _renamed(imports):
-        return True
-    body = _BODY.split(text, maxsplit=1)[-1]  # not the ``class X(nn.Module):`` line
-    if _BUILT_BY.search(body):
-        return True
-    return any(re.search(rf"\b{re.escape(name)}\s*\(", body) for name in classes)
+def _builders(imports, classes) -> re.Pattern:
+    """Calls that may build a parameter or a layer, as text: a torch spelling, a torch.nn
+    class imported by name, or a class of the file that holds parameters."""
+    names = {
+        alias
+        for alias, qualified in imports.aliases.items()
+        if alias[:1].isupper() and (canonical_torch(qualified) or "").startswith("torch.nn.")
+    }
+    names |= {
+        name
+        for name, facts in classes.items()
+        if facts.node.bases and (facts.parameters or set(facts.submodules) - facts.parameterless)
+    }
+    if not names:
+        return _BUILT_BY
+    called = "|".join(sorted(map(re.escape, names)))
+    return re.compile(rf"{_BUILT_BY.pattern}|\b(?:{called})\s*\(")
+
+
+def _may_build(source: SourceFile, method: cst.FunctionDef, builders: re.Pattern, imports) -> bool:
+    """Whether a method's text may build a parameter or a layer (a text filter)."""
+    text = source.function_text(method)
+    return text is None or _renamed(imports) or builders.search(text) is not None
 
 
 def _builds(call: cst.Call, imports, classes) -> str | None:
