@@ -155,14 +155,28 @@ def _weight_uses(func: cst.FunctionDef, imports) -> tuple[dict, dict]:
     return reads, weights
 
 
-def _reached(methods: dict[str, cst.FunctionDef]) -> list[str]:
-    """``forward`` and the methods it calls, transitively (``__init__`` never)."""
+_SELF_CALL = re.compile(r"\bself\s*\.\s*(\w+)\s*\(")
+
+
+def _reached(source: SourceFile, facts) -> list[str]:
+    """``forward`` and the methods it calls, transitively (``__init__`` never); worked out
+    once per class for both analyses below."""
+    memo = cached_fact(source, "methods_reached", dict)
+    if facts.name not in memo:
+        memo[facts.name] = _reached_from(source, facts.methods)
+    return memo[facts.name]
+
+
+def _reached_from(source: SourceFile, methods: dict[str, cst.FunctionDef]) -> list[str]:
     seen, todo = [], ["forward"]
     while todo:
         name = todo.pop()
         if name in seen or name not in methods or name == "__init__":
             continue
         seen.append(name)
+        text = source.function_text(methods[name])
+        if text is not None and not set(_SELF_CALL.findall(text)) & methods.keys():
+            continue  # it calls no method of the class: nothing to walk for
         for node, _ in _ordered(methods[name]):
             if isinstance(node, cst.Call):
                 callee = dotted(node.func) or ""
@@ -218,7 +232,7 @@ def plain_weights(source: SourceFile) -> list[PlainWeight]:
                 continue  # no tensor stored on the module: nothing to report
             reads: dict = {}
             weights: dict = {}
-            for name in _reached(facts.methods):
+            for name in _reached(source, facts):
                 method_reads, method_weights = _weight_uses(facts.methods[name], imports)
                 for attr, node in method_reads.items():
                     reads.setdefault(attr, node)
@@ -254,7 +268,7 @@ def built_in_forward(source: SourceFile) -> list[BuiltInForward]:
             bases = " ".join(dotted(b.value) or "" for b in facts.node.bases)
             if not facts.node.bases or "Lazy" in bases:
                 continue  # a lazy module builds its parameters on the first call, once
-            for name in _reached(facts.methods):
+            for name in _reached(source, facts):
                 if not _may_build(source, facts.methods[name], builders, imports):
                     continue
                 for node, parents in _ordered(facts.methods[name]):
