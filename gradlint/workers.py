@@ -66,14 +66,9 @@ def _die_with_parent(parent: int) -> None:
     import signal
     import threading
 
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
+    from gradlint.linux import PR_SET_PDEATHSIG, prctl
 
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the signal was armed
         os._exit(1)
 

@@ -12,12 +12,13 @@ import os
 import selectors
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
+
+from gradlint.linux import PR_GET_CHILD_SUBREAPER, PR_SET_CHILD_SUBREAPER, prctl
 
 # The error messages use the end of the output only; a model printing gigabytes must not
 # fill this process's memory.
@@ -28,8 +29,6 @@ PIPE_GRACE_S = 1.0
 # How long the processes left behind may take to die and be reaped after SIGKILL.
 STOP_WAIT_S = 3.0
 STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-PR_SET_CHILD_SUBREAPER = 36
-PR_GET_CHILD_SUBREAPER = 37
 
 
 class OutputTail:
@@ -205,29 +204,18 @@ def adopting_orphans() -> Iterator[None]:
     """Linux: the child's orphans re-parent to this process rather than to init while the pass
     runs, a daemon that left the child's session with setsid among them; they can then be
     found by their parent pid and stopped."""
-    prctl = None
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
+    import ctypes
 
-            prctl = ctypes.CDLL(None, use_errno=True).prctl
-            previous = ctypes.c_int(0)
-            got = prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(previous), *_zeros(ctypes, 3))
-            if got != 0 or prctl(PR_SET_CHILD_SUBREAPER, ctypes.c_ulong(1), *_zeros(ctypes, 3)):
-                prctl = None
-        except (OSError, AttributeError):
-            prctl = None
+    previous = ctypes.c_int(0)
+    adopted = (
+        prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(previous)) == 0
+        and prctl(PR_SET_CHILD_SUBREAPER, 1) == 0
+    )
     try:
         yield
     finally:
-        if prctl is not None:
-            prctl(PR_SET_CHILD_SUBREAPER, ctypes.c_ulong(previous.value), *_zeros(ctypes, 3))
-
-
-def _zeros(ctypes: Any, count: int) -> list[Any]:
-    # prctl is variadic and reads unsigned longs: a plain int would leave the upper half of
-    # each register undefined.
-    return [ctypes.c_ulong(0) for _ in range(count)]
+        if adopted:
+            prctl(PR_SET_CHILD_SUBREAPER, previous.value)
 
 
 class StopSignals:
