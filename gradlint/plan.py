@@ -26,11 +26,16 @@ class Plan:
         self.source_rules = list(source_rules)
         self.model_rules = model_rules
         self.filters = filters
+        # the file being checked and its rules: the gate, the screen, the partial parse and
+        # the run of the rules all ask about the same text, one after the other
+        self._last: tuple[str, list[SourceRule]] | None = None
 
     def rules_for(self, text: str) -> list[SourceRule]:
         """The source rules that may have something to say about a file with this text."""
         if not self.filters:
             return self.source_rules
+        if self._last is not None and self._last[0] is text:
+            return self._last[1]
         verdicts: dict[TextTest, bool] = {}  # the rules of a family share their test
         chosen = []
         for rule in self.source_rules:
@@ -39,6 +44,7 @@ class Plan:
                 verdicts[needs] = needs.matches(text)
             if verdicts[needs]:
                 chosen.append(rule)
+        self._last = (text, chosen)
         return chosen
 
     def worth_parsing(self, text: str) -> bool:
@@ -47,7 +53,7 @@ class Plan:
             return True
         if _MAY_HAVE_NOQA.matches(text) or (self.model_rules and _MAY_DEFINE_CLASSES.matches(text)):
             return True
-        return any(rule.needs.matches(text) for rule in self.source_rules)
+        return bool(self.rules_for(text))
 
     def needs_source_rules(self, text: str) -> bool:
         """Whether the source rules (or a noqa comment) need the file parsed, whatever its
