@@ -26,7 +26,7 @@ class _GraphCutRule(SourceRule):
     needs = NEEDS_CUTS
     # the cuts sit in the classes' forward and what it calls, kept anyway; freezing may be
     # done by any function of the file
-    reads = Words("requires_grad", "deepcopy")
+    reads = Words("requires_grad", "deepcopy", "copy_", "mul_", "lerp_", "load_state_dict", "eval(")
 
     def what(self, cut: Cut) -> str:
         """The cut as the message names it."""
