@@ -120,28 +120,39 @@ def _recurs(cls: cst.ClassDef, text: str, layer: re.Pattern) -> str | None:
     found = layer.search(text)
     if found:
         return f"`{found.group(0).rstrip('( ')}` in {cls.name.value}"
-    for node in walk(cls):
-        if isinstance(node, cst.For) and _feeds_back(node):
-            return f"a cell applied in a loop over time in {cls.name.value}"
+    if any(isinstance(node, cst.For) and _feeds_back(node) for node in walk(cls)):
+        return f"a cell applied in a loop over time in {cls.name.value}"
     return None
 
 
 def _feeds_back(loop: cst.For) -> bool:
-    """``h = torch.tanh(self.w(x[t]) + self.u(h))``: a value computed by a submodule from itself."""
+    """``for t in range(x.size(0)): h = torch.tanh(self.w(x[t]) + self.u(h))``: a loop over time
+    (its variable indexes an input, ``x[t]``, not a list of layers) in which a module computes a
+    value from itself."""
+    if not isinstance(loop.target, cst.Name):
+        return False
+    step = loop.target.value
+    over_time = any(
+        isinstance(node, cst.Subscript)
+        and isinstance(node.value, cst.Name)
+        and any(isinstance(n, cst.Name) and n.value == step for n in walk(node.slice[0]) if node.slice)
+        for node in walk(loop.body)
+    )
+    if not over_time:
+        return False
     for node in walk(loop.body):
         if not isinstance(node, cst.Assign) or len(node.targets) != 1:
             continue
         target = node.targets[0].target
-        names = {dotted(e.value) for e in target.elements} if isinstance(target, cst.Tuple) else {dotted(target)}
+        elements = target.elements if isinstance(target, cst.Tuple) else []
+        names = {dotted(e.value) for e in elements} if elements else {dotted(target)}
         names.discard(None)
-        if not names:
-            continue
         read = {n.value for n in walk(node.value) if isinstance(n, cst.Name)}
-        calls_self = any(
+        calls_module = any(
             isinstance(n, cst.Call) and (dotted(n.func) or "").startswith("self.")
             for n in walk(node.value)
         )
-        if calls_self and names & read:
+        if calls_module and names & read:
             return True
     return False
 

@@ -1,5 +1,6 @@
 # Near-miss: huggingface/accelerate issue #641's trainer: accelerate scales and unscales
-# (accelerator.backward, accelerator.clip_grad_norm_) under mixed_precision="fp16".
+# (accelerator.backward, accelerator.clip_grad_norm_) under mixed_precision="fp16"; the stub here
+# stands for the Accelerator of a CPU run.
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -40,8 +41,7 @@ def train(model, batches, optimizer, max_grad_norm=1.0):
     for x, y in batches:
         with accelerator.accumulate(model):
             optimizer.zero_grad()
-            with torch.autocast("cuda"):
-                loss = F.cross_entropy(model(x), y)
+            loss = F.cross_entropy(model(x), y)
             accelerator.backward(loss)
             accelerator.clip_grad_norm_(model.parameters(), max_grad_norm)
             optimizer.step()
