@@ -73,38 +73,38 @@ def amp_causes(source: SourceFile) -> list[AmpCause]:
     return cached_fact(source, "amp_causes", compute)
 
 
-def _backwards_before(events: list[Event], at: int) -> tuple[list[Event], bool]:
+def _backwards_before(events: list[Event], at: int) -> list[tuple[Event, bool]]:
     """The backwards of the step that ``events[at]`` belongs to (back to the previous step or
-    zero_grad), and whether an ``unscale_`` lies between them and ``events[at]``."""
-    found: list[Event] = []
+    zero_grad), each with whether an ``unscale_`` lies between it and ``events[at]``."""
+    found: list[tuple[Event, bool]] = []
     unscaled = False
     for event in reversed(events[:at]):
         if event.kind in (STEP, ZERO):
             break
-        if event.kind == UNSCALE and not found:
+        if event.kind == UNSCALE:
             unscaled = True
         if event.kind == BACKWARD:
-            found.append(event)
-    return found, unscaled
+            found.append((event, unscaled))
+    return found
 
 
 def _scaled_clips(events: list[Event], add) -> None:
     """Events in source order, both arms of a branch included: a branch that unscales counts
     as unscaling, so that ``if amp: scaler.unscale_(opt)`` is never an infeasible path."""
     for i, event in enumerate(events):
-        if event.kind == CLIP:
-            backwards, unscaled = _backwards_before(events, i)
-            scaled = next((b for b in backwards if b.mode == SCALED), None)
-            if scaled is not None and not unscaled:
-                add(AmpKind.CLIP_SCALED, event.node, scaled.node)
+        if event.kind == CLIP or (event.kind == STEP and event.mode != SCALED and event.target != "manual"):
+            backwards = _backwards_before(events, i)
+            scaled = [b for b, unscaled in backwards if b.mode == SCALED and not unscaled]
+            if not scaled:
+                continue
+            if event.kind == CLIP:
+                add(AmpKind.CLIP_SCALED, event.node, scaled[0].node)
+            elif all(b.mode == SCALED for b, _ in backwards):
+                add(AmpKind.STEP_SCALED, event.node, scaled[0].node)
         elif event.kind == STEP and event.mode == SCALED:
-            backwards, _ = _backwards_before(events, i)
+            backwards = [b for b, _ in _backwards_before(events, i)]
             if backwards and all(b.mode == "" for b in backwards):
                 add(AmpKind.STEP_UNSCALED, event.node, backwards[0].node)
-        elif event.kind == STEP and event.target != "manual":
-            backwards, unscaled = _backwards_before(events, i)
-            if backwards and not unscaled and all(b.mode == SCALED for b in backwards):
-                add(AmpKind.STEP_SCALED, event.node, backwards[0].node)
 
 
 def _float16(events: list[Event], kind: str, imports: ImportMap, source: SourceFile, add) -> None:
