@@ -12,7 +12,7 @@ import os
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from gradlint import __version__
+from gradlint import REPOSITORY, __version__
 from gradlint.diagnostics import FileError, Finding, RunResult
 from gradlint.docs import load_doc, rule_url
 from gradlint.reporters.source_lines import SourceLines
@@ -121,7 +121,7 @@ def render(result: RunResult, context) -> str:
                         "name": "gradlint",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": "https://pypi.org/project/gradlint/",
+                        "informationUri": REPOSITORY,
                         "rules": [_rule_descriptor(cls) for cls in rules],
                     }
                 },
