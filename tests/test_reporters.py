@@ -151,7 +151,7 @@ def test_json_shape(tmp_path):
 
 def test_github_annotations_escape_what_the_runner_parses(tmp_path):
     lines = render("github", _result(tmp_path), ReportContext(root=tmp_path)).splitlines()
-    assert lines[0] == "::warning file=pkg/train.py,line=4,col=18,endLine=4,title=GL001::50%25 of it, a: b, c%0Anext"
+    assert lines[0] == "::warning file=pkg/train.py,line=4,col=18,endLine=4,endColumn=29,title=GL001::50%25 of it, a: b, c%0Anext"
     assert lines[1].startswith("::warning file=model.onnx,title=GL001::Sigmoid_3 (Sigmoid): in a graph")
     assert lines[2] == "::error file=pkg/broken.py,line=1,col=7,title=gradlint::syntax error: invalid syntax"
     assert lines[3] == "::error file=pkg/gone.py,title=gradlint::no such file"

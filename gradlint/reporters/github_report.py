@@ -26,6 +26,8 @@ def render(result: RunResult, context) -> str:
                 props.append(f"col={loc.column}")
             if loc.end_line is not None:
                 props.append(f"endLine={loc.end_line}")
+                if loc.end_line == loc.line and loc.end_column is not None:  # GitHub: one line only
+                    props.append(f"endColumn={loc.end_column}")
         props.append(f"title={_escape_property(f.code)}")
         message = f.message if loc.node is None else f"{loc.node} ({loc.op_type}): {f.message}"
         lines.append(f"::{_LEVEL[f.severity]} {','.join(props)}::{_escape_data(message)}")
