@@ -194,3 +194,33 @@ def test_sarif_has_what_github_code_scanning_requires(tmp_path, monkeypatch):
     notification = run["invocations"][0]["toolExecutionNotifications"][0]
     assert notification["message"]["text"].startswith("syntax error")
     assert notification["locations"][0]["physicalLocation"]["region"] == {"startLine": 1, "startColumn": 7}
+
+
+def test_full_draws_a_span_over_several_lines_as_ruff_does(tmp_path, monkeypatch):
+    """The frames ruff 0.17 prints for C408 on the same two files, character for character."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mid.py").write_text("y = 1\nx = dict(\n    a=1, b=2)\nz = 2\n", encoding="utf-8")
+    (tmp_path / "top.py").write_text("z = 2\ndef f():\n    return 1\n", encoding="utf-8")
+    findings = [
+        Finding("GL001", "unused-noqa", "warning", "m", Location("mid.py", 2, 5, 3, 14)),
+        Finding("GL001", "unused-noqa", "warning", "m", Location("top.py", 2, 1, 3, 13)),
+    ]
+    frames = render("full", RunResult(findings=findings), ReportContext(quiet=True)).split("\n\n")
+    assert frames[0].splitlines()[2:10] == [
+        "  |",
+        "1 |   y = 1",
+        "2 |   x = dict(",
+        "  |  _____^",
+        "3 | |     a=1, b=2)",
+        "  | |_____________^",
+        "4 |   z = 2",
+        "  |",
+    ]
+    assert frames[1].splitlines()[2:8] == [
+        "  |",
+        "1 |   z = 2",
+        "2 | / def f():",
+        "3 | |     return 1",
+        "  | |____________^",
+        "  |",
+    ]

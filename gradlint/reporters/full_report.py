@@ -51,27 +51,44 @@ def _underline(line: str, finding: Finding) -> tuple[int, int]:
 
 
 def _frame(finding: Finding, lines: SourceLines, style: Style) -> tuple[int, list[str]]:
-    """The width of the line numbers' gutter, and the lines around the finding's."""
+    """The width of the line numbers' gutter, and the lines around the finding's: its one
+    line underlined, or the lines of a longer span joined by a rule in the margin, as ruff
+    draws them."""
     loc = finding.location
     source = lines.lines(loc.path)
     if loc.line is None or not 0 < loc.line <= len(source):
         return 1, []
+    multi = loc.end_line is not None and loc.line < loc.end_line <= len(source) and loc.end_column is not None
+    span_end = loc.end_line if multi else loc.line
     first = max(loc.line - CONTEXT, 1)
-    last = min(loc.line + CONTEXT, len(source))
+    last = min(span_end + CONTEXT, len(source))
     while first < loc.line and not source[first - 1].strip():
         first += 1
-    while last > loc.line and not source[last - 1].strip():
+    while last > span_end and not source[last - 1].strip():
         last -= 1
     gutter = len(str(last))
     bar = style("|", "blue")
     blank = f"{' ' * gutter} {bar}"
+    mark = SEVERITY_STYLE[finding.severity]
     out = [blank]
     for number in range(first, last + 1):
-        text = _display(source[number - 1])
-        out.append(f"{style(str(number).rjust(gutter), 'blue')} {bar}{' ' + text if text else ''}")
-        if number == loc.line:
-            start, count = _underline(source[number - 1], finding)
-            out.append(f"{blank} {' ' * start}{style('^' * count, SEVERITY_STYLE[finding.severity])}")
+        raw = source[number - 1]
+        margin = ""
+        if multi:
+            opens = number == loc.line and (loc.column or 1) <= len(raw) - len(raw.lstrip()) + 1
+            inside = loc.line < number <= span_end
+            margin = style("/", mark) + " " if opens else style("|", mark) + " " if inside else "  "
+        text = margin + _display(raw)
+        out.append(f"{style(str(number).rjust(gutter), 'blue')} {bar}{' ' + text.rstrip() if text.strip() else ''}")
+        if not multi and number == loc.line:
+            start, count = _underline(raw, finding)
+            out.append(f"{blank} {' ' * start}{style('^' * count, mark)}")
+        elif multi and number == loc.line and not opens:
+            reach = _offset(raw, loc.column or 1)
+            out.append(f"{blank}  {style('_' * (reach + 1) + '^', mark)}")
+        elif multi and number == span_end:
+            reach = max(_offset(raw, loc.end_column - 1), 0)
+            out.append(f"{blank} {style('|' + '_' * (reach + 1) + '^', mark)}")
     out.append(blank)
     return gutter, out
 
