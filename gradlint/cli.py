@@ -60,7 +60,7 @@ def _apply_selection(config, select, ignore, extend_select) -> None:
 @click.option("--output-file", "-o", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="A pyproject.toml or gradlint.toml to use.")
-@click.option("--show-models", is_flag=True, help="Print each model's static gradient estimate (text format).")
+@click.option("--show-models", is_flag=True, help="Print each model's static gradient estimate (full and concise output).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the number of cores).")
 @click.option("--no-cache", is_flag=True, help="Check every file afresh; neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Where to keep results between runs (default: .gradlint_cache).")

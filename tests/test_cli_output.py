@@ -247,3 +247,10 @@ def test_a_noqa_code_that_names_no_rule_is_reported(cli, tmp_path):
     assert result.stdout == "model.py:7:38: GL001 unused `noqa` directive: GL999 is no gradlint code\n"
     result = cli("check", "--no-cache", "--output-format", "concise", "-q", "--ignore", "GL001", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout == ""
+
+
+def test_the_output_format_can_come_from_the_environment(cli, tmp_path, monkeypatch):
+    _project(tmp_path, {"model.py": STALE_NOQA})
+    monkeypatch.setenv("GRADLINT_OUTPUT_FORMAT", "concise")
+    assert cli("check", "--no-cache", "-q", cwd=tmp_path).stdout.startswith("model.py:7:38: GL001 ")
+    assert cli("check", "--no-cache", "-q", "--output-format", "full", cwd=tmp_path).stdout.startswith("GL001 ")
