@@ -33,3 +33,10 @@ def test_recurrent_finding_carries_the_rate():
 def test_min_lr_option_moves_the_threshold():
     path = case("amp", "recurrent_rates.py")
     assert file_findings(path, "GL607", {"GL607": {"min-lr": {"SGD": 10.0}}}) == []
+
+
+def test_clip_finding_names_the_scaler_and_optimizer_to_unscale():
+    path = case("amp", "loop_shapes_and_scalers.py")
+    by_line = {f.location.line: f.extra for f in file_findings(path, "GL801")}
+    assert by_line[line_of(path, "netG.parameters(), 1.0)")] == {"scaler": "scaler", "optimizer": "optG"}
+    assert by_line[line_of(path, "clip_grad_value_(model.parameters(), 0.5)")] == {"optimizer": "optimizer"}

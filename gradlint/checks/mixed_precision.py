@@ -32,7 +32,8 @@ class _AmpRule(SourceRule):
             if cause.kind not in self.kinds:
                 continue
             related = 0 if cause.related is None else source.location(cause.related).line or 0
-            yield self.finding(self.message(cause, related), source.location(cause.node))
+            names = {k: v for k, v in (("scaler", cause.scaler), ("optimizer", cause.optimizer)) if v}
+            yield self.finding(self.message(cause, related), source.location(cause.node), **names)
 
 
 class ClipScaledGradients(_AmpRule):

@@ -17,6 +17,7 @@ from gradlint.codefacts.events import (
     AUTOCAST,
     BACKWARD,
     HALF,
+    INFERENCE_NAME,
     MANAGED,
     SCALED,
     STEP,
@@ -30,13 +31,11 @@ from gradlint.codefacts.events import (
 )
 from gradlint.codefacts.kinds import AmpKind
 from gradlint.codefacts.loop_order import event_units
-from gradlint.codefacts.syntax import cached_fact, imports_of, keyword, positional
-from gradlint.names import ImportMap, canonical_torch
+from gradlint.codefacts.syntax import cached_fact, imports_of, keyword, method_call, positional
+from gradlint.names import ImportMap, canonical_torch, dotted
 from gradlint.source import SourceFile
 
 # loss scaling written by hand, or by apex and DeepSpeed's fp16 optimisers
-# functions whose cast models are evaluated, exported or sampled from, not trained
-INFERENCE = re.compile(r"eval|test|infer|predict|export|valid|sampl|generat|demo", re.IGNORECASE)
 HAND_SCALING = re.compile(r"loss_scale|scale_loss|FP16_Optimizer|LossScaler|master_params")
 
 
@@ -45,6 +44,8 @@ class AmpCause:
     kind: AmpKind
     node: cst.CSTNode
     related: cst.CSTNode | None = None
+    scaler: str | None = None  # for a clip: the scaler as the code spells it (``self.scaler``)
+    optimizer: str | None = None  # for a clip: the optimizer the scaler steps next
 
 
 def amp_causes(source: SourceFile) -> list[AmpCause]:
@@ -53,8 +54,8 @@ def amp_causes(source: SourceFile) -> list[AmpCause]:
     def compute() -> list[AmpCause]:
         causes: dict[tuple[AmpKind, int], AmpCause] = {}
 
-        def add(kind: AmpKind, node: cst.CSTNode, related: cst.CSTNode | None = None) -> None:
-            causes.setdefault((kind, id(node)), AmpCause(kind, node, related))
+        def add(kind: AmpKind, node: cst.CSTNode, related: cst.CSTNode | None = None, **names) -> None:
+            causes.setdefault((kind, id(node)), AmpCause(kind, node, related, **names))
 
         imports = imports_of(source)
         units = event_units(source)
@@ -63,7 +64,7 @@ def amp_causes(source: SourceFile) -> list[AmpCause]:
             for body in [loop.body for loop in loops(tree)] + [tree]:
                 _scaled_clips(flatten(body), add)
             events = flatten(tree)
-            every.extend(e for e in events if e.kind != HALF or not INFERENCE.search(name))
+            every.extend(e for e in events if e.kind != HALF or not INFERENCE_NAME.search(name))
             _float16(events, AUTOCAST, imports, source, add)
         # a model is cast in one method (``__init__``, ``main``) and trained in another
         _float16(every, HALF, imports, source, add)
@@ -98,13 +99,25 @@ def _scaled_clips(events: list[Event], add) -> None:
             if not scaled:
                 continue
             if event.kind == CLIP:
-                add(AmpKind.CLIP_SCALED, event.node, scaled[0].node)
+                step = next((e for e in events[i:] if e.kind == STEP), None)
+                add(
+                    AmpKind.CLIP_SCALED, event.node, scaled[0].node,
+                    scaler=_scaler_of(scaled[0].node),
+                    optimizer=step.target if step is not None and step.mode == SCALED else None,
+                )
             elif all(b.mode == SCALED for b, _ in backwards):
                 add(AmpKind.STEP_SCALED, event.node, scaled[0].node)
         elif event.kind == STEP and event.mode == SCALED:
             backwards = [b for b, _ in _backwards_before(events, i)]
             if backwards and all(b.mode == "" for b in backwards):
                 add(AmpKind.STEP_UNSCALED, event.node, backwards[0].node)
+
+
+def _scaler_of(backward: cst.CSTNode) -> str | None:
+    """``self.scaler`` for ``self.scaler.scale(loss).backward()``."""
+    found = method_call(backward) if isinstance(backward, cst.Call) else None
+    inner = method_call(found[0]) if found and isinstance(found[0], cst.Call) else None
+    return dotted(inner[0]) if inner and inner[1] == "scale" else None
 
 
 def _float16(events: list[Event], kind: str, imports: ImportMap, source: SourceFile, add) -> None:

@@ -34,6 +34,8 @@ MAX_PATHS = 256
 OPTIMIZER_NAME = re.compile(r"opt", re.IGNORECASE)
 SCHEDULER_NAME = re.compile(r"sched|lr_", re.IGNORECASE)
 SCALER_NAME = re.compile(r"scaler", re.IGNORECASE)
+# functions that evaluate, export or sample from a model: their float16 casts train nothing
+INFERENCE_NAME = re.compile(r"eval|test|infer|predict|export|valid|sampl|generat|demo", re.IGNORECASE)
 FRAMEWORK_NAME = re.compile(r"accelerat|fabric|engine|trainer|deepspeed|lightning|strategy")
 
 
@@ -133,10 +135,10 @@ class EventBuilder:
             head = self.calls(stmt.iter if isinstance(stmt, cst.For) else stmt.test)
             return [*head, Loop(stmt, self.block(statements(stmt.body)))]
         if isinstance(stmt, cst.With):
-            return [
-                *[e for item in stmt.items for e in self.calls(item.item)],
-                *self.block(statements(stmt.body)),
-            ]
+            body = self.block(statements(stmt.body))
+            if any(self.disables_grad(item.item) for item in stmt.items):
+                body = _without_casts(body)  # evaluation inside the training function
+            return [*[e for item in stmt.items for e in self.calls(item.item)], *body]
         if isinstance(stmt, cst.Try):
             items = self.block(statements(stmt.body))
             if stmt.finalbody is not None:
@@ -269,9 +271,30 @@ class EventBuilder:
             return []
         self.depth += 1
         try:
-            return self.function(func)
+            items = self.function(func)
         finally:
             self.depth -= 1
+        inference = any(self.disables_grad(d.decorator) for d in func.decorators)
+        return _without_casts(items) if inference or INFERENCE_NAME.search(func.name.value) else items
+
+    def disables_grad(self, expr: cst.BaseExpression) -> bool:
+        """``torch.no_grad()``, ``torch.inference_mode()``, ``@torch.no_grad``."""
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        return torch_api.no_grad_context(canonical_torch(self.scope.imports.qualify(func)))
+
+
+def _without_casts(items: list) -> list:
+    """The events of ``items`` less the float16 casts: those of code that computes no gradient."""
+    out: list = []
+    for item in items:
+        if isinstance(item, Event):
+            if item.kind not in (AUTOCAST, HALF):
+                out.append(item)
+        elif isinstance(item, Branch):
+            out.append(Branch([_without_casts(arm) for arm in item.arms]))
+        else:
+            out.append(Loop(item.node, _without_casts(item.body)))
+    return out
 
 
 def _framework(receiver: cst.BaseExpression) -> bool:
