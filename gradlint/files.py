@@ -1,4 +1,5 @@
-"""Which files a run checks: paths given, folders walked, exclusions applied."""
+"""Which files a run checks: paths given, folders walked, exclusions (each folder's
+configuration's, and git's) applied."""
 
 from __future__ import annotations
 
@@ -6,19 +7,23 @@ import os
 from pathlib import Path
 
 from gradlint.config import Config, is_excluded
+from gradlint.gitignore import GitIgnore
+from gradlint.resolve import Resolver
 
 CHECKED_SUFFIXES = (".py", ".pyi", ".onnx")
 
 
 def discover(
-    paths: list[Path], config: Config, force_exclude: bool = False
+    paths: list[Path], config: Config | Resolver, force_exclude: bool = False
 ) -> tuple[list[Path], list[tuple[str, str]]]:
     """Files to check, sorted, and (path, message) pairs for paths that cannot be checked.
 
-    A file named on the command line is checked even when an ``exclude`` glob
-    matches it, as ruff does, unless ``force_exclude`` (what a pre-commit hook
+    A file named on the command line is checked even when an ``exclude`` glob or git
+    ignores it, as ruff does, unless ``force_exclude`` (what a pre-commit hook
     wants: it names every staged file).
     """
+    resolver = Resolver.of(config)
+    gitignore = GitIgnore() if resolver.base.respect_gitignore else None
     found: list[Path] = []
     problems: list[tuple[str, str]] = []
     seen: set[str] = set()
@@ -38,13 +43,13 @@ def discover(
             problems.append((display_path(given), f"cannot read: {(exc.strerror or str(exc)).lower()}"))
             continue
         if _quietly(given.is_dir) and not given.name.endswith(CHECKED_SUFFIXES):
-            if force_exclude and is_excluded(given, config):
+            if force_exclude and excluded_explicitly(given, resolver, gitignore, is_dir=True):
                 continue
-            _walk(given, config, add, problems)
+            _walk(given, resolver, gitignore, add, problems)
         elif _quietly(given.is_dir):
             problems.append((display_path(given), "is a directory, not a file; skipped"))
         elif _quietly(given.exists) or _quietly(given.is_symlink):
-            if force_exclude and _excluded_with_parents(given, config):
+            if force_exclude and excluded_explicitly(given, resolver, gitignore):
                 continue
             add(given)
         else:
@@ -52,7 +57,16 @@ def discover(
     return found, problems
 
 
-def _walk(top: Path, config: Config, add, problems: list[tuple[str, str]]) -> None:
+def excluded_explicitly(path: Path, resolver: Resolver, gitignore: GitIgnore | None, is_dir: bool = False) -> bool:
+    """Whether ``--force-exclude`` leaves out a path named on the command line."""
+    if is_dir and is_excluded(path, resolver.config_for(path, is_dir=True)):
+        return True
+    if not is_dir and _excluded_with_parents(path, resolver.config_for(path, is_dir=False)):
+        return True
+    return gitignore is not None and gitignore.ignored_with_parents(os.path.abspath(path), is_dir)
+
+
+def _walk(top: Path, resolver: Resolver, gitignore: GitIgnore | None, add, problems: list[tuple[str, str]]) -> None:
     def on_error(exc: OSError) -> None:
         problems.append((display_path(Path(exc.filename or top)), f"cannot read folder: {(exc.strerror or str(exc)).lower()}"))
 
@@ -61,7 +75,9 @@ def _walk(top: Path, config: Config, add, problems: list[tuple[str, str]]) -> No
         kept = []
         for name in sorted(dirnames):
             candidate = here / name
-            if is_excluded(candidate, config) or _quietly((candidate / "pyvenv.cfg").is_file):
+            if is_excluded(candidate, resolver.config_for(candidate, is_dir=True)) or _ignored(gitignore, candidate, True):
+                continue
+            if _quietly((candidate / "pyvenv.cfg").is_file):
                 continue
             if name.endswith(CHECKED_SUFFIXES) and not _quietly(candidate.is_symlink):
                 # a folder named like a source file is a mistake worth a line, not a package
@@ -73,8 +89,14 @@ def _walk(top: Path, config: Config, add, problems: list[tuple[str, str]]) -> No
             if not name.endswith(CHECKED_SUFFIXES):
                 continue
             candidate = here / name
-            if not is_excluded(candidate, config):
+            if not is_excluded(candidate, resolver.config_for(candidate, is_dir=False)) and not _ignored(
+                gitignore, candidate, False
+            ):
                 add(candidate)
+
+
+def _ignored(gitignore: GitIgnore | None, path: Path, is_dir: bool) -> bool:
+    return gitignore is not None and gitignore.ignored(os.path.abspath(path), is_dir)
 
 
 def _quietly(predicate) -> bool:

@@ -1,0 +1,214 @@
+"""Which paths git ignores: the ``.gitignore`` files from the repository's root down to a
+path's folder and ``.git/info/exclude``, read as git reads them (``gitignore(5)``), without
+running git.
+
+As in ruff, they count only inside a git repository (a folder with a ``.git`` beside it, a
+folder or a worktree's file); a nested repository starts afresh. A later pattern overrides
+an earlier one and a deeper file a shallower one; a path inside an ignored folder stays
+ignored whatever a negation says, because the walk never enters that folder and an explicit
+path is checked folder by folder from the root (``ignored_with_parents``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from gradlint.bounded import read_bytes
+
+_MAX_IGNORE_FILE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    base: str  # the folder the pattern is relative to
+    regex: re.Pattern[str]
+    negated: bool
+    dir_only: bool
+
+
+def parse_line(line: str, base: str) -> IgnoreRule | None:
+    """One line of an ignore file as a rule, or None for a blank line or a comment."""
+    line = line.rstrip("\r\n")
+    if not line or line.startswith("#"):
+        return None
+    line = _strip_trailing_spaces(line)
+    negated = line.startswith("!")
+    if negated or line.startswith(("\\!", "\\#")):
+        line = line[1:]
+    dir_only = line.endswith("/") and not line.endswith("\\/")
+    if dir_only:
+        line = line.rstrip("/")
+    if not line:
+        return None
+    anchored = "/" in line
+    line = line.lstrip("/")
+    body = _translate(line)
+    if not anchored:
+        body = "(?:.*/)?" + body
+    return IgnoreRule(base, re.compile(f"^{body}$", re.DOTALL), negated, dir_only)
+
+
+def _strip_trailing_spaces(line: str) -> str:
+    """Trailing spaces go, unless a backslash escapes them (it keeps one)."""
+    stripped = line.rstrip(" ")
+    if stripped != line and stripped.endswith("\\") and not stripped.endswith("\\\\"):
+        return stripped + " "
+    return stripped
+
+
+def _translate(pattern: str) -> str:
+    """A wildmatch pattern (git's, with slashes that only ``**`` crosses) as a regex."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        char = pattern[i]
+        if char == "*":
+            stars = i
+            while i < n and pattern[i] == "*":
+                i += 1
+            double = i - stars >= 2
+            at_start = stars == 0 or pattern[stars - 1] == "/"
+            at_end = i == n or pattern[i] == "/"
+            if double and at_start and at_end:
+                if i == n:  # "x/**": everything inside; "**" alone: everything
+                    out.append(".*")
+                else:  # "**/x" and "x/**/y": any number of folders, none included
+                    out.append("(?:.*/)?")
+                    i += 1  # the slash is part of what "**/" matches
+            else:
+                out.append("[^/]*")
+            continue
+        if char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end, klass = _bracket(pattern, i)
+            if klass is None:
+                out.append(re.escape(char))
+            else:
+                out.append(klass)
+                i = end
+        elif char == "\\" and i + 1 < n:
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return "".join(out)
+
+
+_CLASSES = {
+    "alnum": "a-zA-Z0-9", "alpha": "a-zA-Z", "blank": " \\t", "digit": "0-9", "lower": "a-z",
+    "space": " \\t\\n\\r\\f\\v", "upper": "A-Z", "xdigit": "0-9a-fA-F", "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+}
+
+
+def _bracket(pattern: str, start: int) -> tuple[int, str | None]:
+    """The regex class of the bracket expression at ``start`` and the index of its ``]``;
+    None when it is not closed (then ``[`` is a plain character, as in git)."""
+    i = start + 1
+    negate = i < len(pattern) and pattern[i] in "!^"
+    if negate:
+        i += 1
+    parts: list[str] = []
+    first = True
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "]" and not first:
+            body = "".join(parts)
+            return i, f"[^/{body}]" if negate else f"(?!/)[{body}]"
+        first = False
+        if char == "[" and pattern.startswith("[:", i):
+            close = pattern.find(":]", i + 2)
+            name = pattern[i + 2 : close] if close > 0 else ""
+            if name in _CLASSES:
+                parts.append(_CLASSES[name])
+                i = close + 2
+                continue
+        if char == "\\" and i + 1 < len(pattern):
+            i += 1
+            char = pattern[i]
+        if char == "-" and parts and i + 1 < len(pattern) and pattern[i + 1] != "]":
+            parts.append("-")
+        else:
+            parts.append(re.escape(char))
+        i += 1
+    return start, None
+
+
+def rules_of_file(path: str, base: str) -> list[IgnoreRule]:
+    try:
+        text = read_bytes(path, _MAX_IGNORE_FILE).decode("utf-8", errors="surrogateescape")
+    except OSError:
+        return []
+    return [rule for line in text.split("\n") if (rule := parse_line(line, base)) is not None]
+
+
+def _git_dir(folder: str) -> str | None:
+    """The folder's repository data (``.git``, or where a worktree's ``.git`` file points),
+    or None when ``folder`` is not the top of a repository."""
+    dot_git = os.path.join(folder, ".git")
+    if os.path.isdir(dot_git):
+        return dot_git
+    if not os.path.isfile(dot_git):
+        return None
+    try:
+        text = read_bytes(dot_git, 4096).decode("utf-8", errors="replace")
+    except OSError:
+        return dot_git  # a repository all the same: its exclude file is out of reach
+    if not text.startswith("gitdir:"):
+        return dot_git
+    git_dir = os.path.join(folder, text[len("gitdir:"):].strip())
+    try:  # a worktree shares the main repository's info/exclude
+        common = read_bytes(os.path.join(git_dir, "commondir"), 4096).decode("utf-8", errors="replace").strip()
+        return os.path.normpath(os.path.join(git_dir, common))
+    except OSError:
+        return git_dir
+
+
+class GitIgnore:
+    """The ignore rules of each folder, read once per run."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, list[IgnoreRule] | None] = {}
+
+    def rules(self, folder: str) -> list[IgnoreRule] | None:
+        """The rules that apply inside ``folder`` (absolute), lowest precedence first;
+        None outside any repository."""
+        if folder in self._rules:
+            return self._rules[folder]
+        git_dir = _git_dir(folder)
+        if git_dir is not None:
+            found: list[IgnoreRule] | None = rules_of_file(os.path.join(git_dir, "info", "exclude"), folder)
+        else:
+            parent = os.path.dirname(folder)
+            found = None if parent == folder else self.rules(parent)
+            found = None if found is None else list(found)
+        if found is not None:
+            found.extend(rules_of_file(os.path.join(folder, ".gitignore"), folder))
+        self._rules[folder] = found
+        return found
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        """Whether git ignores ``path`` (absolute) itself; its folders are not looked at."""
+        rules = self.rules(os.path.dirname(path))
+        verdict = False
+        for rule in rules or ():
+            if rule.dir_only and not is_dir:
+                continue
+            if rule.regex.match(os.path.relpath(path, rule.base).replace(os.sep, "/")):
+                verdict = not rule.negated
+        return verdict
+
+    def ignored_with_parents(self, path: str, is_dir: bool) -> bool:
+        """Whether git ignores ``path`` (absolute) or a folder it lies in."""
+        top = os.path.dirname(path)
+        folders = []
+        while self.rules(top) is not None and _git_dir(top) is None:
+            folders.append(top)
+            parent = os.path.dirname(top)
+            if parent == top:
+                break
+            top = parent
+        return any(self.ignored(f, True) for f in reversed(folders)) or self.ignored(path, is_dir)
