@@ -52,6 +52,9 @@ class Config:
     select: list[str] = field(default_factory=lambda: ["ALL"])
     ignore: list[str] = field(default_factory=list)
     extend_select: list[str] = field(default_factory=list)
+    # the (ignore, extend-select) of later stages without a select of their own: an extending
+    # file's, the command line's, applied in order over the selection above (as in ruff)
+    later_selections: list[tuple[list[str], list[str]]] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=list)
     extend_exclude: list[str] = field(default_factory=list)
@@ -74,6 +77,7 @@ class Config:
                 sorted(self.select),
                 sorted(self.ignore),
                 sorted(self.extend_select),
+                [(sorted(i), sorted(e)) for i, e in self.later_selections],
                 sorted((k, tuple(v)) for k, v in self.per_file_ignores.items()),
                 sorted((k, sorted(v.items())) for k, v in self.options.items()),
                 self.max_file_size,
@@ -143,7 +147,7 @@ def _read_config_text(path: Path) -> str:
     return read_bytes(path, MAX_CONFIG_SIZE).decode("utf-8")
 
 
-def load_config(path: Path | None, _chain: tuple[str, ...] = ()) -> Config:
+def load_config(path: Path | None, _chain: tuple[tuple[str, Path], ...] = ()) -> Config:
     """The configuration of a file, with the files it ``extend``s merged under it."""
     if path is None:
         return Config()
@@ -154,10 +158,10 @@ def load_config(path: Path | None, _chain: tuple[str, ...] = ()) -> Config:
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{path}: 'extend' must be the path of a configuration file")
         target = Path(os.path.expandvars(os.path.expanduser(value)))
-        target = target if target.is_absolute() else path.parent / target
-        chain = (*_chain, os.path.realpath(path))
-        if os.path.realpath(target) in chain:
-            cycle = " -> ".join([*chain, os.path.realpath(target)])
+        target = Path(os.path.normpath(target if target.is_absolute() else path.parent / target))
+        chain = (*_chain, (os.path.realpath(path), path))
+        if any(real == os.path.realpath(target) for real, _ in chain):
+            cycle = " -> ".join(str(shown) for _, shown in (*chain, ("", target)))
             raise ConfigError(f"{path}: 'extend' makes a cycle: {cycle}")
         if not os.path.lexists(target):
             raise ConfigError(f"{path}: 'extend' names {target}, which does not exist")
@@ -234,7 +238,7 @@ def config_from_table(table: dict[str, Any], path: Path, base: Config | None = N
     config = Config(root=path.parent.resolve(), source=path) if base is None else _inherited(base, path)
     select_selection(
         config,
-        _code_list(table, "select", path) if "select" in table else None,
+        _code_list(table, "select", path) if "select" in table else (config.select if base is None else None),
         _code_list(table, "ignore", path) + _code_list(table, "extend-ignore", path),
         _code_list(table, "extend-select", path),
     )
@@ -292,6 +296,9 @@ def config_from_table(table: dict[str, Any], path: Path, base: Config | None = N
     config.probe = {**config.probe, **probe}
     for code in config.select + config.ignore + config.extend_select:
         validate_selector(code, str(path))
+    for ignored, extended in config.later_selections:
+        for code in ignored + extended:
+            validate_selector(code, str(path))
     for codes in config.per_file_ignores.values():
         for code in codes:
             validate_selector(code, str(path))
@@ -319,9 +326,9 @@ def select_selection(
     afresh, ``ignore`` and ``extend-select`` add to what is there."""
     if select is not None:
         config.select, config.ignore, config.extend_select = select, ignore, extend_select
-    else:
-        config.ignore = config.ignore + ignore
-        config.extend_select = config.extend_select + extend_select
+        config.later_selections = []
+    elif ignore or extend_select:
+        config.later_selections.append((ignore, extend_select))
 
 
 def _cache_dir_inside(root: Path, value: str, where: Path) -> str:
@@ -367,17 +374,25 @@ def enabled_rules(config: Config) -> list[Rule]:
     """Instantiate the selected rules with their options.
 
     As in ruff, the more specific selector wins: ``select = ["GL1"]`` with
-    ``ignore = ["GL101"]`` keeps GL1 but GL101. Opt-in rules
-    (``default_enabled = False``) run only when a selector names their code or a
-    prefix of it; ``ALL`` alone does not turn them on.
+    ``ignore = ["GL101"]`` keeps GL1 but GL101; at equal specificity the ignore wins. Each
+    later stage (an extending file's, the command line's) changes what the ones before it
+    left. Opt-in rules (``default_enabled = False``) run only when a selector names their
+    code or a prefix of it; ``ALL`` alone does not turn them on.
     """
+    stages = [(config.select + config.extend_select, config.ignore)]
+    stages += [(extended, ignored) for ignored, extended in config.later_selections]
     chosen = []
     for cls in all_rules():
-        selected = max(_matches(cls.code, config.select), _matches(cls.code, config.extend_select))
-        ignored = _matches(cls.code, config.ignore)
-        if selected < 0 or ignored >= selected:
-            continue
-        if not cls.default_enabled and selected == 0:
+        enabled = False
+        for selectors, ignores in stages:
+            selected, ignored = _matches(cls.code, selectors), _matches(cls.code, ignores)
+            if selected == 0 and not cls.default_enabled:
+                selected = -1
+            if selected > ignored:
+                enabled = True
+            elif ignored >= 0:
+                enabled = False
+        if not enabled:
             continue
         try:
             chosen.append(cls(config.options.get(cls.code)))

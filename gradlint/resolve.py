@@ -42,7 +42,7 @@ class Resolver:
             self.base = self._load(config_path)
         else:
             found = find_config_file(Path.cwd())
-            self.base = self._load(found) if found is not None else self._overridden(Config())
+            self.base = self._load(_as_given(found)) if found is not None else self._overridden(Config())
 
     @classmethod
     def of(cls, config: Config | Resolver) -> Resolver:
@@ -80,7 +80,7 @@ class Resolver:
             passed.append(current)
             config_file = config_file_in(Path(current))
             if config_file is not None:
-                found = self._load(config_file)
+                found = self._load(_as_given(config_file))
                 break
             parent = os.path.dirname(current)
             if parent == current:
@@ -90,3 +90,11 @@ class Resolver:
         for each in passed:
             self._by_folder[each] = found
         return found
+
+
+def _as_given(path: Path) -> Path:
+    """An absolute path below the current folder made relative to it, as a user names it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path

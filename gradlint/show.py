@@ -21,6 +21,8 @@ def settings_text(path: Path, resolver: Resolver) -> str:
         lines.extend(f"# extends: {display_path(base)}" for base in config.extends)
     lines.append(f"# root: {display_path(config.root)}")
     lines.append(f"# enabled rules: {' '.join(rule.code for rule in enabled_rules(config))}")
+    for ignored, extended in config.later_selections:  # an extending file's, the command line's
+        lines.append(f"# then: ignore = {toml_value(ignored)}, extend-select = {toml_value(extended)}")
     lines.append("[tool.gradlint]")
     lines.extend(f"{key} = {toml_value(value)}" for key, value in _values(config))
     for code, values in sorted(config.options.items()):

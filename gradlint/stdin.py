@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gradlint.check_file import check_python
-from gradlint.diagnostics import FileError, FileResult, RunResult
+from gradlint.diagnostics import FileError, FileResult, Finding, RunResult
 from gradlint.files import display_path, excluded_explicitly
 from gradlint.gitignore import GitIgnore
 from gradlint.project_index import LazyProject
@@ -39,6 +39,7 @@ def check_stdin(
     outcome.findings.extend(result.findings)
     outcome.errors.extend(result.errors)
     outcome.models.extend(result.models)
+    outcome.findings.sort(key=Finding.sort_key)
     return outcome
 
 
