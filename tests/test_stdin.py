@@ -104,7 +104,9 @@ def test_stdin_through_a_real_pipe(tmp_path: Path):
     assert result.returncode == 1, result.stderr
     assert result.stdout.splitlines()[:2] == [
         "train.py:6:12: GL001 unused `noqa` directive: GL0 reported nothing on this line",
-        "train.py:13:9: GL601 optimizer step in a loop that never clears gradients: `.backward()` adds to "
-        "`.grad`, so every step applies the sum of all gradients so far; call `zero_grad()` once per step",
+        (
+            "train.py:13:9: GL601 optimizer step in a loop that never clears gradients: `.backward()` adds to "
+            "`.grad`, so every step applies the sum of all gradients so far; call `zero_grad()` once per step"
+        ),
     ]
     assert list(tmp_path.iterdir()) == []
