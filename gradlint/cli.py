@@ -91,6 +91,8 @@ def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, con
     from gradlint.resolve import Resolver
 
     from_stdin = stdin_filename is not None or paths == ("-",)
+    if isolated and config_path is not None:
+        _fail("--isolated reads no configuration file: it cannot go with --config")
     if "-" in paths and not from_stdin:
         _fail("'-' (standard input) cannot be checked together with other paths")
     if stdin_filename is not None and any(p != "-" for p in paths):
@@ -165,13 +167,17 @@ def _write_stdout(report: str) -> None:
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="A pyproject.toml or gradlint.toml to use.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="The cache folder to remove.")
 def clean(path, config_path, cache_dir):
-    """Remove the cache of results (.gradlint_cache) of the project at PATH (default: here)."""
-    from gradlint.cache import cache_folder, remove_cache
+    """Remove the cache of results (.gradlint_cache) of the project at PATH (default: here),
+    and those of the sub-projects below it."""
+    from gradlint.cache import cache_folder, nested_cache_folders, remove_cache
 
     try:
         config = load_config(config_path or find_config_file(path or Path(".")))
         folder = cache_dir or cache_folder(config)
         existed, kept = remove_cache(folder)
+        nested = [] if cache_dir else [f for f in nested_cache_folders(path or config.root) if f != folder]
+        for other in nested:
+            click.echo(f"Removed {other}" if remove_cache(other)[1] == 0 else f"Removed gradlint's entries from {other}")
     except ConfigError as exc:
         _fail(str(exc))
         return

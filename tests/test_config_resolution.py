@@ -88,6 +88,8 @@ def test_config_forces_one_file_and_isolated_reads_none(cli, monorepo):
     assert forced == [("speech/train.py", "GL001"), ("tools/train.py", "GL001"), ("vision/train.py", "GL001")]
     isolated = _findings(cli, monorepo, "--isolated")
     assert {code for _, code in isolated} == {"GL001", "GL601"} and len(isolated) == 6
+    both = cli("check", "--isolated", "--config", "speech/gradlint.toml", cwd=monorepo)
+    assert both.returncode == 2 and "cannot go with --config" in both.stderr
 
 
 def test_within_one_folder_dot_gradlint_toml_then_gradlint_toml_then_pyproject(cli, tmp_path):
@@ -228,3 +230,20 @@ def test_cache_entries_follow_each_files_settings(cli, monorepo):
     assert ("vision/train.py", "GL601") in run() and ("vision/train.py", "GL001") not in run()
     # each configuration caches in its own folder
     assert (monorepo / "vision" / ".gradlint_cache").is_dir() and (monorepo / "speech" / ".gradlint_cache").is_dir()
+
+
+def test_workers_check_each_group_with_its_own_rules(cli, monorepo):
+    for sub in ("vision", "speech", "tools"):
+        for number in range(4):
+            _write(monorepo / sub / f"train_{number}.py", TRAIN)
+    serial = _findings(cli, monorepo, "-j", "1")
+    assert len(serial) == 15 and _findings(cli, monorepo, "-j", "2") == serial
+
+
+def test_clean_removes_the_caches_of_the_sub_projects(cli, monorepo):
+    assert cli("check", "--exit-zero", cwd=monorepo).returncode == 0
+    caches = {p.parent for p in monorepo.glob("**/.gradlint_cache")}
+    assert caches == {monorepo, monorepo / "speech", monorepo / "vision"}
+    result = cli("clean", cwd=monorepo)
+    assert result.returncode == 0, result.stderr
+    assert list(monorepo.glob("**/.gradlint_cache")) == []
