@@ -59,9 +59,7 @@ def discover(
 
 def excluded_explicitly(path: Path, resolver: Resolver, gitignore: GitIgnore | None, is_dir: bool = False) -> bool:
     """Whether ``--force-exclude`` leaves out a path named on the command line."""
-    if is_dir and is_excluded(path, resolver.config_for(path, is_dir=True)):
-        return True
-    if not is_dir and _excluded_with_parents(path, resolver.config_for(path, is_dir=False)):
+    if _excluded_with_parents(path, resolver):
         return True
     return gitignore is not None and gitignore.ignored_with_parents(os.path.abspath(path), is_dir)
 
@@ -72,10 +70,12 @@ def _walk(top: Path, resolver: Resolver, gitignore: GitIgnore | None, add, probl
 
     for folder, dirnames, filenames in os.walk(top, followlinks=False, onerror=on_error):
         here = Path(folder)
+        settings = resolver.config_for(here, is_dir=True)
         kept = []
         for name in sorted(dirnames):
             candidate = here / name
-            if is_excluded(candidate, resolver.config_for(candidate, is_dir=True)) or _ignored(gitignore, candidate, True):
+            # judged by the folder that holds it, before its own configuration (as in ruff)
+            if is_excluded(candidate, settings) or _ignored(gitignore, candidate, True):
                 continue
             if _quietly((candidate / "pyvenv.cfg").is_file):
                 continue
@@ -89,9 +89,7 @@ def _walk(top: Path, resolver: Resolver, gitignore: GitIgnore | None, add, probl
             if not name.endswith(CHECKED_SUFFIXES):
                 continue
             candidate = here / name
-            if not is_excluded(candidate, resolver.config_for(candidate, is_dir=False)) and not _ignored(
-                gitignore, candidate, False
-            ):
+            if not is_excluded(candidate, settings) and not _ignored(gitignore, candidate, False):
                 add(candidate)
 
 
@@ -107,25 +105,26 @@ def _quietly(predicate) -> bool:
         return False
 
 
-def _excluded_with_parents(path: Path, config: Config) -> bool:
-    """Whether the file or a folder between it and the project root is excluded.
+def _excluded_with_parents(path: Path, resolver: Resolver) -> bool:
+    """Whether the path or a folder it lies in is excluded, each judged, as a walk would
+    judge it, by the configuration of the folder that holds it.
 
-    Folders above the root do not count: a project that lives under ``~/build``
-    is not excluded as a whole.
+    Folders above a configuration's root do not count: a project that lives under
+    ``~/build`` is not excluded as a whole.
     """
-    absolute = Path(os.path.abspath(path))  # not resolve(): the file may be a symlink loop
-    root = Path(os.path.abspath(config.root))
-    try:
-        parts = absolute.relative_to(root).parts
-        base = root
-    except ValueError:
-        parts, base = absolute.parts[-1:], absolute.parent
-    current = base
-    for part in parts:
-        current = current / part
-        if is_excluded(current, config):
+    current = os.path.abspath(path)  # not resolve(): the file may be a symlink loop
+    first = True
+    while True:
+        parent = os.path.dirname(current)
+        config = resolver.config_for(Path(parent), is_dir=True)
+        root = os.path.realpath(config.root)
+        if not first and os.path.commonpath([os.path.realpath(parent), root]) != root:
+            return False
+        if is_excluded(Path(current), config):
             return True
-    return False
+        if parent == current:
+            return False
+        current, first = parent, False
 
 
 def display_path(path: Path) -> str:

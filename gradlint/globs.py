@@ -70,7 +70,8 @@ def _glob_matches(path: Path, pattern: str, root: Path, folder: bool = True) -> 
     subject = real_path(path).as_posix() if os.path.isabs(pattern) else _relative(path, root)
     if fnmatch.fnmatch(subject, pattern) or fnmatch.fnmatch(path.name, pattern):
         return True
-    return folder and fnmatch.fnmatch(subject, pattern.rstrip("/") + "/*")
+    # "legacy/" names the folder itself (a walk skips it whole) and what lies in it
+    return folder and any(fnmatch.fnmatch(subject, p) for p in (pattern.rstrip("/"), pattern.rstrip("/") + "/*"))
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -247,3 +247,16 @@ def test_clean_removes_the_caches_of_the_sub_projects(cli, monorepo):
     result = cli("clean", cwd=monorepo)
     assert result.returncode == 0, result.stderr
     assert list(monorepo.glob("**/.gradlint_cache")) == []
+
+
+def test_a_parent_configuration_excludes_a_sub_project_with_its_own(cli, monorepo):
+    _write(monorepo / "pyproject.toml", "[tool.gradlint]\nselect = ['GL6']\nexclude = ['vision/']\n")
+    assert cli("check", "--show-files", cwd=monorepo).stdout == "speech/train.py\ntools/train.py\n"
+    named = ("vision/train.py", "tools/train.py")
+    assert cli("check", "--show-files", *named, cwd=monorepo).stdout == "tools/train.py\nvision/train.py\n"
+    assert cli("check", "--show-files", "--force-exclude", *named, cwd=monorepo).stdout == "tools/train.py\n"
+    # a project that lives below a folder named like a default exclusion is not excluded whole
+    inner = monorepo.parent / f"{monorepo.name}-elsewhere" / "build" / "proj"
+    _write(inner / "pyproject.toml", "[tool.gradlint]\n")
+    _write(inner / "train.py", TRAIN)
+    assert cli("check", "--show-files", "--force-exclude", "train.py", cwd=inner).stdout == "train.py\n"
