@@ -49,7 +49,7 @@ class ConfigError(Exception):
 
 @dataclass
 class Config:
-    select: list[str] = field(default_factory=lambda: ["ALL"])
+    select: list[str] | None = None  # None: the default rules, every rule but the opt-in ones
     ignore: list[str] = field(default_factory=list)
     extend_select: list[str] = field(default_factory=list)
     # the (ignore, extend-select) of later stages without a select of their own: an extending
@@ -74,7 +74,7 @@ class Config:
         """A stable string of everything that changes what a check reports."""
         return repr(
             (
-                sorted(self.select),
+                None if self.select is None else sorted(self.select),
                 sorted(self.ignore),
                 sorted(self.extend_select),
                 [(sorted(i), sorted(e)) for i, e in self.later_selections],
@@ -236,12 +236,13 @@ def config_from_table(table: dict[str, Any], path: Path, base: Config | None = N
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) in [tool.gradlint]: {', '.join(sorted(unknown))}")
     config = Config(root=path.parent.resolve(), source=path) if base is None else _inherited(base, path)
-    select_selection(
-        config,
-        _code_list(table, "select", path) if "select" in table else (config.select if base is None else None),
-        _code_list(table, "ignore", path) + _code_list(table, "extend-ignore", path),
-        _code_list(table, "extend-select", path),
-    )
+    select = _code_list(table, "select", path) if "select" in table else None
+    ignore = _code_list(table, "ignore", path) + _code_list(table, "extend-ignore", path)
+    extend_select = _code_list(table, "extend-select", path)
+    if base is None:  # the first stage
+        config.select, config.ignore, config.extend_select = select, ignore, extend_select
+    else:
+        select_selection(config, select, ignore, extend_select)
     if "exclude" in table:
         config.exclude = _str_list(table, "exclude", path)
     config.extend_exclude += _str_list(table, "extend-exclude", path)
@@ -294,7 +295,7 @@ def config_from_table(table: dict[str, Any], path: Path, base: Config | None = N
     if not isinstance(probe, dict):
         raise ConfigError(f"{path}: [tool.gradlint.probe] must be a table")
     config.probe = {**config.probe, **probe}
-    for code in config.select + config.ignore + config.extend_select:
+    for code in (config.select or []) + config.ignore + config.extend_select:
         validate_selector(code, str(path))
     for ignored, extended in config.later_selections:
         for code in ignored + extended:
@@ -374,20 +375,21 @@ def enabled_rules(config: Config) -> list[Rule]:
     """Instantiate the selected rules with their options.
 
     As in ruff, the more specific selector wins: ``select = ["GL1"]`` with
-    ``ignore = ["GL101"]`` keeps GL1 but GL101; at equal specificity the ignore wins. Each
-    later stage (an extending file's, the command line's) changes what the ones before it
-    left. Opt-in rules (``default_enabled = False``) run only when a selector names their
-    code or a prefix of it; ``ALL`` alone does not turn them on.
+    ``ignore = ["GL101"]`` keeps GL1 but GL101; at equal specificity the ignore wins. ``ALL``
+    means every rule; without a ``select``, the default rules run, as broad as ``ALL`` but
+    without the opt-in ones (``default_enabled = False``), which a selector turns on by their
+    code or a prefix. Each later stage (an extending file's, the command line's) changes what
+    the ones before it left.
     """
-    stages = [(config.select + config.extend_select, config.ignore)]
+    stages = [((config.select or []) + config.extend_select, config.ignore)]
     stages += [(extended, ignored) for ignored, extended in config.later_selections]
     chosen = []
     for cls in all_rules():
         enabled = False
-        for selectors, ignores in stages:
+        for number, (selectors, ignores) in enumerate(stages):
             selected, ignored = _matches(cls.code, selectors), _matches(cls.code, ignores)
-            if selected == 0 and not cls.default_enabled:
-                selected = -1
+            if number == 0 and config.select is None and cls.default_enabled:
+                selected = max(selected, 0)  # the default rules, as broad as ALL
             if selected > ignored:
                 enabled = True
             elif ignored >= 0:

@@ -24,7 +24,9 @@ def settings_text(path: Path, resolver: Resolver) -> str:
     for ignored, extended in config.later_selections:  # an extending file's, the command line's
         lines.append(f"# then: ignore = {toml_value(ignored)}, extend-select = {toml_value(extended)}")
     lines.append("[tool.gradlint]")
-    lines.extend(f"{key} = {toml_value(value)}" for key, value in _values(config))
+    if config.select is None:
+        lines.append("# select: none, so every rule but the opt-in ones")
+    lines.extend(f"{key} = {toml_value(value)}" for key, value in _values(config) if value is not None)
     for code, values in sorted(config.options.items()):
         lines.append(f"\n[tool.gradlint.options.{code}]")
         lines.extend(f"{key} = {toml_value(value)}" for key, value in sorted(values.items()))
@@ -33,7 +35,7 @@ def settings_text(path: Path, resolver: Resolver) -> str:
 
 def _values(config: Config) -> list[tuple[str, object]]:
     return [
-        ("select", config.select),
+        ("select", config.select),  # None: not set
         ("ignore", config.ignore),
         ("extend-select", config.extend_select),
         ("per-file-ignores", config.per_file_ignores),
