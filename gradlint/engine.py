@@ -86,10 +86,12 @@ def run(
     outcome = RunResult()
     outcome.errors.extend(FileError(p, m) for p, m in problems)
     checkers: dict[int, Checker] = {}  # one per configuration: files are grouped by it
+    checker_of: dict[Path, Checker] = {}
     for path in files:
         settings = resolver.config_for(path, is_dir=False)
-        checkers.setdefault(id(settings), Checker(settings, filters=filters))
-    checker_of = {path: checkers[id(resolver.config_for(path, is_dir=False))] for path in files}
+        if id(settings) not in checkers:
+            checkers[id(settings)] = Checker(settings, filters=filters)
+        checker_of[path] = checkers[id(settings)]
     caches = _caches(files, checker_of, outcome) if use_cache else {}
     results: list[FileResult | None] = [None] * len(files)
     pending: list[int] = []
