@@ -1,12 +1,12 @@
 """Which paths git ignores: the ``.gitignore`` files from the repository's root down to a
 path's folder and ``.git/info/exclude``, read as git reads them (``gitignore(5)``), without
-running git.
+running git; and, over them, ``.ignore`` files, as ruff reads them.
 
-As in ruff, they count only inside a git repository (a folder with a ``.git`` beside it, a
-folder or a worktree's file); a nested repository starts afresh. A later pattern overrides
-an earlier one and a deeper file a shallower one; a path inside an ignored folder stays
-ignored whatever a negation says, because the walk never enters that folder and an explicit
-path is checked folder by folder from the root (``ignored_with_parents``).
+As in ruff, git's files count only inside a git repository (a folder with a ``.git`` beside
+it, a folder or a worktree's file); a nested repository starts afresh. A later pattern
+overrides an earlier one and a deeper file a shallower one; a path inside an ignored folder
+stays ignored whatever a negation says, because the walk never enters that folder and an
+explicit path is checked folder by folder from the root (``ignored_with_parents``).
 """
 
 from __future__ import annotations
@@ -172,9 +172,10 @@ class GitIgnore:
 
     def __init__(self) -> None:
         self._rules: dict[str, list[IgnoreRule] | None] = {}
+        self._dot_ignore: dict[str, list[IgnoreRule]] = {}
 
     def rules(self, folder: str) -> list[IgnoreRule] | None:
-        """The rules that apply inside ``folder`` (absolute), lowest precedence first;
+        """The git rules that apply inside ``folder`` (absolute), lowest precedence first;
         None outside any repository."""
         if folder in self._rules:
             return self._rules[folder]
@@ -190,25 +191,45 @@ class GitIgnore:
         self._rules[folder] = found
         return found
 
+    def dot_ignore_rules(self, folder: str) -> list[IgnoreRule]:
+        """The rules of the ``.ignore`` files (ripgrep's, which ruff reads too) from the top
+        of the file system down to ``folder``: in a repository or not, and over git's."""
+        if folder not in self._dot_ignore:
+            parent = os.path.dirname(folder)
+            found = [] if parent == folder else list(self.dot_ignore_rules(parent))
+            found.extend(rules_of_file(os.path.join(folder, ".ignore"), folder))
+            self._dot_ignore[folder] = found
+        return self._dot_ignore[folder]
+
     def ignored(self, path: str, is_dir: bool) -> bool:
-        """Whether git ignores ``path`` (absolute) itself; its folders are not looked at."""
-        rules = self.rules(os.path.dirname(path))
-        verdict = False
-        for rule in rules or ():
-            if rule.dir_only and not is_dir:
-                continue
-            if rule.regex.match(os.path.relpath(path, rule.base).replace(os.sep, "/")):
-                verdict = not rule.negated
-        return verdict
+        """Whether ``path`` (absolute) itself is ignored; its folders are not looked at."""
+        folder = os.path.dirname(path)
+        for rules in (self.dot_ignore_rules(folder), self.rules(folder) or ()):
+            verdict = _last_match(rules, path, is_dir)
+            if verdict is not None:
+                return verdict
+        return False
 
     def ignored_with_parents(self, path: str, is_dir: bool) -> bool:
-        """Whether git ignores ``path`` (absolute) or a folder it lies in."""
+        """Whether ``path`` (absolute) or a folder it lies in (up to its repository's top)
+        is ignored."""
         top = os.path.dirname(path)
         folders = []
-        while self.rules(top) is not None and _git_dir(top) is None:
+        while _git_dir(top) is None:
             folders.append(top)
             parent = os.path.dirname(top)
             if parent == top:
                 break
             top = parent
         return any(self.ignored(f, True) for f in reversed(folders)) or self.ignored(path, is_dir)
+
+
+def _last_match(rules: list[IgnoreRule], path: str, is_dir: bool) -> bool | None:
+    """The verdict of the last rule that matches ``path``: ignored, kept, or None (no rule)."""
+    verdict = None
+    for rule in rules:
+        if rule.dir_only and not is_dir:
+            continue
+        if rule.regex.match(os.path.relpath(path, rule.base).replace(os.sep, "/")):
+            verdict = not rule.negated
+    return verdict

@@ -149,3 +149,16 @@ def test_a_worktree_reads_the_main_repositorys_exclude_file(tmp_path):
     ignore = GitIgnore()
     assert ignore.ignored(os.path.join(tree, "secret.py"), False)
     assert not ignore.ignored(os.path.join(tree, "public.py"), False)
+
+
+def test_dot_ignore_files_count_in_a_repository_or_not_and_over_git(cli, project, tmp_path):
+    (project / ".ignore").write_text("!api_pb2.py\nkeep_pb2.py\n")  # ripgrep's file, as ruff reads it
+    assert _checked(cli, project) == ["api_pb2.py", "model.py"]
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / ".ignore").write_text("gen_*.py\n")
+    for name in ("model.py", "gen_model.py"):
+        (loose / name).write_text(STALE)
+    assert _checked(cli, loose) == ["model.py"]
+    assert _checked(cli, loose, "--force-exclude", "gen_model.py") == []
+    assert _checked(cli, loose, "gen_model.py") == ["gen_model.py"]
