@@ -140,6 +140,7 @@ def find_config_file(start: Path | list[Path]) -> Path | None:
 
 
 MAX_CONFIG_SIZE = 1024 * 1024
+MAX_EXTEND_DEPTH = 32  # a configuration arrives with every clone: its chain must not exhaust the stack
 
 
 def _read_config_text(path: Path) -> str:
@@ -163,6 +164,8 @@ def load_config(path: Path | None, _chain: tuple[tuple[str, Path], ...] = ()) ->
         if any(real == os.path.realpath(target) for real, _ in chain):
             cycle = " -> ".join(str(shown) for _, shown in (*chain, ("", target)))
             raise ConfigError(f"{path}: 'extend' makes a cycle: {cycle}")
+        if len(chain) >= MAX_EXTEND_DEPTH:
+            raise ConfigError(f"{path}: 'extend' goes more than {MAX_EXTEND_DEPTH} files deep")
         if not os.path.lexists(target):
             raise ConfigError(f"{path}: 'extend' names {target}, which does not exist")
         base = load_config(target, chain)

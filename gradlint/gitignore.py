@@ -177,28 +177,25 @@ class GitIgnore:
     def rules(self, folder: str) -> list[IgnoreRule] | None:
         """The git rules that apply inside ``folder`` (absolute), lowest precedence first;
         None outside any repository."""
-        if folder in self._rules:
-            return self._rules[folder]
-        git_dir = _git_dir(folder)
-        if git_dir is not None:
-            found: list[IgnoreRule] | None = rules_of_file(os.path.join(git_dir, "info", "exclude"), folder)
-        else:
-            parent = os.path.dirname(folder)
-            found = None if parent == folder else self.rules(parent)
-            found = None if found is None else list(found)
-        if found is not None:
-            found.extend(rules_of_file(os.path.join(folder, ".gitignore"), folder))
-        self._rules[folder] = found
-        return found
+        for current in _uncached(folder, self._rules):  # from the top down, without recursion
+            git_dir = _git_dir(current)
+            if git_dir is not None:
+                found: list[IgnoreRule] | None = rules_of_file(os.path.join(git_dir, "info", "exclude"), current)
+            else:
+                above = self._rules.get(os.path.dirname(current))
+                found = None if above is None else list(above)
+            if found is not None:
+                found.extend(rules_of_file(os.path.join(current, ".gitignore"), current))
+            self._rules[current] = found
+        return self._rules[folder]
 
     def dot_ignore_rules(self, folder: str) -> list[IgnoreRule]:
         """The rules of the ``.ignore`` files (ripgrep's, which ruff reads too) from the top
         of the file system down to ``folder``: in a repository or not, and over git's."""
-        if folder not in self._dot_ignore:
-            parent = os.path.dirname(folder)
-            found = [] if parent == folder else list(self.dot_ignore_rules(parent))
-            found.extend(rules_of_file(os.path.join(folder, ".ignore"), folder))
-            self._dot_ignore[folder] = found
+        for current in _uncached(folder, self._dot_ignore):
+            found = list(self._dot_ignore.get(os.path.dirname(current), ()))
+            found.extend(rules_of_file(os.path.join(current, ".ignore"), current))
+            self._dot_ignore[current] = found
         return self._dot_ignore[folder]
 
     def ignored(self, path: str, is_dir: bool) -> bool:
@@ -222,6 +219,19 @@ class GitIgnore:
                 break
             top = parent
         return any(self.ignored(f, True) for f in reversed(folders)) or self.ignored(path, is_dir)
+
+
+def _uncached(folder: str, cache: dict) -> list[str]:
+    """``folder`` and the folders above it that ``cache`` lacks, the topmost first."""
+    missing = []
+    current = folder
+    while current not in cache:
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    return missing[::-1]
 
 
 def _last_match(rules: list[IgnoreRule], path: str, is_dir: bool) -> bool | None:

@@ -154,6 +154,11 @@ def test_extend_cycles_and_missing_bases_are_configuration_errors(cli, tmp_path)
     assert "'extend' makes a cycle: pyproject.toml -> conf/base.toml -> pyproject.toml" in result.stderr
     _write(tmp_path / "pyproject.toml", '[tool.gradlint]\nextend = "pyproject.toml"\n')
     assert "makes a cycle" in cli("check", "train.py", cwd=tmp_path).stderr
+    for number in range(40):  # a long chain without a cycle is cut short, without a traceback
+        _write(tmp_path / "chain" / f"{number}.toml", f'extend = "{number + 1}.toml"\n')
+    _write(tmp_path / "pyproject.toml", '[tool.gradlint]\nextend = "chain/0.toml"\n')
+    result = cli("check", "train.py", cwd=tmp_path)
+    assert result.returncode == 2 and "'extend' goes more than 32 files deep" in result.stderr
     _write(tmp_path / "pyproject.toml", '[tool.gradlint]\nextend = "nowhere.toml"\n')
     result = cli("check", "train.py", cwd=tmp_path)
     assert result.returncode == 2 and "'extend' names nowhere.toml, which does not exist" in result.stderr
