@@ -1,6 +1,7 @@
 """Which paths git ignores: the ``.gitignore`` files from the repository's root down to a
 path's folder and ``.git/info/exclude``, read as git reads them (``gitignore(5)``), without
-running git; and, over them, ``.ignore`` files, as ruff reads them.
+running git, under the user's global excludes file; and, over them, ``.ignore`` files, as
+ruff reads them.
 
 As in ruff, git's files count only inside a git repository (a folder with a ``.git`` beside
 it, a folder or a worktree's file); a nested repository starts afresh. A later pattern
@@ -138,11 +139,39 @@ def _bracket(pattern: str, start: int) -> tuple[int, str | None]:
 
 
 def rules_of_file(path: str, base: str) -> list[IgnoreRule]:
+    return [rule for line in _lines_of(path) if (rule := parse_line(line, base)) is not None]
+
+
+def _lines_of(path: str) -> list[str]:
     try:
-        text = read_bytes(path, _MAX_IGNORE_FILE).decode("utf-8", errors="surrogateescape")
+        return read_bytes(path, _MAX_IGNORE_FILE).decode("utf-8", errors="surrogateescape").split("\n")
     except OSError:
         return []
-    return [rule for line in text.split("\n") if (rule := parse_line(line, base)) is not None]
+
+
+def global_excludes_file() -> str | None:
+    """Where git reads the user's excludes: ``core.excludesFile`` of the user's git
+    configuration, else ``$XDG_CONFIG_HOME/git/ignore`` (``~/.config/git/ignore``)."""
+    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    configured = None
+    for config in (os.path.join(config_home, "git", "config"), os.path.expanduser("~/.gitconfig")):
+        configured = _core_excludes_file(config) or configured  # ~/.gitconfig is read last
+    return os.path.expanduser(configured) if configured else os.path.join(config_home, "git", "ignore")
+
+
+def _core_excludes_file(config: str) -> str | None:
+    """``core.excludesFile`` as one git configuration file sets it (the last setting wins)."""
+    found, section = None, ""
+    for line in _lines_of(config):
+        line = line.strip()
+        if line.startswith("["):
+            section = line[1 : line.find("]")].strip().lower() if "]" in line else ""
+        elif section == "core" and "=" in line:
+            key, value = (part.strip() for part in line.split("=", 1))
+            if key.lower() == "excludesfile":
+                value = re.split(r"\s[#;]", value, maxsplit=1)[0].strip()
+                found = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+    return found
 
 
 def _git_dir(folder: str) -> str | None:
@@ -173,6 +202,14 @@ class GitIgnore:
     def __init__(self) -> None:
         self._rules: dict[str, list[IgnoreRule] | None] = {}
         self._dot_ignore: dict[str, list[IgnoreRule]] = {}
+        self._global_lines: list[str] | None = None
+
+    def _global(self, top: str) -> list[IgnoreRule]:
+        """The user's global excludes file (``core.excludesFile``), for the repository at ``top``."""
+        if self._global_lines is None:
+            path = global_excludes_file()
+            self._global_lines = [] if path is None else _lines_of(path)
+        return [rule for line in self._global_lines if (rule := parse_line(line, top)) is not None]
 
     def rules(self, folder: str) -> list[IgnoreRule] | None:
         """The git rules that apply inside ``folder`` (absolute), lowest precedence first;
@@ -180,7 +217,8 @@ class GitIgnore:
         for current in _uncached(folder, self._rules):  # from the top down, without recursion
             git_dir = _git_dir(current)
             if git_dir is not None:
-                found: list[IgnoreRule] | None = rules_of_file(os.path.join(git_dir, "info", "exclude"), current)
+                found: list[IgnoreRule] | None = self._global(current)
+                found += rules_of_file(os.path.join(git_dir, "info", "exclude"), current)
             else:
                 above = self._rules.get(os.path.dirname(current))
                 found = None if above is None else list(above)

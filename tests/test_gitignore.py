@@ -162,3 +162,24 @@ def test_dot_ignore_files_count_in_a_repository_or_not_and_over_git(cli, project
     assert _checked(cli, loose) == ["model.py"]
     assert _checked(cli, loose, "--force-exclude", "gen_model.py") == []
     assert _checked(cli, loose, "gen_model.py") == ["gen_model.py"]
+
+
+def test_the_users_global_excludes_file_counts_in_a_repository(cli, project, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    (home / ".config" / "git").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    (home / ".config" / "git" / "ignore").write_text("model.py\n")  # git's default place
+    assert _checked(cli, project) == ["keep_pb2.py"]
+    (project / ".gitignore").write_text("!model.py\n")  # the repository's own patterns win
+    assert "model.py" in _checked(cli, project)
+    (project / ".gitignore").write_text("generated/\n*_pb2.py\n!keep_pb2.py\n")
+    # core.excludesFile moves it; the last git configuration to set it wins
+    (home / ".config" / "git" / "ignore").write_text("")
+    (home / ".config" / "git" / "config").write_text('[core]\n\texcludesFile = "~/xdg-excludes"\n')
+    (home / ".gitconfig").write_text("[user]\n\tname = dev\n[core]\n\texcludesfile = ~/excludes ; mine\n")
+    (home / "xdg-excludes").write_text("nothing.py\n")
+    (home / "excludes").write_text("model.py\n")
+    assert _checked(cli, project) == ["keep_pb2.py"]
+    (home / ".gitconfig").unlink()
+    assert _checked(cli, project) == ["keep_pb2.py", "model.py"]
