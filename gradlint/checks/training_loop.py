@@ -10,7 +10,7 @@ from gradlint.codefacts.kinds import LoopKind
 from gradlint.codefacts.words import NEEDS_BACKWARD
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
-from gradlint.rule_options import RANGE, OptionType, TableOf
+from gradlint.rule_options import POSITIVE_NUMBER, RANGE, OptionType, TableOf
 from gradlint.textmatch import Pattern
 
 if TYPE_CHECKING:
@@ -227,6 +227,7 @@ class RecurrentWithoutClipping(SourceRule):
     summary = "A recurrent model trained by SGD at a high rate with no gradient clipping"
     severity = "warning"
     options: ClassVar[dict[str, Any]] = {"min-lr": {}}
+    option_types: ClassVar[dict[str, OptionType]] = {"min-lr": TableOf(POSITIVE_NUMBER)}
     needs = NEEDS_BACKWARD
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
