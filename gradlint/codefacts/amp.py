@@ -123,7 +123,9 @@ def _scaler_of(backward: cst.CSTNode) -> str | None:
 def _float16(events: list[Event], kind: str, imports: ImportMap, source: SourceFile, add) -> None:
     """Float16 compute trained by a plain backward, in a unit that never scales the loss."""
     plain = next((e for e in events if e.kind == BACKWARD and e.mode == ""), None)
-    if plain is None or any(
+    if plain is None or not any(e.kind == STEP for e in events):
+        return  # no step applies the gradients: a backward timed or inspected, not trained
+    if any(
         e.mode in (SCALED, MANAGED) or e.kind in (UNSCALE, UPDATE) for e in events
     ):
         return

@@ -14,14 +14,21 @@ import libcst as cst
 from gradlint import torch_api
 from gradlint.codefacts.flow import Flow
 from gradlint.codefacts.gradient_paths import CutKind, ForwardDomain
-from gradlint.codefacts.modules import frozen_attributes, module_classes, untrained_attributes
+from gradlint.codefacts.modules import (
+    frozen_attributes,
+    module_classes,
+    pretrained_attributes,
+    untrained_attributes,
+)
 from gradlint.codefacts.syntax import (
     cached_fact,
     has_decorator,
     imports_of,
     mentions,
+    method_call,
+    walk,
 )
-from gradlint.names import word_search
+from gradlint.names import canonical_torch, dotted, word_search
 from gradlint.source import SourceFile
 
 # What a cut is written as, in the methods that forward runs (every method but __init__): the
@@ -74,6 +81,41 @@ def untrained(source: SourceFile) -> set[str]:
     return cached_fact(source, "untrained", lambda: untrained_attributes(source.module))
 
 
+def _differentiated_by_hand(facts, imports) -> set[str]:
+    """Attributes that a method of the class other than forward calls under ``enable_grad()``
+    and backpropagates through itself (``torch.autograd.backward`` or ``.backward()`` in the same
+    block): a reversible block runs them under no_grad in forward and recomputes them, with
+    their gradients, in its own backward pass."""
+    enabling = torch_api.names("autograd.grad_contexts")
+    backward = torch_api.names("autograd.backward_functions")
+    found: set[str] = set()
+    for name, method in facts.methods.items():
+        if name == "forward":
+            continue
+        for node in walk(method):
+            if not isinstance(node, cst.With) or not any(
+                isinstance(item.item, cst.Call)
+                and canonical_torch(imports.qualify(item.item.func)) in enabling
+                for item in node.items
+            ):
+                continue
+            called, backpropagates = set(), False
+            for inner in walk(node.body):
+                if not isinstance(inner, cst.Call):
+                    continue
+                called_method = method_call(inner)
+                if canonical_torch(imports.qualify(inner.func)) in backward or (
+                    called_method and called_method[1] == "backward"
+                ):
+                    backpropagates = True
+                callee = dotted(inner.func) or ""
+                if callee.startswith("self.") and callee.count(".") == 1:
+                    called.add(callee[5:])
+            if backpropagates:
+                found |= called
+    return found
+
+
 def forward_cuts(source: SourceFile) -> list[Cut]:
     def compute() -> list[Cut]:
         imports = imports_of(source)
@@ -92,7 +134,8 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
             if has_decorator(forward, *{name.rsplit(".", 1)[-1] for name in contexts}):
                 continue  # an inference-only module
             domain = ForwardDomain(facts, imports, frozen, source)
-            domain.untrained = untrained(source)
+            domain.untrained = (untrained(source) | pretrained_attributes(facts.node)
+                                | _differentiated_by_hand(facts, imports))
             domain.active.add("forward")
             flow = Flow(domain)
             flow.run(

@@ -129,7 +129,8 @@ def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: Im
         ("math.", "float", "int", "np.", "numpy.")
     ):
         facts.plain.add(attr)
-    elif name.startswith("torch.nn.") and short in torch_api.parameterless_modules():
+    elif (name.startswith("torch.nn.") and short in torch_api.parameterless_modules()
+          or name.rpartition(".")[0] in torch_api.names("modules.parameterless_namespaces")):
         facts.parameterless.add(attr)
         facts.submodules[attr] = short
     elif short[:1].isupper() or name.startswith(("copy.deepcopy", "deepcopy")):
@@ -203,6 +204,45 @@ def untrained_attributes(module: cst.Module) -> set[str]:
                 name = dotted(target.target) or ""
                 if name.startswith("self.") and UNTRAINED_NAME.search(name[5:]):
                     found.add(name[5:])
+    return found
+
+
+def _loads_weights(call: cst.Call) -> bool:
+    """``resnet152(pretrained=True)``, ``resnet50(weights=...)``, ``X.from_pretrained(...)``,
+    ``torch.hub.load(...)``: a network with trained weights."""
+    found = method_call(call)
+    if found and found[1] == "from_pretrained" or (dotted(call.func) or "").endswith("hub.load"):
+        return True
+    for arg in call.args:
+        off = isinstance(arg.value, cst.Name) and arg.value.value in ("None", "False")
+        if arg.keyword is not None and arg.keyword.value in ("pretrained", "weights") and not off:
+            return True
+    return False
+
+
+def pretrained_attributes(cls: cst.ClassDef) -> set[str]:
+    """Attributes that a method of ``cls`` binds to a network with loaded weights or to what is
+    made of it (a pretrained network run under no_grad extracts features on purpose) (``resnet = resnet152(pretrained=True); self.resnet = nn.Sequential(*list(
+    resnet.children())[:-1])``)."""
+    found: set[str] = set()
+    for func in walk(cls):
+        if not isinstance(func, cst.FunctionDef):
+            continue
+        assigns = [n for n in walk(func) if isinstance(n, cst.Assign)]
+        loaded: set[str] = set()
+        for _ in range(3):  # the walk is not in source order: a few rounds reach the chains
+            for node in assigns:
+                if not any(
+                    isinstance(n, cst.Call) and _loads_weights(n)
+                    or isinstance(n, cst.Name) and n.value in loaded
+                    for n in walk(node.value)
+                ):
+                    continue
+                for target in node.targets:
+                    if isinstance(target.target, cst.Name):
+                        loaded.add(target.target.value)
+                    elif (attr := _self_attr(target.target)) is not None:
+                        found.add(attr)
     return found
 
 
@@ -298,6 +338,7 @@ __all__ = [
     "class_facts",
     "frozen_attributes",
     "untrained_attributes",
+    "pretrained_attributes",
     "module_classes",
     "root_classes",
     "statements",

@@ -271,6 +271,8 @@ def built_in_forward(source: SourceFile) -> list[BuiltInForward]:
             for name in _reached(source, facts):
                 if not _may_build(source, facts.methods[name], builders, imports):
                     continue
+                if _memoised(facts.methods[name], source.module, imports):
+                    continue
                 for node, parents in _ordered(facts.methods[name]):
                     if not isinstance(node, cst.Call):
                         continue
@@ -365,6 +367,31 @@ def _builds(call: cst.Call, imports, classes) -> str | None:
                                                    - facts.parameterless):
         return f"{name}(...)"
     return None
+
+
+# decorators that keep a method's first result
+_MEMOISING = frozenset({"functools.cache", "functools.lru_cache", "functools.cached_property"})
+# a decorator of the file that stores the result on the instance and returns it when it is there
+_STORES_ON_INSTANCE = re.compile(r"\bsetattr\s*\(\s*self\b")
+_READS_INSTANCE = re.compile(r"\b(?:getattr|hasattr)\s*\(\s*self\b")
+
+
+def _memoised(method: cst.FunctionDef, module: cst.Module, imports) -> bool:
+    """Built once: the method's decorator caches what it returns (``@functools.cache``, or a
+    decorator of the file whose wrapper returns ``getattr(self, key)`` when set and otherwise
+    calls the method and ``setattr(self, key, made)``)."""
+    for decorator in method.decorators:
+        expr = decorator.decorator
+        expr = expr.func if isinstance(expr, cst.Call) else expr
+        if imports.qualify(expr) in _MEMOISING:
+            return True
+        name = dotted(expr)
+        for statement in module.body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+                text = module.code_for_node(statement)
+                if _STORES_ON_INSTANCE.search(text) and _READS_INSTANCE.search(text):
+                    return True
+    return False
 
 
 def _cached(parents: tuple) -> bool:
