@@ -125,6 +125,8 @@ def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: Im
     short = name.rsplit(".", 1)[-1]
     if name in torch_api.names("modules.parameter_classes"):
         facts.parameters.add(attr)
+    elif name in torch_api.names("modules.buffer_classes"):
+        facts.plain.add(attr)
     elif name in torch_api.tensor_factory_names() or name.startswith(
         ("math.", "float", "int", "np.", "numpy.")
     ):
