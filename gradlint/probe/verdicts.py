@@ -160,7 +160,7 @@ def _activation_verdict(measured, kind, name, limit, source, what, at_least):
     if not modules:
         family = "ReLU" if kind == "dying" else "sigmoid/tanh"
         return _verdict(
-            name, False, f"no {family} module to measure", source, threshold=limit, names=[]
+            name, False, f"no {family} activation to measure", source, threshold=limit, names=[]
         )
     bad = [a for a in modules if (a["fraction"] >= limit if at_least else a["fraction"] > limit)]
     worst = max(modules, key=lambda a: a["fraction"])

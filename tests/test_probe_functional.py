@@ -1,0 +1,89 @@
+"""The probe counts activations called as functions (F.relu, torch.relu, x.relu(), torch.tanh),
+names them by call site, and its dying-ReLU and saturation verdicts cover them."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = torch.nn.functional
+
+
+class FunctionalReLU(nn.Module):
+    """Only F.relu, torch.relu and x.relu(): no activation module at all."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(16, 32)
+        self.fc2 = nn.Linear(32, 32)
+        self.fc3 = nn.Linear(32, 1)
+        nn.init.constant_(self.fc1.bias, -10.0)
+
+    def forward(self, x):
+        x = F.relu(self.fc1(x))
+        x = torch.relu(self.fc2(x))
+        return self.fc3(x).relu()
+
+
+class FunctionalTanh(nn.Module):
+    def __init__(self, width=1024):
+        super().__init__()
+        self.fc1 = nn.Linear(width, width)
+        self.fc2 = nn.Linear(width, 1)
+        nn.init.normal_(self.fc1.weight, std=1.0)
+
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.fc1(x)))
+
+
+def _rows(model, example):
+    from gradlint.probe.measure import measure
+
+    return {a["name"]: a for a in measure(model, example)["activations"]}, measure(model, example)
+
+
+def test_functional_relus_are_counted_at_their_call_sites():
+    torch.manual_seed(0)
+    rows, stats = _rows(FunctionalReLU(), torch.randn(64, 16))
+    names = sorted(rows)
+    assert names == [
+        "relu at test_probe_functional.py:24",
+        "relu at test_probe_functional.py:25",
+        "relu at test_probe_functional.py:26",
+    ]
+    first = rows["relu at test_probe_functional.py:24"]
+    assert first["kind"] == "dying" and first["fraction"] == 1.0 and first["dead_units"] == 1.0
+X
+    assert {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"} <= set(stats["dead_params"])
+
+
+def test_dying_verdict_covers_functional_relu():
+    from gradlint.probe.settings import Thresholds
+    from gradlint.probe.verdicts import judge
+
+    torch.manual_seed(0)
+    _, stats = _rows(FunctionalReLU(), torch.randn(64, 16))
+    verdict = next(v for v in judge(stats, Thresholds()) if v["name"] == "dying-relu")
+    assert verdict["problem"]
+    assert "relu at test_probe_functional.py:24" in verdict["names"]
+
+
+def test_saturation_verdict_covers_torch_tanh():
+    from gradlint.probe.settings import Thresholds
+    from gradlint.probe.verdicts import judge
+
+    torch.manual_seed(0)
+    rows, stats = _rows(FunctionalTanh(), torch.randn(32, 1024))
+    [row] = rows.values()
+    assert row["kind"] == "saturating" and row["fraction"] > 0.8
+    verdict = next(v for v in judge(stats, Thresholds()) if v["name"] == "saturation")
+    assert verdict["problem"] and verdict["names"] == [next(iter(rows))]
+
+
+def test_module_activations_are_counted_once_by_their_hooks():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.Tanh())
+    rows, _ = _rows(model, torch.randn(16, 8))
+    assert sorted(rows) == ["1", "3"]
+    assert rows["1"]["kind"] == "dying" and 0.0 <= rows["1"]["dead_units"] <= 1.0
