@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from gradlint.checks._chains import in_model_file
 from gradlint.diagnostics import Finding, Location
 from gradlint.gain.activations import below
+from gradlint.gain.spatial import is_conv
 from gradlint.gain.units import UnitStats, model_dead, unit_stats
 from gradlint.ir import LayerGraph, Node
 from gradlint.rule import GraphRule
@@ -53,14 +54,17 @@ class DeadReluAtInit(GraphRule):
         if not _applies(graph):
             return
         stats = unit_stats(graph)
-        reported = False
+        reported = set()
         for site in stats:
             if site.dead_units is None or site.mean >= 0.0:
                 continue
             if site.dead_units < self.settings["max-dead-fraction"]:
                 continue
-            reported = True
-            yield self._biased(graph, site)
+            finding = self._biased(graph, site)
+            key = (finding.location.path, finding.location.line, finding.location.column)
+            if key not in reported:  # one init call in a loop: one finding
+                reported.add(key)
+                yield finding
         if reported:
             return
         chance = model_dead(stats)
@@ -125,8 +129,8 @@ class ReluOnOutput(GraphRule):
         if last.activation not in _CLAMPS or last.op not in ("activation", "linear"):
             return
         layer = last if last.op == "linear" else _producer(graph, last)
-        if layer is None:
-            return
+        if layer is None or is_conv(layer):
+            return  # a dense map (density, depth, image): every unit sees every pixel
         site = next((s for s in unit_stats(graph) if s.node == last.id), None)
         if site is None:
             return

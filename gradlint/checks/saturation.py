@@ -71,6 +71,7 @@ class SaturationByInitialScale(GraphRule):
         if graph.attrs.get("init_checks", True) is False:
             return
         found = estimate(graph)
+        seen = set()
         for site in unit_stats(graph):
             if site.saturated is None or site.saturated <= self.settings["max-saturated-fraction"]:
                 continue
@@ -78,7 +79,11 @@ class SaturationByInitialScale(GraphRule):
             layer = node if node.op == "linear" else _producer(graph, node)
             if layer is None or not layer.fan_in or not layer.inputs:
                 continue
-            yield self._finding(graph, found, site, layer)
+            finding = self._finding(graph, found, site, layer)
+            key = (finding.location.path, finding.location.line, finding.location.column)
+            if key not in seen:  # one init call in a loop: one finding
+                seen.add(key)
+                yield finding
 
     def _finding(self, graph: LayerGraph, found: Any, site: Any, layer: Node) -> Finding:
         init = layer.weight_init
