@@ -115,7 +115,7 @@ class ReluOnOutput(GraphRule):
     name = "relu-on-output"
     summary = "ReLU as the model's final activation: outputs below zero get no gradient"
     severity = "warning"
-    options: ClassVar[dict[str, Any]] = {"max-zero-share": 0.25}
+    options: ClassVar[dict[str, Any]] = {"max-zero-share": 0.25, "max-dead-map": 0.25}
 
     def check_graph(self, graph: LayerGraph) -> Iterable[Finding]:
         if graph.attrs.get("block"):
@@ -129,20 +129,30 @@ class ReluOnOutput(GraphRule):
         if last.activation not in _CLAMPS or last.op not in ("activation", "linear"):
             return
         layer = last if last.op == "linear" else _producer(graph, last)
-        if layer is None or is_conv(layer):
-            return  # a dense map (density, depth, image): every unit sees every pixel
+        if layer is None:
+            return
         site = next((s for s in unit_stats(graph) if s.node == last.id), None)
         if site is None:
             return
         zero = below(0.0, site.q, site.mean)
         if zero < self.settings["max-zero-share"]:
             return  # a positive bias keeps the output alive: a deliberate non-negative output
+        dead = ""
+        if is_conv(layer):
+            # a map (density, depth, image): a channel that is positive somewhere keeps learning;
+            # what stops it is the channel being negative at every pixel of every sample
+            if not site.layer_dead or site.layer_dead < self.settings["max-dead-map"]:
+                return
+            dead = (
+                f"; the output map is zero at every pixel of the batch in about "
+                f"{_percent(site.layer_dead)} of initialisations"
+            )
         message = (
             f"the model's output is {last.activation}({layer.name}(…)): at initialisation "
-            f"{_percent(zero)} of the outputs are clamped to 0, and a clamped output passes no "
-            "gradient to any layer, so those samples do not train the model and a unit that goes "
-            "negative for every sample stays dead. Return the linear output (a regression or logit "
-            "head), or use softplus/exp for a positive target"
+            f"{_percent(zero)} of the outputs are clamped to 0{dead}, and a clamped output passes "
+            "no gradient to any layer, so those samples do not train the model and a unit that "
+            "goes negative for every sample stays dead. Return the linear output (a regression or "
+            "logit head), or use softplus/exp for a positive target"
         )
         where = last.location if last.op == "activation" else layer.location
         yield self.finding(message, in_model_file(graph, last, where), zero_share=round(zero, 2))
