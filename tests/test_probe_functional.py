@@ -87,3 +87,24 @@ def test_module_activations_are_counted_once_by_their_hooks():
     rows, _ = _rows(model, torch.randn(16, 8))
     assert sorted(rows) == ["1", "3"]
     assert rows["1"]["kind"] == "dying" and 0.0 <= rows["1"]["dead_units"] <= 1.0
+
+
+def test_plot_title_names_the_ratio_weights_when_the_first_are_dead():
+    from gradlint.probe.plot import title_of
+
+    row = {"kind": "weight", "flags": []}
+    doc = {
+        "model_class": "Net",
+        "device": "cpu",
+        "log10_grad_ratio": -0.5,
+        "static_log10_grad_ratio": -3.0,
+        "layers": [
+            {**row, "name": "fc1.weight", "grad_rms": 0.0},
+            {**row, "name": "fc2.weight", "grad_rms": 0.0},
+            {**row, "name": "fc3.weight", "grad_rms": 0.1},
+            {**row, "name": "head.weight", "grad_rms": 0.3},
+        ],
+    }
+    title = title_of(doc)
+    assert "fc3.weight / head.weight = -0.50" in title
+    assert "2 dead weight(s) before it" in title and "static estimate -3.00" in title
