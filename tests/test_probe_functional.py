@@ -108,3 +108,50 @@ def test_plot_title_names_the_ratio_weights_when_the_first_are_dead():
     title = title_of(doc)
     assert "fc3.weight / head.weight = -0.50" in title
     assert "2 dead weight(s) before it" in title and "static estimate -3.00" in title
+
+
+class TinyGradients(nn.Module):
+    """A deep default-init stack: the first layers' gradients are below float16's range."""
+
+    def __init__(self):
+        super().__init__()
+        layers = []
+        for _ in range(12):
+            layers += [nn.Linear(64, 64), nn.Sigmoid()]
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(64, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def _half_report(device):
+    from gradlint.probe.half import underflow
+    from gradlint.probe.settings import Thresholds
+    from gradlint.probe.verdicts import judge
+
+    torch.manual_seed(0)
+    model = TinyGradients().to(device)
+    result = underflow(model, torch.randn(32, 64, device=device))
+    if result["error"]:
+        pytest.skip(f"no float16 kernels here: {result['error']}")
+    from gradlint.probe.measure import measure
+
+    stats = measure(model, torch.randn(32, 64, device=device))
+    stats["float16"] = result
+    return result, next(v for v in judge(stats, Thresholds()) if v["name"] == "fp16-underflow")
+
+
+def test_float16_pass_names_the_parameters_whose_gradient_underflows():
+    result, verdict = _half_report("cpu")
+    lost = {p["name"]: p["lost"] for p in result["params"]}
+    assert lost.get("body.0.weight") == 1.0 and "head.weight" not in lost
+    assert verdict["problem"] and "body.0.weight" in verdict["names"]
+
+
+@pytest.mark.cuda
+def test_float16_pass_on_cuda():
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    result, verdict = _half_report("cuda")
+    assert verdict["problem"] and "body.0.weight" in verdict["names"]
