@@ -96,9 +96,18 @@ def measure(
     # assigned to the model is registered afterwards, but no optimiser has it
     before = {id(p) for p in model.parameters()}
     with hooks:
-        value, outputs = forward_backward(model, example, loss)
+        model.train()
+        model.zero_grad(set_to_none=True)
+        output = call_model(model, example)
+        value = probe_loss(output, loss)
+        value.backward()
+        outputs = count_tensors(output)
+        with torch.no_grad():
+            first = first_output(output)
+            zero_share = (first == 0).float().mean() if first.numel() else None
     stats = _statistics(model, value, hooks)
     stats["output_tensors"] = outputs
+    stats["output_zero_share"] = None if zero_share is None else float(zero_share)
     stats["unregistered_params"] = unregistered_leaves(model, value, before)
     if optimizer is not None:
         stats["unregistered_params"] += outside_optimizer(model, optimizer)
