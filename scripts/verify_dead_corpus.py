@@ -134,7 +134,7 @@ def static(path: Path) -> tuple[dict[str, float], str | None]:
             if node.op != "activation":
                 continue
             key = node.name
-            if node.module_type is None or not node.name or node.name == node.activation:
+            if node.module_type is None:
                 key = f"{node.activation} at {path.name}:{node.location.line}"
             found[key].append(value)
             if node is last:
