@@ -94,7 +94,7 @@ class DeadReluAtInit(GraphRule):
         )
 
     def _narrow(self, graph: LayerGraph, stats: list[UnitStats], chance: float) -> Finding:
-        risky = [s for s in stats if s.layer_dead is not None and s.layer_dead >= 0.01]
+        risky = [s for s in stats if s.layer_dead is not None and s.layer_dead >= 0.01 and s.q > 0.0]
         first = risky[0]
         layer = _layer_of(graph, first)
         node = layer if layer is not None else graph.nodes[first.node]

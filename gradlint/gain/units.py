@@ -67,10 +67,11 @@ def unit_stats(graph: LayerGraph, found: Estimate | None = None) -> list[UnitSta
 
 
 def model_dead(stats: list[UnitStats]) -> float:
-    """The probability that some layer is dead for the whole batch at initialisation."""
+    """The probability that some layer is dead for the whole batch at initialisation; a layer
+    whose pre-activation is exactly zero (zero weights and bias: GL201's case) is left out."""
     alive = 1.0
     for site in stats:
-        if site.layer_dead is not None:
+        if site.layer_dead is not None and site.q > 0.0:
             alive *= 1.0 - site.layer_dead
     return 1.0 - alive
 
@@ -130,6 +131,10 @@ def _walk(graph: LayerGraph, found: Estimate) -> list[UnitStats]:
         if node.op == "add":
             shared[node.id] = min(sum(shared.get(i, 0.0) for i in node.inputs), mine.m2)
             continue
+        if mine.area is not None and mine.area > 1.0:
+            # an average over positions keeps the offsets and divides what varies by the area
+            shared[node.id] = min(max(mine.m2 - (m_in - k_in) / mine.area, 0.0), mine.m2)
+            continue
         ratio = k_in / m_in if m_in > 0 else 0.0
         shared[node.id] = min(max(ratio, 0.0), 1.0) * mine.m2
     return out
@@ -167,7 +172,8 @@ def dead_unit_fraction(q: float, mean: float, k: float, samples: int, upper: flo
     offset_sd = math.sqrt(max(k - mean * mean, 0.0))
     fluct = math.sqrt(max(q - k, 0.0))
     if fluct <= 1e-12 * math.sqrt(max(q, 1e-300)):
-        below_zero = _phi(-mean / offset_sd) if offset_sd > 0 else float(mean < 0)
+        # relu(0) = 0 and relu'(0) = 0 in PyTorch: a pre-activation fixed at 0 is dead too
+        below_zero = _phi(-mean / offset_sd) if offset_sd > 0 else float(mean <= 0)
         above = _phi((mean - upper) / offset_sd) if upper is not None and offset_sd > 0 else 0.0
         return below_zero + above
 
