@@ -118,7 +118,7 @@ class ReluOnOutput(GraphRule):
     options: ClassVar[dict[str, Any]] = {"max-zero-share": 0.25, "max-dead-map": 0.25}
 
     def check_graph(self, graph: LayerGraph) -> Iterable[Finding]:
-        if graph.attrs.get("block"):
+        if graph.attrs.get("block") or not _applies(graph):
             return  # a block inside another model: its ReLU output is a hidden layer
         out = next((n for n in graph.nodes if n.op == "output"), None)
         if out is None or not out.inputs:
