@@ -34,11 +34,11 @@ from torch.overrides import TorchFunctionMode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gradlint.frontends.python import Project, build_graphs  # noqa: E402
-from gradlint.gain import estimate  # noqa: E402
-from gradlint.gain.units import unit_stats  # noqa: E402
-from gradlint.probe.measure import measure  # noqa: E402
-from gradlint.source import SourceFile  # noqa: E402
+from gradlint.frontends.python import Project, build_graphs
+from gradlint.gain import estimate
+from gradlint.gain.units import unit_stats
+from gradlint.probe.measure import measure
+from gradlint.source import SourceFile
 
 CORPUS = ROOT / "tests" / "corpus" / "dead"
 EXPECT = re.compile(r"#\s*expect:\s*(GL\d{3})")

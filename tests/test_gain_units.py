@@ -3,6 +3,7 @@ into the activation, dead ReLU units, whole layers dead in narrow stacks, satura
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -57,7 +58,7 @@ def test_a_bias_of_minus_ten_before_relu_kills_the_layer_and_minus_a_tenth_does_
 def test_a_stack_tapering_to_two_units_is_born_dead_in_most_initialisations():
     widths = [784, 512, 256, 128, 64, 32, 16, 8, 4, 2, 2, 2, 2, 2]
     spec = []
-    for a, b in zip(widths[:-1], widths[1:]):
+    for a, b in itertools.pairwise(widths):
         spec += [("linear", a, b, ("default",)), ("act", "relu")]
     spec.append(("linear", 2, 1, ("default",)))
     stats = unit_stats(build(spec))

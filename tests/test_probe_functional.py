@@ -153,5 +153,5 @@ def test_float16_pass_names_the_parameters_whose_gradient_underflows():
 def test_float16_pass_on_cuda():
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
-    result, verdict = _half_report("cuda")
+    _result, verdict = _half_report("cuda")
     assert verdict["problem"] and "body.0.weight" in verdict["names"]

@@ -156,7 +156,7 @@ def _site(
     batch: int,
     sizes: dict,
 ) -> UnitStats:
-    kind, slope = act
+    kind, _slope = act
     samples = batch * ((positions(sizes.get(node.id)) if sizes else None) or 1)
     saturated = saturated_fraction(q, mean, BOUND) if kind in SATURATING else None
     dead = layer = None

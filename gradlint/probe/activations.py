@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
+from typing_extensions import Self
 
 DYING_FAMILY = (nn.ReLU, nn.ReLU6)
 SATURATING_FAMILY = (nn.Sigmoid, nn.Tanh)
@@ -60,11 +61,11 @@ class ActivationCounts:
                 self.handles.append(module.register_forward_hook(self._hook(qualified, kind, module)))
         self.mode = _FunctionCounter(self)
 
-    def __enter__(self) -> ActivationCounts:
+    def __enter__(self) -> Self:
         self.mode.__enter__()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.mode.__exit__(*exc)
         for handle in self.handles:
             handle.remove()

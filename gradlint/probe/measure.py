@@ -19,6 +19,7 @@ from torch import nn
 
 from gradlint.probe.activations import ActivationCounts
 
+
 def to_device(value: Any, device: torch.device) -> Any:
     if isinstance(value, torch.Tensor):
         return value.to(device)
