@@ -21,7 +21,6 @@ from typing import Any
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
-from typing_extensions import Self
 
 DYING_FAMILY = (nn.ReLU, nn.ReLU6)
 SATURATING_FAMILY = (nn.Sigmoid, nn.Tanh)
@@ -61,7 +60,7 @@ class ActivationCounts:
                 self.handles.append(module.register_forward_hook(self._hook(qualified, kind, module)))
         self.mode = _FunctionCounter(self)
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> ActivationCounts:
         self.mode.__enter__()
         return self
 
