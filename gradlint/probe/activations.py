@@ -60,7 +60,7 @@ class ActivationCounts:
                 self.handles.append(module.register_forward_hook(self._hook(qualified, kind, module)))
         self.mode = _FunctionCounter(self)
 
-    def __enter__(self) -> ActivationCounts:
+    def __enter__(self) -> ActivationCounts:  # noqa: PYI034 - Self needs Python 3.11
         self.mode.__enter__()
         return self
 
