@@ -16,6 +16,7 @@ from gradlint.rule import GraphRule
 _CLAMPS = ("relu", "relu6")  # zero output, zero derivative below zero
 _THROUGH = ("identity", "dropout")
 _NORMALISERS = ("softmax", "log_softmax", "sigmoid")
+_SHIFT = 0.5  # a negative mean of at least half the pre-activation's std
 
 
 def _percent(share: float) -> str:
@@ -59,6 +60,12 @@ class DeadReluAtInit(GraphRule):
             if site.dead_units is None or site.mean >= 0.0:
                 continue
             if site.dead_units < self.settings["max-dead-fraction"]:
+                continue
+            spread = max(site.q - site.mean**2, 0.0) ** 0.5
+            if -site.mean < _SHIFT * spread:
+                # about half of a deep layer's units are dead for the batch whatever the bias:
+                # a bias only owns the finding when it shifts the layer by a real amount (the
+                # sample mean of a measured ONNX bias, -0.003, does not)
                 continue
             finding = self._biased(graph, site)
             key = (finding.location.path, finding.location.line, finding.location.column)

@@ -8,11 +8,11 @@ import torch.nn as nn
 class SigmoidMLP(nn.Module):
     def __init__(self):
         super().__init__()
-        self.fc1 = nn.Linear(784, 256)  # expect: GL102
-        self.fc2 = nn.Linear(256, 256)  # expect: GL102
+        self.fc1 = nn.Linear(784, 256)
+        self.fc2 = nn.Linear(256, 256)
         self.fc3 = nn.Linear(256, 10)
-        self.fc1.weight.data.normal_(0, 1)
-        self.fc2.weight.data.normal_(0, 1)
+        self.fc1.weight.data.normal_(0, 1)  # expect: GL102
+        self.fc2.weight.data.normal_(0, 1)  # expect: GL102
         self.sigmoid = nn.Sigmoid()
 
     def forward(self, x):
