@@ -12,6 +12,7 @@ from gradlint.gain.spatial import is_conv
 from gradlint.gain.units import UnitStats, model_dead, unit_stats
 from gradlint.ir import LayerGraph, Node
 from gradlint.rule import GraphRule
+from gradlint.rule_options import FRACTION, OptionType
 
 _CLAMPS = ("relu", "relu6")  # zero output, zero derivative below zero
 _THROUGH = ("identity", "dropout")
@@ -50,6 +51,7 @@ class DeadReluAtInit(GraphRule):
     summary = "ReLU layers whose units are dead for the whole batch at initialisation"
     severity = "warning"
     options: ClassVar[dict[str, Any]] = {"max-dead-fraction": 0.5, "max-dead-probability": 0.5}
+    option_types: ClassVar[dict[str, OptionType]] = {"max-dead-fraction": FRACTION, "max-dead-probability": FRACTION}
 
     def check_graph(self, graph: LayerGraph) -> Iterable[Finding]:
         if not _applies(graph):
@@ -123,6 +125,7 @@ class ReluOnOutput(GraphRule):
     summary = "ReLU as the model's final activation: outputs below zero get no gradient"
     severity = "warning"
     options: ClassVar[dict[str, Any]] = {"max-zero-share": 0.25, "max-dead-map": 0.25}
+    option_types: ClassVar[dict[str, OptionType]] = {"max-zero-share": FRACTION, "max-dead-map": FRACTION}
 
     def check_graph(self, graph: LayerGraph) -> Iterable[Finding]:
         if graph.attrs.get("block") or not _applies(graph):

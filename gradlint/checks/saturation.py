@@ -15,6 +15,7 @@ from gradlint.gain.activations import saturated_fraction
 from gradlint.gain.units import unit_stats
 from gradlint.ir import LayerGraph, Node
 from gradlint.rule import GraphRule
+from gradlint.rule_options import FRACTION, OptionType
 
 
 class SaturatingActivationChain(GraphVerdictRule):
@@ -66,6 +67,7 @@ class SaturationByInitialScale(GraphRule):
     summary = "An init whose scale puts most sigmoid/tanh inputs beyond ±5: saturated from the start"
     severity = "warning"
     options: ClassVar[dict[str, Any]] = {"max-saturated-fraction": 0.5}
+    option_types: ClassVar[dict[str, OptionType]] = {"max-saturated-fraction": FRACTION}
 
     def check_graph(self, graph: LayerGraph) -> Iterable[Finding]:
         if graph.attrs.get("init_checks", True) is False:
