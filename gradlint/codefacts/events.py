@@ -14,7 +14,9 @@ import libcst as cst
 
 from gradlint import torch_api
 from gradlint.codefacts.syntax import (
+    cached_fact,
     calls_in_order,
+    imports_of,
     children,
     last_name,
     method_call,
@@ -42,6 +44,7 @@ class Event:
 @dataclass
 class Branch:
     arms: list[list]
+    test: cst.BaseExpression | None = None
 
 
 @dataclass
@@ -56,6 +59,7 @@ class FileScope:
 
     module: cst.Module
     imports: ImportMap
+    source: object = None  # the SourceFile, through whose resolver helpers of other files are read
     functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
     methods: dict[str, dict[str, cst.FunctionDef]] = field(default_factory=dict)
     optimizers: set[str] = field(default_factory=set)
@@ -63,8 +67,8 @@ class FileScope:
     scalers: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, module: cst.Module, imports: ImportMap) -> FileScope:
-        scope = cls(module, imports)
+    def of(cls, module: cst.Module, imports: ImportMap, source=None) -> FileScope:
+        scope = cls(module, imports, source)
         for stmt in module.body:
             if isinstance(stmt, cst.FunctionDef):
                 scope.functions[stmt.name.value] = stmt
@@ -119,7 +123,10 @@ class EventBuilder:
             return items
         if isinstance(stmt, cst.If):
             other = self.statement(stmt.orelse) if stmt.orelse is not None else []
-            return [*self.calls(stmt.test), Branch([self.block(statements(stmt.body)), other])]
+            return [
+                *self.calls(stmt.test),
+                Branch([self.block(statements(stmt.body)), other], stmt.test),
+            ]
         if isinstance(stmt, cst.Else):
             return self.block(statements(stmt.body))
         if isinstance(stmt, (cst.For, cst.While)):
@@ -165,6 +172,8 @@ class EventBuilder:
         qualified = canonical_torch(self.scope.imports.qualify(call.func)) or ""
         if torch_api.clips_gradients(qualified):
             return [Event(CLIP, call)]
+        if torch_api.distributed_backward(qualified):
+            return []  # gradients go to the context, which each iteration opens afresh
         if qualified in torch_api.names("autograd.backward_functions"):
             return [Event(BACKWARD, call)]
         if found is not None:
@@ -187,14 +196,37 @@ class EventBuilder:
                 method = self.scope.methods.get(self.owner, {}).get(name)
                 if method is not None:
                     return self.inline(method)
+                inherited = self.inherited(name)
+                if inherited is not None:
+                    return self.inline(*inherited)
             if "zero_grad" in name:
                 return [Event(ZERO, call)]
+            head = (dotted(receiver) or "").split(".")[0]
+            if head in self.scope.imports.aliases:  # utils.step_all(...): a helper of another file
+                helper = foreign_definition(self.scope, self.scope.imports.qualify(call.func))
+                return self.inline(*helper) if helper is not None else []
             return []
         if isinstance(call.func, cst.Name):
             func = self.local_defs.get(call.func.value) or self.scope.functions.get(call.func.value)
             if func is not None:
                 return self.inline(func)
+            helper = foreign_definition(self.scope, self.scope.imports.qualify(call.func))
+            if helper is not None:
+                return self.inline(*helper)
         return []
+
+    def inherited(self, name: str) -> tuple[cst.FunctionDef, FileScope, str] | None:
+        """A method of the owner's base class defined in another file of the tree."""
+        owner = next(
+            (s for s in self.scope.module.body
+             if isinstance(s, cst.ClassDef) and s.name.value == self.owner),
+            None,
+        )
+        for base in owner.bases if owner is not None else ():
+            found = foreign_definition(self.scope, self.scope.imports.qualify(base.value), name)
+            if found is not None:
+                return found
+        return None
 
     def step(self, call: cst.Call, receiver_name: str, receiver_text: str) -> list:
         if receiver_name in self.scope.scalers or SCALER_NAME.search(receiver_name):
@@ -217,14 +249,46 @@ class EventBuilder:
     def is_optimizer(self, name: str) -> bool:
         return name in self.scope.optimizers or bool(OPTIMIZER_NAME.search(name))
 
-    def inline(self, func: cst.FunctionDef) -> list:
+    def inline(
+        self, func: cst.FunctionDef, scope: FileScope | None = None, owner: str | None = None
+    ) -> list:
         if self.depth >= MAX_INLINE_DEPTH:
             return []
         self.depth += 1
+        saved = self.scope, self.owner
+        if scope is not None:
+            self.scope, self.owner = scope, owner
         try:
             return self.function(func)
         finally:
             self.depth -= 1
+            self.scope, self.owner = saved
+
+
+def foreign_definition(
+    scope: FileScope, qualified: str | None, method: str | None = None
+) -> tuple[cst.FunctionDef, FileScope, str | None] | None:
+    """The function ``qualified`` (or, with ``method``, that method of the class
+    ``qualified``) defined in another file of the tree, read through the one resolver."""
+    source = scope.source
+    resolver = getattr(source, "resolver", None)
+    if not qualified or resolver is None or qualified.split(".")[0] in ("torch", "numpy", "np"):
+        return None
+    module, _, name = qualified.rpartition(".")
+    if not module:
+        return None
+    word = f"class {name}" if method is not None else f"def {name}"
+    other = resolver.imported_source(source.path, module, lambda text: word in text)
+    if other is None or other is source:
+        return None
+    other_scope = cached_fact(
+        other, "event_scope", lambda: FileScope.of(other.module, imports_of(other), other)
+    )
+    if method is None:
+        func = other_scope.functions.get(name)
+        return (func, other_scope, None) if func is not None else None
+    func = other_scope.methods.get(name, {}).get(method)
+    return (func, other_scope, name) if func is not None else None
 
 
 def flatten(items: list) -> list[Event]:

@@ -17,11 +17,13 @@ from gradlint.codefacts.gradient_paths import CutKind, ForwardDomain
 from gradlint.codefacts.modules import frozen_attributes, module_classes
 from gradlint.codefacts.syntax import (
     cached_fact,
+    method_call,
+    walk,
     has_decorator,
     imports_of,
     mentions,
 )
-from gradlint.names import word_search
+from gradlint.names import dotted, word_search
 from gradlint.source import SourceFile
 
 # What a cut is written as, in the methods that forward runs (every method but __init__): the
@@ -70,6 +72,32 @@ class Cut:
     cls: str
 
 
+def _updated_outside_autograd(facts) -> set[str]:
+    """Attributes whose parameters the module's own methods (``__init__`` apart) overwrite:
+    ``self.embed.weight.data.copy_(...)``, ``self.embedding.weight = nn.Parameter(...)``, an
+    EMA codebook written back in forward. Their parameters are trained outside autograd on
+    purpose, and a detach in front of them loses nothing."""
+    updated: set[str] = set()
+    for name, method in facts.methods.items():
+        if name == "__init__":
+            continue
+        for node in walk(method):
+            targets: list[cst.BaseExpression] = []
+            if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            elif isinstance(node, cst.Call):
+                found = method_call(node)
+                if found is not None and found[1].endswith("_") and not found[1].startswith("_"):
+                    targets = [found[0]]
+            for target in targets:
+                parts = (dotted(target) or "").split(".")
+                if len(parts) >= 2 and parts[0] == "self" and (
+                    len(parts) > 2 or parts[1] in facts.parameters
+                ):
+                    updated.add(parts[1])
+    return updated
+
+
 def forward_cuts(source: SourceFile) -> list[Cut]:
     def compute() -> list[Cut]:
         imports = imports_of(source)
@@ -100,7 +128,10 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
             if output is None:
                 continue
             by_site: dict[int, list[str]] = {}
+            updated = _updated_outside_autograd(facts)
             for attr, site in sorted(output.cut, key=lambda c: (str(c[0]), c[1])):
+                if attr in updated:
+                    continue
                 if attr not in output.live and attr not in by_site.get(site, []):
                     by_site.setdefault(site, []).append(attr)
             for site_key, lost in by_site.items():

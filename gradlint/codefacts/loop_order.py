@@ -6,12 +6,14 @@ the rules of ``gradlint.checks.training_loop`` pick their kinds and word the fin
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
 
 from gradlint.codefacts.events import (
     BACKWARD,
+    Branch,
     CLIP,
     STEP,
     ZERO,
@@ -26,8 +28,12 @@ from gradlint.codefacts.events import (
 )
 from gradlint.codefacts.kinds import LoopKind
 from gradlint.codefacts.modules import top_level_statements
-from gradlint.codefacts.syntax import cached_fact, imports_of, iter_functions
+from gradlint.codefacts.syntax import cached_fact, imports_of, iter_functions, walk
+from gradlint.names import dotted
 from gradlint.source import SourceFile
+
+
+ACCUMULATION_NAME = re.compile(r"accum", re.IGNORECASE)
 
 
 @dataclass
@@ -44,7 +50,7 @@ class LoopCause:
 
 def _units(source: SourceFile) -> list[tuple[list, str]]:
     """Event trees of every function and of the module's own code."""
-    scope = FileScope.of(source.module, imports_of(source))
+    scope = FileScope.of(source.module, imports_of(source), source)
     units = []
     for func, owner in iter_functions(source.module):
         builder = EventBuilder(scope, owner.name.value if owner is not None else None)
@@ -84,9 +90,64 @@ def _missing_zero_grad(loop: Loop, add) -> None:
         if {BACKWARD, STEP} <= {e.kind for e in flatten(inner.body)}:
             return  # the innermost loop that does both is the one judged
     if ZERO in kinds:
+        _unzeroed_optimisers(events, add)
+        _zeroed_each_micro_batch(loop.body, add)
         return
     step = next(e for e in events if e.kind == STEP)
     add(LoopKind.NEVER_ZEROED, step.node)
+
+
+def _short(target: str) -> str:
+    return target.rsplit(".", 1)[-1]
+
+
+def _unzeroed_optimisers(events: list[Event], add) -> None:
+    """Several optimisers stepped, only some zeroed (a GAN whose discriminator's optimiser
+    is never cleared). Judged only where every zero_grad names an optimiser the loop steps:
+    ``model.zero_grad()``, a helper, or a loop over a list of optimisers may clear any."""
+    zeroed = [e.target for e in events if e.kind == ZERO]
+    stepped = [e for e in events if e.kind == STEP and e.target not in (None, "manual")]
+    if any(t is None for t in zeroed):
+        return
+    zeroed_names = {_short(t) for t in zeroed}
+    if not zeroed_names <= {_short(e.target) for e in stepped}:
+        return
+    for step in stepped:
+        if _short(step.target) not in zeroed_names:
+            add(LoopKind.NEVER_ZEROED, step.node)
+
+
+def _is_accumulation_test(test: cst.BaseExpression | None) -> bool:
+    """``(i + 1) % accum_steps == 0``, ``step % args.accumulate == 0``, ``if do_step:`` apart."""
+    if test is None:
+        return False
+    for node in walk(test):
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
+            return True
+        name = dotted(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if name is not None and ACCUMULATION_NAME.search(name.rsplit(".", 1)[-1]):
+            return True
+    return False
+
+
+def _zeroed_each_micro_batch(body: list, add) -> None:
+    """zero_grad on every pass of a loop whose step runs only every few passes (gradient
+    accumulation): each step sees the last micro-batch alone."""
+    zeros = [e for e in body if isinstance(e, Event) and e.kind == ZERO]
+    if not zeros or not any(isinstance(e, Event) and e.kind == BACKWARD for e in body):
+        return
+    if any(isinstance(e, Event) and e.kind == STEP for e in body):
+        return
+    steps = [
+        e
+        for item in body
+        if isinstance(item, Branch) and _is_accumulation_test(item.test)
+        for arm in item.arms[:1]
+        for e in flatten(arm)
+        if e.kind == STEP
+    ]
+    if steps:
+        add(LoopKind.ZEROED_EACH_MICRO_BATCH, zeros[0].node, steps[0].node)
 
 
 def _order(body: list, add) -> None:

@@ -127,7 +127,9 @@ def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: Im
         ("math.", "float", "int", "np.", "numpy.")
     ):
         facts.plain.add(attr)
-    elif name.startswith("torch.nn.") and short in torch_api.parameterless_modules():
+    elif (
+        name.startswith("torch.nn.") and short in torch_api.parameterless_modules()
+    ) or torch_api.parameterless_library_class(imports.qualify(value.func)):
         facts.parameterless.add(attr)
         facts.submodules[attr] = short
     elif short[:1].isupper() or name.startswith(("copy.deepcopy", "deepcopy")):

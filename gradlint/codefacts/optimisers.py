@@ -46,8 +46,11 @@ def literal_rates(module: cst.Module, imports: ImportMap) -> list[LiteralRate]:
                     rescheduled.add(f"<call {id(arg.value)}>")
     rates: list[LiteralRate] = []
     assigned = _assignments(module)
+    by_hand = _rates_set_by_hand(module)
     for call, parent in builds:
         if f"<call {id(call)}>" in rescheduled or assigned.get(id(call), set()) & rescheduled:
+            continue
+        if {name.rsplit(".", 1)[-1] for name in assigned.get(id(call), set())} & by_hand:
             continue
         optimiser = (canonical_torch(imports.qualify(call.func)) or "").rsplit(".", 1)[-1]
         for expr in _rate_expressions(call):
@@ -68,6 +71,52 @@ def _assignments(module: cst.Module) -> dict[int, set[str]]:
             names = {dotted(t.target) for t in node.targets} - {None}
             found.setdefault(id(node.value), set()).update(names)
     return found
+
+
+def _rates_set_by_hand(module: cst.Module) -> set[str]:
+    """Last names of the optimisers whose groups get a new rate in a loop of the file:
+    ``for g in optimizer.param_groups: g["lr"] = schedule[it]``, a hand-written schedule that
+    owns the rate (the constructor's is a placeholder, often 0)."""
+    owners: set[str] = set()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        stack.extend(children(node))
+        if not isinstance(node, cst.For):
+            continue
+        groups = node.iter
+        if isinstance(groups, cst.Call) and groups.args:  # enumerate(opt.param_groups)
+            groups = groups.args[0].value
+        if not (isinstance(groups, cst.Attribute) and groups.attr.value == "param_groups"):
+            continue
+        group = dotted(node.target)
+        if isinstance(node.target, cst.Tuple) and node.target.elements:
+            group = dotted(node.target.elements[-1].value)
+        if group is not None and _writes_rate(node.body, group):
+            owner = dotted(groups.value)
+            if owner is not None:
+                owners.add(owner.rsplit(".", 1)[-1])
+    return owners
+
+
+def _writes_rate(body: cst.CSTNode, group: str) -> bool:
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        stack.extend(children(node))
+        if isinstance(node, (cst.Assign, cst.AugAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            for target in targets:
+                if (
+                    isinstance(target, cst.Subscript)
+                    and dotted(target.value) == group
+                    and len(target.slice) == 1
+                    and isinstance(target.slice[0].slice, cst.Index)
+                    and isinstance(target.slice[0].slice.value, cst.SimpleString)
+                    and target.slice[0].slice.value.evaluated_value == "lr"
+                ):
+                    return True
+    return False
 
 
 def _rate_expressions(call: cst.Call) -> list[cst.BaseExpression]:
