@@ -364,10 +364,6 @@ def no_grad_context(qualified: str | None) -> bool:
     return qualified in names("autograd.no_grad_contexts")
 
 
-def distributed_backward(qualified: str | None) -> bool:
-    return qualified in names("autograd.distributed_backward_functions")
-
-
 def parameterless_library_class(qualified: str | None) -> bool:
     libraries = names("modules.parameterless_libraries")
     return bool(qualified) and any(qualified.startswith(f"{lib}.") for lib in libraries)

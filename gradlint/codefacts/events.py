@@ -172,7 +172,7 @@ class EventBuilder:
         qualified = canonical_torch(self.scope.imports.qualify(call.func)) or ""
         if torch_api.clips_gradients(qualified):
             return [Event(CLIP, call)]
-        if torch_api.distributed_backward(qualified):
+        if qualified in torch_api.names("autograd.distributed_backward_functions"):
             return []  # gradients go to the context, which each iteration opens afresh
         if qualified in torch_api.names("autograd.backward_functions"):
             return [Event(BACKWARD, call)]
