@@ -68,6 +68,8 @@ class NoGradInForward(_GraphCutRule):
     kinds = frozenset({CutKind.NO_GRAD})
 
     def what(self, cut: Cut) -> str:
+        if cut.spelling.endswith("(False)"):  # a statement, not a with block
+            return f"`{cut.spelling.removeprefix('torch.autograd.')}`"
         return "`with torch.no_grad()`"  # inference_mode and set_grad_enabled(False) alike
 
 

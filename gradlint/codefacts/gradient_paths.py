@@ -81,6 +81,21 @@ class ForwardDomain:
         if token:
             self.no_grad.pop()
 
+    def expression_statement(self, expr: cst.BaseExpression, env) -> bool:
+        """``torch.set_grad_enabled(False)`` as a statement: grad mode stays off for the rest
+        of forward (and for its caller), until a call turns it back on."""
+        if not isinstance(expr, cst.Call):
+            return False
+        name = self.imports.qualify(expr.func)
+        flag = positional(expr)[:1]
+        if not (torch_api.grad_switch(name) and flag and dotted(flag[0]) in ("False", "True")):
+            return False
+        if dotted(flag[0]) == "False":
+            self.no_grad.append(self._site(expr, CutKind.NO_GRAD, f"{name}(False)"))
+        elif self.no_grad and self.sites[self.no_grad[-1]].node is not expr:
+            self.no_grad.pop()
+        return True
+
     def evaluate(self, expr: cst.BaseExpression, env) -> Grad:
         value = self.eval(expr, env)
         if self.no_grad and value.live:
