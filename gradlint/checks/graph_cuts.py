@@ -41,8 +41,9 @@ class _GraphCutRule(SourceRule):
             location = source.location(cut.node)
             names = ", ".join(cut.lost)
             verb = "gets" if len(cut.lost) == 1 else "get"
+            what = self.what(cut) if cut.via is None else f"{self.what(cut)} in {cut.via}, called"
             yield self.finding(
-                f"{names} {verb} no gradient: {self.what(cut)} at line {location.line} cuts the graph "
+                f"{names} {verb} no gradient: {what} at line {location.line} cuts the graph "
                 f"between {'it' if len(cut.lost) == 1 else 'them'} and the output of {cut.cls}.forward",
                 location,
                 parameters=[n.split(" ")[0] for n in cut.lost],

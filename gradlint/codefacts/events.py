@@ -23,6 +23,7 @@ from gradlint.codefacts.syntax import (
     positional,
     statements,
 )
+from gradlint.codefacts.foreign import foreign_definition as foreign
 from gradlint.codefacts.updates import parameter_names, update_direction
 from gradlint.names import ImportMap, canonical_torch, dotted
 
@@ -268,27 +269,15 @@ class EventBuilder:
 def foreign_definition(
     scope: FileScope, qualified: str | None, method: str | None = None
 ) -> tuple[cst.FunctionDef, FileScope, str | None] | None:
-    """The function ``qualified`` (or, with ``method``, that method of the class
-    ``qualified``) defined in another file of the tree, read through the one resolver."""
-    source = scope.source
-    resolver = getattr(source, "resolver", None)
-    if not qualified or resolver is None or qualified.split(".")[0] in ("torch", "numpy", "np"):
+    """A helper (or a base class's method) of another file, with that file's scope."""
+    found = foreign(scope.source, qualified, method)
+    if found is None:
         return None
-    module, _, name = qualified.rpartition(".")
-    if not module:
-        return None
-    word = f"class {name}" if method is not None else f"def {name}"
-    other = resolver.imported_source(source.path, module, lambda text: word in text)
-    if other is None or other is source:
-        return None
+    func, other = found
     other_scope = cached_fact(
         other, "event_scope", lambda: FileScope.of(other.module, imports_of(other), other)
     )
-    if method is None:
-        func = other_scope.functions.get(name)
-        return (func, other_scope, None) if func is not None else None
-    func = other_scope.methods.get(name, {}).get(method)
-    return (func, other_scope, name) if func is not None else None
+    return func, other_scope, (qualified or "").rsplit(".", 1)[-1] if method else None
 
 
 def flatten(items: list) -> list[Event]:

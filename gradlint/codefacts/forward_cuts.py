@@ -58,6 +58,19 @@ def _renames_a_cut(text: str) -> bool:
     return False
 
 
+def _tree_names(imports, module: cst.Module) -> re.Pattern | None:
+    """The file's own functions and the names imported from files of the tree (not torch's
+    nor numpy's): a class that calls one may cut inside it."""
+    names = sorted(
+        {local for local, qualified in imports.aliases.items()
+         if qualified.split(".")[0] not in ("torch", "numpy", "typing", "math", "os", "sys")}
+        | {s.name.value for s in module.body if isinstance(s, cst.FunctionDef)}
+    )
+    if not names:
+        return None
+    return re.compile(rf"(?:{'|'.join(re.escape(n) for n in names)})\s*[(.]")
+
+
 @dataclass
 class Cut:
     """A place in ``cls``.forward that cuts every gradient path from the parameters ``lost`` (as
@@ -70,6 +83,7 @@ class Cut:
     spelling: str
     lost: list[str]
     cls: str
+    via: str | None = None  # the helper of another file in which the cut sits
 
 
 def _updated_outside_autograd(facts) -> set[str]:
@@ -106,9 +120,13 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
         cuts: list[Cut] = []
         renamed = _renames_a_cut(source.text)
 
+        helpers = _tree_names(imports, source.module)
+
         def may_cut(cls: cst.ClassDef) -> bool:
             text = None if renamed else source.class_text(cls, without_init=True)
-            return text is None or _may_cut(text)
+            return text is None or _may_cut(text) or (
+                helpers is not None and word_search(helpers, text)
+            )
 
         for facts in module_classes(source, keep=may_cut).values():
             forward = facts.methods["forward"]
@@ -137,7 +155,9 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
             for site_key, lost in by_site.items():
                 site = domain.sites[site_key]
                 described = [facts.describe(a) for a in lost]
-                cuts.append(Cut(site.kind, site.node, site.spelling, described, facts.name))
+                cuts.append(
+                    Cut(site.kind, site.node, site.spelling, described, facts.name, site.via)
+                )
         return cuts
 
     return cached_fact(source, "forward_cuts", compute)

@@ -4,7 +4,7 @@ planner reads them before any rule module's analysis is imported."""
 
 from __future__ import annotations
 
-from gradlint.textmatch import AllOf, Pattern, Words
+from gradlint.textmatch import AllOf, AnyOf, Pattern, Words
 
 # some class or function of the text is a ``forward``: the facts of the files' modules
 # (``module_classes``) are about classes with a forward of their own
@@ -12,8 +12,14 @@ NEEDS_FORWARD = Pattern(r"def\s+forward\b")
 
 # how a graph cut is spelled, in a class's own forward
 CUT_WORDS = ("detach", "grad", ".data", ".item", "tolist", "numpy", "float(", "int(", "tensor(", "array(")
+# an import from a file of the tree, whose helpers forward may call (and cut in); the
+# libraries the torch table describes, and the standard ones, hold no model code
+IMPORTS_FROM_THE_TREE = Pattern(
+    r"(?m)^[ \t]*(?:from[ \t]+(?!(?:torch|numpy|typing|__future__|math|os|sys)\b)[\w.]+[ \t]+import"
+    r"|import[ \t]+(?!(?:torch|numpy|typing|math|os|sys)\b)\w)"
+)
 # "forward" alone is in the docstrings of tokenizers and configurations too
-NEEDS_CUTS = AllOf(NEEDS_FORWARD, Words(*CUT_WORDS))
+NEEDS_CUTS = AllOf(NEEDS_FORWARD, AnyOf(Words(*CUT_WORDS), IMPORTS_FROM_THE_TREE))
 
 # the activation may sit in an imported model file; the loss must be in the checked one
 NEEDS_LOSS = Words("cross_entropy", "crossentropy", "nll", "bce", "binary_cross_entropy", ignore_case=True)
