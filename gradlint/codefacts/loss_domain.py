@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 # called directly, it applies its activation at the call.
 # What a value is follows from what built it, in gradlint.torch_api: activations that output a
 # distribution, and losses that expect something other than plain values.
-MODULE_VALUES = frozenset({"instance", "foreign_instance", "type", "foreign_type", "makes", "loss"})
+MODULE_VALUES = frozenset(
+    {"instance", "foreign_instance", "type", "foreign_type", "makes", "loss", "loss_type"}
+)
 
 
 def distribution_kind(kind: str | None) -> str | None:
@@ -45,6 +47,7 @@ def loss_of(qualified: str | None) -> str | None:
 
 
 OTHER = frozenset({("out", "other", None)})
+EMPTY_SEQUENTIAL = frozenset({("makes", "other", None, "seq")})
 MAX_CLASS_DEPTH = 4
 MAX_FILE_DEPTH = 2  # imports followed from the checked file: a model file, and its blocks
 # The last layer of torchvision / timm / transformers classifiers, replaced for transfer learning.
@@ -130,12 +133,21 @@ class LossDomain:
             for element in expr.elements:
                 value |= self.evaluate(element.value, env)
             return value
+        if isinstance(expr, cst.Dict) and expr.elements and all(
+            isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+            for e in expr.elements
+        ):
+            return frozenset({("dict", tuple(
+                (e.key.evaluated_value, self.evaluate(e.value, env)) for e in expr.elements
+            ))})
         if isinstance(expr, cst.Subscript):
             base = self.evaluate(expr.value, env)
             index = expr.slice[0].slice if len(expr.slice) == 1 else None
             if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
                 return self.unpack(base, int(index.value.value), None)
-            return frozenset(item for item in base if item[0] != "tuple")
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+                return self.entry(base, index.value.evaluated_value)
+            return frozenset(item for item in base if item[0] not in ("tuple", "dict"))
         if isinstance(expr, cst.IfExp):
             return self.evaluate(expr.body, env) | self.evaluate(expr.orelse, env)
         for child in children(expr):  # arguments of operators may hold loss calls
@@ -156,6 +168,16 @@ class LossDomain:
         ):
             env[owner] = made
 
+    def entry(self, value, key: str) -> frozenset:
+        """``output["exist"]``: the value a dict built with that key holds."""
+        found = frozenset()
+        for item in value:
+            if item[0] == "dict":
+                found |= next((v for k, v in item[1] if k == key), frozenset())
+            elif item[0] != "tuple":
+                found |= {item}
+        return found
+
     def unpack(self, value, index: int, count: int | None) -> frozenset:
         """Element ``index`` of a tuple value; other values unpack to themselves."""
         parts = frozenset()
@@ -163,7 +185,7 @@ class LossDomain:
             if item[0] == "tuple":
                 if (count is None or len(item[1]) == count) and index < len(item[1]):
                     parts |= item[1][index]
-            else:
+            elif item[0] != "dict":
                 parts |= {item}
         return parts
 
@@ -176,6 +198,9 @@ class LossDomain:
         loss = loss_kind(torch_api.loss_function(qualified))
         if loss is not None:
             return frozenset({("loss", loss)})
+        loss = loss_kind(torch_api.loss_module(qualified))
+        if loss is not None:  # the class itself, handed to what builds it: criterion=nn.BCELoss
+            return frozenset({("loss_type", loss)})
         kind = distribution_kind(torch_api.activation_function(qualified))
         if kind is not None:
             return frozenset({("makes", kind, self.where(expr))})
@@ -193,7 +218,7 @@ class LossDomain:
             return frozenset({("makes", kind, self.where(call), "module")})
         if qualified == "torch.nn.Sequential":
             layers = positional(call)
-            return self.sequential_tail(args[-1]) if layers else frozenset()
+            return self.sequential_tail(args[-1]) if layers else EMPTY_SEQUENTIAL
         kind = distribution_kind(torch_api.activation_function(qualified))
         if kind is not None:
             return frozenset({("out", kind, self.where(call))})
@@ -211,12 +236,21 @@ class LossDomain:
                 return self.evaluate(receiver, env)
             if name == "forward":
                 return self.apply(self.evaluate(receiver, env), call, env)
+            owner = dotted(receiver)
+            if name in ("add_module", "append") and owner in env and args and all(
+                item[3:] == ("seq",) for item in env[owner]
+            ):  # a Sequential filled layer by layer: the last one added ends it
+                env[owner] = self.sequential_tail(args[-1])
+                return OTHER
         if (
             isinstance(call.func, cst.Name)
             and call.func.value in self.a.functions
             and call.func.value not in env
         ):
             self.a.bind_call(call.func.value, call, args)
+            built = self.a.returned_by(call.func.value)
+            if built and built != OTHER:  # a builder: build_model(cfg) returns the model
+                return built
         callee = (
             self.evaluate(call.func, env)
             if not isinstance(call.func, cst.Name)
@@ -252,10 +286,10 @@ class LossDomain:
         value = frozenset()
         for item in last:
             if item[0] in ("makes", "type"):
-                value |= {item[:3]}  # applied inside the container: known by its constructor
+                value |= {(*item[:3], "seq")}  # applied inside the container: known by its constructor
             else:
-                value |= {("makes", "other", None)}
-        return value or frozenset({("makes", "other", None)})
+                value |= {("makes", "other", None, "seq")}
+        return value or EMPTY_SEQUENTIAL
 
     def apply(self, callee, call: cst.Call, env) -> frozenset:
         result = frozenset()
@@ -274,6 +308,8 @@ class LossDomain:
             elif item[0] == "loss":
                 self.check(item[1], call, env)
                 result |= OTHER
+            elif item[0] == "loss_type":
+                result |= {("loss", item[1])}
             else:
                 result |= OTHER
         return result or OTHER

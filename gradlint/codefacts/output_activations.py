@@ -37,6 +37,7 @@ class FileAnalysis:
         self.facts: dict[str, ClassFacts] = module_classes(source)
         self.classes = self.facts
         self.outputs: dict[str, frozenset] = {}
+        self.returns: dict[str, frozenset] = {}
         self.mismatches: dict[int, Mismatch] = {}
         self.globals: dict = {}
         self.attributes: dict[str, dict] = {}
@@ -124,6 +125,8 @@ class FileAnalysis:
                 elif name is not None:
                     key = self.foreign_class(self.imports.qualify(param.annotation.annotation))
                     value = frozenset({("foreign_instance", key)}) if key else frozenset()
+            if not value and param.default is not None:
+                value = self.default_of(param.default)
             if param.name.value != "self":
                 env[param.name.value] = value
             elif owner is None or owner.name.value not in self.classes:
@@ -144,7 +147,7 @@ class FileAnalysis:
             )
             if init is not None:
                 env = {
-                    p.name.value: frozenset()
+                    p.name.value: self.default_of(p.default) if p.default is not None else frozenset()
                     for p in function_params(init)
                     if p.name.value != "self"
                 }
@@ -153,6 +156,11 @@ class FileAnalysis:
                 )
                 self.attributes[key] = {k: v for k, v in after.items() if k.startswith("self.")}
         return self.attributes[key]
+
+    def default_of(self, default: cst.BaseExpression) -> frozenset:
+        """A parameter's default, when it names a loss (``criterion=nn.CrossEntropyLoss``)."""
+        value = LossDomain(self, "<defaults>", record=False).evaluate(default, {})
+        return frozenset(item for item in value if item[0] in ("loss", "loss_type"))
 
     def run_function(
         self, func: cst.FunctionDef, owner: cst.ClassDef | None, bound: dict | None = None
@@ -163,6 +171,17 @@ class FileAnalysis:
             if key in env and not env[key]:
                 env[key] = value
         Flow(LossDomain(self, scope, record=True)).run(list(statements(func.body)), env)
+
+    def returned_by(self, name: str) -> frozenset:
+        """What a function of this file returns, whatever it is passed (a model builder)."""
+        if name in self.returns:
+            return self.returns[name]
+        self.returns[name] = frozenset()  # recursion guard
+        func = self.functions[name]
+        flow = Flow(LossDomain(self, name, record=False))
+        flow.run(list(statements(func.body)), self.initial_env(func, None))
+        self.returns[name] = frozenset(flow.returned() or ())
+        return self.returns[name]
 
     def output_of(self, cls: str) -> frozenset:
         """What ``cls.forward`` returns, joined over its return statements."""
