@@ -262,7 +262,29 @@ class LossDomain:
         )
         if not callee and self.looks_like_model(call.func, env):
             callee = self.a.candidates()
+        if not callee:
+            self.wrapper(call, args)
         return self.apply(callee, call, env) if callee else OTHER
+
+    def wrapper(self, call: cst.Call, args: list) -> None:
+        """A library wrapper handed a model and its loss apart (skorch's
+        ``NeuralNetClassifier(Net, criterion=nn.CrossEntropyLoss)``): it calls the loss on
+        the model's output. Judged only where exactly one argument is a loss and one a model
+        of this tree."""
+        losses = [item[1] for value in args for item in value if item[0] in ("loss", "loss_type")]
+        models = [value for value in args
+                  if value and all(i[0] in ("type", "instance", "foreign_type") for i in value)]
+        if len(losses) != 1 or len(models) != 1 or not self.record or self.no_grad:
+            return
+        if torch_api.losses()[losses[0]].expects != "logits":
+            return  # skorch takes the log of probabilities itself for NLLLoss
+        output = self.apply(models[0], call, {})
+        output = self.apply(output, call, {}) if all(i[0] == "instance" for i in output) else output
+        kinds = {item[1] for item in output if item[0] == "out"}
+        if len(kinds) == 1 and len(output) == 1 and "other" not in kinds:
+            site = next(iter(output))[2]
+            if site is not None:
+                self.a.mismatches.setdefault(id(call), Mismatch(losses[0], kinds.pop(), call, site))
 
     def module_attribute(self, receiver: cst.BaseExpression, func: cst.BaseExpression, env) -> bool:
         """``self.softmax(x)``: a module's attribute, not the tensor method of that name. What
