@@ -28,6 +28,7 @@ from gradlint.codefacts.updates import parameter_names, update_direction
 from gradlint.names import ImportMap, canonical_torch, dotted
 
 BACKWARD, ZERO, STEP, CLIP = "backward", "zero", "step", "clip"
+PARAMETER = "<parameter>"  # the target of a zero that clears one tensor's gradient
 MAX_INLINE_DEPTH = 2
 MAX_PATHS = 256
 OPTIMIZER_NAME = re.compile(r"opt", re.IGNORECASE)
@@ -156,8 +157,8 @@ class EventBuilder:
                     name.endswith(".grad")
                     and isinstance(node.value, cst.Name)
                     and node.value.value == "None"
-                ):
-                    items.append(Event(ZERO, node))
+                ):  # one tensor's gradient: some of the parameters, perhaps on purpose
+                    items.append(Event(ZERO, node, PARAMETER))
         if isinstance(node, (cst.AugAssign, cst.Assign)) and update_direction(node, self.params):
             items.append(Event(STEP, node, "manual"))
         return items
@@ -199,13 +200,13 @@ class EventBuilder:
                     return self.inline(method)
                 inherited = self.inherited(name)
                 if inherited is not None:
-                    return self.inline(*inherited)
+                    return self.at(call, self.inline(*inherited))
             if "zero_grad" in name:
                 return [Event(ZERO, call)]
             head = (dotted(receiver) or "").split(".")[0]
             if head in self.scope.imports.aliases:  # utils.step_all(...): a helper of another file
                 helper = foreign_definition(self.scope, self.scope.imports.qualify(call.func))
-                return self.inline(*helper) if helper is not None else []
+                return self.at(call, self.inline(*helper)) if helper is not None else []
             return []
         if isinstance(call.func, cst.Name):
             func = self.local_defs.get(call.func.value) or self.scope.functions.get(call.func.value)
@@ -213,8 +214,20 @@ class EventBuilder:
                 return self.inline(func)
             helper = foreign_definition(self.scope, self.scope.imports.qualify(call.func))
             if helper is not None:
-                return self.inline(*helper)
+                return self.at(call, self.inline(*helper))
         return []
+
+    def at(self, call: cst.Call, items: list) -> list:
+        """Events of another file's helper, placed at the call in this one."""
+        out: list = []
+        for item in items:
+            if isinstance(item, Event):
+                out.append(Event(item.kind, call, item.target))
+            elif isinstance(item, Branch):
+                out.append(Branch([self.at(call, arm) for arm in item.arms], item.test))
+            else:
+                out.append(Loop(call, self.at(call, item.body)))
+        return out
 
     def inherited(self, name: str) -> tuple[cst.FunctionDef, FileScope, str] | None:
         """A method of the owner's base class defined in another file of the tree."""

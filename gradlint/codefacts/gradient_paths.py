@@ -290,7 +290,10 @@ class ForwardDomain:
         result = inner.run_function(func, call, args)
         cut = set()
         for source, key in result.cut:
-            site = inner.sites[key]
+            site = inner.sites.get(key)
+            if site is None:  # cut before the call, in this file
+                cut.add((source, key))
+                continue
             name = f"{func.name.value} ({Path(other.path).name})"
             cut.add((source, self._site(call, site.kind, site.spelling, name)))
         return Grad(result.live, frozenset(cut) | self._union(args).cut)

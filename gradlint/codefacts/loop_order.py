@@ -13,6 +13,7 @@ import libcst as cst
 
 from gradlint.codefacts.events import (
     BACKWARD,
+    PARAMETER,
     Branch,
     CLIP,
     STEP,
@@ -107,7 +108,7 @@ def _unzeroed_optimisers(events: list[Event], add) -> None:
     ``model.zero_grad()``, a helper, or a loop over a list of optimisers may clear any."""
     zeroed = [e.target for e in events if e.kind == ZERO]
     stepped = [e for e in events if e.kind == STEP and e.target not in (None, "manual")]
-    if any(t is None for t in zeroed):
+    if any(t in (None, PARAMETER) for t in zeroed):
         return
     zeroed_names = {_short(t) for t in zeroed}
     if not zeroed_names <= {_short(e.target) for e in stepped}:
@@ -165,7 +166,7 @@ def _order(body: list, add) -> None:
                 and backward_later is not None
             ):
                 add(LoopKind.STEP_BEFORE_BACKWARD, event.node, backward_later.node)
-            if event.kind == ZERO and seen_backward:
+            if event.kind == ZERO and seen_backward and event.target != PARAMETER:
                 step = _next_step_without_backward(after)
                 if step is not None and _same_optimizer(event, step, steps):
                     add(LoopKind.ZEROED_BEFORE_STEP, event.node, step.node)

@@ -262,8 +262,9 @@ class LossDomain:
         )
         if not callee and self.looks_like_model(call.func, env):
             callee = self.a.candidates()
-        if not callee:
-            self.wrapper(call, args)
+        name = dotted(call.func) or ""
+        if not callee and name.rsplit(".", 1)[-1][:1].isupper() and name not in self.a.functions:
+            self.wrapper(call, args)  # a constructor of a library class
         return self.apply(callee, call, env) if callee else OTHER
 
     def wrapper(self, call: cst.Call, args: list) -> None:
