@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
 from gradlint.codefacts.kinds import CutKind
-from gradlint.codefacts.words import NEEDS_CUTS
+from gradlint.codefacts.words import NEEDS_BACKWARD, NEEDS_CUTS
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
-from gradlint.textmatch import Words
+from gradlint.textmatch import AllOf, AnyOf, Words
 
 if TYPE_CHECKING:
     from gradlint.codefacts.forward_cuts import Cut
@@ -80,6 +80,23 @@ class TensorToPythonInForward(_GraphCutRule):
     summary = "`.item()`, `.tolist()`, `.numpy()`, `float(t)` or a `torch.tensor(t)` re-wrap in forward cuts the graph"
     severity = "error"
     kinds = frozenset({CutKind.TO_PYTHON, CutKind.CAST, CutKind.REWRAP})
+    # also a loss term made a Python number in a training step, with or without a forward
+    needs = AnyOf(NEEDS_CUTS, AllOf(NEEDS_BACKWARD, Words(".item(", "float(")))
+
+    def check_source(self, source: SourceFile) -> Iterable[Finding]:
+        from gradlint.codefacts.loss_terms import number_terms
+
+        yield from super().check_source(source)
+        for term in number_terms(source):
+            location = source.location(term.node)
+            how = "`.item()`" if term.spelling == "item" else "`float()`"
+            backward = source.location(term.backward).line
+            yield self.finding(
+                f"`{term.name}` is a Python number: {how} at line {location.line} takes it out "
+                f"of the graph, so adding it to the loss whose `.backward()` runs at line "
+                f"{backward} gives nothing behind it a gradient; keep the tensor",
+                location,
+            )
 
     def what(self, cut: Cut) -> str:
         if cut.kind is CutKind.TO_PYTHON:
