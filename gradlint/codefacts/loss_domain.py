@@ -237,6 +237,12 @@ class LossDomain:
             if name == "forward":
                 return self.apply(self.evaluate(receiver, env), call, env)
             owner = dotted(receiver)
+            if isinstance(receiver, cst.Call):  # crit(out, y).item(): the loss call is inside
+                self.evaluate(receiver, env)
+            if owner == "self" and "self" in env and self.scope.count(".") == 1:
+                method = self.a.run_method(self.scope.split(".")[0], name, call, args, self.record)
+                if method is not None:
+                    return method
             if name in ("add_module", "append") and owner in env and args and all(
                 item[3:] == ("seq",) for item in env[owner]
             ):  # a Sequential filled layer by layer: the last one added ends it

@@ -8,6 +8,8 @@ import libcst as cst
 
 from gradlint.codefacts.flow import Flow
 from gradlint.codefacts.loss_domain import MAX_FILE_DEPTH, LossDomain, Mismatch, loss_of
+
+MAX_METHOD_DEPTH = 3
 from gradlint.codefacts.modules import (
     ClassFacts,
     module_classes,
@@ -21,7 +23,9 @@ from gradlint.codefacts.syntax import (
     imports_of,
     iter_classes,
     iter_functions,
+    method_call,
     statements,
+    walk,
 )
 from gradlint.codefacts.words import NEEDS_LOSS
 from gradlint.names import canonical_torch, dotted, word_search
@@ -38,6 +42,7 @@ class FileAnalysis:
         self.classes = self.facts
         self.outputs: dict[str, frozenset] = {}
         self.returns: dict[str, frozenset] = {}
+        self.running: set[tuple[str, str]] = set()
         self.mismatches: dict[int, Mismatch] = {}
         self.globals: dict = {}
         self.attributes: dict[str, dict] = {}
@@ -154,6 +159,15 @@ class FileAnalysis:
                 after = Flow(LossDomain(self, f"{key}.__init__", record=False)).run(
                     list(statements(init.body)), env
                 )
+                # the builders __init__ calls on self (self._build_model()) set attributes too
+                methods = {s.name.value: s for s in statements(owner.body) if isinstance(s, cst.FunctionDef)}
+                for node in walk(init):
+                    found = method_call(node) if isinstance(node, cst.Call) else None
+                    if found and dotted(found[0]) == "self" and found[1] in methods and found[1] != "__init__":
+                        builder = methods[found[1]]
+                        after = Flow(LossDomain(self, f"{key}.{found[1]}", record=False)).run(
+                            list(statements(builder.body)), after
+                        )
                 self.attributes[key] = {k: v for k, v in after.items() if k.startswith("self.")}
         return self.attributes[key]
 
@@ -171,6 +185,33 @@ class FileAnalysis:
             if key in env and not env[key]:
                 env[key] = value
         Flow(LossDomain(self, scope, record=True)).run(list(statements(func.body)), env)
+
+    def run_method(self, cls: str, name: str, call: cst.Call, args: list, record: bool):
+        """``self.loss(logits, labels)``: a method of the class run on what the call passes
+        (its parameters bound by position and keyword); what it returns, or None for a
+        method that is not the class's own or runs already."""
+        facts = self.classes.get(cls)
+        method = facts.methods.get(name) if facts is not None else None
+        key = (cls, name)
+        if method is None or name in ("forward", "__init__") or key in self.running:
+            return None
+        if len(self.running) >= MAX_METHOD_DEPTH:
+            return None
+        env = self.initial_env(method, facts.node)
+        params = [p.name.value for p in function_params(method)][1:]
+        for param, arg, value in zip(params, call.args, args):
+            if arg.keyword is None and not arg.star and value:
+                env[param] = value
+        for arg, value in zip(call.args, args):
+            if arg.keyword is not None and value:
+                env[arg.keyword.value] = value
+        self.running.add(key)
+        try:
+            flow = Flow(LossDomain(self, f"{cls}.{name}", record=record))
+            flow.run(list(statements(method.body)), env)
+        finally:
+            self.running.discard(key)
+        return frozenset(flow.returned() or ()) or None
 
     def returned_by(self, name: str) -> frozenset:
         """What a function of this file returns, whatever it is passed (a model builder)."""
