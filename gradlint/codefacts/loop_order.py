@@ -131,11 +131,27 @@ def _is_accumulation_test(test: cst.BaseExpression | None) -> bool:
     return False
 
 
+def _zeroed_in_micro_batch_loop(body: list, add) -> None:
+    """``for micro in chunks: zero_grad(); backward()`` then one ``step()`` after the inner
+    loop: the step sees the last micro-batch alone."""
+    steps = [e for e in body if isinstance(e, Event) and e.kind == STEP and e.target != "manual"]
+    for item in body:
+        if not isinstance(item, Loop) or not steps:
+            continue
+        inner = [e for e in item.body if isinstance(e, Event)]
+        kinds = [e.kind for e in inner]
+        if ZERO in kinds and BACKWARD in kinds and STEP not in {e.kind for e in flatten(item.body)}:
+            zero = next(e for e in inner if e.kind == ZERO)
+            if zero.target != PARAMETER and body.index(item) < body.index(steps[0]):
+                add(LoopKind.ZEROED_EACH_MICRO_BATCH, zero.node, steps[0].node)
+
+
 def _zeroed_each_micro_batch(body: list, add) -> None:
     """zero_grad on every pass of a loop whose step runs only every few passes (gradient
     accumulation): each step sees the last micro-batch alone."""
     zeros = [e for e in body if isinstance(e, Event) and e.kind == ZERO]
     if not zeros or not any(isinstance(e, Event) and e.kind == BACKWARD for e in body):
+        _zeroed_in_micro_batch_loop(body, add)
         return
     if any(isinstance(e, Event) and e.kind == STEP for e in body):
         return
