@@ -214,7 +214,11 @@ class EventBuilder:
                 return self.inline(func)
             helper = foreign_definition(self.scope, self.scope.imports.qualify(call.func))
             if helper is not None:
-                return self.at(call, self.inline(*helper))
+                inlined = self.at(call, self.inline(*helper))
+                if inlined or "zero_grad" not in call.func.value:
+                    return inlined
+            if "zero_grad" in call.func.value:  # zero_grad(params), beyond the inlining depth
+                return [Event(ZERO, call)]
         return []
 
     def at(self, call: cst.Call, items: list) -> list:
