@@ -210,15 +210,13 @@ class EventBuilder:
             return []
         if isinstance(call.func, cst.Name):
             func = self.local_defs.get(call.func.value) or self.scope.functions.get(call.func.value)
-            if func is not None:
-                return self.inline(func)
-            helper = foreign_definition(self.scope, self.scope.imports.qualify(call.func))
-            if helper is not None:
-                inlined = self.at(call, self.inline(*helper))
-                if inlined or "zero_grad" not in call.func.value:
-                    return inlined
-            if "zero_grad" in call.func.value:  # zero_grad(params), beyond the inlining depth
-                return [Event(ZERO, call)]
+            helper = foreign_definition(self.scope, self.scope.imports.qualify(call.func)) if func is None else None
+            inlined = self.inline(func) if func is not None else (
+                self.at(call, self.inline(*helper)) if helper is not None else []
+            )
+            if not inlined and "zero_grad" in call.func.value:
+                return [Event(ZERO, call)]  # zero_grad(params), beyond the inlining depth
+            return inlined
         return []
 
     def at(self, call: cst.Call, items: list) -> list:
