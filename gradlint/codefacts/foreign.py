@@ -13,10 +13,11 @@ _NOT_THE_TREE = ("torch", "numpy", "np", "scipy", "math", "os", "sys")
 
 
 def foreign_definition(
-    source: SourceFile | None, qualified: str | None, method: str | None = None
+    source: SourceFile | None, qualified: str | None, method: str | None = None, also=None
 ) -> tuple[cst.FunctionDef, SourceFile] | None:
     """The function ``qualified`` (with ``method``: that method of the class ``qualified``)
-    as defined in another file of the tree, with that file; None when it is not one."""
+    as defined in another file of the tree, with that file; None when it is not one, or
+    when ``also(text)`` turns the file down before it is parsed."""
     resolver = getattr(source, "resolver", None)
     if not qualified or resolver is None or qualified.split(".")[0] in _NOT_THE_TREE:
         return None
@@ -24,7 +25,9 @@ def foreign_definition(
     if not module:
         return None
     word = f"class {name}" if method is not None else f"def {name}"
-    other = resolver.imported_source(source.path, module, lambda text: word in text)
+    other = resolver.imported_source(
+        source.path, module, lambda text: word in text and (also is None or also(text))
+    )
     if other is None or other is source:
         return None
     for stmt in other.module.body:

@@ -58,17 +58,24 @@ def _renames_a_cut(text: str) -> bool:
     return False
 
 
-def _tree_names(imports, module: cst.Module) -> re.Pattern | None:
-    """The file's own functions and the names imported from files of the tree (not torch's
-    nor numpy's): a class that calls one may cut inside it."""
-    names = sorted(
-        {local for local, qualified in imports.aliases.items()
-         if qualified.split(".")[0] not in ("torch", "numpy", "typing", "math", "os", "sys")}
-        | {s.name.value for s in module.body if isinstance(s, cst.FunctionDef)}
-    )
-    if not names:
-        return None
-    return re.compile(rf"(?:{'|'.join(re.escape(n) for n in names)})\s*[(.]")
+def _tree_names(imports, source: SourceFile) -> frozenset[str]:
+    """The file's own functions that may cut, and the functions imported from files of the
+    tree (not torch's nor numpy's): a class that calls one may cut inside it."""
+    own = set()
+    for stmt in source.module.body:
+        if isinstance(stmt, cst.FunctionDef):
+            text = source.function_text(stmt)
+            if text is None or _may_cut(text):
+                own.add(stmt.name.value)
+    imported = {
+        local for local, qualified in imports.aliases.items()
+        if local[:1].islower()
+        and qualified.split(".")[0] not in ("torch", "numpy", "typing", "math", "os", "sys")
+    }
+    return frozenset(own | imported)
+
+
+_CALLED = re.compile(r"(\w+)\s*[(.]")
 
 
 @dataclass
@@ -120,12 +127,12 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
         cuts: list[Cut] = []
         renamed = _renames_a_cut(source.text)
 
-        helpers = _tree_names(imports, source.module)
+        helpers = _tree_names(imports, source)
 
         def may_cut(cls: cst.ClassDef) -> bool:
             text = None if renamed else source.class_text(cls, without_init=True)
             return text is None or _may_cut(text) or (
-                helpers is not None and word_search(helpers, text)
+                bool(helpers) and not helpers.isdisjoint(_CALLED.findall(text))
             )
 
         for facts in module_classes(source, keep=may_cut).values():
@@ -146,7 +153,7 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
             if output is None:
                 continue
             by_site: dict[int, list[str]] = {}
-            updated = _updated_outside_autograd(facts)
+            updated = _updated_outside_autograd(facts) if output.cut else set()
             for attr, site in sorted(output.cut, key=lambda c: (str(c[0]), c[1])):
                 if attr in updated:
                     continue

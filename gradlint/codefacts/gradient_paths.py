@@ -14,6 +14,7 @@ import libcst as cst
 from gradlint import torch_api
 from gradlint.codefacts.flow import Flow
 from gradlint.codefacts.foreign import foreign_definition
+from gradlint.codefacts.words import CUT_TEXT
 from gradlint.codefacts.kinds import CutKind
 from gradlint.codefacts.modules import ClassFacts
 from gradlint.codefacts.syntax import (
@@ -281,7 +282,7 @@ class ForwardDomain:
             )
             if local is not None:  # a helper function of this file
                 return self.run_function(local, call, args)
-        found = foreign_definition(self.source, qualified)
+        found = foreign_definition(self.source, qualified, also=CUT_TEXT.matches)
         if found is None:
             return None
         func, other = found

@@ -8,6 +8,7 @@ of a live term (``(l1 / l2).item() * l2``) is a weight on purpose and is left al
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -15,6 +16,9 @@ import libcst as cst
 from gradlint.codefacts.syntax import cached_fact, imports_of, iter_functions, method_call, walk
 from gradlint.names import dotted
 from gradlint.source import SourceFile
+
+
+_BACKWARD = re.compile(r"backward\s*\(")
 
 
 @dataclass
@@ -30,7 +34,9 @@ def number_terms(source: SourceFile) -> list[NumberTerm]:
         imports = imports_of(source)
         found: list[NumberTerm] = []
         for func, _ in iter_functions(source.module):
-            found.extend(_in_function(func, imports))
+            text = source.function_text(func)
+            if text is None or (_BACKWARD.search(text) and ("item(" in text or "float(" in text)):
+                found.extend(_in_function(func, imports))
         return found
 
     return cached_fact(source, "number_terms", compute)

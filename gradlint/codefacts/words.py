@@ -12,6 +12,7 @@ NEEDS_FORWARD = Pattern(r"def\s+forward\b")
 
 # how a graph cut is spelled, in a class's own forward
 CUT_WORDS = ("detach", "grad", ".data", ".item", "tolist", "numpy", "float(", "int(", "tensor(", "array(")
+CUT_TEXT = Words(*CUT_WORDS)
 # an import from a file of the tree, whose helpers forward may call (and cut in); the
 # libraries the torch table describes, and the standard ones, hold no model code
 IMPORTS_FROM_THE_TREE = Pattern(
