@@ -147,7 +147,12 @@ class LossDomain:
                 return self.unpack(base, int(index.value.value), None)
             if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
                 return self.entry(base, index.value.evaluated_value)
-            return frozenset(item for item in base if item[0] not in ("tuple", "dict"))
+            found = frozenset(item for item in base if item[0] not in ("tuple", "dict"))
+            for item in base:  # MODELS[args.arch]: a registry lookup, any of its entries
+                if item[0] == "dict":
+                    for _, value in item[1]:
+                        found |= value
+            return found
         if isinstance(expr, cst.IfExp):
             return self.evaluate(expr.body, env) | self.evaluate(expr.orelse, env)
         for child in children(expr):  # arguments of operators may hold loss calls
