@@ -69,6 +69,16 @@ class Where:
         return isinstance(other, Where) and other.node is self.node
 
 
+def first_site(sites) -> Where | None:
+    """The earliest of the places an activation was applied (several paths may agree on the
+    kind): the same one whatever order a set gives them in."""
+    known = [s for s in sites if s is not None]
+    if not known:
+        return None
+    return min(known, key=lambda w: (str(w.source.path), w.source.location(w.node).line or 0,
+                                     w.source.location(w.node).column or 0))
+
+
 @dataclass
 class Mismatch:
     loss: str
@@ -294,7 +304,7 @@ class LossDomain:
         output = self.apply(output, call, {}) if all(i[0] == "instance" for i in output) else output
         kinds = {item[1] for item in output if item[0] == "out"}
         if len(kinds) == 1 and len(output) == 1 and "other" not in kinds:
-            site = next(iter(output))[2]
+            site = first_site(item[2] for item in output)
             if site is not None:
                 self.a.mismatches.setdefault(id(call), Mismatch(losses[0], kinds.pop(), call, site))
 
@@ -359,6 +369,6 @@ class LossDomain:
         if len(kinds) != 1 or len(value) != len([i for i in value if i[0] == "out"]):
             return  # unknown, or different activations on different paths
         kind = kinds.pop()
-        site = next(item[2] for item in value)
+        site = first_site(item[2] for item in value)
         if kind != "other" and site is not None:
             self.a.mismatches.setdefault(id(call), Mismatch(loss, kind, call, site))

@@ -43,6 +43,7 @@ class FileAnalysis:
         self.outputs: dict[str, frozenset] = {}
         self.returns: dict[str, frozenset] = {}
         self.running: set[tuple[str, str]] = set()
+        self.method_results: dict = {}
         self.mismatches: dict[int, Mismatch] = {}
         self.globals: dict = {}
         self.attributes: dict[str, dict] = {}
@@ -195,6 +196,10 @@ class FileAnalysis:
         key = (cls, name)
         if method is None or name in ("forward", "__init__") or key in self.running:
             return None
+        keywords = tuple(a.keyword.value if a.keyword is not None else None for a in call.args)
+        memo = (cls, name, keywords, tuple(args), record)
+        if memo in self.method_results:  # the same method on the same values: the same answer
+            return self.method_results[memo]
         if len(self.running) >= MAX_METHOD_DEPTH:
             return None
         env = self.initial_env(method, facts.node)
@@ -211,7 +216,8 @@ class FileAnalysis:
             flow.run(list(statements(method.body)), env)
         finally:
             self.running.discard(key)
-        return frozenset(flow.returned() or ()) or None
+        self.method_results[memo] = frozenset(flow.returned() or ()) or None
+        return self.method_results[memo]
 
     def returned_by(self, name: str) -> frozenset:
         """What a function of this file returns, whatever it is passed (a model builder)."""
