@@ -63,3 +63,8 @@ def test_intentional_patterns_stay_silent(findings):
     for name in ("ok_gl5_ema_codebook.py", "ok_gl5_dino_crops_no_grad.py", "ok_gl6_dist_autograd.py",
                  "ok_gl6_dino_schedules.py", "ok_gl6_zero_all_helper.py"):
         assert name not in findings, findings.get(name)
+
+
+def test_the_unzeroed_optimiser_is_named(findings):
+    (found,) = findings["gl6_idinvert_discriminator.py"]
+    assert found["message"].startswith("`optimizer_D` steps in a loop that clears other optimizers'")

@@ -53,6 +53,13 @@ class MissingZeroGrad(_LoopRule):
     kinds = frozenset({LoopKind.NEVER_ZEROED})
 
     def message(self, cause: LoopCause, related_line: int) -> str:
+        if cause.optimiser is not None:
+            return (
+                f"`{cause.optimiser}` steps in a loop that clears other optimizers' gradients "
+                f"(line {related_line}) but never its own: `.backward()` adds to `.grad`, so every "
+                f"step applies the sum of all its gradients so far; call `{cause.optimiser}.zero_grad()` "
+                "once per step"
+            )
         return (
             "optimizer step in a loop that never clears gradients: `.backward()` adds to `.grad`, "
             "so every step applies the sum of all gradients so far; call `zero_grad()` once per step"

@@ -42,6 +42,7 @@ class LoopCause:
     kind: LoopKind
     node: cst.CSTNode
     related: cst.CSTNode | None = None
+    optimiser: str | None = None  # the one never zeroed, where others are
 
 
 # a call, not "backward compatibility" in a comment. No leading \b: re finds a literal
@@ -67,8 +68,9 @@ def loop_causes(source: SourceFile) -> list[LoopCause]:
     def compute() -> list[LoopCause]:
         causes: dict[tuple[LoopKind, int], LoopCause] = {}
 
-        def add(kind: LoopKind, node: cst.CSTNode, related: cst.CSTNode | None = None) -> None:
-            causes.setdefault((kind, id(node)), LoopCause(kind, node, related))
+        def add(kind: LoopKind, node: cst.CSTNode, related: cst.CSTNode | None = None,
+                optimiser: str | None = None) -> None:
+            causes.setdefault((kind, id(node)), LoopCause(kind, node, related, optimiser))
 
         for tree, _ in _units(source):
             for loop in loops(tree):
@@ -115,7 +117,8 @@ def _unzeroed_optimisers(events: list[Event], add) -> None:
         return
     for step in stepped:
         if _short(step.target) not in zeroed_names:
-            add(LoopKind.NEVER_ZEROED, step.node)
+            zero = next(e for e in events if e.kind == ZERO)
+            add(LoopKind.NEVER_ZEROED, step.node, zero.node, step.target)
 
 
 def _is_accumulation_test(test: cst.BaseExpression | None) -> bool:
