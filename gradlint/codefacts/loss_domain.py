@@ -272,6 +272,12 @@ class LossDomain:
             built = self.a.returned_by(call.func.value)
             if built and built != OTHER:  # a builder: build_model(cfg) returns the model
                 return built
+        elif (dotted(call.func) or "").split(".")[0] not in env and not self.a.globals.get(
+            (dotted(call.func) or "").split(".")[0]
+        ):
+            built = self.a.foreign_builder(self.a.imports.qualify(call.func))
+            if built:  # a builder of another file of the tree
+                return built
         callee = (
             self.evaluate(call.func, env)
             if not isinstance(call.func, cst.Name)

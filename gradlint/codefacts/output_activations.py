@@ -44,6 +44,7 @@ class FileAnalysis:
         self.returns: dict[str, frozenset] = {}
         self.running: set[tuple[str, str]] = set()
         self.method_results: dict = {}
+        self.builders: dict[str, frozenset] = {}
         self.mismatches: dict[int, Mismatch] = {}
         self.globals: dict = {}
         self.attributes: dict[str, dict] = {}
@@ -265,6 +266,36 @@ class FileAnalysis:
                 return None
             self.foreign[key] = (analysis, name)
         return key
+
+    def foreign_builder(self, qualified: str | None) -> frozenset:
+        """What a model-building function of another file of the tree returns
+        (``model = build_model(cfg)``), its classes named as that file's."""
+        if not qualified or qualified in self.builders or self.depth >= MAX_FILE_DEPTH:
+            return self.builders.get(qualified or "", frozenset())
+        self.builders[qualified] = frozenset()
+        module, _, name = qualified.rpartition(".")
+        resolver = self.source.resolver
+        if resolver is None or not module or not name[:1].islower() or qualified.startswith("torch"):
+            return frozenset()
+        other = resolver.imported_source(self.source.path, module, lambda text: f"def {name}" in text)
+        if other is None or other is self.source:
+            return frozenset()
+        analysis = FileAnalysis(other, self.depth + 1)
+        if name not in analysis.functions:
+            return frozenset()
+        built = set()
+        for item in analysis.returned_by(name):
+            if item[0] in ("type", "instance"):
+                key = f"{other.path}:{item[1]}"
+                self.foreign[key] = (analysis, item[1])
+                built.add(("foreign_" + item[0], key))
+            elif item[0] in ("foreign_type", "foreign_instance"):
+                self.foreign[item[1]] = analysis.foreign[item[1]]
+                built.add(item)
+            elif item[0] in ("makes", "out"):
+                built.add(item)
+        self.builders[qualified] = frozenset(built)
+        return self.builders[qualified]
 
     def foreign_output(self, key: str) -> frozenset:
         analysis, name = self.foreign[key]
