@@ -72,9 +72,13 @@ def loop_causes(source: SourceFile) -> list[LoopCause]:
                 optimiser: str | None = None) -> None:
             causes.setdefault((kind, id(node)), LoopCause(kind, node, related, optimiser))
 
-        for tree, _ in _units(source):
+        for tree, name in _units(source):
             for loop in loops(tree):
                 _missing_zero_grad(loop, add)
+            if name == "training_step":  # Lightning runs it once per batch: an iteration
+                events = direct_events(tree)
+                if {BACKWARD, STEP, ZERO} <= {e.kind for e in events}:
+                    _unzeroed_optimisers(events, add)
             iterations = [item.body for item in loops(tree)] + [tree]
             for body in iterations:
                 if any(e.kind == BACKWARD for e in direct_events(body)):
