@@ -94,14 +94,20 @@ class Cut:
 
 
 def _updated_outside_autograd(facts) -> set[str]:
-    """Attributes whose parameters the module's own methods (``__init__`` apart) overwrite:
+    """Attributes whose parameters forward (or a method it calls) overwrites:
     ``self.embed.weight.data.copy_(...)``, ``self.embedding.weight = nn.Parameter(...)``, an
     EMA codebook written back in forward. Their parameters are trained outside autograd on
     purpose, and a detach in front of them loses nothing."""
     updated: set[str] = set()
-    for name, method in facts.methods.items():
-        if name == "__init__":
-            continue
+    reached, stack = {"forward"}, ["forward"]
+    while stack:  # forward and the methods it calls on self: not reset_parameters and the like
+        for node in walk(facts.methods[stack.pop()]):
+            name = dotted(node.func) if isinstance(node, cst.Call) else None
+            if name and name.startswith("self.") and name[5:] in facts.methods and name[5:] not in reached:
+                reached.add(name[5:])
+                stack.append(name[5:])
+    for name in reached - {"__init__"}:
+        method = facts.methods[name]
         for node in walk(method):
             targets: list[cst.BaseExpression] = []
             if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
