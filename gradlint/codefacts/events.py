@@ -13,17 +13,17 @@ from itertools import product
 import libcst as cst
 
 from gradlint import torch_api
+from gradlint.codefacts.foreign import foreign_definition as foreign
 from gradlint.codefacts.syntax import (
     cached_fact,
     calls_in_order,
-    imports_of,
     children,
+    imports_of,
     last_name,
     method_call,
     positional,
     statements,
 )
-from gradlint.codefacts.foreign import foreign_definition as foreign
 from gradlint.codefacts.updates import parameter_names, update_direction
 from gradlint.names import ImportMap, canonical_torch, dotted
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 import libcst as cst
 
 from gradlint.codefacts.syntax import methods
+from gradlint.codefacts.words import OUTSIDE_THE_TREE
 from gradlint.source import SourceFile
-
-# libraries whose functions the torch table describes or that hold no model code
-_NOT_THE_TREE = ("torch", "numpy", "np", "scipy", "math", "os", "sys")
 
 
 def foreign_definition(
@@ -19,7 +17,7 @@ def foreign_definition(
     as defined in another file of the tree, with that file; None when it is not one, or
     when ``also(text)`` turns the file down before it is parsed."""
     resolver = getattr(source, "resolver", None)
-    if not qualified or resolver is None or qualified.split(".")[0] in _NOT_THE_TREE:
+    if not qualified or resolver is None or qualified.split(".")[0] in OUTSIDE_THE_TREE:
         return None
     module, _, name = qualified.rpartition(".")
     if not module:

@@ -17,12 +17,13 @@ from gradlint.codefacts.gradient_paths import CutKind, ForwardDomain
 from gradlint.codefacts.modules import frozen_attributes, module_classes
 from gradlint.codefacts.syntax import (
     cached_fact,
-    method_call,
-    walk,
     has_decorator,
     imports_of,
     mentions,
+    method_call,
+    walk,
 )
+from gradlint.codefacts.words import OUTSIDE_THE_TREE
 from gradlint.names import dotted, word_search
 from gradlint.source import SourceFile
 
@@ -70,7 +71,7 @@ def _tree_names(imports, source: SourceFile) -> frozenset[str]:
     imported = {
         local for local, qualified in imports.aliases.items()
         if local[:1].islower()
-        and qualified.split(".")[0] not in ("torch", "numpy", "typing", "math", "os", "sys")
+        and qualified.split(".")[0] not in OUTSIDE_THE_TREE
     }
     return frozenset(own | imported)
 

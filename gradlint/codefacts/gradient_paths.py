@@ -14,7 +14,6 @@ import libcst as cst
 from gradlint import torch_api
 from gradlint.codefacts.flow import Flow
 from gradlint.codefacts.foreign import foreign_definition
-from gradlint.codefacts.words import CUT_TEXT
 from gradlint.codefacts.kinds import CutKind
 from gradlint.codefacts.modules import ClassFacts
 from gradlint.codefacts.syntax import (
@@ -24,6 +23,7 @@ from gradlint.codefacts.syntax import (
     positional,
     statements,
 )
+from gradlint.codefacts.words import CUT_TEXT
 from gradlint.names import ImportMap, dotted
 from gradlint.source import SourceFile
 

@@ -13,11 +13,11 @@ import libcst as cst
 
 from gradlint.codefacts.events import (
     BACKWARD,
-    PARAMETER,
-    Branch,
     CLIP,
+    PARAMETER,
     STEP,
     ZERO,
+    Branch,
     Event,
     EventBuilder,
     FileScope,
@@ -32,7 +32,6 @@ from gradlint.codefacts.modules import top_level_statements
 from gradlint.codefacts.syntax import cached_fact, imports_of, iter_functions, walk
 from gradlint.names import dotted
 from gradlint.source import SourceFile
-
 
 ACCUMULATION_NAME = re.compile(r"accum", re.IGNORECASE)
 

@@ -17,7 +17,6 @@ from gradlint.codefacts.syntax import cached_fact, imports_of, iter_functions, m
 from gradlint.names import dotted
 from gradlint.source import SourceFile
 
-
 _BACKWARD = re.compile(r"backward\s*\(")
 
 

@@ -102,11 +102,15 @@ def _every_group_sets_its_rate(groups, module: cst.Module | None) -> bool:
             if not isinstance(node.value, (cst.List, cst.Tuple)):
                 return False
             built.extend(e.value for e in node.value.elements)
-        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            if dotted(node.func.value) == name and node.func.attr.value in ("append", "extend", "insert"):
-                if node.func.attr.value != "append" or not node.args:
-                    return False
-                built.append(node.args[-1].value)
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and dotted(node.func.value) == name
+            and node.func.attr.value in ("append", "extend", "insert")
+        ):
+            if node.func.attr.value != "append" or not node.args:
+                return False
+            built.append(node.args[-1].value)
     return bool(built) and all(_group_sets_rate(g) for g in built)
 
 

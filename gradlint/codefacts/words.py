@@ -13,11 +13,14 @@ NEEDS_FORWARD = Pattern(r"def\s+forward\b")
 # how a graph cut is spelled, in a class's own forward
 CUT_WORDS = ("detach", "grad", ".data", ".item", "tolist", "numpy", "float(", "int(", "tensor(", "array(")
 CUT_TEXT = Words(*CUT_WORDS)
-# an import from a file of the tree, whose helpers forward may call (and cut in); the
-# libraries the torch table describes, and the standard ones, hold no model code
+# modules that hold no code of the checked tree: the torch table describes the first, the
+# others are libraries; a helper imported from anywhere else may be a file of the tree
+OUTSIDE_THE_TREE = ("torch", "numpy", "np", "scipy", "typing", "__future__", "math", "os", "sys")
+_OUTSIDE = "|".join(OUTSIDE_THE_TREE)
+# an import from a file of the tree, whose helpers forward may call (and cut in)
 IMPORTS_FROM_THE_TREE = Pattern(
-    r"(?m)^[ \t]*(?:from[ \t]+(?!(?:torch|numpy|typing|__future__|math|os|sys)\b)[\w.]+[ \t]+import"
-    r"|import[ \t]+(?!(?:torch|numpy|typing|math|os|sys)\b)\w)"
+    rf"(?m)^[ \t]*(?:from[ \t]+(?!(?:{_OUTSIDE})\b)[\w.]+[ \t]+import"
+    rf"|import[ \t]+(?!(?:{_OUTSIDE})\b)\w)"
 )
 # "forward" alone is in the docstrings of tokenizers and configurations too
 NEEDS_CUTS = AllOf(NEEDS_FORWARD, AnyOf(Words(*CUT_WORDS), IMPORTS_FROM_THE_TREE))
