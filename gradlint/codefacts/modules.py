@@ -143,10 +143,10 @@ def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: Im
     short = name.rsplit(".", 1)[-1]
     if name in torch_api.names("modules.parameter_classes"):
         facts.parameters.add(attr)
-    elif name in torch_api.names("modules.buffer_classes"):
-        facts.plain.add(attr)
-    elif name in torch_api.tensor_factory_names() or name.startswith(
-        ("math.", "float", "int", "np.", "numpy.")
+    elif (
+        name in torch_api.names("modules.buffer_classes")
+        or name in torch_api.tensor_factory_names()
+        or name.startswith(("math.", "float", "int", "np.", "numpy."))
     ):
         facts.plain.add(attr)
     elif (
@@ -242,9 +242,10 @@ def _loads_weights(call: cst.Call) -> bool:
 
 
 def pretrained_attributes(cls: cst.ClassDef) -> set[str]:
-    """Attributes that a method of ``cls`` binds to a network with loaded weights or to what is
-    made of it (a pretrained network run under no_grad extracts features on purpose) (``resnet = resnet152(pretrained=True); self.resnet = nn.Sequential(*list(
-    resnet.children())[:-1])``)."""
+    """Attributes that a method of ``cls`` binds to a network with loaded weights, or to what is
+    made of it (``resnet = resnet152(pretrained=True); self.resnet = nn.Sequential(*list(
+    resnet.children())[:-1])``): a pretrained network run under no_grad extracts features on
+    purpose."""
     found: set[str] = set()
     for func in walk(cls):
         if not isinstance(func, cst.FunctionDef):
@@ -358,9 +359,9 @@ __all__ = [
     "ClassFacts",
     "class_facts",
     "frozen_attributes",
-    "untrained_attributes",
-    "pretrained_attributes",
     "module_classes",
+    "pretrained_attributes",
     "root_classes",
     "statements",
+    "untrained_attributes",
 ]
