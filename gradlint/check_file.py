@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import stat
 from collections.abc import Iterable
@@ -176,9 +177,18 @@ def _graphs_of_python(source: SourceFile, checker: Checker, project) -> tuple[li
     findings: list[Finding] = []
     models = []
     for graph in build_graphs(source, project_of(project)):
-        findings.extend(run_graph_rules(graph, checker.graph_rules))
+        if not graph.attrs.get("stand_ins"):  # sizes made up for the estimate: no finding on them
+            findings.extend(_built_with(run_graph_rules(graph, checker.graph_rules), graph))
         models.append(model_record(graph))
     return findings, models
+
+
+def _built_with(findings: list[Finding], graph) -> list[Finding]:
+    """Findings on a model built from a configuration's defaults say so."""
+    label = graph.attrs.get("built_with")
+    if not label:
+        return findings
+    return [dataclasses.replace(f, message=f"{f.message} (with {label})") for f in findings]
 
 
 def run_graph_rules(graph, rules: Iterable[GraphRule]) -> list[Finding]:

@@ -8,6 +8,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint.codefacts.syntax import walk
+from gradlint.frontends.python.arguments import fill, may_fill
 from gradlint.frontends.python.example_input import (
     Shape,
     declared_shape,
@@ -31,7 +32,7 @@ def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
     for name, stmt in list(ctx.definitions.items()):
         if not isinstance(stmt, cst.ClassDef) or not stmt.bases:
             continue
-        if _needs_arguments(stmt) and name not in built_outside:
+        if _needs_arguments(stmt) and name not in built_outside and not may_fill(_own_init(stmt)):
             continue  # cheap exit before resolving bases, which may mean parsing other files
         bases = [dotted(arg.value) for arg in stmt.bases if arg.keyword is None and arg.star == ""]
         summaries = interp.project.classes
@@ -79,11 +80,6 @@ def _names_called_outside_classes(text: str) -> set[str]:
         if not in_class and "(" in line:
             names.update(_CALL.findall(line))
     return names
-
-
-def _required_args(interp: Interpreter, cls: ClassVal) -> bool:
-    init, _ = interp.class_attr(cls, "__init__")
-    return isinstance(init, FuncVal) and _takes_arguments(init.node)
 
 
 def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tuple[Mod, Interpreter, Shape | None]]:
@@ -197,14 +193,36 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
     made = factories.get(id(cls))
     if made is not None:
         mod, interp, _ = made
-    else:
-        interp = Interpreter(project)
-        if _required_args(interp, cls):
-            return None, 0
-        try:
-            mod = interp.instantiate(cls, [], {}, None)
-        except (Abort, RecursionError):
-            return None, interp.steps
+        return walk_forward(interp, cls, mod, ctx), interp.steps
+    interp = Interpreter(project)
+    init, _ = interp.class_attr(cls, "__init__")
+    if not (isinstance(init, FuncVal) and _takes_arguments(init.node)):
+        graph, _ = _built(interp, cls, {}, ctx)
+        return graph, interp.steps
+    arguments = fill(interp, cls, init)
+    if arguments is None:
+        return None, interp.steps
+    graph, _ = _built(interp, cls, arguments.first, ctx)
+    steps = interp.steps
+    if graph is None:
+        return None, steps
+    graph.attrs["built_with"] = arguments.label
+    if arguments.stand_ins:
+        graph.attrs["stand_ins"] = list(arguments.stand_ins)
+        if graph.complete:  # a second build, with other stand-ins, tells whether they matter
+            second = Interpreter(project)
+            twin, _ = _built(second, cls, arguments.second, ctx)
+            steps += second.steps
+            if twin is not None:
+                graph.attrs["stand_in_twin"] = twin
+    return graph, steps
+
+
+def _built(interp: Interpreter, cls: ClassVal, kwargs: dict, ctx: Any) -> tuple[LayerGraph | None, int]:
+    try:
+        mod = interp.instantiate(cls, [], dict(kwargs), None)
+    except (Abort, RecursionError):
+        return None, interp.steps
     return walk_forward(interp, cls, mod, ctx), interp.steps
 
 
