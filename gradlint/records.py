@@ -59,6 +59,8 @@ def blocked(graph: LayerGraph, why: str | None) -> str:
         return f"the estimate depends on constructor arguments nothing passes: {names}"
     if reasons:
         return str(reasons[0])
+    if why is None and graph.complete and graph.weighted():
+        return "the last weight gets no gradient from the loss on the first output"
     return why or "something on the path could not be resolved"
 
 

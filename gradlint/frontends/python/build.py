@@ -123,20 +123,50 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
     frame = Frame(ctx)
     frame.locals["__name__"] = "__main__"
     relevant = set(names)  # only statements about the models run, and those about their results
-    try:
-        for stmt in body:
-            if not _mentions(stmt, relevant):
-                continue
+    for stmt in body:
+        if not _mentions(stmt, relevant):
+            continue
+        built = any(isinstance(v, Mod) for v in frame.locals.values())
+        before = interp.incomplete, len(interp.reasons), interp.mutations
+        stopped = False
+        try:
             interp.exec_stmt(stmt, frame)
-            relevant.update(k for k, v in frame.locals.items() if isinstance(v, Mod))
-    except (Abort, RecursionError, *CONTROL_FLOW):
-        interp.unknown("the file's top-level code stopped early")  # what was built before stays usable
+        except (Abort, RecursionError, *CONTROL_FLOW):
+            stopped = True
+        if built and interp.mutations == before[2] and not _may_change_layers(ctx, stmt, relevant):
+            # after the model is built, code that changes nothing of it (a training loop over a
+            # DataLoader) cannot make it unknown
+            interp.incomplete = before[0]
+            del interp.reasons[before[1]:]
+        elif stopped:
+            interp.unknown("the file's top-level code stopped early")  # what was built before stays usable
+            break
+        relevant.update(k for k, v in frame.locals.items() if isinstance(v, Mod))
     found: dict[int, tuple[Mod, Interpreter, Shape | None]] = {}
     shapes = script_shapes(interp, frame, body)
     for value in frame.locals.values():
         if isinstance(value, Mod) and value.cls in classes:
             found.setdefault(id(value.cls), (value, interp, shapes.get(id(value.cls))))
     return found
+
+
+# calls that change a built model's weights or layers where the interpreter may not have
+# followed them (the body of a loop over a DataLoader is not run), on a line that names
+# the model or its weights
+_CHANGES_LAYERS = re.compile(
+    r"\.apply\(|load_state_dict|requires_grad_\(|\.requires_grad\s*=[^=]|add_module|register_|setattr\(|"
+    r"\b(normal|uniform|fill|zero|zeros|ones|copy|constant|eye|orthogonal|trunc_normal|"
+    r"xavier_uniform|xavier_normal|kaiming_uniform|kaiming_normal|dirac|sparse)_\("
+)
+_WEIGHT_WORDS = re.compile(r"\b(weight|bias|data|param|params|parameters|named_parameters|modules|state_dict)\b")
+
+
+def _may_change_layers(ctx: Any, stmt: cst.CSTNode, models: set[str]) -> bool:
+    for line in ctx.source.code_of(stmt).splitlines():
+        if _CHANGES_LAYERS.search(line) and (_WEIGHT_WORDS.search(line) or any(
+                re.search(rf"\b{re.escape(name)}\b", line) for name in models)):
+            return True
+    return False
 
 
 def _matching_lines(text: str, pattern: re.Pattern) -> list[str]:
