@@ -153,8 +153,8 @@ def test_squeeze_excite_and_swish_are_gates_not_layers_in_series():
     swish = graphs["SwishMLP"]
     assert [n.op for n in swish.nodes if n.op == "gate"] == ["gate", "gate"]  # F.glu, h * sigmoid(h)
     glu, mul = [n for n in swish.nodes if n.op == "gate"]
-    sigmoid = next(n for n in swish.nodes if n.activation == "sigmoid")
-    assert set(mul.inputs) == {glu.id, sigmoid.id}
+    assert mul.inputs == [glu.id] and mul.activation == "sigmoid"  # h * sigmoid(h) is SiLU of h
+    assert mul.attrs["folded"] == "self-gated by sigmoid"
     assert chain_from_output(swish)[1].activation == "tanh"  # the tensor method .tanh()
 
 

@@ -15,6 +15,7 @@ from gradlint.frontends.python.example_input import (
     script_shapes,
     split_factory_result,
 )
+from gradlint.frontends.python.folds import fold
 from gradlint.frontends.python.graph import GraphBuilder, PlacedReason, first_tensor, unused_nodes
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
 from gradlint.frontends.python.modules import site_location
@@ -291,6 +292,8 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     graph.add("output", "output", graph.location, [out.node] if out is not None and out.node is not None else [])
     if out is None or out.node is None:
         builder.incomplete("forward returns no tensor that can be traced to the input")
+    for node in fold(graph):
+        builder.incomplete(PlacedReason(f"maths that cannot be followed ({node.attrs['math']})", node.location))
     unused_nodes(builder)
     _locate_in_model_file(graph, mod)
     if interp.incomplete or not forward_known(forward, mod):
