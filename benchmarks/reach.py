@@ -105,6 +105,9 @@ def reach(tree: Path, jobs: int) -> tuple[dict, list]:
     blocked = [(tree.name, k, m.get("blocked") or "(no reason given)") for k, m in records.items()
                if k in classes and m.get("log10_grad_ratio") is None]
     missing = [(tree.name, k, "no record") for k in classes if k not in records]
+    row["built_with"] = {f"{k[0]}:{k[1]}": records[k].get("built_with") for k in estimated & set(classes)}
+    row["stand_ins"] = {f"{k[0]}:{k[1]}": records[k].get("stand_ins") for k in set(records) & set(classes)
+                        if records[k].get("stand_ins")}
     return row, blocked + missing
 
 
@@ -125,7 +128,7 @@ def main() -> None:
         row, why = reach(tree.resolve(), args.jobs)
         rows.append(row)
         blocked.extend(why)
-        print(json.dumps(row), flush=True)
+        print(json.dumps({k: v for k, v in row.items() if k not in ("built_with", "stand_ins")}), flush=True)
     total = {k: sum(r[k] for r in rows) for k in ("classes", "top", "records", "estimated", "top_estimated", "findings")}
     print("| tree | nn.Module classes | with a record | with an estimate | share | top-level | top-level with an estimate |")
     print("|---|---:|---:|---:|---:|---:|---:|")

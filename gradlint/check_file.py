@@ -176,11 +176,17 @@ def _graphs_of_python(source: SourceFile, checker: Checker, project) -> tuple[li
 
     findings: list[Finding] = []
     models = []
-    for graph in build_graphs(source, project_of(project)):
+    for graph in build_graphs(source, project_of(project), _estimated):
         if not graph.attrs.get("stand_ins"):  # sizes made up for the estimate: no finding on them
             findings.extend(_built_with(run_graph_rules(graph, checker.graph_rules), graph))
         models.append(model_record(graph))
     return findings, models
+
+
+def _estimated(graph) -> bool:
+    from gradlint.gain import estimate
+
+    return estimate(graph).log10_grad_ratio is not None
 
 
 def _built_with(findings: list[Finding], graph) -> list[Finding]:

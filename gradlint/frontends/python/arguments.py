@@ -5,9 +5,10 @@ Two kinds are filled in, and the model record says which:
   with (``config: GPTConfig``), the class's own ``get_default_config()``, or the one
   configuration class of the file (or imported into it) whose fields cover every attribute the
   constructor reads from the parameter (``config.n_layer``, ``config.n_embd``);
-- stand-ins for sizes and counts (``dim``, ``heads``, ``depth``, a parameter annotated
-  ``int``): the model is built twice with different stand-ins, and its estimate is reported
-  only when both builds agree (mean-field ratios of scale-free inits do not depend on widths).
+- stand-ins for sizes (``dim``, ``heads``, a parameter annotated ``int``): the model is
+  built twice with different stand-ins, and its estimate is reported only when both builds
+  agree (mean-field ratios of scale-free inits depend on no width, only on ratios of widths).
+  A layer count (``depth``) is never stood in for: the estimate depends on it.
 
 Anything else (a module, a function, a flag) leaves the model unbuilt, as before.
 """
@@ -38,7 +39,6 @@ _SIZES = re.compile(
 # two sets of stand-ins whose ratios differ, so that a width ratio cannot cancel by chance
 _WIDTHS = ((64, 32, 128, 16, 256, 8), (32, 128, 64, 256, 16, 128))
 _HEAD_COUNTS = (4, 8)
-_LAYER_COUNTS = (2, 3)
 
 
 @dataclass
@@ -78,7 +78,7 @@ def _number_kind(param: cst.Param) -> str | None:
     if _HEADS.match(name):
         return "heads"
     if _COUNTS.match(name):
-        return "count"
+        return None  # a layer count: the estimate depends on it, so a stand-in cannot cancel
     if annotation == "int" or _SIZES.search(name):
         return "size"
     return None
@@ -107,8 +107,6 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal) -> Arguments | None:
                 sizes += 1
             elif kind == "heads":
                 first, second = _HEAD_COUNTS
-            elif kind == "count":
-                first, second = _LAYER_COUNTS
             else:
                 first = second = 0.1
             found.first[name], found.second[name] = first, second

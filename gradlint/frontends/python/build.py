@@ -18,7 +18,7 @@ from gradlint.frontends.python.example_input import (
 from gradlint.frontends.python.folds import fold
 from gradlint.frontends.python.graph import GraphBuilder, PlacedReason, first_tensor, unused_nodes
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
-from gradlint.frontends.python.modules import site_location
+from gradlint.frontends.python.modules import site_location, walk_modules
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
 from gradlint.ir import LayerGraph
 from gradlint.names import dotted, starts_a_word
@@ -88,6 +88,8 @@ def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tup
     (alone or with an example input, whose shape comes along)."""
     found: dict[int, tuple[Mod, Interpreter, Shape | None]] = {}
     names = {c.name for c in classes}
+    if not names:
+        return found
     alternatives = "|".join(re.escape(n) for n in names)
     calls = re.compile(rf"(?:{alternatives})\s*\(")
     if not any(not line.lstrip().startswith("class ") for line in _matching_lines(ctx.source.text, calls)):
@@ -185,7 +187,7 @@ def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
     return any(type(n) is cst.Name and n.value in names for n in walk(node))
 
 
-def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
+def build_graphs_of(ctx: Any, project: Any, estimated: Any = None) -> list[LayerGraph]:
     project.built.add(ctx.key)
     if ctx.source is None or not _has_subclass(ctx.source.module):
         return []
@@ -193,15 +195,19 @@ def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
     classes = module_classes(scout, ctx)
     if not classes:
         return []
-    factories = _factories(ctx, classes, project)
+    # only a class that needs no argument, or that code outside the classes calls, can be
+    # built by the file's own functions and top-level code
+    outside = _names_called_outside_classes(ctx.source.text)
+    factories = _factories(ctx, [c for c in classes if c.name in outside or not _needs_arguments(c.node)], project)
     declared = declared_shape(scout, ctx)
-    graphs = []
     spent = 0
-    for cls in classes:
+    built: list[tuple[Mod, Interpreter]] = []  # models built with known values, blocks included
+    made_graphs: dict[int, LayerGraph] = {}
+    for cls in _parents_first(classes):
         if spent > FILE_STEPS:
             break
         try:
-            graph, steps = _graph_of_class(cls, scout, factories, ctx, project)
+            graph, steps = _graph_of_class(cls, scout, factories, ctx, project, built, estimated)
         except Exception as exc:  # noqa: BLE001 - one odd class must not cost the file its other models and findings
             project.failures[f"{ctx.path}:{cls.name}"] = f"{type(exc).__name__}: {exc}"
             continue
@@ -213,34 +219,62 @@ def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
             shape = shape if shape is not None or made is None else declared
             if shape is not None:
                 graph.attrs["input_shape"] = shape
-            graphs.append(graph)
-    return graphs
+            made_graphs[id(cls)] = graph
+    return [made_graphs[id(c)] for c in classes if id(c) in made_graphs]
 
 
-def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any, project: Any):
+def _parents_first(classes: list[ClassVal]) -> list[ClassVal]:
+    """The file's classes, each after every class that names it: a block is then built after
+    the models that build it, and found inside them with the sizes they give it."""
+    named = {cls.name for cls in classes}
+    names = {id(c): {n.value for n in walk(init) if type(n) is cst.Name and n.value in named} - {c.name}
+             if (init := _own_init(c.node)) is not None else set() for c in classes}
+    order: list[ClassVal] = []
+    remaining = list(classes)
+    while remaining:
+        waiting = set().union(*(names[id(c)] for c in remaining))
+        ready = [c for c in remaining if c.name not in waiting] or remaining[:1]
+        order.extend(ready)
+        remaining = [c for c in remaining if c not in ready]
+    return order
+
+
+def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any, project: Any, built: list,
+                    estimated: Any = None):
     forward, _ = scout.class_attr(cls, "forward")
     if forward is UNKNOWN and cls.torch_base in ("Module", "ModuleList", "ModuleDict"):
         return None, 0  # a base class or container without a forward of its own is not a model
     made = factories.get(id(cls))
     if made is not None:
         mod, interp, _ = made
+        built.append((mod, interp))
         return walk_forward(interp, cls, mod, ctx), interp.steps
     interp = Interpreter(project)
     init, _ = interp.class_attr(cls, "__init__")
     if not (isinstance(init, FuncVal) and _takes_arguments(init.node)):
-        graph, _ = _built(interp, cls, {}, ctx)
+        graph, mod = _built(interp, cls, {}, ctx)
+        if mod is not None:
+            built.append((mod, interp))
         return graph, interp.steps
+    inside = _built_inside(cls, built)
+    if inside is not None:
+        (parent, name, mod), interp = inside
+        graph = walk_forward(interp, cls, mod, ctx)
+        graph.attrs["built_with"] = f"the sizes {parent} gives its {name}"
+        return graph, 0
     arguments = fill(interp, cls, init)
     if arguments is None:
         return None, interp.steps
-    graph, _ = _built(interp, cls, arguments.first, ctx)
+    graph, mod = _built(interp, cls, arguments.first, ctx)
     steps = interp.steps
+    if mod is not None and not arguments.stand_ins:
+        built.append((mod, interp))
     if graph is None:
         return None, steps
     graph.attrs["built_with"] = arguments.label
     if arguments.stand_ins:
         graph.attrs["stand_ins"] = list(arguments.stand_ins)
-        if graph.complete:  # a second build, with other stand-ins, tells whether they matter
+        if graph.complete and (estimated is None or estimated(graph)):  # does a second build agree?
             second = Interpreter(project)
             twin, _ = _built(second, cls, arguments.second, ctx)
             steps += second.steps
@@ -249,12 +283,23 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
     return graph, steps
 
 
-def _built(interp: Interpreter, cls: ClassVal, kwargs: dict, ctx: Any) -> tuple[LayerGraph | None, int]:
+def _built(interp: Interpreter, cls: ClassVal, kwargs: dict, ctx: Any) -> tuple[LayerGraph | None, Mod | None]:
     try:
         mod = interp.instantiate(cls, [], dict(kwargs), None)
     except (Abort, RecursionError):
-        return None, interp.steps
-    return walk_forward(interp, cls, mod, ctx), interp.steps
+        return None, None
+    if not isinstance(mod, Mod):
+        return None, None
+    return walk_forward(interp, cls, mod, ctx), mod
+
+
+def _built_inside(cls: ClassVal, built: list) -> tuple[tuple[str, str, Mod], Interpreter] | None:
+    """The first block of class ``cls`` inside a model of the file built with known values."""
+    for root, interp in built:
+        for name, mod in walk_modules(root):
+            if name and mod.cls is cls:
+                return (root.type, name, mod), interp
+    return None
 
 
 def _has_subclass(module: cst.Module) -> bool:
@@ -293,7 +338,8 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     if out is None or out.node is None:
         builder.incomplete("forward returns no tensor that can be traced to the input")
     for node in fold(graph):
-        builder.incomplete(PlacedReason(f"maths that cannot be followed ({node.attrs['math']})", node.location))
+        builder.incomplete(PlacedReason(f"maths that cannot be followed ({node.attrs['math']})",
+                                        builder.reason_locations.get(node.id, node.location)))
     unused_nodes(builder)
     _locate_in_model_file(graph, mod)
     if interp.incomplete or not forward_known(forward, mod):
@@ -328,7 +374,7 @@ def _locate_in_model_file(graph: LayerGraph, root: Mod) -> None:
 def _reason(where: str, site: Any) -> Any:
     if site is None:
         return where
-    return PlacedReason(where, site.file.location(site.node))
+    return PlacedReason(where, site.file.line_location(site.node))
 
 
 def forward_known(forward: Any, mod: Mod) -> bool:
