@@ -176,8 +176,8 @@ def _graphs_of_python(source: SourceFile, checker: Checker, project) -> tuple[li
 
     findings: list[Finding] = []
     models = []
-    for graph in build_graphs(source, project_of(project), _estimated):
-        if not graph.attrs.get("stand_ins"):  # sizes made up for the estimate: no finding on them
+    for graph in build_graphs(source, project_of(project), _estimated, blocks=checker.config.model_records):
+        if not graph.attrs.get("block_of"):  # a block alone: its model's graph is judged
             findings.extend(_built_with(run_graph_rules(graph, checker.graph_rules), graph))
         models.append(model_record(graph))
     return findings, models

@@ -82,6 +82,7 @@ def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, con
             config.onnx_init_checks = onnx_init_checks == "on"
         if cache_dir is not None:
             config.cache_dir = str(cache_dir)
+        config.model_records = show_models or fmt == "json"
         outcome = run(
             targets, config, jobs=jobs or config.jobs, use_cache=not no_cache and not no_filters,
             force_exclude=force_exclude, filters=not no_filters,

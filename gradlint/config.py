@@ -80,6 +80,9 @@ class Config:
     cache_dir: str | None = None
     jobs: int | None = None
     probe: dict[str, Any] = field(default_factory=dict)
+    # model records of blocks too (built from stand-in sizes, or as the file's models build
+    # them): only the records say anything of these, so a report without models skips them
+    model_records: bool = True
     root: Path = field(default_factory=Path.cwd)  # folder of the config file, or cwd
     source: Path | None = None  # the file it came from
 
@@ -95,6 +98,7 @@ class Config:
                 self.max_file_size,
                 self.onnx_init_checks,
                 sorted(self.onnx_ignore_nodes),
+                self.model_records,
             )
         )
 

@@ -19,16 +19,18 @@ __all__ = ["Project", "build_graphs"]
 
 
 def build_graphs(source: SourceFile, project: Project | None,
-                 estimated: Callable[[LayerGraph], bool] | None = None) -> list[LayerGraph]:
+                 estimated: Callable[[LayerGraph], bool] | None = None, blocks: bool = True) -> list[LayerGraph]:
     """One layer graph per nn.Module class of ``source`` that resolves with its defaults.
 
     ``estimated(graph)`` tells whether the gain model gives a graph built on stand-in sizes
-    an estimate; only then is the second build, that checks the stand-ins cancel, made."""
+    an estimate; only then is the second build, that checks the stand-ins cancel, made.
+    ``blocks``: also graphs of blocks that need constructor arguments, built on stand-in sizes
+    or taken from inside a model of the file (``attrs["block_of"]``): for model records only."""
     if project is None:
         project = Project.for_files([Path(source.path)])
     ctx = project.context(source.path, source)
     try:
-        return build_graphs_of(ctx, project, estimated)
+        return build_graphs_of(ctx, project, estimated, blocks)
     except RecursionError:
         return []
     finally:

@@ -25,6 +25,9 @@ from gradlint.names import dotted, starts_a_word
 from gradlint.reading import line_start, python_lines
 
 FILE_STEPS = 2_000_000  # all the classes of one file together
+# the builds on stand-in sizes of one file together: they add reach, and a file of many
+# blocks would otherwise pay for each block twice over
+STAND_IN_STEPS = 50_000
 
 
 def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
@@ -187,7 +190,7 @@ def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
     return any(type(n) is cst.Name and n.value in names for n in walk(node))
 
 
-def build_graphs_of(ctx: Any, project: Any, estimated: Any = None) -> list[LayerGraph]:
+def build_graphs_of(ctx: Any, project: Any, estimated: Any = None, blocks: bool = True) -> list[LayerGraph]:
     project.built.add(ctx.key)
     if ctx.source is None or not _has_subclass(ctx.source.module):
         return []
@@ -207,7 +210,7 @@ def build_graphs_of(ctx: Any, project: Any, estimated: Any = None) -> list[Layer
         if spent > FILE_STEPS:
             break
         try:
-            graph, steps = _graph_of_class(cls, scout, factories, ctx, project, built, estimated)
+            graph, steps = _graph_of_class(cls, scout, factories, ctx, project, built, estimated, blocks)
         except Exception as exc:  # noqa: BLE001 - one odd class must not cost the file its other models and findings
             project.failures[f"{ctx.path}:{cls.name}"] = f"{type(exc).__name__}: {exc}"
             continue
@@ -240,7 +243,7 @@ def _parents_first(classes: list[ClassVal]) -> list[ClassVal]:
 
 
 def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any, project: Any, built: list,
-                    estimated: Any = None):
+                    estimated: Any = None, blocks: bool = True):
     forward, _ = scout.class_attr(cls, "forward")
     if forward is UNKNOWN and cls.torch_base in ("Module", "ModuleList", "ModuleDict"):
         return None, 0  # a base class or container without a forward of its own is not a model
@@ -256,31 +259,39 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         if mod is not None:
             built.append((mod, interp))
         return graph, interp.steps
-    inside = _built_inside(cls, built)
+    inside = _built_inside(cls, built) if blocks else None
     if inside is not None:
         (parent, name, mod), interp = inside
         graph = walk_forward(interp, cls, mod, ctx)
         graph.attrs["built_with"] = f"the sizes {parent} gives its {name}"
+        graph.attrs["block_of"] = parent
         return graph, 0
     arguments = fill(interp, cls, init)
-    if arguments is None:
+    if arguments is None or (arguments.stand_ins and (not blocks or _stand_in_steps(built) > STAND_IN_STEPS)):
         return None, interp.steps
     graph, mod = _built(interp, cls, arguments.first, ctx)
     steps = interp.steps
     if mod is not None and not arguments.stand_ins:
         built.append((mod, interp))
-    if graph is None:
-        return None, steps
+    if graph is None or not arguments.stand_ins:
+        if graph is not None:
+            graph.attrs["built_with"] = arguments.label
+        return graph, steps
     graph.attrs["built_with"] = arguments.label
-    if arguments.stand_ins:
-        graph.attrs["stand_ins"] = list(arguments.stand_ins)
-        if graph.complete and (estimated is None or estimated(graph)):  # does a second build agree?
-            second = Interpreter(project)
-            twin, _ = _built(second, cls, arguments.second, ctx)
-            steps += second.steps
-            if twin is not None:
-                graph.attrs["stand_in_twin"] = twin
+    graph.attrs["stand_ins"] = list(arguments.stand_ins)
+    graph.attrs["block_of"] = "stand-ins"
+    if graph.complete and (estimated is None or estimated(graph)):  # does a second build agree?
+        second = Interpreter(project)
+        twin, _ = _built(second, cls, arguments.second, ctx)
+        steps += second.steps
+        if twin is not None:
+            graph.attrs["stand_in_twin"] = twin
+    built.append((None, steps))  # counts against the file's stand-in budget
     return graph, steps
+
+
+def _stand_in_steps(built: list) -> int:
+    return sum(steps for mod, steps in built if mod is None)
 
 
 def _built(interp: Interpreter, cls: ClassVal, kwargs: dict, ctx: Any) -> tuple[LayerGraph | None, Mod | None]:
@@ -296,6 +307,8 @@ def _built(interp: Interpreter, cls: ClassVal, kwargs: dict, ctx: Any) -> tuple[
 def _built_inside(cls: ClassVal, built: list) -> tuple[tuple[str, str, Mod], Interpreter] | None:
     """The first block of class ``cls`` inside a model of the file built with known values."""
     for root, interp in built:
+        if root is None:
+            continue
         for name, mod in walk_modules(root):
             if name and mod.cls is cls:
                 return (root.type, name, mod), interp
