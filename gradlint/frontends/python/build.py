@@ -30,13 +30,15 @@ FILE_STEPS = 2_000_000  # all the classes of one file together
 STAND_IN_STEPS = 50_000
 
 
-def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
+def module_classes(interp: Interpreter, ctx: Any, blocks: bool = False) -> list[ClassVal]:
     classes = []
     built_outside = _names_called_outside_classes(ctx.source.text)
+    called = set(_CALL.findall(ctx.source.text)) if blocks else set()  # a block a model of the file may build
     for name, stmt in list(ctx.definitions.items()):
         if not isinstance(stmt, cst.ClassDef) or not stmt.bases:
             continue
-        if _needs_arguments(stmt) and name not in built_outside and not may_fill(_own_init(stmt)):
+        if (_needs_arguments(stmt) and name not in built_outside and name not in called
+                and not may_fill(_own_init(stmt))):
             continue  # cheap exit before resolving bases, which may mean parsing other files
         bases = [dotted(arg.value) for arg in stmt.bases if arg.keyword is None and arg.star == ""]
         summaries = interp.project.classes
@@ -195,7 +197,7 @@ def build_graphs_of(ctx: Any, project: Any, estimated: Any = None, blocks: bool 
     if ctx.source is None or not _has_subclass(ctx.source.module):
         return []
     scout = Interpreter(project)
-    classes = module_classes(scout, ctx)
+    classes = module_classes(scout, ctx, blocks)
     if not classes:
         return []
     # only a class that needs no argument, or that code outside the classes calls, can be
