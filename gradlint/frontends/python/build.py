@@ -261,14 +261,14 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         if mod is not None:
             built.append((mod, interp))
         return graph, interp.steps
-    inside = _built_inside(cls, built) if blocks else None
-    if inside is not None:
+    arguments = fill(interp, cls, init)
+    inside = _built_inside(cls, built) if blocks and (arguments is None or arguments.stand_ins) else None
+    if inside is not None:  # a block without values of its own: as a model of the file builds it
         (parent, name, mod), interp = inside
         graph = walk_forward(interp, cls, mod, ctx)
         graph.attrs["built_with"] = f"the sizes {parent} gives its {name}"
         graph.attrs["block_of"] = parent
         return graph, 0
-    arguments = fill(interp, cls, init)
     if arguments is None or (arguments.stand_ins and (not blocks or _stand_in_steps(built) > STAND_IN_STEPS)):
         return None, interp.steps
     graph, mod = _built(interp, cls, arguments.first, ctx)
