@@ -21,7 +21,7 @@ from pathlib import Path
 from common import ROOT, gradlint_env
 
 sys.path.insert(0, str(Path(__file__).parent / "real_models"))
-from factories import REPOS  # noqa: E402
+from factories import REPOS
 
 FACTORIES = Path(__file__).parent / "real_models" / "factories.py"
 # factory -> (repository, file, class of the model record)
@@ -98,7 +98,7 @@ def main() -> None:
         static = record.get("log10_grad_ratio")
         measured = probe(name)
         diff = f"{abs(static - measured):.2f}" if static is not None and measured is not None else "-"
-        show = lambda v: "-" if v is None else f"{v:+.2f}"  # noqa: E731
+        show = lambda v: "-" if v is None else f"{v:+.2f}"
         print(f"| {repo} {cls} (`{name}`) | {record.get('built_with') or 'its defaults'} | {show(static)} | "
               f"{show(measured)} | {diff} |", flush=True)
 

@@ -35,46 +35,51 @@ def _tokens(vocab: int, length: int = 32) -> torch.Tensor:
     return torch.randint(0, vocab, (2, length))
 
 
-# -- karpathy/nanoGPT model.py: GPTConfig() defaults ------------------------------------------
+# -- karpathy/nanoGPT model.py: GPTConfig() defaults, for the model and each block ----------
 
 def _nanogpt():
-    m = _module("nanoGPT", "model.py")
-    return m.GPT(m.GPTConfig())
+    return _module("nanoGPT", "model.py")
 
 
 def nanogpt_gpt():
-    return _nanogpt(), _tokens(50304)
+    m = _nanogpt()
+    return m.GPT(m.GPTConfig()), _tokens(50304)
 
 
 def nanogpt_block():
-    return _nanogpt().transformer.h[0], torch.randn(2, 32, 768)
+    m = _nanogpt()
+    return m.Block(m.GPTConfig()), torch.randn(2, 32, 768)
 
 
 def nanogpt_mlp():
-    return _nanogpt().transformer.h[0].mlp, torch.randn(2, 32, 768)
+    m = _nanogpt()
+    return m.MLP(m.GPTConfig()), torch.randn(2, 32, 768)
 
 
 def nanogpt_attention():
-    return _nanogpt().transformer.h[0].attn, torch.randn(2, 32, 768)
+    m = _nanogpt()
+    return m.CausalSelfAttention(m.GPTConfig()), torch.randn(2, 32, 768)
 
 
 # -- pytorch/examples distributed/FSDP2/model.py: ModelArgs() defaults -------------------------
 
 def _fsdp2():
-    m = _module("examples", "distributed/FSDP2/model.py")
-    return m.Transformer(m.ModelArgs())
+    return _module("examples", "distributed/FSDP2/model.py")
 
 
 def fsdp2_transformer():
-    return _fsdp2(), _tokens(8, 16)
+    m = _fsdp2()
+    return m.Transformer(m.ModelArgs()), _tokens(8, 16)
 
 
 def fsdp2_block():
-    return _fsdp2().layers[0], torch.randn(2, 16, 16)
+    m = _fsdp2()
+    return m.TransformerBlock(m.ModelArgs()), torch.randn(2, 16, 16)
 
 
 def fsdp2_attention():
-    return _fsdp2().layers[0].attention, torch.randn(2, 16, 16)
+    m = _fsdp2()
+    return m.Attention(m.ModelArgs()), torch.randn(2, 16, 16)
 
 
 # -- pytorch/examples fast_neural_style: TransformerNet() and its blocks -----------------------
