@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gradlint.config import Config
 from gradlint.engine import run
 from tests.conftest import ROOT
@@ -48,7 +50,7 @@ def test_each_bad_file_is_one_error_and_the_rest_is_checked(cli, tmp_path):
     assert errors == {
         "big.py": "file is 10.8 MB, over the 5.0 MB limit (max-file-size); skipped",
         "blob.py": "binary file (contains NUL bytes); skipped",
-        "broken.py": "syntax error: 2:7: invalid syntax",
+        "broken.py": "syntax error: invalid syntax",
         "dangling.py": "cannot read file: no such file or directory",
         "empty.onnx": "empty file: not an ONNX model",
         "latin1.py": "not valid UTF-8 (byte 11); skipped",
@@ -60,6 +62,9 @@ def test_each_bad_file_is_one_error_and_the_rest_is_checked(cli, tmp_path):
     assert [f["path"] for f in report["findings"]] == ["stale.py"]
     stderr = result.stderr.splitlines()
     assert len(stderr) == len(errors) and all(": error: " in line for line in stderr)
+    # only a syntax error knows its place, and both the report and the line on stderr give it
+    assert [(e["path"], e["line"], e["column"]) for e in report["errors"] if e["line"]] == [("broken.py", 2, 7)]
+    assert "broken.py:2:7: error: syntax error: invalid syntax" in stderr
 
 
 def test_nesting_past_the_parser_limit_is_an_error_not_a_crash(cli, tmp_path):
@@ -96,14 +101,14 @@ def test_an_imported_file_nested_past_the_parser_limit_is_not_parsed(cli, tmp_pa
 def test_unreadable_file_in_process(tmp_path, monkeypatch):
     (tmp_path / "secret.py").write_text(STALE)
     (tmp_path / "open.py").write_text(STALE)
-    real = Path.read_bytes
+    real = os.open
 
-    def read_bytes(self):
-        if self.name == "secret.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def deny(path, *args, **kwargs):
+        if os.path.basename(os.fspath(path)) == "secret.py":
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", deny)
     monkeypatch.chdir(tmp_path)
     outcome = run([Path(".")], Config(root=tmp_path), jobs=1)
     assert [(e.path, e.message) for e in outcome.errors] == [("secret.py", "cannot read file: permission denied")]
@@ -113,13 +118,13 @@ def test_unreadable_file_in_process(tmp_path, monkeypatch):
 # Root reads every file whatever its mode, so as root the child process is made to
 # meet the same PermissionError through a sitecustomize module instead of chmod.
 _DENY = """
-import os, pathlib
-_real = pathlib.Path.read_bytes
-def _read_bytes(self):
-    if self.name == "secret.py":
-        raise PermissionError(13, "Permission denied", str(self))
-    return _real(self)
-pathlib.Path.read_bytes = _read_bytes
+import os
+_open = os.open
+def _deny(path, *args, **kwargs):
+    if os.path.basename(os.fspath(path)) == "secret.py":
+        raise PermissionError(13, "Permission denied", os.fspath(path))
+    return _open(path, *args, **kwargs)
+os.open = _deny
 _scandir = os.scandir
 def _scan(path="."):
     if os.path.basename(os.fspath(path)) == "locked":
@@ -182,3 +187,12 @@ def test_a_worker_that_dies_costs_its_file_only(tmp_path, monkeypatch):
     assert [e.path for e in outcome.errors] == ["m05.py"]
     assert "process died" in outcome.errors[0].message
     assert len(outcome.findings) == 11
+
+
+def test_reading_a_pipe_never_blocks(tmp_path):
+    """A FIFO swapped in for a file after the folder walk: opened without blocking, refused."""
+    from gradlint.reading import read_text
+
+    os.mkfifo(tmp_path / "model.py")
+    with pytest.raises(ValueError, match=r"^not a regular file \(a named pipe\); skipped$"):
+        read_text(tmp_path / "model.py", None)
