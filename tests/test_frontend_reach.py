@@ -115,8 +115,8 @@ def test_findings_are_the_same_whether_blocks_are_built_or_not():
         config = Config(root=frontend)
         config.model_records = blocks
         outcome = run([frontend], config)
-        reports.append(([(f.location.path, f.location.line, f.code, f.message) for f in outcome.findings],
-                        {(m.path, m.name) for m in outcome.models}))
+        reports.append(([(Path(f.location.path).name, f.location.line, f.code, f.message) for f in outcome.findings],
+                        {(Path(m.path).name, m.name) for m in outcome.models}))
     (with_blocks, models_with), (without, models_without) = reports
     assert with_blocks == without and with_blocks  # the frontend fixtures have findings
     assert models_without < models_with
