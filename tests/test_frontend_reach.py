@@ -120,3 +120,9 @@ def test_findings_are_the_same_whether_blocks_are_built_or_not():
     (with_blocks, models_with), (without, models_without) = reports
     assert with_blocks == without and with_blocks  # the frontend fixtures have findings
     assert models_without < models_with
+
+
+def test_a_guard_that_raises_is_a_dead_end_not_the_end_of_forward():
+    guarded = graphs_of("blocks.py")["Guarded"]
+    assert guarded.complete and [n.name for n in guarded.nodes if n.has_weight] == ["fc1", "fc2"]
+    assert estimate(guarded).log10_grad_ratio is not None
