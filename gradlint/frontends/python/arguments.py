@@ -168,7 +168,11 @@ def _called(interp: Any, factory: FuncVal, cls: ClassVal) -> Any:
 
 def _defaults(interp: Any, config: ClassVal) -> Obj | None:
     """An instance of a configuration class built from its defaults alone, or None when
-    building it needs an argument or fails."""
+    building it needs an argument or fails, or when a base of it lies outside the linted tree
+    (a library's config class sets attributes the interpreter cannot see)."""
+    written = [dotted(arg.value) for arg in config.node.bases if arg.keyword is None]
+    if any(not isinstance(base, ClassVal) and name != "object" for base, name in zip(config.bases, written)):
+        return None
     before = interp.incomplete, len(interp.reasons)
     try:
         value = interp.instantiate(config, [], {}, None)
