@@ -88,8 +88,8 @@ def run(tree: Path, jobs: int) -> dict:
 def reach(tree: Path, jobs: int) -> tuple[dict, list]:
     classes = module_classes(tree)
     names_built = collections.Counter()
-    for c in classes.values():
-        names_built.update(c["calls"])
+    for (_, name), c in classes.items():
+        names_built.update(c["calls"] - {name})  # a class method building its own class is no parent
     top = {k for k in classes if names_built[k[1]] == 0}
     document = run(tree, jobs)
     records = {}

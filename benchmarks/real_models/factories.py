@@ -145,7 +145,7 @@ def munit_residual_block():
 
 
 def munit_multi_discriminator():
-    return _munit().MultiDiscriminator(), torch.randn(2, 3, 64, 64)
+    return _munit().MultiDiscriminator(), torch.randn(2, 3, 128, 128)
 
 
 def context_encoder_generator():
