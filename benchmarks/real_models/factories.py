@@ -144,10 +144,6 @@ def munit_residual_block():
     return _munit().Encoder().content_encoder.model[10], torch.randn(2, 256, 16, 16)
 
 
-def munit_multi_discriminator():
-    return _munit().MultiDiscriminator(), torch.randn(2, 3, 128, 128)
-
-
 def context_encoder_generator():
     m = _module("PyTorch-GAN", "implementations/context_encoder/models.py")
     return m.Generator(), torch.randn(2, 3, 128, 128)
@@ -199,3 +195,21 @@ def _vit_1d():
 
 def vit_1d_feedforward():
     return _vit_1d().transformer.layers[0][1], torch.randn(2, 16, 1024)
+
+
+# -- more PyTorch-GAN blocks: on stand-in sizes (probed at a real one) or inside their model ---
+
+def cyclegan_residual_block():
+    m = _module("PyTorch-GAN", "implementations/cyclegan/models.py")
+    return m.ResidualBlock(256), torch.randn(2, 256, 16, 16)
+
+
+def discogan_unet_down():
+    m = _module("PyTorch-GAN", "implementations/discogan/models.py")
+    return m.UNetDown(64, 128), torch.randn(2, 64, 32, 32)
+
+
+def stargan_residual_block():
+    m = _module("PyTorch-GAN", "implementations/stargan/models.py")
+    return m.GeneratorResNet().model[9], torch.randn(2, 256, 32, 32)
+
