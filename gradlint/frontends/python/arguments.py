@@ -173,6 +173,8 @@ def _defaults(interp: Any, config: ClassVal) -> Obj | None:
     written = [dotted(arg.value) for arg in config.node.bases if arg.keyword is None]
     if any(not isinstance(base, ClassVal) and name != "object" for base, name in zip(config.bases, written)):
         return None
+    if any(_takes_any_keyword(klass) for klass in config.mro()):
+        return None  # ``__init__(self, ..., **kwargs)`` hands its defaults to a base: a framework's config
     before = interp.incomplete, len(interp.reasons)
     try:
         value = interp.instantiate(config, [], {}, None)
@@ -183,6 +185,12 @@ def _defaults(interp: Any, config: ClassVal) -> Obj | None:
     if failed or not isinstance(value, Obj):
         return None
     return value
+
+
+def _takes_any_keyword(klass: ClassVal) -> bool:
+    body = klass.node.body.body if isinstance(klass.node.body, cst.IndentedBlock) else ()
+    return any(isinstance(s, cst.FunctionDef) and s.name.value == "__init__" and s.params.star_kwarg is not None
+               for s in body)
 
 
 def _has(interp: Any, value: Obj, attr: str) -> bool:
