@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import stat
 from collections.abc import Iterable
@@ -192,8 +191,8 @@ def _graphs_of_python(source: SourceFile, checker: Checker, project) -> tuple[li
     findings: list[Finding] = []
     models = []
     for graph in build_graphs(source, project_of(project), _estimated, blocks=checker.config.model_records):
-        if not graph.attrs.get("block_of"):  # a block alone: its model's graph is judged
-            findings.extend(_built_with(run_graph_rules(graph, checker.graph_rules), graph))
+        if not graph.attrs.get("record_only"):  # built on values nothing in the file passes
+            findings.extend(run_graph_rules(graph, checker.graph_rules))
         models.append(model_record(graph))
     return findings, models
 
@@ -202,14 +201,6 @@ def _estimated(graph) -> bool:
     from gradlint.gain import estimate
 
     return estimate(graph).log10_grad_ratio is not None
-
-
-def _built_with(findings: list[Finding], graph) -> list[Finding]:
-    """Findings on a model built from a configuration's defaults say so."""
-    label = graph.attrs.get("built_with")
-    if not label:
-        return findings
-    return [dataclasses.replace(f, message=f"{f.message} (with {label})") for f in findings]
 
 
 def run_graph_rules(graph, rules: Iterable[GraphRule]) -> list[Finding]:

@@ -66,8 +66,9 @@ class Config:
     jobs: int | None = None
     probe: dict[str, Any] = field(default_factory=dict)
     respect_gitignore: bool = True
-    # model records of blocks too (built from stand-in sizes, or as the file's models build
-    # them): only the records say anything of these, so a report without models skips them
+    # model records of classes built on values nothing in their file passes (configuration
+    # defaults, stand-in sizes, blocks of the file's models): only the records say anything
+    # of these, so a report without models skips them
     model_records: bool = True
     root: Path = field(default_factory=Path.cwd)  # folder of the config file, or cwd
     source: Path | None = None  # the file it came from

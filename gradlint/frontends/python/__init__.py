@@ -24,8 +24,10 @@ def build_graphs(source: SourceFile, project: Project | None,
 
     ``estimated(graph)`` tells whether the gain model gives a graph built on stand-in sizes
     an estimate; only then is the second build, that checks the stand-ins cancel, made.
-    ``blocks``: also graphs of blocks that need constructor arguments, built on stand-in sizes
-    or taken from inside a model of the file (``attrs["block_of"]``): for model records only."""
+    ``blocks``: also graphs of classes that need constructor arguments nothing in the file
+    passes, built from a configuration's defaults, on stand-in sizes or taken from inside a
+    model of the file (``attrs["record_only"]`` says which): for model records only, so that
+    a report without models does not pay for them and findings never depend on them."""
     if project is None:
         project = Project.for_files([Path(source.path)])
     ctx = project.context(source.path, source)

@@ -37,8 +37,8 @@ def module_classes(interp: Interpreter, ctx: Any, blocks: bool = False) -> list[
     for name, stmt in list(ctx.definitions.items()):
         if not isinstance(stmt, cst.ClassDef) or not stmt.bases:
             continue
-        if (_needs_arguments(stmt) and name not in built_outside and name not in called
-                and not may_fill(_own_init(stmt))):
+        if (_needs_arguments(stmt) and name not in built_outside
+                and not (blocks and (name in called or may_fill(_own_init(stmt))))):
             continue  # cheap exit before resolving bases, which may mean parsing other files
         bases = [dotted(arg.value) for arg in stmt.bases if arg.keyword is None and arg.star == ""]
         summaries = interp.project.classes
@@ -261,27 +261,28 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         if mod is not None:
             built.append((mod, interp))
         return graph, interp.steps
+    if not blocks:
+        return None, interp.steps  # arguments nothing in the file passes: built for model records only
     arguments = fill(interp, cls, init)
-    inside = _built_inside(cls, built) if blocks and (arguments is None or arguments.stand_ins) else None
+    inside = _built_inside(cls, built) if arguments is None or arguments.stand_ins else None
     if inside is not None:  # a block without values of its own: as a model of the file builds it
         (parent, name, mod), interp = inside
         graph = walk_forward(interp, cls, mod, ctx)
         graph.attrs["built_with"] = f"the sizes {parent} gives its {name}"
-        graph.attrs["block_of"] = parent
+        graph.attrs["record_only"] = f"a block of {parent}"
         return graph, 0
-    if arguments is None or (arguments.stand_ins and (not blocks or _stand_in_steps(built) > STAND_IN_STEPS)):
+    if arguments is None or (arguments.stand_ins and _stand_in_steps(built) > STAND_IN_STEPS):
         return None, interp.steps
     graph, mod = _built(interp, cls, arguments.first, ctx)
     steps = interp.steps
+    if graph is not None:
+        graph.attrs["built_with"] = arguments.label
+        graph.attrs["record_only"] = arguments.label
     if mod is not None and not arguments.stand_ins:
         built.append((mod, interp))
     if graph is None or not arguments.stand_ins:
-        if graph is not None:
-            graph.attrs["built_with"] = arguments.label
         return graph, steps
-    graph.attrs["built_with"] = arguments.label
     graph.attrs["stand_ins"] = list(arguments.stand_ins)
-    graph.attrs["block_of"] = "stand-ins"
     if graph.complete and (estimated is None or estimated(graph)):  # does a second build agree?
         second = Interpreter(project)
         twin, _ = _built(second, cls, arguments.second, ctx)
