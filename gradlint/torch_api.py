@@ -216,7 +216,7 @@ def build(data: dict) -> Table:
     sets: dict[str, frozenset[str]] = {}
     strings: dict[str, str] = {}
     for section in ("namespaces", "modules", "autograd", "tensors", "gradients", "functional",
-                    "optimisers", "schedulers", "scalers", "clipping"):
+                    "optimisers", "schedulers", "scalers", "clipping", "precision"):
         for key, value in data.get(section, {}).items():
             if isinstance(value, str):
                 strings[f"{section}.{key}"] = value
@@ -362,6 +362,11 @@ def loss_function(qualified: str | None) -> str | None:
 
 def no_grad_context(qualified: str | None) -> bool:
     return qualified in names("autograd.no_grad_contexts")
+
+
+def parameterless_library_class(qualified: str | None) -> bool:
+    libraries = names("modules.parameterless_libraries")
+    return bool(qualified) and any(qualified.startswith(f"{lib}.") for lib in libraries)
 
 
 def grad_switch(qualified: str | None) -> bool:

@@ -18,7 +18,8 @@ from gradlint.frontends.python.example_input import (
 from gradlint.frontends.python.folds import fold
 from gradlint.frontends.python.graph import GraphBuilder, PlacedReason, first_tensor, unused_nodes
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
-from gradlint.frontends.python.modules import site_location, walk_modules
+from gradlint.frontends.python.module_objects import walk_modules
+from gradlint.frontends.python.modules import site_location
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
 from gradlint.ir import LayerGraph
 from gradlint.names import dotted, starts_a_word
@@ -225,7 +226,12 @@ def build_graphs_of(ctx: Any, project: Any, estimated: Any = None, blocks: bool 
             if shape is not None:
                 graph.attrs["input_shape"] = shape
             made_graphs[id(cls)] = graph
-    return [made_graphs[id(c)] for c in classes if id(c) in made_graphs]
+    graphs = [made_graphs[id(c)] for c in classes if id(c) in made_graphs]
+    inner = {name for g in graphs for name in g.attrs.get("blocks", ())}
+    for graph in graphs:
+        if graph.name in inner:
+            graph.attrs["block"] = True  # built inside another model of the file
+    return graphs
 
 
 def _parents_first(classes: list[ClassVal]) -> list[ClassVal]:
@@ -363,6 +369,7 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     if interp.reasons:
         graph.attrs.setdefault("unknown", []).extend(_reason(where, site) for where, site in interp.reasons)
     graph.attrs["class"] = cls.name
+    graph.attrs["blocks"] = sorted({m.type for path, m in walk_modules(mod) if path and m.cls is not None})
     interp.graph = None
     return graph
 
