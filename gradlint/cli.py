@@ -68,8 +68,14 @@ def _apply_selection(config, select, ignore, extend_select) -> None:
 @click.option("--no-filters", is_flag=True, hidden=True,
               help="Parse every file whole and run every rule on it (slow; to test the planner).")
 @click.option("--onnx-init-checks", type=click.Choice(["on", "off"]), help="Initialisation checks on ONNX weights (off for trained checkpoints).")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what is left.")
+@click.option("--unsafe-fixes", is_flag=True, help="Apply (or offer) the unsafe fixes too.")
+@click.option("--fix-only", is_flag=True, help="Apply fixes; report nothing else.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--show-fixes", is_flag=True, help="List the fixes made.")
+@click.option("--add-noqa", is_flag=True, help="Write `# noqa: CODE` on the line of every finding.")
 def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, config_path, show_models, jobs,
-          no_cache, cache_dir, force_exclude, no_filters, onnx_init_checks):
+          no_cache, cache_dir, force_exclude, no_filters, onnx_init_checks, **fix_flags):
     """Check Python files, folders and .onnx graphs (default: the current folder)."""
     from gradlint.engine import run
 
@@ -91,11 +97,20 @@ def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, con
         return
     if len(targets) < len(paths):
         outcome.errors.insert(0, FileError("''", "an empty path names no file; skipped"))
-    for warning in outcome.warnings:
+    from gradlint.fixes.command import FixOptions, apply_fix_options
+
+    fixes = FixOptions(**fix_flags)
+    done = apply_fix_options(outcome, config, fixes) if fmt == "text" or fixes.fixing or fixes.add_noqa else None
+    for warning in outcome.warnings + list(done.notes if done else ()):
         click.echo(f"gradlint: warning: {warning}", err=True)
     for error in outcome.errors:
         click.echo(f"{error.path}: error: {error.message}", err=True)
+    if done is not None and (fixes.diff or fixes.fix_only or fixes.add_noqa):
+        _write_stdout(done.stdout)  # ruff's --fix-only and --diff: no report of what is left
+        sys.exit(1 if fixes.diff and done.changed and not exit_zero else 0)
     report = render(fmt, outcome, ReportContext(root=config.root, show_models=show_models))
+    if done is not None and done.stdout:
+        report = done.stdout + report
     if output_file is not None:
         try:
             output_file.write_text(report, encoding="utf-8")

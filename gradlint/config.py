@@ -44,6 +44,7 @@ DEFAULT_EXCLUDE = (
     "*.egg-info",
 )
 
+FIX_KEYS = ("fixable", "unfixable", "extend-safe-fixes", "extend-unsafe-fixes")
 KNOWN_KEYS = {
     "select",
     "ignore",
@@ -59,6 +60,7 @@ KNOWN_KEYS = {
     "cache-dir",
     "jobs",
     "probe",
+    *FIX_KEYS,
 }
 
 
@@ -80,6 +82,7 @@ class Config:
     cache_dir: str | None = None
     jobs: int | None = None
     probe: dict[str, Any] = field(default_factory=dict)
+    fixes: dict[str, list[str]] = field(default_factory=dict)  # FIX_KEYS: code selectors
     root: Path = field(default_factory=Path.cwd)  # folder of the config file, or cwd
     source: Path | None = None  # the file it came from
 
@@ -249,7 +252,8 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
     if not isinstance(probe, dict):
         raise ConfigError(f"{path}: [tool.gradlint.probe] must be a table")
     config.probe = probe
-    for code in config.select + config.ignore + config.extend_select:
+    config.fixes = {key: _code_list(table, key, path) for key in FIX_KEYS if key in table}
+    for code in config.select + config.ignore + config.extend_select + sum(config.fixes.values(), []):
         validate_selector(code, str(path))
     for codes in config.per_file_ignores.values():
         for code in codes:

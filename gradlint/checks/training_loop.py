@@ -49,6 +49,7 @@ class MissingZeroGrad(_LoopRule):
     name = "missing-zero-grad"
     summary = "A training loop steps the optimizer but never clears the gradients"
     severity = "error"
+    fix = "loop_order"
     kinds = frozenset({LoopKind.NEVER_ZEROED})
 
     def message(self, cause: LoopCause, related_line: int) -> str:
@@ -65,6 +66,7 @@ class ZeroGradBeforeStep(_LoopRule):
         "`zero_grad()` between `.backward()` and `step()` wipes the gradients before they are used"
     )
     severity = "error"
+    fix = "loop_order"
     kinds = frozenset({LoopKind.ZEROED_BEFORE_STEP})
 
     def message(self, cause: LoopCause, related_line: int) -> str:
@@ -79,6 +81,7 @@ class StepBeforeBackward(_LoopRule):
     name = "step-before-backward"
     summary = "The optimizer steps before `.backward()` in the same iteration"
     severity = "error"
+    fix = "loop_order"
     kinds = frozenset({LoopKind.STEP_BEFORE_BACKWARD})
 
     def message(self, cause: LoopCause, related_line: int) -> str:
@@ -95,6 +98,7 @@ class ClipOutsideBackwardStep(_LoopRule):
         "Gradient clipping before `.backward()` or after `step()` clips nothing the update uses"
     )
     severity = "warning"
+    fix = "loop_order"
     kinds = frozenset({LoopKind.CLIP_BEFORE_BACKWARD, LoopKind.CLIP_AFTER_STEP})
 
     def message(self, cause: LoopCause, related_line: int) -> str:

@@ -24,7 +24,7 @@ def _model_line(model: ModelRecord) -> str:
 
 
 def render(result: RunResult, context) -> str:
-    lines = [f"{_where(f)}: {f.code} {f.message}" for f in result.findings]
+    lines = [f"{_where(f)}: {f.code} {'[*] ' if f.fix else ''}{f.message}" for f in result.findings]
     if context.show_models and result.models:
         if lines:
             lines.append("")
@@ -35,5 +35,18 @@ def render(result: RunResult, context) -> str:
         summary += f"; {len(result.errors)} file{'s' if len(result.errors) != 1 else ''} could not be checked"
     if not count and not result.errors:
         summary = f"All checks passed ({result.files_checked} file{'s' if result.files_checked != 1 else ''} checked)"
+    if result.fixed is not None and (count or result.fixed):
+        total = count + result.fixed
+        summary = f"Found {total} error{'s' if total != 1 else ''} ({result.fixed} fixed, {count} remaining)"
     lines.append(summary + ".")
+    lines.extend(_fix_hints(result))
     return "\n".join(lines) + "\n"
+
+
+def _fix_hints(result: RunResult) -> list[str]:
+    fixable = sum(1 for f in result.findings if f.fix is not None)
+    hints = [f"[*] {fixable} fixable with the `--fix` option."] if fixable and result.fixed is None else []
+    if result.hidden_fixes:
+        hints.append(f"{result.hidden_fixes} hidden fix{'es' if result.hidden_fixes != 1 else ''} "
+                     "can be enabled with the `--unsafe-fixes` option.")
+    return hints

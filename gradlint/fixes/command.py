@@ -1,0 +1,142 @@
+"""What ``--fix``, ``--fix-only``, ``--diff``, ``--show-fixes``, ``--unsafe-fixes`` and
+``--add-noqa`` do to a finished run, kept out of the command line's own module."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from gradlint.config import Config
+from gradlint.diagnostics import Finding, RunResult
+from gradlint.fixes.apply import FixPolicy
+
+
+@dataclass
+class FixOptions:
+    fix: bool = False
+    fix_only: bool = False
+    diff: bool = False
+    show_fixes: bool = False
+    unsafe: bool = False
+    add_noqa: bool = False
+
+    @property
+    def fixing(self) -> bool:
+        return self.fix or self.fix_only or self.diff
+
+
+def policy_of(config: Config, unsafe: bool) -> FixPolicy:
+    fixes = getattr(config, "fixes", None) or {}
+    return FixPolicy(
+        unsafe=unsafe,
+        fixable=fixes.get("fixable", ["ALL"]),
+        unfixable=fixes.get("unfixable", []),
+        extend_safe=fixes.get("extend-safe-fixes", []),
+        extend_unsafe=fixes.get("extend-unsafe-fixes", []),
+    )
+
+
+def _rechecker(config: Config):
+    from gradlint.engine import Checker, check_python
+
+    checker = Checker(config)
+
+    def recheck(path: Path, shown: str, text: str) -> list[Finding] | None:
+        result = check_python(path, shown, checker, text=text)
+        return None if result.errors else result.findings
+
+    return recheck
+
+
+@dataclass
+class FixReport:
+    """What the command line prints besides the report: diffs, notes, the list of fixes."""
+
+    stdout: str = ""
+    notes: tuple[str, ...] = ()
+    changed: int = 0  # files changed (or that would change, with --diff)
+
+
+def apply_fix_options(outcome: RunResult, config: Config, options: FixOptions) -> FixReport:
+    """Fix, or mark what is fixable (``[*]``), and return what to print besides the report."""
+    policy = policy_of(config, options.unsafe)
+    if options.add_noqa:
+        from gradlint.fixes.noqa import add_noqa
+
+        count, notes = add_noqa(outcome.findings)
+        return FixReport(stdout=f"Added {count} noqa directive{'s' if count != 1 else ''}.\n", notes=tuple(notes))
+    if not options.fixing:
+        _mark_fixable(outcome, policy)
+        return FixReport()
+    from gradlint.fixes.session import fix_files, unified_diff, write_back
+
+    results = fix_files(outcome.findings, policy, _rechecker(config))
+    notes, diffs, fixed = [], [], []
+    changed = 0
+    for result in results:
+        if result.problem:
+            notes.append(f"{result.shown}: {result.problem}")
+            continue
+        if not result.changed:
+            continue
+        if options.diff:
+            diffs.append(unified_diff(result))
+        else:
+            problem = write_back(result)
+            if problem:
+                notes.append(problem)
+                continue
+        changed += 1
+        fixed.extend(result.applied)
+        outcome.findings = [f for f in outcome.findings if f.path != result.shown] + result.remaining
+    outcome.findings.sort(key=Finding.sort_key)
+    outcome.fixed = len(fixed)
+    _mark_fixable(outcome, policy)
+    stdout = "".join(diffs)
+    if options.show_fixes or options.fix_only or options.diff:
+        stdout += _fixed_summary(fixed, options.diff)
+    return FixReport(stdout=stdout, notes=tuple(notes), changed=changed)
+
+
+def _mark_fixable(outcome: RunResult, policy: FixPolicy) -> None:
+    """Give each finding that a fix allowed in this run would repair its fix (``[*]``)."""
+    from gradlint.fixes import fix_declared, fix_pairs
+    from gradlint.reading import read_text
+
+    paths = sorted({f.path for f in outcome.findings if fix_declared(f.code) is not None})
+    if not paths:
+        return
+    fixes: dict[tuple, object] = {}
+    hidden = 0
+    for shown in paths:
+        try:
+            text = read_text(Path(shown), None)
+        except (OSError, ValueError):
+            continue
+        found = [f for f in outcome.findings if f.path == shown]
+        for finding, fix in fix_pairs(shown, text, found):
+            if policy.allows(fix):
+                fixes[id(finding)] = fix
+            elif policy.allows(dataclasses.replace(fix, safety="safe")):
+                hidden += 1
+    outcome.findings = [
+        dataclasses.replace(f, fix=fixes[id(f)]) if id(f) in fixes else f for f in outcome.findings
+    ]
+    outcome.hidden_fixes = hidden
+
+
+def _fixed_summary(fixed, diff: bool) -> str:
+    if not fixed:
+        return "No errors would be fixed.\n" if diff else "No errors fixed.\n"
+    verb = "Would fix" if diff else "Fixed"
+    lines = [f"{verb} {len(fixed)} error{'s' if len(fixed) != 1 else ''}:"]
+    by_file: dict[str, Counter] = {}
+    for fix in fixed:
+        by_file.setdefault(fix.path, Counter())[fix.code] += 1
+    for path in sorted(by_file):
+        lines.append(f"- {path}:")
+        for code, count in sorted(by_file[path].items()):
+            lines.append(f"    {count} × {code}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,116 @@
+"""GL601-GL604: ``zero_grad``, ``step`` and clipping put where an iteration needs them.
+
+- GL601 (no ``zero_grad``): ``opt.zero_grad()`` right after each optimiser's ``step``, so
+  that gradient accumulation (a step every k iterations) keeps working.
+- GL602 (``zero_grad`` between backward and step): the ``zero_grad`` moved after the step.
+- GL603 (step before backward): the step moved after the backward.
+- GL604 (clipping outside backward..step): the clipping moved after the backward, or before
+  the step.
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from gradlint.diagnostics import Finding, Fix
+from gradlint.fixes import make_fix
+from gradlint.fixes._moves import (
+    calls_of,
+    insert_after,
+    move_after,
+    move_before,
+    optimiser_of,
+    own_statement,
+    reachable_block,
+    scope_of,
+)
+from gradlint.fixes._tree import FixTree
+
+_OPTIMISER = re.compile(r"opt", re.IGNORECASE)
+
+
+def repair(tree: FixTree, finding: Finding) -> Fix | None:
+    call = tree.at(finding, (cst.Call,))
+    if call is None or not isinstance(call.func, cst.Attribute):
+        return None
+    return _REPAIRS[finding.code](tree, finding, call)
+
+
+def _missing_zero_grad(tree: FixTree, finding: Finding, step: cst.Call) -> Fix | None:
+    loop = scope_of(tree, step)
+    steps = [step] + [s for s in calls_of(tree, loop, "step") if s is not step]
+    edits, names = [], []
+    for each in steps:
+        name = optimiser_of(tree, each)
+        statement = own_statement(tree, each)
+        if name in names or statement is None or (each is not step and not _OPTIMISER.search(name)):
+            continue
+        names.append(name)
+        edits.append(insert_after(tree, statement, f"{name}.zero_grad()"))
+    if not edits:
+        return None
+    listed = ", ".join(f"`{n}.zero_grad()`" for n in names)
+    return make_fix(finding, f"Clear the gradients after each step: {listed}", edits)
+
+
+def _zero_grad_before_step(tree: FixTree, finding: Finding, zero: cst.Call) -> Fix | None:
+    statement = own_statement(tree, zero)
+    if statement is None:
+        return None
+    start = tree.span(zero).start
+    name = tree.code(zero.func.value)
+    later = [s for s in calls_of(tree, scope_of(tree, zero), "step") if tree.span(s).start > start]
+    step = next((s for s in later if _same(optimiser_of(tree, s), name)), later[0] if later else None)
+    anchor = own_statement(tree, step) if step is not None else None
+    if anchor is None:
+        return None
+    return make_fix(finding, f"Move `{name}.zero_grad()` after the step", move_after(tree, statement, anchor))
+
+
+def _step_before_backward(tree: FixTree, finding: Finding, step: cst.Call) -> Fix | None:
+    statement = own_statement(tree, step)
+    backward = _next_call(tree, step, "backward")
+    anchor = own_statement(tree, backward) if backward is not None else None
+    if statement is None or anchor is None or not reachable_block(tree, statement, anchor):
+        return None
+    return make_fix(finding, "Move the step after `.backward()`", move_after(tree, statement, anchor))
+
+
+def _clip_outside(tree: FixTree, finding: Finding, clip: cst.Call) -> Fix | None:
+    statement = own_statement(tree, clip)
+    if statement is None:
+        return None
+    start = tree.span(clip).start
+    scope = scope_of(tree, clip)
+    backward_before = any(tree.span(b).start < start for b in calls_of(tree, scope, "backward"))
+    if not backward_before:
+        backward = _next_call(tree, clip, "backward")
+        anchor = own_statement(tree, backward) if backward is not None else None
+        if anchor is None or not reachable_block(tree, statement, anchor):
+            return None
+        return make_fix(finding, "Move the clipping after `.backward()`", move_after(tree, statement, anchor))
+    steps = [s for s in calls_of(tree, scope, "step") if tree.span(s).start < start]
+    anchor = own_statement(tree, steps[-1]) if steps else None
+    if anchor is None or tree.parent(anchor) is not tree.parent(statement):
+        return None
+    return make_fix(finding, "Move the clipping before the optimizer step", move_before(tree, statement, anchor))
+
+
+def _next_call(tree: FixTree, node: cst.CSTNode, method: str) -> cst.Call | None:
+    start = tree.span(node).start
+    later = [c for c in calls_of(tree, scope_of(tree, node), method) if tree.span(c).start > start]
+    return later[0] if later else None
+
+
+def _same(a: str, b: str) -> bool:
+    return a == b or a.rsplit(".", 1)[-1] == b.rsplit(".", 1)[-1]
+
+
+_REPAIRS = {
+    "GL601": _missing_zero_grad,
+    "GL602": _zero_grad_before_step,
+    "GL603": _step_before_backward,
+    "GL604": _clip_outside,
+}
