@@ -115,6 +115,7 @@ class ClipOutsideBackwardStep(_LoopRule):
 
 class GradientAscentUpdate(SourceRule):
     code = "GL605"
+    fix = "descent"
     name = "gradient-ascent-update"
     summary = "A hand-written update adds the gradient to a parameter: the loss goes up"
     severity = "error"

@@ -1,0 +1,91 @@
+"""GL701 and GL702: what a model holds, registered so that ``parameters()`` sees it.
+
+- GL701: a plain list, tuple or dict of layers wrapped in ``nn.ModuleList`` / ``nn.ModuleDict``.
+- GL702: a learnable tensor wrapped in ``nn.Parameter``.
+
+Only the assigned value is edited, and only when nothing else in the class assigns the
+attribute (``self.w = self.w.to(device)`` would then fail on a Parameter).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from gradlint.diagnostics import Finding, Fix
+from gradlint.fixes import make_fix
+from gradlint.fixes._tree import FixTree
+from gradlint.names import dotted
+
+_LISTS = (cst.List, cst.ListComp, cst.Tuple, cst.GeneratorExp)
+_DICTS = (cst.Dict, cst.DictComp)
+
+
+def repair(tree: FixTree, finding: Finding) -> Fix | None:
+    node = tree.at(finding, (cst.Assign, cst.AnnAssign))
+    prefix = tree.nn_prefix()
+    if node is None or node.value is None or prefix is None:
+        return None
+    target = node.targets[0].target if isinstance(node, cst.Assign) else node.target
+    if isinstance(node, cst.Assign) and len(node.targets) != 1:
+        return None
+    if not isinstance(target, cst.Attribute) or _assigned_elsewhere(tree, node, dotted(target), finding.code == "GL701"):
+        return None
+    value = node.value
+    if finding.code == "GL702":
+        return _wrap(tree, finding, value, f"{prefix}.Parameter", "Wrap the tensor in `nn.Parameter`")
+    if isinstance(value, _LISTS) or _empty_call(value, "list"):
+        return _wrap(tree, finding, value, f"{prefix}.ModuleList", "Keep the layers in an `nn.ModuleList`")
+    if isinstance(value, _DICTS) or _empty_call(value, "dict"):
+        safety = None if _string_keys(value) else "unsafe"
+        return _wrap(tree, finding, value, f"{prefix}.ModuleDict", "Keep the layers in an `nn.ModuleDict`", safety)
+    return None
+
+
+def _wrap(tree: FixTree, finding: Finding, value: cst.BaseExpression, wrapper: str, what: str, safety=None) -> Fix:
+    span = tree.span(value)
+    code = tree.text[span.start : span.end]
+    if _empty_call(value, "list") or _empty_call(value, "dict") or (isinstance(value, (cst.List, cst.Dict)) and not _items(value)):
+        inner = ""
+    elif isinstance(value, cst.Tuple) and not value.lpar:
+        inner = f"({code})"
+    else:
+        inner = code
+    return make_fix(finding, what, [tree.edit(span.start, span.end, f"{wrapper}({inner})")], safety)
+
+
+def _items(value: cst.BaseExpression) -> list:
+    return list(value.elements)
+
+
+def _empty_call(value: cst.BaseExpression, name: str) -> bool:
+    return isinstance(value, cst.Call) and dotted(value.func) == name and not value.args
+
+
+def _string_keys(value: cst.BaseExpression) -> bool:
+    """Keys that are strings as written; an empty dict is filled later with keys unseen."""
+    if isinstance(value, cst.Dict):
+        elements = list(value.elements)
+        return bool(elements) and all(
+            isinstance(e, cst.DictElement) and isinstance(e.key, (cst.SimpleString, cst.FormattedString))
+            for e in elements
+        )
+    if isinstance(value, cst.DictComp):
+        return isinstance(value.key, (cst.SimpleString, cst.FormattedString))
+    return False
+
+
+def _assigned_elsewhere(tree: FixTree, assign: cst.CSTNode, name: str | None, extended_ok: bool) -> bool:
+    """Whether the class assigns ``name`` again (``+=`` aside for a list: a ModuleList extends)."""
+    owner = tree.enclosing(assign, cst.ClassDef)
+    if owner is None or name is None:
+        return True
+    stack = [owner]
+    while stack:
+        node = stack.pop()
+        kinds = (cst.Assign, cst.AnnAssign) if extended_ok else (cst.Assign, cst.AugAssign, cst.AnnAssign)
+        if node is not assign and isinstance(node, kinds):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if any(dotted(t) == name for t in targets):
+                return True
+        stack.extend(node.children)
+    return False
