@@ -19,7 +19,7 @@ class FixOptions:
     fix_only: bool = False
     diff: bool = False
     show_fixes: bool = False
-    unsafe: bool = False
+    unsafe_fixes: bool = False
     add_noqa: bool = False
 
     @property
@@ -61,7 +61,7 @@ class FixReport:
 
 def apply_fix_options(outcome: RunResult, config: Config, options: FixOptions) -> FixReport:
     """Fix, or mark what is fixable (``[*]``), and return what to print besides the report."""
-    policy = policy_of(config, options.unsafe)
+    policy = policy_of(config, options.unsafe_fixes)
     if options.add_noqa:
         from gradlint.fixes.noqa import add_noqa
 

@@ -32,7 +32,8 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
         return None
     value = node.value
     if finding.code == "GL702":
-        return _wrap(tree, finding, value, f"{prefix}.Parameter", "Wrap the tensor in `nn.Parameter`")
+        return _wrap(tree, finding, value, f"{prefix}.Parameter", "Wrap the tensor in `nn.Parameter`",
+                     inner=_without_requires_grad(tree, value))
     if isinstance(value, _LISTS) or _empty_call(value, "list"):
         return _wrap(tree, finding, value, f"{prefix}.ModuleList", "Keep the layers in an `nn.ModuleList`")
     if isinstance(value, _DICTS) or _empty_call(value, "dict"):
@@ -41,16 +42,35 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
     return None
 
 
-def _wrap(tree: FixTree, finding: Finding, value: cst.BaseExpression, wrapper: str, what: str, safety=None) -> Fix:
+def _wrap(tree: FixTree, finding: Finding, value: cst.BaseExpression, wrapper: str, what: str, safety=None,
+          inner: str | None = None) -> Fix:
     span = tree.span(value)
     code = tree.text[span.start : span.end]
-    if _empty_call(value, "list") or _empty_call(value, "dict") or (isinstance(value, (cst.List, cst.Dict)) and not _items(value)):
+    if inner is not None:
+        pass
+    elif _empty_call(value, "list") or _empty_call(value, "dict") or (isinstance(value, (cst.List, cst.Dict)) and not _items(value)):
         inner = ""
     elif isinstance(value, cst.Tuple) and not value.lpar:
         inner = f"({code})"
     else:
         inner = code
     return make_fix(finding, what, [tree.edit(span.start, span.end, f"{wrapper}({inner})")], safety)
+
+
+def _without_requires_grad(tree: FixTree, value: cst.BaseExpression) -> str | None:
+    """``torch.randn(3, requires_grad=True)`` as ``torch.randn(3)``: a Parameter asks for it."""
+    if not isinstance(value, cst.Call):
+        return None
+    args = list(value.args)
+    for index, arg in enumerate(args):
+        if arg.keyword is not None and arg.keyword.value == "requires_grad":
+            if not (isinstance(arg.value, cst.Name) and arg.value.value == "True"):
+                return None
+            if index > 0 and index == len(args) - 1:
+                args[index - 1] = args[index - 1].with_changes(comma=arg.comma)
+            del args[index]
+            return tree.module.code_for_node(value.with_changes(args=args))
+    return None
 
 
 def _items(value: cst.BaseExpression) -> list:

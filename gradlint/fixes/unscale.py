@@ -1,0 +1,42 @@
+"""GL801: gradients clipped while still multiplied by the GradScaler's scale.
+
+``scaler.unscale_(optimizer)`` is inserted on the line before the clipping, as PyTorch's
+AMP recipe writes it, with the scaler of ``scaler.scale(loss).backward()`` and the
+optimiser of ``scaler.step(optimizer)`` found in the same loop (or function).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from gradlint.diagnostics import Finding, Fix
+from gradlint.fixes import make_fix
+from gradlint.fixes._moves import calls_of, own_statement, scope_of
+from gradlint.fixes._tree import FixTree
+
+
+def repair(tree: FixTree, finding: Finding) -> Fix | None:
+    clip = tree.at(finding, (cst.Call,))
+    statement = own_statement(tree, clip) if clip is not None else None
+    if statement is None:
+        return None
+    scope = scope_of(tree, clip)
+    scales = calls_of(tree, scope, "scale")
+    if not scales:
+        return None
+    scaler = tree.code(scales[0].func.value)
+    optimisers = []
+    for step in calls_of(tree, scope, "step"):
+        args = [a for a in step.args if a.keyword is None and not a.star]
+        if tree.code(step.func.value) == scaler and len(args) == 1:
+            name = tree.code(args[0].value)
+            if name not in optimisers:
+                optimisers.append(name)
+    if len(optimisers) != 1:
+        return None  # which optimiser's gradients the clipping covers is not for a fix to guess
+    lines = tree.lines(statement)
+    code = f"{tree.indent_of(statement)}{scaler}.unscale_({optimisers[0]}){tree.newline}"
+    return make_fix(
+        finding, f"Unscale before clipping: `{scaler}.unscale_({optimisers[0]})`",
+        [tree.edit(lines.start, lines.start, code)],
+    )
