@@ -8,11 +8,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gradlint.bounded import file_kind
 from gradlint.config import ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding
 from gradlint.files import display_path
 from gradlint.project_index import LazyProject, ProjectIndex, project_of
-from gradlint.reading import NotAnalysable, check_syntax, collector_spared, file_kind, read_text
+from gradlint.reading import NotAnalysable, check_syntax, collector_spared, read_text
 from gradlint.rule import GraphRule
 from gradlint.suppression import UNUSED_NOQA_CODE, apply_suppressions, parse_suppressions
 
@@ -202,7 +203,7 @@ def check_onnx(path: Path, shown: str, checker: Checker) -> FileResult:
     except ImportError as exc:
         if (exc.name or "").split(".")[0] != "onnx":
             raise
-        message = "checking .onnx files needs the onnx package: pip install 'gradlint[onnx]'"
+        message = "checking .onnx files needs the onnx package: pip install 'torch-gradlint[onnx]'"
         return FileResult(shown, errors=[FileError(shown, message)])
     result.findings = _drop_ignored(result.findings, ignored_for_file(shown, checker.config))
     return result
