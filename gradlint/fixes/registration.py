@@ -34,6 +34,8 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
     if finding.code == "GL702":
         return _wrap(tree, finding, value, f"{prefix}.Parameter", "Wrap the tensor in `nn.Parameter`",
                      inner=_without_requires_grad(tree, value))
+    if isinstance(value, cst.Name) and _local_list(tree, node, value.value):
+        return _wrap(tree, finding, value, f"{prefix}.ModuleList", "Keep the layers in an `nn.ModuleList`")
     if isinstance(value, _LISTS) or _empty_call(value, "list"):
         return _wrap(tree, finding, value, f"{prefix}.ModuleList", "Keep the layers in an `nn.ModuleList`")
     if isinstance(value, _DICTS) or _empty_call(value, "dict"):
@@ -71,6 +73,23 @@ def _without_requires_grad(tree: FixTree, value: cst.BaseExpression) -> str | No
             del args[index]
             return tree.module.code_for_node(value.with_changes(args=args))
     return None
+
+
+def _local_list(tree: FixTree, assign: cst.CSTNode, name: str) -> bool:
+    """Whether the function binds ``name`` to a list, and to nothing else."""
+    func = tree.enclosing(assign, cst.FunctionDef)
+    bound = []
+    stack = [func] if func is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Assign) and any(
+            isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets
+        ):
+            bound.append(node.value)
+        elif isinstance(node, cst.For) and isinstance(node.target, cst.Name) and node.target.value == name:
+            return False
+        stack.extend(node.children)
+    return bool(bound) and all(isinstance(v, (cst.List, cst.ListComp)) or _empty_call(v, "list") for v in bound)
 
 
 def _items(value: cst.BaseExpression) -> list:
