@@ -88,8 +88,8 @@ def unified_diff(outcome: FileFix) -> str:
     lines = difflib.unified_diff(
         outcome.before.splitlines(keepends=True),
         outcome.after.splitlines(keepends=True),
-        fromfile=f"a/{outcome.shown}",
-        tofile=f"b/{outcome.shown}",
+        fromfile=outcome.shown if os.path.isabs(outcome.shown) else f"a/{outcome.shown}",
+        tofile=outcome.shown if os.path.isabs(outcome.shown) else f"b/{outcome.shown}",
     )
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
 
