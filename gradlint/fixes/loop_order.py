@@ -90,12 +90,28 @@ def _clip_outside(tree: FixTree, finding: Finding, clip: cst.Call) -> Fix | None
         anchor = own_statement(tree, backward) if backward is not None else None
         if anchor is None or not reachable_block(tree, statement, anchor):
             return None
-        return make_fix(finding, "Move the clipping after `.backward()`", move_after(tree, statement, anchor))
+        return make_fix(finding, "Move the clipping after `.backward()`", _unscaled(tree, scope, statement, anchor, True))
     steps = [s for s in calls_of(tree, scope, "step") if tree.span(s).start < start]
     anchor = own_statement(tree, steps[-1]) if steps else None
     if anchor is None or tree.parent(anchor) is not tree.parent(statement):
         return None
-    return make_fix(finding, "Move the clipping before the optimizer step", move_before(tree, statement, anchor))
+    return make_fix(finding, "Move the clipping before the optimizer step", _unscaled(tree, scope, statement, anchor, False))
+
+
+def _unscaled(tree: FixTree, scope, statement, anchor, after: bool) -> list:
+    """The clipping moved next to ``anchor``; under a GradScaler, the gradients unscaled first,
+    or it would clip gradients multiplied by the scale."""
+    from gradlint.fixes.unscale import unscale_call
+
+    edits = move_after(tree, statement, anchor) if after else move_before(tree, statement, anchor)
+    unscale = unscale_call(tree, scope)
+    if unscale is None:
+        return edits
+    indent = tree.indent_of(anchor)
+    line = f"{indent}{unscale}{tree.newline}"
+    insert = edits[1] if after else edits[0]  # the moved clipping, which the unscale precedes
+    return [e if e is not insert else type(e)(e.start_line, e.start_column, e.end_line, e.end_column, line + e.replacement)
+            for e in edits]
 
 
 def _next_call(tree: FixTree, node: cst.CSTNode, method: str) -> cst.Call | None:

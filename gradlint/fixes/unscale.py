@@ -18,11 +18,19 @@ from gradlint.fixes._tree import FixTree
 def repair(tree: FixTree, finding: Finding) -> Fix | None:
     clip = tree.at(finding, (cst.Call,))
     statement = own_statement(tree, clip) if clip is not None else None
-    if statement is None:
+    code = unscale_call(tree, scope_of(tree, clip)) if statement is not None else None
+    if code is None:
         return None
-    scope = scope_of(tree, clip)
+    lines = tree.lines(statement)
+    line = f"{tree.indent_of(statement)}{code}{tree.newline}"
+    return make_fix(finding, f"Unscale before clipping: `{code}`", [tree.edit(lines.start, lines.start, line)])
+
+
+def unscale_call(tree: FixTree, scope: cst.CSTNode) -> str | None:
+    """``scaler.unscale_(optimizer)`` for the one scaler and optimiser of ``scope``; None when
+    it has no scaler, unscales already, or steps several optimisers through the scaler."""
     scales = calls_of(tree, scope, "scale")
-    if not scales:
+    if not scales or calls_of(tree, scope, "unscale_"):
         return None
     scaler = tree.code(scales[0].func.value)
     optimisers = []
@@ -34,9 +42,4 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
                 optimisers.append(name)
     if len(optimisers) != 1:
         return None  # which optimiser's gradients the clipping covers is not for a fix to guess
-    lines = tree.lines(statement)
-    code = f"{tree.indent_of(statement)}{scaler}.unscale_({optimisers[0]}){tree.newline}"
-    return make_fix(
-        finding, f"Unscale before clipping: `{scaler}.unscale_({optimisers[0]})`",
-        [tree.edit(lines.start, lines.start, code)],
-    )
+    return f"{scaler}.unscale_({optimisers[0]})"
