@@ -199,3 +199,19 @@ def test_json_carries_the_fix(tmp_path):
     assert apply_fixes(LOOP, [fix]).count("optimizer.zero_grad()") == 1
     assert FixPolicy().allows(fix) and not FixPolicy(unfixable=["GL6"]).allows(fix)
     assert os.path.exists(path)
+
+
+def test_zero_grad_goes_where_the_loop_needs_it():
+    """Before the backward under a skip guard; after the step of a step every k batches."""
+    from pathlib import Path
+
+    from conftest import ROOT
+    from fix_harness import checker, fix_in_memory
+
+    path = ROOT / "tests" / "fixtures" / "code_rules" / "loop" / "zero_grad_missing_under_a_finite_guard.py"
+    fixed, applied, _, after = fix_in_memory(Path(path), path.read_text(), checker(["GL6"]))
+    lines = fixed.splitlines()
+    first = lines.index("            optimizer.zero_grad()")
+    assert lines[first + 1] == "            loss.backward()"
+    assert lines[-1] == "                optimizer.zero_grad()" and lines[-2].endswith("# expect: GL601")
+    assert len(applied) == 2 and not after

@@ -47,12 +47,30 @@ def _missing_zero_grad(tree: FixTree, finding: Finding, step: cst.Call) -> Fix |
         statement = own_statement(tree, each)
         if name in names or statement is None or (each is not step and not _OPTIMISER.search(name)):
             continue
-        names.append(name)
-        edits.append(insert_after(tree, statement, f"{name}.zero_grad()"))
+        edit = _clear_for(tree, loop, each, statement, f"{name}.zero_grad()")
+        if edit is not None:
+            names.append(name)
+            edits.append(edit)
     if not edits:
         return None
     listed = ", ".join(f"`{n}.zero_grad()`" for n in names)
-    return make_fix(finding, f"Clear the gradients after each step: {listed}", edits)
+    return make_fix(finding, f"Clear the gradients once per step: {listed}", edits)
+
+
+def _clear_for(tree: FixTree, loop: cst.CSTNode, step: cst.Call, statement, code: str):
+    """After the step, where a step every k iterations (``if i % k == 0``) keeps accumulating;
+    before the backward when the step sits under another guard (``if torch.isfinite(norm)``),
+    which would leave a skipped step's gradients to pile up."""
+    guard = next((up for up in tree.ancestors(statement) if up is loop or isinstance(up, cst.If)), None)
+    if guard is None or guard is loop or "%" in tree.code(guard.test):
+        return insert_after(tree, statement, code)
+    start = tree.span(step).start
+    backward = [b for b in calls_of(tree, loop, "backward") if tree.span(b).start < start]
+    anchor = own_statement(tree, backward[-1]) if backward else None
+    if anchor is None:
+        return None
+    at = tree.lines(anchor).start
+    return tree.edit(at, at, f"{tree.indent_of(anchor)}{code}{tree.newline}")
 
 
 def _zero_grad_before_step(tree: FixTree, finding: Finding, zero: cst.Call) -> Fix | None:

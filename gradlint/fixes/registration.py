@@ -114,17 +114,35 @@ def _string_keys(value: cst.BaseExpression) -> bool:
 
 
 def _assigned_elsewhere(tree: FixTree, assign: cst.CSTNode, name: str | None, extended_ok: bool) -> bool:
-    """Whether the class assigns ``name`` again (``+=`` aside for a list: a ModuleList extends)."""
+    """Whether the class assigns ``name`` in a way a Parameter or ModuleList would break:
+    from itself (``self.w = self.w.to(device)``) or in another method. Branches of the same
+    method that each create it (``if`` / ``else`` shapes) are each a finding of their own."""
     owner = tree.enclosing(assign, cst.ClassDef)
+    method = tree.enclosing(assign, cst.FunctionDef)
     if owner is None or name is None:
         return True
+    kinds = (cst.Assign, cst.AnnAssign) if extended_ok else (cst.Assign, cst.AugAssign, cst.AnnAssign)
     stack = [owner]
     while stack:
         node = stack.pop()
-        kinds = (cst.Assign, cst.AnnAssign) if extended_ok else (cst.Assign, cst.AugAssign, cst.AnnAssign)
-        if node is not assign and isinstance(node, kinds):
-            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-            if any(dotted(t) == name for t in targets):
-                return True
         stack.extend(node.children)
+        if node is assign or not isinstance(node, kinds):
+            continue
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        if not any(dotted(t) == name for t in targets):
+            continue
+        value = node.value
+        reads_itself = value is not None and any(
+            isinstance(n, cst.Attribute) and dotted(n) == name for n in _walk(value)
+        )
+        if reads_itself or isinstance(node, cst.AugAssign) or tree.enclosing(node, cst.FunctionDef) is not method:
+            return True
     return False
+
+
+def _walk(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
