@@ -20,7 +20,12 @@ from common import ROOT, gradlint_env, machine, measure, median_of, table
 
 DEFAULT_FILES = (
     ROOT / "examples" / "vanishing_mlp.py",
-    ROOT / "tests" / "fixtures" / "code_rules" / "loop" / "zero_grad_missing_under_a_finite_guard.py",
+    ROOT
+    / "tests"
+    / "fixtures"
+    / "code_rules"
+    / "loop"
+    / "zero_grad_missing_under_a_finite_guard.py",
     ROOT / "tests" / "corpus" / "code" / "amp_clip_after_step.py",
 )
 
@@ -37,7 +42,11 @@ def main() -> None:
         work = Path(tempfile.mkdtemp(prefix="gradlint-fix-"))
         target = work / source.name
         base = [sys.executable, "-m", "gradlint", "check", "--exit-zero", "--no-cache", target.name]
-        commands = {"check": base, "check --fix": base + ["--fix"], "check --fix --unsafe-fixes": base + ["--fix", "--unsafe-fixes"]}
+        commands = {
+            "check": base,
+            "check --fix": base + ["--fix"],
+            "check --fix --unsafe-fixes": base + ["--fix", "--unsafe-fixes"],
+        }
         runs: dict[str, list[dict]] = {key: [] for key in commands}
         for _ in range(args.repeat):
             for key, command in commands.items():

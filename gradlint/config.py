@@ -253,7 +253,7 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
         raise ConfigError(f"{path}: [tool.gradlint.probe] must be a table")
     config.probe = probe
     config.fixes = {key: _code_list(table, key, path) for key in FIX_KEYS if key in table}
-    for code in config.select + config.ignore + config.extend_select + sum(config.fixes.values(), []):
+    for code in [*config.select, *config.ignore, *config.extend_select, *(c for v in config.fixes.values() for c in v)]:
         validate_selector(code, str(path))
     for codes in config.per_file_ignores.values():
         for code in codes:

@@ -113,6 +113,8 @@ class Finding:
     location: Location
     fix: Fix | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # the rule declares a fix (``Rule.fix``): only such findings are offered to gradlint.fixes
+    fixable: bool = field(default=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.location, DeferredLocation):

@@ -63,6 +63,7 @@ class Rule:
             message=message,
             location=location,
             extra=extra,
+            fixable=self.fix is not None,
         )
 
 

@@ -120,7 +120,9 @@ def test_unsafe_fixes_only_when_asked(tmp_path):
     invoke_cli("check", "--no-cache", "--fix", str(target))
     assert target.read_text() == PLAIN_LIST
     offered = invoke_cli("check", "--no-cache", "--unsafe-fixes", str(target))
-    assert "GL701 [*]" in offered.stdout and "[*] 1 fixable with the `--fix` option." in offered.stdout
+    assert (
+        "GL701 [*]" in offered.stdout and "[*] 1 fixable with the `--fix` option." in offered.stdout
+    )
     invoke_cli("check", "--no-cache", "--fix", "--unsafe-fixes", str(target))
     assert "nn.ModuleList([nn.Linear(3, 3), nn.Linear(3, 3)])" in target.read_text()
 
@@ -163,7 +165,10 @@ def test_crlf_tabs_and_a_bom_survive(tmp_path):
     target = tmp_path / "train.py"
     target.write_bytes(b"\xef\xbb\xbf" + text.encode())
     invoke_cli("check", "--no-cache", "--fix", str(target))
-    assert target.read_bytes() == b"\xef\xbb\xbf" + FIXED_LOOP.replace("    ", "\t").replace("\n", "\r\n").encode()
+    assert (
+        target.read_bytes()
+        == b"\xef\xbb\xbf" + FIXED_LOOP.replace("    ", "\t").replace("\n", "\r\n").encode()
+    )
 
 
 def test_add_noqa_then_the_check_is_clean(tmp_path):
@@ -193,7 +198,9 @@ def test_json_carries_the_fix(tmp_path):
     records = json.loads(result.stdout)["findings"]
     assert all("fix" not in r for r in records)  # JSON stays as it was without --fix
     path = str(target)
-    finding = Finding("GL602", "zero-grad-between-backward-and-step", "error", "m", Location(path, 11, 9, 11, 30))
+    finding = Finding(
+        "GL602", "zero-grad-between-backward-and-step", "error", "m", Location(path, 11, 9, 11, 30)
+    )
     (fix,) = fixes_for(path, LOOP, [finding])
     assert fix.safety == "safe" and fix.path == path
     assert apply_fixes(LOOP, [fix]).count("optimizer.zero_grad()") == 1
@@ -208,10 +215,19 @@ def test_zero_grad_goes_where_the_loop_needs_it():
     from conftest import ROOT
     from fix_harness import checker, fix_in_memory
 
-    path = ROOT / "tests" / "fixtures" / "code_rules" / "loop" / "zero_grad_missing_under_a_finite_guard.py"
+    path = (
+        ROOT
+        / "tests"
+        / "fixtures"
+        / "code_rules"
+        / "loop"
+        / "zero_grad_missing_under_a_finite_guard.py"
+    )
     fixed, applied, _, after = fix_in_memory(Path(path), path.read_text(), checker(["GL6"]))
     lines = fixed.splitlines()
     first = lines.index("            optimizer.zero_grad()")
     assert lines[first + 1] == "            loss.backward()"
-    assert lines[-1] == "                optimizer.zero_grad()" and lines[-2].endswith("# expect: GL601")
+    assert lines[-1] == "                optimizer.zero_grad()" and lines[-2].endswith(
+        "# expect: GL601"
+    )
     assert len(applied) == 2 and not after

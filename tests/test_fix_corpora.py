@@ -32,7 +32,9 @@ def test_fixes_are_sound(path):
     codes_after = Counter(f.code for f in after)
     assert not codes_after - codes_before, f"new findings: {codes_after - codes_before}"
     for fix in applied:
-        assert codes_after[fix.code] < codes_before[fix.code], f"{fix.code} still reported after its fix"
+        assert codes_after[fix.code] < codes_before[fix.code], (
+            f"{fix.code} still reported after its fix"
+        )
     again, more, _, _ = fix_in_memory(path, fixed, CHECKER)
     assert not more and again == fixed, "a second --fix changed the file again"
     assert comments(fixed) == comments(text), "a comment was lost or changed"
@@ -45,6 +47,20 @@ def test_the_corpora_exercise_every_fix():
         text = path.read_text(encoding="utf-8")
         found = [f for f in findings_of(path, text, CHECKER) if fix_declared(f.code)]
         seen.update(fix.code for fix in fixes_for(str(path), text, found))
-    declared = {code for code in ("GL203", "GL401", "GL402", "GL403", "GL601", "GL602", "GL603",
-                                  "GL604", "GL605", "GL701", "GL702")}
+    declared = {
+        code
+        for code in (
+            "GL203",
+            "GL401",
+            "GL402",
+            "GL403",
+            "GL601",
+            "GL602",
+            "GL603",
+            "GL604",
+            "GL605",
+            "GL701",
+            "GL702",
+        )
+    }
     assert declared <= seen, declared - seen

@@ -22,7 +22,13 @@ def _clip_finding(text: str, path: str) -> Finding:
     line = text.splitlines()[number - 1]
     start = line.index("torch.nn.utils")
     end = line.index("  # clip-scaled")
-    return Finding("GL801", "clip-scaled-gradients", "error", "m", Location(path, number, start + 1, number, end + 1))
+    return Finding(
+        "GL801",
+        "clip-scaled-gradients",
+        "error",
+        "m",
+        Location(path, number, start + 1, number, end + 1),
+    )
 
 
 def test_unscale_goes_before_the_clipping():
@@ -41,7 +47,8 @@ def test_unscale_goes_before_the_clipping():
 
 def test_no_guess_between_two_optimisers():
     text = FIXTURE.read_text(encoding="utf-8").replace(
-        "        grad_scaler.update()", "        grad_scaler.step(other)\n        grad_scaler.update()"
+        "        grad_scaler.update()",
+        "        grad_scaler.step(other)\n        grad_scaler.update()",
     )
     assert repair(FixTree("x.py", text), _clip_finding(text, "x.py")) is None
 

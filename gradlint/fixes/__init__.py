@@ -34,7 +34,9 @@ def fixes_for(path: str, source_text: str, findings: Iterable[Finding]) -> list[
     return [fix for _, fix in fix_pairs(path, source_text, findings)]
 
 
-def fix_pairs(path: str, source_text: str, findings: Iterable[Finding]) -> list[tuple[Finding, Fix]]:
+def fix_pairs(
+    path: str, source_text: str, findings: Iterable[Finding]
+) -> list[tuple[Finding, Fix]]:
     """Each finding of ``path`` that has a fix, with its fix.
 
     Every fix is made against ``source_text`` as given: two fixes may overlap, and the
@@ -49,7 +51,7 @@ def fix_pairs(path: str, source_text: str, findings: Iterable[Finding]) -> list[
 
     try:
         tree = FixTree(path, source_text)
-    except Exception:  # libcst's parser errors do not share one base class
+    except Exception:  # noqa: BLE001 (libcst's parser errors share no base class)
         return []
     fixes = []
     for finding, (module_name, _) in wanted:

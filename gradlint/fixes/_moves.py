@@ -62,7 +62,7 @@ def _reindented(tree: FixTree, statement: cst.CSTNode, indent: str) -> str:
     old = tree.indent_of(statement)
     out = []
     for line in text.splitlines(keepends=True):
-        out.append(indent + line[len(old):] if line.startswith(old) else line)
+        out.append(indent + line[len(old) :] if line.startswith(old) else line)
     moved = "".join(out)
     return moved if moved.endswith(("\n", "\r")) else moved + tree.newline
 

@@ -48,7 +48,9 @@ class FixTree:
 
     def span(self, node: cst.CSTNode) -> Span:
         pos = self._positions[node]
-        return Span(self.offset(pos.start.line, pos.start.column), self.offset(pos.end.line, pos.end.column))
+        return Span(
+            self.offset(pos.start.line, pos.start.column), self.offset(pos.end.line, pos.end.column)
+        )
 
     def line_of(self, offset: int) -> int:
         """1-based line of an offset."""
@@ -63,7 +65,13 @@ class FixTree:
 
     def edit(self, start: int, end: int, replacement: str) -> Edit:
         sl, el = self.line_of(start), self.line_of(end)
-        return Edit(sl, start - self.line_starts[sl - 1] + 1, el, end - self.line_starts[el - 1] + 1, replacement)
+        return Edit(
+            sl,
+            start - self.line_starts[sl - 1] + 1,
+            el,
+            end - self.line_starts[el - 1] + 1,
+            replacement,
+        )
 
     def code(self, node: cst.CSTNode) -> str:
         span = self.span(node)
@@ -82,8 +90,10 @@ class FixTree:
             return None
         return self.node_at(start, end, kinds)
 
-    def node_at(self, start: int, end: int, kinds: tuple[type, ...] = (cst.CSTNode,)) -> cst.CSTNode | None:
-        for node, pos in self._positions.items():
+    def node_at(
+        self, start: int, end: int, kinds: tuple[type, ...] = (cst.CSTNode,)
+    ) -> cst.CSTNode | None:
+        for node in self._positions:
             if isinstance(node, kinds) and self.span(node) == Span(start, end):
                 return node
         return None
@@ -170,9 +180,12 @@ def calls_in(node: cst.CSTNode, method: str) -> Iterator[cst.Call]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
-            if current.func.attr.value == method:
-                yield current
+        if (
+            isinstance(current, cst.Call)
+            and isinstance(current.func, cst.Attribute)
+            and current.func.attr.value == method
+        ):
+            yield current
         if current is not node and isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
         stack.extend(current.children)

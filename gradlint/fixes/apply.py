@@ -51,7 +51,9 @@ def _offsets(text: str) -> list[int]:
 
 
 def _span(edit: Edit, starts: list[int]) -> tuple[int, int]:
-    return starts[edit.start_line - 1] + edit.start_column - 1, starts[edit.end_line - 1] + edit.end_column - 1
+    return starts[edit.start_line - 1] + edit.start_column - 1, starts[
+        edit.end_line - 1
+    ] + edit.end_column - 1
 
 
 def compatible(fixes: Iterable[Fix]) -> list[Fix]:

@@ -66,7 +66,9 @@ def apply_fix_options(outcome: RunResult, config: Config, options: FixOptions) -
         from gradlint.fixes.noqa import add_noqa
 
         count, notes = add_noqa(outcome.findings)
-        return FixReport(stdout=f"Added {count} noqa directive{'s' if count != 1 else ''}.\n", notes=tuple(notes))
+        return FixReport(
+            stdout=f"Added {count} noqa directive{'s' if count != 1 else ''}.\n", notes=tuple(notes)
+        )
     if not options.fixing:
         _mark_fixable(outcome, policy)
         return FixReport()
@@ -90,7 +92,9 @@ def apply_fix_options(outcome: RunResult, config: Config, options: FixOptions) -
                 continue
         changed += 1
         fixed.extend(result.applied)
-        outcome.findings = [f for f in outcome.findings if f.path != result.shown] + result.remaining
+        outcome.findings = [
+            f for f in outcome.findings if f.path != result.shown
+        ] + result.remaining
     outcome.findings.sort(key=Finding.sort_key)
     outcome.fixed = len(fixed)
     _mark_fixable(outcome, policy)
@@ -102,10 +106,10 @@ def apply_fix_options(outcome: RunResult, config: Config, options: FixOptions) -
 
 def _mark_fixable(outcome: RunResult, policy: FixPolicy) -> None:
     """Give each finding that a fix allowed in this run would repair its fix (``[*]``)."""
-    from gradlint.fixes import fix_declared, fix_pairs
+    from gradlint.fixes import fix_pairs
     from gradlint.reading import read_text
 
-    paths = sorted({f.path for f in outcome.findings if fix_declared(f.code) is not None})
+    paths = sorted({f.path for f in outcome.findings if f.fixable})
     if not paths:
         return
     fixes: dict[tuple, object] = {}
@@ -134,9 +138,9 @@ def _fixed_summary(fixed, diff: bool) -> str:
     lines = [f"{verb} {len(fixed)} error{'s' if len(fixed) != 1 else ''}:"]
     by_file: dict[str, Counter] = {}
     for fix in fixed:
-        by_file.setdefault(fix.path, Counter())[fix.code] += 1
+        by_file.setdefault(fix.path, Counter())[(fix.code, fix.description)] += 1
     for path in sorted(by_file):
         lines.append(f"- {path}:")
-        for code, count in sorted(by_file[path].items()):
-            lines.append(f"    {count} × {code}")
+        for (code, description), count in sorted(by_file[path].items()):
+            lines.append(f"    {count} × {code}: {description}")
     return "\n".join(lines) + "\n"

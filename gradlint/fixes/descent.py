@@ -31,7 +31,9 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
         if name.value in _METHOD:
             span = tree.span(name)
             edit = tree.edit(span.start, span.end, _METHOD[name.value])
-            return make_fix(finding, f"Descend: `{_METHOD[name.value]}` instead of `{name.value}`", [edit])
+            return make_fix(
+                finding, f"Descend: `{_METHOD[name.value]}` instead of `{name.value}`", [edit]
+            )
     return None
 
 

@@ -26,25 +26,36 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
     if owner is None or prefix is None:
         return None
     init = next(
-        (s for s in owner.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None
+        (
+            s
+            for s in owner.body.body
+            if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"
+        ),
+        None,
     )
     if init is None or not isinstance(init.body, cst.IndentedBlock) or not init.body.body:
         return None
-    kinds = sorted({name.rsplit(".", 1)[-1] for name in _constructors(init) if name.startswith(prefix + ".")})
+    kinds = sorted(
+        {name.rsplit(".", 1)[-1] for name in _constructors(init) if name.startswith(prefix + ".")}
+    )
     kinds = [k for k in kinds if k in _LAYERS]
     if not kinds:
         return None
     last = init.body.body[-1]
-    if isinstance(last, cst.SimpleStatementLine) and any(isinstance(s, cst.Return) for s in last.body):
+    if isinstance(last, cst.SimpleStatementLine) and any(
+        isinstance(s, cst.Return) for s in last.body
+    ):
         return None
     xavier = finding.extra.get("reference") == "Xavier"
-    weight = "nn.init.xavier_normal_(module.weight)" if xavier else (
-        'nn.init.kaiming_normal_(module.weight, nonlinearity="relu")'
+    weight = (
+        "nn.init.xavier_normal_(module.weight)"
+        if xavier
+        else ('nn.init.kaiming_normal_(module.weight, nonlinearity="relu")')
     )
     weight = weight.replace("nn.", f"{prefix}.", 1)
     classes = ", ".join(f"{prefix}.{k}" for k in kinds)
     classes = f"({classes})" if len(kinds) > 1 else classes
-    step = tree.indent_of(init.body.body[0])[len(tree.indent_of(init)):] or "    "
+    step = tree.indent_of(init.body.body[0])[len(tree.indent_of(init)) :] or "    "
     n = tree.newline
     base = tree.indent_of(last)
     code = (
@@ -55,7 +66,12 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
         f"{base}{step * 3}{prefix}.init.zeros_(module.bias)"
     )
     name = "Xavier" if xavier else "He"
-    return make_fix(finding, f"Initialise the layers with {name} init", [insert_after(tree, last, code)], "unsafe")
+    return make_fix(
+        finding,
+        f"Initialise the layers with {name} init",
+        [insert_after(tree, last, code)],
+        "unsafe",
+    )
 
 
 def _constructors(node: cst.CSTNode):

@@ -22,7 +22,15 @@ from gradlint.fixes import make_fix
 from gradlint.fixes._tree import FixTree
 from gradlint.names import dotted
 
-_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString)
+_ATOMS = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.Integer,
+    cst.Float,
+    cst.SimpleString,
+)
 _CLASSES = {"Softmax": "LogSoftmax"}
 
 
@@ -62,7 +70,10 @@ def _remove(tree: FixTree, finding: Finding, activation: cst.Call, safety) -> Fi
     what = "softmax" if finding.code == "GL401" else "sigmoid"
     where = "" if safety is None else " (the model then returns logits to every caller)"
     return make_fix(
-        finding, f"Pass the logits: remove the {what}{where}", [tree.edit(span.start, span.end, code)], safety
+        finding,
+        f"Pass the logits: remove the {what}{where}",
+        [tree.edit(span.start, span.end, code)],
+        safety,
     )
 
 
@@ -78,7 +89,12 @@ def _drop_layer(tree: FixTree, finding: Finding, layer: cst.Call) -> Fix | None:
         if statement is None or not tree.alone_on_its_lines(statement):
             return None
         lines = tree.lines(statement)
-        return make_fix(finding, "Take the activation layer off the model", [tree.edit(lines.start, lines.end, "")], "unsafe")
+        return make_fix(
+            finding,
+            "Take the activation layer off the model",
+            [tree.edit(lines.start, lines.end, "")],
+            "unsafe",
+        )
     if owner_name != "Sequential" or len(owner.args) < 2:
         return None
     args = list(owner.args)
@@ -86,26 +102,38 @@ def _drop_layer(tree: FixTree, finding: Finding, layer: cst.Call) -> Fix | None:
     own = tree.lines(arg)
     value = tree.span(arg.value)
     after = tree.span(arg).end
-    if not tree.text[own.start : value.start].strip() and not tree.text[after : own.end].strip().strip(","):
+    if not tree.text[own.start : value.start].strip() and not tree.text[
+        after : own.end
+    ].strip().strip(","):
         start, end = own.start, own.end  # on lines of its own: those lines go
     elif index == len(args) - 1:  # the last: from the comma before it, keeping its own
         start, end = tree.span(args[index - 1].value).end, value.end
     else:
         start, end = tree.span(arg).start, tree.span(args[index + 1]).start
-    return make_fix(finding, "Take the activation layer off the model", [tree.edit(start, end, "")], "unsafe")
+    return make_fix(
+        finding, "Take the activation layer off the model", [tree.edit(start, end, "")], "unsafe"
+    )
 
 
 def _to_log_softmax(tree: FixTree, finding: Finding, activation: cst.Call, safety) -> Fix | None:
     func = activation.func
-    name = func.attr if isinstance(func, cst.Attribute) else func if isinstance(func, cst.Name) else None
+    name = (
+        func.attr
+        if isinstance(func, cst.Attribute)
+        else func
+        if isinstance(func, cst.Name)
+        else None
+    )
     if name is None:
         return None
     if name.value in ("softmax", "Softmax"):
         new = "log_softmax" if name.value == "softmax" else _CLASSES[name.value]
         span = tree.span(name)
         return make_fix(
-            finding, f"Feed log-probabilities: `{new}` instead of `{name.value}`",
-            [tree.edit(span.start, span.end, new)], safety,
+            finding,
+            f"Feed log-probabilities: `{new}` instead of `{name.value}`",
+            [tree.edit(span.start, span.end, new)],
+            safety,
         )
     return _module_to_log_softmax(tree, finding, activation)
 
@@ -120,7 +148,9 @@ def _module_to_log_softmax(tree: FixTree, finding: Finding, call: cst.Call) -> F
     for node in _walk(owner):
         if isinstance(node, cst.Attribute) and dotted(node) == attribute:
             uses += 1
-        if isinstance(node, cst.Assign) and any(dotted(t.target) == attribute for t in node.targets):
+        if isinstance(node, cst.Assign) and any(
+            dotted(t.target) == attribute for t in node.targets
+        ):
             layer = node.value
     if uses != 2 or not isinstance(layer, cst.Call) or not isinstance(layer.func, cst.Attribute):
         return None
@@ -128,8 +158,10 @@ def _module_to_log_softmax(tree: FixTree, finding: Finding, call: cst.Call) -> F
         return None
     span = tree.span(layer.func.attr)
     return make_fix(
-        finding, f"Feed log-probabilities: `{attribute}` becomes an `nn.LogSoftmax`",
-        [tree.edit(span.start, span.end, "LogSoftmax")], "unsafe",
+        finding,
+        f"Feed log-probabilities: `{attribute}` becomes an `nn.LogSoftmax`",
+        [tree.edit(span.start, span.end, "LogSoftmax")],
+        "unsafe",
     )
 
 
@@ -168,7 +200,9 @@ def _input_of(call: cst.Call) -> cst.BaseExpression | None:
 
 def _stands_alone(tree: FixTree, node: cst.CSTNode) -> bool:
     parent = tree.parent(node)
-    return isinstance(parent, (cst.Arg, cst.Return, cst.Assign, cst.AnnAssign, cst.Element, cst.Expr))
+    return isinstance(
+        parent, (cst.Arg, cst.Return, cst.Assign, cst.AnnAssign, cst.Element, cst.Expr)
+    )
 
 
 def _only_for_the_loss(tree: FixTree, activation: cst.Call, loss: cst.Call) -> cst.Name | None:
@@ -178,28 +212,49 @@ def _only_for_the_loss(tree: FixTree, activation: cst.Call, loss: cst.Call) -> c
         return None
     target = assign.targets[0].target
     func = tree.enclosing(activation, cst.FunctionDef)
-    if not isinstance(target, cst.Name) or func is None or tree.enclosing(loss, cst.FunctionDef) is not func:
+    if (
+        not isinstance(target, cst.Name)
+        or func is None
+        or tree.enclosing(loss, cst.FunctionDef) is not func
+    ):
         return None
-    reads = [n for n in _walk(func) if isinstance(n, cst.Name) and n.value == target.value and n is not target]
+    reads = [
+        n
+        for n in _walk(func)
+        if isinstance(n, cst.Name) and n.value == target.value and n is not target
+    ]
     if len(reads) == 1 and any(up is loss for up in tree.ancestors(reads[0])):
         return reads[0]
     return None
 
 
-def _inline_input(tree: FixTree, finding: Finding, activation: cst.Call, read: cst.Name) -> Fix | None:
+def _inline_input(
+    tree: FixTree, finding: Finding, activation: cst.Call, read: cst.Name
+) -> Fix | None:
     """``p = F.softmax(z, 1)`` read only by the loss: the line goes, the loss reads ``z``."""
     given = _input_of(activation)
     statement = tree.statement(activation)
-    if not isinstance(given, cst.Name) or statement is None or not tree.alone_on_its_lines(statement):
+    if (
+        not isinstance(given, cst.Name)
+        or statement is None
+        or not tree.alone_on_its_lines(statement)
+    ):
         return None
     func = tree.enclosing(activation, cst.FunctionDef)
-    if sum(isinstance(n, (cst.Assign, cst.AugAssign)) and tree.code(n).startswith(given.value) for n in _walk(func)) > 0:
+    if (
+        sum(
+            isinstance(n, (cst.Assign, cst.AugAssign)) and tree.code(n).startswith(given.value)
+            for n in _walk(func)
+        )
+        > 0
+    ):
         return None  # ``z`` may be rebound between the two lines
     lines = tree.lines(statement)
     span = tree.span(read)
     what = "softmax" if finding.code == "GL401" else "sigmoid"
     return make_fix(
-        finding, f"Pass the logits: remove the {what}",
+        finding,
+        f"Pass the logits: remove the {what}",
         [tree.edit(lines.start, lines.end, ""), tree.edit(span.start, span.end, given.value)],
     )
 

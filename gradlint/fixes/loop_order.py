@@ -61,7 +61,9 @@ def _clear_for(tree: FixTree, loop: cst.CSTNode, step: cst.Call, statement, code
     """After the step, where a step every k iterations (``if i % k == 0``) keeps accumulating;
     before the backward when the step sits under another guard (``if torch.isfinite(norm)``),
     which would leave a skipped step's gradients to pile up."""
-    guard = next((up for up in tree.ancestors(statement) if up is loop or isinstance(up, cst.If)), None)
+    guard = next(
+        (up for up in tree.ancestors(statement) if up is loop or isinstance(up, cst.If)), None
+    )
     if guard is None or guard is loop or "%" in tree.code(guard.test):
         return insert_after(tree, statement, code)
     start = tree.span(step).start
@@ -80,11 +82,15 @@ def _zero_grad_before_step(tree: FixTree, finding: Finding, zero: cst.Call) -> F
     start = tree.span(zero).start
     name = tree.code(zero.func.value)
     later = [s for s in calls_of(tree, scope_of(tree, zero), "step") if tree.span(s).start > start]
-    step = next((s for s in later if _same(optimiser_of(tree, s), name)), later[0] if later else None)
+    step = next(
+        (s for s in later if _same(optimiser_of(tree, s), name)), later[0] if later else None
+    )
     anchor = own_statement(tree, step) if step is not None else None
     if anchor is None:
         return None
-    return make_fix(finding, f"Move `{name}.zero_grad()` after the step", move_after(tree, statement, anchor))
+    return make_fix(
+        finding, f"Move `{name}.zero_grad()` after the step", move_after(tree, statement, anchor)
+    )
 
 
 def _step_before_backward(tree: FixTree, finding: Finding, step: cst.Call) -> Fix | None:
@@ -93,7 +99,9 @@ def _step_before_backward(tree: FixTree, finding: Finding, step: cst.Call) -> Fi
     anchor = own_statement(tree, backward) if backward is not None else None
     if statement is None or anchor is None or not reachable_block(tree, statement, anchor):
         return None
-    return make_fix(finding, "Move the step after `.backward()`", move_after(tree, statement, anchor))
+    return make_fix(
+        finding, "Move the step after `.backward()`", move_after(tree, statement, anchor)
+    )
 
 
 def _clip_outside(tree: FixTree, finding: Finding, clip: cst.Call) -> Fix | None:
@@ -108,12 +116,20 @@ def _clip_outside(tree: FixTree, finding: Finding, clip: cst.Call) -> Fix | None
         anchor = own_statement(tree, backward) if backward is not None else None
         if anchor is None or not reachable_block(tree, statement, anchor):
             return None
-        return make_fix(finding, "Move the clipping after `.backward()`", _unscaled(tree, scope, statement, anchor, True))
+        return make_fix(
+            finding,
+            "Move the clipping after `.backward()`",
+            _unscaled(tree, scope, statement, anchor, True),
+        )
     steps = [s for s in calls_of(tree, scope, "step") if tree.span(s).start < start]
     anchor = own_statement(tree, steps[-1]) if steps else None
     if anchor is None or tree.parent(anchor) is not tree.parent(statement):
         return None
-    return make_fix(finding, "Move the clipping before the optimizer step", _unscaled(tree, scope, statement, anchor, False))
+    return make_fix(
+        finding,
+        "Move the clipping before the optimizer step",
+        _unscaled(tree, scope, statement, anchor, False),
+    )
 
 
 def _unscaled(tree: FixTree, scope, statement, anchor, after: bool) -> list:
@@ -128,8 +144,12 @@ def _unscaled(tree: FixTree, scope, statement, anchor, after: bool) -> list:
     indent = tree.indent_of(anchor)
     line = f"{indent}{unscale}{tree.newline}"
     insert = edits[1] if after else edits[0]  # the moved clipping, which the unscale precedes
-    return [e if e is not insert else type(e)(e.start_line, e.start_column, e.end_line, e.end_column, line + e.replacement)
-            for e in edits]
+    return [
+        e
+        if e is not insert
+        else type(e)(e.start_line, e.start_column, e.end_line, e.end_column, line + e.replacement)
+        for e in edits
+    ]
 
 
 def _next_call(tree: FixTree, node: cst.CSTNode, method: str) -> cst.Call | None:

@@ -21,7 +21,9 @@ def add_noqa(findings: list[Finding]) -> tuple[int, list[str]]:
     by_file: dict[str, dict[int, set[str]]] = {}
     for finding in findings:
         if finding.location.line is not None and finding.path.endswith((".py", ".pyi")):
-            by_file.setdefault(finding.path, {}).setdefault(finding.location.line, set()).add(finding.code)
+            by_file.setdefault(finding.path, {}).setdefault(finding.location.line, set()).add(
+                finding.code
+            )
     added, notes = 0, []
     for shown, lines in sorted(by_file.items()):
         path = Path(shown)
@@ -32,7 +34,10 @@ def add_noqa(findings: list[Finding]) -> tuple[int, list[str]]:
             notes.append(f"{shown}: no noqa added: {exc}")
             continue
         after, count, skipped = with_noqa(before, lines)
-        notes.extend(f"{shown}:{n}: no noqa added: the line ends inside a string or a continuation" for n in skipped)
+        notes.extend(
+            f"{shown}:{n}: no noqa added: the line ends inside a string or a continuation"
+            for n in skipped
+        )
         if after != before:
             problem = write_back(FileFix(path, shown, before, after, data=data))
             if problem:
@@ -53,7 +58,7 @@ def with_noqa(text: str, wanted: dict[int, set[str]]) -> tuple[str, int, list[in
             continue
         line = lines[number - 1]
         body = line.rstrip("\r\n")
-        end = line[len(body):]
+        end = line[len(body) :]
         if body.rstrip().endswith("\\"):
             skipped.append(number)
             continue

@@ -28,29 +28,59 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
     target = node.targets[0].target if isinstance(node, cst.Assign) else node.target
     if isinstance(node, cst.Assign) and len(node.targets) != 1:
         return None
-    if not isinstance(target, cst.Attribute) or _assigned_elsewhere(tree, node, dotted(target), finding.code == "GL701"):
+    if not isinstance(target, cst.Attribute) or _assigned_elsewhere(
+        tree, node, dotted(target), finding.code == "GL701"
+    ):
         return None
     value = node.value
     if finding.code == "GL702":
-        return _wrap(tree, finding, value, f"{prefix}.Parameter", "Wrap the tensor in `nn.Parameter`",
-                     inner=_without_requires_grad(tree, value))
+        return _wrap(
+            tree,
+            finding,
+            value,
+            f"{prefix}.Parameter",
+            "Wrap the tensor in `nn.Parameter`",
+            inner=_without_requires_grad(tree, value),
+        )
     if isinstance(value, cst.Name) and _local_list(tree, node, value.value):
-        return _wrap(tree, finding, value, f"{prefix}.ModuleList", "Keep the layers in an `nn.ModuleList`")
+        return _wrap(
+            tree, finding, value, f"{prefix}.ModuleList", "Keep the layers in an `nn.ModuleList`"
+        )
     if isinstance(value, _LISTS) or _empty_call(value, "list"):
-        return _wrap(tree, finding, value, f"{prefix}.ModuleList", "Keep the layers in an `nn.ModuleList`")
+        return _wrap(
+            tree, finding, value, f"{prefix}.ModuleList", "Keep the layers in an `nn.ModuleList`"
+        )
     if isinstance(value, _DICTS) or _empty_call(value, "dict"):
         safety = None if _string_keys(value) else "unsafe"
-        return _wrap(tree, finding, value, f"{prefix}.ModuleDict", "Keep the layers in an `nn.ModuleDict`", safety)
+        return _wrap(
+            tree,
+            finding,
+            value,
+            f"{prefix}.ModuleDict",
+            "Keep the layers in an `nn.ModuleDict`",
+            safety,
+        )
     return None
 
 
-def _wrap(tree: FixTree, finding: Finding, value: cst.BaseExpression, wrapper: str, what: str, safety=None,
-          inner: str | None = None) -> Fix:
+def _wrap(
+    tree: FixTree,
+    finding: Finding,
+    value: cst.BaseExpression,
+    wrapper: str,
+    what: str,
+    safety=None,
+    inner: str | None = None,
+) -> Fix:
     span = tree.span(value)
     code = tree.text[span.start : span.end]
     if inner is not None:
         pass
-    elif _empty_call(value, "list") or _empty_call(value, "dict") or (isinstance(value, (cst.List, cst.Dict)) and not _items(value)):
+    elif (
+        _empty_call(value, "list")
+        or _empty_call(value, "dict")
+        or (isinstance(value, (cst.List, cst.Dict)) and not _items(value))
+    ):
         inner = ""
     elif isinstance(value, cst.Tuple) and not value.lpar:
         inner = f"({code})"
@@ -86,10 +116,16 @@ def _local_list(tree: FixTree, assign: cst.CSTNode, name: str) -> bool:
             isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets
         ):
             bound.append(node.value)
-        elif isinstance(node, cst.For) and isinstance(node.target, cst.Name) and node.target.value == name:
+        elif (
+            isinstance(node, cst.For)
+            and isinstance(node.target, cst.Name)
+            and node.target.value == name
+        ):
             return False
         stack.extend(node.children)
-    return bool(bound) and all(isinstance(v, (cst.List, cst.ListComp)) or _empty_call(v, "list") for v in bound)
+    return bool(bound) and all(
+        isinstance(v, (cst.List, cst.ListComp)) or _empty_call(v, "list") for v in bound
+    )
 
 
 def _items(value: cst.BaseExpression) -> list:
@@ -105,7 +141,8 @@ def _string_keys(value: cst.BaseExpression) -> bool:
     if isinstance(value, cst.Dict):
         elements = list(value.elements)
         return bool(elements) and all(
-            isinstance(e, cst.DictElement) and isinstance(e.key, (cst.SimpleString, cst.FormattedString))
+            isinstance(e, cst.DictElement)
+            and isinstance(e.key, (cst.SimpleString, cst.FormattedString))
             for e in elements
         )
     if isinstance(value, cst.DictComp):
@@ -113,7 +150,9 @@ def _string_keys(value: cst.BaseExpression) -> bool:
     return False
 
 
-def _assigned_elsewhere(tree: FixTree, assign: cst.CSTNode, name: str | None, extended_ok: bool) -> bool:
+def _assigned_elsewhere(
+    tree: FixTree, assign: cst.CSTNode, name: str | None, extended_ok: bool
+) -> bool:
     """Whether the class assigns ``name`` in a way a Parameter or ModuleList would break:
     from itself (``self.w = self.w.to(device)``) or in another method. Branches of the same
     method that each create it (``if`` / ``else`` shapes) are each a finding of their own."""
@@ -121,21 +160,29 @@ def _assigned_elsewhere(tree: FixTree, assign: cst.CSTNode, name: str | None, ex
     method = tree.enclosing(assign, cst.FunctionDef)
     if owner is None or name is None:
         return True
-    kinds = (cst.Assign, cst.AnnAssign) if extended_ok else (cst.Assign, cst.AugAssign, cst.AnnAssign)
+    kinds = (
+        (cst.Assign, cst.AnnAssign) if extended_ok else (cst.Assign, cst.AugAssign, cst.AnnAssign)
+    )
     stack = [owner]
     while stack:
         node = stack.pop()
         stack.extend(node.children)
         if node is assign or not isinstance(node, kinds):
             continue
-        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        targets = (
+            [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        )
         if not any(dotted(t) == name for t in targets):
             continue
         value = node.value
         reads_itself = value is not None and any(
             isinstance(n, cst.Attribute) and dotted(n) == name for n in _walk(value)
         )
-        if reads_itself or isinstance(node, cst.AugAssign) or tree.enclosing(node, cst.FunctionDef) is not method:
+        if (
+            reads_itself
+            or isinstance(node, cst.AugAssign)
+            or tree.enclosing(node, cst.FunctionDef) is not method
+        ):
             return True
     return False
 

@@ -39,7 +39,10 @@ class FileFix:
 
 
 def fix_text(
-    shown: str, text: str, findings: list[Finding], policy: FixPolicy,
+    shown: str,
+    text: str,
+    findings: list[Finding],
+    policy: FixPolicy,
     recheck: Callable[[str], list[Finding] | None],
 ) -> tuple[str, list[Fix], list[Finding]]:
     """The text with every allowed fix made, the fixes made, and the findings left.
@@ -78,7 +81,11 @@ def fix_files(findings: list[Finding], policy: FixPolicy, recheck: Recheck) -> l
             results.append(FileFix(path, shown, "", "", problem=f"not fixed: {exc}"))
             continue
         after, applied, remaining = fix_text(
-            shown, before, found, policy, lambda text: recheck(path, shown, text)
+            shown,
+            before,
+            found,
+            policy,
+            lambda text, path=path, shown=shown: recheck(path, shown, text),
         )
         results.append(FileFix(path, shown, before, after, applied, remaining, data=data))
     return results
@@ -91,7 +98,10 @@ def unified_diff(outcome: FileFix) -> str:
         fromfile=outcome.shown if os.path.isabs(outcome.shown) else f"a/{outcome.shown}",
         tofile=outcome.shown if os.path.isabs(outcome.shown) else f"b/{outcome.shown}",
     )
-    return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
+    return "".join(
+        line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
+        for line in lines
+    )
 
 
 def write_back(outcome: FileFix) -> str | None:
@@ -110,7 +120,9 @@ def write_back(outcome: FileFix) -> str | None:
         if path.read_bytes() != original:
             return f"{outcome.shown}: not fixed: the file changed on disk while it was being fixed"
         mode = path.stat().st_mode & 0o7777
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".gradlint-fix")
+        handle, temp = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".gradlint-fix"
+        )
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)

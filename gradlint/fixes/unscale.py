@@ -23,7 +23,9 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
         return None
     lines = tree.lines(statement)
     line = f"{tree.indent_of(statement)}{code}{tree.newline}"
-    return make_fix(finding, f"Unscale before clipping: `{code}`", [tree.edit(lines.start, lines.start, line)])
+    return make_fix(
+        finding, f"Unscale before clipping: `{code}`", [tree.edit(lines.start, lines.start, line)]
+    )
 
 
 def unscale_call(tree: FixTree, scope: cst.CSTNode) -> str | None:
