@@ -231,3 +231,16 @@ def test_zero_grad_goes_where_the_loop_needs_it():
         "# expect: GL601"
     )
     assert len(applied) == 2 and not after
+
+
+def test_odd_layouts_keep_every_byte_outside_the_fixes(tmp_path):
+    """Comments inside calls, trailing commas, a semicolon line, a one-line branch, no final
+    newline: the fixed file is exactly the reviewed snapshot."""
+    from conftest import ROOT
+
+    folder = ROOT / "tests" / "fixtures" / "fixes"
+    target = tmp_path / "odd_layouts.py"
+    target.write_bytes((folder / "odd_layouts.py").read_bytes())
+    result = invoke_cli("check", "--no-cache", "--fix", "--unsafe-fixes", str(target))
+    assert "Found 5 errors (5 fixed, 0 remaining)." in result.stdout
+    assert target.read_bytes() == (folder / "odd_layouts.fixed").read_bytes()
