@@ -14,7 +14,7 @@ from gradlint.diagnostics import FileError, FileResult, Finding
 from gradlint.files import display_path
 from gradlint.project_index import LazyProject, ProjectIndex, project_of
 from gradlint.reading import NotAnalysable, check_syntax, collector_spared, read_text
-from gradlint.rule import GraphRule
+from gradlint.rule import GraphRule, all_rules
 from gradlint.suppression import UNUSED_NOQA_CODE, apply_suppressions, parse_suppressions
 
 if TYPE_CHECKING:
@@ -29,7 +29,14 @@ def _os_message(exc: OSError) -> str:
 
 
 class _Unparsable(Exception):
-    """A file that does not parse; the message is the line we report."""
+    """A file that does not parse: the message we report, and where, when that is known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.line, self.column = line, column
+
+    def error(self, shown: str) -> FileError:
+        return FileError(shown, str(self), self.line, self.column)
 
 
 _UNPARSABLE = (SyntaxError, RecursionError, MemoryError, ValueError)
@@ -56,9 +63,10 @@ def _parse(shown: str, text: str, checker: Checker | None = None, project=None) 
                     return SourceFile.parse_partial(shown, text, tree, left_out)
             return SourceFile.parse_shared(shown, text, tree)
         except cst.ParserSyntaxError as exc:
-            raise _Unparsable(f"syntax error: {exc.raw_line}:{exc.raw_column}: {exc.message}") from None
+            raise _Unparsable(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
     except _UNPARSABLE as exc:
-        raise _Unparsable(_unparsable_message(exc)) from None
+        line, column = _syntax_error_place(exc)
+        raise _Unparsable(_unparsable_message(exc), line, column) from None
 
 
 _SCREENED: Any = object()  # no rule concerns the file, as the bases of its classes show
@@ -99,12 +107,17 @@ def _left_out(text: str, tree, checker: Checker) -> list[tuple[int, int]]:
     return unneeded_statements(text, tree, test)
 
 
+def _syntax_error_place(exc: BaseException) -> tuple[int | None, int | None]:
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        return exc.lineno, exc.offset or 1
+    return None, None
+
+
 def _unparsable_message(exc: BaseException) -> str:
     if isinstance(exc, NotAnalysable):
         return str(exc)  # valid Python: not a syntax error
     if isinstance(exc, SyntaxError):
-        where = f"{exc.lineno}:{exc.offset}: " if exc.lineno else ""
-        return f"syntax error: {where}{exc.msg}"
+        return f"syntax error: {exc.msg}"
     if isinstance(exc, (RecursionError, MemoryError)):
         return "syntax error: nested too deeply to parse"
     return f"syntax error: {exc}"  # e.g. source code string cannot contain null bytes
@@ -128,7 +141,7 @@ def check_python(path: Path, shown: str, checker: Checker, project=None, text: s
     try:
         source = _parse(shown, text, checker, project)
     except _Unparsable as exc:
-        result.errors.append(FileError(shown, str(exc)))
+        result.errors.append(exc.error(shown))
         return result
     if source is _SCREENED:
         if checker.graph_rules:
@@ -165,6 +178,7 @@ def check_python(path: Path, shown: str, checker: Checker, project=None, text: s
         shown,
         report_unused=UNUSED_NOQA_CODE in active,
         enabled_codes=active,
+        known_codes={cls.code for cls in all_rules()},
     )
     result.findings = findings
     return result

@@ -159,13 +159,23 @@ class Finding:
 
 @dataclass(frozen=True)
 class FileError:
-    """A file that could not be read or parsed. Not a finding: it never names a rule."""
+    """A file that could not be read or parsed. Not a finding: it never names a rule.
+
+    A syntax error knows where it is (1-based line and column); other errors do not."""
 
     path: str
     message: str
+    line: int | None = None
+    column: int | None = None
 
-    def to_json(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message}
+    def where(self) -> str:
+        """``path:line:col`` where the place is known, else the path."""
+        if self.line is None:
+            return self.path
+        return f"{self.path}:{self.line}:{self.column or 1}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
 
 
 @dataclass

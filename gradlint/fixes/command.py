@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
+
 from gradlint.config import Config
 from gradlint.diagnostics import Finding, RunResult
 from gradlint.fixes.apply import FixPolicy
@@ -25,6 +27,27 @@ class FixOptions:
     @property
     def fixing(self) -> bool:
         return self.fix or self.fix_only or self.diff
+
+    @classmethod
+    def take(cls, settings: dict) -> FixOptions:
+        """The fix options, taken out of the command's keyword arguments."""
+        return cls(**{f.name: settings.pop(f.name) for f in dataclasses.fields(cls)})
+
+
+_OPTIONS = (
+    click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what is left."),
+    click.option("--unsafe-fixes", is_flag=True, help="Apply (or offer) the unsafe fixes too."),
+    click.option("--fix-only", is_flag=True, help="Apply fixes; report nothing else."),
+    click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing."),
+    click.option("--show-fixes", is_flag=True, help="List the fixes made."),
+    click.option("--add-noqa", is_flag=True, help="Write `# noqa: CODE` on the line of every finding."),
+)
+
+
+def fix_options(command):
+    for option in reversed(_OPTIONS):
+        command = option(command)
+    return command
 
 
 def policy_of(config: Config, unsafe: bool) -> FixPolicy:
@@ -59,8 +82,9 @@ class FixReport:
     changed: int = 0  # files changed (or that would change, with --diff)
 
 
-def apply_fix_options(outcome: RunResult, config: Config, options: FixOptions) -> FixReport:
-    """Fix, or mark what is fixable (``[*]``), and return what to print besides the report."""
+def apply_fix_options(outcome: RunResult, config: Config, options: FixOptions, mark: bool = True) -> FixReport:
+    """Fix, or mark what is fixable (``[*]``, when ``mark``), and return what to print besides
+    the report."""
     policy = policy_of(config, options.unsafe_fixes)
     if options.add_noqa:
         from gradlint.fixes.noqa import add_noqa
@@ -70,7 +94,8 @@ def apply_fix_options(outcome: RunResult, config: Config, options: FixOptions) -
             stdout=f"Added {count} noqa directive{'s' if count != 1 else ''}.\n", notes=tuple(notes)
         )
     if not options.fixing:
-        _mark_fixable(outcome, policy)
+        if mark:
+            _mark_fixable(outcome, policy)
         return FixReport()
     from gradlint.fixes.session import fix_files, unified_diff, write_back
 
@@ -97,7 +122,8 @@ def apply_fix_options(outcome: RunResult, config: Config, options: FixOptions) -
         ] + result.remaining
     outcome.findings.sort(key=Finding.sort_key)
     outcome.fixed = len(fixed)
-    _mark_fixable(outcome, policy)
+    if mark:
+        _mark_fixable(outcome, policy)
     stdout = "".join(diffs)
     if options.show_fixes or options.fix_only or options.diff:
         stdout += _fixed_summary(fixed, options.diff)

@@ -1,30 +1,44 @@
-"""SARIF 2.1.0, as GitHub code scanning accepts it."""
+"""SARIF 2.1.0, as GitHub code scanning accepts it.
+
+Paths are relative to the repository's top folder (``%SRCROOT%``), where code scanning
+looks for them, whichever folder the configuration sits in; a file outside it keeps
+its absolute ``file:`` URI."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from gradlint import REPOSITORY, __version__
-from gradlint.diagnostics import Finding, RunResult
-from gradlint.docs import load_doc
-from gradlint.reading import python_lines
+from gradlint.diagnostics import FileError, Finding, RunResult
+from gradlint.docs import load_doc, rule_url
+from gradlint.reporters.source_lines import SourceLines
 from gradlint.rule import all_rules
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def _uri(path: str, root: Path) -> str:
-    candidate = Path(path)
-    absolute = candidate if candidate.is_absolute() else Path.cwd() / candidate
+def repository_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (the current one) that holds a ``.git``
+    entry (a folder, or a file in a worktree or submodule); else ``start`` itself."""
+    here = Path(os.path.realpath(start or Path.cwd()))
+    for folder in (here, *here.parents):
+        if os.path.lexists(folder / ".git"):
+            return folder
+    return here
+
+
+def _artifact(path: str, root: Path) -> dict:
+    absolute = Path(os.path.realpath(Path.cwd() / path))
     try:
-        rel = absolute.resolve().relative_to(root.resolve())
-        return quote(PurePosixPath(rel).as_posix())
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop before 3.13
-        return quote(PurePosixPath(candidate).as_posix())
+        rel = absolute.relative_to(root)
+    except ValueError:
+        return {"uri": absolute.as_uri()}
+    return {"uri": quote(PurePosixPath(rel).as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
 def _rule_descriptor(cls) -> dict:
@@ -37,39 +51,27 @@ def _rule_descriptor(cls) -> dict:
         "shortDescription": {"text": short},
         "fullDescription": {"text": full or short},
         "help": {"text": doc.text if doc else short, "markdown": doc.text if doc else short},
+        "helpUri": rule_url(cls.code),
         "defaultConfiguration": {"level": _LEVEL[cls.severity]},
         "properties": {"tags": ["gradient-flow"]},
     }
     return descriptor
 
 
-def _fingerprint(finding: Finding, lines: _Lines) -> str:
+def _fingerprint(finding: Finding, uri: str, lines: SourceLines) -> str:
     """Stable while the flagged line's text is: lines inserted above do not make a new alert."""
     loc = finding.location
-    anchor = loc.node if loc.node is not None else lines.text(loc.path, loc.line)
-    return hashlib.sha256(f"{finding.code}\0{loc.path}\0{anchor}".encode()).hexdigest()[:32]
+    if loc.node is not None:
+        anchor = loc.node
+    else:
+        text = lines.line(loc.path, loc.line)
+        anchor = f"line {loc.line}" if text is None else " ".join(text.split())
+    return hashlib.sha256(f"{finding.code}\0{uri}\0{anchor}".encode()).hexdigest()[:32]
 
 
-class _Lines:
-    def __init__(self) -> None:
-        self._files: dict[str, list[str]] = {}
-
-    def text(self, path: str, line: int | None) -> str:
-        if path not in self._files:
-            try:
-                text = Path(path).read_text(encoding="utf-8", errors="replace")
-                self._files[path] = python_lines(text)  # not splitlines: \f or \x85 ends no line
-            except OSError:
-                self._files[path] = []
-        lines = self._files[path]
-        if line is None or not 0 < line <= len(lines):
-            return f"line {line}"
-        return " ".join(lines[line - 1].split())
-
-
-def _result(finding: Finding, index: dict[str, int], root: Path, lines: _Lines) -> dict:
+def _result(finding: Finding, index: dict[str, int], root: Path, lines: SourceLines) -> dict:
     loc = finding.location
-    physical: dict = {"artifactLocation": {"uri": _uri(loc.path, root), "uriBaseId": "%SRCROOT%"}}
+    physical: dict = {"artifactLocation": _artifact(loc.path, root)}
     location: dict = {"physicalLocation": physical}
     if loc.line is not None:
         region = {"startLine": loc.line, "startColumn": loc.column or 1}
@@ -92,15 +94,23 @@ def _result(finding: Finding, index: dict[str, int], root: Path, lines: _Lines) 
         "level": _LEVEL[finding.severity],
         "message": {"text": finding.message},
         "locations": [location],
-        "partialFingerprints": {"gradlintFingerprint/v1": _fingerprint(finding, lines)},
+        "partialFingerprints": {"gradlintFingerprint/v1": _fingerprint(finding, physical["artifactLocation"]["uri"], lines)},
     }
+
+
+def _notification(error: FileError, root: Path) -> dict:
+    physical: dict = {"artifactLocation": _artifact(error.path, root)}
+    if error.line is not None:
+        physical["region"] = {"startLine": error.line, "startColumn": error.column or 1}
+    return {"level": "error", "message": {"text": error.message}, "locations": [{"physicalLocation": physical}]}
 
 
 def render(result: RunResult, context) -> str:
     rules = list(all_rules())
     index = {cls.code: i for i, cls in enumerate(rules)}
-    root = context.root
-    lines = _Lines()
+    root = Path(os.path.realpath(context.root)) if context.root is not None else repository_root()
+    lines = SourceLines(context.sources)
+    base = root.as_uri() if root.as_uri().endswith("/") else root.as_uri() + "/"
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -115,16 +125,12 @@ def render(result: RunResult, context) -> str:
                         "rules": [_rule_descriptor(cls) for cls in rules],
                     }
                 },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": base}},
                 "results": [_result(f, index, root, lines) for f in result.findings],
                 "invocations": [
                     {
                         "executionSuccessful": True,
-                        "toolExecutionNotifications": [
-                            {"level": "error", "message": {"text": e.message},
-                             "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(e.path, root), "uriBaseId": "%SRCROOT%"}}}]}
-                            for e in result.errors
-                        ],
+                        "toolExecutionNotifications": [_notification(e, root) for e in result.errors],
                     }
                 ],
             }
