@@ -40,7 +40,9 @@ _OPTIONS = (
     click.option("--fix-only", is_flag=True, help="Apply fixes; report nothing else."),
     click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing."),
     click.option("--show-fixes", is_flag=True, help="List the fixes made."),
-    click.option("--add-noqa", is_flag=True, help="Write `# noqa: CODE` on the line of every finding."),
+    click.option(
+        "--add-noqa", is_flag=True, help="Write `# noqa: CODE` on the line of every finding."
+    ),
 )
 
 
@@ -82,7 +84,9 @@ class FixReport:
     changed: int = 0  # files changed (or that would change, with --diff)
 
 
-def apply_fix_options(outcome: RunResult, config: Config, options: FixOptions, mark: bool = True) -> FixReport:
+def apply_fix_options(
+    outcome: RunResult, config: Config, options: FixOptions, mark: bool = True
+) -> FixReport:
     """Fix, or mark what is fixable (``[*]``, when ``mark``), and return what to print besides
     the report."""
     policy = policy_of(config, options.unsafe_fixes)
@@ -135,7 +139,9 @@ def _mark_fixable(outcome: RunResult, policy: FixPolicy) -> None:
     from gradlint.fixes import fix_pairs
     from gradlint.reading import read_text
 
-    paths = sorted({f.path for f in outcome.findings if f.fixable})
+    paths = sorted(
+        {f.path for f in outcome.findings if f.fixable and f.path.endswith((".py", ".pyi"))}
+    )
     if not paths:
         return
     fixes: dict[tuple, object] = {}

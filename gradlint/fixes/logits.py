@@ -211,11 +211,10 @@ def _only_for_the_loss(tree: FixTree, activation: cst.Call, loss: cst.Call) -> c
     if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
         return None
     target = assign.targets[0].target
-    func = tree.enclosing(activation, cst.FunctionDef)
+    func = tree.enclosing(activation, cst.FunctionDef) or tree.module  # a script's own code too
     if (
         not isinstance(target, cst.Name)
-        or func is None
-        or tree.enclosing(loss, cst.FunctionDef) is not func
+        or (tree.enclosing(loss, cst.FunctionDef) or tree.module) is not func
     ):
         return None
     reads = [
@@ -240,15 +239,12 @@ def _inline_input(
         or not tree.alone_on_its_lines(statement)
     ):
         return None
-    func = tree.enclosing(activation, cst.FunctionDef)
-    if (
-        sum(
-            isinstance(n, (cst.Assign, cst.AugAssign)) and tree.code(n).startswith(given.value)
-            for n in _walk(func)
-        )
-        > 0
-    ):
-        return None  # ``z`` may be rebound between the two lines
+    func = tree.enclosing(activation, cst.FunctionDef) or tree.module
+    start, end = tree.span(statement).end, tree.span(read).start
+    for node in _walk(func):
+        bound = isinstance(node, cst.Name) and node.value == given.value and node is not given
+        if bound and start <= tree.span(node).start < end and _is_target(tree, node):
+            return None  # ``z`` is bound again between the two lines
     lines = tree.lines(statement)
     span = tree.span(read)
     what = "softmax" if finding.code == "GL401" else "sigmoid"
@@ -257,6 +253,14 @@ def _inline_input(
         f"Pass the logits: remove the {what}",
         [tree.edit(lines.start, lines.end, ""), tree.edit(span.start, span.end, given.value)],
     )
+
+
+def _is_target(tree: FixTree, name: cst.Name) -> bool:
+    """A name that is assigned to, not read: ``z = ...``, ``z += ...``, ``for z in ...``."""
+    parent = tree.parent(name)
+    return isinstance(
+        parent, (cst.AssignTarget, cst.AugAssign, cst.For, cst.NamedExpr, cst.AnnAssign)
+    ) and (getattr(parent, "target", None) is name)
 
 
 def _walk(node: cst.CSTNode):

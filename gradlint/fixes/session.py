@@ -69,7 +69,8 @@ def fix_files(findings: list[Finding], policy: FixPolicy, recheck: Recheck) -> l
     checks a text as the run checked the file."""
     by_file: dict[str, list[Finding]] = {}
     for finding in findings:
-        if fix_declared(finding.code) is not None:
+        # fixes edit Python source: not exported graphs, nor (yet) notebooks
+        if finding.path.endswith((".py", ".pyi")) and fix_declared(finding.code) is not None:
             by_file.setdefault(finding.path, []).append(finding)
     results = []
     for shown, found in by_file.items():
