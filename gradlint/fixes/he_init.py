@@ -22,7 +22,7 @@ _LAYERS = ("Linear", "Conv1d", "Conv2d", "Conv3d")
 def repair(tree: FixTree, finding: Finding) -> Fix | None:
     layer = tree.at(finding, (cst.Call,))
     prefix = tree.nn_prefix()
-    owner = tree.enclosing(layer, cst.ClassDef) if layer is not None else None
+    owner = _model_of(tree, layer) if layer is not None else None
     if owner is None or prefix is None:
         return None
     init = next(
@@ -35,9 +35,9 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
     )
     if init is None or not isinstance(init.body, cst.IndentedBlock) or not init.body.body:
         return None
-    kinds = sorted(
-        {name.rsplit(".", 1)[-1] for name in _constructors(init) if name.startswith(prefix + ".")}
-    )
+    helper = tree.enclosing(layer, cst.FunctionDef)
+    built = list(_constructors(init)) + (list(_constructors(helper)) if helper is not init else [])
+    kinds = sorted({name.rsplit(".", 1)[-1] for name in built if name.startswith(prefix + ".")})
     kinds = [k for k in kinds if k in _LAYERS]
     if not kinds:
         return None
@@ -72,6 +72,21 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
         [insert_after(tree, last, code)],
         "unsafe",
     )
+
+
+def _model_of(tree: FixTree, layer: cst.CSTNode) -> cst.ClassDef | None:
+    """The class whose layers these are: the one around the layer, or the one class of the
+    file whose ``__init__`` calls the module-level helper that builds it."""
+    owner = tree.enclosing(layer, cst.ClassDef)
+    helper = tree.enclosing(layer, cst.FunctionDef)
+    if owner is not None or helper is None or tree.parent(helper) is not tree.module:
+        return owner
+    callers = [
+        c
+        for c in tree.module.body
+        if isinstance(c, cst.ClassDef) and helper.name.value in set(_constructors(c))
+    ]
+    return callers[0] if len(callers) == 1 else None
 
 
 def _constructors(node: cst.CSTNode):
