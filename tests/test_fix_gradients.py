@@ -5,6 +5,7 @@ distorted reaches the parameters."""
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 from fix_harness import checker, fix_in_memory
@@ -220,3 +221,70 @@ def test_gl203_he_init_brings_the_first_layers_gradient_back(tmp_path):
         ratios[name] = torch.log10(torch.tensor(rms[0] / rms[1])).item()
     # default init: the first layer's gradient is about a millionth of the last's
     assert ratios["before"] < -5 and abs(ratios["after"]) < 2, ratios
+
+
+def _params_verifier():
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location(
+        "verify_params_corpus", ROOT / "scripts" / "verify_params_corpus.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _registration_cases():
+    from conftest import ROOT
+
+    folder = ROOT / "tests" / "corpus" / "params"
+    return [
+        p
+        for p in sorted(folder.glob("*.py"))
+        if re.search(r"#\s*expect:\s*GL70[12]", p.read_text(encoding="utf-8"))
+        and "def train(" not in p.read_text(encoding="utf-8")
+    ]
+
+
+# no safe mechanical repair: int keys (a ModuleDict takes strings); pairs of layers appended
+# to a list and unpacked in forward (a ModuleList takes modules)
+NOT_FIXED = {"relation_dict.py", "snli_hidden_list.py"}
+
+
+@pytest.mark.parametrize("path", _registration_cases(), ids=lambda p: p.name)
+def test_fixed_registrations_train_in_the_real_corpus(path, tmp_path):
+    """Each GL701/GL702 case of the labelled corpus (real code from issues and PRs), fixed:
+    the labelled attribute's tensors are now parameters, and one optimiser step moves them."""
+    verifier = _params_verifier()
+    fixed, applied, _, after = fix_in_memory(
+        path, path.read_text(encoding="utf-8"), checker(["GL7"])
+    )
+    if not applied:
+        assert path.name in NOT_FIXED, path.name
+        return
+    assert not {f.code for f in after} & {"GL701", "GL702"}
+    target = tmp_path / path.name
+    target.write_text(fixed, encoding="utf-8")
+    torch.manual_seed(0)
+    model, example = verifier._load(target).make()
+    attrs = [attr for _, code, attr in verifier.labels(path) if code in ("GL701", "GL702") and attr]
+    registered = {id(p) for p in model.parameters()}
+    watched = [
+        (name, t, t.detach().clone())
+        for attr in attrs
+        for name, t in verifier._held_by(model, attr)
+        if isinstance(t, torch.nn.Parameter)
+    ]
+    assert watched and all(id(t) in registered for _, t, _ in watched)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.train()
+    verifier.probe_loss(verifier.call_model(model, example), "mse").backward()
+    reached = [
+        (name, t, before) for name, t, before in watched if t.grad is not None and t.grad.any()
+    ]
+    optimizer.step()
+    # a weight the loss gives no gradient to (an LSTM's h2h on a zero state) stays put either way
+    unchanged = [name for name, t, before in reached if torch.equal(t.detach(), before)]
+    assert reached and not unchanged, unchanged

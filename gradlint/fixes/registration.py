@@ -13,7 +13,7 @@ import libcst as cst
 
 from gradlint.diagnostics import Finding, Fix
 from gradlint.fixes import make_fix
-from gradlint.fixes._tree import FixTree
+from gradlint.fixes._tree import FixTree, Span
 from gradlint.names import dotted
 
 _LISTS = (cst.List, cst.ListComp, cst.Tuple, cst.GeneratorExp)
@@ -33,6 +33,9 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
     ):
         return None
     value = node.value
+    uses = _filled_later(tree, node, dotted(target))
+    if finding.code == "GL701" and uses is None:
+        return None
     if finding.code == "GL702":
         return _wrap(
             tree,
@@ -42,7 +45,9 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
             "Wrap the tensor in `nn.Parameter`",
             inner=_without_requires_grad(tree, value),
         )
-    if isinstance(value, cst.Name) and _local_list(tree, node, value.value):
+    if (isinstance(value, cst.Name) and _local_list(tree, node, value.value)) or _returns_a_list(
+        tree, node, value
+    ):
         return _wrap(
             tree, finding, value, f"{prefix}.ModuleList", "Keep the layers in an `nn.ModuleList`"
         )
@@ -51,7 +56,9 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
             tree, finding, value, f"{prefix}.ModuleList", "Keep the layers in an `nn.ModuleList`"
         )
     if isinstance(value, _DICTS) or _empty_call(value, "dict"):
-        safety = None if _string_keys(value) else "unsafe"
+        if uses == "keys that are not strings":
+            return None  # an nn.ModuleDict takes string keys only
+        safety = None if _string_keys(value) or uses == "string keys" else "unsafe"
         return _wrap(
             tree,
             finding,
@@ -72,9 +79,11 @@ def _wrap(
     safety=None,
     inner: str | None = None,
 ) -> Fix:
-    span = tree.span(value)
+    span = _with_parentheses(tree, value)
     code = tree.text[span.start : span.end]
-    if inner is not None:
+    if isinstance(value, cst.Tuple):  # the parentheses are the tuple's: a list goes in their place
+        inner = "[" + tree.code(value) + "]"
+    elif inner is not None:
         pass
     elif (
         _empty_call(value, "list")
@@ -82,8 +91,6 @@ def _wrap(
         or (isinstance(value, (cst.List, cst.Dict)) and not _items(value))
     ):
         inner = ""
-    elif isinstance(value, cst.Tuple) and not value.lpar:
-        inner = f"({code})"
     else:
         inner = code
     return make_fix(finding, what, [tree.edit(span.start, span.end, f"{wrapper}({inner})")], safety)
@@ -105,9 +112,9 @@ def _without_requires_grad(tree: FixTree, value: cst.BaseExpression) -> str | No
     return None
 
 
-def _local_list(tree: FixTree, assign: cst.CSTNode, name: str) -> bool:
+def _local_list(tree: FixTree, assign: cst.CSTNode, name: str, func=None) -> bool:
     """Whether the function binds ``name`` to a list, and to nothing else."""
-    func = tree.enclosing(assign, cst.FunctionDef)
+    func = func or tree.enclosing(assign, cst.FunctionDef)
     bound = []
     stack = [func] if func is not None else []
     while stack:
@@ -126,6 +133,91 @@ def _local_list(tree: FixTree, assign: cst.CSTNode, name: str) -> bool:
     return bool(bound) and all(
         isinstance(v, (cst.List, cst.ListComp)) or _empty_call(v, "list") for v in bound
     )
+
+
+def _returns_a_list(tree: FixTree, assign: cst.CSTNode, value: cst.BaseExpression) -> bool:
+    """``self._make(depth)`` where the class's ``_make`` returns a list it builds."""
+    if not isinstance(value, cst.Call) or not (dotted(value.func) or "").startswith("self."):
+        return False
+    owner = tree.enclosing(assign, cst.ClassDef)
+    name = dotted(value.func).split(".", 1)[1]
+    method = (
+        next(
+            (s for s in owner.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name),
+            None,
+        )
+        if owner is not None
+        else None
+    )
+    if method is None:
+        return False
+    returns = [n.value for n in _walk(method) if isinstance(n, cst.Return)]
+    return bool(returns) and all(
+        isinstance(r, (cst.List, cst.ListComp))
+        or (isinstance(r, cst.Name) and _local_list(tree, assign, r.value, method))
+        for r in returns
+    )
+
+
+def _with_parentheses(tree: FixTree, node: cst.BaseExpression) -> Span:
+    """The node's span with the parentheses around it, which libcst's positions leave out."""
+    span = tree.span(node)
+    start, end = span.start, span.end
+    for _ in getattr(node, "lpar", ()):
+        start = tree.text.rindex("(", 0, start)
+    for _ in getattr(node, "rpar", ()):
+        end = tree.text.index(")", end) + 1
+    return Span(start, end)
+
+
+def _filled_later(tree: FixTree, assign: cst.CSTNode, name: str | None) -> str | None:
+    """How the class fills the container afterwards, as far as a container of modules cares:
+    None when it appends something a ModuleList refuses (a list, a tuple: pairs unpacked in
+    forward), "keys that are not strings" for ``self.d[0] = ...`` or a ``range`` loop's
+    variable, "string keys" when every key is a string literal, else "unknown"."""
+    owner = tree.enclosing(assign, cst.ClassDef)
+    keys: list[cst.BaseExpression] = []
+    for node in _walk(owner) if owner is not None else ():
+        if _adds_a_container(node, name):
+            return None
+        if isinstance(node, cst.Subscript) and dotted(node.value) == name:
+            parent = tree.parent(node)
+            if isinstance(parent, cst.AssignTarget) and node.slice:
+                index = node.slice[0].slice
+                if isinstance(index, cst.Index):
+                    keys.append(index.value)
+    if not keys:
+        return "unknown"
+    if any(isinstance(k, (cst.Integer, cst.Float)) or _ranges_over_numbers(tree, k) for k in keys):
+        return "keys that are not strings"
+    if all(isinstance(k, (cst.SimpleString, cst.FormattedString)) for k in keys):
+        return "string keys"
+    return "unknown"
+
+
+def _adds_a_container(node: cst.CSTNode, name: str | None) -> bool:
+    """``self.x.append([a, b])``: an element a ModuleList would refuse."""
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and dotted(node.func.value) == name
+        and node.func.attr.value in ("append", "insert")
+        and any(isinstance(a.value, (cst.List, cst.Tuple, cst.Dict)) for a in node.args)
+    )
+
+
+def _ranges_over_numbers(tree: FixTree, key: cst.BaseExpression) -> bool:
+    """``rel`` of ``for rel in range(3): self.d[rel] = ...``."""
+    if not isinstance(key, cst.Name):
+        return False
+    for up in tree.ancestors(key):
+        if (
+            isinstance(up, cst.For)
+            and isinstance(up.target, cst.Name)
+            and up.target.value == key.value
+        ):
+            return isinstance(up.iter, cst.Call) and dotted(up.iter.func) in ("range", "enumerate")
+    return False
 
 
 def _items(value: cst.BaseExpression) -> list:
