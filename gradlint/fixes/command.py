@@ -99,7 +99,7 @@ def apply_fix_options(
         )
     if not options.fixing:
         if mark:
-            _mark_fixable(outcome, policy)
+            _mark_fixable(outcome, policy, config.max_file_size)
         return FixReport()
     from gradlint.fixes.session import fix_files, unified_diff, write_back
 
@@ -127,14 +127,14 @@ def apply_fix_options(
     outcome.findings.sort(key=Finding.sort_key)
     outcome.fixed = len(fixed)
     if mark:
-        _mark_fixable(outcome, policy)
+        _mark_fixable(outcome, policy, config.max_file_size)
     stdout = "".join(diffs)
     if options.show_fixes or options.fix_only or options.diff:
         stdout += _fixed_summary(fixed, options.diff)
     return FixReport(stdout=stdout, notes=tuple(notes), changed=changed)
 
 
-def _mark_fixable(outcome: RunResult, policy: FixPolicy) -> None:
+def _mark_fixable(outcome: RunResult, policy: FixPolicy, max_size: int | None = None) -> None:
     """Give each finding that a fix allowed in this run would repair its fix (``[*]``)."""
     from gradlint.fixes import fix_pairs
     from gradlint.reading import read_text
@@ -148,7 +148,7 @@ def _mark_fixable(outcome: RunResult, policy: FixPolicy) -> None:
     hidden = 0
     for shown in paths:
         try:
-            text = read_text(Path(shown), None)
+            text = read_text(Path(shown), max_size)
         except (OSError, ValueError):
             continue
         found = [f for f in outcome.findings if f.path == shown]
