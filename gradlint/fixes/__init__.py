@@ -67,10 +67,15 @@ def fix_pairs(
 
 
 def make_fix(
-    finding: Finding, description: str, edits: Iterable[Edit], safety: FixSafety | None = None
-) -> Fix:
+    finding: Finding,
+    description: str,
+    edits: Iterable[Edit] | None,
+    safety: FixSafety | None = None,
+) -> Fix | None:
     """A fix of ``finding`` with its rule's declared safety, or ``safety`` when the case
-    is less safe than the rule's usual one."""
+    is less safe than the rule's usual one; None without edits (a transform that gave up)."""
+    if edits is None:
+        return None
     declared = fix_declared(finding.code)
     base = declared[1] if declared else "unsafe"
     chosen = "unsafe" if "unsafe" in (base, safety) else "safe"

@@ -8,6 +8,7 @@ import libcst as cst
 
 from gradlint.diagnostics import Edit
 from gradlint.fixes._tree import FixTree, calls_in
+from gradlint.names import dotted
 
 _SCHEDULER = re.compile(r"sched|lr|warmup", re.IGNORECASE)
 
@@ -34,12 +35,26 @@ def calls_of(tree: FixTree, scope: cst.CSTNode, method: str) -> list[cst.Call]:
     return sorted(found, key=lambda c: tree.span(c).start)
 
 
-def optimiser_of(tree: FixTree, step: cst.Call) -> str:
-    """``opt`` for ``opt.step()`` and for ``scaler.step(opt)``."""
+def optimiser_of(tree: FixTree, step: cst.Call) -> str | None:
+    """``opt`` for ``opt.step()`` and for ``scaler.step(opt)``; None for anything else."""
     args = [a for a in step.args if a.keyword is None and a.star == ""]
-    if len(args) == 1 and isinstance(args[0].value, (cst.Name, cst.Attribute)):
-        return tree.code(args[0].value)
-    return tree.code(step.func.value)
+    if len(args) == 1 and dotted(args[0].value) is not None:
+        return dotted(args[0].value)
+    return dotted(step.func.value)
+
+
+def empties_its_block(
+    tree: FixTree, statement: cst.CSTNode, anchor: cst.CSTNode | None = None
+) -> bool:
+    """Whether taking ``statement`` away (to ``anchor``, if given) leaves its block empty."""
+    found = tree.block_of(statement)
+    if found is None:
+        return True
+    body, _ = found
+    if len(body) > 1:
+        return False
+    home = tree.parent(statement)
+    return anchor is None or not any(up is home for up in tree.ancestors(anchor))
 
 
 def reachable_block(tree: FixTree, statement: cst.CSTNode, anchor: cst.CSTNode) -> bool:
@@ -79,14 +94,18 @@ def insert_after(tree: FixTree, anchor: cst.CSTNode, code: str) -> Edit:
     return tree.edit(at, at, lead + tree.indent_of(anchor) + code + tree.newline)
 
 
-def move_after(tree: FixTree, statement: cst.CSTNode, anchor: cst.CSTNode) -> list[Edit]:
+def move_after(tree: FixTree, statement: cst.CSTNode, anchor: cst.CSTNode) -> list[Edit] | None:
+    if empties_its_block(tree, statement, anchor):
+        return None
     moved = _reindented(tree, statement, tree.indent_of(anchor))
     lines = tree.lines(statement)
     at, lead = _after(tree, anchor)
     return [tree.edit(lines.start, lines.end, ""), tree.edit(at, at, lead + moved)]
 
 
-def move_before(tree: FixTree, statement: cst.CSTNode, anchor: cst.CSTNode) -> list[Edit]:
+def move_before(tree: FixTree, statement: cst.CSTNode, anchor: cst.CSTNode) -> list[Edit] | None:
+    if empties_its_block(tree, statement, anchor):
+        return None
     moved = _reindented(tree, statement, tree.indent_of(anchor))
     lines = tree.lines(statement)
     at = tree.lines(anchor).start

@@ -19,6 +19,7 @@ import libcst as cst
 
 from gradlint.diagnostics import Finding, Fix
 from gradlint.fixes import make_fix
+from gradlint.fixes._moves import empties_its_block
 from gradlint.fixes._tree import FixTree
 from gradlint.names import dotted
 
@@ -64,7 +65,10 @@ def _remove(tree: FixTree, finding: Finding, activation: cst.Call, safety) -> Fi
     if given is None:
         return None
     code = tree.code(given)
-    if not isinstance(given, _ATOMS) and not _stands_alone(tree, activation):
+    # a generator's parentheses were the call's; anything looser than an atom may need its own
+    if isinstance(given, cst.GeneratorExp) or (
+        not isinstance(given, _ATOMS) and not _stands_alone(tree, activation)
+    ):
         code = f"({code})"
     span = tree.span(activation)
     what = "softmax" if finding.code == "GL401" else "sigmoid"
@@ -86,7 +90,11 @@ def _drop_layer(tree: FixTree, finding: Finding, layer: cst.Call) -> Fix | None:
     owner_name = (dotted(owner.func) or "").rsplit(".", 1)[-1]
     if owner_name == "append":
         statement = tree.statement(owner)
-        if statement is None or not tree.alone_on_its_lines(statement):
+        if (
+            statement is None
+            or not tree.alone_on_its_lines(statement)
+            or empties_its_block(tree, statement)
+        ):
             return None
         lines = tree.lines(statement)
         return make_fix(
@@ -237,6 +245,7 @@ def _inline_input(
         not isinstance(given, cst.Name)
         or statement is None
         or not tree.alone_on_its_lines(statement)
+        or empties_its_block(tree, statement)
     ):
         return None
     func = tree.enclosing(activation, cst.FunctionDef) or tree.module

@@ -27,6 +27,7 @@ from gradlint.fixes._moves import (
     scope_of,
 )
 from gradlint.fixes._tree import FixTree
+from gradlint.names import dotted
 
 _OPTIMISER = re.compile(r"opt", re.IGNORECASE)
 
@@ -45,7 +46,12 @@ def _missing_zero_grad(tree: FixTree, finding: Finding, step: cst.Call) -> Fix |
     for each in steps:
         name = optimiser_of(tree, each)
         statement = own_statement(tree, each)
-        if name in names or statement is None or (each is not step and not _OPTIMISER.search(name)):
+        if (
+            name is None
+            or name in names
+            or statement is None
+            or (each is not step and not _OPTIMISER.search(name))
+        ):
             continue
         edit = _clear_for(tree, loop, each, statement, f"{name}.zero_grad()")
         if edit is not None:
@@ -80,7 +86,9 @@ def _zero_grad_before_step(tree: FixTree, finding: Finding, zero: cst.Call) -> F
     if statement is None:
         return None
     start = tree.span(zero).start
-    name = tree.code(zero.func.value)
+    name = dotted(zero.func.value)
+    if name is None:
+        return None
     later = [s for s in calls_of(tree, scope_of(tree, zero), "step") if tree.span(s).start > start]
     step = next(
         (s for s in later if _same(optimiser_of(tree, s), name)), later[0] if later else None
@@ -139,7 +147,7 @@ def _unscaled(tree: FixTree, scope, statement, anchor, after: bool) -> list:
 
     edits = move_after(tree, statement, anchor) if after else move_before(tree, statement, anchor)
     unscale = unscale_call(tree, scope)
-    if unscale is None:
+    if unscale is None or edits is None:
         return edits
     indent = tree.indent_of(anchor)
     line = f"{indent}{unscale}{tree.newline}"
@@ -158,7 +166,9 @@ def _next_call(tree: FixTree, node: cst.CSTNode, method: str) -> cst.Call | None
     return later[0] if later else None
 
 
-def _same(a: str, b: str) -> bool:
+def _same(a: str | None, b: str) -> bool:
+    if a is None:
+        return False
     return a == b or a.rsplit(".", 1)[-1] == b.rsplit(".", 1)[-1]
 
 
