@@ -63,16 +63,29 @@ def policy_of(config: Config, unsafe: bool) -> FixPolicy:
     )
 
 
-def _rechecker(config: Config):
-    from gradlint.engine import Checker, check_python
+class PerFile:
+    """Each file's configuration (a run may hold several), its checker and its fix policy."""
 
-    checker = Checker(config)
+    def __init__(self, settings, unsafe: bool) -> None:
+        from gradlint.resolve import Resolver
 
-    def recheck(path: Path, shown: str, text: str) -> list[Finding] | None:
+        self.resolver = Resolver.of(settings)
+        self.unsafe = unsafe
+        self._checkers: dict[int, object] = {}
+
+    def config(self, shown: str) -> Config:
+        return self.resolver.config_for(Path(shown), is_dir=False)
+
+    def policy(self, shown: str) -> FixPolicy:
+        return policy_of(self.config(shown), self.unsafe)
+
+    def recheck(self, path: Path, shown: str, text: str) -> list[Finding] | None:
+        from gradlint.engine import Checker, check_python
+
+        config = self.config(shown)
+        checker = self._checkers.setdefault(id(config), Checker(config))
         result = check_python(path, shown, checker, text=text)
         return None if result.errors else result.findings
-
-    return recheck
 
 
 @dataclass
@@ -85,11 +98,11 @@ class FixReport:
 
 
 def apply_fix_options(
-    outcome: RunResult, config: Config, options: FixOptions, mark: bool = True
+    outcome: RunResult, settings, options: FixOptions, mark: bool = True
 ) -> FixReport:
     """Fix, or mark what is fixable (``[*]``, when ``mark``), and return what to print besides
-    the report."""
-    policy = policy_of(config, options.unsafe_fixes)
+    the report. ``settings``: the run's Config, or the Resolver of each file's."""
+    files = PerFile(settings, options.unsafe_fixes)
     if options.add_noqa:
         from gradlint.fixes.noqa import add_noqa
 
@@ -99,11 +112,11 @@ def apply_fix_options(
         )
     if not options.fixing:
         if mark:
-            _mark_fixable(outcome, policy, config.max_file_size)
+            _mark_fixable(outcome, files)
         return FixReport()
     from gradlint.fixes.session import fix_files, unified_diff, write_back
 
-    results = fix_files(outcome.findings, policy, _rechecker(config))
+    results = fix_files(outcome.findings, files.policy, files.recheck)
     notes, diffs, fixed = [], [], []
     changed = 0
     for result in results:
@@ -127,14 +140,14 @@ def apply_fix_options(
     outcome.findings.sort(key=Finding.sort_key)
     outcome.fixed = len(fixed)
     if mark:
-        _mark_fixable(outcome, policy, config.max_file_size)
+        _mark_fixable(outcome, files)
     stdout = "".join(diffs)
     if options.show_fixes or options.fix_only or options.diff:
         stdout += _fixed_summary(fixed, options.diff)
     return FixReport(stdout=stdout, notes=tuple(notes), changed=changed)
 
 
-def _mark_fixable(outcome: RunResult, policy: FixPolicy, max_size: int | None = None) -> None:
+def _mark_fixable(outcome: RunResult, files: PerFile) -> None:
     """Give each finding that a fix allowed in this run would repair its fix (``[*]``)."""
     from gradlint.fixes import fix_pairs
     from gradlint.reading import read_text
@@ -148,7 +161,8 @@ def _mark_fixable(outcome: RunResult, policy: FixPolicy, max_size: int | None = 
     hidden = 0
     for shown in paths:
         try:
-            text = read_text(Path(shown), max_size)
+            policy = files.policy(shown)
+            text = read_text(Path(shown), files.config(shown).max_file_size)
         except (OSError, ValueError):
             continue
         found = [f for f in outcome.findings if f.path == shown]

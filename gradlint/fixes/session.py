@@ -64,9 +64,11 @@ def fix_text(
     return text, applied, findings
 
 
-def fix_files(findings: list[Finding], policy: FixPolicy, recheck: Recheck) -> list[FileFix]:
-    """Fix every file whose findings have an allowed fix. ``recheck(path, shown, text)``
-    checks a text as the run checked the file."""
+def fix_files(
+    findings: list[Finding], policy_for: Callable[[str], FixPolicy], recheck: Recheck
+) -> list[FileFix]:
+    """Fix every file whose findings have an allowed fix (``policy_for(shown)`` says which).
+    ``recheck(path, shown, text)`` checks a text as the run checked the file."""
     by_file: dict[str, list[Finding]] = {}
     for finding in findings:
         # fixes edit Python source: not exported graphs, nor (yet) notebooks
@@ -85,7 +87,7 @@ def fix_files(findings: list[Finding], policy: FixPolicy, recheck: Recheck) -> l
             shown,
             before,
             found,
-            policy,
+            policy_for(shown),
             lambda text, path=path, shown=shown: recheck(path, shown, text),
         )
         results.append(FileFix(path, shown, before, after, applied, remaining, data=data))
