@@ -244,3 +244,19 @@ def test_odd_layouts_keep_every_byte_outside_the_fixes(tmp_path):
     result = invoke_cli("check", "--no-cache", "--fix", "--unsafe-fixes", str(target))
     assert "Found 5 errors (5 fixed, 0 remaining)." in result.stdout
     assert target.read_bytes() == (folder / "odd_layouts.fixed").read_bytes()
+
+
+def test_each_file_follows_its_own_configuration(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.gradlint]\n")
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "legacy" / "pyproject.toml").write_text('[tool.gradlint]\nunfixable = ["GL6"]\n')
+    (tmp_path / "train.py").write_text(LOOP)
+    (tmp_path / "legacy" / "train.py").write_text(LOOP)
+    invoke_cli("check", "--no-cache", "--fix", ".", cwd=tmp_path)
+    assert (tmp_path / "train.py").read_text() == FIXED_LOOP
+    assert (tmp_path / "legacy" / "train.py").read_text() == LOOP
+
+
+def test_fixes_do_not_read_standard_input(tmp_path):
+    result = invoke_cli("check", "--fix", "-", cwd=tmp_path, input=LOOP)
+    assert result.returncode == 2 and "standard input" in result.stderr
