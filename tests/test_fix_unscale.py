@@ -58,3 +58,24 @@ def test_gl801_declares_the_unscale_fix():
     if rule is None:
         pytest.skip("GL801 (clip-scaled-gradients) is not written yet")
     assert rule.fix == "unscale"
+
+
+def test_no_unscale_in_every_micro_batch_of_an_accumulation():
+    """A step every k micro-batches: a second unscale_ before update() raises, so no fix."""
+    from fix_harness import checker, fix_in_memory
+
+    path = ROOT / "tests" / "corpus" / "numerics" / "amp_everydream_accumulation.py"
+    fixed, applied, before, _ = fix_in_memory(path, path.read_text(encoding="utf-8"), checker(["GL8"]))
+    assert "GL801" in {f.code for f in before}
+    assert not applied and "unscale_" not in fixed
+
+
+def test_the_scaler_of_a_helper_method():
+    """The clip in a helper of the updater (rwth-i6/returnn, issue #1590): the names the rule
+    followed into it."""
+    from fix_harness import checker, fix_in_memory
+
+    path = ROOT / "tests" / "corpus" / "numerics" / "amp_returnn_updater_helper.py"
+    fixed, applied, _, after = fix_in_memory(path, path.read_text(encoding="utf-8"), checker(["GL8"]))
+    assert "            self._grad_scaler.unscale_(self.optimizer)\n" in fixed
+    assert applied and "GL801" not in {f.code for f in after}

@@ -146,7 +146,7 @@ def _unscaled(tree: FixTree, scope, statement, anchor, after: bool) -> list:
     from gradlint.fixes.unscale import unscale_call
 
     edits = move_after(tree, statement, anchor) if after else move_before(tree, statement, anchor)
-    unscale = unscale_call(tree, scope)
+    unscale = unscale_call(tree, scope, anchor)
     if unscale is None or edits is None:
         return edits
     indent = tree.indent_of(anchor)

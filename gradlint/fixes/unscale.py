@@ -18,7 +18,15 @@ from gradlint.fixes._tree import FixTree
 def repair(tree: FixTree, finding: Finding) -> Fix | None:
     clip = tree.at(finding, (cst.Call,))
     statement = own_statement(tree, clip) if clip is not None else None
-    code = unscale_call(tree, scope_of(tree, clip)) if statement is not None else None
+    if statement is None:
+        return None
+    scaler, optimizer = finding.extra.get("scaler"), finding.extra.get("optimizer")
+    # the names the rule found (through attributes and helpers), else the loop's own
+    scope = scope_of(tree, clip)
+    code = unscale_call(tree, scope, statement)
+    if scaler and optimizer and (code is not None or not calls_of(tree, scope, "scale")):
+        # the rule followed the scaler into a helper that only clips: its names, as it found them
+        code = f"{scaler}.unscale_({optimizer})"
     if code is None:
         return None
     lines = tree.lines(statement)
@@ -28,9 +36,11 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
     )
 
 
-def unscale_call(tree: FixTree, scope: cst.CSTNode) -> str | None:
-    """``scaler.unscale_(optimizer)`` for the one scaler and optimiser of ``scope``; None when
-    it has no scaler, unscales already, or steps several optimisers through the scaler."""
+def unscale_call(tree: FixTree, scope: cst.CSTNode, at: cst.CSTNode) -> str | None:
+    """``scaler.unscale_(optimizer)`` for the one scaler and optimiser of ``scope``, to go at
+    ``at``; None when it has no scaler, unscales already, steps several optimisers through the
+    scaler, or steps under a condition that ``at`` is not under: unscaling every micro-batch of
+    an accumulation (a step every k) raises at the second ``unscale_`` before ``update()``."""
     scales = calls_of(tree, scope, "scale")
     if not scales or calls_of(tree, scope, "unscale_"):
         return None
@@ -39,9 +49,22 @@ def unscale_call(tree: FixTree, scope: cst.CSTNode) -> str | None:
     for step in calls_of(tree, scope, "step"):
         args = [a for a in step.args if a.keyword is None and not a.star]
         if tree.code(step.func.value) == scaler and len(args) == 1:
+            if not _runs_whenever(tree, step, at, scope):
+                return None
             name = tree.code(args[0].value)
             if name not in optimisers:
                 optimisers.append(name)
     if len(optimisers) != 1:
         return None  # which optimiser's gradients the clipping covers is not for a fix to guess
     return f"{scaler}.unscale_({optimisers[0]})"
+
+
+def _runs_whenever(tree: FixTree, step: cst.CSTNode, at: cst.CSTNode, scope: cst.CSTNode) -> bool:
+    """Whether every condition the step sits under (inside ``scope``) holds for ``at`` too."""
+    around = {id(up) for up in tree.ancestors(at)}
+    for up in tree.ancestors(step):
+        if up is scope:
+            return True
+        if isinstance(up, (cst.If, cst.While, cst.For, cst.Try)) and id(up) not in around:
+            return False
+    return True
