@@ -12,6 +12,7 @@ from conftest import ROOT
 from fix_harness import checker, comments, findings_of, fix_in_memory
 
 from gradlint.fixes import fix_declared, fixes_for
+from gradlint.rule import all_rules
 
 FILES = sorted(
     p
@@ -47,20 +48,5 @@ def test_the_corpora_exercise_every_fix():
         text = path.read_text(encoding="utf-8")
         found = [f for f in findings_of(path, text, CHECKER) if fix_declared(f.code)]
         seen.update(fix.code for fix in fixes_for(str(path), text, found))
-    declared = {
-        code
-        for code in (
-            "GL203",
-            "GL401",
-            "GL402",
-            "GL403",
-            "GL601",
-            "GL602",
-            "GL603",
-            "GL604",
-            "GL605",
-            "GL701",
-            "GL702",
-        )
-    }
+    declared = {cls.code for cls in all_rules() if cls.fix is not None}
     assert declared <= seen, declared - seen
