@@ -288,3 +288,26 @@ def test_fixed_registrations_train_in_the_real_corpus(path, tmp_path):
     # a weight the loss gives no gradient to (an LSTM's h2h on a zero state) stays put either way
     unchanged = [name for name, t, before in reached if torch.equal(t.detach(), before)]
     assert reached and not unchanged, unchanged
+
+
+def test_gl801_clipping_sees_the_true_gradient(tmp_path):
+    """The page's loop on the CPU's GradScaler (scale 65536): clipping the scaled gradients to
+    norm 1 leaves an update 65536 times too small; after the fix the clip bounds the true one."""
+    old, new = _versions("GL801", 0, tmp_path)
+    torch.manual_seed(0)
+    model = torch.nn.Linear(8, 1)
+    x = torch.randn(16, 8)
+    with torch.no_grad():  # a small residual: the scaled gradients stay finite in float16
+        loader = [(x, model(x) + 0.05 * torch.randn(16, 1))]
+    update = {}
+    for name, space in (("before", old), ("after", new)):
+        net = copy.deepcopy(model)
+        start = torch.cat([p.detach().flatten() for p in net.parameters()])
+        code = space["train"].__code__.replace(
+            co_consts=tuple("cpu" if c == "cuda" else c for c in space["train"].__code__.co_consts)
+        )
+        train = type(space["train"])(code, space)
+        train(net, loader, torch.optim.SGD(net.parameters(), lr=1.0))
+        end = torch.cat([p.detach().flatten() for p in net.parameters()])
+        update[name] = (end - start).norm().item()
+    assert update["before"] < 1e-4 and update["after"] > 100 * update["before"], update
