@@ -13,6 +13,7 @@ from gradlint.diagnostics import Finding, Fix
 from gradlint.fixes import make_fix
 from gradlint.fixes._moves import calls_of, own_statement, scope_of
 from gradlint.fixes._tree import FixTree
+from gradlint.names import dotted
 
 
 def repair(tree: FixTree, finding: Finding) -> Fix | None:
@@ -23,10 +24,10 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
     scaler, optimizer = finding.extra.get("scaler"), finding.extra.get("optimizer")
     # the names the rule found (through attributes and helpers), else the loop's own
     scope = scope_of(tree, clip)
-    code = unscale_call(tree, scope, statement)
-    if scaler and optimizer and (code is not None or not calls_of(tree, scope, "scale")):
-        # the rule followed the scaler into a helper that only clips: its names, as it found them
-        code = f"{scaler}.unscale_({optimizer})"
+    if scaler and optimizer:  # as the rule found them, also through a helper that only clips
+        code = _named_unscale(tree, scope, statement, scaler, optimizer)
+    else:
+        code = unscale_call(tree, scope, statement)
     if code is None:
         return None
     lines = tree.lines(statement)
@@ -57,6 +58,19 @@ def unscale_call(tree: FixTree, scope: cst.CSTNode, at: cst.CSTNode) -> str | No
     if len(optimisers) != 1:
         return None  # which optimiser's gradients the clipping covers is not for a fix to guess
     return f"{scaler}.unscale_({optimisers[0]})"
+
+
+def _named_unscale(tree: FixTree, scope, at, scaler: str, optimizer: str) -> str | None:
+    """``scaler.unscale_(optimizer)``, unless this optimiser is unscaled already, or its step
+    runs under a condition ``at`` is not under."""
+    for call in calls_of(tree, scope, "unscale_"):
+        if any(dotted(a.value) == optimizer for a in call.args):
+            return None
+    for step in calls_of(tree, scope, "step"):
+        args = [dotted(a.value) for a in step.args if a.keyword is None and not a.star]
+        if args == [optimizer] and not _runs_whenever(tree, step, at, scope):
+            return None
+    return f"{scaler}.unscale_({optimizer})"
 
 
 def _runs_whenever(tree: FixTree, step: cst.CSTNode, at: cst.CSTNode, scope: cst.CSTNode) -> bool:
