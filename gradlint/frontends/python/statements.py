@@ -7,7 +7,8 @@ from typing import Any
 import libcst as cst
 
 from gradlint.frontends.python.shared import Abort, Frame, InterpPart, _Break, _Continue, _Return
-from gradlint.frontends.python.values import UNKNOWN, FuncVal, Pieces, Site
+from gradlint.frontends.python.values import UNKNOWN, FuncVal, ParamRef, Pieces, Site
+from gradlint.ir import Init
 
 _AUGOPS = {
     cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
@@ -75,6 +76,10 @@ class Statements(InterpPart):
             op = _AUGOPS.get(type(small.operator))
             value = self.eval(small.value, frame)
             result = self.binop(op, current, value, inplace=True, site=Site(frame.file, small)) if op else UNKNOWN
+            if isinstance(current, ParamRef) and current.param is not None:
+                # `weight *= gain / weight.norm(...)` rescales the init in place: its draw is no
+                # longer the one recorded (a plain number scales it; anything else is unknown)
+                current.param.init = rescaled(current.param.init, small.operator, value)
             self.assign(small.target, result, frame)
         elif isinstance(small, cst.Return):
             raise _Return(None if small.value is None else self.eval(small.value, frame))
@@ -122,9 +127,11 @@ class Statements(InterpPart):
         state_before = self.state()
         before = dict(frame.locals)
         outcomes = []
+        raised = 0
         for branch in (stmt.body, stmt.orelse):
             frame.locals = dict(before)
             returned = None
+            state = self.state()
             try:
                 if isinstance(branch, cst.If):
                     self.exec_if(branch, frame)
@@ -136,11 +143,20 @@ class Statements(InterpPart):
                 returned = ret
             except (_Break, _Continue):
                 self.unknown("a break or continue under a condition that cannot be decided")
+            except Abort as exc:
+                # a guard (``if x.ndim != 3: raise ValueError(...)``) is a dead end, not the end
+                # of the walk: the model is what the other branch does
+                if str(exc) != "raise" or self.state() != state or raised:
+                    raise
+                raised += 1
+                continue
             outcomes.append((frame.locals, returned))
         if self.state() != state_before:
             self.unknown("a condition that cannot be decided changes the model")
         live = [locs for locs, ret in outcomes if ret is None]
         if not live:
+            if len(outcomes) == 1:
+                raise outcomes[0][1]  # type: ignore[misc]
             first, second = outcomes[0][1].value, outcomes[1][1].value  # type: ignore[union-attr]
             raise _Return(first if first is second else UNKNOWN)
         if len(live) != len(outcomes):
@@ -220,3 +236,19 @@ class Statements(InterpPart):
                 self.assign(element.value, item, frame)
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, value, frame)
+
+
+def rescaled(init: Init | None, operator: cst.BaseAugOp, value: Any) -> Init:
+    """The init of a parameter after ``param *= value`` (or ``/=``) in place."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0
+    if init is None or init.variance is None or not number:
+        return Init("unknown")
+    if isinstance(operator, cst.MultiplyAssign):
+        factor = float(value)
+    elif isinstance(operator, cst.DivideAssign):
+        factor = 1.0 / float(value)
+    else:
+        return Init("unknown")
+    mean = init.mean * factor if init.mean is not None else None
+    constant = init.constant * factor if init.constant is not None else None
+    return Init(init.kind, init.variance * factor * factor, mean, constant, init.location, init.detail)
