@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from gradlint.config import ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding
 from gradlint.files import display_path
+from gradlint.notebooks import CellMap, is_notebook, read_notebook
 from gradlint.project_index import LazyProject, ProjectIndex, project_of
 from gradlint.reading import NotAnalysable, check_syntax, collector_spared, file_kind, read_text
 from gradlint.rule import GraphRule
@@ -28,7 +29,14 @@ def _os_message(exc: OSError) -> str:
 
 
 class _Unparsable(Exception):
-    """A file that does not parse; the message is the line we report."""
+    """A file that does not parse: ``message(cells)`` is the line we report."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+    def message(self, cells: CellMap | None = None) -> str:
+        return _unparsable_message(self.cause, cells)
 
 
 _UNPARSABLE = (SyntaxError, RecursionError, MemoryError, ValueError)
@@ -55,9 +63,9 @@ def _parse(shown: str, text: str, checker: Checker | None = None, project=None) 
                     return SourceFile.parse_partial(shown, text, tree, left_out)
             return SourceFile.parse_shared(shown, text, tree)
         except cst.ParserSyntaxError as exc:
-            raise _Unparsable(f"syntax error: {exc.raw_line}:{exc.raw_column}: {exc.message}") from None
+            raise _Unparsable(exc) from None
     except _UNPARSABLE as exc:
-        raise _Unparsable(_unparsable_message(exc)) from None
+        raise _Unparsable(exc) from None
 
 
 _SCREENED: Any = object()  # no rule concerns the file, as the bases of its classes show
@@ -98,36 +106,53 @@ def _left_out(text: str, tree, checker: Checker) -> list[tuple[int, int]]:
     return unneeded_statements(text, tree, test)
 
 
-def _unparsable_message(exc: BaseException) -> str:
+def _unparsable_message(exc: BaseException, cells: CellMap | None = None) -> str:
+    def where(line: int, column: int | None) -> str:
+        return f"{line}:{column}: " if cells is None else f"{cells.position(line, column)}: "
+
     if isinstance(exc, NotAnalysable):
         return str(exc)  # valid Python: not a syntax error
     if isinstance(exc, SyntaxError):
-        where = f"{exc.lineno}:{exc.offset}: " if exc.lineno else ""
-        return f"syntax error: {where}{exc.msg}"
+        return f"syntax error: {where(exc.lineno, exc.offset) if exc.lineno else ''}{exc.msg}"
+    if type(exc).__name__ == "ParserSyntaxError":  # libcst's, which this module does not import
+        return f"syntax error: {where(exc.raw_line, exc.raw_column)}{exc.message}"
     if isinstance(exc, (RecursionError, MemoryError)):
         return "syntax error: nested too deeply to parse"
     return f"syntax error: {exc}"  # e.g. source code string cannot contain null bytes
 
 
-def check_python(path: Path, shown: str, checker: Checker, project=None, text: str | None = None) -> FileResult:
-    result = FileResult(shown)
-    config = checker.config
+def check_python(
+    path: Path, shown: str, checker: Checker, project=None, text: str | None = None, cells: CellMap | None = None
+) -> FileResult:
+    """One Python file, or one notebook's code cells joined (``cells``: where each starts in
+    ``text``), through the pipeline; a notebook's findings come back in its cells' lines."""
     if text is None:
         try:
-            text = read_text(path, config.max_file_size)
+            if is_notebook(path):
+                notebook = read_notebook(path, checker.config.max_file_size)
+                text, cells = notebook.text, notebook.cells
+            else:
+                text = read_text(path, checker.config.max_file_size)
         except OSError as exc:
-            result.errors.append(FileError(shown, f"cannot read file: {_os_message(exc)}"))
-            return result
+            return FileResult(shown, errors=[FileError(shown, f"cannot read file: {_os_message(exc)}")])
         except ValueError as exc:
-            result.errors.append(FileError(shown, str(exc)))
-            return result
+            return FileResult(shown, errors=[FileError(shown, str(exc))])
+    result = _check_text(path, shown, checker, project, text, cells)
+    if cells is not None:
+        cells.relocate(result)
+    return result
+
+
+def _check_text(path: Path, shown: str, checker: Checker, project, text: str, cells: CellMap | None) -> FileResult:
+    result = FileResult(shown)
+    config = checker.config
     suppressions = parse_suppressions(text)
     if suppressions.file_all:
         return result
     try:
         source = _parse(shown, text, checker, project)
     except _Unparsable as exc:
-        result.errors.append(FileError(shown, str(exc)))
+        result.errors.append(FileError(shown, exc.message(cells)))
         return result
     if source is _SCREENED:
         if checker.graph_rules:

@@ -14,6 +14,8 @@ class Location:
 
     Lines and columns are 1-based, as editors show them. A location inside an
     ONNX graph has no line; it names the node (``node``, ``op_type``, ``node_index``).
+    In a Jupyter notebook, ``cell`` is the cell's number (from 1, among all the cells)
+    and the lines count from the top of that cell.
     """
 
     path: str
@@ -24,6 +26,7 @@ class Location:
     node: str | None = None
     op_type: str | None = None
     node_index: int | None = None
+    cell: int | None = None
 
 
 _SPAN_FIELDS = frozenset({"line", "column", "end_line", "end_column"})
@@ -105,6 +108,7 @@ class Finding:
         loc = self.location
         return (
             loc.path,
+            loc.cell or 0,
             loc.line if loc.line is not None else -1,
             loc.node_index if loc.node_index is not None else -1,
             loc.column or 0,
@@ -114,8 +118,10 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         loc = self.location
-        record: dict[str, Any] = {
-            "path": loc.path,
+        record: dict[str, Any] = {"path": loc.path}
+        if loc.cell is not None:
+            record["cell"] = loc.cell
+        record |= {
             "line": loc.line,
             "column": loc.column,
             "end_line": loc.end_line,

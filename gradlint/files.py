@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gradlint.config import Config, is_excluded
 
-CHECKED_SUFFIXES = (".py", ".pyi", ".onnx")
+CHECKED_SUFFIXES = (".py", ".pyi", ".ipynb", ".onnx")
 
 
 def discover(

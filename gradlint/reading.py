@@ -82,14 +82,20 @@ def check_size(text: str, statements: list[ast.stmt]) -> None:
 
 def read_text(path: Path, max_size: int | None) -> str:
     """The file's text, or an OSError / ValueError whose message is the one line we report."""
+    return decode_source(read_source_bytes(path, max_size))
+
+
+def read_source_bytes(path: Path, max_size: int | None, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``max_size`` bytes (a notebook's JSON as a
+    module's source), or an OSError / ValueError whose message is the one line we report."""
     info = path.stat()
     if not stat.S_ISREG(info.st_mode):
         raise ValueError(f"not a regular file ({file_kind(info.st_mode)}); skipped")
     if max_size is not None and info.st_size > max_size:
         raise ValueError(
-            f"file is {info.st_size / 1e6:.1f} MB, over the {max_size / 1e6:.1f} MB limit (max-file-size); skipped"
+            f"{what} is {info.st_size / 1e6:.1f} MB, over the {max_size / 1e6:.1f} MB limit (max-file-size); skipped"
         )
-    return decode_source(path.read_bytes())
+    return path.read_bytes()
 
 
 def decode_source(data: bytes) -> str:

@@ -20,14 +20,18 @@ def render(result: RunResult, context) -> str:
     for f in result.findings:
         loc = f.location
         props = [f"file={_escape_property(loc.path)}"]
-        if loc.line is not None:
+        message = f.message if loc.node is None else f"{loc.node} ({loc.op_type}): {f.message}"
+        if loc.cell is not None:
+            # a line of a notebook's cell is no line of the file GitHub shows: the annotation
+            # goes on the file, and the message says where
+            message = f"cell {loc.cell}, line {loc.line}, column {loc.column}: {message}"
+        elif loc.line is not None:
             props.append(f"line={loc.line}")
             if loc.column is not None:
                 props.append(f"col={loc.column}")
             if loc.end_line is not None:
                 props.append(f"endLine={loc.end_line}")
         props.append(f"title={_escape_property(f.code)}")
-        message = f.message if loc.node is None else f"{loc.node} ({loc.op_type}): {f.message}"
         lines.append(f"::{_LEVEL[f.severity]} {','.join(props)}::{_escape_data(message)}")
     for e in result.errors:
         lines.append(f"::error file={_escape_property(e.path)},title=gradlint::{_escape_data(e.message)}")

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from gradlint import __version__
 from gradlint.diagnostics import Finding, RunResult
 from gradlint.docs import load_doc
+from gradlint.notebooks import cell_lines
 from gradlint.reading import python_lines
 from gradlint.rule import all_rules
 
@@ -46,32 +47,55 @@ def _rule_descriptor(cls) -> dict:
 def _fingerprint(finding: Finding, lines: _Lines) -> str:
     """Stable while the flagged line's text is: lines inserted above do not make a new alert."""
     loc = finding.location
-    anchor = loc.node if loc.node is not None else lines.text(loc.path, loc.line)
+    anchor = loc.node if loc.node is not None else lines.text(loc.path, loc.line, loc.cell)
+    if loc.cell is not None:
+        anchor = f"cell\0{anchor}"
     return hashlib.sha256(f"{finding.code}\0{loc.path}\0{anchor}".encode()).hexdigest()[:32]
 
 
 class _Lines:
     def __init__(self) -> None:
-        self._files: dict[str, list[str]] = {}
+        self._files: dict[tuple[str, int | None], list[str]] = {}
 
-    def text(self, path: str, line: int | None) -> str:
-        if path not in self._files:
-            try:
-                text = Path(path).read_text(encoding="utf-8", errors="replace")
-                self._files[path] = python_lines(text)  # not splitlines: \f or \x85 ends no line
-            except OSError:
-                self._files[path] = []
-        lines = self._files[path]
+    def text(self, path: str, line: int | None, cell: int | None = None) -> str:
+        key = (path, cell)
+        if key not in self._files:
+            if cell is not None:
+                self._files[key] = cell_lines(path, cell)
+            else:
+                try:
+                    text = Path(path).read_text(encoding="utf-8", errors="replace")
+                    self._files[key] = python_lines(text)  # not splitlines: \f or \x85 ends no line
+                except OSError:
+                    self._files[key] = []
+        lines = self._files[key]
         if line is None or not 0 < line <= len(lines):
             return f"line {line}"
         return " ".join(lines[line - 1].split())
+
+
+def _message(finding: Finding) -> str:
+    loc = finding.location
+    if loc.cell is None:
+        return finding.message
+    return f"cell {loc.cell}, line {loc.line}, column {loc.column}: {finding.message}"
 
 
 def _result(finding: Finding, index: dict[str, int], root: Path, lines: _Lines) -> dict:
     loc = finding.location
     physical: dict = {"artifactLocation": {"uri": _uri(loc.path, root), "uriBaseId": "%SRCROOT%"}}
     location: dict = {"physicalLocation": physical}
-    if loc.line is not None:
+    if loc.cell is not None:
+        # a notebook's cell lines are no lines of its JSON file: the region is the file's
+        # start, as for a graph node, and the cell and its lines go in a logical location
+        physical["region"] = {"startLine": 1, "startColumn": 1}
+        where = f"cell {loc.cell}:{loc.line}:{loc.column}"
+        location["logicalLocations"] = [{"name": f"cell {loc.cell}", "fullyQualifiedName": f"{loc.path}:{where}"}]
+        location["properties"] = {
+            "cell": loc.cell, "line": loc.line, "column": loc.column,
+            "endLine": loc.end_line, "endColumn": loc.end_column,
+        }
+    elif loc.line is not None:
         region = {"startLine": loc.line, "startColumn": loc.column or 1}
         if loc.end_line is not None:
             region["endLine"] = loc.end_line
@@ -90,7 +114,7 @@ def _result(finding: Finding, index: dict[str, int], root: Path, lines: _Lines) 
         "ruleId": finding.code,
         "ruleIndex": index[finding.code],
         "level": _LEVEL[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": _message(finding)},
         "locations": [location],
         "partialFingerprints": {"gradlintFingerprint/v1": _fingerprint(finding, lines)},
     }

@@ -9,6 +9,8 @@ def _where(finding: Finding) -> str:
     loc = finding.location
     if loc.node is not None:
         return f"{loc.path}:{loc.node}"
+    if loc.cell is not None:
+        return f"{loc.path}:cell {loc.cell}:{loc.line}:{loc.column}"
     return f"{loc.path}:{loc.line}:{loc.column}"
 
 
@@ -20,6 +22,8 @@ def _model_line(model: ModelRecord) -> str:
         estimate = f"log10 gradient ratio {ratio:+.1f} (first weight / last weight: {10.0 ** ratio:.1g})"
     depth = "?" if model.depth is None else str(model.depth)
     where = f"{model.path}:{model.line}" if model.line is not None else model.path
+    if model.line is not None and model.extra.get("cell") is not None:
+        where = f"{model.path}:cell {model.extra['cell']}:{model.line}"
     return f"{where}: model {model.name}: depth {depth}, {estimate}"
 
 
