@@ -227,7 +227,7 @@ def check_onnx(path: Path, shown: str, checker: Checker) -> FileResult:
     except ImportError as exc:
         if (exc.name or "").split(".")[0] != "onnx":
             raise
-        message = "checking .onnx files needs the onnx package: pip install 'gradlint[onnx]'"
+        message = "checking .onnx files needs the onnx package: pip install 'torch-gradlint[onnx]'"
         return FileResult(shown, errors=[FileError(shown, message)])
     result.findings = _drop_ignored(result.findings, ignored_for_file(shown, checker.config))
     return result

@@ -120,7 +120,7 @@ def test_without_onnx_installed_one_line_says_how_to_get_it(mlp, tmp_path, monke
     proc = run_cli("check", "--format", "json", str(mlp), cwd=tmp_path)
     report = _json(proc)
     (error,) = report["errors"]
-    assert "pip install gradlint[onnx]" in error["message"]
+    assert "pip install 'torch-gradlint[onnx]'" in error["message"]
     assert proc.returncode == 1
 
 

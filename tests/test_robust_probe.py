@@ -290,7 +290,7 @@ def test_plot_without_matplotlib_stops_before_the_model_runs(tmp_path, monkeypat
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert result.stderr.strip() == (
-        "gradlint probe: error: --plot needs matplotlib: pip install 'gradlint[probe]'"
+        "gradlint probe: error: --plot needs matplotlib: pip install 'torch-gradlint[probe]'"
     )
     assert not ran.exists() and not chart.exists()
 

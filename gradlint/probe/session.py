@@ -30,7 +30,7 @@ class ProbeOptions:
     config_path: Path | None
 
 
-PLOT_NEEDS = "--plot needs matplotlib: pip install 'gradlint[probe]'"
+PLOT_NEEDS = "--plot needs matplotlib: pip install 'torch-gradlint[probe]'"
 
 
 def _say(message: str) -> None:
@@ -86,7 +86,7 @@ def run_probes(targets: list[str], options: ProbeOptions) -> int:
         return EXIT_USAGE
     # Found without importing it: the parent process never loads torch.
     if importlib.util.find_spec("torch") is None:
-        _say("gradlint probe needs torch: pip install 'gradlint[probe]'")
+        _say("gradlint probe needs torch: pip install 'torch-gradlint[probe]'")
         return EXIT_USAGE
     # Before any model runs: a missing chart library should not cost a pass first.
     if options.plot is not None and importlib.util.find_spec("matplotlib") is None:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from gradlint import __version__
+from gradlint import REPOSITORY, __version__
 from gradlint.diagnostics import Finding, RunResult
 from gradlint.docs import load_doc
 from gradlint.notebooks import cell_lines
@@ -135,7 +135,7 @@ def render(result: RunResult, context) -> str:
                         "name": "gradlint",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": "https://pypi.org/project/gradlint/",
+                        "informationUri": REPOSITORY,
                         "rules": [_rule_descriptor(cls) for cls in rules],
                     }
                 },

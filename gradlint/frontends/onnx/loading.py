@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 ONNX_MISSING = (
-    "cannot check ONNX files: the onnx package is not installed (pip install gradlint[onnx])"
+    "cannot check ONNX files: the onnx package is not installed (pip install 'torch-gradlint[onnx]')"
 )
 
 
