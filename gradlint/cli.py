@@ -1,4 +1,5 @@
-"""The command line: `gradlint check`, `gradlint rule`, `gradlint clean` and `gradlint probe`."""
+"""The command line: `gradlint check`, `gradlint rule`, `gradlint clean`, `gradlint server` and
+`gradlint probe`."""
 
 from __future__ import annotations
 
@@ -168,6 +169,19 @@ def rule(code, show_all):
         click.echo(f"{cls.code}: {cls.name}\n\n{cls.summary}")
     else:
         click.echo(doc.text.rstrip())
+
+
+@main.command()
+def server():
+    """Run the language server over stdio, for editors (needs the lsp extra: pygls)."""
+    try:
+        from gradlint.server import serve
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise
+        _fail("`gradlint server` needs pygls: pip install 'torch-gradlint[lsp]'")
+        return
+    serve()
 
 
 main.add_command(probe_command)  # torch is imported only by the probe's child process

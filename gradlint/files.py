@@ -44,7 +44,7 @@ def discover(
         elif _quietly(given.is_dir):
             problems.append((display_path(given), "is a directory, not a file; skipped"))
         elif _quietly(given.exists) or _quietly(given.is_symlink):
-            if force_exclude and _excluded_with_parents(given, config):
+            if force_exclude and excluded_with_parents(given, config):
                 continue
             add(given)
         else:
@@ -85,7 +85,7 @@ def _quietly(predicate) -> bool:
         return False
 
 
-def _excluded_with_parents(path: Path, config: Config) -> bool:
+def excluded_with_parents(path: Path, config: Config) -> bool:
     """Whether the file or a folder between it and the project root is excluded.
 
     Folders above the root do not count: a project that lives under ``~/build``
