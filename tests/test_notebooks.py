@@ -1,0 +1,230 @@
+"""Jupyter notebooks end to end through the command line: found by a folder walk and when
+named, their code cells checked as one module, every location given as a cell and a line of
+that cell in every output format, ``noqa`` per cell line, and JSON that is no notebook an
+error, never a pass. The fixture's defects and their sources are in its first cell."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gradlint.notebooks import CellMap, mask_ipython, parse_notebook
+from gradlint.reporters import FORMATS
+from tests.conftest import ROOT
+
+FIXTURE = ROOT / "tests" / "fixtures" / "notebooks" / "mnist_training.ipynb"
+TEXT = [
+    "nb.ipynb:cell 8:9:16: GL401 CrossEntropyLoss receives softmax output (`F.softmax(x, dim=1)` at line 11 "
+    "of cell 4 in Net.forward); it applies log_softmax itself, so pass the logits",
+    "nb.ipynb:cell 8:11:9: GL601 optimizer step in a loop that never clears gradients: `.backward()` adds to "
+    "`.grad`, so every step applies the sum of all gradients so far; call `zero_grad()` once per step",
+]
+
+
+def _notebook(folder: Path, name: str = "nb.ipynb") -> Path:
+    target = folder / name
+    shutil.copyfile(FIXTURE, target)
+    return target
+
+
+def _edit_cell(path: Path, cell: int, old: str, new: str) -> None:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    source = "".join(document["cells"][cell - 1]["source"])
+    assert old in source
+    document["cells"][cell - 1]["source"] = source.replace(old, new).splitlines(keepends=True)
+    path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+
+
+def test_a_notebook_named_on_the_command_line_is_checked_cell_by_cell(cli, tmp_path):
+    _notebook(tmp_path)
+    done = cli("check", "--no-cache", "nb.ipynb", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines() == [*TEXT, "Found 2 findings in 1 file checked."]
+    assert done.stderr == ""
+
+
+def test_its_code_saved_as_a_script_gives_the_same_findings(cli, tmp_path):
+    """The measured false pass: the same cells as a .py file always had these findings."""
+    code = parse_notebook(FIXTURE.read_bytes()).text
+    (tmp_path / "nb.py").write_text(code, encoding="utf-8")
+    _notebook(tmp_path)
+    as_script = json.loads(cli("check", "--no-cache", "--format", "json", "nb.py", cwd=tmp_path).stdout)
+    as_notebook = json.loads(cli("check", "--no-cache", "--format", "json", "nb.ipynb", cwd=tmp_path).stdout)
+    assert [f["code"] for f in as_script["findings"]] == [f["code"] for f in as_notebook["findings"]] == ["GL401", "GL601"]
+    # the script's lines are the joined cells'; the notebook's are the cells' own
+    assert [(f["line"], f["column"]) for f in as_script["findings"]] == [(35, 16), (37, 9)]
+
+
+def test_a_folder_walk_finds_notebooks_and_skips_jupyter_checkpoints(cli, tmp_path):
+    (tmp_path / "notebooks" / ".ipynb_checkpoints").mkdir(parents=True)
+    _notebook(tmp_path / "notebooks")
+    _notebook(tmp_path / "notebooks" / ".ipynb_checkpoints", "nb-checkpoint.ipynb")
+    done = cli("check", "--no-cache", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines() == [f"notebooks/{line}" for line in TEXT] + ["Found 2 findings in 1 file checked."]
+
+
+def test_json_gives_the_cell(cli, tmp_path):
+    _notebook(tmp_path)
+    document = json.loads(cli("check", "--no-cache", "--format", "json", "--show-models", "nb.ipynb", cwd=tmp_path).stdout)
+    found = [(f["path"], f["cell"], f["line"], f["column"], f["end_line"], f["end_column"], f["code"])
+             for f in document["findings"]]
+    assert found == [("nb.ipynb", 8, 9, 16, 9, 41, "GL401"), ("nb.ipynb", 8, 11, 9, 11, 25, "GL601")]
+    assert document["findings"][0]["extra"] == {"activation_line": 11, "activation_cell": 4}
+    assert [(m["class"], m["cell"], m["line"]) for m in document["models"]] == [("Net", 4, 1)]
+
+
+def test_sarif_gives_the_cell_in_a_logical_location(cli, tmp_path):
+    _notebook(tmp_path)
+    done = cli("check", "--no-cache", "--format", "sarif", "nb.ipynb", cwd=tmp_path)
+    results = json.loads(done.stdout)["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["GL401", "GL601"]
+    (where,) = results[1]["locations"]
+    # the cell's lines are not the JSON file's: the region is the file's start
+    assert where["physicalLocation"] == {
+        "artifactLocation": {"uri": "nb.ipynb", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 1, "startColumn": 1},
+    }
+    assert where["logicalLocations"] == [{"name": "cell 8", "fullyQualifiedName": "nb.ipynb:cell 8:11:9"}]
+    assert where["properties"] == {"cell": 8, "line": 11, "column": 9, "endLine": 11, "endColumn": 25}
+    assert results[1]["message"]["text"].startswith("cell 8, line 11, column 9: optimizer step in a loop")
+    # fingerprints follow the cell's line, so the two findings differ
+    assert len({r["partialFingerprints"]["gradlintFingerprint/v1"] for r in results}) == 2
+
+
+def test_github_annotations_name_the_cell(cli, tmp_path):
+    _notebook(tmp_path)
+    lines = cli("check", "--no-cache", "--format", "github", "nb.ipynb", cwd=tmp_path).stdout.splitlines()
+    assert [line.split("::")[1] for line in lines] == ["error file=nb.ipynb,title=GL401", "error file=nb.ipynb,title=GL601"]
+    assert lines[1].split("::")[2].startswith("cell 8, line 11, column 9: optimizer step")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_output_format_says_which_cell(cli, tmp_path, fmt):
+    _notebook(tmp_path)
+    done = cli("check", "--no-cache", "--format", fmt, "nb.ipynb", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    # "cell 8" in text, "cell": 8 in JSON
+    assert done.stdout.count("cell 8") + done.stdout.count('"cell": 8') >= 2, done.stdout
+    assert "of cell 4 in Net.forward" in done.stdout  # the softmax's own line, in GL401's message
+
+
+def test_noqa_works_on_a_cell_line(cli, tmp_path):
+    notebook = _notebook(tmp_path)
+    _edit_cell(notebook, 8, "optimizer.step()\n", "optimizer.step()  # noqa: GL601\n")
+    _edit_cell(notebook, 4, "nn.Linear(128, 10)\n", "nn.Linear(128, 10)  # noqa: GL101\n")
+    done = cli("check", "--no-cache", "nb.ipynb", cwd=tmp_path)
+    assert done.stdout.splitlines()[:2] == [
+        "nb.ipynb:cell 4:5:40: GL001 unused `noqa` directive: GL101 reported nothing on this line",
+        TEXT[0],
+    ]
+    assert "GL601" not in done.stdout
+
+
+def test_a_file_noqa_in_a_cell_skips_the_notebook(cli, tmp_path):
+    notebook = _notebook(tmp_path)
+    _edit_cell(notebook, 2, "import torch\n", "import torch  # gradlint: noqa\n")
+    done = cli("check", "--no-cache", "nb.ipynb", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (0, "All checks passed (1 file checked).\n")
+
+
+def test_a_syntax_error_is_located_in_its_cell(cli, tmp_path):
+    notebook = _notebook(tmp_path)
+    _edit_cell(notebook, 6, "batch_size=64, shuffle=True)", "batch_size=64, shuffle=True]")
+    done = cli("check", "--no-cache", "nb.ipynb", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "nb.ipynb: error: syntax error: cell 6:3:82: closing parenthesis ']' does not match opening parenthesis '('"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"name": "package", "version": "1.0"}\n', "not a Jupyter notebook: JSON without 'nbformat' and 'cells'; skipped"),
+        ('{"nbformat": 3, "nbformat_minor": 0, "worksheets": []}', "Jupyter notebook format 3 is not supported (nbformat 4 is); skipped"),
+        ('{"cells": [\n', "not a Jupyter notebook: invalid JSON at line 2, column 1 (Expecting value); skipped"),
+        ('[1, 2]', "not a Jupyter notebook: JSON without 'nbformat' and 'cells'; skipped"),
+        ('{"nbformat": 4, "cells": [{"cell_type": "code", "source": 7}]}', "not a Jupyter notebook: the source of cell 1 is not text; skipped"),
+        ("[" * 100_000, "not a Jupyter notebook: JSON nested too deeply; skipped"),
+        ("\udcff", "not a Jupyter notebook: not valid UTF-8 (byte 0); skipped"),
+    ],
+)
+def test_json_that_is_no_notebook_is_an_error_never_a_pass(cli, tmp_path, content, message):
+    (tmp_path / "data.ipynb").write_bytes(content.encode("utf-8", "surrogateescape"))
+    done = cli("check", "--no-cache", "data.ipynb", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == f"data.ipynb: error: {message}\n"
+    assert "All checks passed" not in done.stdout
+
+
+def test_the_cache_keys_on_the_notebook_bytes(cli, tmp_path):
+    notebook = _notebook(tmp_path)
+    first = cli("check", "nb.ipynb", cwd=tmp_path)
+    assert cli("check", "nb.ipynb", cwd=tmp_path).stdout == first.stdout
+    _edit_cell(notebook, 8, "        loss.backward()\n", "        optimizer.zero_grad()\n        loss.backward()\n")
+    again = cli("check", "nb.ipynb", cwd=tmp_path)
+    assert again.stdout.splitlines() == [TEXT[0], "Found 1 finding in 1 file checked."]
+
+
+def test_workers_report_notebooks_as_one_process_does(cli, tmp_path):
+    for i in range(6):
+        _notebook(tmp_path, f"nb{i}.ipynb")
+    serial = cli("check", "--no-cache", "-j", "1", cwd=tmp_path)
+    parallel = cli("check", "--no-cache", "-j", "2", cwd=tmp_path)
+    assert parallel.stdout == serial.stdout and serial.stdout.count(": GL") == 12
+
+
+def test_a_notebook_of_another_language_holds_no_python(cli, tmp_path):
+    document = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    document["metadata"] = {"kernelspec": {"name": "ir", "language": "R"}, "language_info": {"name": "R"}}
+    (tmp_path / "r.ipynb").write_text(json.dumps(document), encoding="utf-8")
+    assert cli("check", "--no-cache", "r.ipynb", cwd=tmp_path).returncode == 0
+
+
+def _joined(*cells: str, **metadata) -> str:
+    document = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": metadata, "source": c} for c in cells
+    ]}
+    return parse_notebook(json.dumps(document).encode()).text
+
+
+def test_cells_run_by_a_cell_magic_or_an_automagic_are_left_out():
+    assert _joined("%%bash\nls\n", "%%writefile x.py\nx = (\n", "pip install torch", "cd /tmp") == ""
+    assert _joined("%%time\nx = 1", "%%capture out\ny = 2") == "pass\nx = 1\npass\ny = 2\n"
+    assert _joined("cd = 3") == "cd = 3\n"  # an assignment, not the automagic
+    assert _joined("x = 1", vscode={"languageId": "sql"}) == ""
+
+
+def test_magics_are_masked_line_for_line():
+    lines = [
+        "%load_ext autoreload",
+        "files = !ls",
+        "a, b = %sx echo 1 2",
+        "model?",
+        "for i in range(3):",
+        "    !echo {i}",
+        "x = (1",
+        "     % 2)",  # a continued expression, not a magic
+        'doc = """',
+        "%d items",  # inside a string
+        '"""',
+        "y = 1 + \\",
+        "    2",
+        "%pip install a \\",
+        "    b",
+        "print('why?')",
+    ]
+    assert mask_ipython(lines) == [
+        "pass", "files = None", "a, b = None", "pass", "for i in range(3):", "    pass", "x = (1", "     % 2)",
+        'doc = """', "%d items", '"""', "y = 1 + \\", "    2", "pass", "", "print('why?')",
+    ]
+
+
+def test_cell_map_turns_joined_lines_into_cell_lines():
+    cells = CellMap(((1, 2), (4, 5)))
+    assert [cells.where(n) for n in (1, 3, 4, 9)] == [(2, 1), (2, 3), (5, 1), (5, 6)]
+    assert cells.message("at line 5 in f; line 7 of model.py") == "at line 2 of cell 5 in f; line 7 of model.py"
