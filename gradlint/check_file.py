@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from gradlint.config import ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding
 from gradlint.files import display_path
-from gradlint.notebooks import CellMap, is_notebook, read_notebook
+from gradlint.notebooks import CellMap, read_code
 from gradlint.project_index import LazyProject, ProjectIndex, project_of
-from gradlint.reading import NotAnalysable, check_syntax, collector_spared, file_kind, read_text
+from gradlint.reading import NotAnalysable, check_syntax, collector_spared, file_kind
 from gradlint.rule import GraphRule
 from gradlint.suppression import UNUSED_NOQA_CODE, apply_suppressions, parse_suppressions
 
@@ -128,11 +128,7 @@ def check_python(
     ``text``), through the pipeline; a notebook's findings come back in its cells' lines."""
     if text is None:
         try:
-            if is_notebook(path):
-                notebook = read_notebook(path, checker.config.max_file_size)
-                text, cells = notebook.text, notebook.cells
-            else:
-                text = read_text(path, checker.config.max_file_size)
+            text, cells = read_code(path, checker.config.max_file_size)
         except OSError as exc:
             return FileResult(shown, errors=[FileError(shown, f"cannot read file: {_os_message(exc)}")])
         except ValueError as exc:

@@ -71,7 +71,7 @@ def _apply_selection(config, select, ignore, extend_select) -> None:
 @click.option("--onnx-init-checks", type=click.Choice(["on", "off"]), help="Initialisation checks on ONNX weights (off for trained checkpoints).")
 def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, config_path, show_models, jobs,
           no_cache, cache_dir, force_exclude, no_filters, onnx_init_checks):
-    """Check Python files, folders and .onnx graphs (default: the current folder)."""
+    """Check Python files, notebooks, folders and .onnx graphs (default: the current folder)."""
     from gradlint.engine import run
 
     # Path("") is the current folder: an empty argument (an unset variable) must not check it

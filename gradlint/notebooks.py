@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gradlint.diagnostics import FileResult, Location
-from gradlint.reading import python_lines, read_source_bytes
+from gradlint.reading import python_lines, read_source_bytes, read_text
 
 SUFFIX = ".ipynb"
 # outputs (images, tables) make a notebook's JSON much larger than the code it holds: the
@@ -32,20 +32,26 @@ OUTPUT_ALLOWANCE = 20
 
 # IPython's automagics that may open a cell without their ``%`` (ruff's list): such a cell
 # is shell-like commands, never Python
-_AUTOMAGICS = frozenset(
-    "alias alias_magic autoawait autocall automagic bookmark cd code_wrap colors conda config "
-    "debug dhist dirs doctest_mode edit env gui history killbgscripts load load_ext loadpy "
-    "logoff logon logstart logstate logstop lsmagic macro magic mamba matplotlib micromamba "
-    "notebook page pastebin pdb pdef pdoc pfile pinfo pinfo2 pip popd pprint precision prun "
-    "psearch psource pushd pwd pycat pylab quickref recall rehashx reload_ext rerun reset "
-    "reset_selective run save sc set_env sx system tb time timeit unalias unload_ext who "
-    "who_ls whos xdel xmode".split()
-)
-_ASSIGNING = frozenset("= += -= *= /= //= %= **= &= |= ^=".split())
+_AUTOMAGICS = frozenset((
+    "alias", "alias_magic", "autoawait", "autocall", "automagic", "bookmark", "cd", "code_wrap",
+    "colors", "conda", "config", "debug", "dhist", "dirs", "doctest_mode", "edit", "env", "gui",
+    "history", "killbgscripts", "load", "load_ext", "loadpy", "logoff", "logon", "logstart",
+    "logstate", "logstop", "lsmagic", "macro", "magic", "mamba", "matplotlib", "micromamba",
+    "notebook", "page", "pastebin", "pdb", "pdef", "pdoc", "pfile", "pinfo", "pinfo2", "pip",
+    "popd", "pprint", "precision", "prun", "psearch", "psource", "pushd", "pwd", "pycat", "pylab",
+    "quickref", "recall", "rehashx", "reload_ext", "rerun", "reset", "reset_selective", "run",
+    "save", "sc", "set_env", "sx", "system", "tb", "time", "timeit", "unalias", "unload_ext", "who",
+    "who_ls", "whos", "xdel", "xmode",
+))
+_ASSIGNING = frozenset(("=", "+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|=", "^="))
 # cell magics whose cell is Python that runs in the notebook's namespace (ruff's list)
 _PYTHON_CELL_MAGICS = frozenset(("capture", "debug", "ipytest", "prun", "pypy", "python", "python3", "time", "timeit"))
 _LINE_IN_MESSAGE = re.compile(r"\bline (\d+)\b(?! of )")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*)[%!]")
+
+
+class NotANotebook(ValueError):
+    """A file named like a notebook that is none; the message is the line to report."""
 
 
 def is_notebook(path: str | Path) -> bool:
@@ -56,6 +62,15 @@ def is_notebook(path: str | Path) -> bool:
 class Notebook:
     text: str  # the code cells joined, IPython syntax masked
     cells: CellMap
+
+
+def read_code(path: Path, max_size: int | None) -> tuple[str, CellMap | None]:
+    """The Python a file holds, and for a notebook where each cell starts in it; an OSError
+    or ValueError whose message is the one line to report."""
+    if is_notebook(path):
+        notebook = read_notebook(path, max_size)
+        return notebook.text, notebook.cells
+    return read_text(path, max_size), None
 
 
 def read_notebook(path: Path, max_size: int | None) -> Notebook:
@@ -84,13 +99,13 @@ def parse_notebook(data: bytes) -> Notebook:
     except RecursionError:
         raise ValueError("not a Jupyter notebook: JSON nested too deeply; skipped") from None
     if not isinstance(document, dict) or "nbformat" not in document:
-        raise ValueError("not a Jupyter notebook: JSON without 'nbformat' and 'cells'; skipped")
+        raise NotANotebook("not a Jupyter notebook: JSON without 'nbformat' and 'cells'; skipped")
     version = document["nbformat"]
     if not isinstance(version, int) or isinstance(version, bool) or version != 4:
         raise ValueError(f"Jupyter notebook format {version!r} is not supported (nbformat 4 is); skipped")
     cells = document.get("cells")
     if not isinstance(cells, list):
-        raise ValueError("not a Jupyter notebook: no 'cells' list; skipped")
+        raise NotANotebook("not a Jupyter notebook: no 'cells' list; skipped")
     if not _is_python(document.get("metadata")):
         return Notebook("", CellMap(()))
     lines: list[str] = []
@@ -119,12 +134,12 @@ def _is_python(metadata: object) -> bool:
 def _code_of(cell: object, number: int) -> str | None:
     """The source of a code cell that holds Python; None for any other cell."""
     if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
-        raise ValueError(f"not a Jupyter notebook: cell {number} has no 'cell_type'; skipped")
+        raise NotANotebook(f"not a Jupyter notebook: cell {number} has no 'cell_type'; skipped")
     source = cell.get("source", "")
     if isinstance(source, list) and all(isinstance(part, str) for part in source):
         source = "".join(source)
     if not isinstance(source, str):
-        raise ValueError(f"not a Jupyter notebook: the source of cell {number} is not text; skipped")
+        raise NotANotebook(f"not a Jupyter notebook: the source of cell {number} is not text; skipped")
     if cell["cell_type"] != "code":
         return None
     metadata = cell.get("metadata")

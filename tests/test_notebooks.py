@@ -17,10 +17,14 @@ from tests.conftest import ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "notebooks" / "mnist_training.ipynb"
 TEXT = [
-    "nb.ipynb:cell 8:9:16: GL401 CrossEntropyLoss receives softmax output (`F.softmax(x, dim=1)` at line 11 "
-    "of cell 4 in Net.forward); it applies log_softmax itself, so pass the logits",
-    "nb.ipynb:cell 8:11:9: GL601 optimizer step in a loop that never clears gradients: `.backward()` adds to "
-    "`.grad`, so every step applies the sum of all gradients so far; call `zero_grad()` once per step",
+    (
+        "nb.ipynb:cell 8:9:16: GL401 CrossEntropyLoss receives softmax output (`F.softmax(x, dim=1)` at line 11 "
+        "of cell 4 in Net.forward); it applies log_softmax itself, so pass the logits"
+    ),
+    (
+        "nb.ipynb:cell 8:11:9: GL601 optimizer step in a loop that never clears gradients: `.backward()` adds to "
+        "`.grad`, so every step applies the sum of all gradients so far; call `zero_grad()` once per step"
+    ),
 ]
 
 

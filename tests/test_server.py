@@ -16,9 +16,9 @@ from tests.conftest import ROOT
 
 pytest.importorskip("pygls")
 
-from lsprotocol import types  # noqa: E402
-from pygls.lsp.client import LanguageClient  # noqa: E402
-from pygls.uris import from_fs_path  # noqa: E402
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+from pygls.uris import from_fs_path
 
 BUGGY = (ROOT / "examples" / "vanishing_mlp.py").read_text(encoding="utf-8")
 FIXED = BUGGY.replace("return F.softmax(self.head(x), dim=-1)", "return self.head(x)").replace(
