@@ -12,11 +12,29 @@ import os
 import stat
 from pathlib import Path
 
-from gradlint.reading import file_kind
+
+def file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file"
 
 
 class NotRegularFile(OSError):
-    """The path exists but is no regular file of acceptable size; the message says why."""
+    """The path exists but is no regular file of acceptable size; the message says why.
+
+    ``kind`` is set when the path is no regular file, ``size`` when it is over the limit.
+    """
+
+    def __init__(self, message: str, kind: str | None = None, size: int | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.size = size
 
 
 def read_bytes(path: Path | str, limit: int, follow_symlinks: bool = True) -> bytes:
@@ -38,9 +56,10 @@ def read_bytes(path: Path | str, limit: int, follow_symlinks: bool = True) -> by
     try:
         info = os.fstat(handle)
         if not stat.S_ISREG(info.st_mode):
-            raise NotRegularFile(f"{path} is {file_kind(info.st_mode)}, not a regular file")
+            kind = file_kind(info.st_mode)
+            raise NotRegularFile(f"{path} is {kind}, not a regular file", kind=kind)
         if info.st_size > limit:
-            raise NotRegularFile(f"{path} is {info.st_size} bytes, over the limit of {limit}")
+            raise NotRegularFile(f"{path} is {info.st_size} bytes, over the limit of {limit}", size=info.st_size)
         chunks = []
         left = limit + 1  # one more than allowed: a file that grew since fstat is caught
         while left > 0:
@@ -53,5 +72,5 @@ def read_bytes(path: Path | str, limit: int, follow_symlinks: bool = True) -> by
         os.close(handle)
     data = b"".join(chunks)
     if len(data) > limit:
-        raise NotRegularFile(f"{path} is over the limit of {limit} bytes")
+        raise NotRegularFile(f"{path} is over the limit of {limit} bytes", size=len(data))
     return data

@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gradlint.bounded import file_kind
 from gradlint.config import ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding
 from gradlint.files import display_path
 from gradlint.notebooks import CellMap, read_code
 from gradlint.project_index import LazyProject, ProjectIndex, project_of
-from gradlint.reading import NotAnalysable, check_syntax, collector_spared, file_kind
+from gradlint.reading import NotAnalysable, check_syntax, collector_spared
 from gradlint.rule import GraphRule
 from gradlint.suppression import UNUSED_NOQA_CODE, apply_suppressions, parse_suppressions
 

@@ -8,10 +8,14 @@ import ast
 import codecs
 import gc
 import re
-import stat
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+
+from gradlint.bounded import NotRegularFile, read_bytes
+
+# no size limit for a file named on purpose (max-file-size unset); os.read still reads in chunks
+_NO_LIMIT = 1 << 62
 
 _ENCODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
@@ -86,16 +90,21 @@ def read_text(path: Path, max_size: int | None) -> str:
 
 
 def read_source_bytes(path: Path, max_size: int | None, what: str = "file") -> bytes:
-    """The bytes of a regular file of at most ``max_size`` bytes (a notebook's JSON as a
-    module's source), or an OSError / ValueError whose message is the one line we report."""
-    info = path.stat()
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError(f"not a regular file ({file_kind(info.st_mode)}); skipped")
-    if max_size is not None and info.st_size > max_size:
+    """The bytes of a regular file of at most ``max_size`` bytes (a module's source, or a
+    notebook's JSON), or an OSError / ValueError whose message is the one line we report.
+
+    Opened without blocking and checked on the open descriptor (``bounded.read_bytes``): a FIFO
+    swapped in after a ``stat`` cannot hang the run.
+    """
+    try:
+        return read_bytes(path, _NO_LIMIT if max_size is None else max_size)
+    except NotRegularFile as exc:
+        if exc.kind is not None:
+            raise ValueError(f"not a regular file ({exc.kind}); skipped") from None
+        size = exc.size or 0
         raise ValueError(
-            f"{what} is {info.st_size / 1e6:.1f} MB, over the {max_size / 1e6:.1f} MB limit (max-file-size); skipped"
-        )
-    return path.read_bytes()
+            f"{what} is {size / 1e6:.1f} MB, over the {max_size / 1e6:.1f} MB limit (max-file-size); skipped"
+        ) from None
 
 
 def decode_source(data: bytes) -> str:
@@ -145,18 +154,6 @@ def _wide_text(head: bytes) -> str | None:
         if pairs >= 16 and nuls.count(0) >= len(nuls) * 3 // 4 and 0 not in rest:
             return "UTF-16"
     return None
-
-
-def file_kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a file"
 
 
 def check_syntax(path: str, text: str) -> ast.Module:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gradlint.config import Config
 from gradlint.engine import run
 from tests.conftest import ROOT
@@ -96,14 +98,14 @@ def test_an_imported_file_nested_past_the_parser_limit_is_not_parsed(cli, tmp_pa
 def test_unreadable_file_in_process(tmp_path, monkeypatch):
     (tmp_path / "secret.py").write_text(STALE)
     (tmp_path / "open.py").write_text(STALE)
-    real = Path.read_bytes
+    real = os.open
 
-    def read_bytes(self):
-        if self.name == "secret.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def deny(path, *args, **kwargs):
+        if os.path.basename(os.fspath(path)) == "secret.py":
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", deny)
     monkeypatch.chdir(tmp_path)
     outcome = run([Path(".")], Config(root=tmp_path), jobs=1)
     assert [(e.path, e.message) for e in outcome.errors] == [("secret.py", "cannot read file: permission denied")]
@@ -113,13 +115,13 @@ def test_unreadable_file_in_process(tmp_path, monkeypatch):
 # Root reads every file whatever its mode, so as root the child process is made to
 # meet the same PermissionError through a sitecustomize module instead of chmod.
 _DENY = """
-import os, pathlib
-_real = pathlib.Path.read_bytes
-def _read_bytes(self):
-    if self.name == "secret.py":
-        raise PermissionError(13, "Permission denied", str(self))
-    return _real(self)
-pathlib.Path.read_bytes = _read_bytes
+import os
+_open = os.open
+def _deny(path, *args, **kwargs):
+    if os.path.basename(os.fspath(path)) == "secret.py":
+        raise PermissionError(13, "Permission denied", os.fspath(path))
+    return _open(path, *args, **kwargs)
+os.open = _deny
 _scandir = os.scandir
 def _scan(path="."):
     if os.path.basename(os.fspath(path)) == "locked":
@@ -182,3 +184,12 @@ def test_a_worker_that_dies_costs_its_file_only(tmp_path, monkeypatch):
     assert [e.path for e in outcome.errors] == ["m05.py"]
     assert "process died" in outcome.errors[0].message
     assert len(outcome.findings) == 11
+
+
+def test_reading_a_pipe_never_blocks(tmp_path):
+    """A FIFO swapped in for a file after the folder walk: opened without blocking, refused."""
+    from gradlint.reading import read_text
+
+    os.mkfifo(tmp_path / "model.py")
+    with pytest.raises(ValueError, match=r"^not a regular file \(a named pipe\); skipped$"):
+        read_text(tmp_path / "model.py", None)
