@@ -9,6 +9,7 @@ nor the code it checks.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -28,12 +29,14 @@ _SEVERITY = {
     "info": types.DiagnosticSeverity.Information,
 }
 _PYTHON = (".py", ".pyi")
+SETTLE_SECONDS = 0.25
 
 
 class GradlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("gradlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.projects = Workspace()
+        self.pending: dict[str, asyncio.TimerHandle] = {}  # a check waiting for the typing to stop
 
 
 server = GradlintServer()
@@ -53,8 +56,13 @@ def _opened(ls: GradlintServer, params: types.DidOpenTextDocumentParams) -> None
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-def _changed(ls: GradlintServer, params: types.DidChangeTextDocumentParams) -> None:
-    publish(ls, params.text_document.uri)
+async def _changed(ls: GradlintServer, params: types.DidChangeTextDocumentParams) -> None:
+    # typing sends a change per key: check once the text has rested a moment, not at each one
+    uri = params.text_document.uri
+    pending = ls.pending.pop(uri, None)
+    if pending is not None:
+        pending.cancel()
+    ls.pending[uri] = asyncio.get_running_loop().call_later(SETTLE_SECONDS, publish, ls, uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -81,10 +89,13 @@ def _path_of(uri: str) -> Path | None:
 
 
 def publish(ls: GradlintServer, uri: str) -> None:
-    document = ls.workspace.get_text_document(uri)
+    pending = ls.pending.pop(uri, None)
+    if pending is not None:
+        pending.cancel()  # a save while a change waits: this check covers both
     path = _path_of(uri)
     if path is None:
         return
+    document = ls.workspace.get_text_document(uri)
     ls.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=diagnose(ls, path, document.lines))
     )
@@ -120,21 +131,14 @@ def _diagnostic(finding: Finding, lines: list[str]) -> types.Diagnostic:
         end = _position(lines, loc.end_line, loc.end_column)
     else:
         end = _position(lines, loc.line or 1, len(lines[start.line]) + 1 if start.line < len(lines) else 1)
-    href = rule_url(finding.code)
     return types.Diagnostic(
         range=types.Range(start=start, end=end),
         message=finding.message,
         severity=_SEVERITY.get(finding.severity, types.DiagnosticSeverity.Warning),
         code=finding.code,
-        code_description=types.CodeDescription(href=href) if href else None,
         source=SOURCE,
         data={"name": finding.name},
     )
-
-
-def rule_url(code: str) -> str | None:
-    """The page of a rule's documentation on the web, when gradlint publishes one."""
-    return None
 
 
 @server.feature(
@@ -166,8 +170,9 @@ def _code_actions(ls: GradlintServer, params: types.CodeActionParams) -> list[ty
 
 
 def fix_actions(uri: str, diagnostic: types.Diagnostic, lines: list[str]) -> list[types.CodeAction]:
-    """The quick fixes the rule behind ``diagnostic`` offers for it (``--fix``'s edits),
-    before the noqa action; none while gradlint has no fixes to offer."""
+    """The quick fixes the rule behind ``diagnostic`` offers for it, listed before the noqa
+    action: the place where ``--fix``'s edits of a finding become code actions. No rule
+    offers a fix yet."""
     return []
 
 

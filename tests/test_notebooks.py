@@ -232,3 +232,28 @@ def test_cell_map_turns_joined_lines_into_cell_lines():
     cells = CellMap(((1, 2), (4, 5)))
     assert [cells.where(n) for n in (1, 3, 4, 9)] == [(2, 1), (2, 3), (5, 1), (5, 6)]
     assert cells.message("at line 5 in f; line 7 of model.py") == "at line 2 of cell 5 in f; line 7 of model.py"
+
+
+def test_masking_leaves_plain_python_alone():
+    """No line of valid Python is IPython syntax: the corpora and fixtures come through unchanged."""
+    from gradlint.reading import python_lines
+
+    files = sorted((ROOT / "tests").rglob("*.py")) + sorted((ROOT / "gradlint").rglob("*.py"))
+    assert len(files) > 200
+    for path in files:
+        lines = python_lines(path.read_text(encoding="utf-8"))
+        assert mask_ipython(lines) == lines, path
+
+
+def test_a_pipe_or_an_oversized_notebook_is_reported_and_skipped(cli, tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.ipynb")
+    _notebook(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.gradlint]\nmax-file-size = 1000\n", encoding="utf-8")
+    done = cli("check", "--no-cache", "pipe.ipynb", "nb.ipynb", cwd=tmp_path)
+    assert done.returncode == 1 and "All checks passed" not in done.stdout
+    assert done.stderr.splitlines() == [
+        "nb.ipynb: error: the notebook's code is 0.0 MB, over the 0.0 MB limit (max-file-size); skipped",
+        "pipe.ipynb: error: not a regular file (a named pipe); skipped",
+    ]

@@ -114,6 +114,12 @@ async def _session(project: Path) -> dict:
         seen["suppressed"] = await client.diagnostics(model)
         _replace(client, model, 3, FIXED)
         seen["fixed"] = await client.diagnostics(model)
+        # changes in quick succession: one check, of the latest text
+        _replace(client, model, 4, BUGGY)
+        _replace(client, model, 5, FIXED)
+        latest = await asyncio.wait_for(client.queue(model).get(), 120)
+        await asyncio.sleep(1)
+        seen["settled"] = (latest.version, list(latest.diagnostics), client.queue(model).qsize())
         client.text_document_did_save(types.DidSaveTextDocumentParams(
             text_document=types.TextDocumentIdentifier(uri=model)))
         seen["saved"] = await client.diagnostics(model)
@@ -149,6 +155,7 @@ def test_the_language_server_over_stdio(tmp_path):
     assert (edit.range.start.line, edit.range.start.character, edit.new_text) == (33, 28, "  # noqa: GL601")
     assert _summary(seen["suppressed"]) == [("GL401", 31, 19, error, "gradlint")]
     assert seen["fixed"] == [] and seen["saved"] == []
+    assert seen["settled"] == (5, [], 0)
     # the model of the training script is read from the project's other file
     (imported,) = seen["imported"]
     assert imported.code == "GL401" and f"at line 11 of {tmp_path / 'net.py'} in Net.forward" in imported.message
