@@ -12,7 +12,7 @@ from gradlint.bounded import file_kind
 from gradlint.config import ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding
 from gradlint.files import display_path
-from gradlint.notebooks import CellMap, read_code
+from gradlint.notebooks import CellMap, is_notebook, parse_notebook, read_code
 from gradlint.project_index import LazyProject, ProjectIndex, project_of
 from gradlint.reading import NotAnalysable, check_syntax, collector_spared
 from gradlint.rule import GraphRule
@@ -127,13 +127,16 @@ def check_python(
 ) -> FileResult:
     """One Python file, or one notebook's code cells joined (``cells``: where each starts in
     ``text``), through the pipeline; a notebook's findings come back in its cells' lines."""
-    if text is None:
-        try:
+    try:
+        if text is None:
             text, cells = read_code(path, checker.config.max_file_size)
-        except OSError as exc:
-            return FileResult(shown, errors=[FileError(shown, f"cannot read file: {_os_message(exc)}")])
-        except ValueError as exc:
-            return FileResult(shown, errors=[FileError(shown, str(exc))])
+        elif cells is None and is_notebook(path):  # a notebook's JSON handed in (stdin)
+            notebook = parse_notebook(text.encode("utf-8", "surrogatepass"))
+            text, cells = notebook.text, notebook.cells
+    except OSError as exc:
+        return FileResult(shown, errors=[FileError(shown, f"cannot read file: {_os_message(exc)}")])
+    except ValueError as exc:
+        return FileResult(shown, errors=[FileError(shown, str(exc))])
     result = _check_text(path, shown, checker, project, text, cells)
     if cells is not None:
         cells.relocate(result)

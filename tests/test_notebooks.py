@@ -257,3 +257,16 @@ def test_a_pipe_or_an_oversized_notebook_is_reported_and_skipped(cli, tmp_path):
         "nb.ipynb: error: the notebook's code is 0.0 MB, over the 0.0 MB limit (max-file-size); skipped",
         "pipe.ipynb: error: not a regular file (a named pipe); skipped",
     ]
+
+
+def test_a_notebook_handed_in_as_text_is_read_as_a_notebook(tmp_path):
+    """What a check of standard input or of an editor's buffer hands the pipeline."""
+    from gradlint.check_file import check_python
+    from gradlint.config import Config
+    from gradlint.engine import Checker
+
+    result = check_python(tmp_path / "nb.ipynb", "nb.ipynb", Checker(Config(root=tmp_path)),
+                          text=FIXTURE.read_text(encoding="utf-8"))
+    assert [(f.location.cell, f.location.line, f.code) for f in result.findings] == [(8, 9, "GL401"), (8, 11, "GL601")]
+    broken = check_python(tmp_path / "nb.ipynb", "nb.ipynb", Checker(Config(root=tmp_path)), text="{}")
+    assert [e.message for e in broken.errors] == ["not a Jupyter notebook: JSON without 'nbformat' and 'cells'; skipped"]
