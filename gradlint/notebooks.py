@@ -88,6 +88,8 @@ def read_notebook(path: Path, max_size: int | None) -> Notebook:
 def parse_notebook(data: bytes) -> Notebook:
     """The joined code of an nbformat 4 notebook; ValueError with the line to report for
     anything else (bad JSON, JSON that is no notebook, an older format)."""
+    if not data.strip():
+        raise NotANotebook("empty file: not a Jupyter notebook; skipped")
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:

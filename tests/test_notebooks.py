@@ -154,6 +154,7 @@ def test_a_syntax_error_is_located_in_its_cell(cli, tmp_path):
         ('[1, 2]', "not a Jupyter notebook: JSON without 'nbformat' and 'cells'; skipped"),
         ('{"nbformat": 4, "cells": [{"cell_type": "code", "source": 7}]}', "not a Jupyter notebook: the source of cell 1 is not text; skipped"),
         ("[" * 100_000, "not a Jupyter notebook: JSON nested too deeply; skipped"),
+        ("", "empty file: not a Jupyter notebook; skipped"),
         ("\udcff", "not a Jupyter notebook: not valid UTF-8 (byte 0); skipped"),
     ],
 )
