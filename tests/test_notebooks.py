@@ -87,11 +87,13 @@ def test_sarif_gives_the_cell_in_a_logical_location(cli, tmp_path):
     results = json.loads(done.stdout)["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == ["GL401", "GL601"]
     (where,) = results[1]["locations"]
-    # the cell's lines are not the JSON file's: the region is the file's start
+    # the region is in the file as stored: the JSON line that holds the cell's line
     assert where["physicalLocation"] == {
         "artifactLocation": {"uri": "nb.ipynb", "uriBaseId": "%SRCROOT%"},
-        "region": {"startLine": 1, "startColumn": 1},
+        "region": {"startLine": 109, "startColumn": 14, "endLine": 109, "endColumn": 30},
     }
+    stored = FIXTURE.read_text(encoding="utf-8").splitlines()[108]
+    assert stored == '    "        optimizer.step()\\n",' and stored[13:29] == "optimizer.step()"
     assert where["logicalLocations"] == [{"name": "cell 8", "fullyQualifiedName": "nb.ipynb:cell 8:11:9"}]
     assert where["properties"] == {"cell": 8, "line": 11, "column": 9, "endLine": 11, "endColumn": 25}
     assert results[1]["message"]["text"].startswith("cell 8, line 11, column 9: optimizer step in a loop")
@@ -102,7 +104,9 @@ def test_sarif_gives_the_cell_in_a_logical_location(cli, tmp_path):
 def test_github_annotations_name_the_cell(cli, tmp_path):
     _notebook(tmp_path)
     lines = cli("check", "--no-cache", "--format", "github", "nb.ipynb", cwd=tmp_path).stdout.splitlines()
-    assert [line.split("::")[1] for line in lines] == ["error file=nb.ipynb,title=GL401", "error file=nb.ipynb,title=GL601"]
+    assert [line.split("::")[1] for line in lines] == [
+        "error file=nb.ipynb,line=107,col=21,title=GL401", "error file=nb.ipynb,line=109,col=14,title=GL601",
+    ]
     assert lines[1].split("::")[2].startswith("cell 8, line 11, column 9: optimizer step")
 
 
@@ -271,3 +275,41 @@ def test_a_notebook_handed_in_as_text_is_read_as_a_notebook(tmp_path):
     assert [(f.location.cell, f.location.line, f.code) for f in result.findings] == [(8, 9, "GL401"), (8, 11, "GL601")]
     broken = check_python(tmp_path / "nb.ipynb", "nb.ipynb", Checker(Config(root=tmp_path)), text="{}")
     assert [e.message for e in broken.errors] == ["not a Jupyter notebook: JSON without 'nbformat' and 'cells'; skipped"]
+
+
+def test_a_notebook_stored_otherwise_is_reported_on_the_file_in_sarif_and_github(cli, tmp_path):
+    """One string per cell, and non-ASCII escaped: the stored lines are found where they exist."""
+    document = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    for cell in document["cells"]:
+        cell["source"] = "".join(cell["source"])
+    (tmp_path / "joined.ipynb").write_text(json.dumps(document, indent=1), encoding="utf-8")
+    document = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    document["cells"][7]["source"][10] = "        optimizer.step()  # étape\n"
+    document["cells"][7]["source"][8] = "        loss = criterion(output, labels) if 'é' else 0\n"
+    (tmp_path / "escaped.ipynb").write_text(json.dumps(document, indent=1, ensure_ascii=True), encoding="utf-8")
+    sarif = json.loads(cli("check", "--no-cache", "--format", "sarif", "joined.ipynb", "escaped.ipynb", cwd=tmp_path).stdout)
+    regions = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["locations"][0]["physicalLocation"]["region"])
+               for r in sarif["runs"][0]["results"]]
+    assert regions == [
+        ("escaped.ipynb", {"startLine": 107, "startColumn": 21, "endLine": 107, "endColumn": 46}),
+        ("escaped.ipynb", {"startLine": 109, "startColumn": 14, "endLine": 109, "endColumn": 30}),
+        ("joined.ipynb", {"startLine": 1, "startColumn": 1}),
+        ("joined.ipynb", {"startLine": 1, "startColumn": 1}),
+    ]
+    github = cli("check", "--no-cache", "--format", "github", "joined.ipynb", cwd=tmp_path).stdout
+    assert github.startswith("::error file=joined.ipynb,title=GL401::cell 8, line 9, column 16: ")
+
+
+def test_a_column_after_escaped_text_is_found_in_the_stored_line(tmp_path):
+    from gradlint.notebook_json import JsonPositions
+
+    document = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# x\n"]},
+        {"cell_type": "code", "metadata": {}, "source": ["\u00e9\t\"\\ t = 1\n", "u = 2"]},
+    ]}
+    (tmp_path / "a.ipynb").write_text(json.dumps(document, indent=1, ensure_ascii=True), encoding="utf-8")
+    stored = (tmp_path / "a.ipynb").read_text(encoding="utf-8").splitlines()
+    line, column = JsonPositions().position(str(tmp_path / "a.ipynb"), 2, 1, 6)
+    assert stored[line - 1][column - 1:column + 4] == "t = 1"
+    assert JsonPositions().position(str(tmp_path / "a.ipynb"), 2, 2, 1)[0] == line + 1
+    assert JsonPositions().position(str(tmp_path / "a.ipynb"), 2, 3, 1) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gradlint.diagnostics import RunResult
+from gradlint.notebook_json import JsonPositions
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -17,14 +18,19 @@ def _escape_property(text: str) -> str:
 
 def render(result: RunResult, context) -> str:
     lines = []
+    stored = JsonPositions()
     for f in result.findings:
         loc = f.location
         props = [f"file={_escape_property(loc.path)}"]
         message = f.message if loc.node is None else f"{loc.node} ({loc.op_type}): {f.message}"
         if loc.cell is not None:
             # a line of a notebook's cell is no line of the file GitHub shows: the annotation
-            # goes on the file, and the message says where
+            # goes on the line that stores it (on the file when none does alone), and the
+            # message says where in the cell
             message = f"cell {loc.cell}, line {loc.line}, column {loc.column}: {message}"
+            at = stored.position(loc.path, loc.cell, loc.line, loc.column)
+            if at is not None:
+                props += [f"line={at[0]}", f"col={at[1]}"]
         elif loc.line is not None:
             props.append(f"line={loc.line}")
             if loc.column is not None:

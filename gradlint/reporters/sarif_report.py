@@ -10,6 +10,7 @@ from urllib.parse import quote
 from gradlint import REPOSITORY, __version__
 from gradlint.diagnostics import Finding, RunResult
 from gradlint.docs import load_doc
+from gradlint.notebook_json import JsonPositions
 from gradlint.notebooks import cell_lines
 from gradlint.reading import python_lines
 from gradlint.rule import all_rules
@@ -81,14 +82,26 @@ def _message(finding: Finding) -> str:
     return f"cell {loc.cell}, line {loc.line}, column {loc.column}: {finding.message}"
 
 
-def _result(finding: Finding, index: dict[str, int], root: Path, lines: _Lines) -> dict:
+def _stored_region(loc, stored: JsonPositions) -> dict:
+    start = stored.position(loc.path, loc.cell, loc.line, loc.column)
+    if start is None:
+        return {"startLine": 1, "startColumn": 1}
+    region = {"startLine": start[0], "startColumn": start[1]}
+    end = stored.position(loc.path, loc.cell, loc.end_line, loc.end_column) if loc.end_line else None
+    if end is not None:
+        region["endLine"], region["endColumn"] = end
+    return region
+
+
+def _result(finding: Finding, index: dict[str, int], root: Path, lines: _Lines, stored: JsonPositions) -> dict:
     loc = finding.location
     physical: dict = {"artifactLocation": {"uri": _uri(loc.path, root), "uriBaseId": "%SRCROOT%"}}
     location: dict = {"physicalLocation": physical}
     if loc.cell is not None:
-        # a notebook's cell lines are no lines of its JSON file: the region is the file's
-        # start, as for a graph node, and the cell and its lines go in a logical location
-        physical["region"] = {"startLine": 1, "startColumn": 1}
+        # a notebook's cell lines are no lines of its JSON file: the region is the line that
+        # stores the cell's line (the file's start when none does alone), and the cell and
+        # its lines go in a logical location
+        physical["region"] = _stored_region(loc, stored)
         where = f"cell {loc.cell}:{loc.line}:{loc.column}"
         location["logicalLocations"] = [{"name": f"cell {loc.cell}", "fullyQualifiedName": f"{loc.path}:{where}"}]
         location["properties"] = {
@@ -125,6 +138,7 @@ def render(result: RunResult, context) -> str:
     index = {cls.code: i for i, cls in enumerate(rules)}
     root = context.root
     lines = _Lines()
+    stored = JsonPositions()
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -140,7 +154,7 @@ def render(result: RunResult, context) -> str:
                     }
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
-                "results": [_result(f, index, root, lines) for f in result.findings],
+                "results": [_result(f, index, root, lines, stored) for f in result.findings],
                 "invocations": [
                     {
                         "executionSuccessful": True,
