@@ -123,6 +123,8 @@ async def _session(project: Path) -> dict:
         client.text_document_did_save(types.DidSaveTextDocumentParams(
             text_document=types.TextDocumentIdentifier(uri=model)))
         seen["saved"] = await client.diagnostics(model)
+        _replace(client, model, 6, "x = 1\ndef f(:\n")
+        seen["broken"] = await client.diagnostics(model)
 
         train = from_fs_path(str(project / "train.py"))
         _open(client, train, TRAIN)
@@ -156,6 +158,9 @@ def test_the_language_server_over_stdio(tmp_path):
     assert _summary(seen["suppressed"]) == [("GL401", 31, 19, error, "gradlint")]
     assert seen["fixed"] == [] and seen["saved"] == []
     assert seen["settled"] == (5, [], 0)
+    (broken,) = seen["broken"]
+    assert (broken.range.start.line, broken.range.start.character, broken.severity, broken.message) == (
+        1, 6, error, "syntax error: 2:7: invalid syntax")
     # the model of the training script is read from the project's other file
     (imported,) = seen["imported"]
     assert imported.code == "GL401" and f"at line 11 of {tmp_path / 'net.py'} in Net.forward" in imported.message
