@@ -313,3 +313,10 @@ def test_a_column_after_escaped_text_is_found_in_the_stored_line(tmp_path):
     assert stored[line - 1][column - 1:column + 4] == "t = 1"
     assert JsonPositions().position(str(tmp_path / "a.ipynb"), 2, 2, 1)[0] == line + 1
     assert JsonPositions().position(str(tmp_path / "a.ipynb"), 2, 3, 1) is None
+
+
+def test_the_pre_commit_hook_takes_notebooks():
+    hook = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "\n  types_or: [python, pyi, jupyter]\n" in hook
+    assert "\n        types_or: [python, pyi, jupyter]\n" in readme
