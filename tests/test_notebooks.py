@@ -320,3 +320,11 @@ def test_the_pre_commit_hook_takes_notebooks():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "\n  types_or: [python, pyi, jupyter]\n" in hook
     assert "\n        types_or: [python, pyi, jupyter]\n" in readme
+
+
+def test_the_planner_s_filters_change_nothing_in_a_notebook(cli, tmp_path):
+    _notebook(tmp_path)
+    filtered = cli("check", "--no-cache", "--show-models", "nb.ipynb", cwd=tmp_path)
+    whole = cli("check", "--no-cache", "--show-models", "--no-filters", "nb.ipynb", cwd=tmp_path)
+    assert filtered.stdout == whole.stdout
+    assert "\nnb.ipynb:cell 4:1: model Net: depth 2, " in filtered.stdout
