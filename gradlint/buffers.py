@@ -16,9 +16,10 @@ from pathlib import Path
 from gradlint.config import Config, find_config_file, load_config
 from gradlint.diagnostics import FileError, FileResult
 from gradlint.files import discover, display_path, excluded_with_parents
+from gradlint.notebooks import CellMap
 from gradlint.suppression import NOQA
 
-_POSITION = re.compile(r"^syntax error: (?P<line>\d+):(?P<column>\d+): ")
+_POSITION = re.compile(r"^syntax error: (?:cell (?P<cell>\d+):)?(?P<line>\d+):(?P<column>\d+): ")
 
 
 @dataclass
@@ -54,9 +55,10 @@ class Workspace:
         self._files.clear()
 
 
-def check_buffer(path: Path, text: str, workspace: Workspace) -> FileResult:
-    """The findings and errors of ``text`` as the content of the Python file at ``path``; a
-    file the configuration excludes gets none. ``ConfigError`` for a bad configuration."""
+def check_buffer(path: Path, text: str, workspace: Workspace, cells: CellMap | None = None) -> FileResult:
+    """The findings and errors of ``text`` as the content of the Python file at ``path`` (or
+    the joined code cells of the notebook there, ``cells`` saying where each starts); a file
+    the configuration excludes gets none. ``ConfigError`` for a bad configuration."""
     from gradlint.check_file import check_python
     from gradlint.engine import Checker, indexable
     from gradlint.project_index import LazyProject
@@ -73,18 +75,19 @@ def check_buffer(path: Path, text: str, workspace: Workspace) -> FileResult:
     checker = Checker(config)
     try:
         with collector_spared():
-            return check_python(path, shown, checker, LazyProject(indexable(files, config.max_file_size)), text)
+            return check_python(path, shown, checker, LazyProject(indexable(files, config.max_file_size)), text, cells)
     except Exception as exc:  # noqa: BLE001 - a bug of ours must not end the session
         return FileResult(shown, errors=[FileError(shown, f"internal error: {type(exc).__name__}: {exc}")])
 
 
-def error_position(error: FileError) -> tuple[int, int]:
-    """(line, column), 1-based, of a syntax error's message; the file's start for any other
-    error."""
+def error_position(error: FileError) -> tuple[int | None, int, int]:
+    """(cell or None, line, column), 1-based, of a syntax error's message; the file's start
+    for any other error."""
     match = _POSITION.match(error.message)
     if match is None:
-        return 1, 1
-    return int(match.group("line")), max(1, int(match.group("column")))
+        return None, 1, 1
+    cell = match.group("cell")
+    return (int(cell) if cell else None), int(match.group("line")), max(1, int(match.group("column")))
 
 
 def noqa_edit(line: str, code: str) -> tuple[int, str] | None:

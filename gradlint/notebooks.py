@@ -110,14 +110,23 @@ def parse_notebook(data: bytes) -> Notebook:
         raise NotANotebook("not a Jupyter notebook: no 'cells' list; skipped")
     if not _is_python(document.get("metadata")):
         return Notebook("", CellMap(()))
+    return join_cells([(number, _code_of(cell, number)) for number, cell in enumerate(cells, 1)])
+
+
+def join_cells(cells: list[tuple[int, str | None]]) -> Notebook:
+    """The module of a notebook's code cells, given as (cell number, source; None for a cell
+    that is not Python code) in order: a cell run by a cell magic that is not Python, or by
+    an automagic, is left out, and IPython's syntax is masked."""
     lines: list[str] = []
     starts: list[tuple[int, int]] = []
-    for number, cell in enumerate(cells, 1):
-        code = _code_of(cell, number)
+    for number, code in cells:
         if code is None:
             continue
+        cell_lines = python_lines(code)
+        if _runs_something_else(cell_lines):
+            continue
         starts.append((len(lines) + 1, number))
-        lines.extend(mask_ipython(python_lines(code)))
+        lines.extend(mask_ipython(cell_lines))
     return Notebook("\n".join(lines) + "\n" if lines else "", CellMap(tuple(starts)))
 
 
@@ -148,7 +157,7 @@ def _code_of(cell: object, number: int) -> str | None:
     vscode = metadata.get("vscode") if isinstance(metadata, dict) else None
     if isinstance(vscode, dict) and vscode.get("languageId", "python") != "python":
         return None  # a cell VS Code runs as another language
-    return None if _runs_something_else(python_lines(source)) else source
+    return source
 
 
 def _runs_something_else(lines: list[str]) -> bool:

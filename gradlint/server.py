@@ -1,7 +1,7 @@
 """``gradlint server``: the language server, over stdio, built on pygls (the ``lsp`` extra).
 
-Diagnostics are published when a Python document is opened, changed (the editor's unsaved
-text is checked; nothing is written) and saved, with the configuration ``gradlint check``
+Diagnostics are published when a Python document or a Jupyter notebook is opened, changed
+(the editor's unsaved text is checked; nothing is written) and saved, with the configuration ``gradlint check``
 would use for the document's path and the project's other files for its imports. Each
 diagnostic offers a quick fix that adds ``# noqa: CODE`` to its line. Imports neither torch
 nor the code it checks.
@@ -21,6 +21,7 @@ from gradlint import __version__
 from gradlint.buffers import Workspace, check_buffer, error_position, noqa_edit
 from gradlint.config import ConfigError
 from gradlint.diagnostics import Finding
+from gradlint.notebooks import join_cells
 
 SOURCE = "gradlint"
 _SEVERITY = {
@@ -32,9 +33,18 @@ _PYTHON = (".py", ".pyi")
 SETTLE_SECONDS = 0.25
 
 
+# the cells of Jupyter notebooks are synced as notebook documents (VS Code, JupyterLab's LSP)
+_NOTEBOOKS = types.NotebookDocumentSyncOptions(
+    notebook_selector=[types.NotebookDocumentFilterWithNotebook(
+        notebook="jupyter-notebook", cells=[types.NotebookCellLanguage(language="python")])],
+    save=True,
+)
+
+
 class GradlintServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("gradlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("gradlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         notebook_document_sync=_NOTEBOOKS)
         self.projects = Workspace()
         self.pending: dict[str, asyncio.TimerHandle] = {}  # a check waiting for the typing to stop
 
@@ -57,12 +67,62 @@ def _opened(ls: GradlintServer, params: types.DidOpenTextDocumentParams) -> None
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 async def _changed(ls: GradlintServer, params: types.DidChangeTextDocumentParams) -> None:
-    # typing sends a change per key: check once the text has rested a moment, not at each one
-    uri = params.text_document.uri
+    _settle(ls, params.text_document.uri, publish)
+
+
+def _settle(ls: GradlintServer, uri: str, check) -> None:
+    """Typing sends a change per key: check once the text has rested a moment, not at each one."""
     pending = ls.pending.pop(uri, None)
     if pending is not None:
         pending.cancel()
-    ls.pending[uri] = asyncio.get_running_loop().call_later(SETTLE_SECONDS, publish, ls, uri)
+    ls.pending[uri] = asyncio.get_running_loop().call_later(SETTLE_SECONDS, check, ls, uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+def _notebook_opened(ls: GradlintServer, params: types.DidOpenNotebookDocumentParams) -> None:
+    publish_notebook(ls, params.notebook_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+async def _notebook_changed(ls: GradlintServer, params: types.DidChangeNotebookDocumentParams) -> None:
+    _settle(ls, params.notebook_document.uri, publish_notebook)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+def _notebook_saved(ls: GradlintServer, params: types.DidSaveNotebookDocumentParams) -> None:
+    publish_notebook(ls, params.notebook_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+def _notebook_closed(ls: GradlintServer, params: types.DidCloseNotebookDocumentParams) -> None:
+    for cell in params.cell_text_documents:
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=[]))
+
+
+def publish_notebook(ls: GradlintServer, uri: str) -> None:
+    """Check a notebook's code cells as the editor holds them, and publish each cell's
+    diagnostics on the cell's own document (an empty list clears a cell that is now clean)."""
+    pending = ls.pending.pop(uri, None)
+    if pending is not None:
+        pending.cancel()
+    notebook = ls.workspace.get_notebook_document(notebook_uri=uri)
+    path = to_fs_path(uri)
+    if notebook is None or not path:
+        return
+    documents = {n: ls.workspace.get_text_document(c.document) for n, c in enumerate(notebook.cells, 1)}
+    joined = join_cells([
+        (n, d.source if c.kind == types.NotebookCellKind.Code and d.language_id == "python" else None)
+        for (n, d), c in zip(documents.items(), notebook.cells)
+    ])
+    result = _checked(ls, Path(path), joined.text, joined.cells)
+    found = {} if result is None else _diagnostics(ls, result, lambda cell: documents[cell].lines if cell in documents else [])
+    code = [n for n, c in enumerate(notebook.cells, 1) if c.kind == types.NotebookCellKind.Code]
+    for number in code:
+        document = documents[number]
+        # what belongs to no cell (an internal error) goes on the first
+        here = found.get(number, []) + (found.get(None, []) if number == code[0] else [])
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=document.uri, version=document.version, diagnostics=here))
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -102,35 +162,51 @@ def publish(ls: GradlintServer, uri: str) -> None:
 
 
 def diagnose(ls: GradlintServer, path: Path, lines: list[str]) -> list[types.Diagnostic]:
+    result = _checked(ls, path, "".join(lines))
+    return [] if result is None else _diagnostics(ls, result, lambda cell: lines).get(None, [])
+
+
+def _checked(ls: GradlintServer, path: Path, text: str, cells=None):
     try:
-        result = check_buffer(path, "".join(lines), ls.projects)
+        return check_buffer(path, text, ls.projects, cells)
     except ConfigError as exc:
         ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"gradlint: {exc}"))
-        return []
-    found = [_diagnostic(f, lines) for f in sorted(result.findings, key=Finding.sort_key)]
+        return None
+
+
+def _diagnostics(ls: GradlintServer, result, lines_of) -> dict[int | None, list[types.Diagnostic]]:
+    """The diagnostics of a check, by notebook cell (None for a plain file); ``lines_of(cell)``
+    gives the lines of the document they point into."""
+    units = ls.workspace.position_codec.client_num_units
+    found: dict[int | None, list[types.Diagnostic]] = {}
+    for finding in sorted(result.findings, key=Finding.sort_key):
+        cell = finding.location.cell
+        found.setdefault(cell, []).append(_diagnostic(finding, lines_of(cell), units))
     for error in result.errors:
-        line, column = error_position(error)
-        start = _position(lines, line, column)
-        found.append(types.Diagnostic(range=types.Range(start=start, end=start), message=error.message,
-                                      severity=types.DiagnosticSeverity.Error, source=SOURCE))
+        cell, line, column = error_position(error)
+        start = _position(lines_of(cell), line, column, units)
+        found.setdefault(cell, []).append(types.Diagnostic(
+            range=types.Range(start=start, end=start), message=error.message,
+            severity=types.DiagnosticSeverity.Error, source=SOURCE))
     return found
 
 
-def _position(lines: list[str], line: int, column: int) -> types.Position:
-    """An LSP position (0-based, UTF-16 code units) of a 1-based line and character column."""
+def _position(lines: list[str], line: int, column: int, units) -> types.Position:
+    """An LSP position (0-based, in the client's code units: ``units(text)``, UTF-16 unless
+    it asked for another) of a 1-based line and character column."""
     row = max(0, line - 1)
     text = lines[row] if row < len(lines) else ""
     prefix = text[: max(0, column - 1)]
-    return types.Position(line=row, character=len(prefix.encode("utf-16-le")) // 2)
+    return types.Position(line=row, character=units(prefix))
 
 
-def _diagnostic(finding: Finding, lines: list[str]) -> types.Diagnostic:
+def _diagnostic(finding: Finding, lines: list[str], units) -> types.Diagnostic:
     loc = finding.location
-    start = _position(lines, loc.line or 1, loc.column or 1)
+    start = _position(lines, loc.line or 1, loc.column or 1, units)
     if loc.end_line is not None and loc.end_column is not None:
-        end = _position(lines, loc.end_line, loc.end_column)
+        end = _position(lines, loc.end_line, loc.end_column, units)
     else:
-        end = _position(lines, loc.line or 1, len(lines[start.line]) + 1 if start.line < len(lines) else 1)
+        end = _position(lines, loc.line or 1, len(lines[start.line]) + 1 if start.line < len(lines) else 1, units)
     return types.Diagnostic(
         range=types.Range(start=start, end=end),
         message=finding.message,
@@ -159,7 +235,7 @@ def _code_actions(ls: GradlintServer, params: types.CodeActionParams) -> list[ty
         if edit is None:
             continue
         column, insert = edit
-        at = types.Position(line=row, character=len(line[:column].encode("utf-16-le")) // 2)
+        at = types.Position(line=row, character=ls.workspace.position_codec.client_num_units(line[:column]))
         actions.append(types.CodeAction(
             title=f"Add `# noqa: {diagnostic.code}` to this line",
             kind=types.CodeActionKind.QuickFix,

@@ -201,3 +201,84 @@ def test_noqa_edits():
     assert noqa_edit("x = f(y)  # noqa: GL101 why", "GL401") == (23, ", GL401")
     assert noqa_edit("x = f(y)  # noqa: GL4", "GL401") is None
     assert noqa_edit("x = f(y)  # noqa", "GL401") is None
+
+
+NOTEBOOK = ROOT / "tests" / "fixtures" / "notebooks" / "mnist_training.ipynb"
+
+
+async def _notebook_session(project: Path) -> dict:
+    import json
+
+    client = _Client()
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def _published(ls, params: types.PublishDiagnosticsParams) -> None:
+        client.queue(params.uri).put_nowait(params)
+
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    uri = from_fs_path(str(project / "train.ipynb"))
+    cell_uris = [f"vscode-notebook-cell:{project / 'train.ipynb'}#C{n}" for n in range(1, len(cells) + 1)]
+    kinds = {"code": types.NotebookCellKind.Code}
+    seen: dict = {}
+    await client.start_io(sys.executable, "-m", "gradlint", "server", cwd=str(ROOT))
+    try:
+        reply = await client.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(notebook_document=types.NotebookDocumentClientCapabilities(
+                synchronization=types.NotebookDocumentSyncClientCapabilities())),
+            root_uri=from_fs_path(str(project))))
+        seen["sync"] = reply.capabilities.notebook_document_sync
+        client.initialized(types.InitializedParams())
+        client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
+            notebook_document=types.NotebookDocument(
+                uri=uri, notebook_type="jupyter-notebook", version=1,
+                cells=[types.NotebookCell(kind=kinds.get(c["cell_type"], types.NotebookCellKind.Markup), document=u)
+                       for c, u in zip(cells, cell_uris)]),
+            cell_text_documents=[
+                types.TextDocumentItem(uri=u, language_id="python" if c["cell_type"] == "code" else "markdown",
+                                       version=1, text="".join(c["source"]))
+                for c, u in zip(cells, cell_uris)]))
+        code = [u for c, u in zip(cells, cell_uris) if c["cell_type"] == "code"]
+        seen["opened"] = {u: await client.diagnostics(u) for u in code}
+        training = cell_uris[7]
+        client.notebook_document_did_change(types.DidChangeNotebookDocumentParams(
+            notebook_document=types.VersionedNotebookDocumentIdentifier(uri=uri, version=2),
+            change=types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(text_content=[
+                types.NotebookDocumentCellContentChanges(
+                    document=types.VersionedTextDocumentIdentifier(uri=training, version=2),
+                    changes=[types.TextDocumentContentChangePartial(
+                        range=types.Range(start=types.Position(line=9, character=0),
+                                          end=types.Position(line=9, character=0)),
+                        text="        optimizer.zero_grad()\n")])]))))
+        seen["changed"] = {u: await client.diagnostics(u) for u in code}
+        await client.shutdown_async(None)
+        client.exit(None)
+    finally:
+        await client.stop()
+    return seen
+
+
+@pytest.mark.slow
+def test_a_notebook_gets_diagnostics_on_its_cells(tmp_path):
+    seen = asyncio.run(_notebook_session(tmp_path))
+    assert seen["sync"].notebook_selector[0].notebook == "jupyter-notebook"
+    by_cell = {uri.rsplit("#C", 1)[1]: _summary(found) for uri, found in seen["opened"].items()}
+    error = types.DiagnosticSeverity.Error
+    assert by_cell == {
+        "2": [], "4": [], "6": [], "7": [], "9": [],
+        "8": [("GL401", 8, 15, error, "gradlint"), ("GL601", 10, 8, error, "gradlint")],
+    }
+    (softmax,) = [d for d in seen["opened"][next(u for u in seen["opened"] if u.endswith("#C8"))] if d.code == "GL401"]
+    assert "at line 11 of cell 4 in Net.forward" in softmax.message
+    changed = {uri.rsplit("#C", 1)[1]: _summary(found) for uri, found in seen["changed"].items()}
+    assert changed["8"] == [("GL401", 8, 15, error, "gradlint")]
+
+
+def test_positions_count_the_client_s_code_units():
+    from pygls.workspace.position_codec import PositionCodec
+
+    from gradlint.server import _position
+
+    line = ["x = '\U0001F600'; y = f(z)\n"]  # y at character 11, an emoji before it
+    assert _position(line, 1, 11, PositionCodec(types.PositionEncodingKind.Utf16).client_num_units).character == 11
+    assert _position(line, 1, 11, PositionCodec(types.PositionEncodingKind.Utf32).client_num_units).character == 10
+    assert _position(line, 1, 11, PositionCodec(types.PositionEncodingKind.Utf8).client_num_units).character == 13
