@@ -134,6 +134,12 @@ def _saved(ls: GradlintServer, params: types.DidSaveTextDocumentParams) -> None:
         except ConfigError:
             pass
     publish(ls, params.text_document.uri)
+    # the other open documents may import what was saved: their findings may have changed
+    for uri, document in list(ls.workspace.text_documents.items()):
+        if uri != params.text_document.uri and _path_of(uri) is not None:
+            publish(ls, uri)
+    for uri in list(ls.workspace.notebook_documents):
+        publish_notebook(ls, uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)

@@ -129,6 +129,17 @@ async def _session(project: Path) -> dict:
         train = from_fs_path(str(project / "train.py"))
         _open(client, train, TRAIN)
         seen["imported"] = await client.diagnostics(train)
+        # net.py edited and saved: the training script that imports it is checked again
+        net = from_fs_path(str(project / "net.py"))
+        _open(client, net, NET)
+        await client.diagnostics(net)
+        logits = NET.replace("F.softmax(self.fc(x), dim=-1)", "self.fc(x)")
+        _replace(client, net, 2, logits)
+        await client.diagnostics(net)
+        (project / "net.py").write_text(logits, encoding="utf-8")
+        client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=net)))
+        await client.diagnostics(net)
+        seen["import_saved"] = await client.diagnostics(train)
 
         await client.shutdown_async(None)
         client.exit(None)
@@ -164,6 +175,7 @@ def test_the_language_server_over_stdio(tmp_path):
     # the model of the training script is read from the project's other file
     (imported,) = seen["imported"]
     assert imported.code == "GL401" and f"at line 11 of {tmp_path / 'net.py'} in Net.forward" in imported.message
+    assert seen["import_saved"] == []
     # nothing written: no cache, the saved file untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert (tmp_path / "model.py").read_text(encoding="utf-8") == "# the saved file; the editor's text differs\n"
