@@ -19,8 +19,6 @@ from gradlint.files import discover, display_path, excluded_with_parents
 from gradlint.notebooks import CellMap
 from gradlint.suppression import NOQA
 
-_POSITION = re.compile(r"^syntax error: (?:cell (?P<cell>\d+):)?(?P<line>\d+):(?P<column>\d+): ")
-
 
 @dataclass
 class Workspace:
@@ -78,16 +76,6 @@ def check_buffer(path: Path, text: str, workspace: Workspace, cells: CellMap | N
             return check_python(path, shown, checker, LazyProject(indexable(files, config.max_file_size)), text, cells)
     except Exception as exc:  # noqa: BLE001 - a bug of ours must not end the session
         return FileResult(shown, errors=[FileError(shown, f"internal error: {type(exc).__name__}: {exc}")])
-
-
-def error_position(error: FileError) -> tuple[int | None, int, int]:
-    """(cell or None, line, column), 1-based, of a syntax error's message; the file's start
-    for any other error."""
-    match = _POSITION.match(error.message)
-    if match is None:
-        return None, 1, 1
-    cell = match.group("cell")
-    return (int(cell) if cell else None), int(match.group("line")), max(1, int(match.group("column")))
 
 
 def noqa_edit(line: str, code: str) -> tuple[int, str] | None:

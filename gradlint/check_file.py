@@ -15,7 +15,7 @@ from gradlint.files import display_path
 from gradlint.notebooks import CellMap, is_notebook, parse_notebook, read_code
 from gradlint.project_index import LazyProject, ProjectIndex, project_of
 from gradlint.reading import NotAnalysable, check_syntax, collector_spared
-from gradlint.rule import GraphRule
+from gradlint.rule import GraphRule, all_rules
 from gradlint.suppression import UNUSED_NOQA_CODE, apply_suppressions, parse_suppressions
 
 if TYPE_CHECKING:
@@ -30,14 +30,18 @@ def _os_message(exc: OSError) -> str:
 
 
 class _Unparsable(Exception):
-    """A file that does not parse: ``message(cells)`` is the line we report."""
+    """A file that does not parse: the message we report, and where, when that is known."""
 
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.line, self.column = line, column
 
-    def message(self, cells: CellMap | None = None) -> str:
-        return _unparsable_message(self.cause, cells)
+    def error(self, shown: str, cells: CellMap | None = None) -> FileError:
+        """The error line; in a notebook, at the line of the cell (``cells``) it is in."""
+        if cells is None or self.line is None:
+            return FileError(shown, str(self), self.line, self.column)
+        cell, line = cells.where(self.line)
+        return FileError(shown, str(self), line, self.column, cell)
 
 
 _UNPARSABLE = (SyntaxError, RecursionError, MemoryError, ValueError)
@@ -64,9 +68,10 @@ def _parse(shown: str, text: str, checker: Checker | None = None, project=None) 
                     return SourceFile.parse_partial(shown, text, tree, left_out)
             return SourceFile.parse_shared(shown, text, tree)
         except cst.ParserSyntaxError as exc:
-            raise _Unparsable(exc) from None
+            raise _Unparsable(f"syntax error: {exc.message}", exc.raw_line, exc.raw_column + 1) from None
     except _UNPARSABLE as exc:
-        raise _Unparsable(exc) from None
+        line, column = _syntax_error_place(exc)
+        raise _Unparsable(_unparsable_message(exc), line, column) from None
 
 
 _SCREENED: Any = object()  # no rule concerns the file, as the bases of its classes show
@@ -107,16 +112,17 @@ def _left_out(text: str, tree, checker: Checker) -> list[tuple[int, int]]:
     return unneeded_statements(text, tree, test)
 
 
-def _unparsable_message(exc: BaseException, cells: CellMap | None = None) -> str:
-    def where(line: int, column: int | None) -> str:
-        return f"{line}:{column}: " if cells is None else f"{cells.position(line, column)}: "
+def _syntax_error_place(exc: BaseException) -> tuple[int | None, int | None]:
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        return exc.lineno, exc.offset or 1
+    return None, None
 
+
+def _unparsable_message(exc: BaseException) -> str:
     if isinstance(exc, NotAnalysable):
         return str(exc)  # valid Python: not a syntax error
     if isinstance(exc, SyntaxError):
-        return f"syntax error: {where(exc.lineno, exc.offset) if exc.lineno else ''}{exc.msg}"
-    if type(exc).__name__ == "ParserSyntaxError":  # libcst's, which this module does not import
-        return f"syntax error: {where(exc.raw_line, exc.raw_column)}{exc.message}"
+        return f"syntax error: {exc.msg}"
     if isinstance(exc, (RecursionError, MemoryError)):
         return "syntax error: nested too deeply to parse"
     return f"syntax error: {exc}"  # e.g. source code string cannot contain null bytes
@@ -152,7 +158,7 @@ def _check_text(path: Path, shown: str, checker: Checker, project, text: str, ce
     try:
         source = _parse(shown, text, checker, project)
     except _Unparsable as exc:
-        result.errors.append(FileError(shown, exc.message(cells)))
+        result.errors.append(exc.error(shown, cells))
         return result
     if source is _SCREENED:
         if checker.graph_rules:
@@ -189,6 +195,7 @@ def _check_text(path: Path, shown: str, checker: Checker, project, text: str, ce
         shown,
         report_unused=UNUSED_NOQA_CODE in active,
         enabled_codes=active,
+        known_codes={cls.code for cls in all_rules()},
     )
     result.findings = findings
     return result

@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 
 from gradlint import __version__
+from gradlint.cli_output import Output, output_options
 from gradlint.config import ConfigError, find_config_file, load_config, validate_selector
 from gradlint.diagnostics import FileError
 from gradlint.probe.command import probe_command
-from gradlint.reporters import FORMATS, ReportContext, render
 
 
 def _codes(values: tuple[str, ...]) -> list[str]:
@@ -57,11 +57,11 @@ def _apply_selection(config, select, ignore, extend_select) -> None:
 @click.option("--select", multiple=True, help="Codes or prefixes to enable (GL6, GL601, ALL).")
 @click.option("--ignore", multiple=True, help="Codes or prefixes to disable.")
 @click.option("--extend-select", multiple=True, help="Codes or prefixes to enable on top of the selection.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@output_options
 @click.option("--output-file", "-o", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="A pyproject.toml or gradlint.toml to use.")
-@click.option("--show-models", is_flag=True, help="Print each model's static gradient estimate (text format).")
+@click.option("--show-models", is_flag=True, help="Print each model's static gradient estimate (full and concise output).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the number of cores).")
 @click.option("--no-cache", is_flag=True, help="Check every file afresh; neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Where to keep results between runs (default: .gradlint_cache).")
@@ -69,8 +69,8 @@ def _apply_selection(config, select, ignore, extend_select) -> None:
 @click.option("--no-filters", is_flag=True, hidden=True,
               help="Parse every file whole and run every rule on it (slow; to test the planner).")
 @click.option("--onnx-init-checks", type=click.Choice(["on", "off"]), help="Initialisation checks on ONNX weights (off for trained checkpoints).")
-def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, config_path, show_models, jobs,
-          no_cache, cache_dir, force_exclude, no_filters, onnx_init_checks):
+def check(paths, select, ignore, extend_select, output_file, exit_zero, config_path, show_models, jobs,
+          no_cache, cache_dir, force_exclude, no_filters, onnx_init_checks, **output_settings):
     """Check Python files, notebooks, folders and .onnx graphs (default: the current folder)."""
     from gradlint.engine import run
 
@@ -92,12 +92,11 @@ def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, con
         return
     if len(targets) < len(paths):
         outcome.errors.insert(0, FileError("''", "an empty path names no file; skipped"))
-    for warning in outcome.warnings:
-        click.echo(f"gradlint: warning: {warning}", err=True)
-    for error in outcome.errors:
-        click.echo(f"{error.path}: error: {error.message}", err=True)
-    report = render(fmt, outcome, ReportContext(root=config.root, show_models=show_models))
-    if output_file is not None:
+    output = Output.from_options(output_settings)
+    for line in output.problems(outcome):
+        click.echo(line, err=True)
+    report = output.report(outcome, show_models, to_terminal=output_file is None)
+    if output_file is not None and not output.silent:
         try:
             output_file.write_text(report, encoding="utf-8")
         except OSError as exc:
@@ -112,7 +111,7 @@ def check(paths, select, ignore, extend_select, fmt, output_file, exit_zero, con
 def _write_stdout(report: str) -> None:
     """The report on stdout; one line and exit 2 when stdout takes no more (a full disk)."""
     try:
-        click.echo(report, nl=False)
+        click.echo(report, nl=False, color=True)  # the renderer has decided on colour
         sys.stdout.flush()
     except OSError as exc:
         try:  # the interpreter flushes stdout again on exit: give it somewhere to go

@@ -68,7 +68,7 @@ class ConfigError(Exception):
 
 @dataclass
 class Config:
-    select: list[str] = field(default_factory=lambda: ["ALL"])
+    select: list[str] | None = None  # None: the default rules, every rule but the opt-in ones
     ignore: list[str] = field(default_factory=list)
     extend_select: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
@@ -87,7 +87,7 @@ class Config:
         """A stable string of everything that changes what a check reports."""
         return repr(
             (
-                sorted(self.select),
+                None if self.select is None else sorted(self.select),
                 sorted(self.ignore),
                 sorted(self.extend_select),
                 sorted((k, tuple(v)) for k, v in self.per_file_ignores.items()),
@@ -249,7 +249,7 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
     if not isinstance(probe, dict):
         raise ConfigError(f"{path}: [tool.gradlint.probe] must be a table")
     config.probe = probe
-    for code in config.select + config.ignore + config.extend_select:
+    for code in (config.select or []) + config.ignore + config.extend_select:
         validate_selector(code, str(path))
     for codes in config.per_file_ignores.values():
         for code in codes:
@@ -300,17 +300,19 @@ def enabled_rules(config: Config) -> list[Rule]:
     """Instantiate the selected rules with their options.
 
     As in ruff, the more specific selector wins: ``select = ["GL1"]`` with
-    ``ignore = ["GL101"]`` keeps GL1 but GL101. Opt-in rules
-    (``default_enabled = False``) run only when a selector names their code or a
-    prefix of it; ``ALL`` alone does not turn them on.
+    ``ignore = ["GL101"]`` keeps GL1 but GL101. ``ALL`` means every rule; without a
+    ``select``, the default rules run, as broad as ``ALL`` but without the opt-in ones
+    (``default_enabled = False``), which a selector turns on by their code or a prefix.
     """
     chosen = []
     for cls in all_rules():
-        selected = max(_matches(cls.code, config.select), _matches(cls.code, config.extend_select))
+        if config.select is None:
+            by_select = 0 if cls.default_enabled else -1
+        else:
+            by_select = _matches(cls.code, config.select)
+        selected = max(by_select, _matches(cls.code, config.extend_select))
         ignored = _matches(cls.code, config.ignore)
         if selected < 0 or ignored >= selected:
-            continue
-        if not cls.default_enabled and selected == 0:
             continue
         try:
             chosen.append(cls(config.options.get(cls.code)))

@@ -28,6 +28,14 @@ class Location:
     node_index: int | None = None
     cell: int | None = None
 
+    def places(self) -> list[str]:
+        """What follows the path in ``path:line:col``: the node of a graph, or a notebook's
+        cell before the line (``cell 3``, ``4``, ``8``, shown ``path:cell 3:4:8``)."""
+        if self.node is not None:
+            return [self.node]
+        cell = [] if self.cell is None else [f"cell {self.cell}"]
+        return [*cell, str(self.line), str(self.column)]
+
 
 _SPAN_FIELDS = frozenset({"line", "column", "end_line", "end_column"})
 
@@ -142,13 +150,28 @@ class Finding:
 
 @dataclass(frozen=True)
 class FileError:
-    """A file that could not be read or parsed. Not a finding: it never names a rule."""
+    """A file that could not be read or parsed. Not a finding: it never names a rule.
+
+    A syntax error knows where it is (1-based line and column); other errors do not."""
 
     path: str
     message: str
+    line: int | None = None
+    column: int | None = None
+    cell: int | None = None  # in a notebook, the cell the line counts in (as in ``Location``)
 
-    def to_json(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message}
+    def where(self) -> str:
+        """``path:line:col`` (``path:cell N:line:col`` in a notebook) where the place is known,
+        else the path."""
+        if self.line is None:
+            return self.path
+        return ":".join([self.path, *Location(self.path, self.line, self.column or 1, cell=self.cell).places()])
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"path": self.path}
+        if self.cell is not None:
+            record["cell"] = self.cell
+        return record | {"line": self.line, "column": self.column, "message": self.message}
 
 
 @dataclass

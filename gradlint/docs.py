@@ -7,9 +7,19 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from gradlint import REPOSITORY
+
+# Where each rule's page is published: the one place that names it (JSON `url`, SARIF
+# `helpUri`, the `help:` line of the full output).
+RULE_DOCS_URL = REPOSITORY + "/blob/main/rules/{code}.md"
+
 REQUIRED_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
 ALL_SECTIONS = REQUIRED_SECTIONS + ("Fix safety", "Known problems", "Options")
 _FENCE = re.compile(r"```python\n(.*?)```", re.DOTALL)
+
+
+def rule_url(code: str) -> str:
+    return RULE_DOCS_URL.format(code=code)
 
 
 def rules_dir() -> Path:

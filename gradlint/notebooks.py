@@ -304,11 +304,12 @@ class CellMap:
                 model.extra["cell"], model.line = self.where(model.line)
 
 
-def cell_lines(path: str | Path, cell: int) -> list[str]:
-    """The lines of one cell of the notebook at ``path`` as written (for reporters that show
-    source); empty when the file cannot be read as a notebook any more."""
+def cell_lines(path: str | Path, cell: int, text: str | None = None) -> list[str]:
+    """The lines of one cell of the notebook at ``path`` (whose JSON is ``text`` when given,
+    as for standard input), as written, for reports that show source; empty when it cannot
+    be read as a notebook any more."""
     try:
-        document = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
+        document = json.loads(Path(path).read_bytes().decode("utf-8-sig") if text is None else text)
         source = document["cells"][cell - 1]["source"]
         return python_lines("".join(source) if isinstance(source, list) else source)
     except (OSError, ValueError, RecursionError, LookupError, TypeError):

@@ -18,9 +18,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from gradlint import __version__
-from gradlint.buffers import Workspace, check_buffer, error_position, noqa_edit
+from gradlint.buffers import Workspace, check_buffer, noqa_edit
 from gradlint.config import ConfigError
 from gradlint.diagnostics import Finding
+from gradlint.docs import rule_url
 from gradlint.notebooks import join_cells
 
 SOURCE = "gradlint"
@@ -189,8 +190,8 @@ def _diagnostics(ls: GradlintServer, result, lines_of) -> dict[int | None, list[
         cell = finding.location.cell
         found.setdefault(cell, []).append(_diagnostic(finding, lines_of(cell), units))
     for error in result.errors:
-        cell, line, column = error_position(error)
-        start = _position(lines_of(cell), line, column, units)
+        cell = error.cell
+        start = _position(lines_of(cell), error.line or 1, error.column or 1, units)
         found.setdefault(cell, []).append(types.Diagnostic(
             range=types.Range(start=start, end=start), message=error.message,
             severity=types.DiagnosticSeverity.Error, source=SOURCE))
@@ -218,6 +219,7 @@ def _diagnostic(finding: Finding, lines: list[str], units) -> types.Diagnostic:
         message=finding.message,
         severity=_SEVERITY.get(finding.severity, types.DiagnosticSeverity.Warning),
         code=finding.code,
+        code_description=types.CodeDescription(href=rule_url(finding.code)),
         source=SOURCE,
         data={"name": finding.name},
     )

@@ -17,6 +17,7 @@ NOQA = re.compile(r"#\s*noqa(?:\s*:\s*" + _CODES + r")?", re.IGNORECASE)
 FILE_NOQA = re.compile(r"#\s*gradlint\s*:\s*noqa(?:\s*:\s*" + _CODES + r")?\s*$", re.IGNORECASE)
 UNUSED_NOQA_CODE = "GL001"
 UNUSED_NOQA_NAME = "unused-noqa"
+_GL_CODE = re.compile(r"GL[0-9]+$")
 
 
 @dataclass
@@ -98,8 +99,10 @@ def apply_suppressions(
     path: str,
     report_unused: bool,
     enabled_codes: set[str],
+    known_codes: set[str] = frozenset(),
 ) -> list[Finding]:
-    """Drop suppressed findings; add a GL001 for each ``# noqa: GLxxx`` code that suppressed nothing."""
+    """Drop suppressed findings; add a GL001 for each ``# noqa: GLxxx`` list with a code that
+    suppressed nothing or that names no rule of ``known_codes``."""
     if suppressions.file_all:
         return []
     kept: list[Finding] = []
@@ -117,32 +120,43 @@ def apply_suppressions(
                 continue
         kept.append(finding)
     if report_unused and not _covered(UNUSED_NOQA_CODE, suppressions.file_codes or []):
-        kept.extend(_unused(suppressions, path, enabled_codes))
+        kept.extend(_unused(suppressions, path, enabled_codes, known_codes))
     return kept
 
 
-def _unused(suppressions: Suppressions, path: str, enabled_codes: set[str]) -> list[Finding]:
-    """GL001 for each code of a ``# noqa: ...`` list that suppressed nothing.
+def _unused(suppressions: Suppressions, path: str, enabled_codes: set[str], known_codes: set[str]) -> list[Finding]:
+    """GL001 for each ``# noqa: ...`` list with gradlint codes that suppressed nothing or
+    that no rule has (as ruff's RUF100 reports unused and unknown codes).
 
-    Only gradlint's codes that could have fired are judged: ``E501`` belongs to
-    another tool, and a disabled rule cannot prove its noqa stale.
+    Only gradlint's codes are judged (``E501`` belongs to another tool), and only those that
+    could have fired: a disabled rule cannot prove its noqa stale.
     """
     found = []
     for comment in suppressions.by_line.values():
         if comment.codes is None:
             continue
+        unknown = [
+            c for c in comment.codes
+            if known_codes and _GL_CODE.match(c) and not any(k.startswith(c) for k in known_codes)
+        ]
         unused = [
             c
             for c in comment.codes
-            if c.startswith("GL") and c not in comment.used and any(e.startswith(c) for e in enabled_codes)
+            if c.startswith("GL") and c not in comment.used and c not in unknown
+            and any(e.startswith(c) for e in enabled_codes)
         ]
+        parts = []
         if unused:
+            parts.append(f"{', '.join(unused)} reported nothing on this line")
+        if unknown:
+            parts.append(f"{', '.join(unknown)} {'is no' if len(unknown) == 1 else 'are no'} gradlint code{'s' if len(unknown) > 1 else ''}")
+        if parts:
             found.append(
                 Finding(
                     code=UNUSED_NOQA_CODE,
                     name=UNUSED_NOQA_NAME,
                     severity="warning",
-                    message=f"unused `noqa` directive: {', '.join(unused)} reported nothing on this line",
+                    message=f"unused `noqa` directive: {'; '.join(parts)}",
                     location=Location(path, comment.line, comment.column, comment.line, comment.end_column),
                 )
             )

@@ -50,7 +50,7 @@ def test_each_bad_file_is_one_error_and_the_rest_is_checked(cli, tmp_path):
     assert errors == {
         "big.py": "file is 10.8 MB, over the 5.0 MB limit (max-file-size); skipped",
         "blob.py": "binary file (contains NUL bytes); skipped",
-        "broken.py": "syntax error: 2:7: invalid syntax",
+        "broken.py": "syntax error: invalid syntax",
         "dangling.py": "cannot read file: no such file or directory",
         "empty.onnx": "empty file: not an ONNX model",
         "latin1.py": "not valid UTF-8 (byte 11); skipped",
@@ -62,6 +62,9 @@ def test_each_bad_file_is_one_error_and_the_rest_is_checked(cli, tmp_path):
     assert [f["path"] for f in report["findings"]] == ["stale.py"]
     stderr = result.stderr.splitlines()
     assert len(stderr) == len(errors) and all(": error: " in line for line in stderr)
+    # only a syntax error knows its place, and both the report and the line on stderr give it
+    assert [(e["path"], e["line"], e["column"]) for e in report["errors"] if e["line"]] == [("broken.py", 2, 7)]
+    assert "broken.py:2:7: error: syntax error: invalid syntax" in stderr
 
 
 def test_nesting_past_the_parser_limit_is_an_error_not_a_crash(cli, tmp_path):

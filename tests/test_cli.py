@@ -37,7 +37,7 @@ def test_finding_exits_one_with_position(cli, tmp_path):
     _project(tmp_path, {"pkg/model.py": STALE_NOQA})
     result = cli("check", "--no-cache", "pkg", cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stdout.startswith("pkg/model.py:7:38: GL001 unused `noqa` directive: GL0")
+    assert result.stdout.startswith("GL001 unused `noqa` directive: GL0 reported nothing on this line\n --> pkg/model.py:7:38\n")
 
 
 def test_exit_zero_keeps_the_report(cli, tmp_path):
@@ -85,7 +85,7 @@ def test_missing_path_is_an_error_line_and_the_run_goes_on(cli, tmp_path):
     result = cli("check", "--no-cache", "--format", "json", "nope.py", "model.py", cwd=tmp_path)
     assert result.returncode == 1
     report = json.loads(result.stdout)
-    assert report["errors"] == [{"path": "nope.py", "message": "no such file or directory"}]
+    assert report["errors"] == [{"path": "nope.py", "line": None, "column": None, "message": "no such file or directory"}]
     assert [f["code"] for f in report["findings"]] == ["GL001"]
     assert result.stderr == "nope.py: error: no such file or directory\n"
 

@@ -36,7 +36,7 @@ def test_python_dash_m_reports_in_utf8_whatever_the_locale(tmp_path):
     assert done.returncode == 1, done.stderr
     assert done.stderr == b""
     out = done.stdout.decode("utf-8")
-    assert out.startswith("café/modèle.py:7:38: GL001 unused `noqa` directive: GL0")
+    assert out.startswith("GL001 unused `noqa` directive: GL0 reported nothing on this line\n --> café/modèle.py:7:38\n")
     assert out.endswith("Found 1 finding in 1 file checked.\n")
 
 
@@ -67,7 +67,7 @@ def test_forked_workers_give_the_serial_report(tmp_path):
     assert parallel.stdout == serial.stdout
     report = json.loads(parallel.stdout)
     assert len(report["findings"]) == 24 and [e["path"] for e in report["errors"]] == ["broken.py"]
-    assert parallel.stderr == serial.stderr == "broken.py: error: syntax error: 1:7: invalid syntax\n"
+    assert parallel.stderr == serial.stderr == "broken.py:1:7: error: syntax error: invalid syntax\n"
 
 
 @pytest.mark.slow

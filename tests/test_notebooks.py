@@ -44,7 +44,7 @@ def _edit_cell(path: Path, cell: int, old: str, new: str) -> None:
 
 def test_a_notebook_named_on_the_command_line_is_checked_cell_by_cell(cli, tmp_path):
     _notebook(tmp_path)
-    done = cli("check", "--no-cache", "nb.ipynb", cwd=tmp_path)
+    done = cli("check", "--output-format", "concise", "--no-cache", "nb.ipynb", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert done.stdout.splitlines() == [*TEXT, "Found 2 findings in 1 file checked."]
     assert done.stderr == ""
@@ -55,8 +55,8 @@ def test_its_code_saved_as_a_script_gives_the_same_findings(cli, tmp_path):
     code = parse_notebook(FIXTURE.read_bytes()).text
     (tmp_path / "nb.py").write_text(code, encoding="utf-8")
     _notebook(tmp_path)
-    as_script = json.loads(cli("check", "--no-cache", "--format", "json", "nb.py", cwd=tmp_path).stdout)
-    as_notebook = json.loads(cli("check", "--no-cache", "--format", "json", "nb.ipynb", cwd=tmp_path).stdout)
+    as_script = json.loads(cli("check", "--no-cache", "--output-format", "json", "nb.py", cwd=tmp_path).stdout)
+    as_notebook = json.loads(cli("check", "--no-cache", "--output-format", "json", "nb.ipynb", cwd=tmp_path).stdout)
     assert [f["code"] for f in as_script["findings"]] == [f["code"] for f in as_notebook["findings"]] == ["GL401", "GL601"]
     # the script's lines are the joined cells'; the notebook's are the cells' own
     assert [(f["line"], f["column"]) for f in as_script["findings"]] == [(35, 16), (37, 9)]
@@ -66,14 +66,14 @@ def test_a_folder_walk_finds_notebooks_and_skips_jupyter_checkpoints(cli, tmp_pa
     (tmp_path / "notebooks" / ".ipynb_checkpoints").mkdir(parents=True)
     _notebook(tmp_path / "notebooks")
     _notebook(tmp_path / "notebooks" / ".ipynb_checkpoints", "nb-checkpoint.ipynb")
-    done = cli("check", "--no-cache", cwd=tmp_path)
+    done = cli("check", "--output-format", "concise", "--no-cache", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert done.stdout.splitlines() == [f"notebooks/{line}" for line in TEXT] + ["Found 2 findings in 1 file checked."]
 
 
 def test_json_gives_the_cell(cli, tmp_path):
     _notebook(tmp_path)
-    document = json.loads(cli("check", "--no-cache", "--format", "json", "--show-models", "nb.ipynb", cwd=tmp_path).stdout)
+    document = json.loads(cli("check", "--no-cache", "--output-format", "json", "--show-models", "nb.ipynb", cwd=tmp_path).stdout)
     found = [(f["path"], f["cell"], f["line"], f["column"], f["end_line"], f["end_column"], f["code"])
              for f in document["findings"]]
     assert found == [("nb.ipynb", 8, 9, 16, 9, 41, "GL401"), ("nb.ipynb", 8, 11, 9, 11, 25, "GL601")]
@@ -83,7 +83,7 @@ def test_json_gives_the_cell(cli, tmp_path):
 
 def test_sarif_gives_the_cell_in_a_logical_location(cli, tmp_path):
     _notebook(tmp_path)
-    done = cli("check", "--no-cache", "--format", "sarif", "nb.ipynb", cwd=tmp_path)
+    done = cli("check", "--no-cache", "--output-format", "sarif", "nb.ipynb", cwd=tmp_path)
     results = json.loads(done.stdout)["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == ["GL401", "GL601"]
     (where,) = results[1]["locations"]
@@ -103,7 +103,7 @@ def test_sarif_gives_the_cell_in_a_logical_location(cli, tmp_path):
 
 def test_github_annotations_name_the_cell(cli, tmp_path):
     _notebook(tmp_path)
-    lines = cli("check", "--no-cache", "--format", "github", "nb.ipynb", cwd=tmp_path).stdout.splitlines()
+    lines = cli("check", "--no-cache", "--output-format", "github", "nb.ipynb", cwd=tmp_path).stdout.splitlines()
     assert [line.split("::")[1] for line in lines] == [
         "error file=nb.ipynb,line=107,col=21,title=GL401", "error file=nb.ipynb,line=109,col=14,title=GL601",
     ]
@@ -113,7 +113,7 @@ def test_github_annotations_name_the_cell(cli, tmp_path):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_output_format_says_which_cell(cli, tmp_path, fmt):
     _notebook(tmp_path)
-    done = cli("check", "--no-cache", "--format", fmt, "nb.ipynb", cwd=tmp_path)
+    done = cli("check", "--no-cache", "--output-format", fmt, "nb.ipynb", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     # "cell 8" in text, "cell": 8 in JSON
     assert done.stdout.count("cell 8") + done.stdout.count('"cell": 8') >= 2, done.stdout
@@ -124,7 +124,7 @@ def test_noqa_works_on_a_cell_line(cli, tmp_path):
     notebook = _notebook(tmp_path)
     _edit_cell(notebook, 8, "optimizer.step()\n", "optimizer.step()  # noqa: GL601\n")
     _edit_cell(notebook, 4, "nn.Linear(128, 10)\n", "nn.Linear(128, 10)  # noqa: GL101\n")
-    done = cli("check", "--no-cache", "nb.ipynb", cwd=tmp_path)
+    done = cli("check", "--output-format", "concise", "--no-cache", "nb.ipynb", cwd=tmp_path)
     assert done.stdout.splitlines()[:2] == [
         "nb.ipynb:cell 4:5:40: GL001 unused `noqa` directive: GL101 reported nothing on this line",
         TEXT[0],
@@ -135,18 +135,28 @@ def test_noqa_works_on_a_cell_line(cli, tmp_path):
 def test_a_file_noqa_in_a_cell_skips_the_notebook(cli, tmp_path):
     notebook = _notebook(tmp_path)
     _edit_cell(notebook, 2, "import torch\n", "import torch  # gradlint: noqa\n")
-    done = cli("check", "--no-cache", "nb.ipynb", cwd=tmp_path)
+    done = cli("check", "--output-format", "concise", "--no-cache", "nb.ipynb", cwd=tmp_path)
     assert (done.returncode, done.stdout) == (0, "All checks passed (1 file checked).\n")
 
 
 def test_a_syntax_error_is_located_in_its_cell(cli, tmp_path):
     notebook = _notebook(tmp_path)
     _edit_cell(notebook, 6, "batch_size=64, shuffle=True)", "batch_size=64, shuffle=True]")
-    done = cli("check", "--no-cache", "nb.ipynb", cwd=tmp_path)
+    done = cli("check", "--output-format", "concise", "--no-cache", "nb.ipynb", cwd=tmp_path)
     assert done.returncode == 1
-    assert done.stderr.splitlines() == [
-        "nb.ipynb: error: syntax error: cell 6:3:82: closing parenthesis ']' does not match opening parenthesis '('"
-    ]
+    message = "syntax error: closing parenthesis ']' does not match opening parenthesis '('"
+    assert done.stderr.splitlines() == [f"nb.ipynb:cell 6:3:82: error: {message}"]
+    errors = json.loads(cli("check", "--no-cache", "--output-format", "json", "nb.ipynb", cwd=tmp_path).stdout)["errors"]
+    assert errors == [{"path": "nb.ipynb", "cell": 6, "line": 3, "column": 82, "message": message}]
+    github = cli("check", "--no-cache", "--output-format", "github", "nb.ipynb", cwd=tmp_path).stdout
+    stored = notebook.read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(stored, 1) if "shuffle=True]" in text)
+    column = stored[line - 1].index("]") + 1
+    assert github == f"::error file=nb.ipynb,line={line},col={column},title=gradlint::cell 6, line 3, column 82: {message}\n"
+    sarif = json.loads(cli("check", "--no-cache", "--output-format", "sarif", "nb.ipynb", cwd=tmp_path).stdout)
+    (notification,) = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert notification["locations"][0]["physicalLocation"]["region"] == {"startLine": line, "startColumn": column}
+    assert notification["message"]["text"] == f"cell 6, line 3, column 82: {message}"
 
 
 @pytest.mark.parametrize(
@@ -172,18 +182,18 @@ def test_json_that_is_no_notebook_is_an_error_never_a_pass(cli, tmp_path, conten
 
 def test_the_cache_keys_on_the_notebook_bytes(cli, tmp_path):
     notebook = _notebook(tmp_path)
-    first = cli("check", "nb.ipynb", cwd=tmp_path)
-    assert cli("check", "nb.ipynb", cwd=tmp_path).stdout == first.stdout
+    first = cli("check", "--output-format", "concise", "nb.ipynb", cwd=tmp_path)
+    assert cli("check", "--output-format", "concise", "nb.ipynb", cwd=tmp_path).stdout == first.stdout
     _edit_cell(notebook, 8, "        loss.backward()\n", "        optimizer.zero_grad()\n        loss.backward()\n")
-    again = cli("check", "nb.ipynb", cwd=tmp_path)
+    again = cli("check", "--output-format", "concise", "nb.ipynb", cwd=tmp_path)
     assert again.stdout.splitlines() == [TEXT[0], "Found 1 finding in 1 file checked."]
 
 
 def test_workers_report_notebooks_as_one_process_does(cli, tmp_path):
     for i in range(6):
         _notebook(tmp_path, f"nb{i}.ipynb")
-    serial = cli("check", "--no-cache", "-j", "1", cwd=tmp_path)
-    parallel = cli("check", "--no-cache", "-j", "2", cwd=tmp_path)
+    serial = cli("check", "--output-format", "concise", "--no-cache", "-j", "1", cwd=tmp_path)
+    parallel = cli("check", "--output-format", "concise", "--no-cache", "-j", "2", cwd=tmp_path)
     assert parallel.stdout == serial.stdout and serial.stdout.count(": GL") == 12
 
 
@@ -287,7 +297,7 @@ def test_a_notebook_stored_otherwise_is_reported_on_the_file_in_sarif_and_github
     document["cells"][7]["source"][10] = "        optimizer.step()  # étape\n"
     document["cells"][7]["source"][8] = "        loss = criterion(output, labels) if 'é' else 0\n"
     (tmp_path / "escaped.ipynb").write_text(json.dumps(document, indent=1, ensure_ascii=True), encoding="utf-8")
-    sarif = json.loads(cli("check", "--no-cache", "--format", "sarif", "joined.ipynb", "escaped.ipynb", cwd=tmp_path).stdout)
+    sarif = json.loads(cli("check", "--no-cache", "--output-format", "sarif", "joined.ipynb", "escaped.ipynb", cwd=tmp_path).stdout)
     regions = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["locations"][0]["physicalLocation"]["region"])
                for r in sarif["runs"][0]["results"]]
     assert regions == [
@@ -296,7 +306,7 @@ def test_a_notebook_stored_otherwise_is_reported_on_the_file_in_sarif_and_github
         ("joined.ipynb", {"startLine": 1, "startColumn": 1}),
         ("joined.ipynb", {"startLine": 1, "startColumn": 1}),
     ]
-    github = cli("check", "--no-cache", "--format", "github", "joined.ipynb", cwd=tmp_path).stdout
+    github = cli("check", "--no-cache", "--output-format", "github", "joined.ipynb", cwd=tmp_path).stdout
     assert github.startswith("::error file=joined.ipynb,title=GL401::cell 8, line 9, column 16: ")
 
 
@@ -328,3 +338,32 @@ def test_the_planner_s_filters_change_nothing_in_a_notebook(cli, tmp_path):
     whole = cli("check", "--no-cache", "--show-models", "--no-filters", "nb.ipynb", cwd=tmp_path)
     assert filtered.stdout == whole.stdout
     assert "\nnb.ipynb:cell 4:1: model Net: depth 2, " in filtered.stdout
+
+
+def test_the_full_output_frames_the_cell_s_own_lines(cli, tmp_path):
+    _notebook(tmp_path)
+    done = cli("check", "--no-cache", "--output-format", "full", "nb.ipynb", cwd=tmp_path)
+    lines = done.stdout.splitlines()
+    at = lines.index("  --> nb.ipynb:cell 8:11:9")
+    assert lines[at + 1:at + 8] == [
+        "   |",
+        " 9 |         loss = criterion(output, labels)",
+        "10 |         loss.backward()",
+        "11 |         optimizer.step()",
+        "   |         ^^^^^^^^^^^^^^^^",
+        "12 |         running_loss += loss.item()",
+        '13 |     print(f"epoch {epoch}: {running_loss / len(train_loader):.3f}")',
+    ]
+
+
+def test_sarif_of_notebooks_is_valid_sarif(cli, tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    _notebook(tmp_path)
+    broken = _notebook(tmp_path, "broken.ipynb")
+    _edit_cell(broken, 6, "batch_size=64, shuffle=True)", "batch_size=64, shuffle=True]")
+    (tmp_path / "data.ipynb").write_text("{}", encoding="utf-8")
+    document = json.loads(cli("check", "--no-cache", "--output-format", "sarif", cwd=tmp_path).stdout)
+    assert len(document["runs"][0]["results"]) == 2
+    assert len(document["runs"][0]["invocations"][0]["toolExecutionNotifications"]) == 2
+    assert list(jsonschema.Draft4Validator(schema).iter_errors(document)) == []

@@ -171,11 +171,12 @@ class _StandInChecker(Checker):
         return [_FlagSigmoids()]
 
 
-def test_findings_name_the_node_in_text_and_sarif(mlp):
+def test_findings_name_the_node_in_text_and_sarif(mlp, monkeypatch):
+    monkeypatch.chdir(mlp.parent)  # the paths shown are relative to the current folder
     result = check_onnx_file(mlp, "sigmoid_mlp.onnx", _StandInChecker(Config(), []))
     assert len(result.findings) == 4
     run = RunResult(findings=result.findings, models=result.models, files_checked=1)
-    text = render("text", run, ReportContext(root=mlp.parent))
+    text = render("concise", run, ReportContext(root=mlp.parent))
     first = result.findings[0].location
     assert f"sigmoid_mlp.onnx:{first.node}: GL001 sigmoid at {first.node}" in text.splitlines()
     sarif = json.loads(render("sarif", run, ReportContext(root=mlp.parent)))

@@ -62,4 +62,6 @@ def test_hook_fails_on_a_defect_and_passes_without_python(tmp_path):
     _git(repo, "add", "train.py")
     failed = try_repo()
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "train.py:6:" in failed.stdout and "GL001" in failed.stdout
+    # the hook asks for the concise output: one line per finding in pre-commit's log
+    assert "train.py:6:12: GL001 unused `noqa` directive: GL0" in failed.stdout
+    assert " --> " not in failed.stdout

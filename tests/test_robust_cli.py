@@ -47,7 +47,7 @@ def test_a_symlink_loop_named_on_the_command_line_is_one_line(project, flags):
     result = invoke("check", "--no-cache", *flags, "loop.py", "pkg")
     assert result.exit_code == 1
     assert "loop.py: error: cannot read file: too many levels of symbolic links" in result.output
-    assert "pkg/m.py:2:8: GL001" in result.output
+    assert " --> pkg/m.py:2:8" in result.output
 
 
 def test_a_symlink_loop_in_a_walked_folder_with_exclude_is_one_line(project):
@@ -56,7 +56,7 @@ def test_a_symlink_loop_in_a_walked_folder_with_exclude_is_one_line(project):
     result = invoke("check", "--no-cache", "pkg")
     assert result.exit_code == 1
     assert "pkg/loop.py: error: cannot read file: too many levels of symbolic links" in result.output
-    assert "pkg/m.py:2:8: GL001" in result.output
+    assert " --> pkg/m.py:2:8" in result.output
 
 
 def test_a_folder_that_cannot_be_searched_is_not_a_traceback(project, monkeypatch):
@@ -77,11 +77,11 @@ def test_a_folder_that_cannot_be_searched_is_not_a_traceback(project, monkeypatc
     monkeypatch.setattr(Path, "is_file", is_file)
     monkeypatch.setattr(Path, "lstat", lstat)
     walked = invoke("check", "--no-cache", "pkg")
-    assert walked.exit_code == 1 and "pkg/m.py:2:8: GL001" in walked.output
+    assert walked.exit_code == 1 and " --> pkg/m.py:2:8" in walked.output
     named = invoke("check", "--no-cache", "pkg/locked/x.py", "pkg/m.py")
     assert named.exit_code == 1
     assert "pkg/locked/x.py: error: cannot read: permission denied" in named.output
-    assert "pkg/m.py:2:8: GL001" in named.output
+    assert " --> pkg/m.py:2:8" in named.output
 
 
 def test_an_unreadable_file_named_on_the_command_line_is_not_a_usage_error(project, monkeypatch):
@@ -89,7 +89,7 @@ def test_an_unreadable_file_named_on_the_command_line_is_not_a_usage_error(proje
     monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)  # what a non-root user sees
     result = invoke("check", "--no-cache", "other.py", "pkg/m.py")
     assert result.exit_code == 1
-    assert "other.py:2:8: GL001" in result.output and "pkg/m.py:2:8: GL001" in result.output
+    assert " --> other.py:2:8" in result.output and " --> pkg/m.py:2:8" in result.output
 
 
 def test_an_empty_path_checks_nothing_and_says_so(project):

@@ -53,7 +53,7 @@ def _gemm(weight):
 
 def _check(path: Path, *extra: str):
     """(exit code, stdout lines, stderr lines) of `gradlint check` on one file, in-process."""
-    result = CliRunner().invoke(main, ["check", *extra, str(path)])
+    result = CliRunner().invoke(main, ["check", "--output-format", "concise", *extra, str(path)])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout.splitlines(), result.stderr.splitlines()
@@ -623,7 +623,7 @@ def _run_mutants(folder: Path, mutants) -> dict[int, int]:
         path.write_bytes(data)
         label = f"{path.name} ({base}: {what})"
         with deadline(30, label):
-            result = CliRunner().invoke(main, ["check", "--no-cache", str(path.name)])
+            result = CliRunner().invoke(main, ["check", "--no-cache", "--output-format", "concise", str(path.name)])
         output = result.output
         assert result.exception is None or isinstance(result.exception, SystemExit), (
             label,

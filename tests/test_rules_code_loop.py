@@ -64,6 +64,6 @@ def test_cli_reports_loop_defects_in_text(cli, tmp_path):
         "    opt.step()\n",
         encoding="utf-8",
     )
-    proc = cli("check", "--select", "GL6", "script.py", cwd=tmp_path)
+    proc = cli("check", "--output-format", "concise", "--select", "GL6", "script.py", cwd=tmp_path)
     assert proc.returncode == 1
     assert "script.py:7:5: GL601" in proc.stdout

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gradlint.docs import rule_url
 from tests.conftest import ROOT
 
 pytest.importorskip("pygls")
@@ -162,6 +163,8 @@ def test_the_language_server_over_stdio(tmp_path):
     # GL101 is ignored by the project's configuration; the unsaved text is what is checked
     assert _summary(seen["opened"]) == [("GL401", 31, 19, error, "gradlint"), ("GL601", 33, 12, error, "gradlint")]
     assert seen["opened"][0].message.startswith("CrossEntropyLoss receives softmax output")
+    assert seen["opened"][0].code_description.href == rule_url("GL401")
+    assert seen["opened"][0].code_description.href.endswith("/rules/GL401.md")
     (action,) = seen["actions"]
     assert action.title == "Add `# noqa: GL601` to this line" and action.kind == types.CodeActionKind.QuickFix
     (edit,) = action.edit.changes[from_fs_path(str(tmp_path / "model.py"))]
@@ -171,7 +174,7 @@ def test_the_language_server_over_stdio(tmp_path):
     assert seen["settled"] == (5, [], 0)
     (broken,) = seen["broken"]
     assert (broken.range.start.line, broken.range.start.character, broken.severity, broken.message) == (
-        1, 6, error, "syntax error: 2:7: invalid syntax")
+        1, 6, error, "syntax error: invalid syntax")
     # the model of the training script is read from the project's other file
     (imported,) = seen["imported"]
     assert imported.code == "GL401" and f"at line 11 of {tmp_path / 'net.py'} in Net.forward" in imported.message

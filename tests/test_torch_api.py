@@ -380,7 +380,8 @@ def check_gl4(tmp_path: Path, name: str, text: str):
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return CliRunner().invoke(
-        main, ["check", "--no-cache", "--select", "GL4", str(path)], catch_exceptions=False
+        main, ["check", "--no-cache", "--output-format", "concise", "--select", "GL4", str(path)],
+        catch_exceptions=False,
     )
 
 

@@ -37,8 +37,16 @@ def render(result: RunResult, context) -> str:
                 props.append(f"col={loc.column}")
             if loc.end_line is not None:
                 props.append(f"endLine={loc.end_line}")
+                if loc.end_line == loc.line and loc.end_column is not None:  # GitHub: one line only
+                    props.append(f"endColumn={loc.end_column}")
         props.append(f"title={_escape_property(f.code)}")
         lines.append(f"::{_LEVEL[f.severity]} {','.join(props)}::{_escape_data(message)}")
     for e in result.errors:
-        lines.append(f"::error file={_escape_property(e.path)},title=gradlint::{_escape_data(e.message)}")
+        place = "" if e.line is None else f",line={e.line},col={e.column or 1}"
+        message = e.message
+        if e.cell is not None:
+            at = stored.position(e.path, e.cell, e.line, e.column)
+            place = "" if at is None else f",line={at[0]},col={at[1]}"
+            message = f"cell {e.cell}, line {e.line}, column {e.column}: {message}"
+        lines.append(f"::error file={_escape_property(e.path)}{place},title=gradlint::{_escape_data(message)}")
     return "\n".join(lines) + ("\n" if lines else "")

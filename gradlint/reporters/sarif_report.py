@@ -1,32 +1,45 @@
-"""SARIF 2.1.0, as GitHub code scanning accepts it."""
+"""SARIF 2.1.0, as GitHub code scanning accepts it.
+
+Paths are relative to the repository's top folder (``%SRCROOT%``), where code scanning
+looks for them, whichever folder the configuration sits in; a file outside it keeps
+its absolute ``file:`` URI."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from gradlint import REPOSITORY, __version__
-from gradlint.diagnostics import Finding, RunResult
-from gradlint.docs import load_doc
+from gradlint.diagnostics import FileError, Finding, RunResult
+from gradlint.docs import load_doc, rule_url
 from gradlint.notebook_json import JsonPositions
-from gradlint.notebooks import cell_lines
-from gradlint.reading import python_lines
+from gradlint.reporters.source_lines import SourceLines
 from gradlint.rule import all_rules
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def _uri(path: str, root: Path) -> str:
-    candidate = Path(path)
-    absolute = candidate if candidate.is_absolute() else Path.cwd() / candidate
+def repository_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (the current one) that holds a ``.git``
+    entry (a folder, or a file in a worktree or submodule); else ``start`` itself."""
+    here = Path(os.path.realpath(start or Path.cwd()))
+    for folder in (here, *here.parents):
+        if os.path.lexists(folder / ".git"):
+            return folder
+    return here
+
+
+def _artifact(path: str, root: Path) -> dict:
+    absolute = Path(os.path.realpath(Path.cwd() / path))
     try:
-        rel = absolute.resolve().relative_to(root.resolve())
-        return quote(PurePosixPath(rel).as_posix())
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop before 3.13
-        return quote(PurePosixPath(candidate).as_posix())
+        rel = absolute.relative_to(root)
+    except ValueError:
+        return {"uri": absolute.as_uri()}
+    return {"uri": quote(PurePosixPath(rel).as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
 def _rule_descriptor(cls) -> dict:
@@ -39,50 +52,33 @@ def _rule_descriptor(cls) -> dict:
         "shortDescription": {"text": short},
         "fullDescription": {"text": full or short},
         "help": {"text": doc.text if doc else short, "markdown": doc.text if doc else short},
+        "helpUri": rule_url(cls.code),
         "defaultConfiguration": {"level": _LEVEL[cls.severity]},
         "properties": {"tags": ["gradient-flow"]},
     }
     return descriptor
 
 
-def _fingerprint(finding: Finding, lines: _Lines) -> str:
+def _fingerprint(finding: Finding, uri: str, lines: SourceLines) -> str:
     """Stable while the flagged line's text is: lines inserted above do not make a new alert."""
     loc = finding.location
-    anchor = loc.node if loc.node is not None else lines.text(loc.path, loc.line, loc.cell)
-    if loc.cell is not None:
-        anchor = f"cell\0{anchor}"
-    return hashlib.sha256(f"{finding.code}\0{loc.path}\0{anchor}".encode()).hexdigest()[:32]
+    if loc.node is not None:
+        anchor = loc.node
+    else:
+        text = lines.line(loc.path, loc.line, loc.cell)
+        anchor = f"line {loc.line}" if text is None else " ".join(text.split())
+        if loc.cell is not None:
+            anchor = f"cell\0{anchor}"
+    return hashlib.sha256(f"{finding.code}\0{uri}\0{anchor}".encode()).hexdigest()[:32]
 
 
-class _Lines:
-    def __init__(self) -> None:
-        self._files: dict[tuple[str, int | None], list[str]] = {}
-
-    def text(self, path: str, line: int | None, cell: int | None = None) -> str:
-        key = (path, cell)
-        if key not in self._files:
-            if cell is not None:
-                self._files[key] = cell_lines(path, cell)
-            else:
-                try:
-                    text = Path(path).read_text(encoding="utf-8", errors="replace")
-                    self._files[key] = python_lines(text)  # not splitlines: \f or \x85 ends no line
-                except OSError:
-                    self._files[key] = []
-        lines = self._files[key]
-        if line is None or not 0 < line <= len(lines):
-            return f"line {line}"
-        return " ".join(lines[line - 1].split())
-
-
-def _message(finding: Finding) -> str:
-    loc = finding.location
-    if loc.cell is None:
-        return finding.message
-    return f"cell {loc.cell}, line {loc.line}, column {loc.column}: {finding.message}"
+def _in_cell(cell: int | None, line: int | None, column: int | None, message: str) -> str:
+    return message if cell is None else f"cell {cell}, line {line}, column {column}: {message}"
 
 
 def _stored_region(loc, stored: JsonPositions) -> dict:
+    """A notebook cell's span as a region of the JSON file: the lines that store the cell's
+    lines (the file's start when the file does not store them one to a line)."""
     start = stored.position(loc.path, loc.cell, loc.line, loc.column)
     if start is None:
         return {"startLine": 1, "startColumn": 1}
@@ -93,17 +89,16 @@ def _stored_region(loc, stored: JsonPositions) -> dict:
     return region
 
 
-def _result(finding: Finding, index: dict[str, int], root: Path, lines: _Lines, stored: JsonPositions) -> dict:
+def _result(finding: Finding, index: dict[str, int], root: Path, lines: SourceLines, stored: JsonPositions) -> dict:
     loc = finding.location
-    physical: dict = {"artifactLocation": {"uri": _uri(loc.path, root), "uriBaseId": "%SRCROOT%"}}
+    physical: dict = {"artifactLocation": _artifact(loc.path, root)}
     location: dict = {"physicalLocation": physical}
     if loc.cell is not None:
-        # a notebook's cell lines are no lines of its JSON file: the region is the line that
-        # stores the cell's line (the file's start when none does alone), and the cell and
-        # its lines go in a logical location
+        # a notebook's cell lines are no lines of its JSON file: the region is where the file
+        # stores them, and the cell and its lines go in a logical location
         physical["region"] = _stored_region(loc, stored)
-        where = f"cell {loc.cell}:{loc.line}:{loc.column}"
-        location["logicalLocations"] = [{"name": f"cell {loc.cell}", "fullyQualifiedName": f"{loc.path}:{where}"}]
+        where = ":".join([loc.path, *loc.places()])
+        location["logicalLocations"] = [{"name": f"cell {loc.cell}", "fullyQualifiedName": where}]
         location["properties"] = {
             "cell": loc.cell, "line": loc.line, "column": loc.column,
             "endLine": loc.end_line, "endColumn": loc.end_column,
@@ -127,18 +122,31 @@ def _result(finding: Finding, index: dict[str, int], root: Path, lines: _Lines, 
         "ruleId": finding.code,
         "ruleIndex": index[finding.code],
         "level": _LEVEL[finding.severity],
-        "message": {"text": _message(finding)},
+        "message": {"text": _in_cell(loc.cell, loc.line, loc.column, finding.message)},
         "locations": [location],
-        "partialFingerprints": {"gradlintFingerprint/v1": _fingerprint(finding, lines)},
+        "partialFingerprints": {"gradlintFingerprint/v1": _fingerprint(finding, physical["artifactLocation"]["uri"], lines)},
     }
+
+
+def _notification(error: FileError, root: Path, stored: JsonPositions) -> dict:
+    physical: dict = {"artifactLocation": _artifact(error.path, root)}
+    if error.cell is not None:
+        at = stored.position(error.path, error.cell, error.line, error.column)
+        if at is not None:
+            physical["region"] = {"startLine": at[0], "startColumn": at[1]}
+    elif error.line is not None:
+        physical["region"] = {"startLine": error.line, "startColumn": error.column or 1}
+    message = _in_cell(error.cell, error.line, error.column, error.message)
+    return {"level": "error", "message": {"text": message}, "locations": [{"physicalLocation": physical}]}
 
 
 def render(result: RunResult, context) -> str:
     rules = list(all_rules())
     index = {cls.code: i for i, cls in enumerate(rules)}
-    root = context.root
-    lines = _Lines()
+    root = Path(os.path.realpath(context.root)) if context.root is not None else repository_root()
+    lines = SourceLines(context.sources)
     stored = JsonPositions()
+    base = root.as_uri() if root.as_uri().endswith("/") else root.as_uri() + "/"
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -153,16 +161,12 @@ def render(result: RunResult, context) -> str:
                         "rules": [_rule_descriptor(cls) for cls in rules],
                     }
                 },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": base}},
                 "results": [_result(f, index, root, lines, stored) for f in result.findings],
                 "invocations": [
                     {
                         "executionSuccessful": True,
-                        "toolExecutionNotifications": [
-                            {"level": "error", "message": {"text": e.message},
-                             "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(e.path, root), "uriBaseId": "%SRCROOT%"}}}]}
-                            for e in result.errors
-                        ],
+                        "toolExecutionNotifications": [_notification(e, root, stored) for e in result.errors],
                     }
                 ],
             }

@@ -1,0 +1,56 @@
+"""What the human-readable reports share: the models' estimates and the closing line."""
+
+from __future__ import annotations
+
+from gradlint.diagnostics import ModelRecord, RunResult
+from gradlint.reporters.style import Style
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def model_line(model: ModelRecord) -> str:
+    ratio = model.log10_grad_ratio
+    if ratio is None:
+        estimate = "gradient ratio unknown (something on the path could not be resolved)"
+    else:
+        estimate = f"log10 gradient ratio {ratio:+.1f} (first weight / last weight: {10.0 ** ratio:.1g})"
+    depth = "?" if model.depth is None else str(model.depth)
+    where = f"{model.path}:{model.line}" if model.line is not None else model.path
+    if model.line is not None and model.extra.get("cell") is not None:
+        where = f"{model.path}:cell {model.extra['cell']}:{model.line}"
+    return f"{where}: model {model.name}: depth {depth}, {estimate}"
+
+
+def model_lines(result: RunResult, context) -> list[str]:
+    if not (context.show_models and result.models):
+        return []
+    return [model_line(m) for m in result.models]
+
+
+def summary_line(result: RunResult, style: Style) -> str:
+    checked = _plural(result.files_checked, "file")
+    count = len(result.findings)
+    if not count and not result.errors:
+        return style(f"All checks passed ({checked} checked).", "green")
+    summary = f"Found {_plural(count, 'finding')} in {checked} checked"
+    if result.errors:
+        summary += f"; {_plural(len(result.errors), 'file')} could not be checked"
+    return summary + "."
+
+
+def close(body: list[str], result: RunResult, context) -> str:
+    """The report's lines, the models' estimates after a blank line, then the summary
+    (left out with ``--quiet``)."""
+    lines = list(body)
+    models = model_lines(result, context)
+    if models:
+        if lines and lines[-1] != "":
+            lines.append("")
+        lines.extend(models)
+    if not context.quiet:
+        lines.append(summary_line(result, Style(context.color)))
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines) + ("\n" if lines else "")
