@@ -367,3 +367,42 @@ def test_sarif_of_notebooks_is_valid_sarif(cli, tmp_path):
     assert len(document["runs"][0]["results"]) == 2
     assert len(document["runs"][0]["invocations"][0]["toolExecutionNotifications"]) == 2
     assert list(jsonschema.Draft4Validator(schema).iter_errors(document)) == []
+
+
+def test_any_json_is_a_notebook_or_a_one_line_error():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+    cell = st.fixed_dictionaries({"cell_type": st.sampled_from(["code", "markdown", "raw"]) | values},
+                                 optional={"source": st.text(max_size=40) | st.lists(st.text(max_size=20), max_size=4) | values,
+                                           "metadata": values})
+    notebook = st.fixed_dictionaries({"nbformat": st.just(4) | values},
+                                     optional={"cells": st.lists(cell, max_size=4) | values, "metadata": values})
+
+    @settings(max_examples=300, deadline=None)
+    @given(notebook | values)
+    def check(document):
+        try:
+            joined = parse_notebook(json.dumps(document).encode())
+        except ValueError as exc:
+            assert "\n" not in str(exc) and str(exc).endswith("; skipped")
+            return
+        assert joined.text == "" or joined.text.endswith("\n")
+        for first, _ in joined.cells.starts:
+            assert 0 < first <= joined.text.count("\n")
+
+    check()
+
+
+def test_masking_keeps_every_line_where_it_was():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.text(alphabet="%!?#'\"\\([{}]) =ax\t", max_size=12), max_size=12))
+    def check(lines):
+        assert len(mask_ipython(lines)) == len(lines)
+
+    check()
