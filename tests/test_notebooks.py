@@ -105,7 +105,8 @@ def test_github_annotations_name_the_cell(cli, tmp_path):
     _notebook(tmp_path)
     lines = cli("check", "--no-cache", "--output-format", "github", "nb.ipynb", cwd=tmp_path).stdout.splitlines()
     assert [line.split("::")[1] for line in lines] == [
-        "error file=nb.ipynb,line=107,col=21,title=GL401", "error file=nb.ipynb,line=109,col=14,title=GL601",
+        "error file=nb.ipynb,line=107,col=21,endLine=107,endColumn=46,title=GL401",
+        "error file=nb.ipynb,line=109,col=14,endLine=109,endColumn=30,title=GL601",
     ]
     assert lines[1].split("::")[2].startswith("cell 8, line 11, column 9: optimizer step")
 

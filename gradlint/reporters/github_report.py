@@ -31,6 +31,11 @@ def render(result: RunResult, context) -> str:
             at = stored.position(loc.path, loc.cell, loc.line, loc.column)
             if at is not None:
                 props += [f"line={at[0]}", f"col={at[1]}"]
+                end = stored.position(loc.path, loc.cell, loc.end_line, loc.end_column) if loc.end_line else None
+                if end is not None:
+                    props.append(f"endLine={end[0]}")
+                    if end[0] == at[0]:
+                        props.append(f"endColumn={end[1]}")
         elif loc.line is not None:
             props.append(f"line={loc.line}")
             if loc.column is not None:
