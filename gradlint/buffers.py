@@ -8,15 +8,18 @@ so that it can be tested without it.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gradlint.config import Config, find_config_file, load_config
+from gradlint.config import Config
 from gradlint.diagnostics import FileError, FileResult
-from gradlint.files import discover, display_path, excluded_with_parents
+from gradlint.files import discover, display_path, excluded_explicitly
+from gradlint.gitignore import GitIgnore
 from gradlint.notebooks import CellMap
+from gradlint.resolve import Resolver
 from gradlint.suppression import NOQA
 
 
@@ -28,11 +31,12 @@ class Workspace:
     folders: list[Path] = field(default_factory=list)  # the editor's workspace folders
     _files: dict[Path, list[Path]] = field(default_factory=dict)
 
-    def config_for(self, path: Path) -> Config:
-        """The configuration ``gradlint check`` would use for ``path`` (ConfigError if bad);
-        without one, the workspace folder holding the file is the project root."""
-        config = load_config(find_config_file(path))
+    def config_for(self, path: Path, resolver: Resolver | None = None) -> Config:
+        """The configuration ``gradlint check`` would use for the file at ``path`` (ConfigError
+        if it is bad); without one, the workspace folder holding the file is the project root."""
+        config = (resolver or Resolver()).config_for(path, is_dir=False)
         if config.source is None:
+            config = copy.copy(config)
             config.root = self._folder_of(path)
         return config
 
@@ -41,11 +45,12 @@ class Workspace:
         holding = [f for f in self.folders if absolute.is_relative_to(Path(os.path.abspath(f)))]
         return max(holding, key=lambda f: len(str(f))) if holding else absolute.parent
 
-    def files(self, config: Config, refresh_for: Path | None = None) -> list[Path]:
+    def files(self, config: Config, refresh_for: Path | None = None, resolver: Resolver | None = None) -> list[Path]:
+        """The files a check of the project root would find (for imports), found once."""
         root = config.root
         known = self._files.get(root)
         if known is None or (refresh_for is not None and refresh_for not in known):
-            known, _ = discover([root], config)
+            known, _ = discover([root], resolver or Resolver())
             self._files[root] = known = [Path(os.path.abspath(p)) for p in known]
         return known
 
@@ -63,11 +68,12 @@ def check_buffer(path: Path, text: str, workspace: Workspace, cells: CellMap | N
     from gradlint.reading import collector_spared
 
     path = Path(os.path.abspath(path))
-    config = workspace.config_for(path)
+    resolver = Resolver()  # read afresh: the configuration files may have been edited
+    config = workspace.config_for(path, resolver)
     shown = display_path(path)
-    if excluded_with_parents(path, config):
+    if excluded_explicitly(path, resolver, GitIgnore() if config.respect_gitignore else None):
         return FileResult(shown)
-    files = workspace.files(config)
+    files = workspace.files(config, resolver=resolver)
     if path not in files:
         files = [*files, path]
     checker = Checker(config)

@@ -46,6 +46,19 @@ def cache_folder(config: Config) -> Path:
     return config.root / FOLDER_NAME
 
 
+def nested_cache_folders(top: Path) -> list[Path]:
+    """The tagged cache folders below ``top``: the sub-projects' of a tree where each
+    configuration keeps its own."""
+    from gradlint.globs import DEFAULT_EXCLUDE
+
+    found = []
+    for folder, dirnames, _ in os.walk(top):
+        if FOLDER_NAME in dirnames and is_gradlint_folder(Path(folder) / FOLDER_NAME):
+            found.append(Path(folder) / FOLDER_NAME)
+        dirnames[:] = [d for d in dirnames if d not in DEFAULT_EXCLUDE and not d.endswith(".egg-info")]
+    return sorted(found)
+
+
 def _is_real_folder(path: Path) -> bool:
     try:
         return stat.S_ISDIR(os.lstat(path).st_mode)

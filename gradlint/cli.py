@@ -11,7 +11,13 @@ import click
 
 from gradlint import __version__
 from gradlint.cli_output import Output, output_options
-from gradlint.config import ConfigError, find_config_file, load_config, validate_selector
+from gradlint.config import (
+    ConfigError,
+    find_config_file,
+    load_config,
+    select_selection,
+    validate_selector,
+)
 from gradlint.diagnostics import FileError
 from gradlint.probe.command import probe_command
 
@@ -37,18 +43,22 @@ def main() -> None:
     """Find what makes a PyTorch model's gradients vanish, explode or stop."""
 
 
-def _apply_selection(config, select, ignore, extend_select) -> None:
-    """Command-line selection overrides the file's, as in ruff: a --select starts afresh."""
+def _override(select, ignore, extend_select, onnx_init_checks, cache_dir, respect_gitignore):
+    """The command line over each file's configuration, as in ruff: a --select starts afresh."""
     select, ignore, extend_select = _codes(select), _codes(ignore), _codes(extend_select)
     for selector in select + ignore + extend_select:
         validate_selector(selector)
-    if select:
-        config.select = select
-        config.ignore = ignore
-        config.extend_select = extend_select
-    else:
-        config.ignore = config.ignore + ignore
-        config.extend_select = config.extend_select + extend_select
+
+    def apply(config) -> None:
+        select_selection(config, select or None, ignore, extend_select)
+        if onnx_init_checks is not None:
+            config.onnx_init_checks = onnx_init_checks == "on"
+        if cache_dir is not None:
+            config.cache_dir = str(cache_dir)
+        if respect_gitignore is not None:
+            config.respect_gitignore = respect_gitignore
+
+    return apply
 
 
 @main.command()
@@ -60,7 +70,12 @@ def _apply_selection(config, select, ignore, extend_select) -> None:
 @output_options
 @click.option("--output-file", "-o", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="A pyproject.toml or gradlint.toml to use.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="One pyproject.toml or gradlint.toml for every file.")
+@click.option("--isolated", is_flag=True, help="Read no configuration file.")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None, help="Skip what git ignores (default: on).")
+@click.option("--show-settings", type=click.Path(path_type=Path), help="Print the settings that apply to this file.")
+@click.option("--show-files", is_flag=True, help="List the files that would be checked, and check none.")
+@click.option("--stdin-filename", type=click.Path(path_type=Path), help="Check standard input as if it were this file.")
 @click.option("--show-models", is_flag=True, help="Print each model's static gradient estimate (full and concise output).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the number of cores).")
 @click.option("--no-cache", is_flag=True, help="Check every file afresh; neither read nor write the cache.")
@@ -69,24 +84,38 @@ def _apply_selection(config, select, ignore, extend_select) -> None:
 @click.option("--no-filters", is_flag=True, hidden=True,
               help="Parse every file whole and run every rule on it (slow; to test the planner).")
 @click.option("--onnx-init-checks", type=click.Choice(["on", "off"]), help="Initialisation checks on ONNX weights (off for trained checkpoints).")
-def check(paths, select, ignore, extend_select, output_file, exit_zero, config_path, show_models, jobs,
-          no_cache, cache_dir, force_exclude, no_filters, onnx_init_checks, **output_settings):
-    """Check Python files, notebooks, folders and .onnx graphs (default: the current folder)."""
+def check(paths, select, ignore, extend_select, output_file, exit_zero, config_path, isolated, respect_gitignore,
+          show_settings, show_files, stdin_filename, show_models, jobs, no_cache, cache_dir, force_exclude, no_filters,
+          onnx_init_checks, **output_settings):
+    """Check Python files, notebooks, folders and .onnx graphs (default: the current folder; - reads
+    standard input)."""
     from gradlint.engine import run
+    from gradlint.resolve import Resolver
 
+    from_stdin = stdin_filename is not None or paths == ("-",)
+    if isolated and config_path is not None:
+        _fail("--isolated reads no configuration file: it cannot go with --config")
+    if "-" in paths and not from_stdin:
+        _fail("'-' (standard input) cannot be checked together with other paths")
+    if stdin_filename is not None and any(p != "-" for p in paths):
+        click.echo("gradlint: warning: paths are ignored: --stdin-filename reads standard input", err=True)
     # Path("") is the current folder: an empty argument (an unset variable) must not check it
     targets = [Path(p) for p in paths if p] or ([] if paths else [Path(".")])
     try:
-        config = load_config(config_path or find_config_file(targets))
-        _apply_selection(config, select, ignore, extend_select)
-        if onnx_init_checks is not None:
-            config.onnx_init_checks = onnx_init_checks == "on"
-        if cache_dir is not None:
-            config.cache_dir = str(cache_dir)
-        outcome = run(
-            targets, config, jobs=jobs or config.jobs, use_cache=not no_cache and not no_filters,
-            force_exclude=force_exclude, filters=not no_filters,
-        )
+        override = _override(select, ignore, extend_select, onnx_init_checks, cache_dir, respect_gitignore)
+        resolver = Resolver(config_path, isolated=isolated, override=override)
+        if show_settings is not None or show_files:
+            _show(show_settings, targets, resolver, force_exclude)
+            return
+        if from_stdin:
+            from gradlint.stdin import check_stdin
+
+            outcome = check_stdin(stdin_filename, resolver, force_exclude, filters=not no_filters)
+        else:
+            outcome = run(
+                targets, resolver, jobs=jobs or resolver.base.jobs, use_cache=not no_cache and not no_filters,
+                force_exclude=force_exclude, filters=not no_filters,
+            )
     except ConfigError as exc:
         _fail(str(exc))
         return
@@ -108,6 +137,18 @@ def check(paths, select, ignore, extend_select, output_file, exit_zero, config_p
     sys.exit(1 if outcome.findings or outcome.errors else 0)
 
 
+def _show(settings_of: Path | None, targets: list[Path], resolver, force_exclude: bool) -> None:
+    from gradlint.show import files_text, settings_text
+
+    if settings_of is not None:
+        _write_stdout(settings_text(settings_of, resolver))
+        return
+    listing, problems = files_text(targets, resolver, force_exclude)
+    for path, message in problems:
+        click.echo(f"{path}: error: {message}", err=True)
+    _write_stdout(listing)
+
+
 def _write_stdout(report: str) -> None:
     """The report on stdout; one line and exit 2 when stdout takes no more (a full disk)."""
     try:
@@ -126,13 +167,17 @@ def _write_stdout(report: str) -> None:
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="A pyproject.toml or gradlint.toml to use.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="The cache folder to remove.")
 def clean(path, config_path, cache_dir):
-    """Remove the cache of results (.gradlint_cache) of the project at PATH (default: here)."""
-    from gradlint.cache import cache_folder, remove_cache
+    """Remove the cache of results (.gradlint_cache) of the project at PATH (default: here),
+    and those of the sub-projects below it."""
+    from gradlint.cache import cache_folder, nested_cache_folders, remove_cache
 
     try:
         config = load_config(config_path or find_config_file(path or Path(".")))
         folder = cache_dir or cache_folder(config)
         existed, kept = remove_cache(folder)
+        nested = [] if cache_dir else [f for f in nested_cache_folders(path or config.root) if f != folder]
+        for other in nested:
+            click.echo(f"Removed {other}" if remove_cache(other)[1] == 0 else f"Removed gradlint's entries from {other}")
     except ConfigError as exc:
         _fail(str(exc))
         return

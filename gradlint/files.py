@@ -1,4 +1,5 @@
-"""Which files a run checks: paths given, folders walked, exclusions applied."""
+"""Which files a run checks: paths given, folders walked, exclusions (each folder's
+configuration's, and git's) applied."""
 
 from __future__ import annotations
 
@@ -6,19 +7,23 @@ import os
 from pathlib import Path
 
 from gradlint.config import Config, is_excluded
+from gradlint.gitignore import GitIgnore
+from gradlint.resolve import Resolver
 
 CHECKED_SUFFIXES = (".py", ".pyi", ".ipynb", ".onnx")
 
 
 def discover(
-    paths: list[Path], config: Config, force_exclude: bool = False
+    paths: list[Path], config: Config | Resolver, force_exclude: bool = False
 ) -> tuple[list[Path], list[tuple[str, str]]]:
     """Files to check, sorted, and (path, message) pairs for paths that cannot be checked.
 
-    A file named on the command line is checked even when an ``exclude`` glob
-    matches it, as ruff does, unless ``force_exclude`` (what a pre-commit hook
+    A file named on the command line is checked even when an ``exclude`` glob or git
+    ignores it, as ruff does, unless ``force_exclude`` (what a pre-commit hook
     wants: it names every staged file).
     """
+    resolver = Resolver.of(config)
+    gitignore = GitIgnore() if resolver.base.respect_gitignore else None
     found: list[Path] = []
     problems: list[tuple[str, str]] = []
     seen: set[str] = set()
@@ -38,13 +43,13 @@ def discover(
             problems.append((display_path(given), f"cannot read: {(exc.strerror or str(exc)).lower()}"))
             continue
         if _quietly(given.is_dir) and not given.name.endswith(CHECKED_SUFFIXES):
-            if force_exclude and is_excluded(given, config):
+            if force_exclude and excluded_explicitly(given, resolver, gitignore, is_dir=True):
                 continue
-            _walk(given, config, add, problems)
+            _walk(given, resolver, gitignore, add, problems)
         elif _quietly(given.is_dir):
             problems.append((display_path(given), "is a directory, not a file; skipped"))
         elif _quietly(given.exists) or _quietly(given.is_symlink):
-            if force_exclude and excluded_with_parents(given, config):
+            if force_exclude and excluded_explicitly(given, resolver, gitignore):
                 continue
             add(given)
         else:
@@ -52,16 +57,27 @@ def discover(
     return found, problems
 
 
-def _walk(top: Path, config: Config, add, problems: list[tuple[str, str]]) -> None:
+def excluded_explicitly(path: Path, resolver: Resolver, gitignore: GitIgnore | None, is_dir: bool = False) -> bool:
+    """Whether ``--force-exclude`` leaves out a path named on the command line."""
+    if _excluded_with_parents(path, resolver):
+        return True
+    return gitignore is not None and gitignore.ignored_with_parents(os.path.abspath(path), is_dir)
+
+
+def _walk(top: Path, resolver: Resolver, gitignore: GitIgnore | None, add, problems: list[tuple[str, str]]) -> None:
     def on_error(exc: OSError) -> None:
         problems.append((display_path(Path(exc.filename or top)), f"cannot read folder: {(exc.strerror or str(exc)).lower()}"))
 
     for folder, dirnames, filenames in os.walk(top, followlinks=False, onerror=on_error):
         here = Path(folder)
+        settings = resolver.config_for(here, is_dir=True)
         kept = []
         for name in sorted(dirnames):
             candidate = here / name
-            if is_excluded(candidate, config) or _quietly((candidate / "pyvenv.cfg").is_file):
+            # judged by the folder that holds it, before its own configuration (as in ruff)
+            if is_excluded(candidate, settings) or _ignored(gitignore, candidate, True):
+                continue
+            if _quietly((candidate / "pyvenv.cfg").is_file):
                 continue
             if name.endswith(CHECKED_SUFFIXES) and not _quietly(candidate.is_symlink):
                 # a folder named like a source file is a mistake worth a line, not a package
@@ -73,8 +89,12 @@ def _walk(top: Path, config: Config, add, problems: list[tuple[str, str]]) -> No
             if not name.endswith(CHECKED_SUFFIXES):
                 continue
             candidate = here / name
-            if not is_excluded(candidate, config):
+            if not is_excluded(candidate, settings) and not _ignored(gitignore, candidate, False):
                 add(candidate)
+
+
+def _ignored(gitignore: GitIgnore | None, path: Path, is_dir: bool) -> bool:
+    return gitignore is not None and gitignore.ignored(os.path.abspath(path), is_dir)
 
 
 def _quietly(predicate) -> bool:
@@ -85,25 +105,26 @@ def _quietly(predicate) -> bool:
         return False
 
 
-def excluded_with_parents(path: Path, config: Config) -> bool:
-    """Whether the file or a folder between it and the project root is excluded.
+def _excluded_with_parents(path: Path, resolver: Resolver) -> bool:
+    """Whether the path or a folder it lies in is excluded, each judged, as a walk would
+    judge it, by the configuration of the folder that holds it.
 
-    Folders above the root do not count: a project that lives under ``~/build``
-    is not excluded as a whole.
+    Folders above a configuration's root do not count: a project that lives under
+    ``~/build`` is not excluded as a whole.
     """
-    absolute = Path(os.path.abspath(path))  # not resolve(): the file may be a symlink loop
-    root = Path(os.path.abspath(config.root))
-    try:
-        parts = absolute.relative_to(root).parts
-        base = root
-    except ValueError:
-        parts, base = absolute.parts[-1:], absolute.parent
-    current = base
-    for part in parts:
-        current = current / part
-        if is_excluded(current, config):
+    current = os.path.abspath(path)  # not resolve(): the file may be a symlink loop
+    first = True
+    while True:
+        parent = os.path.dirname(current)
+        config = resolver.config_for(Path(parent), is_dir=True)
+        root = os.path.realpath(config.root)
+        if not first and os.path.commonpath([os.path.realpath(parent), root]) != root:
+            return False
+        if is_excluded(Path(current), config):
             return True
-    return False
+        if parent == current:
+            return False
+        current, first = parent, False
 
 
 def display_path(path: Path) -> str:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gradlint.diagnostics import Finding, Fix, Location, Severity
+from gradlint.rule_options import OptionType
 from gradlint.textmatch import ALWAYS, TextTest
 
 if TYPE_CHECKING:
@@ -27,8 +28,9 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 class Rule:
     """Metadata every rule declares, and the options it accepts.
 
-    ``options`` holds the defaults of the rule's settings; a project overrides
-    them under ``[tool.gradlint.options.<CODE or name>]``.
+    ``options`` holds the defaults of the rule's settings and ``option_types`` what each
+    accepts (``gradlint.rule_options``), checked when the configuration loads; a project
+    overrides them under ``[tool.gradlint.options.<CODE or name>]``.
     """
 
     code: ClassVar[str]
@@ -38,6 +40,7 @@ class Rule:
     fixable: ClassVar[bool] = False
     default_enabled: ClassVar[bool] = True
     options: ClassVar[dict[str, Any]] = {}
+    option_types: ClassVar[dict[str, OptionType]] = {}
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         merged = dict(self.options)
@@ -118,6 +121,12 @@ def all_rules() -> tuple[type[Rule], ...]:
             raise TypeError(
                 f"{code} ({cls.__name__}) declares no `needs`: say which words a file must "
                 "contain for the rule to apply (gradlint.textmatch), or ALWAYS"
+            )
+        untyped = set(cls.options) ^ set(cls.option_types)
+        if untyped:
+            raise TypeError(
+                f"{code} ({cls.__name__}): options and option_types must name the same options; "
+                f"{', '.join(sorted(untyped))} is in one only"
             )
         rules[code] = cls
     return tuple(rules[code] for code in sorted(rules))

@@ -407,3 +407,10 @@ def test_masking_keeps_every_line_where_it_was():
         assert len(mask_ipython(lines)) == len(lines)
 
     check()
+
+
+def test_a_notebook_on_standard_input_is_read_as_a_notebook(cli, tmp_path):
+    done = cli("check", "--stdin-filename", "nb.ipynb", "-", cwd=tmp_path,
+               input=FIXTURE.read_text(encoding="utf-8"))
+    assert done.returncode == 1, done.stderr
+    assert "--> nb.ipynb:cell 8:9:16" in done.stdout and "--> nb.ipynb:cell 8:11:9" in done.stdout

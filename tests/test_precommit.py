@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -65,3 +66,50 @@ def test_hook_fails_on_a_defect_and_passes_without_python(tmp_path):
     # the hook asks for the concise output: one line per finding in pre-commit's log
     assert "train.py:6:12: GL001 unused `noqa` directive: GL0" in failed.stdout
     assert " --> " not in failed.stdout
+
+
+MONOREPO_HOOK = """\
+repos:
+  - repo: local
+    hooks:
+      - id: gradlint
+        name: gradlint
+        entry: {python} -m gradlint check --force-exclude --output-format concise
+        language: system
+        types_or: [python, pyi]
+        require_serial: true
+"""
+
+
+def _pre_commit() -> str | None:
+    """pre-commit on the PATH, or beside this interpreter (a virtual environment not activated)."""
+    beside = Path(sys.executable).parent / "pre-commit"
+    return shutil.which("pre-commit") or (str(beside) if beside.is_file() else None)
+
+
+@pytest.mark.skipif(_pre_commit() is None or shutil.which("git") is None, reason="needs pre-commit and git")
+def test_hook_in_a_monorepo_keeps_each_subprojects_settings(tmp_path):
+    """pre-commit passes every staged file in one call: each keeps its sub-project's settings."""
+    repo = tmp_path / "monorepo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / ".pre-commit-config.yaml").write_text(MONOREPO_HOOK.format(python=sys.executable))
+    (repo / ".gitignore").write_text("generated/\n")
+    for sub in ("vision", "speech"):
+        (repo / sub).mkdir()
+        (repo / sub / "train.py").write_text(TRAIN)
+    (repo / "vision" / "pyproject.toml").write_text("[tool.gradlint]\nignore = ['GL601']\n")  # GL001 stays
+    (repo / "speech" / "gradlint.toml").write_text("ignore = ['GL001']\n")  # GL601 stays
+    (repo / "speech" / "generated").mkdir()
+    (repo / "speech" / "generated" / "stub.py").write_text(TRAIN)
+    _git(repo, "add", ".")
+    _git(repo, "add", "-f", "speech/generated/stub.py")  # staged, but git ignores it: skipped
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [_pre_commit(), "run"], cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith(("vision/", "speech/"))]
+    found = sorted((line.split(":")[0], line.split()[1]) for line in lines)
+    assert found == [("speech/train.py", "GL601"), ("vision/train.py", "GL001")], done.stdout

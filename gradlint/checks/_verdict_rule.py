@@ -15,8 +15,10 @@ from gradlint.checks._chains import ChainCause, in_model_file, offending_chains
 from gradlint.diagnostics import Finding
 from gradlint.ir import LayerGraph
 from gradlint.rule import GraphRule, all_rules
+from gradlint.rule_options import POSITIVE_NUMBER, OptionType
 
 THRESHOLD_OPTIONS = {"min-gradient-ratio": 1e-3, "max-gradient-ratio": 1e3}
+THRESHOLD_TYPES = {name: POSITIVE_NUMBER for name in THRESHOLD_OPTIONS}  # log10 of them is taken
 
 
 def thresholds(settings: dict) -> tuple[float, float]:
@@ -31,6 +33,7 @@ class GraphVerdictRule(GraphRule):
     """
 
     options: ClassVar[dict[str, Any]] = dict(THRESHOLD_OPTIONS)
+    option_types: ClassVar[dict[str, OptionType]] = dict(THRESHOLD_TYPES)
     precedence: ClassVar[int]
 
     @classmethod

@@ -10,6 +10,7 @@ from gradlint.codefacts.kinds import LoopKind
 from gradlint.codefacts.words import NEEDS_BACKWARD
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
+from gradlint.rule_options import RANGE, OptionType, TableOf
 from gradlint.textmatch import Pattern
 
 if TYPE_CHECKING:
@@ -181,6 +182,7 @@ class LearningRateOutOfRange(SourceRule):
     summary = "A literal learning rate far outside common practice for its optimiser, or zero"
     severity = "warning"
     options: ClassVar[dict[str, Any]] = {"lr-ranges": {}}
+    option_types: ClassVar[dict[str, OptionType]] = {"lr-ranges": TableOf(RANGE)}
 
     def ranges(self) -> dict[str, list[float]]:
         merged = dict(DEFAULT_LR_RANGES)
