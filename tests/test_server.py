@@ -297,3 +297,16 @@ def test_positions_count_the_client_s_code_units():
     assert _position(line, 1, 11, PositionCodec(types.PositionEncodingKind.Utf16).client_num_units).character == 11
     assert _position(line, 1, 11, PositionCodec(types.PositionEncodingKind.Utf32).client_num_units).character == 10
     assert _position(line, 1, 11, PositionCodec(types.PositionEncodingKind.Utf8).client_num_units).character == 13
+
+
+def test_a_buffer_takes_its_own_folder_s_configuration_and_exclusions(tmp_path):
+    from gradlint.buffers import Workspace, check_buffer
+
+    (tmp_path / "pyproject.toml").write_text('[tool.gradlint]\nexclude = ["legacy/"]\n', encoding="utf-8")
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "pyproject.toml").write_text('[tool.gradlint]\nignore = ["GL6"]\n', encoding="utf-8")
+    workspace = Workspace(folders=[tmp_path])
+    assert check_buffer(tmp_path / "legacy" / "model.py", BUGGY, workspace).findings == []
+    assert sorted(f.code for f in check_buffer(tmp_path / "model.py", BUGGY, workspace).findings) == ["GL101", "GL401", "GL601"]
+    assert sorted(f.code for f in check_buffer(tmp_path / "sub" / "model.py", BUGGY, workspace).findings) == ["GL101", "GL401"]
