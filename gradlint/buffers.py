@@ -54,9 +54,6 @@ class Workspace:
             self._files[root] = known = [Path(os.path.abspath(p)) for p in known]
         return known
 
-    def forget(self) -> None:
-        self._files.clear()
-
 
 def check_buffer(path: Path, text: str, workspace: Workspace, cells: CellMap | None = None) -> FileResult:
     """The findings and errors of ``text`` as the content of the Python file at ``path`` (or
