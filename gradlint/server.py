@@ -1,10 +1,10 @@
 """``gradlint server``: the language server, over stdio, built on pygls (the ``lsp`` extra).
 
 Diagnostics are published when a Python document or a Jupyter notebook is opened, changed
-(the editor's unsaved text is checked; nothing is written) and saved, with the configuration ``gradlint check``
-would use for the document's path and the project's other files for its imports. Each
-diagnostic offers a quick fix that adds ``# noqa: CODE`` to its line. Imports neither torch
-nor the code it checks.
+(the editor's unsaved text is checked; nothing is written) and saved, with the configuration
+``gradlint check`` would use for the document's path and the project's other files for its
+imports. Each diagnostic offers a quick fix that adds ``# noqa: CODE`` to its line. Imports
+neither torch nor the code it checks.
 """
 
 from __future__ import annotations
