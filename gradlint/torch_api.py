@@ -216,7 +216,7 @@ def build(data: dict) -> Table:
     sets: dict[str, frozenset[str]] = {}
     strings: dict[str, str] = {}
     for section in ("namespaces", "modules", "autograd", "tensors", "gradients", "functional",
-                    "optimisers", "schedulers", "scalers", "clipping"):
+                    "optimisers", "schedulers", "scalers", "clipping", "precision"):
         for key, value in data.get(section, {}).items():
             if isinstance(value, str):
                 strings[f"{section}.{key}"] = value

@@ -13,7 +13,10 @@ from gradlint.reporters import ReportContext, render
 from gradlint.rule import SourceRule
 from tests.conftest import ROOT
 
-TREES = ["tests/corpus/code", "tests/corpus/models", "tests/corpus/params", "tests/fixtures"]
+TREES = [
+    "tests/corpus/code", "tests/corpus/models", "tests/corpus/params", "tests/corpus/numerics",
+    "tests/fixtures",
+]
 
 
 @pytest.fixture(autouse=True)

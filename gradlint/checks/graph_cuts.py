@@ -26,11 +26,15 @@ class _GraphCutRule(SourceRule):
     needs = NEEDS_CUTS
     # the cuts sit in the classes' forward and what it calls, kept anyway; freezing may be
     # done by any function of the file
-    reads = Words("requires_grad", "deepcopy")
+    reads = Words("requires_grad", "deepcopy", "copy_", "mul_", "lerp_", "load_state_dict", "eval(")
 
     def what(self, cut: Cut) -> str:
         """The cut as the message names it."""
         raise NotImplementedError
+
+    def hint(self, cut: Cut) -> str:
+        """What to do, appended to the message; empty by default."""
+        return ""
 
     def check_source(self, source: SourceFile) -> Iterable[Finding]:
         from gradlint.codefacts.forward_cuts import forward_cuts
@@ -43,7 +47,8 @@ class _GraphCutRule(SourceRule):
             verb = "gets" if len(cut.lost) == 1 else "get"
             yield self.finding(
                 f"{names} {verb} no gradient: {self.what(cut)} at line {location.line} cuts the graph "
-                f"between {'it' if len(cut.lost) == 1 else 'them'} and the output of {cut.cls}.forward",
+                f"between {'it' if len(cut.lost) == 1 else 'them'} and the output of {cut.cls}.forward"
+                f"{self.hint(cut)}",
                 location,
                 parameters=[n.split(" ")[0] for n in cut.lost],
             )
@@ -69,6 +74,16 @@ class NoGradInForward(_GraphCutRule):
 
     def what(self, cut: Cut) -> str:
         return "`with torch.no_grad()`"  # inference_mode and set_grad_enabled(False) alike
+
+    def hint(self, cut: Cut) -> str:
+        modules = [n.split(" ")[0] for n in cut.lost if not n.endswith(("(Parameter)", "(Buffer)"))]
+        if not modules:
+            return ""
+        its, it = ("its", "it") if len(modules) == 1 else ("their", "them")
+        return (
+            f"; nothing freezes {', '.join(modules)}: {its} parameters never train while the optimiser "
+            f"carries them (freeze {it} with `requires_grad_(False)` if that is meant)"
+        )
 
 
 class TensorToPythonInForward(_GraphCutRule):

@@ -10,7 +10,7 @@ from gradlint.codefacts.kinds import LoopKind
 from gradlint.codefacts.words import NEEDS_BACKWARD
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
-from gradlint.rule_options import RANGE, OptionType, TableOf
+from gradlint.rule_options import POSITIVE_NUMBER, RANGE, OptionType, TableOf
 from gradlint.textmatch import Pattern
 
 if TYPE_CHECKING:
@@ -212,3 +212,42 @@ class LearningRateOutOfRange(SourceRule):
             else:
                 continue
             yield self.finding(message, source.location(rate.expr), lr=lr, optimizer=rate.optimiser)
+
+
+# The rates at which an unclipped recurrence is at risk of exploding, per update rule. SGD
+# moves by lr x gradient: a recurrent net's gradient grows with the depth in time, and the
+# classic LSTM language model that trains at lr 20 does so only because it clips at 0.25.
+# Adaptive optimisers bound each step by lr and are not judged.
+DEFAULT_RECURRENT_RATES = {"SGD": 1.0, "ASGD": 1.0, "manual": 1.0}
+
+
+class RecurrentWithoutClipping(SourceRule):
+    code = "GL607"
+    name = "recurrent-without-clipping"
+    summary = "A recurrent model trained by SGD at a high rate with no gradient clipping"
+    severity = "warning"
+    options: ClassVar[dict[str, Any]] = {"min-lr": {}}
+    option_types: ClassVar[dict[str, OptionType]] = {"min-lr": TableOf(POSITIVE_NUMBER)}
+    needs = NEEDS_BACKWARD
+
+    def check_source(self, source: SourceFile) -> Iterable[Finding]:
+        from gradlint.codefacts.recurrence import recurrent_risks
+
+        limits = dict(DEFAULT_RECURRENT_RATES)
+        limits.update(self.settings.get("min-lr") or {})
+        reported: set[int] = set()
+        for risk in recurrent_risks(source):
+            limit = limits.get(risk.optimiser)
+            if limit is None or risk.rate < limit or id(risk.step) in reported:
+                continue
+            reported.add(id(risk.step))
+            update = "a hand-written update" if risk.optimiser == "manual" else risk.optimiser
+            yield self.finding(
+                f"{update} at lr={risk.rate:g} trains a recurrence ({risk.recurrent}) with no "
+                "gradient clipping: its gradient grows with the steps in time and one large "
+                "update sends the loss to NaN; call `torch.nn.utils.clip_grad_norm_` between "
+                "`.backward()` and the step",
+                source.location(risk.step),
+                lr=risk.rate,
+                optimizer=risk.optimiser,
+            )

@@ -25,11 +25,18 @@ from gradlint.codefacts.updates import parameter_names, update_direction
 from gradlint.names import ImportMap, canonical_torch, dotted
 
 BACKWARD, ZERO, STEP, CLIP = "backward", "zero", "step", "clip"
+# mixed precision: a scaler's unscale_ and update, an autocast context, a model cast to half
+UNSCALE, UPDATE, AUTOCAST, HALF = "unscale", "update", "autocast", "half"
+# how a backward was called: on a loss a scaler scaled, or by a framework that scales itself
+SCALED, MANAGED = "scaled", "managed"
 MAX_INLINE_DEPTH = 2
 MAX_PATHS = 256
 OPTIMIZER_NAME = re.compile(r"opt", re.IGNORECASE)
 SCHEDULER_NAME = re.compile(r"sched|lr_", re.IGNORECASE)
 SCALER_NAME = re.compile(r"scaler", re.IGNORECASE)
+# functions that evaluate, export or sample from a model: their float16 casts train nothing
+INFERENCE_NAME = re.compile(r"eval|test|infer|predict|export|valid|sampl|generat|demo", re.IGNORECASE)
+FRAMEWORK_NAME = re.compile(r"accelerat|fabric|engine|trainer|deepspeed|lightning|strategy")
 
 
 @dataclass
@@ -37,6 +44,7 @@ class Event:
     kind: str
     node: cst.CSTNode
     target: str | None = None  # the optimizer a step or zero_grad acts on, when known
+    mode: str = ""  # SCALED or MANAGED for a backward; SCALED for a scaler's step
 
 
 @dataclass
@@ -95,6 +103,7 @@ class EventBuilder:
         self.depth = 0
         self.params: set[str] = set()
         self.local_defs: dict[str, cst.FunctionDef] = {}
+        self.scaled: set[str] = set()  # names bound to ``scaler.scale(loss)``
 
     def function(self, func: cst.FunctionDef) -> list:
         saved = self.params, self.local_defs
@@ -126,10 +135,10 @@ class EventBuilder:
             head = self.calls(stmt.iter if isinstance(stmt, cst.For) else stmt.test)
             return [*head, Loop(stmt, self.block(statements(stmt.body)))]
         if isinstance(stmt, cst.With):
-            return [
-                *[e for item in stmt.items for e in self.calls(item.item)],
-                *self.block(statements(stmt.body)),
-            ]
+            body = self.block(statements(stmt.body))
+            if any(self.disables_grad(item.item) for item in stmt.items):
+                body = _without_casts(body)  # evaluation inside the training function
+            return [*[e for item in stmt.items for e in self.calls(item.item)], *body]
         if isinstance(stmt, cst.Try):
             items = self.block(statements(stmt.body))
             if stmt.finalbody is not None:
@@ -142,6 +151,12 @@ class EventBuilder:
     def small(self, node: cst.BaseSmallStatement) -> list:
         items = self.calls(node)
         if isinstance(node, cst.Assign):
+            targets = [dotted(t.target) for t in node.targets]
+            if self.is_scale(node.value):
+                self.scaled.update(t for t in targets if t)
+            for event in items:
+                if isinstance(event, Event) and event.kind == HALF and event.target is None and targets[0]:
+                    event.target = targets[0]  # model = Net().half()
             for target in node.targets:
                 name = dotted(target.target) or ""
                 if (
@@ -167,12 +182,22 @@ class EventBuilder:
             return [Event(CLIP, call)]
         if qualified in torch_api.names("autograd.backward_functions"):
             return [Event(BACKWARD, call)]
+        if qualified in torch_api.names("precision.autocast_contexts"):
+            return [Event(AUTOCAST, call, qualified)]
         if found is not None:
             receiver, name = found
             receiver_name = last_name(receiver) or ""
             receiver_text = dotted(receiver) or ""
             if name in ("backward", "manual_backward"):
-                return [Event(BACKWARD, call)]
+                return [Event(BACKWARD, call, mode=self.backward_mode(call, receiver, name))]
+            if self.is_scaler(receiver_name) and name in ("unscale_", "update"):
+                args = positional(call)
+                kind = UNSCALE if name == "unscale_" else UPDATE
+                return [Event(kind, call, dotted(args[0]) if args else None)]
+            if name in torch_api.names("precision.half_methods") or (
+                name == "to" and _casts_to_float16(call, self.scope.imports)
+            ):
+                return [Event(HALF, call, receiver_text or None)]
             if name == "zero_grad":
                 return [
                     Event(ZERO, call, receiver_text if self.is_optimizer(receiver_name) else None)
@@ -196,10 +221,34 @@ class EventBuilder:
                 return self.inline(func)
         return []
 
+    def is_scaler(self, name: str) -> bool:
+        return name in self.scope.scalers or bool(SCALER_NAME.search(name))
+
+    def is_scale(self, expr: cst.BaseExpression) -> bool:
+        """``scaler.scale(loss)``, or a name bound to it."""
+        if isinstance(expr, cst.Call):
+            found = method_call(expr)
+            return (
+                found is not None
+                and found[1] == "scale"
+                and self.is_scaler(last_name(found[0]) or "")
+            )
+        name = dotted(expr)
+        return name is not None and name in self.scaled
+
+    def backward_mode(self, call: cst.Call, receiver: cst.BaseExpression, name: str) -> str:
+        """SCALED for ``scaler.scale(loss).backward()``; MANAGED for a framework's backward
+        (``accelerator.backward(loss)``, ``self.manual_backward(loss)``), which scales itself."""
+        if self.is_scale(receiver):
+            return SCALED
+        if name == "manual_backward" or _framework(receiver):
+            return MANAGED
+        return ""
+
     def step(self, call: cst.Call, receiver_name: str, receiver_text: str) -> list:
-        if receiver_name in self.scope.scalers or SCALER_NAME.search(receiver_name):
+        if self.is_scaler(receiver_name):
             args = positional(call)
-            return [Event(STEP, call, dotted(args[0]) if args else None)]
+            return [Event(STEP, call, dotted(args[0]) if args else None, SCALED)]
         if receiver_name in self.scope.schedulers or (
             SCHEDULER_NAME.search(receiver_name) and receiver_name not in self.scope.optimizers
         ):
@@ -222,9 +271,47 @@ class EventBuilder:
             return []
         self.depth += 1
         try:
-            return self.function(func)
+            items = self.function(func)
         finally:
             self.depth -= 1
+        inference = any(self.disables_grad(d.decorator) for d in func.decorators)
+        return _without_casts(items) if inference or INFERENCE_NAME.search(func.name.value) else items
+
+    def disables_grad(self, expr: cst.BaseExpression) -> bool:
+        """``torch.no_grad()``, ``torch.inference_mode()``, ``@torch.no_grad``."""
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        return torch_api.no_grad_context(canonical_torch(self.scope.imports.qualify(func)))
+
+
+def _without_casts(items: list) -> list:
+    """The events of ``items`` less the float16 casts: those of code that computes no gradient."""
+    out: list = []
+    for item in items:
+        if isinstance(item, Event):
+            if item.kind not in (AUTOCAST, HALF):
+                out.append(item)
+        elif isinstance(item, Branch):
+            out.append(Branch([_without_casts(arm) for arm in item.arms]))
+        else:
+            out.append(Loop(item.node, _without_casts(item.body)))
+    return out
+
+
+def _framework(receiver: cst.BaseExpression) -> bool:
+    """``accelerator.backward(loss)``, ``self.fabric.backward(loss)``, ``engine.backward(loss)``:
+    a backward that takes the loss as its argument belongs to a training framework."""
+    name = (last_name(receiver) or "").lower()
+    return bool(FRAMEWORK_NAME.search(name))
+
+
+def _casts_to_float16(call: cst.Call, imports: ImportMap) -> bool:
+    """``.to(torch.float16)``, ``.to(dtype=torch.half)``, ``.to(device, torch.float16)``."""
+    for arg in call.args:
+        if arg.keyword is None or arg.keyword.value == "dtype":
+            qualified = canonical_torch(imports.qualify(arg.value)) or ""
+            if qualified in torch_api.names("precision.float16"):
+                return True
+    return False
 
 
 def flatten(items: list) -> list[Event]:

@@ -14,7 +14,7 @@ import libcst as cst
 from gradlint import torch_api
 from gradlint.codefacts.flow import Flow
 from gradlint.codefacts.gradient_paths import CutKind, ForwardDomain
-from gradlint.codefacts.modules import frozen_attributes, module_classes
+from gradlint.codefacts.modules import frozen_attributes, module_classes, untrained_attributes
 from gradlint.codefacts.syntax import (
     cached_fact,
     has_decorator,
@@ -70,6 +70,10 @@ class Cut:
     cls: str
 
 
+def untrained(source: SourceFile) -> set[str]:
+    return cached_fact(source, "untrained", lambda: untrained_attributes(source.module))
+
+
 def forward_cuts(source: SourceFile) -> list[Cut]:
     def compute() -> list[Cut]:
         imports = imports_of(source)
@@ -88,6 +92,7 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
             if has_decorator(forward, *{name.rsplit(".", 1)[-1] for name in contexts}):
                 continue  # an inference-only module
             domain = ForwardDomain(facts, imports, frozen, source)
+            domain.untrained = untrained(source)
             domain.active.add("forward")
             flow = Flow(domain)
             flow.run(

@@ -52,6 +52,7 @@ class ForwardDomain:
         self.facts = facts
         self.imports = imports
         self.frozen = frozen
+        self.untrained: set[str] = set()  # not trained on purpose: run under no_grad freely
         self.source = source
         self.sites: dict[int, Site] = {}
         self.no_grad: list[int] = []
@@ -238,13 +239,18 @@ class ForwardDomain:
             else env.get(call.func.value, NONE)
         )
         if self.no_grad:
-            func = NONE  # a module run under no_grad on purpose is frozen on purpose
+            func = self.trained(func)
         return self._union([func, *args])
+
+    def trained(self, value: Grad) -> Grad:
+        """Under no_grad, the submodules the code trains: a teacher, a target or EMA copy, a
+        frozen module is run there on purpose."""
+        return Grad(frozenset(s for s in value.live if s not in self.untrained), value.cut)
 
     def module_call(self, attr: str, args: list[Grad]) -> Grad:
         value = self._union(args)
         if self.no_grad:
-            return value
+            return value | self.trained(self.source_of(attr))
         return value | self.source_of(attr)
 
     def self_call(self, name: str, call: cst.Call, args: list[Grad], env) -> Grad:

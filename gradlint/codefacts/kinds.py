@@ -25,3 +25,14 @@ class LoopKind(Enum):
     ZEROED_BEFORE_STEP = "zeroed_before_step"  # zero_grad after backward; related: the step
     CLIP_BEFORE_BACKWARD = "clip_before_backward"  # related: the backward after it
     CLIP_AFTER_STEP = "clip_after_step"  # related: the step before it
+
+
+class AmpKind(Enum):
+    """What mixed precision gets wrong; ``AmpCause.node`` is the call at fault, ``related`` the other."""
+
+    CLIP_SCALED = "clip_scaled"  # clipping after a scaled backward, no unscale_; related: the backward
+    FLOAT16_AUTOCAST = "float16_autocast"  # float16 autocast, plain backward; related: the backward
+    FLOAT16_MODEL = "float16_model"  # a model cast to float16, plain backward; related: the backward
+    STEP_UNSCALED = "step_unscaled"  # scaler.step after a plain backward; related: the backward
+    STEP_SCALED = "step_scaled"  # optimizer.step() after a scaled backward; related: the backward
+    NO_UPDATE = "no_update"  # scaler.step and never scaler.update(); no related

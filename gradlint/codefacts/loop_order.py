@@ -42,16 +42,20 @@ class LoopCause:
 # (forty times slower on a model file), and as a filter a few more matches are harmless.
 
 
-def _units(source: SourceFile) -> list[tuple[list, str]]:
-    """Event trees of every function and of the module's own code."""
-    scope = FileScope.of(source.module, imports_of(source))
-    units = []
-    for func, owner in iter_functions(source.module):
-        builder = EventBuilder(scope, owner.name.value if owner is not None else None)
-        units.append((builder.function(func), func.name.value))
-    builder = EventBuilder(scope, None)
-    units.append((builder.block(top_level_statements(source.module)), "<module>"))
-    return units
+def event_units(source: SourceFile) -> list[tuple[list, str]]:
+    """Event trees of every function and of the module's own code, worked out once per file."""
+
+    def compute() -> list[tuple[list, str]]:
+        scope = FileScope.of(source.module, imports_of(source))
+        units = []
+        for func, owner in iter_functions(source.module):
+            builder = EventBuilder(scope, owner.name.value if owner is not None else None)
+            units.append((builder.function(func), func.name.value))
+        builder = EventBuilder(scope, None)
+        units.append((builder.block(top_level_statements(source.module)), "<module>"))
+        return units
+
+    return cached_fact(source, "event_units", compute)
 
 
 def loop_causes(source: SourceFile) -> list[LoopCause]:
@@ -63,7 +67,7 @@ def loop_causes(source: SourceFile) -> list[LoopCause]:
         def add(kind: LoopKind, node: cst.CSTNode, related: cst.CSTNode | None = None) -> None:
             causes.setdefault((kind, id(node)), LoopCause(kind, node, related))
 
-        for tree, _ in _units(source):
+        for tree, _ in event_units(source):
             for loop in loops(tree):
                 _missing_zero_grad(loop, add)
             iterations = [item.body for item in loops(tree)] + [tree]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -172,6 +174,70 @@ def frozen_attributes(module: cst.Module) -> set[str]:
     return frozen
 
 
+# what a copy kept out of training is called: a teacher, a target or EMA/momentum copy
+UNTRAINED_NAME = re.compile(r"(?:^|_)(?:teacher|target|tgt|ema|momentum|frozen|fixed)(?:_|\d|$)", re.IGNORECASE)
+# in-place writes of a parameter: an EMA or momentum update, a copy from another network
+_WRITES = frozenset({"copy_", "mul_", "add_", "lerp_", "sub_", "fill_", "zero_"})
+
+
+def untrained_attributes(module: cst.Module) -> set[str]:
+    """Attributes the code says the optimiser does not train, beyond the frozen ones: a copy
+    whose parameters a loop writes (``for q, k in zip(self.q.parameters(), self.k.parameters()):
+    k.data.mul_(m).add_(q.data, alpha=1 - m)``), one synced by ``load_state_dict``, one put
+    in ``eval()`` mode, and one named a teacher, a target or an EMA/momentum copy."""
+    found = set(frozen_attributes(module))
+    for node in walk(module):
+        if isinstance(node, cst.For):
+            for var, attr in _loop_parameters(node):
+                if _writes(node.body, var):
+                    found.add(attr)
+        elif isinstance(node, cst.Call):
+            call = method_call(node)
+            if call and call[1] in ("load_state_dict", "eval") and not node.args[1:]:
+                name = _attr_of(call[0]) if (dotted(call[0]) or "").startswith("self.") else None
+                if name and (call[1] == "eval" or node.args):
+                    found.add(name)
+        elif isinstance(node, (cst.Assign, cst.AnnAssign)):
+            targets = node.targets if isinstance(node, cst.Assign) else [node]
+            for target in targets:
+                name = dotted(target.target) or ""
+                if name.startswith("self.") and UNTRAINED_NAME.search(name[5:]):
+                    found.add(name[5:])
+    return found
+
+
+def _loop_parameters(loop: cst.For) -> list[tuple[str, str]]:
+    """(loop variable, attribute) for ``for p in self.x.parameters()`` and for each member of
+    ``for a, b in zip(self.x.parameters(), self.y.parameters())``."""
+    iters: list[cst.BaseExpression] = [loop.iter]
+    targets: list[cst.BaseExpression] = [loop.target]
+    if isinstance(loop.iter, cst.Call) and dotted(loop.iter.func) == "zip":
+        iters = [a.value for a in loop.iter.args]
+        targets = list(e.value for e in loop.target.elements) if isinstance(loop.target, cst.Tuple) else []
+    pairs = []
+    for target, source in zip(targets, iters):
+        call = method_call(source) if isinstance(source, cst.Call) else None
+        if call and call[1] in ("parameters", "named_parameters", "state_dict") and isinstance(target, cst.Name):
+            name = _attr_of(call[0])
+            if name:
+                pairs.append((target.value, name))
+    return pairs
+
+
+def _writes(body: cst.CSTNode, var: str) -> bool:
+    for node in walk(body):
+        if isinstance(node, cst.Call):
+            call = method_call(node)
+            base = dotted(call[0]) if call else None
+            if call and call[1] in _WRITES and base in (var, f"{var}.data"):
+                return True
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                if dotted(target.target) in (f"{var}.data", f"{var}.requires_grad"):
+                    return True
+    return False
+
+
 def _attr_of(expr: cst.BaseExpression) -> str | None:
     name = dotted(expr)
     if name is None:
@@ -231,6 +297,7 @@ __all__ = [
     "ClassFacts",
     "class_facts",
     "frozen_attributes",
+    "untrained_attributes",
     "module_classes",
     "root_classes",
     "statements",
