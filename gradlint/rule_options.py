@@ -51,6 +51,7 @@ def _is_range(value: Any) -> bool:
 
 
 POSITIVE_NUMBER = OptionType("a positive number", lambda v: is_number(v) and v > 0)
+FRACTION = OptionType("a number from 0 to 1", lambda v: is_number(v) and 0 <= v <= 1)
 BOOLEAN = OptionType("true or false", lambda v: isinstance(v, bool))
 STRING = OptionType("a string", lambda v: isinstance(v, str))
 RANGE = OptionType("[low, high], two numbers with 0 <= low <= high", _is_range)

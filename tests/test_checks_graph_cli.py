@@ -16,7 +16,7 @@ from gradlint.frontends.python import build_graphs
 from gradlint.source import SourceFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gain"
-GRAPH_CODES = ("GL101", "GL201", "GL202", "GL203", "GL301")
+GRAPH_CODES = ("GL101", "GL102", "GL103", "GL104", "GL105", "GL201", "GL202", "GL203", "GL301")
 
 
 def _frontend_builds_graphs() -> bool:

@@ -194,3 +194,14 @@ def test_onnx_ignore_nodes_drops_findings_on_matching_nodes(mlp):
     kept = check_onnx_file(mlp, "m.onnx", _StandInChecker(config, [])).findings
     assert ignored_name not in {f.location.node for f in kept}
     assert 0 < len(kept) < len(every)
+
+
+def test_a_bias_of_minus_ten_before_relu_is_gl103_on_the_exported_graph(tmp_path):
+    """The measured bias mean of an initialiser reaches the gain model like a recorded init."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 1))
+    torch.nn.init.constant_(model[0].bias, -10.0)
+    path = models.export(model, torch.randn(4, 64), tmp_path / "dead.onnx")
+    report = _json(invoke_cli("check", "--format", "json", "--select", "GL103", str(path), cwd=tmp_path))
+    [finding] = report["findings"]
+    assert finding["code"] == "GL103" and "mean -10" in finding["message"]

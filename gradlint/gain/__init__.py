@@ -2,7 +2,7 @@
 
 Signal propagation at initialisation (Poole et al. 2016; Schoenholz et al. 2017),
 node by node in topological order. Every tensor is summarised by its second
-moment ``m2 = E[x²]`` and its mean; a pre-activation is taken as N(0, m2).
+moment ``m2 = E[x²]`` and its mean; a pre-activation is taken as N(mean, m2 − mean²).
 Forward through a weighted layer: ``m2' = n·v·m2 + b``; backward:
 ``E[δ_in²] = m·v·E[δ_out²]``, through an activation ``E[φ'(h)²]·E[δ²]``;
 a weight's gradient ``E[g²] = E[δ_out²]·E[a_in²]``.

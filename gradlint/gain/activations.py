@@ -1,7 +1,7 @@
 """Activation functions, their derivatives and their Gaussian moments.
 
 Every activation kind of ``gradlint.ir.ACTIVATIONS`` has a (φ, φ') pair here. The
-estimate needs E[φ(h)], E[φ(h)²] and E[φ'(h)²] for a pre-activation h ~ N(0, q):
+estimate needs E[φ(h)], E[φ(h)²] and E[φ'(h)²] for a pre-activation h ~ N(μ, q − μ²):
 closed forms for the piecewise-linear kinds, panelled Gauss–Legendre quadrature for
 the rest.
 """
@@ -143,20 +143,32 @@ def _panels(sd: float) -> list[float]:
     return sorted(marks)
 
 
-def gaussian_mean(f: Function, q: float, points: int = 24) -> float:
-    """E[f(h)] for h ~ N(0, q), by panelled Gauss–Legendre."""
+def gaussian_mean(f: Function, q: float, points: int = 24, mean: float = 0.0) -> float:
+    """E[f(h)] for h ~ N(mean, q), by panelled Gauss–Legendre."""
     if q <= 0.0:
-        return f(0.0)
+        return f(mean)
     sd = math.sqrt(q)
     norm = 1.0 / (sd * math.sqrt(2.0 * math.pi))
     total = 0.0
-    marks = _panels(sd)
+    marks = _panels(sd) if mean == 0.0 else _shifted_panels(sd, mean)
     for a, b in itertools.pairwise(marks):
         half, mid = 0.5 * (b - a), 0.5 * (b + a)
         for x, w in _legendre(points):
             h = mid + half * x
-            total += w * half * f(h) * math.exp(-0.5 * h * h / q)
+            total += w * half * f(h) * math.exp(-0.5 * (h - mean) ** 2 / q)
     return total * norm
+
+
+def _shifted_panels(sd: float, mean: float) -> list[float]:
+    """The panels of :func:`_panels` about a Gaussian centred on ``mean``: its own scale
+    around the mean, and the activations' features near the origin that fall inside."""
+    low, high = mean - 12.0 * sd, mean + 12.0 * sd
+    marks = {low, high, mean}
+    for c in (0.0, 0.25, 1.0, 3.0, 5.0, 6.0, 10.0):
+        marks.update(x for x in (c, -c) if low < x < high)
+    for k in (1.0, 3.0, 6.0):
+        marks.update((mean + k * sd, mean - k * sd))
+    return sorted(marks)
 
 
 @dataclass(frozen=True)
@@ -171,26 +183,60 @@ _CLOSED = {"identity": (1.0, 0.0), "softmax": (1.0, 0.0), "log_softmax": (1.0, 0
 
 
 @lru_cache(maxsize=4096)
-def _moments_cached(kind: str, log_q: float, slope: float | None) -> Moments:
+def _moments_cached(kind: str, log_q: float, slope: float | None, shift: float = 0.0) -> Moments:
+    """``shift`` is the mean in units of the standard deviation (0 for a centred input)."""
     q = 10.0**log_q
+    mean = shift * math.sqrt(q)
     f, d = FUNCTIONS[kind]
     return Moments(
-        gaussian_mean(f, q),
-        gaussian_mean(lambda h: f(h) ** 2, q),
-        gaussian_mean(lambda h: d(h) ** 2, q),
+        gaussian_mean(f, q, mean=mean),
+        gaussian_mean(lambda h: f(h) ** 2, q, mean=mean),
+        gaussian_mean(lambda h: d(h) ** 2, q, mean=mean),
     )
 
 
-def moments(kind: str, q: float, slope: float | None = None) -> Moments:
-    """Gaussian moments of an activation at pre-activation variance ``q``; cached
-    on log10 q rounded to 1e-3 (0.2 % in q), which repeats across layers."""
+def moments(kind: str, q: float, slope: float | None = None, mean: float = 0.0) -> Moments:
+    """Gaussian moments of an activation at pre-activation second moment ``q = E[h²]``
+    and mean ``mean``: h ~ N(mean, q − mean²). Cached on log10 of the variance rounded
+    to 1e-3 (0.2 %), which repeats across layers, and the mean in standard deviations."""
     if kind in _CLOSED:
-        return Moments(0.0, q, 1.0)
+        return Moments(mean if kind == "identity" else 0.0, q, 1.0)
+    var = q - mean * mean
+    if mean != 0.0 and var <= 1e-12 * q:
+        f, d = FUNCTIONS[kind]
+        return Moments(f(mean), f(mean) ** 2, d(mean) ** 2)
     if kind in ("relu", "leaky_relu", "prelu", "rrelu"):
         a = slope if slope is not None else _SLOPES[kind]
-        mean = (1.0 - a) * math.sqrt(max(q, 0.0) / (2.0 * math.pi))
-        return Moments(mean, (1.0 + a * a) * q / 2.0, (1.0 + a * a) / 2.0)
+        if mean != 0.0:
+            return _leaky_moments(a, mean, math.sqrt(var))
+        mean_out = (1.0 - a) * math.sqrt(max(q, 0.0) / (2.0 * math.pi))
+        return Moments(mean_out, (1.0 + a * a) * q / 2.0, (1.0 + a * a) / 2.0)
     if q <= 0.0:
         f, d = FUNCTIONS[kind]
         return Moments(f(0.0), f(0.0) ** 2, d(0.0) ** 2)
-    return _moments_cached(kind, round(math.log10(q), 3), slope)
+    if mean == 0.0:
+        return _moments_cached(kind, round(math.log10(q), 3), slope)
+    return _moments_cached(kind, round(math.log10(var), 3), slope, round(mean / math.sqrt(var), 3))
+
+
+def _leaky_moments(a: float, mean: float, sd: float) -> Moments:
+    """Closed forms of max(h, 0) + a·min(h, 0) for h ~ N(mean, sd²)."""
+    z = mean / sd
+    above, density = _phi(z), _gauss(z)
+    pos, pos2 = mean * above + sd * density, (mean * mean + sd * sd) * above + mean * sd * density
+    neg = mean * (1.0 - above) - sd * density
+    neg2 = (mean * mean + sd * sd) * (1.0 - above) - mean * sd * density
+    return Moments(pos + a * neg, max(pos2 + a * a * neg2, 0.0), above + a * a * (1.0 - above))
+
+
+def below(threshold: float, q: float, mean: float = 0.0) -> float:
+    """P(h < threshold) for h ~ N(mean, q − mean²)."""
+    var = q - mean * mean
+    if var <= 1e-12 * max(q, 1e-300):
+        return 1.0 if mean < threshold else 0.0
+    return _phi((threshold - mean) / math.sqrt(var))
+
+
+def saturated_fraction(q: float, mean: float = 0.0, bound: float = 5.0) -> float:
+    """The expected share of pre-activations beyond ±bound (DeepDiagnosis's criterion)."""
+    return below(-bound, q, mean) + 1.0 - below(bound, q, mean)

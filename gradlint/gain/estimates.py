@@ -18,6 +18,7 @@ class NodeEstimate:
     m2: float = 0.0  # E[x²] of the node's output
     mean: float = 0.0
     pre_m2: float | None = None  # a weighted node's pre-activation variance (fused activation)
+    pre_mean: float = 0.0  # the mean of that pre-activation (a bias of −10: dead ReLUs)
     # E[δ²] of the loss gradient at the node's output, and E[g²] of one weight entry
     # of a weighted node: Decimals, because two hundred sigmoid layers take E[δ²]
     # below the smallest float, and a vanished gradient must not read as none at all

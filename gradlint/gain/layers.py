@@ -1,6 +1,6 @@
 """Each layer's rule: its output's moments forward, its share of the gradient backward.
 
-A pre-activation is taken as N(0, m2). Forward through a weighted layer
+A pre-activation is taken as N(μ, m2 − μ²), its mean μ carried from the biases. Forward through a weighted layer
 ``m2' = n·v·m2 + b``; backward ``E[δ_in²] = m·v·E[δ_out²]``, through an activation
 ``E[φ'(h)²]·E[δ²]``; a weight's gradient ``E[g²] = E[δ_out²]·E[a_in²]``.
 """
@@ -71,15 +71,21 @@ def forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> 
         act = activation_of(node)
         if act is None:
             return NodeEstimate(m2=pre, mean=mean, pre_m2=pre, batch_var=spread)
-        m = moments(act[0], pre, act[1])
-        return NodeEstimate(m2=m.m2, mean=m.mean, pre_m2=pre, batch_var=_spread_after(m, spread))
+        m = moments(act[0], pre, act[1], mean)
+        return NodeEstimate(
+            m2=m.m2, mean=m.mean, pre_m2=pre, pre_mean=mean, batch_var=_spread_after(m, spread)
+        )
     if op == "activation":
         act = activation_of(node)
         if act is None:
             raise Unknown(f"activation kind of {node.name}")
-        m = moments(act[0], first.m2, act[1])
+        m = moments(act[0], first.m2, act[1], first.mean)
         return NodeEstimate(
-            m2=m.m2, mean=m.mean, pre_m2=first.m2, batch_var=_spread_after(m, first.sample_var())
+            m2=m.m2,
+            mean=m.mean,
+            pre_m2=first.m2,
+            pre_mean=first.mean,
+            batch_var=_spread_after(m, first.sample_var()),
         )
     if op == "norm":
         scale = _norm_scale(node)
@@ -131,13 +137,13 @@ def backward_factors(
             slope = moments("tanh", mine.pre_m2 or 0.0).d2
         else:
             act = activation_of(node)
-            slope = moments(act[0], mine.pre_m2 or 0.0, act[1]).d2 if act else 1.0
+            slope = moments(act[0], mine.pre_m2 or 0.0, act[1], mine.pre_mean).d2 if act else 1.0
         if node.fan_out is None:
             raise Unknown(f"fan-out of {node.name}")
         return slope * est[src].m2, [(src, node.fan_out * (w.variance + w.mean**2) * slope)]
     if op == "activation":
         act = activation_of(node)
-        return None, [(src, moments(act[0], est[src].m2, act[1]).d2)]  # type: ignore[index]
+        return None, [(src, moments(act[0], est[src].m2, act[1], est[src].mean).d2)]  # type: ignore[index]
     if op == "norm":
         pre = mine.pre_m2
         return None, [(src, _norm_scale(node) / pre if pre else 0.0)]

@@ -83,6 +83,11 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         stats = measure.measure(
             model, example, request["loss"], request["saturation_input"], optimizer
         )
+        if request.get("dtype") == "float16":
+            phase = "float16 pass"
+            from gradlint.probe.half import underflow
+
+            stats["float16"] = underflow(model, example, request["loss"])
         phase = "report"
         stats.update(
             {

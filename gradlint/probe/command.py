@@ -42,6 +42,12 @@ out of memory), 124 the probe ran past --timeout, 128+N stopped by signal N
     help="mse: mean of the squared output (default).",
 )
 @click.option(
+    "--dtype",
+    type=click.Choice(["float32", "float16"]),
+    help="float16: also run a half-precision pass without loss scaling and report the "
+    "parameters whose gradients underflow to zero (CUDA, or CPU where torch supports it).",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds the model may take (default 120).",
@@ -52,7 +58,7 @@ out of memory), 124 the probe ran past --timeout, 128+N stopped by signal N
     type=click.Path(path_type=Path),
     help="A pyproject.toml or gradlint.toml to use.",
 )
-def probe_command(targets, device, seed, input_shape, fmt, plot, loss, timeout, config_path):
+def probe_command(targets, device, seed, input_shape, fmt, plot, loss, dtype, timeout, config_path):
     """Run one real forward/backward pass of NAME from FILE.py and measure its gradients.
 
     NAME is a function returning a model or a (model, example_input) tuple, or an
@@ -61,6 +67,6 @@ def probe_command(targets, device, seed, input_shape, fmt, plot, loss, timeout, 
     """
     from gradlint.probe.session import ProbeOptions, run_probes
 
-    options = ProbeOptions(device, seed, input_shape, fmt, plot, loss, timeout, config_path)
+    options = ProbeOptions(device, seed, input_shape, fmt, plot, loss, timeout, config_path, dtype)
     code = run_probes(list(targets), options)
     sys.exit(code)

@@ -15,6 +15,11 @@ other class of the file, when its message or extra names one of the model's laye
 - GL201 on a run of constant layers predicts units that stay identical: confirmed when the
   measured weights of every layer of the run but the last keep equal rows and equal
   gradient rows.
+- GL102-GL105 predict what the activations do: GL102 a sigmoid/tanh activation with more than
+  half of its inputs beyond the saturation bound; GL103 a ReLU with at least half of its units
+  zero for the whole batch; GL104 at least a quarter of the model's output at zero; GL105 the
+  ReLU at the finding's line (or, for a module, any ReLU) zero for at least a quarter of its
+  outputs.
 """
 
 from __future__ import annotations
@@ -223,6 +228,8 @@ def confirm(finding, measured, scope: ModelScope, options, limits: Thresholds) -
     record = {k: finding.get(k) for k in ("path", "line", "column", "code", "name", "message")}
     if predicts_symmetry(finding):
         return confirm_symmetry(record, finding, measured, scope)
+    if code in ACTIVATION_CODES:
+        return confirm_activation(record, finding, measured)
     if code.startswith(DEAD_CODES):
         extra = finding.get("extra") or {}
         named = (
@@ -253,6 +260,32 @@ def confirm(finding, measured, scope: ModelScope, options, limits: Thresholds) -
             "threshold_source": source,
         },
     )
+    return record
+
+
+ACTIVATION_CODES = ("GL102", "GL103", "GL104", "GL105")
+
+
+def confirm_activation(record: dict[str, Any], finding: dict[str, Any], measured: dict[str, Any]) -> dict[str, Any]:
+    """GL102-GL105 against the measured activations (module and functional alike)."""
+    code = finding["code"]
+    rows = measured.get("activations", [])
+    dying = [a for a in rows if a["kind"] == "dying" and a["fraction"] is not None]
+    if code == "GL102":
+        worst = max((a["fraction"] for a in rows if a["kind"] == "saturating" and a["fraction"] is not None), default=None)
+        confirmed, figures = worst is not None and worst > 0.5, {"saturated_fraction": worst}
+    elif code == "GL103":
+        worst = max((a.get("dead_units") or 0.0 for a in dying), default=None)
+        confirmed, figures = worst is not None and worst >= 0.5, {"dead_units": worst}
+    elif code == "GL104":
+        share = measured.get("output_zero_share")
+        confirmed, figures = share is not None and share >= 0.25, {"output_zero_share": share}
+    else:
+        site = f" at {Path(finding.get('path') or '').name}:{finding.get('line')}"
+        here = [a for a in dying if a["name"].endswith(site)] or [a for a in dying if " at " not in a["name"]]
+        worst = max((a["fraction"] for a in here), default=None)
+        confirmed, figures = worst is not None and worst >= 0.25, {"clamped_scores": worst}
+    record.update(confirmed=confirmed, measured=figures)
     return record
 
 

@@ -17,60 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-DYING_FAMILY = (nn.ReLU, nn.ReLU6)
-SATURATING_FAMILY = (nn.Sigmoid, nn.Tanh)
-
-
-class ActivationHooks:
-    """Forward hooks on ReLU-family and sigmoid/tanh modules, counting per module (over every
-    call, since one module object is often reused) the zero outputs or the inputs beyond the
-    saturation bound."""
-
-    def __init__(self, model: nn.Module, saturation_input: float) -> None:
-        self.bound = saturation_input
-        self.counts: dict[str, list[Any]] = {}  # name -> [kind, type, hits tensor, elements, calls]
-        self.handles = []
-        for qualified, module in model.named_modules():
-            if isinstance(module, DYING_FAMILY):
-                self.handles.append(module.register_forward_hook(self._dying(qualified, module)))
-            elif isinstance(module, SATURATING_FAMILY):
-                self.handles.append(
-                    module.register_forward_hook(self._saturating(qualified, module))
-                )
-
-    def _entry(self, name: str, kind: str, module: nn.Module) -> list[Any]:
-        return self.counts.setdefault(name, [kind, type(module).__name__, None, 0, 0])
-
-    def _add(self, entry: list[Any], hits: torch.Tensor, elements: int) -> None:
-        entry[2] = hits if entry[2] is None else entry[2] + hits
-        entry[3] += elements
-        entry[4] += 1
-
-    def _dying(self, name: str, module: nn.Module):
-        def hook(_module, _inputs, output):
-            if isinstance(output, torch.Tensor):
-                with torch.no_grad():
-                    # count_nonzero reduces without a temporary the size of the activation
-                    zeros = output.numel() - torch.count_nonzero(output)
-                    self._add(self._entry(name, "dying", module), zeros, output.numel())
-
-        return hook
-
-    def _saturating(self, name: str, module: nn.Module):
-        def hook(_module, inputs, _output):
-            if inputs and isinstance(inputs[0], torch.Tensor):
-                with torch.no_grad():
-                    x = inputs[0]
-                    hits = torch.count_nonzero(x > self.bound) + torch.count_nonzero(
-                        x < -self.bound
-                    )
-                    self._add(self._entry(name, "saturating", module), hits, inputs[0].numel())
-
-        return hook
-
-    def remove(self) -> None:
-        for handle in self.handles:
-            handle.remove()
+from gradlint.probe.activations import ActivationCounts
 
 
 def to_device(value: Any, device: torch.device) -> Any:
@@ -145,16 +92,23 @@ def measure(
     saturation_input: float = 5.0,
     optimizer: Any = None,
 ) -> dict[str, Any]:
-    hooks = ActivationHooks(model, saturation_input)
+    hooks = ActivationCounts(model, saturation_input)
     # what an optimiser built before the pass would hold: a Parameter made by forward and
     # assigned to the model is registered afterwards, but no optimiser has it
     before = {id(p) for p in model.parameters()}
-    try:
-        value, outputs = forward_backward(model, example, loss)
-    finally:
-        hooks.remove()
+    with hooks:
+        model.train()
+        model.zero_grad(set_to_none=True)
+        output = call_model(model, example)
+        value = probe_loss(output, loss)
+        value.backward()
+        outputs = count_tensors(output)
+        with torch.no_grad():
+            first = first_output(output)
+            zero_share = (first == 0).float().mean() if first.numel() else None
     stats = _statistics(model, value, hooks)
     stats["output_tensors"] = outputs
+    stats["output_zero_share"] = None if zero_share is None else float(zero_share)
     stats["unregistered_params"] = unregistered_leaves(model, value, before)
     if optimizer is not None:
         stats["unregistered_params"] += outside_optimizer(model, optimizer)
@@ -327,13 +281,12 @@ def symmetric_weights(params: list[tuple[str, nn.Parameter]]) -> list[str]:
 
 
 def _statistics(
-    model: nn.Module, loss_value: torch.Tensor, hooks: ActivationHooks
+    model: nn.Module, loss_value: torch.Tensor, hooks: ActivationCounts
 ) -> dict[str, Any]:
     params = list(model.named_parameters())
     with torch.no_grad():
         table = _grad_figures(params)
-        activation_hits = [entry[2] for entry in hooks.counts.values()]
-        hits = torch.stack(activation_hits).cpu().tolist() if activation_hits else []
+        activations = hooks.rows()
         loss_float = float(loss_value.detach().cpu())
         symmetric = symmetric_weights(params)
     owners = _owners(model)
@@ -368,16 +321,6 @@ def _statistics(
                 "nonfinite": (not missing) and not math.isfinite(grad_norm),
             }
         )
-    activations = [
-        {
-            "kind": kind,
-            "name": name,
-            "module_type": module_type,
-            "fraction": (hit / elements) if elements else None,
-            "calls": calls,
-        }
-        for (name, (kind, module_type, _, elements, calls)), hit in zip(hooks.counts.items(), hits)
-    ]
     return {
         "loss": loss_float,
         "log10_grad_ratio": grad_ratio(weights),

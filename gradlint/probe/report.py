@@ -100,6 +100,8 @@ def render_text(doc: dict[str, Any]) -> str:
                 if row["fraction"] is None
                 else f"{'dead' if row['kind'] == 'dying' else 'sat'} {row['fraction']:.0%}"
             )
+            if row.get("dead_units") is not None:
+                share += f", {row['dead_units']:.0%} of units"
             table.append(
                 (row["name"], row["module_type"], "", "", "", share, ",".join(row["flags"]))
             )
@@ -148,6 +150,10 @@ def _measured(measured: dict[str, Any]) -> str:
             f"{len(dead)} dead param(s)"
             + (f": {', '.join(dead[:6])}" if dead else "")
             + (f"; named: {', '.join(named[:6])}" if named else "")
+        )
+    if "direction" not in measured:  # GL102-GL105: the activation figure the rule predicts
+        return ", ".join(
+            f"{k.replace('_', ' ')} {'n/a' if v is None else f'{v:.0%}'}" for k, v in measured.items()
         )
     sign = "<" if measured["direction"] == "vanishing" else ">"
     return (

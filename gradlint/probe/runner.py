@@ -56,6 +56,7 @@ class Request:
     input_shape: tuple[int, ...] | None
     saturation_input: float
     timeout: float
+    dtype: str = "float32"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +67,7 @@ class Request:
             "loss": self.loss,
             "input_shape": list(self.input_shape) if self.input_shape else None,
             "saturation_input": self.saturation_input,
+            "dtype": self.dtype,
         }
 
 

@@ -28,6 +28,7 @@ class ProbeOptions:
     loss: str | None
     timeout: float | None
     config_path: Path | None
+    dtype: str | None = None
 
 
 PLOT_NEEDS = "--plot needs matplotlib: pip install 'torch-gradlint[probe]'"
@@ -159,6 +160,7 @@ def probe_one(
         input_shape=entry.input_shape,
         saturation_input=settings.thresholds.saturation_input,
         timeout=options.timeout or settings.timeout,
+        dtype=options.dtype or "float32",
     )
     measured = run_child(request, warn=_warn)
     verdicts = judge(measured, settings.thresholds, settings.dead_params_fail)

@@ -124,7 +124,30 @@ def judge(
         )
     )
     verdicts.append(_unregistered_verdict(measured))
+    if "float16" in measured:
+        verdicts.append(_half_verdict(measured["float16"]))
     return verdicts
+
+
+def _half_verdict(half: dict[str, Any]) -> dict[str, Any]:
+    """Parameters whose every nonzero gradient entry is zero in a float16 pass without scaling."""
+    if half.get("error"):
+        return _verdict(
+            "fp16-underflow", False, f"the float16 pass could not run: {half['error']}", "gradlint", names=[]
+        )
+    gone = [p["name"] for p in half["params"] if p["lost"] >= 1.0]
+    partly = [p for p in half["params"] if p["lost"] < 1.0]
+    if gone:
+        detail = (
+            f"{len(gone)} parameter(s) whose gradient underflows to zero in float16 without loss "
+            f"scaling: {_names(gone)}; use torch.amp.GradScaler"
+        )
+    elif partly:
+        worst = max(partly, key=lambda p: p["lost"])
+        detail = f"no gradient lost entirely; worst {worst['name']} loses {worst['lost']:.0%} of its entries"
+    else:
+        detail = "no gradient entry underflows in float16"
+    return _verdict("fp16-underflow", bool(gone), detail, "gradlint", names=gone)
 
 
 def _unregistered_verdict(measured: dict[str, Any]) -> dict[str, Any]:
@@ -160,7 +183,7 @@ def _activation_verdict(measured, kind, name, limit, source, what, at_least):
     if not modules:
         family = "ReLU" if kind == "dying" else "sigmoid/tanh"
         return _verdict(
-            name, False, f"no {family} module to measure", source, threshold=limit, names=[]
+            name, False, f"no {family} activation to measure", source, threshold=limit, names=[]
         )
     bad = [a for a in modules if (a["fraction"] >= limit if at_least else a["fraction"] > limit)]
     worst = max(modules, key=lambda a: a["fraction"])

@@ -16,6 +16,7 @@ from gradlint.frontends.python.example_input import (
 )
 from gradlint.frontends.python.graph import GraphBuilder, PlacedReason, first_tensor, unused_nodes
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
+from gradlint.frontends.python.module_objects import walk_modules
 from gradlint.frontends.python.modules import site_location
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
 from gradlint.ir import LayerGraph
@@ -187,6 +188,10 @@ def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
             if shape is not None:
                 graph.attrs["input_shape"] = shape
             graphs.append(graph)
+    inner = {name for g in graphs for name in g.attrs.get("blocks", ())}
+    for graph in graphs:
+        if graph.name in inner:
+            graph.attrs["block"] = True  # built inside another model of the file
     return graphs
 
 
@@ -250,6 +255,7 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     if interp.reasons:
         graph.attrs.setdefault("unknown", []).extend(_reason(where, site) for where, site in interp.reasons)
     graph.attrs["class"] = cls.name
+    graph.attrs["blocks"] = sorted({m.type for path, m in walk_modules(mod) if path and m.cls is not None})
     interp.graph = None
     return graph
 

@@ -207,7 +207,8 @@ def tensor_attr(interp: Interp, obj: Any, name: str) -> Any:
             return Builtin(name, lambda i, a, k: _param_shape_call(param, name, a))
         if name in _PARAM_INIT_METHODS or name in ("trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_normal_"):
             def run(interp, args, kwargs):
-                set_init(interp, obj, name, args, kwargs, None)
+                # the call's site (set by Interpreter.call): where `w.data.normal_(0, 1)` stands
+                set_init(interp, obj, name, args, kwargs, getattr(interp, "site", None))
                 return obj
             return Builtin(name, run)
         if interp.graph is not None:
@@ -223,7 +224,7 @@ def tensor_attr(interp: Interp, obj: Any, name: str) -> Any:
     if tensor.node is None and interp.graph is None:
         if name in _PARAM_INIT_METHODS:
             def init_method(interp, args, kwargs):
-                set_init(interp, tensor, name, args, kwargs, None)
+                set_init(interp, tensor, name, args, kwargs, getattr(interp, "site", None))
                 return tensor
             return Builtin(name, init_method)
         return UNKNOWN

@@ -7,7 +7,8 @@ from typing import Any
 import libcst as cst
 
 from gradlint.frontends.python.shared import Abort, Frame, InterpPart, _Break, _Continue, _Return
-from gradlint.frontends.python.values import UNKNOWN, FuncVal, Pieces, Site
+from gradlint.frontends.python.values import UNKNOWN, FuncVal, ParamRef, Pieces, Site
+from gradlint.ir import Init
 
 _AUGOPS = {
     cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
@@ -75,6 +76,10 @@ class Statements(InterpPart):
             op = _AUGOPS.get(type(small.operator))
             value = self.eval(small.value, frame)
             result = self.binop(op, current, value, inplace=True, site=Site(frame.file, small)) if op else UNKNOWN
+            if isinstance(current, ParamRef) and current.param is not None:
+                # `weight *= gain / weight.norm(...)` rescales the init in place: its draw is no
+                # longer the one recorded (a plain number scales it; anything else is unknown)
+                current.param.init = rescaled(current.param.init, small.operator, value)
             self.assign(small.target, result, frame)
         elif isinstance(small, cst.Return):
             raise _Return(None if small.value is None else self.eval(small.value, frame))
@@ -220,3 +225,19 @@ class Statements(InterpPart):
                 self.assign(element.value, item, frame)
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, value, frame)
+
+
+def rescaled(init: Init | None, operator: cst.BaseAugOp, value: Any) -> Init:
+    """The init of a parameter after ``param *= value`` (or ``/=``) in place."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0
+    if init is None or init.variance is None or not number:
+        return Init("unknown")
+    if isinstance(operator, cst.MultiplyAssign):
+        factor = float(value)
+    elif isinstance(operator, cst.DivideAssign):
+        factor = 1.0 / float(value)
+    else:
+        return Init("unknown")
+    mean = init.mean * factor if init.mean is not None else None
+    constant = init.constant * factor if init.constant is not None else None
+    return Init(init.kind, init.variance * factor * factor, mean, constant, init.location, init.detail)

@@ -1,0 +1,79 @@
+"""GL102-GL105 on tests/corpus/dead: the findings equal the inline labels, and each label (and
+each clean near-miss) is confirmed by real passes, with the static dead and saturated fractions
+within 0.1 of the measured ones (scripts/verify_dead_corpus.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_cli
+
+CORPUS = ROOT / "tests" / "corpus" / "dead"
+FILES = sorted(CORPUS.glob("*.py"))
+CODES = ("GL102", "GL103", "GL104", "GL105")
+EXPECT = re.compile(r"#\s*expect:\s*(GL\d{3})")
+
+
+def _verifier():
+    spec = importlib.util.spec_from_file_location(
+        "verify_dead_corpus", ROOT / "scripts" / "verify_dead_corpus.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _labels() -> set[tuple[str, int, str]]:
+    found = set()
+    for path in FILES:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = EXPECT.search(line)
+            if match:
+                found.add((path.name, number, match.group(1)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def outcome():
+    proc = run_cli("check", "--format", "json", "--select", ",".join(CODES), "--exit-zero", str(CORPUS))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert not data.get("errors"), data.get("errors")
+    reported = {(Path(f["path"]).name, f["line"], f["code"]) for f in data["findings"]}
+    return _labels(), reported
+
+
+def test_corpus_size_and_sources():
+    texts = {p.name: p.read_text(encoding="utf-8") for p in FILES}
+    dead_unit = [n for n, t in texts.items() if re.search(r"# expect: GL10[345]", t)]
+    saturated = [n for n, t in texts.items() if "# expect: GL102" in t]
+    clean = [n for n, t in texts.items() if "# expect:" not in t]
+    assert len(dead_unit) >= 6 and len(saturated) >= 3 and len(clean) >= 8
+    for name, text in texts.items():
+        assert text.startswith(("# Source:", "# Near-miss:")), name
+        assert "def make(" in text, name
+
+
+def test_findings_equal_the_labels(outcome, capsys):
+    expected, reported = outcome
+    true_positives = len(expected & reported)
+    precision = true_positives / len(reported) if reported else 1.0
+    recall = true_positives / len(expected) if expected else 1.0
+    with capsys.disabled():
+        print(f"\nGL102-GL105 corpus: {len(expected)} labels, precision {precision:.2f}, recall {recall:.2f}")
+    for code in CODES:
+        assert any(c == code for _, _, c in expected), code
+    assert precision >= 0.95 and recall >= 0.95
+    assert reported == expected, (sorted(reported - expected), sorted(expected - reported))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_label_and_fractions_are_confirmed_by_measurement(path):
+    pytest.importorskip("torch")
+    ok, detail = _verifier().verify(path)
+    assert ok, detail
