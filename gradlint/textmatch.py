@@ -63,6 +63,17 @@ class AllOf(TextTest):
 
 
 @dataclass(frozen=True)
+class AnyOf(TextTest):
+    tests: tuple[TextTest, ...]
+
+    def __init__(self, *tests: TextTest) -> None:
+        object.__setattr__(self, "tests", tests)
+
+    def matches(self, text: str) -> bool:
+        return any(test.matches(text) for test in self.tests)
+
+
+@dataclass(frozen=True)
 class Always(TextTest):
     def matches(self, text: str) -> bool:
         return True

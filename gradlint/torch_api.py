@@ -364,6 +364,11 @@ def no_grad_context(qualified: str | None) -> bool:
     return qualified in names("autograd.no_grad_contexts")
 
 
+def parameterless_library_class(qualified: str | None) -> bool:
+    libraries = names("modules.parameterless_libraries")
+    return bool(qualified) and any(qualified.startswith(f"{lib}.") for lib in libraries)
+
+
 def grad_switch(qualified: str | None) -> bool:
     """``torch.set_grad_enabled``: a no-grad context when its argument is False."""
     return qualified in names("autograd.grad_switches")

@@ -1,6 +1,6 @@
 """Ground truth for the GL5 labels of tests/corpus/code, measured with torch.
 
-    python scripts/verify_corpus_gradients.py [--write]
+    python scripts/verify_corpus_gradients.py [--write] [--real]
 
 Every corpus file that defines ``build()`` (returning a model and a tuple of example inputs) is
 imported, run forward once in train mode, and backpropagated from the sum over every float tensor
@@ -11,7 +11,8 @@ an all-zero one; frozen ones (``requires_grad=False``) are listed apart.
 
 The measured dead attributes are compared with the attributes GL5 findings name in that file.
 ``--write`` records the result in tests/corpus/code_gradients.json, which the test suite checks
-the labels against without needing torch.
+the labels against without needing torch. ``--real`` does the same for tests/corpus/code_real
+(recorded in tests/corpus/code_real_gradients.json).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus" / "code"
 RECORD = ROOT / "tests" / "corpus" / "code_gradients.json"
+REAL = ROOT / "tests" / "corpus" / "code_real"
+REAL_RECORD = ROOT / "tests" / "corpus" / "code_real_gradients.json"
 
 
 class _Anything(types.ModuleType):
@@ -76,15 +79,23 @@ def measure(path: Path) -> dict:
     import torch
 
     torch.manual_seed(0)
+    torch.set_grad_enabled(True)  # a model may switch grad mode off for its caller
     module = load(path)
     model, inputs = module.build()
     model.train()
+    before = {n: (id(p), p.detach().clone()) for n, p in model.named_parameters()}
     outputs = list(tensors(model(*inputs)))
+    # parameters forward itself overwrites (an EMA codebook) are trained outside autograd
+    updated = {
+        n for n, p in model.named_parameters()
+        if n in before and (id(p) != before[n][0] or not torch.equal(p.detach(), before[n][1]))
+    }
     if outputs:
         sum((t.float() ** 2).mean() for t in outputs).backward()
     groups: dict[str, list] = {}
     for name, param in model.named_parameters():
-        groups.setdefault(name.split(".")[0], []).append(param)
+        if name not in updated:
+            groups.setdefault(name.split(".")[0], []).append(param)
     dead, frozen = [], []
     for attr, params in groups.items():
         trainable = [p for p in params if p.requires_grad]
@@ -95,7 +106,7 @@ def measure(path: Path) -> dict:
     return {"class": type(model).__name__, "dead": sorted(dead), "frozen": sorted(frozen)}
 
 
-def reported() -> dict[str, set[str]]:
+def reported(corpus: Path = CORPUS) -> dict[str, set[str]]:
     proc = subprocess.run(
         [
             sys.executable,
@@ -107,7 +118,7 @@ def reported() -> dict[str, set[str]]:
             "--exit-zero",
             "--select",
             "GL5",
-            str(CORPUS),
+            str(corpus),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -122,11 +133,13 @@ def reported() -> dict[str, set[str]]:
 
 
 def main(argv: list[str]) -> int:
+    corpus, record_file = (REAL, REAL_RECORD) if "--real" in argv else (CORPUS, RECORD)
+    sys.path.insert(0, str(corpus))  # the corpus's own packages import each other
     truth = {}
-    for path in sorted(CORPUS.glob("*.py")):
+    for path in sorted(corpus.rglob("*.py")):
         if "def build(" in path.read_text(encoding="utf-8"):
             truth[path.name] = measure(path)
-    named = reported()
+    named = reported(corpus)
     agree = 0
     for name, record in truth.items():
         static = sorted(named.get(name, set()))
@@ -139,8 +152,8 @@ def main(argv: list[str]) -> int:
         f"\n{agree}/{len(truth)} models: GL5 names exactly the parameters torch finds without gradient"
     )
     if "--write" in argv:
-        RECORD.write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        print(f"recorded in {RECORD.relative_to(ROOT)}")
+        record_file.write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"recorded in {record_file.relative_to(ROOT)}")
     return 0 if agree == len(truth) else 1
 
 

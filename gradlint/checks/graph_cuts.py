@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
 from gradlint.codefacts.kinds import CutKind
-from gradlint.codefacts.words import NEEDS_CUTS
+from gradlint.codefacts.words import NEEDS_BACKWARD, NEEDS_CUTS
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
-from gradlint.textmatch import Words
+from gradlint.textmatch import AllOf, AnyOf, Words
 
 if TYPE_CHECKING:
     from gradlint.codefacts.forward_cuts import Cut
@@ -45,8 +45,9 @@ class _GraphCutRule(SourceRule):
             location = source.location(cut.node)
             names = ", ".join(cut.lost)
             verb = "gets" if len(cut.lost) == 1 else "get"
+            what = self.what(cut) if cut.via is None else f"{self.what(cut)} in {cut.via}, called"
             yield self.finding(
-                f"{names} {verb} no gradient: {self.what(cut)} at line {location.line} cuts the graph "
+                f"{names} {verb} no gradient: {what} at line {location.line} cuts the graph "
                 f"between {'it' if len(cut.lost) == 1 else 'them'} and the output of {cut.cls}.forward"
                 f"{self.hint(cut)}",
                 location,
@@ -73,6 +74,8 @@ class NoGradInForward(_GraphCutRule):
     kinds = frozenset({CutKind.NO_GRAD})
 
     def what(self, cut: Cut) -> str:
+        if cut.spelling.endswith("(False)"):  # a statement, not a with block
+            return f"`{cut.spelling.removeprefix('torch.autograd.')}`"
         return "`with torch.no_grad()`"  # inference_mode and set_grad_enabled(False) alike
 
     def hint(self, cut: Cut) -> str:
@@ -92,6 +95,23 @@ class TensorToPythonInForward(_GraphCutRule):
     summary = "`.item()`, `.tolist()`, `.numpy()`, `float(t)` or a `torch.tensor(t)` re-wrap in forward cuts the graph"
     severity = "error"
     kinds = frozenset({CutKind.TO_PYTHON, CutKind.CAST, CutKind.REWRAP})
+    # also a loss term made a Python number in a training step, with or without a forward
+    needs = AnyOf(NEEDS_CUTS, AllOf(NEEDS_BACKWARD, Words(".item(", "float(")))
+
+    def check_source(self, source: SourceFile) -> Iterable[Finding]:
+        from gradlint.codefacts.loss_terms import number_terms
+
+        yield from super().check_source(source)
+        for term in number_terms(source):
+            location = source.location(term.node)
+            how = "`.item()`" if term.spelling == "item" else "`float()`"
+            backward = source.location(term.backward).line
+            yield self.finding(
+                f"`{term.name}` is a Python number: {how} at line {location.line} takes it out "
+                f"of the graph, so adding it to the loss whose `.backward()` runs at line "
+                f"{backward} gives nothing behind it a gradient; keep the tensor",
+                location,
+            )
 
     def what(self, cut: Cut) -> str:
         if cut.kind is CutKind.TO_PYTHON:

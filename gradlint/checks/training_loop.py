@@ -53,6 +53,13 @@ class MissingZeroGrad(_LoopRule):
     kinds = frozenset({LoopKind.NEVER_ZEROED})
 
     def message(self, cause: LoopCause, related_line: int) -> str:
+        if cause.optimiser is not None:
+            return (
+                f"`{cause.optimiser}` steps in a loop that clears other optimizers' gradients "
+                f"(line {related_line}) but never its own: `.backward()` adds to `.grad`, so every "
+                f"step applies the sum of all its gradients so far; call `{cause.optimiser}.zero_grad()` "
+                "once per step"
+            )
         return (
             "optimizer step in a loop that never clears gradients: `.backward()` adds to `.grad`, "
             "so every step applies the sum of all gradients so far; call `zero_grad()` once per step"
@@ -66,9 +73,15 @@ class ZeroGradBeforeStep(_LoopRule):
         "`zero_grad()` between `.backward()` and `step()` wipes the gradients before they are used"
     )
     severity = "error"
-    kinds = frozenset({LoopKind.ZEROED_BEFORE_STEP})
+    kinds = frozenset({LoopKind.ZEROED_BEFORE_STEP, LoopKind.ZEROED_EACH_MICRO_BATCH})
 
     def message(self, cause: LoopCause, related_line: int) -> str:
+        if cause.kind is LoopKind.ZEROED_EACH_MICRO_BATCH:
+            return (
+                f"`zero_grad()` on every micro-batch while the optimizer steps only every few "
+                f"(line {related_line}): it wipes the accumulated gradients, so each step sees "
+                "the last micro-batch alone; clear them right after the step"
+            )
         return (
             f"`zero_grad()` between `.backward()` and the optimizer step (line {related_line}) "
             "wipes the gradients just computed: the step moves nothing"

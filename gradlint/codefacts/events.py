@@ -13,9 +13,12 @@ from itertools import product
 import libcst as cst
 
 from gradlint import torch_api
+from gradlint.codefacts.foreign import foreign_definition as foreign
 from gradlint.codefacts.syntax import (
+    cached_fact,
     calls_in_order,
     children,
+    imports_of,
     last_name,
     method_call,
     positional,
@@ -25,6 +28,7 @@ from gradlint.codefacts.updates import parameter_names, update_direction
 from gradlint.names import ImportMap, canonical_torch, dotted
 
 BACKWARD, ZERO, STEP, CLIP = "backward", "zero", "step", "clip"
+PARAMETER = "<parameter>"  # the target of a zero that clears one tensor's gradient
 # mixed precision: a scaler's unscale_ and update, an autocast context, a model cast to half
 UNSCALE, UPDATE, AUTOCAST, HALF = "unscale", "update", "autocast", "half"
 # how a backward was called: on a loss a scaler scaled, or by a framework that scales itself
@@ -50,6 +54,7 @@ class Event:
 @dataclass
 class Branch:
     arms: list[list]
+    test: cst.BaseExpression | None = None
 
 
 @dataclass
@@ -64,6 +69,7 @@ class FileScope:
 
     module: cst.Module
     imports: ImportMap
+    source: object = None  # the SourceFile, through whose resolver helpers of other files are read
     functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
     methods: dict[str, dict[str, cst.FunctionDef]] = field(default_factory=dict)
     optimizers: set[str] = field(default_factory=set)
@@ -71,8 +77,8 @@ class FileScope:
     scalers: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, module: cst.Module, imports: ImportMap) -> FileScope:
-        scope = cls(module, imports)
+    def of(cls, module: cst.Module, imports: ImportMap, source=None) -> FileScope:
+        scope = cls(module, imports, source)
         for stmt in module.body:
             if isinstance(stmt, cst.FunctionDef):
                 scope.functions[stmt.name.value] = stmt
@@ -128,7 +134,10 @@ class EventBuilder:
             return items
         if isinstance(stmt, cst.If):
             other = self.statement(stmt.orelse) if stmt.orelse is not None else []
-            return [*self.calls(stmt.test), Branch([self.block(statements(stmt.body)), other])]
+            return [
+                *self.calls(stmt.test),
+                Branch([self.block(statements(stmt.body)), other], stmt.test),
+            ]
         if isinstance(stmt, cst.Else):
             return self.block(statements(stmt.body))
         if isinstance(stmt, (cst.For, cst.While)):
@@ -163,8 +172,8 @@ class EventBuilder:
                     name.endswith(".grad")
                     and isinstance(node.value, cst.Name)
                     and node.value.value == "None"
-                ):
-                    items.append(Event(ZERO, node))
+                ):  # one tensor's gradient: some of the parameters, perhaps on purpose
+                    items.append(Event(ZERO, node, PARAMETER))
         if isinstance(node, (cst.AugAssign, cst.Assign)) and update_direction(node, self.params):
             items.append(Event(STEP, node, "manual"))
         return items
@@ -180,6 +189,8 @@ class EventBuilder:
         qualified = canonical_torch(self.scope.imports.qualify(call.func)) or ""
         if torch_api.clips_gradients(qualified):
             return [Event(CLIP, call)]
+        if qualified in torch_api.names("autograd.distributed_backward_functions"):
+            return []  # gradients go to the context, which each iteration opens afresh
         if qualified in torch_api.names("autograd.backward_functions"):
             return [Event(BACKWARD, call)]
         if qualified in torch_api.names("precision.autocast_contexts"):
@@ -212,15 +223,51 @@ class EventBuilder:
                 method = self.scope.methods.get(self.owner, {}).get(name)
                 if method is not None:
                     return self.inline(method)
+                inherited = self.inherited(name)
+                if inherited is not None:
+                    return self.at(call, self.inline(*inherited))
             if "zero_grad" in name:
                 return [Event(ZERO, call)]
+            head = (dotted(receiver) or "").split(".")[0]
+            if head in self.scope.imports.aliases:  # utils.step_all(...): a helper of another file
+                helper = foreign_definition(self.scope, self.scope.imports.qualify(call.func))
+                return self.at(call, self.inline(*helper)) if helper is not None else []
             return []
         if isinstance(call.func, cst.Name):
             func = self.local_defs.get(call.func.value) or self.scope.functions.get(call.func.value)
-            if func is not None:
-                return self.inline(func)
+            helper = foreign_definition(self.scope, self.scope.imports.qualify(call.func)) if func is None else None
+            inlined = self.inline(func) if func is not None else (
+                self.at(call, self.inline(*helper)) if helper is not None else []
+            )
+            if not inlined and "zero_grad" in call.func.value:
+                return [Event(ZERO, call)]  # zero_grad(params), beyond the inlining depth
+            return inlined
         return []
 
+    def at(self, call: cst.Call, items: list) -> list:
+        """Events of another file's helper, placed at the call in this one."""
+        out: list = []
+        for item in items:
+            if isinstance(item, Event):
+                out.append(Event(item.kind, call, item.target, item.mode))
+            elif isinstance(item, Branch):
+                out.append(Branch([self.at(call, arm) for arm in item.arms], item.test))
+            else:
+                out.append(Loop(call, self.at(call, item.body)))
+        return out
+
+    def inherited(self, name: str) -> tuple[cst.FunctionDef, FileScope, str] | None:
+        """A method of the owner's base class defined in another file of the tree."""
+        owner = next(
+            (s for s in self.scope.module.body
+             if isinstance(s, cst.ClassDef) and s.name.value == self.owner),
+            None,
+        )
+        for base in owner.bases if owner is not None else ():
+            found = foreign_definition(self.scope, self.scope.imports.qualify(base.value), name)
+            if found is not None:
+                return found
+        return None
     def is_scaler(self, name: str) -> bool:
         return name in self.scope.scalers or bool(SCALER_NAME.search(name))
 
@@ -266,14 +313,20 @@ class EventBuilder:
     def is_optimizer(self, name: str) -> bool:
         return name in self.scope.optimizers or bool(OPTIMIZER_NAME.search(name))
 
-    def inline(self, func: cst.FunctionDef) -> list:
+    def inline(
+        self, func: cst.FunctionDef, scope: FileScope | None = None, owner: str | None = None
+    ) -> list:
         if self.depth >= MAX_INLINE_DEPTH:
             return []
         self.depth += 1
+        saved = self.scope, self.owner
+        if scope is not None:
+            self.scope, self.owner = scope, owner
         try:
             items = self.function(func)
         finally:
             self.depth -= 1
+            self.scope, self.owner = saved
         inference = any(self.disables_grad(d.decorator) for d in func.decorators)
         return _without_casts(items) if inference or INFERENCE_NAME.search(func.name.value) else items
 
@@ -291,7 +344,7 @@ def _without_casts(items: list) -> list:
             if item.kind not in (AUTOCAST, HALF):
                 out.append(item)
         elif isinstance(item, Branch):
-            out.append(Branch([_without_casts(arm) for arm in item.arms]))
+            out.append(Branch([_without_casts(arm) for arm in item.arms], item.test))
         else:
             out.append(Loop(item.node, _without_casts(item.body)))
     return out
@@ -312,6 +365,20 @@ def _casts_to_float16(call: cst.Call, imports: ImportMap) -> bool:
             if qualified in torch_api.names("precision.float16"):
                 return True
     return False
+
+
+def foreign_definition(
+    scope: FileScope, qualified: str | None, method: str | None = None
+) -> tuple[cst.FunctionDef, FileScope, str | None] | None:
+    """A helper (or a base class's method) of another file, with that file's scope."""
+    found = foreign(scope.source, qualified, method)
+    if found is None:
+        return None
+    func, other = found
+    other_scope = cached_fact(
+        other, "event_scope", lambda: FileScope.of(other.module, imports_of(other), other)
+    )
+    return func, other_scope, (qualified or "").rsplit(".", 1)[-1] if method else None
 
 
 def flatten(items: list) -> list[Event]:

@@ -132,7 +132,9 @@ class Flow:
                     else d.join(d.evaluate(node.target, env), value)
                 )
         elif isinstance(node, cst.Expr):
-            d.evaluate(node.value, env)
+            statement_call = getattr(d, "expression_statement", None)
+            if statement_call is None or not statement_call(node.value, env):
+                d.evaluate(node.value, env)
         elif isinstance(node, cst.Return) and node.value is not None:
             self.returns.append((node, d.evaluate(node.value, env)))
         return env

@@ -20,8 +20,11 @@ from gradlint.codefacts.syntax import (
     has_decorator,
     imports_of,
     mentions,
+    method_call,
+    walk,
 )
-from gradlint.names import word_search
+from gradlint.codefacts.words import OUTSIDE_THE_TREE
+from gradlint.names import dotted, word_search
 from gradlint.source import SourceFile
 
 # What a cut is written as, in the methods that forward runs (every method but __init__): the
@@ -56,6 +59,26 @@ def _renames_a_cut(text: str) -> bool:
     return False
 
 
+def _tree_names(imports, source: SourceFile) -> frozenset[str]:
+    """The file's own functions that may cut, and the functions imported from files of the
+    tree (not torch's nor numpy's): a class that calls one may cut inside it."""
+    own = set()
+    for stmt in source.module.body:
+        if isinstance(stmt, cst.FunctionDef):
+            text = source.function_text(stmt)
+            if text is None or _may_cut(text):
+                own.add(stmt.name.value)
+    imported = {
+        local for local, qualified in imports.aliases.items()
+        if local[:1].islower()
+        and qualified.split(".")[0] not in OUTSIDE_THE_TREE
+    }
+    return frozenset(own | imported)
+
+
+_CALLED = re.compile(r"(\w+)\s*[(.]")
+
+
 @dataclass
 class Cut:
     """A place in ``cls``.forward that cuts every gradient path from the parameters ``lost`` (as
@@ -68,6 +91,39 @@ class Cut:
     spelling: str
     lost: list[str]
     cls: str
+    via: str | None = None  # the helper of another file in which the cut sits
+
+
+def _updated_outside_autograd(facts) -> set[str]:
+    """Attributes whose parameters forward (or a method it calls) overwrites:
+    ``self.embed.weight.data.copy_(...)``, ``self.embedding.weight = nn.Parameter(...)``, an
+    EMA codebook written back in forward. Their parameters are trained outside autograd on
+    purpose, and a detach in front of them loses nothing."""
+    updated: set[str] = set()
+    reached, stack = {"forward"}, ["forward"]
+    while stack:  # forward and the methods it calls on self: not reset_parameters and the like
+        for node in walk(facts.methods[stack.pop()]):
+            name = dotted(node.func) if isinstance(node, cst.Call) else None
+            if name and name.startswith("self.") and name[5:] in facts.methods and name[5:] not in reached:
+                reached.add(name[5:])
+                stack.append(name[5:])
+    for name in reached - {"__init__"}:
+        method = facts.methods[name]
+        for node in walk(method):
+            targets: list[cst.BaseExpression] = []
+            if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            elif isinstance(node, cst.Call):
+                found = method_call(node)
+                if found is not None and found[1].endswith("_") and not found[1].startswith("_"):
+                    targets = [found[0]]
+            for target in targets:
+                parts = (dotted(target) or "").split(".")
+                if len(parts) >= 2 and parts[0] == "self" and (
+                    len(parts) > 2 or parts[1] in facts.parameters
+                ):
+                    updated.add(parts[1])
+    return updated
 
 
 def untrained(source: SourceFile) -> set[str]:
@@ -82,9 +138,13 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
         cuts: list[Cut] = []
         renamed = _renames_a_cut(source.text)
 
+        helpers = _tree_names(imports, source)
+
         def may_cut(cls: cst.ClassDef) -> bool:
             text = None if renamed else source.class_text(cls, without_init=True)
-            return text is None or _may_cut(text)
+            return text is None or _may_cut(text) or (
+                bool(helpers) and not helpers.isdisjoint(_CALLED.findall(text))
+            )
 
         for facts in module_classes(source, keep=may_cut).values():
             forward = facts.methods["forward"]
@@ -105,13 +165,18 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
             if output is None:
                 continue
             by_site: dict[int, list[str]] = {}
+            updated = _updated_outside_autograd(facts) if output.cut else set()
             for attr, site in sorted(output.cut, key=lambda c: (str(c[0]), c[1])):
+                if attr in updated:
+                    continue
                 if attr not in output.live and attr not in by_site.get(site, []):
                     by_site.setdefault(site, []).append(attr)
             for site_key, lost in by_site.items():
                 site = domain.sites[site_key]
                 described = [facts.describe(a) for a in lost]
-                cuts.append(Cut(site.kind, site.node, site.spelling, described, facts.name))
+                cuts.append(
+                    Cut(site.kind, site.node, site.spelling, described, facts.name, site.via)
+                )
         return cuts
 
     return cached_fact(source, "forward_cuts", compute)

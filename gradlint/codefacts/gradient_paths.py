@@ -7,14 +7,23 @@ what words, is the rules' business (``gradlint.checks.graph_cuts``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import libcst as cst
 
 from gradlint import torch_api
 from gradlint.codefacts.flow import Flow
+from gradlint.codefacts.foreign import foreign_definition
 from gradlint.codefacts.kinds import CutKind
 from gradlint.codefacts.modules import ClassFacts
-from gradlint.codefacts.syntax import function_params, method_call, positional
+from gradlint.codefacts.syntax import (
+    function_params,
+    imports_of,
+    method_call,
+    positional,
+    statements,
+)
+from gradlint.codefacts.words import CUT_TEXT
 from gradlint.names import ImportMap, dotted
 from gradlint.source import SourceFile
 
@@ -41,6 +50,7 @@ class Site:
     node: cst.CSTNode
     kind: CutKind
     spelling: str
+    via: str | None = None  # the helper of another file that cuts, called at ``node``
 
 
 class ForwardDomain:
@@ -82,6 +92,21 @@ class ForwardDomain:
         if token:
             self.no_grad.pop()
 
+    def expression_statement(self, expr: cst.BaseExpression, env) -> bool:
+        """``torch.set_grad_enabled(False)`` as a statement: grad mode stays off for the rest
+        of forward (and for its caller), until a call turns it back on."""
+        if not isinstance(expr, cst.Call):
+            return False
+        name = self.imports.qualify(expr.func)
+        flag = positional(expr)[:1]
+        if not (torch_api.grad_switch(name) and flag and dotted(flag[0]) in ("False", "True")):
+            return False
+        if dotted(flag[0]) == "False":
+            self.no_grad.append(self._site(expr, CutKind.NO_GRAD, f"{name}(False)"))
+        elif self.no_grad and self.sites[self.no_grad[-1]].node is not expr:
+            self.no_grad.pop()
+        return True
+
     def evaluate(self, expr: cst.BaseExpression, env) -> Grad:
         value = self.eval(expr, env)
         if self.no_grad and value.live:
@@ -89,9 +114,9 @@ class ForwardDomain:
         return value
 
     # -- values
-    def _site(self, node: cst.CSTNode, kind: CutKind, spelling: str) -> int:
+    def _site(self, node: cst.CSTNode, kind: CutKind, spelling: str, via: str | None = None) -> int:
         key = id(node)
-        self.sites.setdefault(key, Site(node, kind, spelling))
+        self.sites.setdefault(key, Site(node, kind, spelling, via))
         return key
 
     def cut(self, value: Grad, site: int) -> Grad:
@@ -198,7 +223,7 @@ class ForwardDomain:
                 and owner[5:] in self.facts.submodules
             ):
                 # self.encoder.encode(x): a method of a submodule is the submodule at work
-                return self.module_call(owner[5:], args)
+                return self.module_call(owner[5:], args, env)
             base = self.eval(receiver, env)
             if name in torch_api.names("tensors.detach_methods"):
                 return (
@@ -233,6 +258,9 @@ class ForwardDomain:
             return args[1] | args[2]
         if qualified in torch_api.names("gradients.index_functions") and args:
             return args[0]
+        helper = self.foreign_call(call, qualified, args)
+        if helper is not None:
+            return helper
         func = (
             self.eval(call.func, env)
             if not isinstance(call.func, cst.Name)
@@ -242,21 +270,88 @@ class ForwardDomain:
             func = self.trained(func)
         return self._union([func, *args])
 
+    def foreign_call(self, call: cst.Call, qualified: str | None, args: list[Grad]) -> Grad | None:
+        """A helper function of another file of the tree, run on what forward passes it; a
+        cut inside it is reported at the call (numpy round trips through signal code)."""
+        if not any(a.live for a in args) or self.depth >= MAX_CALL_DEPTH:
+            return None
+        if isinstance(call.func, cst.Name) and call.func.value not in self.active:
+            local = next(
+                (s for s in self.source.module.body
+                 if isinstance(s, cst.FunctionDef) and s.name.value == call.func.value),
+                None,
+            )
+            if local is not None:  # a helper function of this file
+                return self.run_function(local, call, args)
+        found = foreign_definition(self.source, qualified, also=CUT_TEXT.matches)
+        if found is None:
+            return None
+        func, other = found
+        inner = ForwardDomain(self.facts, imports_of(other), set(), other)
+        inner.depth = self.depth
+        result = inner.run_function(func, call, args)
+        cut = set()
+        for source, key in result.cut:
+            site = inner.sites.get(key)
+            if site is None:  # cut before the call, in this file
+                cut.add((source, key))
+                continue
+            name = f"{func.name.value} ({Path(other.path).name})"
+            cut.add((source, self._site(call, site.kind, site.spelling, name)))
+        return Grad(result.live, frozenset(cut) | self._union(args).cut)
+
+    def run_function(self, func: cst.FunctionDef, call: cst.Call, args: list[Grad]) -> Grad:
+        params = [p.name.value for p in function_params(func)]
+        bound = {
+            p: v for p, v, a in zip(params, args, call.args) if a.keyword is None and not a.star
+        }
+        bound.update({a.keyword.value: v for a, v in zip(call.args, args) if a.keyword is not None})
+        self.active.add(func.name.value)
+        self.depth += 1
+        try:
+            flow = Flow(self)
+            flow.run(list(statements(func.body)), bound)
+        finally:
+            self.depth -= 1
+            self.active.discard(func.name.value)
+        return flow.returned() or NONE
+
     def trained(self, value: Grad) -> Grad:
         """Under no_grad, the submodules the code trains: a teacher, a target or EMA copy, a
         frozen module is run there on purpose."""
         return Grad(frozenset(s for s in value.live if s not in self.untrained), value.cut)
 
-    def module_call(self, attr: str, args: list[Grad]) -> Grad:
+    def module_call(self, attr: str, args: list[Grad], env=None) -> Grad:
         value = self._union(args)
         if self.no_grad:
             return value | self.trained(self.source_of(attr))
-        return value | self.source_of(attr)
+        value = value | self.source_of(attr)
+        if env is not None:
+            for hook in self.facts.hooks.get(attr, ()):
+                self.run_hook(hook, args, value, env)
+        return value
+
+    def run_hook(self, name: str, args: list[Grad], output: Grad, env) -> None:
+        """A forward hook of ``self.<attr>``: what it stores on ``self`` (``self.feat =
+        output.detach()``) is what forward later reads there."""
+        method = self.facts.methods.get(name)
+        if method is None or name in self.active or self.depth >= MAX_CALL_DEPTH:
+            return
+        params = [p.name.value for p in function_params(method)][1:]
+        bound = dict(zip(params, [NONE, self._union(args), output]))
+        self.active.add(name)
+        self.depth += 1
+        try:
+            after = Flow(self).run(list(statements(method.body)), bound)
+        finally:
+            self.depth -= 1
+            self.active.discard(name)
+        env.update({k: v for k, v in after.items() if k.startswith("self.")})
 
     def self_call(self, name: str, call: cst.Call, args: list[Grad], env) -> Grad:
         method = self.facts.methods.get(name)
         if method is None or name in self.active or self.depth >= MAX_CALL_DEPTH:
-            return self.module_call(name, args) if method is None else self._union(args)
+            return self.module_call(name, args, env) if method is None else self._union(args)
         params = [p for p in function_params(method)][1:]
         bound: dict[str, Grad] = {}
         positional_values = [v for a, v in zip(call.args, args) if a.keyword is None]

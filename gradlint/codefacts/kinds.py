@@ -23,6 +23,9 @@ class LoopKind(Enum):
     NEVER_ZEROED = "never_zeroed"  # a step in a loop that never clears gradients; no related
     STEP_BEFORE_BACKWARD = "step_before_backward"  # related: the backward after it
     ZEROED_BEFORE_STEP = "zeroed_before_step"  # zero_grad after backward; related: the step
+    # zero_grad on every micro-batch of an accumulation loop whose step runs every few;
+    # related: the step
+    ZEROED_EACH_MICRO_BATCH = "zeroed_each_micro_batch"
     CLIP_BEFORE_BACKWARD = "clip_before_backward"  # related: the backward after it
     CLIP_AFTER_STEP = "clip_after_step"  # related: the step before it
 

@@ -6,6 +6,7 @@ the rules of ``gradlint.checks.training_loop`` pick their kinds and word the fin
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -13,8 +14,10 @@ import libcst as cst
 from gradlint.codefacts.events import (
     BACKWARD,
     CLIP,
+    PARAMETER,
     STEP,
     ZERO,
+    Branch,
     Event,
     EventBuilder,
     FileScope,
@@ -26,8 +29,11 @@ from gradlint.codefacts.events import (
 )
 from gradlint.codefacts.kinds import LoopKind
 from gradlint.codefacts.modules import top_level_statements
-from gradlint.codefacts.syntax import cached_fact, imports_of, iter_functions
+from gradlint.codefacts.syntax import cached_fact, imports_of, iter_functions, walk
+from gradlint.names import dotted
 from gradlint.source import SourceFile
+
+ACCUMULATION_NAME = re.compile(r"accum", re.IGNORECASE)
 
 
 @dataclass
@@ -35,6 +41,7 @@ class LoopCause:
     kind: LoopKind
     node: cst.CSTNode
     related: cst.CSTNode | None = None
+    optimiser: str | None = None  # the one never zeroed, where others are
 
 
 # a call, not "backward compatibility" in a comment. No leading \b: re finds a literal
@@ -46,7 +53,7 @@ def event_units(source: SourceFile) -> list[tuple[list, str]]:
     """Event trees of every function and of the module's own code, worked out once per file."""
 
     def compute() -> list[tuple[list, str]]:
-        scope = FileScope.of(source.module, imports_of(source))
+        scope = FileScope.of(source.module, imports_of(source), source)
         units = []
         for func, owner in iter_functions(source.module):
             builder = EventBuilder(scope, owner.name.value if owner is not None else None)
@@ -64,12 +71,17 @@ def loop_causes(source: SourceFile) -> list[LoopCause]:
     def compute() -> list[LoopCause]:
         causes: dict[tuple[LoopKind, int], LoopCause] = {}
 
-        def add(kind: LoopKind, node: cst.CSTNode, related: cst.CSTNode | None = None) -> None:
-            causes.setdefault((kind, id(node)), LoopCause(kind, node, related))
+        def add(kind: LoopKind, node: cst.CSTNode, related: cst.CSTNode | None = None,
+                optimiser: str | None = None) -> None:
+            causes.setdefault((kind, id(node)), LoopCause(kind, node, related, optimiser))
 
-        for tree, _ in event_units(source):
+        for tree, name in event_units(source):
             for loop in loops(tree):
                 _missing_zero_grad(loop, add)
+            if name == "training_step":  # Lightning runs it once per batch: an iteration
+                events = direct_events(tree)
+                if {BACKWARD, STEP, ZERO} <= {e.kind for e in events}:
+                    _unzeroed_optimisers(events, add)
             iterations = [item.body for item in loops(tree)] + [tree]
             for body in iterations:
                 if any(e.kind == BACKWARD for e in direct_events(body)):
@@ -88,9 +100,81 @@ def _missing_zero_grad(loop: Loop, add) -> None:
         if {BACKWARD, STEP} <= {e.kind for e in flatten(inner.body)}:
             return  # the innermost loop that does both is the one judged
     if ZERO in kinds:
+        _unzeroed_optimisers(events, add)
+        _zeroed_each_micro_batch(loop.body, add)
         return
     step = next(e for e in events if e.kind == STEP)
     add(LoopKind.NEVER_ZEROED, step.node)
+
+
+def _short(target: str) -> str:
+    return target.rsplit(".", 1)[-1]
+
+
+def _unzeroed_optimisers(events: list[Event], add) -> None:
+    """Several optimisers stepped, only some zeroed (a GAN whose discriminator's optimiser
+    is never cleared). Judged only where every zero_grad names an optimiser the loop steps:
+    ``model.zero_grad()``, a helper, or a loop over a list of optimisers may clear any."""
+    zeroed = [e.target for e in events if e.kind == ZERO]
+    stepped = [e for e in events if e.kind == STEP and e.target not in (None, "manual")]
+    if any(t in (None, PARAMETER) for t in zeroed):
+        return
+    zeroed_names = {_short(t) for t in zeroed}
+    if not zeroed_names <= {_short(e.target) for e in stepped}:
+        return
+    for step in stepped:
+        if _short(step.target) not in zeroed_names:
+            zero = next(e for e in events if e.kind == ZERO)
+            add(LoopKind.NEVER_ZEROED, step.node, zero.node, step.target)
+
+
+def _is_accumulation_test(test: cst.BaseExpression | None) -> bool:
+    """``(i + 1) % accum_steps == 0``, ``step % args.accumulate == 0``, ``if do_step:`` apart."""
+    if test is None:
+        return False
+    for node in walk(test):
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
+            return True
+        name = dotted(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if name is not None and ACCUMULATION_NAME.search(name.rsplit(".", 1)[-1]):
+            return True
+    return False
+
+
+def _zeroed_in_micro_batch_loop(body: list, add) -> None:
+    """``for micro in chunks: zero_grad(); backward()`` then one ``step()`` after the inner
+    loop: the step sees the last micro-batch alone."""
+    steps = [e for e in body if isinstance(e, Event) and e.kind == STEP and e.target != "manual"]
+    for item in body:
+        if not isinstance(item, Loop) or not steps:
+            continue
+        inner = [e for e in item.body if isinstance(e, Event)]
+        kinds = [e.kind for e in inner]
+        if ZERO in kinds and BACKWARD in kinds and STEP not in {e.kind for e in flatten(item.body)}:
+            zero = next(e for e in inner if e.kind == ZERO)
+            if zero.target != PARAMETER and body.index(item) < body.index(steps[0]):
+                add(LoopKind.ZEROED_EACH_MICRO_BATCH, zero.node, steps[0].node)
+
+
+def _zeroed_each_micro_batch(body: list, add) -> None:
+    """zero_grad on every pass of a loop whose step runs only every few passes (gradient
+    accumulation): each step sees the last micro-batch alone."""
+    zeros = [e for e in body if isinstance(e, Event) and e.kind == ZERO]
+    if not zeros or not any(isinstance(e, Event) and e.kind == BACKWARD for e in body):
+        _zeroed_in_micro_batch_loop(body, add)
+        return
+    if any(isinstance(e, Event) and e.kind == STEP for e in body):
+        return
+    steps = [
+        e
+        for item in body
+        if isinstance(item, Branch) and _is_accumulation_test(item.test)
+        for arm in item.arms[:1]
+        for e in flatten(arm)
+        if e.kind == STEP
+    ]
+    if steps:
+        add(LoopKind.ZEROED_EACH_MICRO_BATCH, zeros[0].node, steps[0].node)
 
 
 def _order(body: list, add) -> None:
@@ -108,7 +192,7 @@ def _order(body: list, add) -> None:
                 and backward_later is not None
             ):
                 add(LoopKind.STEP_BEFORE_BACKWARD, event.node, backward_later.node)
-            if event.kind == ZERO and seen_backward:
+            if event.kind == ZERO and seen_backward and event.target != PARAMETER:
                 step = _next_step_without_backward(after)
                 if step is not None and _same_optimizer(event, step, steps):
                     add(LoopKind.ZEROED_BEFORE_STEP, event.node, step.node)

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 # called directly, it applies its activation at the call.
 # What a value is follows from what built it, in gradlint.torch_api: activations that output a
 # distribution, and losses that expect something other than plain values.
-MODULE_VALUES = frozenset({"instance", "foreign_instance", "type", "foreign_type", "makes", "loss"})
+MODULE_VALUES = frozenset(
+    {"instance", "foreign_instance", "type", "foreign_type", "makes", "loss", "loss_type"}
+)
 
 
 def distribution_kind(kind: str | None) -> str | None:
@@ -45,6 +47,7 @@ def loss_of(qualified: str | None) -> str | None:
 
 
 OTHER = frozenset({("out", "other", None)})
+EMPTY_SEQUENTIAL = frozenset({("makes", "other", None, "seq")})
 MAX_CLASS_DEPTH = 4
 MAX_FILE_DEPTH = 2  # imports followed from the checked file: a model file, and its blocks
 # The last layer of torchvision / timm / transformers classifiers, replaced for transfer learning.
@@ -64,6 +67,16 @@ class Where:
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Where) and other.node is self.node
+
+
+def first_site(sites) -> Where | None:
+    """The earliest of the places an activation was applied (several paths may agree on the
+    kind): the same one whatever order a set gives them in."""
+    known = [s for s in sites if s is not None]
+    if not known:
+        return None
+    return min(known, key=lambda w: (str(w.source.path), w.source.location(w.node).line or 0,
+                                     w.source.location(w.node).column or 0))
 
 
 @dataclass
@@ -130,12 +143,26 @@ class LossDomain:
             for element in expr.elements:
                 value |= self.evaluate(element.value, env)
             return value
+        if isinstance(expr, cst.Dict) and expr.elements and all(
+            isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+            for e in expr.elements
+        ):
+            return frozenset({("dict", tuple(
+                (e.key.evaluated_value, self.evaluate(e.value, env)) for e in expr.elements
+            ))})
         if isinstance(expr, cst.Subscript):
             base = self.evaluate(expr.value, env)
             index = expr.slice[0].slice if len(expr.slice) == 1 else None
             if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
                 return self.unpack(base, int(index.value.value), None)
-            return frozenset(item for item in base if item[0] != "tuple")
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+                return self.entry(base, index.value.evaluated_value)
+            found = frozenset(item for item in base if item[0] not in ("tuple", "dict"))
+            for item in base:  # MODELS[args.arch]: a registry lookup, any of its entries
+                if item[0] == "dict":
+                    for _, value in item[1]:
+                        found |= value
+            return found
         if isinstance(expr, cst.IfExp):
             return self.evaluate(expr.body, env) | self.evaluate(expr.orelse, env)
         for child in children(expr):  # arguments of operators may hold loss calls
@@ -156,6 +183,16 @@ class LossDomain:
         ):
             env[owner] = made
 
+    def entry(self, value, key: str) -> frozenset:
+        """``output["exist"]``: the value a dict built with that key holds."""
+        found = frozenset()
+        for item in value:
+            if item[0] == "dict":
+                found |= next((v for k, v in item[1] if k == key), frozenset())
+            elif item[0] != "tuple":
+                found |= {item}
+        return found
+
     def unpack(self, value, index: int, count: int | None) -> frozenset:
         """Element ``index`` of a tuple value; other values unpack to themselves."""
         parts = frozenset()
@@ -163,7 +200,7 @@ class LossDomain:
             if item[0] == "tuple":
                 if (count is None or len(item[1]) == count) and index < len(item[1]):
                     parts |= item[1][index]
-            else:
+            elif item[0] != "dict":
                 parts |= {item}
         return parts
 
@@ -176,6 +213,9 @@ class LossDomain:
         loss = loss_kind(torch_api.loss_function(qualified))
         if loss is not None:
             return frozenset({("loss", loss)})
+        loss = loss_kind(torch_api.loss_module(qualified))
+        if loss is not None:  # the class itself, handed to what builds it: criterion=nn.BCELoss
+            return frozenset({("loss_type", loss)})
         kind = distribution_kind(torch_api.activation_function(qualified))
         if kind is not None:
             return frozenset({("makes", kind, self.where(expr))})
@@ -193,7 +233,7 @@ class LossDomain:
             return frozenset({("makes", kind, self.where(call), "module")})
         if qualified == "torch.nn.Sequential":
             layers = positional(call)
-            return self.sequential_tail(args[-1]) if layers else frozenset()
+            return self.sequential_tail(args[-1]) if layers else EMPTY_SEQUENTIAL
         kind = distribution_kind(torch_api.activation_function(qualified))
         if kind is not None:
             return frozenset({("out", kind, self.where(call))})
@@ -211,12 +251,33 @@ class LossDomain:
                 return self.evaluate(receiver, env)
             if name == "forward":
                 return self.apply(self.evaluate(receiver, env), call, env)
+            owner = dotted(receiver)
+            if isinstance(receiver, cst.Call):  # crit(out, y).item(): the loss call is inside
+                self.evaluate(receiver, env)
+            if owner == "self" and "self" in env and self.scope.count(".") == 1:
+                method = self.a.run_method(self.scope.split(".")[0], name, call, args, self.record)
+                if method is not None:
+                    return method
+            if name in ("add_module", "append") and owner in env and args and all(
+                item[3:] == ("seq",) for item in env[owner]
+            ):  # a Sequential filled layer by layer: the last one added ends it
+                env[owner] = self.sequential_tail(args[-1])
+                return OTHER
         if (
             isinstance(call.func, cst.Name)
             and call.func.value in self.a.functions
             and call.func.value not in env
         ):
             self.a.bind_call(call.func.value, call, args)
+            built = self.a.returned_by(call.func.value)
+            if built and built != OTHER:  # a builder: build_model(cfg) returns the model
+                return built
+        elif (dotted(call.func) or "").split(".")[0] not in env and not self.a.globals.get(
+            (dotted(call.func) or "").split(".")[0]
+        ):
+            built = self.a.foreign_builder(self.a.imports.qualify(call.func))
+            if built:  # a builder of another file of the tree
+                return built
         callee = (
             self.evaluate(call.func, env)
             if not isinstance(call.func, cst.Name)
@@ -228,7 +289,30 @@ class LossDomain:
         )
         if not callee and self.looks_like_model(call.func, env):
             callee = self.a.candidates()
+        name = dotted(call.func) or ""
+        if not callee and name.rsplit(".", 1)[-1][:1].isupper() and name not in self.a.functions:
+            self.wrapper(call, args)  # a constructor of a library class
         return self.apply(callee, call, env) if callee else OTHER
+
+    def wrapper(self, call: cst.Call, args: list) -> None:
+        """A library wrapper handed a model and its loss apart (skorch's
+        ``NeuralNetClassifier(Net, criterion=nn.CrossEntropyLoss)``): it calls the loss on
+        the model's output. Judged only where exactly one argument is a loss and one a model
+        of this tree."""
+        losses = [item[1] for value in args for item in value if item[0] in ("loss", "loss_type")]
+        models = [value for value in args
+                  if value and all(i[0] in ("type", "instance", "foreign_type") for i in value)]
+        if len(losses) != 1 or len(models) != 1 or not self.record or self.no_grad:
+            return
+        if torch_api.losses()[losses[0]].expects != "logits":
+            return  # skorch takes the log of probabilities itself for NLLLoss
+        output = self.apply(models[0], call, {})
+        output = self.apply(output, call, {}) if all(i[0] == "instance" for i in output) else output
+        kinds = {item[1] for item in output if item[0] == "out"}
+        if len(kinds) == 1 and len(output) == 1 and "other" not in kinds:
+            site = first_site(item[2] for item in output)
+            if site is not None:
+                self.a.mismatches.setdefault(id(call), Mismatch(losses[0], kinds.pop(), call, site))
 
     def module_attribute(self, receiver: cst.BaseExpression, func: cst.BaseExpression, env) -> bool:
         """``self.softmax(x)``: a module's attribute, not the tensor method of that name. What
@@ -252,10 +336,10 @@ class LossDomain:
         value = frozenset()
         for item in last:
             if item[0] in ("makes", "type"):
-                value |= {item[:3]}  # applied inside the container: known by its constructor
+                value |= {(*item[:3], "seq")}  # applied inside the container: known by its constructor
             else:
-                value |= {("makes", "other", None)}
-        return value or frozenset({("makes", "other", None)})
+                value |= {("makes", "other", None, "seq")}
+        return value or EMPTY_SEQUENTIAL
 
     def apply(self, callee, call: cst.Call, env) -> frozenset:
         result = frozenset()
@@ -274,6 +358,8 @@ class LossDomain:
             elif item[0] == "loss":
                 self.check(item[1], call, env)
                 result |= OTHER
+            elif item[0] == "loss_type":
+                result |= {("loss", item[1])}
             else:
                 result |= OTHER
         return result or OTHER
@@ -289,6 +375,6 @@ class LossDomain:
         if len(kinds) != 1 or len(value) != len([i for i in value if i[0] == "out"]):
             return  # unknown, or different activations on different paths
         kind = kinds.pop()
-        site = next(item[2] for item in value)
+        site = first_site(item[2] for item in value)
         if kind != "other" and site is not None:
             self.a.mismatches.setdefault(id(call), Mismatch(loss, kind, call, site))

@@ -32,6 +32,7 @@ class ClassFacts:
     parameterless: set[str] = field(default_factory=set)
     handed: set[str] = field(default_factory=set)  # bound from a constructor argument
     calls: set[str] = field(default_factory=set)  # dotted names the methods call
+    hooks: dict[str, list[str]] = field(default_factory=dict)  # attr -> its forward-hook methods
 
     @property
     def name(self) -> str:
@@ -84,6 +85,8 @@ def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
                 if callee.startswith("self.") and callee.count(".") == 1:
                     called.add(callee[5:])
                 found = method_call(node)
+                if found and found[1] == "register_forward_hook":
+                    _record_hook(facts, found[0], argument(node, 0, "hook"))
                 if (
                     found
                     and dotted(found[0]) == "self"
@@ -104,6 +107,21 @@ def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
         else:
             facts.plain.add(attr)
     return facts
+
+
+def _record_hook(facts: ClassFacts, module: cst.BaseExpression, hook) -> None:
+    """``self.backbone.layer4.register_forward_hook(self._store)``: ``_store`` runs whenever
+    ``self.backbone`` does."""
+    owner = dotted(_strip_index(module)) or ""
+    method = dotted(hook) if hook is not None else None
+    if owner.startswith("self.") and method and method.startswith("self.") and method.count(".") == 1:
+        facts.hooks.setdefault(owner.split(".")[1], []).append(method[5:])
+
+
+def _strip_index(expr: cst.BaseExpression) -> cst.BaseExpression:
+    while isinstance(expr, cst.Subscript):
+        expr = expr.value
+    return expr
 
 
 def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: ImportMap) -> None:
@@ -129,7 +147,9 @@ def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: Im
         ("math.", "float", "int", "np.", "numpy.")
     ):
         facts.plain.add(attr)
-    elif name.startswith("torch.nn.") and short in torch_api.parameterless_modules():
+    elif (
+        name.startswith("torch.nn.") and short in torch_api.parameterless_modules()
+    ) or torch_api.parameterless_library_class(imports.qualify(value.func)):
         facts.parameterless.add(attr)
         facts.submodules[attr] = short
     elif short[:1].isupper() or name.startswith(("copy.deepcopy", "deepcopy")):

@@ -46,11 +46,14 @@ def literal_rates(module: cst.Module, imports: ImportMap) -> list[LiteralRate]:
                     rescheduled.add(f"<call {id(arg.value)}>")
     rates: list[LiteralRate] = []
     assigned = _assignments(module)
+    by_hand = _rates_set_by_hand(module)
     for call, parent in builds:
         if f"<call {id(call)}>" in rescheduled or assigned.get(id(call), set()) & rescheduled:
             continue
+        if {name.rsplit(".", 1)[-1] for name in assigned.get(id(call), set())} & by_hand:
+            continue
         optimiser = (canonical_torch(imports.qualify(call.func)) or "").rsplit(".", 1)[-1]
-        for expr in _rate_expressions(call):
+        for expr in _rate_expressions(call, module):
             value = number(expr, constants)
             if value is not None:
                 rates.append(LiteralRate(optimiser, expr, value))
@@ -70,12 +73,99 @@ def _assignments(module: cst.Module) -> dict[int, set[str]]:
     return found
 
 
-def _rate_expressions(call: cst.Call) -> list[cst.BaseExpression]:
+def _group_sets_rate(group: cst.BaseExpression) -> bool:
+    if isinstance(group, cst.Dict):
+        return any(
+            isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+            and e.key.evaluated_value == "lr" for e in group.elements
+        )
+    if isinstance(group, cst.Call) and dotted(group.func) == "dict":
+        return any(a.keyword is not None and a.keyword.value == "lr" for a in group.args)
+    return False
+
+
+def _every_group_sets_its_rate(groups, module: cst.Module | None) -> bool:
+    """``SGD([dict(params=head, lr=0.3), ...], 0)``: each group brings its own rate, so the
+    constructor's is a placeholder. A named list is read where the file builds it (its
+    literal and every ``.append``)."""
+    if isinstance(groups, (cst.List, cst.Tuple)):
+        return bool(groups.elements) and all(_group_sets_rate(e.value) for e in groups.elements)
+    name = dotted(groups) if groups is not None else None
+    if name is None or module is None:
+        return False
+    built: list[cst.BaseExpression] = []
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        stack.extend(children(node))
+        if isinstance(node, cst.Assign) and any(dotted(t.target) == name for t in node.targets):
+            if not isinstance(node.value, (cst.List, cst.Tuple)):
+                return False
+            built.extend(e.value for e in node.value.elements)
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and dotted(node.func.value) == name
+            and node.func.attr.value in ("append", "extend", "insert")
+        ):
+            if node.func.attr.value != "append" or not node.args:
+                return False
+            built.append(node.args[-1].value)
+    return bool(built) and all(_group_sets_rate(g) for g in built)
+
+
+def _rates_set_by_hand(module: cst.Module) -> set[str]:
+    """Last names of the optimisers whose groups get a new rate in a loop of the file:
+    ``for g in optimizer.param_groups: g["lr"] = schedule[it]``, a hand-written schedule that
+    owns the rate (the constructor's is a placeholder, often 0)."""
+    owners: set[str] = set()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        stack.extend(children(node))
+        if not isinstance(node, cst.For):
+            continue
+        groups = node.iter
+        if isinstance(groups, cst.Call) and groups.args:  # enumerate(opt.param_groups)
+            groups = groups.args[0].value
+        if not (isinstance(groups, cst.Attribute) and groups.attr.value == "param_groups"):
+            continue
+        group = dotted(node.target)
+        if isinstance(node.target, cst.Tuple) and node.target.elements:
+            group = dotted(node.target.elements[-1].value)
+        if group is not None and _writes_rate(node.body, group):
+            owner = dotted(groups.value)
+            if owner is not None:
+                owners.add(owner.rsplit(".", 1)[-1])
+    return owners
+
+
+def _writes_rate(body: cst.CSTNode, group: str) -> bool:
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        stack.extend(children(node))
+        if isinstance(node, (cst.Assign, cst.AugAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            for target in targets:
+                if (
+                    isinstance(target, cst.Subscript)
+                    and dotted(target.value) == group
+                    and len(target.slice) == 1
+                    and isinstance(target.slice[0].slice, cst.Index)
+                    and isinstance(target.slice[0].slice.value, cst.SimpleString)
+                    and target.slice[0].slice.value.evaluated_value == "lr"
+                ):
+                    return True
+    return False
+
+
+def _rate_expressions(call: cst.Call, module: cst.Module | None = None) -> list[cst.BaseExpression]:
     found = []
     lr = argument(call, 1, "lr")
-    if lr is not None:
-        found.append(lr)
     groups = argument(call, 0, "params")
+    if lr is not None and not _every_group_sets_its_rate(groups, module):
+        found.append(lr)
     if isinstance(groups, (cst.List, cst.Tuple)):
         for element in groups.elements:
             if isinstance(element.value, cst.Dict):

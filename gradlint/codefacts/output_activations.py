@@ -8,6 +8,8 @@ import libcst as cst
 
 from gradlint.codefacts.flow import Flow
 from gradlint.codefacts.loss_domain import MAX_FILE_DEPTH, LossDomain, Mismatch, loss_of
+
+MAX_METHOD_DEPTH = 3
 from gradlint.codefacts.modules import (
     ClassFacts,
     module_classes,
@@ -21,7 +23,9 @@ from gradlint.codefacts.syntax import (
     imports_of,
     iter_classes,
     iter_functions,
+    method_call,
     statements,
+    walk,
 )
 from gradlint.codefacts.words import NEEDS_LOSS
 from gradlint.names import canonical_torch, dotted, word_search
@@ -37,6 +41,10 @@ class FileAnalysis:
         self.facts: dict[str, ClassFacts] = module_classes(source)
         self.classes = self.facts
         self.outputs: dict[str, frozenset] = {}
+        self.returns: dict[str, frozenset] = {}
+        self.running: set[tuple[str, str]] = set()
+        self.method_results: dict = {}
+        self.builders: dict[str, frozenset] = {}
         self.mismatches: dict[int, Mismatch] = {}
         self.globals: dict = {}
         self.attributes: dict[str, dict] = {}
@@ -124,6 +132,8 @@ class FileAnalysis:
                 elif name is not None:
                     key = self.foreign_class(self.imports.qualify(param.annotation.annotation))
                     value = frozenset({("foreign_instance", key)}) if key else frozenset()
+            if not value and param.default is not None:
+                value = self.default_of(param.default)
             if param.name.value != "self":
                 env[param.name.value] = value
             elif owner is None or owner.name.value not in self.classes:
@@ -144,15 +154,29 @@ class FileAnalysis:
             )
             if init is not None:
                 env = {
-                    p.name.value: frozenset()
+                    p.name.value: self.default_of(p.default) if p.default is not None else frozenset()
                     for p in function_params(init)
                     if p.name.value != "self"
                 }
                 after = Flow(LossDomain(self, f"{key}.__init__", record=False)).run(
                     list(statements(init.body)), env
                 )
+                # the builders __init__ calls on self (self._build_model()) set attributes too
+                methods = {s.name.value: s for s in statements(owner.body) if isinstance(s, cst.FunctionDef)}
+                for node in walk(init):
+                    found = method_call(node) if isinstance(node, cst.Call) else None
+                    if found and dotted(found[0]) == "self" and found[1] in methods and found[1] != "__init__":
+                        builder = methods[found[1]]
+                        after = Flow(LossDomain(self, f"{key}.{found[1]}", record=False)).run(
+                            list(statements(builder.body)), after
+                        )
                 self.attributes[key] = {k: v for k, v in after.items() if k.startswith("self.")}
         return self.attributes[key]
+
+    def default_of(self, default: cst.BaseExpression) -> frozenset:
+        """A parameter's default, when it names a loss (``criterion=nn.CrossEntropyLoss``)."""
+        value = LossDomain(self, "<defaults>", record=False).evaluate(default, {})
+        return frozenset(item for item in value if item[0] in ("loss", "loss_type"))
 
     def run_function(
         self, func: cst.FunctionDef, owner: cst.ClassDef | None, bound: dict | None = None
@@ -163,6 +187,49 @@ class FileAnalysis:
             if key in env and not env[key]:
                 env[key] = value
         Flow(LossDomain(self, scope, record=True)).run(list(statements(func.body)), env)
+
+    def run_method(self, cls: str, name: str, call: cst.Call, args: list, record: bool):
+        """``self.loss(logits, labels)``: a method of the class run on what the call passes
+        (its parameters bound by position and keyword); what it returns, or None for a
+        method that is not the class's own or runs already."""
+        facts = self.classes.get(cls)
+        method = facts.methods.get(name) if facts is not None else None
+        key = (cls, name)
+        if method is None or name in ("forward", "__init__") or key in self.running:
+            return None
+        keywords = tuple(a.keyword.value if a.keyword is not None else None for a in call.args)
+        memo = (cls, name, keywords, tuple(args), record)
+        if memo in self.method_results:  # the same method on the same values: the same answer
+            return self.method_results[memo]
+        if len(self.running) >= MAX_METHOD_DEPTH:
+            return None
+        env = self.initial_env(method, facts.node)
+        params = [p.name.value for p in function_params(method)][1:]
+        for param, arg, value in zip(params, call.args, args):
+            if arg.keyword is None and not arg.star and value:
+                env[param] = value
+        for arg, value in zip(call.args, args):
+            if arg.keyword is not None and value:
+                env[arg.keyword.value] = value
+        self.running.add(key)
+        try:
+            flow = Flow(LossDomain(self, f"{cls}.{name}", record=record))
+            flow.run(list(statements(method.body)), env)
+        finally:
+            self.running.discard(key)
+        self.method_results[memo] = frozenset(flow.returned() or ()) or None
+        return self.method_results[memo]
+
+    def returned_by(self, name: str) -> frozenset:
+        """What a function of this file returns, whatever it is passed (a model builder)."""
+        if name in self.returns:
+            return self.returns[name]
+        self.returns[name] = frozenset()  # recursion guard
+        func = self.functions[name]
+        flow = Flow(LossDomain(self, name, record=False))
+        flow.run(list(statements(func.body)), self.initial_env(func, None))
+        self.returns[name] = frozenset(flow.returned() or ())
+        return self.returns[name]
 
     def output_of(self, cls: str) -> frozenset:
         """What ``cls.forward`` returns, joined over its return statements."""
@@ -199,6 +266,36 @@ class FileAnalysis:
                 return None
             self.foreign[key] = (analysis, name)
         return key
+
+    def foreign_builder(self, qualified: str | None) -> frozenset:
+        """What a model-building function of another file of the tree returns
+        (``model = build_model(cfg)``), its classes named as that file's."""
+        if not qualified or qualified in self.builders or self.depth >= MAX_FILE_DEPTH:
+            return self.builders.get(qualified or "", frozenset())
+        self.builders[qualified] = frozenset()
+        module, _, name = qualified.rpartition(".")
+        resolver = self.source.resolver
+        if resolver is None or not module or not name[:1].islower() or qualified.startswith("torch"):
+            return frozenset()
+        other = resolver.imported_source(self.source.path, module, lambda text: f"def {name}" in text)
+        if other is None or other is self.source:
+            return frozenset()
+        analysis = FileAnalysis(other, self.depth + 1)
+        if name not in analysis.functions:
+            return frozenset()
+        built = set()
+        for item in analysis.returned_by(name):
+            if item[0] in ("type", "instance"):
+                key = f"{other.path}:{item[1]}"
+                self.foreign[key] = (analysis, item[1])
+                built.add(("foreign_" + item[0], key))
+            elif item[0] in ("foreign_type", "foreign_instance"):
+                self.foreign[item[1]] = analysis.foreign[item[1]]
+                built.add(item)
+            elif item[0] in ("makes", "out"):
+                built.add(item)
+        self.builders[qualified] = frozenset(built)
+        return self.builders[qualified]
 
     def foreign_output(self, key: str) -> frozenset:
         analysis, name = self.foreign[key]

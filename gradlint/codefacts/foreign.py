@@ -1,0 +1,38 @@
+"""Functions and methods that the checked file imports from another file of the tree, read
+through the one resolver (which records the file as a dependency of the checked one)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from gradlint.codefacts.syntax import methods
+from gradlint.codefacts.words import OUTSIDE_THE_TREE
+from gradlint.source import SourceFile
+
+
+def foreign_definition(
+    source: SourceFile | None, qualified: str | None, method: str | None = None, also=None
+) -> tuple[cst.FunctionDef, SourceFile] | None:
+    """The function ``qualified`` (with ``method``: that method of the class ``qualified``)
+    as defined in another file of the tree, with that file; None when it is not one, or
+    when ``also(text)`` turns the file down before it is parsed."""
+    resolver = getattr(source, "resolver", None)
+    if not qualified or resolver is None or qualified.split(".")[0] in OUTSIDE_THE_TREE:
+        return None
+    module, _, name = qualified.rpartition(".")
+    if not module:
+        return None
+    word = f"class {name}" if method is not None else f"def {name}"
+    other = resolver.imported_source(
+        source.path, module, lambda text: word in text and (also is None or also(text))
+    )
+    if other is None or other is source:
+        return None
+    for stmt in other.module.body:
+        if method is None and isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+            return stmt, other
+        if method is not None and isinstance(stmt, cst.ClassDef) and stmt.name.value == name:
+            found = methods(stmt).get(method)
+            return (found, other) if found is not None else None
+    return None
+
