@@ -207,10 +207,17 @@ def _graphs_of_python(source: SourceFile, checker: Checker, project) -> tuple[li
 
     findings: list[Finding] = []
     models = []
-    for graph in build_graphs(source, project_of(project)):
-        findings.extend(run_graph_rules(graph, checker.graph_rules))
+    for graph in build_graphs(source, project_of(project), _estimated, blocks=checker.config.model_records):
+        if not graph.attrs.get("record_only"):  # built on values nothing in the file passes
+            findings.extend(run_graph_rules(graph, checker.graph_rules))
         models.append(model_record(graph))
     return findings, models
+
+
+def _estimated(graph) -> bool:
+    from gradlint.gain import estimate
+
+    return estimate(graph).log10_grad_ratio is not None
 
 
 def run_graph_rules(graph, rules: Iterable[GraphRule]) -> list[Finding]:

@@ -43,7 +43,7 @@ def main() -> None:
     """Find what makes a PyTorch model's gradients vanish, explode or stop."""
 
 
-def _override(select, ignore, extend_select, onnx_init_checks, cache_dir, respect_gitignore):
+def _override(select, ignore, extend_select, onnx_init_checks, cache_dir, respect_gitignore, model_records=True):
     """The command line over each file's configuration, as in ruff: a --select starts afresh."""
     select, ignore, extend_select = _codes(select), _codes(ignore), _codes(extend_select)
     for selector in select + ignore + extend_select:
@@ -57,6 +57,7 @@ def _override(select, ignore, extend_select, onnx_init_checks, cache_dir, respec
             config.cache_dir = str(cache_dir)
         if respect_gitignore is not None:
             config.respect_gitignore = respect_gitignore
+        config.model_records = model_records
 
     return apply
 
@@ -102,7 +103,9 @@ def check(paths, select, ignore, extend_select, output_file, exit_zero, config_p
     # Path("") is the current folder: an empty argument (an unset variable) must not check it
     targets = [Path(p) for p in paths if p] or ([] if paths else [Path(".")])
     try:
-        override = _override(select, ignore, extend_select, onnx_init_checks, cache_dir, respect_gitignore)
+        # blocks built only for model records are built when the report shows the records
+        records = show_models or Output.from_options(output_settings).fmt == "json"
+        override = _override(select, ignore, extend_select, onnx_init_checks, cache_dir, respect_gitignore, records)
         resolver = Resolver(config_path, isolated=isolated, override=override)
         if show_settings is not None or show_files:
             _show(show_settings, targets, resolver, force_exclude)

@@ -66,6 +66,10 @@ class Config:
     jobs: int | None = None
     probe: dict[str, Any] = field(default_factory=dict)
     respect_gitignore: bool = True
+    # model records of classes built on values nothing in their file passes (configuration
+    # defaults, stand-in sizes, blocks of the file's models): only the records say anything
+    # of these, so a report without models skips them
+    model_records: bool = True
     root: Path = field(default_factory=Path.cwd)  # folder of the config file, or cwd
     source: Path | None = None  # the file it came from
     extends: list[Path] = field(default_factory=list)  # the files it extends, nearest first
@@ -84,6 +88,7 @@ class Config:
                 self.onnx_init_checks,
                 sorted(self.onnx_ignore_nodes),
                 str(self.root) if self.per_file_ignores else "",  # relative patterns
+                self.model_records,
             )
         )
 

@@ -6,22 +6,62 @@ from gradlint.diagnostics import ModelRecord
 from gradlint.gain import estimate
 from gradlint.ir import LayerGraph
 
+# How far apart (in decades) the estimates of one model built with two sets of stand-in
+# values may lie for the estimate to be reported as independent of them.
+STAND_IN_TOLERANCE = 0.05
+
 
 def model_record(graph: LayerGraph) -> ModelRecord:
     found = estimate(graph)
     ratio = found.log10_grad_ratio
+    extra: dict = {
+        "weights": len(graph.weighted()),
+        "complete": graph.complete and found.known,
+        "source": graph.source,
+    }
+    built_with = graph.attrs.get("built_with")
+    if built_with:
+        extra["built_with"] = built_with
+    ratio = _independent_of_stand_ins(graph, ratio, extra)
+    if ratio is None:
+        extra["blocked"] = blocked(graph, found.unknown)
     return ModelRecord(
         path=graph.location.path,
         line=graph.location.line,
         name=graph.name,
         depth=depth(graph),
         log10_grad_ratio=round(ratio, 3) if ratio is not None else None,
-        extra={
-            "weights": len(graph.weighted()),
-            "complete": graph.complete and found.known,
-            "source": graph.source,
-        },
+        extra=extra,
     )
+
+
+def _independent_of_stand_ins(graph: LayerGraph, ratio: float | None, extra: dict) -> float | None:
+    """A model built from stand-in values for constructor arguments nothing passes (widths,
+    head counts) keeps its estimate only when a second build, with other stand-ins, gives the
+    same one: then the unknowns cancel out of the ratio. Otherwise the record names them."""
+    stand_ins = graph.attrs.get("stand_ins")
+    if not stand_ins or ratio is None:
+        return ratio
+    extra["stand_ins"] = sorted(stand_ins)
+    twin = graph.attrs.get("stand_in_twin")
+    other = estimate(twin).log10_grad_ratio if twin is not None else None
+    if other is not None and abs(other - ratio) <= STAND_IN_TOLERANCE:
+        return ratio
+    extra["depends_on"] = sorted(stand_ins)
+    return None
+
+
+def blocked(graph: LayerGraph, why: str | None) -> str:
+    """The first construct that kept the model's estimate unknown, with its line where known."""
+    reasons = graph.attrs.get("unknown") or []
+    if graph.attrs.get("stand_ins") and graph.complete and why is None:
+        names = ", ".join(sorted(graph.attrs["stand_ins"]))
+        return f"the estimate depends on constructor arguments nothing passes: {names}"
+    if reasons:
+        return str(reasons[0])
+    if why is None and graph.complete and graph.weighted():
+        return "the last weight gets no gradient from the loss on the first output"
+    return why or "something on the path could not be resolved"
 
 
 def depth(graph: LayerGraph) -> int | None:

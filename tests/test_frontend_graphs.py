@@ -73,9 +73,16 @@ def test_resnet_blocks_are_inlined_with_residual_adds_and_downsample():
     assert graph.attrs["weights"] == 11
 
 
-def test_basic_and_bottleneck_blocks_need_arguments_so_get_no_graph_of_their_own():
+def test_blocks_that_need_sizes_are_built_twice_with_stand_ins():
     graphs = graphs_of("resnet.py")
-    assert set(graphs) == {"ResNet"}
+    assert set(graphs) == {"ResNet", "BasicBlock", "Bottleneck"}
+    assert "stand_ins" not in graphs["ResNet"].attrs
+    block = graphs["BasicBlock"]
+    assert block.attrs["stand_ins"] == ["inplanes", "planes"]
+    assert block.attrs["built_with"] == "stand-ins for inplanes, planes"
+    conv1, twin_conv1 = by_name(block, "conv1"), by_name(block.attrs["stand_in_twin"], "conv1")
+    assert (conv1.fan_in, conv1.fan_out) == (64 * 9, 32 * 9)
+    assert (twin_conv1.fan_in, twin_conv1.fan_out) == (32 * 9, 128 * 9)
 
 
 def test_transformer_pre_ln_blocks_with_gpt2_init():
@@ -146,8 +153,8 @@ def test_squeeze_excite_and_swish_are_gates_not_layers_in_series():
     swish = graphs["SwishMLP"]
     assert [n.op for n in swish.nodes if n.op == "gate"] == ["gate", "gate"]  # F.glu, h * sigmoid(h)
     glu, mul = [n for n in swish.nodes if n.op == "gate"]
-    sigmoid = next(n for n in swish.nodes if n.activation == "sigmoid")
-    assert set(mul.inputs) == {glu.id, sigmoid.id}
+    assert mul.inputs == [glu.id] and mul.activation == "sigmoid"  # h * sigmoid(h) is SiLU of h
+    assert mul.attrs["folded"] == "self-gated by sigmoid"
     assert chain_from_output(swish)[1].activation == "tanh"  # the tensor method .tanh()
 
 
@@ -172,7 +179,8 @@ def test_config_dataclass_drives_the_mlp():
 
 def test_unresolvable_code_is_incomplete_or_absent():
     graphs = graphs_of("unresolved.py")
-    assert set(graphs) == {"Backbone"}  # NeedsArgs needs a width; NotAModel is no nn.Module
+    assert set(graphs) == {"Backbone", "NeedsArgs"}  # NotAModel is no nn.Module
+    assert graphs["NeedsArgs"].attrs["stand_ins"] == ["width"]  # a width nothing passes: stand-ins
     backbone = graphs["Backbone"]
     assert not backbone.complete
     assert any(n.op == "opaque" for n in backbone.nodes)
@@ -260,7 +268,9 @@ def test_torch_transformer_layers_are_residual_norm_units():
     assert attn.weight_init.variance == pytest.approx(2 / (32 + 96))  # xavier_uniform on in_proj_weight
     adds = [n for n in mha.nodes if n.op == "add"]
     assert len(adds) == 2 and by_name(mha, "ff.2").id in adds[1].inputs  # through checkpoint()
-    assert "PositionalEncoding" not in graphs  # d_model has no default
+    # d_model has no default: the block is built as TextEncoder builds it, not from stand-ins
+    assert graphs["PositionalEncoding"].attrs["built_with"] == "the sizes TextEncoder gives its pos"
+    assert "stand_ins" not in graphs["PositionalEncoding"].attrs
 
 
 def test_layers_on_own_parameters_and_inits_lost_to_unknown_calls():

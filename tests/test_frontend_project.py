@@ -62,11 +62,14 @@ def test_cli_reports_each_resolved_model(tmp_path, cli):
     report = json.loads(result.stdout)
     assert report["errors"] == []
     models = {(m["path"], m["class"]): m["line"] for m in report["models"]}
+    records = {(m["path"], m["class"]): m for m in report["models"]}
     assert models[("models/resnet.py", "ResNet")] == 76
     assert models[("models/pkg/model.py", "Tower")] == 8
     assert models[("models/pkg/model.py", "DeepTower")] == 20
     assert models[("models/gpt.py", "GPT")] == 76
-    assert ("models/unresolved.py", "NeedsArgs") not in models
+    needs_args = records[("models/unresolved.py", "NeedsArgs")]  # one Linear(width, width)
+    assert needs_args["stand_ins"] == ["width"] and needs_args["log10_grad_ratio"] == 0.0
+    assert needs_args["built_with"] == "stand-ins for width"
     assert ("models/hostile.py", "Forever") not in models
 
 

@@ -16,6 +16,7 @@ from gradlint import torch_api
 from gradlint.codefacts.events import (
     AUTOCAST,
     BACKWARD,
+    CLIP,
     HALF,
     INFERENCE_NAME,
     MANAGED,
@@ -24,7 +25,6 @@ from gradlint.codefacts.events import (
     UNSCALE,
     UPDATE,
     ZERO,
-    CLIP,
     Event,
     flatten,
     loops,

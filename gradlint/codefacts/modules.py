@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -233,7 +232,7 @@ def _loop_parameters(loop: cst.For) -> list[tuple[str, str]]:
     targets: list[cst.BaseExpression] = [loop.target]
     if isinstance(loop.iter, cst.Call) and dotted(loop.iter.func) == "zip":
         iters = [a.value for a in loop.iter.args]
-        targets = list(e.value for e in loop.target.elements) if isinstance(loop.target, cst.Tuple) else []
+        targets = [e.value for e in loop.target.elements] if isinstance(loop.target, cst.Tuple) else []
     pairs = []
     for target, source in zip(targets, iters):
         call = method_call(source) if isinstance(source, cst.Call) else None
@@ -317,8 +316,8 @@ __all__ = [
     "ClassFacts",
     "class_facts",
     "frozen_attributes",
-    "untrained_attributes",
     "module_classes",
     "root_classes",
     "statements",
+    "untrained_attributes",
 ]

@@ -13,14 +13,17 @@ def _plural(count: int, word: str) -> str:
 def model_line(model: ModelRecord) -> str:
     ratio = model.log10_grad_ratio
     if ratio is None:
-        estimate = "gradient ratio unknown (something on the path could not be resolved)"
+        why = model.extra.get("blocked") or "something on the path could not be resolved"
+        estimate = f"gradient ratio unknown ({why})"
     else:
         estimate = f"log10 gradient ratio {ratio:+.1f} (first weight / last weight: {10.0 ** ratio:.1g})"
     depth = "?" if model.depth is None else str(model.depth)
     where = f"{model.path}:{model.line}" if model.line is not None else model.path
     if model.line is not None and model.extra.get("cell") is not None:
         where = f"{model.path}:cell {model.extra['cell']}:{model.line}"
-    return f"{where}: model {model.name}: depth {depth}, {estimate}"
+    built = model.extra.get("built_with")
+    built = f" (with {built})" if built else ""
+    return f"{where}: model {model.name}{built}: depth {depth}, {estimate}"
 
 
 def model_lines(result: RunResult, context) -> list[str]:

@@ -7,6 +7,7 @@ constructor defaults and walks its forward into a LayerGraph.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from gradlint.frontends.python.build import build_graphs_of
@@ -17,13 +18,21 @@ from gradlint.source import SourceFile
 __all__ = ["Project", "build_graphs"]
 
 
-def build_graphs(source: SourceFile, project: Project | None) -> list[LayerGraph]:
-    """One layer graph per nn.Module class of ``source`` that resolves with its defaults."""
+def build_graphs(source: SourceFile, project: Project | None,
+                 estimated: Callable[[LayerGraph], bool] | None = None, blocks: bool = True) -> list[LayerGraph]:
+    """One layer graph per nn.Module class of ``source`` that resolves with its defaults.
+
+    ``estimated(graph)`` tells whether the gain model gives a graph built on stand-in sizes
+    an estimate; only then is the second build, that checks the stand-ins cancel, made.
+    ``blocks``: also graphs of classes that need constructor arguments nothing in the file
+    passes, built from a configuration's defaults, on stand-in sizes or taken from inside a
+    model of the file (``attrs["record_only"]`` says which): for model records only, so that
+    a report without models does not pay for them and findings never depend on them."""
     if project is None:
         project = Project.for_files([Path(source.path)])
     ctx = project.context(source.path, source)
     try:
-        return build_graphs_of(ctx, project)
+        return build_graphs_of(ctx, project, estimated, blocks)
     except RecursionError:
         return []
     finally:

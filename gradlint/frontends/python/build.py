@@ -8,12 +8,14 @@ from typing import Any
 import libcst as cst
 
 from gradlint.codefacts.syntax import walk
+from gradlint.frontends.python.arguments import fill, may_fill
 from gradlint.frontends.python.example_input import (
     Shape,
     declared_shape,
     script_shapes,
     split_factory_result,
 )
+from gradlint.frontends.python.folds import fold
 from gradlint.frontends.python.graph import GraphBuilder, PlacedReason, first_tensor, unused_nodes
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
 from gradlint.frontends.python.module_objects import walk_modules
@@ -24,15 +26,20 @@ from gradlint.names import dotted, starts_a_word
 from gradlint.reading import line_start, python_lines
 
 FILE_STEPS = 2_000_000  # all the classes of one file together
+# the builds on stand-in sizes of one file together: they add reach, and a file of many
+# blocks would otherwise pay for each block twice over
+STAND_IN_STEPS = 50_000
 
 
-def module_classes(interp: Interpreter, ctx: Any) -> list[ClassVal]:
+def module_classes(interp: Interpreter, ctx: Any, blocks: bool = False) -> list[ClassVal]:
     classes = []
     built_outside = _names_called_outside_classes(ctx.source.text)
+    called = set(_CALL.findall(ctx.source.text)) if blocks else set()  # a block a model of the file may build
     for name, stmt in list(ctx.definitions.items()):
         if not isinstance(stmt, cst.ClassDef) or not stmt.bases:
             continue
-        if _needs_arguments(stmt) and name not in built_outside:
+        if (_needs_arguments(stmt) and name not in built_outside
+                and not (blocks and (name in called or may_fill(_own_init(stmt))))):
             continue  # cheap exit before resolving bases, which may mean parsing other files
         bases = [dotted(arg.value) for arg in stmt.bases if arg.keyword is None and arg.star == ""]
         summaries = interp.project.classes
@@ -82,16 +89,13 @@ def _names_called_outside_classes(text: str) -> set[str]:
     return names
 
 
-def _required_args(interp: Interpreter, cls: ClassVal) -> bool:
-    init, _ = interp.class_attr(cls, "__init__")
-    return isinstance(init, FuncVal) and _takes_arguments(init.node)
-
-
 def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tuple[Mod, Interpreter, Shape | None]]:
     """Module-level functions without required arguments that return one of the file's models
     (alone or with an example input, whose shape comes along)."""
     found: dict[int, tuple[Mod, Interpreter, Shape | None]] = {}
     names = {c.name for c in classes}
+    if not names:
+        return found
     alternatives = "|".join(re.escape(n) for n in names)
     calls = re.compile(rf"(?:{alternatives})\s*\(")
     if not any(not line.lstrip().startswith("class ") for line in _matching_lines(ctx.source.text, calls)):
@@ -128,20 +132,50 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
     frame = Frame(ctx)
     frame.locals["__name__"] = "__main__"
     relevant = set(names)  # only statements about the models run, and those about their results
-    try:
-        for stmt in body:
-            if not _mentions(stmt, relevant):
-                continue
+    for stmt in body:
+        if not _mentions(stmt, relevant):
+            continue
+        built = any(isinstance(v, Mod) for v in frame.locals.values())
+        before = interp.incomplete, len(interp.reasons), interp.mutations
+        stopped = False
+        try:
             interp.exec_stmt(stmt, frame)
-            relevant.update(k for k, v in frame.locals.items() if isinstance(v, Mod))
-    except (Abort, RecursionError, *CONTROL_FLOW):
-        interp.unknown("the file's top-level code stopped early")  # what was built before stays usable
+        except (Abort, RecursionError, *CONTROL_FLOW):
+            stopped = True
+        if built and interp.mutations == before[2] and not _may_change_layers(ctx, stmt, relevant):
+            # after the model is built, code that changes nothing of it (a training loop over a
+            # DataLoader) cannot make it unknown
+            interp.incomplete = before[0]
+            del interp.reasons[before[1]:]
+        elif stopped:
+            interp.unknown("the file's top-level code stopped early")  # what was built before stays usable
+            break
+        relevant.update(k for k, v in frame.locals.items() if isinstance(v, Mod))
     found: dict[int, tuple[Mod, Interpreter, Shape | None]] = {}
     shapes = script_shapes(interp, frame, body)
     for value in frame.locals.values():
         if isinstance(value, Mod) and value.cls in classes:
             found.setdefault(id(value.cls), (value, interp, shapes.get(id(value.cls))))
     return found
+
+
+# calls that change a built model's weights or layers where the interpreter may not have
+# followed them (the body of a loop over a DataLoader is not run), on a line that names
+# the model or its weights
+_CHANGES_LAYERS = re.compile(
+    r"\.apply\(|load_state_dict|requires_grad_\(|\.requires_grad\s*=[^=]|add_module|register_|setattr\(|"
+    r"\b(normal|uniform|fill|zero|zeros|ones|copy|constant|eye|orthogonal|trunc_normal|"
+    r"xavier_uniform|xavier_normal|kaiming_uniform|kaiming_normal|dirac|sparse)_\("
+)
+_WEIGHT_WORDS = re.compile(r"\b(weight|bias|data|param|params|parameters|named_parameters|modules|state_dict)\b")
+
+
+def _may_change_layers(ctx: Any, stmt: cst.CSTNode, models: set[str]) -> bool:
+    for line in ctx.source.code_of(stmt).splitlines():
+        if _CHANGES_LAYERS.search(line) and (_WEIGHT_WORDS.search(line) or any(
+                re.search(rf"\b{re.escape(name)}\b", line) for name in models)):
+            return True
+    return False
 
 
 def _matching_lines(text: str, pattern: re.Pattern) -> list[str]:
@@ -159,23 +193,27 @@ def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
     return any(type(n) is cst.Name and n.value in names for n in walk(node))
 
 
-def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
+def build_graphs_of(ctx: Any, project: Any, estimated: Any = None, blocks: bool = True) -> list[LayerGraph]:
     project.built.add(ctx.key)
     if ctx.source is None or not _has_subclass(ctx.source.module):
         return []
     scout = Interpreter(project)
-    classes = module_classes(scout, ctx)
+    classes = module_classes(scout, ctx, blocks)
     if not classes:
         return []
-    factories = _factories(ctx, classes, project)
+    # only a class that needs no argument, or that code outside the classes calls, can be
+    # built by the file's own functions and top-level code
+    outside = _names_called_outside_classes(ctx.source.text)
+    factories = _factories(ctx, [c for c in classes if c.name in outside or not _needs_arguments(c.node)], project)
     declared = declared_shape(scout, ctx)
-    graphs = []
     spent = 0
-    for cls in classes:
+    built: list[tuple[Mod, Interpreter]] = []  # models built with known values, blocks included
+    made_graphs: dict[int, LayerGraph] = {}
+    for cls in _parents_first(classes):
         if spent > FILE_STEPS:
             break
         try:
-            graph, steps = _graph_of_class(cls, scout, factories, ctx, project)
+            graph, steps = _graph_of_class(cls, scout, factories, ctx, project, built, estimated, blocks)
         except Exception as exc:  # noqa: BLE001 - one odd class must not cost the file its other models and findings
             project.failures[f"{ctx.path}:{cls.name}"] = f"{type(exc).__name__}: {exc}"
             continue
@@ -187,7 +225,8 @@ def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
             shape = shape if shape is not None or made is None else declared
             if shape is not None:
                 graph.attrs["input_shape"] = shape
-            graphs.append(graph)
+            made_graphs[id(cls)] = graph
+    graphs = [made_graphs[id(c)] for c in classes if id(c) in made_graphs]
     inner = {name for g in graphs for name in g.attrs.get("blocks", ())}
     for graph in graphs:
         if graph.name in inner:
@@ -195,22 +234,94 @@ def build_graphs_of(ctx: Any, project: Any) -> list[LayerGraph]:
     return graphs
 
 
-def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any, project: Any):
+def _parents_first(classes: list[ClassVal]) -> list[ClassVal]:
+    """The file's classes, each after every class that names it: a block is then built after
+    the models that build it, and found inside them with the sizes they give it."""
+    named = {cls.name for cls in classes}
+    names = {id(c): {n.value for n in walk(init) if type(n) is cst.Name and n.value in named} - {c.name}
+             if (init := _own_init(c.node)) is not None else set() for c in classes}
+    order: list[ClassVal] = []
+    remaining = list(classes)
+    while remaining:
+        waiting = set().union(*(names[id(c)] for c in remaining))
+        ready = [c for c in remaining if c.name not in waiting] or remaining[:1]
+        order.extend(ready)
+        remaining = [c for c in remaining if c not in ready]
+    return order
+
+
+def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any, project: Any, built: list,
+                    estimated: Any = None, blocks: bool = True):
     forward, _ = scout.class_attr(cls, "forward")
     if forward is UNKNOWN and cls.torch_base in ("Module", "ModuleList", "ModuleDict"):
         return None, 0  # a base class or container without a forward of its own is not a model
     made = factories.get(id(cls))
     if made is not None:
         mod, interp, _ = made
-    else:
-        interp = Interpreter(project)
-        if _required_args(interp, cls):
-            return None, 0
-        try:
-            mod = interp.instantiate(cls, [], {}, None)
-        except (Abort, RecursionError):
-            return None, interp.steps
-    return walk_forward(interp, cls, mod, ctx), interp.steps
+        built.append((mod, interp))
+        return walk_forward(interp, cls, mod, ctx), interp.steps
+    interp = Interpreter(project)
+    init, _ = interp.class_attr(cls, "__init__")
+    if not (isinstance(init, FuncVal) and _takes_arguments(init.node)):
+        graph, mod = _built(interp, cls, {}, ctx)
+        if mod is not None:
+            built.append((mod, interp))
+        return graph, interp.steps
+    if not blocks:
+        return None, interp.steps  # arguments nothing in the file passes: built for model records only
+    arguments = fill(interp, cls, init)
+    inside = _built_inside(cls, built) if arguments is None or arguments.stand_ins else None
+    if inside is not None:  # a block without values of its own: as a model of the file builds it
+        (parent, name, mod), interp = inside
+        graph = walk_forward(interp, cls, mod, ctx)
+        graph.attrs["built_with"] = f"the sizes {parent} gives its {name}"
+        graph.attrs["record_only"] = f"a block of {parent}"
+        return graph, 0
+    if arguments is None or (arguments.stand_ins and _stand_in_steps(built) > STAND_IN_STEPS):
+        return None, interp.steps
+    graph, mod = _built(interp, cls, arguments.first, ctx)
+    steps = interp.steps
+    if graph is not None:
+        graph.attrs["built_with"] = arguments.label
+        graph.attrs["record_only"] = arguments.label
+    if mod is not None and not arguments.stand_ins:
+        built.append((mod, interp))
+    if graph is None or not arguments.stand_ins:
+        return graph, steps
+    graph.attrs["stand_ins"] = list(arguments.stand_ins)
+    if graph.complete and (estimated is None or estimated(graph)):  # does a second build agree?
+        second = Interpreter(project)
+        twin, _ = _built(second, cls, arguments.second, ctx)
+        steps += second.steps
+        if twin is not None:
+            graph.attrs["stand_in_twin"] = twin
+    built.append((None, steps))  # counts against the file's stand-in budget
+    return graph, steps
+
+
+def _stand_in_steps(built: list) -> int:
+    return sum(steps for mod, steps in built if mod is None)
+
+
+def _built(interp: Interpreter, cls: ClassVal, kwargs: dict, ctx: Any) -> tuple[LayerGraph | None, Mod | None]:
+    try:
+        mod = interp.instantiate(cls, [], dict(kwargs), None)
+    except (Abort, RecursionError):
+        return None, None
+    if not isinstance(mod, Mod):
+        return None, None
+    return walk_forward(interp, cls, mod, ctx), mod
+
+
+def _built_inside(cls: ClassVal, built: list) -> tuple[tuple[str, str, Mod], Interpreter] | None:
+    """The first block of class ``cls`` inside a model of the file built with known values."""
+    for root, interp in built:
+        if root is None:
+            continue
+        for name, mod in walk_modules(root):
+            if name and mod.cls is cls:
+                return (root.type, name, mod), interp
+    return None
 
 
 def _has_subclass(module: cst.Module) -> bool:
@@ -248,6 +359,9 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     graph.add("output", "output", graph.location, [out.node] if out is not None and out.node is not None else [])
     if out is None or out.node is None:
         builder.incomplete("forward returns no tensor that can be traced to the input")
+    for node in fold(graph):
+        builder.incomplete(PlacedReason(f"maths that cannot be followed ({node.attrs['math']})",
+                                        builder.reason_locations.get(node.id, node.location)))
     unused_nodes(builder)
     _locate_in_model_file(graph, mod)
     if interp.incomplete or not forward_known(forward, mod):
@@ -283,7 +397,7 @@ def _locate_in_model_file(graph: LayerGraph, root: Mod) -> None:
 def _reason(where: str, site: Any) -> Any:
     if site is None:
         return where
-    return PlacedReason(where, site.file.location(site.node))
+    return PlacedReason(where, site.file.line_location(site.node))
 
 
 def forward_known(forward: Any, mod: Mod) -> bool:

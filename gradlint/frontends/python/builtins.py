@@ -5,8 +5,10 @@ are ``plain_methods.py``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from gradlint import torch_api
 from gradlint.frontends.python.values import (
     UNKNOWN,
     Builtin,
@@ -248,7 +250,18 @@ def _hasattr(interp, args, kwargs):
         return UNKNOWN
     if isinstance(obj, Obj):
         return name in obj.attrs or interp.class_attr(obj.cls, name)[1] is not None
+    if isinstance(obj, TorchRef) and name in _torch_names():
+        return True  # a feature test (``hasattr(F, "scaled_dot_product_attention")``) of a torch that has it
     return UNKNOWN
+
+
+@functools.cache
+def _torch_names() -> frozenset[str]:
+    """The last parts of every torch name the table knows, functions of the forward walk included."""
+    found = {name.rsplit(".", 1)[-1] for name in torch_api.qualified_names()}
+    for kind in ("identity", "split", "pool", "norm", "dropout", "concat", "matmul", "gate", "value"):
+        found |= torch_api.names(f"functional.{kind}")
+    return frozenset(found)
 
 
 def _setattr(interp, args, kwargs):

@@ -8,6 +8,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint import torch_api
+from gradlint.frontends.python.folds import MATH
 from gradlint.frontends.python.shared import GraphPart, Interp
 from gradlint.frontends.python.values import UNKNOWN, ParamRef, Pieces, Site, Tensor
 
@@ -85,7 +86,15 @@ class Functional(GraphPart):
             if name == "scaled_dot_product_attention" or len(ids) >= 2:
                 return self.node("attention", self.scoped(name), site, ids, attrs={"form": name})
             return self.opaque(interp, args, kwargs, site, name)
+        if name in MATH and isinstance(first, Tensor):
+            return self.math(name, site, first)
         return self.opaque(interp, args, kwargs, site, name)
+
+    def math(self, name: str, site: Site | None, x: Tensor) -> Tensor:
+        """Element-wise maths on a tensor: a placeholder that ``folds.fold`` may recognise."""
+        if x.node is None:
+            return Tensor(None)
+        return self.node("opaque", self.scoped(name), site, [x.node], attrs={"math": name})
 
     def param_layer(self, x: Tensor, ref: ParamRef, bias: Any, site: Site | None, stored_transposed: bool) -> Any:
         """``F.linear(x, self.weight, self.bias)`` or ``x @ self.W``: a linear layer on a module's own weight."""
@@ -126,7 +135,7 @@ class Functional(GraphPart):
                     return lt
                 return self.node("add", self.scoped("add"), site, [lid, rid])
             if op in (cst.Multiply, cst.Divide):
-                return self.node("gate", self.scoped("mul"), site, [lid, rid])
+                return self.node("gate", self.scoped("mul"), site, [lid, rid], attrs={"divide": op is cst.Divide})
             if op is cst.MatrixMultiply:
                 return self.node("attention", self.scoped("matmul"), site, [lid, rid], attrs={"form": "matmul"})
             return self.node("opaque", self.scoped("op"), site, [lid, rid])
@@ -142,6 +151,8 @@ class Functional(GraphPart):
                 if param is not None and param.ndim is not None and param.ndim >= 2:
                     return self.node("opaque", self.scoped("mul"), site, [live.node])
             return live
+        if op is cst.Power and live is lt and isinstance(other, (int, float)):
+            return self.math("pow", site, live)
         return self.node("opaque", self.scoped("op"), site, [live.node])
 
 

@@ -57,6 +57,7 @@ class GraphBuilder(Functional):
         self.param_index: dict[int, int | None] = {}
         self.used: set[int] = set()
         self.scope: list[str] = []
+        self.reason_locations: dict[int, Location] = {}  # maths placeholders: where they are
         index = 0
         known = True  # an unknown layer hides the order of every weight registered after it
         seen: set[int] = set()
@@ -88,10 +89,19 @@ class GraphBuilder(Functional):
         loc = site_location(site) if site is not None else None
         return loc or self.graph.location
 
+    def reason_location(self, site: Site | Mod | None) -> Location:
+        """Where a reason points, to the line: cheaper than a finding's span."""
+        if isinstance(site, Mod):
+            site = site.site
+        return site.file.line_location(site.node) if site is not None else self.graph.location
+
     def node(self, op: str, name: str, where: Any, inputs: list[int], **kw: Any) -> Tensor:
         node = self.graph.add(op, name, self.location(where), _dedup(inputs), **kw)  # type: ignore[arg-type]
         if op == "opaque":
-            self.incomplete(PlacedReason("a call that cannot be resolved", node.location))
+            if "math" in node.attrs:  # maths waits for folds.fold
+                self.reason_locations[node.id] = self.reason_location(where)
+            else:
+                self.incomplete(PlacedReason("a call that cannot be resolved", self.reason_location(where)))
         return Tensor(node.id)
 
     def scoped(self, name: str) -> str:

@@ -111,6 +111,15 @@ class FileContext:
         path = self.source.path if self.source is not None else self.path
         return DeferredLocation(path, lambda: self.resolve_location(node))
 
+    def line_location(self, node: cst.CSTNode):
+        """Where ``node`` is, to the line, found by its text: no pass over the whole tree, for
+        the reasons a model record gives (finding the line of every reason by positions would
+        cost a second parse of each file)."""
+        from gradlint.diagnostics import DeferredLocation, Location
+
+        path = self.source.path if self.source is not None else self.path
+        return DeferredLocation(path, lambda: Location(path, self._line_of(node) if self.source is not None else 1, 1))
+
     def class_location(self, node: cst.ClassDef):
         """Where a class's name is; cheap, as models are named by their class."""
         found = self.source.class_location(node) if self.source is not None else None

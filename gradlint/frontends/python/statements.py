@@ -127,9 +127,11 @@ class Statements(InterpPart):
         state_before = self.state()
         before = dict(frame.locals)
         outcomes = []
+        raised = 0
         for branch in (stmt.body, stmt.orelse):
             frame.locals = dict(before)
             returned = None
+            state = self.state()
             try:
                 if isinstance(branch, cst.If):
                     self.exec_if(branch, frame)
@@ -141,11 +143,20 @@ class Statements(InterpPart):
                 returned = ret
             except (_Break, _Continue):
                 self.unknown("a break or continue under a condition that cannot be decided")
+            except Abort as exc:
+                # a guard (``if x.ndim != 3: raise ValueError(...)``) is a dead end, not the end
+                # of the walk: the model is what the other branch does
+                if str(exc) != "raise" or self.state() != state or raised:
+                    raise
+                raised += 1
+                continue
             outcomes.append((frame.locals, returned))
         if self.state() != state_before:
             self.unknown("a condition that cannot be decided changes the model")
         live = [locs for locs, ret in outcomes if ret is None]
         if not live:
+            if len(outcomes) == 1:
+                raise outcomes[0][1]  # type: ignore[misc]
             first, second = outcomes[0][1].value, outcomes[1][1].value  # type: ignore[union-attr]
             raise _Return(first if first is second else UNKNOWN)
         if len(live) != len(outcomes):

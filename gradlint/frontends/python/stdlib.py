@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from gradlint.frontends.python.argparse_defaults import ARGPARSE
 from gradlint.frontends.python.builtins import BUILTINS, _iter, _numbers
 from gradlint.frontends.python.values import UNKNOWN, Builtin, Mod, Namespace, Partial, clone
 
@@ -121,6 +122,11 @@ NAMESPACES: dict[str, Namespace] = {
         })}),
     }),
     "math": MATH,
+    # numpy's scalar helpers, as shape arithmetic uses them (``int(np.prod(img_shape))``)
+    "numpy": Namespace("numpy", {
+        "prod": Builtin("prod", _prod),
+        **{name: MATH.members[name] for name in ("sqrt", "log", "log2", "exp", "ceil", "floor", "pi", "e", "inf")},
+    }),
     "functools": Namespace("functools", {"partial": Builtin("partial", _partial)}),
     "copy": Namespace("copy", {"deepcopy": Builtin("deepcopy", _deepcopy), "copy": Builtin("copy", _copy)}),
     "collections": Namespace("collections", {
@@ -130,4 +136,5 @@ NAMESPACES: dict[str, Namespace] = {
         "field": Builtin("field", _field), "dataclass": Builtin("dataclass", _identity_decorator),
     }),
     "typing": Namespace("typing", {}),
+    "argparse": ARGPARSE,
 }

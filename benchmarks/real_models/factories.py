@@ -1,0 +1,215 @@
+"""Factories for `gradlint probe` on models of public repositories (benchmarks/reach_probe.py).
+
+Each function builds one model as gradlint's static estimate builds it (a configuration's
+defaults, the sizes the file's own model gives a block, the arguments of the file's own
+`__main__`) and returns it with an example input. The repositories are not part of gradlint:
+they are read from $REACH_REPOS (default ~/.cache/gradlint-reach/repos), one folder each,
+as benchmarks/REAL_CODE.md lists them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+REPOS = Path(os.environ.get("REACH_REPOS", Path.home() / ".cache" / "gradlint-reach" / "repos"))
+
+
+def _module(repo: str, path: str):
+    """The module at ``path`` of ``repo``, imported by its file (with the repository on sys.path)."""
+    root = REPOS / repo
+    sys.path.insert(0, str(root))
+    name = f"reach_{repo}_{path}".replace("/", "_").replace("-", "_").removesuffix(".py")
+    spec = importlib.util.spec_from_file_location(name, root / path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _tokens(vocab: int, length: int = 32) -> torch.Tensor:
+    return torch.randint(0, vocab, (2, length))
+
+
+# -- karpathy/nanoGPT model.py: GPTConfig() defaults, for the model and each block ----------
+
+def _nanogpt():
+    return _module("nanoGPT", "model.py")
+
+
+def nanogpt_gpt():
+    m = _nanogpt()
+    return m.GPT(m.GPTConfig()), _tokens(50304)
+
+
+def nanogpt_block():
+    m = _nanogpt()
+    return m.Block(m.GPTConfig()), torch.randn(2, 32, 768)
+
+
+def nanogpt_mlp():
+    m = _nanogpt()
+    return m.MLP(m.GPTConfig()), torch.randn(2, 32, 768)
+
+
+def nanogpt_attention():
+    m = _nanogpt()
+    return m.CausalSelfAttention(m.GPTConfig()), torch.randn(2, 32, 768)
+
+
+# -- pytorch/examples distributed/FSDP2/model.py: ModelArgs() defaults -------------------------
+
+def _fsdp2():
+    return _module("examples", "distributed/FSDP2/model.py")
+
+
+def fsdp2_transformer():
+    m = _fsdp2()
+    return m.Transformer(m.ModelArgs()), _tokens(8, 16)
+
+
+def fsdp2_block():
+    m = _fsdp2()
+    return m.TransformerBlock(m.ModelArgs()), torch.randn(2, 16, 16)
+
+
+def fsdp2_attention():
+    m = _fsdp2()
+    return m.Attention(m.ModelArgs()), torch.randn(2, 16, 16)
+
+
+# -- pytorch/examples fast_neural_style: TransformerNet() and its blocks -----------------------
+
+def _style():
+    return _module("examples", "fast_neural_style/neural_style/transformer_net.py").TransformerNet()
+
+
+def style_transformer_net():
+    return _style(), torch.randn(2, 3, 64, 64)
+
+
+def style_conv_layer():
+    return _style().conv1, torch.randn(2, 3, 64, 64)
+
+
+def style_residual_block():
+    return _style().res1, torch.randn(2, 128, 16, 16)
+
+
+def style_upsample_conv_layer():
+    return _style().deconv1, torch.randn(2, 128, 16, 16)
+
+
+# -- eriklindernoren/PyTorch-GAN: models.py files (the training scripts run at import) ---------
+
+def _pix2pix():
+    return _module("PyTorch-GAN", "implementations/pix2pix/models.py").GeneratorUNet()
+
+
+def pix2pix_generator():
+    return _pix2pix(), torch.randn(2, 3, 256, 256)
+
+
+def pix2pix_unet_down():
+    return _pix2pix().down1, torch.randn(2, 3, 256, 256)
+
+
+def pix2pix_unet_up():
+    model = _pix2pix()
+    return model.up1, (torch.randn(2, 512, 1, 1), torch.randn(2, 512, 2, 2))
+
+
+def pix2pix_discriminator():
+    m = _module("PyTorch-GAN", "implementations/pix2pix/models.py")
+    return m.Discriminator(), (torch.randn(2, 3, 64, 64), torch.randn(2, 3, 64, 64))
+
+
+def _munit():
+    return _module("PyTorch-GAN", "implementations/munit/models.py")
+
+
+def munit_content_encoder():
+    return _munit().ContentEncoder(), torch.randn(2, 3, 64, 64)
+
+
+def munit_style_encoder():
+    return _munit().StyleEncoder(), torch.randn(2, 3, 64, 64)
+
+
+def munit_residual_block():
+    return _munit().Encoder().content_encoder.model[10], torch.randn(2, 256, 16, 16)
+
+
+def context_encoder_generator():
+    m = _module("PyTorch-GAN", "implementations/context_encoder/models.py")
+    return m.Generator(), torch.randn(2, 3, 128, 128)
+
+
+def context_encoder_discriminator():
+    m = _module("PyTorch-GAN", "implementations/context_encoder/models.py")
+    return m.Discriminator(), torch.randn(2, 3, 64, 64)
+
+
+# -- openai/CLIP clip/model.py: a block on stand-in sizes, probed at two real ones -------------
+
+def clip_bottleneck_64():
+    return _module("CLIP", "clip/model.py").Bottleneck(64, 64), torch.randn(2, 64, 32, 32)
+
+
+def clip_bottleneck_256():
+    return _module("CLIP", "clip/model.py").Bottleneck(256, 128, stride=2), torch.randn(2, 256, 32, 32)
+
+
+# -- lucidrains/vit-pytorch: the arguments of each file's own __main__ --------------------------
+
+def _simple_vit_1d():
+    m = _module("vit-pytorch", "vit_pytorch/simple_vit_1d.py")
+    return m.SimpleViT(seq_len=256, patch_size=16, num_classes=1000, dim=1024, depth=6, heads=8, mlp_dim=2048)
+
+
+def simple_vit_1d():
+    return _simple_vit_1d(), torch.randn(2, 3, 256)
+
+
+def simple_vit_1d_transformer():
+    return _simple_vit_1d().transformer, torch.randn(2, 16, 1024)
+
+
+def simple_vit_1d_attention():
+    return _simple_vit_1d().transformer.layers[0][0], torch.randn(2, 16, 1024)
+
+
+def simple_vit_1d_feedforward():
+    return _simple_vit_1d().transformer.layers[0][1], torch.randn(2, 16, 1024)
+
+
+def _vit_1d():
+    m = _module("vit-pytorch", "vit_pytorch/vit_1d.py")
+    return m.ViT(seq_len=256, patch_size=16, num_classes=1000, dim=1024, depth=6, heads=8, mlp_dim=2048,
+                 dropout=0.1, emb_dropout=0.1)
+
+
+def vit_1d_feedforward():
+    return _vit_1d().transformer.layers[0][1], torch.randn(2, 16, 1024)
+
+
+# -- more PyTorch-GAN blocks: on stand-in sizes (probed at a real one) or inside their model ---
+
+def cyclegan_residual_block():
+    m = _module("PyTorch-GAN", "implementations/cyclegan/models.py")
+    return m.ResidualBlock(256), torch.randn(2, 256, 16, 16)
+
+
+def discogan_unet_down():
+    m = _module("PyTorch-GAN", "implementations/discogan/models.py")
+    return m.UNetDown(64, 128), torch.randn(2, 64, 32, 32)
+
+
+def stargan_residual_block():
+    m = _module("PyTorch-GAN", "implementations/stargan/models.py")
+    return m.GeneratorResNet().model[9], torch.randn(2, 256, 32, 32)
+

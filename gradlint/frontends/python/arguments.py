@@ -1,0 +1,231 @@
+"""Arguments for a model's constructor that nothing in its file passes.
+
+Two kinds are filled in, and the model record says which:
+- a configuration object, built from its own defaults: the class the parameter is annotated
+  with (``config: GPTConfig``), the class's own ``get_default_config()``, or the one
+  configuration class of the file (or imported into it) whose fields cover every attribute the
+  constructor reads from the parameter (``config.n_layer``, ``config.n_embd``);
+- stand-ins for sizes (``dim``, ``heads``, a parameter annotated ``int``): the model is
+  built twice with different stand-ins, and its estimate is reported only when both builds
+  agree (mean-field ratios of scale-free inits depend on no width, only on ratios of widths).
+  A layer count (``depth``) is never stood in for: the estimate depends on it.
+
+Anything else (a module, a function, a flag) leaves the model unbuilt, as before.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from gradlint.codefacts.syntax import walk
+from gradlint.frontends.python.shared import Abort
+from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Obj
+from gradlint.names import dotted
+
+_CONFIG_NAME = re.compile(r"^(config|cfg|conf|args|params|hparams|opt|hp|model_args|.*_(config|cfg|args|params))$")
+_CONFIG_CLASS = re.compile(r"(Config|Configuration|Args|Arguments|Cfg|Params|Hparams|Options|Settings)$")
+_HEADS = re.compile(r"^(h|heads|n_?heads?|num_heads|nhead|.*_heads)$")
+_COUNTS = re.compile(r"^(depth|.*_depth|layers|n_?layers?|num_layers|nlayers|.*_layers|num_res_blocks|n_blocks|num_blocks|blocks)$")
+_FRACTIONS = re.compile(r"^(p|prob|dropout|.*_dropout|drop|.*_drop|.*_drop_rate|drop_rate|.*_prob)$")
+_SIZES = re.compile(
+    r"(dim|size|channels|features|width|hidden|classes|planes|tokens|embed|d_model|ninp|nhid|ntoken|"
+    r"n_state|n_ctx|seq_len|resolution|mult|multiple_of|window|stride|kernel|patch|^ch$|^c\d$|^ch_|_ch$|"
+    r"^in_|^out_|_in$|_out$|^n_|^num_|^d_|_len$|latent|filters|^nz$|^ngf$|^ndf$|^nc$|^k$|^emb)"
+)
+# two sets of stand-ins whose ratios differ, so that a width ratio cannot cancel by chance
+_WIDTHS = ((64, 32, 128, 16, 256, 8), (32, 128, 64, 256, 16, 128))
+_HEAD_COUNTS = (4, 8)
+
+
+@dataclass
+class Arguments:
+    """Keyword arguments for two builds (the second only with stand-ins), and what they are."""
+
+    first: dict[str, Any] = field(default_factory=dict)
+    second: dict[str, Any] = field(default_factory=dict)
+    stand_ins: list[str] = field(default_factory=list)
+    configs: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str | None:
+        parts = [f"{name} defaults" for name in self.configs]
+        if self.stand_ins:
+            parts.append("stand-ins for " + ", ".join(self.stand_ins))
+        return "; ".join(parts) or None
+
+
+def required_params(init: cst.FunctionDef) -> list[cst.Param]:
+    params = init.params
+    positional = (list(params.posonly_params) + list(params.params))[1:]
+    return [p for p in [*positional, *params.kwonly_params] if p.default is None]
+
+
+def _annotation(param: cst.Param) -> str | None:
+    return dotted(param.annotation.annotation) if param.annotation is not None else None
+
+
+def _number_kind(param: cst.Param) -> str | None:
+    name = param.name.value
+    annotation = _annotation(param)
+    if annotation in ("bool", "str") or (annotation is not None and annotation not in ("int", "float")):
+        return None
+    if annotation == "float" or _FRACTIONS.match(name):
+        return "fraction" if annotation != "int" else None
+    if _HEADS.match(name):
+        return "heads"
+    if _COUNTS.match(name):
+        return None  # a layer count: the estimate depends on it, so a stand-in cannot cancel
+    if annotation == "int" or _SIZES.search(name):
+        return "size"
+    return None
+
+
+def may_fill(init: cst.FunctionDef) -> bool:
+    """Whether every required parameter is of a kind ``fill`` may supply: read off the
+    signature alone, before any base class or configuration is resolved."""
+    return all(
+        _number_kind(p) is not None or _CONFIG_NAME.match(p.name.value) or _annotation(p) is not None
+        for p in required_params(init)
+    )
+
+
+def fill(interp: Any, cls: ClassVal, init: FuncVal) -> Arguments | None:
+    """Arguments for every required parameter of ``cls.__init__``, or None when one is of a
+    kind that cannot be filled in."""
+    found = Arguments()
+    sizes = 0
+    for param in required_params(init.node):
+        name = param.name.value
+        kind = _number_kind(param)
+        if kind is not None:
+            if kind == "size":
+                first, second = _WIDTHS[0][sizes % 6], _WIDTHS[1][sizes % 6]
+                sizes += 1
+            elif kind == "heads":
+                first, second = _HEAD_COUNTS
+            else:
+                first = second = 0.1
+            found.first[name], found.second[name] = first, second
+            found.stand_ins.append(name)
+            continue
+        config = _configuration(interp, cls, init, param)
+        if config is None:
+            return None
+        value, label = config
+        found.first[name] = found.second[name] = value
+        found.configs.append(label)
+    return found
+
+
+def _configuration(interp: Any, cls: ClassVal, init: FuncVal, param: cst.Param) -> tuple[Any, str] | None:
+    annotation = param.annotation.annotation if param.annotation is not None else None
+    if annotation is not None:
+        target = _evaluate(interp, init, annotation)
+        if isinstance(target, ClassVal) and not target.is_module:
+            value = _defaults(interp, target)
+            return (value, f"{target.name}()") if value is not None else None
+        return None
+    if not _CONFIG_NAME.match(param.name.value):
+        return None
+    factory, _ = interp.class_attr(cls, "get_default_config")
+    if isinstance(factory, FuncVal) and (getattr(factory, "static", False) or getattr(factory, "classmethod", False)):
+        value = _called(interp, factory, cls)
+        if isinstance(value, Obj):
+            return value, f"{cls.name}.get_default_config()"
+    wanted = _attributes_read(init.node, param.name.value)
+    if not wanted:
+        return None
+    matches = []
+    for candidate in _config_classes(interp, init.file):
+        value = _defaults(interp, candidate)
+        if value is not None and all(_has(interp, value, attr) for attr in wanted):
+            matches.append((value, f"{candidate.name}()"))
+    return matches[0] if len(matches) == 1 else None
+
+
+def _evaluate(interp: Any, init: FuncVal, node: cst.BaseExpression) -> Any:
+    from gradlint.frontends.python.shared import Frame
+
+    try:
+        return interp.eval(node, Frame(init.file))
+    except (Abort, RecursionError):
+        return UNKNOWN
+
+
+def _called(interp: Any, factory: FuncVal, cls: ClassVal) -> Any:
+    before = interp.incomplete, len(interp.reasons)
+    try:
+        value = interp.invoke(factory, [cls] if getattr(factory, "classmethod", False) else [], {})
+    except (Abort, RecursionError):
+        value = UNKNOWN
+    interp.incomplete, interp.reasons[before[1]:] = before[0], []
+    return value
+
+
+def _defaults(interp: Any, config: ClassVal) -> Obj | None:
+    """An instance of a configuration class built from its defaults alone, or None when
+    building it needs an argument or fails, or when a base of it lies outside the linted tree
+    (a library's config class sets attributes the interpreter cannot see)."""
+    written = [dotted(arg.value) for arg in config.node.bases if arg.keyword is None]
+    if any(not isinstance(base, ClassVal) and name != "object" for base, name in zip(config.bases, written)):
+        return None
+    if any(_takes_any_keyword(klass) for klass in config.mro()):
+        return None  # ``__init__(self, ..., **kwargs)`` hands its defaults to a base: a framework's config
+    before = interp.incomplete, len(interp.reasons)
+    try:
+        value = interp.instantiate(config, [], {}, None)
+    except (Abort, RecursionError):
+        value = UNKNOWN
+    failed = interp.incomplete and not before[0]
+    interp.incomplete, interp.reasons[before[1]:] = before[0], []
+    if failed or not isinstance(value, Obj):
+        return None
+    return value
+
+
+def _takes_any_keyword(klass: ClassVal) -> bool:
+    body = klass.node.body.body if isinstance(klass.node.body, cst.IndentedBlock) else ()
+    return any(isinstance(s, cst.FunctionDef) and s.name.value == "__init__" and s.params.star_kwarg is not None
+               for s in body)
+
+
+def _has(interp: Any, value: Obj, attr: str) -> bool:
+    return attr in value.attrs or interp.class_attr(value.cls, attr)[1] is not None
+
+
+def _attributes_read(init: cst.FunctionDef, name: str) -> set[str]:
+    return {
+        node.attr.value for node in walk(init.body)
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == name
+    }
+
+
+def _config_classes(interp: Any, file: Any) -> list[ClassVal]:
+    """Configuration classes of the file or imported into it, by their names (``GPTConfig``,
+    ``ModelArgs``) or as dataclasses of the file."""
+    found = []
+    names = [n for n, stmt in file.definitions.items() if isinstance(stmt, cst.ClassDef)]
+    names += [n for n in file.imports if _CONFIG_CLASS.search(n)]
+    for name in names:
+        stmt = file.definitions.get(name)
+        if isinstance(stmt, cst.ClassDef) and not (_CONFIG_CLASS.search(name) or _is_dataclass(stmt)):
+            continue
+        try:
+            value = interp.global_value(file, name)
+        except (Abort, RecursionError):
+            continue
+        if isinstance(value, ClassVal) and not value.is_module:
+            found.append(value)
+    return found
+
+
+def _is_dataclass(stmt: cst.ClassDef) -> bool:
+    for decorator in stmt.decorators:
+        expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        if (dotted(expr) or "").endswith("dataclass"):
+            return True
+    return False

@@ -1,0 +1,128 @@
+"""Models that need what nothing in their file passes: configuration objects, argparse
+defaults, sizes; hand-written maths in forward; what a model record says blocked it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from gradlint.config import Config
+from gradlint.engine import run
+from gradlint.frontends.python import Project, build_graphs
+from gradlint.gain import estimate
+from gradlint.ir import LayerGraph
+from gradlint.records import model_record
+from gradlint.source import SourceFile
+
+FIXTURES = Path(__file__).parent / "fixtures" / "frontend" / "reach"
+
+
+def graphs_of(name: str, blocks: bool = True) -> dict[str, LayerGraph]:
+    project = Project.for_files(sorted(FIXTURES.rglob("*.py")))
+    path = FIXTURES / name
+    source = SourceFile.parse(str(path), path.read_text(encoding="utf-8"))
+    return {g.name: g for g in build_graphs(source, project, blocks=blocks)}
+
+
+def ops(graph: LayerGraph, op: str) -> list:
+    return [n for n in graph.nodes if n.op == op]
+
+
+def test_gpt_built_from_its_config_dataclass_defaults():
+    gpt = graphs_of("gpt_config.py")["GPT"]
+    assert gpt.complete and gpt.attrs["built_with"] == "GPTConfig() defaults"
+    assert "stand_ins" not in gpt.attrs
+    blocks = {n.name.split(".")[2] for n in gpt.nodes if n.name.startswith("transformer.h.")}
+    assert blocks == {"0", "1", "2"}  # n_layer = 3
+    c_fc = next(n for n in gpt.nodes if n.name == "transformer.h.0.mlp.c_fc")
+    assert (c_fc.fan_in, c_fc.fan_out) == (64, 256)  # n_embd = 64
+    # hasattr(F, "scaled_dot_product_attention") is true of torch: the flash branch is taken
+    assert [n.attrs.get("form") for n in ops(gpt, "attention")] == ["scaled_dot_product_attention"] * 3
+    # new_gelu's tanh formula is one self-gated activation, not a product of two branches
+    gelu = [n for n in ops(gpt, "gate") if n.attrs.get("folded") == "self-gated by tanh"]
+    assert len(gelu) == 3 and all(n.activation == "gelu" and len(n.inputs) == 1 for n in gelu)
+    assert estimate(gpt).log10_grad_ratio is not None
+
+
+def test_blocks_are_built_as_the_model_builds_them_and_judged_only_there():
+    graphs = graphs_of("blocks.py")
+    block = graphs["Expand"]  # Expand(dim) alone would be built on a stand-in for dim
+    assert block.attrs["built_with"] == "the sizes TinyLlama gives its layers.0.fn"
+    assert block.attrs["record_only"] == "a block of TinyLlama" and block.complete
+    assert "Expand" not in graphs_of("blocks.py", blocks=False)
+    # without model records, nothing is built on values the file does not pass
+    assert set(graphs_of("gpt_config.py", blocks=False)) == set()
+
+
+def test_argparse_defaults_size_the_layers_and_the_training_loop_does_not_matter():
+    graphs = graphs_of("gan_script.py")
+    generator, discriminator = graphs["Generator"], graphs["Discriminator"]
+    assert generator.complete and discriminator.complete
+    first = next(n for n in generator.nodes if n.name == "model.0")
+    last = next(n for n in generator.nodes if n.name == "model.5")
+    assert (first.fan_in, first.fan_out) == (100, 128)  # --latent_dim default 100
+    assert last.fan_out == 28 * 28  # int(np.prod(img_shape)), img_shape from --img_size and --channels
+    assert estimate(generator).log10_grad_ratio is not None
+
+
+def test_sizes_nothing_passes_are_stand_ins_and_the_record_names_those_that_matter():
+    graphs = graphs_of("blocks.py")
+    feed = model_record(graphs["FeedForward"])  # the ratio follows hidden_dim / dim
+    assert feed.log10_grad_ratio is None and feed.extra["depends_on"] == ["dim", "hidden_dim"]
+    assert feed.extra["blocked"] == "the estimate depends on constructor arguments nothing passes: dim, hidden_dim"
+    assert graphs["FeedForward"].attrs["record_only"] == "stand-ins for dim, hidden_dim"
+
+
+def test_config_annotation_and_handwritten_rmsnorm():
+    graphs = graphs_of("blocks.py")
+    llama = graphs["TinyLlama"]
+    assert llama.attrs["built_with"] == "ModelArgs() defaults" and llama.complete
+    norm = next(n for n in llama.nodes if n.name == "norm.mul")
+    assert norm.op == "norm" and norm.attrs["folded"] == "normalisation by its own statistics"
+    assert model_record(llama).log10_grad_ratio is not None
+    # a block with a module argument is taken from inside the model that builds it
+    assert graphs["Wrapped"].attrs["built_with"] == "the sizes TinyLlama gives its layers.0"
+
+
+def test_maths_that_is_no_norm_or_gate_keeps_the_model_unknown_and_says_where():
+    squared = graphs_of("blocks.py")["Squared"]
+    assert not squared.complete
+    record = model_record(squared)
+    assert record.log10_grad_ratio is None
+    assert record.extra["blocked"].startswith("maths that cannot be followed (pow)")
+    assert record.extra["blocked"].endswith("blocks.py:87)")
+
+
+def test_show_models_names_what_blocked_a_model(tmp_path, cli):
+    shutil.copytree(FIXTURES, tmp_path / "reach")
+    result = cli("check", "--show-models", "--exit-zero", "reach", cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("reach/blocks.py:80: model Squared: depth 2, gradient ratio unknown "
+                               "(maths that cannot be followed (pow) (reach/blocks.py:87))") for line in lines)
+    assert any("model GPT (with GPTConfig() defaults): depth 14, log10 gradient ratio" in line for line in lines)
+    report = json.loads(cli("check", "--format", "json", "--exit-zero", "reach", cwd=tmp_path).stdout)
+    records = {(m["path"], m["class"]): m for m in report["models"]}
+    assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
+    plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
+    assert plain.stdout.strip() == "All checks passed (3 files checked)."
+
+
+def test_findings_are_the_same_whether_blocks_are_built_or_not():
+    frontend = FIXTURES.parent
+    reports = []
+    for blocks in (True, False):
+        config = Config(root=frontend)
+        config.model_records = blocks
+        outcome = run([frontend], config)
+        reports.append(([(Path(f.location.path).name, f.location.line, f.code, f.message) for f in outcome.findings],
+                        {(Path(m.path).name, m.name) for m in outcome.models}))
+    (with_blocks, models_with), (without, models_without) = reports
+    assert with_blocks == without and with_blocks  # the frontend fixtures have findings
+    assert models_without < models_with
+
+
+def test_a_guard_that_raises_is_a_dead_end_not_the_end_of_forward():
+    guarded = graphs_of("blocks.py")["Guarded"]
+    assert guarded.complete and [n.name for n in guarded.nodes if n.has_weight] == ["fc1", "fc2"]
+    assert estimate(guarded).log10_grad_ratio is not None
