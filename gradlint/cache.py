@@ -336,7 +336,7 @@ def _to_json(value: Any) -> Any:
     if dataclasses.is_dataclass(value):
         skip = _NOT_STORED.get(type(value), ())
         return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in skip}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_to_json(v) for v in value]
     return value
 
@@ -375,6 +375,10 @@ def _typed(hint: Any, value: Any) -> Any:
             raise ValueError(f"{value!r} is not a list")
         (item,) = typing.get_args(hint)
         return [_typed(item, v) for v in value]
+    if origin is tuple:  # tuple[X, ...]
+        if not isinstance(value, list):
+            raise ValueError(f"{value!r} is not a list")
+        return tuple(_typed(typing.get_args(hint)[0], v) for v in value)
     if origin is dict:
         if not isinstance(value, dict):
             raise ValueError(f"{value!r} is not a dict")

@@ -19,6 +19,7 @@ from gradlint.config import (
     validate_selector,
 )
 from gradlint.diagnostics import FileError
+from gradlint.fixes.command import FixOptions, apply_fix_options, fix_options
 from gradlint.probe.command import probe_command
 
 
@@ -85,6 +86,7 @@ def _override(select, ignore, extend_select, onnx_init_checks, cache_dir, respec
 @click.option("--no-filters", is_flag=True, hidden=True,
               help="Parse every file whole and run every rule on it (slow; to test the planner).")
 @click.option("--onnx-init-checks", type=click.Choice(["on", "off"]), help="Initialisation checks on ONNX weights (off for trained checkpoints).")
+@fix_options
 def check(paths, select, ignore, extend_select, output_file, exit_zero, config_path, isolated, respect_gitignore,
           show_settings, show_files, stdin_filename, show_models, jobs, no_cache, cache_dir, force_exclude, no_filters,
           onnx_init_checks, **output_settings):
@@ -94,6 +96,9 @@ def check(paths, select, ignore, extend_select, output_file, exit_zero, config_p
     from gradlint.resolve import Resolver
 
     from_stdin = stdin_filename is not None or paths == ("-",)
+    fixes = FixOptions.take(output_settings)
+    if from_stdin and (fixes.fixing or fixes.add_noqa):
+        _fail("--fix, --diff and --add-noqa edit files; they do not read standard input")
     if isolated and config_path is not None:
         _fail("--isolated reads no configuration file: it cannot go with --config")
     if "-" in paths and not from_stdin:
@@ -125,9 +130,13 @@ def check(paths, select, ignore, extend_select, output_file, exit_zero, config_p
     if len(targets) < len(paths):
         outcome.errors.insert(0, FileError("''", "an empty path names no file; skipped"))
     output = Output.from_options(output_settings)
-    for line in output.problems(outcome):
+    done = apply_fix_options(outcome, resolver, fixes, mark=output.fmt in ("full", "concise") and not from_stdin)
+    for line in output.problems(outcome) + [f"gradlint: warning: {note}" for note in done.notes]:
         click.echo(line, err=True)
-    report = output.report(outcome, show_models, to_terminal=output_file is None)
+    if fixes.diff or fixes.fix_only or fixes.add_noqa:  # as ruff: no report of what is left
+        _write_stdout("" if output.silent else done.stdout)
+        sys.exit(1 if fixes.diff and done.changed and not exit_zero else 0)
+    report = done.stdout + output.report(outcome, show_models, to_terminal=output_file is None)
     if output_file is not None and not output.silent:
         try:
             output_file.write_text(report, encoding="utf-8")

@@ -22,6 +22,7 @@ from gradlint.rule_options import option_problem
 
 __all__ = ["DEFAULT_EXCLUDE", "Config", "ConfigError", "ignored_for_file", "is_excluded", "load_config"]
 
+FIX_KEYS = ("fixable", "unfixable", "extend-safe-fixes", "extend-unsafe-fixes")
 KNOWN_KEYS = {
     "extend",
     "respect-gitignore",
@@ -40,6 +41,7 @@ KNOWN_KEYS = {
     "cache-dir",
     "jobs",
     "probe",
+    *FIX_KEYS,
 }
 
 
@@ -66,6 +68,7 @@ class Config:
     jobs: int | None = None
     probe: dict[str, Any] = field(default_factory=dict)
     respect_gitignore: bool = True
+    fixes: dict[str, list[str]] = field(default_factory=dict)  # FIX_KEYS: code selectors
     # model records of classes built on values nothing in their file passes (configuration
     # defaults, stand-in sizes, blocks of the file's models): only the records say anything
     # of these, so a report without models skips them
@@ -303,7 +306,9 @@ def config_from_table(table: dict[str, Any], path: Path, base: Config | None = N
     if not isinstance(probe, dict):
         raise ConfigError(f"{path}: [tool.gradlint.probe] must be a table")
     config.probe = {**config.probe, **probe}
-    for code in (config.select or []) + config.ignore + config.extend_select:
+    config.fixes = {**config.fixes, **{key: _code_list(table, key, path) for key in FIX_KEYS if key in table}}
+    fix_codes = [code for codes in config.fixes.values() for code in codes]
+    for code in (config.select or []) + config.ignore + config.extend_select + fix_codes:
         validate_selector(code, str(path))
     for ignored, extended in config.later_selections:
         for code in ignored + extended:

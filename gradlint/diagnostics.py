@@ -82,16 +82,37 @@ class DeferredLocation(Location):
         return (Location, (self.path, self.line, self.column, self.end_line, self.end_column))
 
 
-@dataclass(frozen=True)
-class Fix:
-    """A replacement of the text between two locations of one file."""
+FixSafety = Literal["safe", "unsafe"]
 
-    description: str
+
+@dataclass(frozen=True)
+class Edit:
+    """Text between two positions of one file replaced by ``replacement``.
+
+    Lines and columns are 1-based and count characters, as a finding's location does;
+    the end is exclusive. An insertion has its end equal to its start.
+    """
+
     start_line: int
     start_column: int
     end_line: int
     end_column: int
     replacement: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A repair of one finding: edits of one file, applied together or not at all.
+
+    ``safety`` is "unsafe" when the fix changes behaviour a user may rely on (what a
+    model returns to other callers, its initial weights); those apply only when asked.
+    """
+
+    code: str
+    description: str
+    safety: FixSafety
+    edits: tuple[Edit, ...]
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +124,8 @@ class Finding:
     location: Location
     fix: Fix | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # the rule declares a fix (``Rule.fix``): only such findings are offered to gradlint.fixes
+    fixable: bool = field(default=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.location, DeferredLocation):
@@ -216,3 +239,5 @@ class RunResult:
     models: list[ModelRecord] = field(default_factory=list)
     files_checked: int = 0
     warnings: list[str] = field(default_factory=list)  # about the run, not a file: the cache
+    fixed: int | None = None  # findings fixed, with --fix
+    hidden_fixes: int = 0  # findings whose fix applies only with --unsafe-fixes

@@ -284,11 +284,16 @@ class CellMap:
         return _LINE_IN_MESSAGE.sub(cell_line, text) if "line " in text else text
 
     def extra(self, extra: dict) -> dict:
-        """Extra data's ``*_line`` numbers as cell lines, each with its ``*_cell``."""
+        """Extra data's ``*_line`` numbers as cell lines, each with its ``*_cell``, and the
+        lines of its ``*_span`` lists."""
         mapped = dict(extra)
         for key, value in extra.items():
             if key.endswith("_line") and isinstance(value, int) and not isinstance(value, bool):
                 mapped[key[: -len("line")] + "cell"], mapped[key] = self.where(value)
+            elif key.endswith("_span") and isinstance(value, list) and len(value) == 4 and all(
+                isinstance(v, int) for v in value
+            ):  # [line, column, end line, end column], as cell lines
+                mapped[key] = [self.where(value[0])[1], value[1], self.where(value[2])[1], value[3]]
         return mapped
 
     def relocate(self, result: FileResult) -> None:

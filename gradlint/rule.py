@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from gradlint.diagnostics import Finding, Fix, Location, Severity
+from gradlint.diagnostics import Finding, FixSafety, Location, Severity
 from gradlint.rule_options import OptionType
 from gradlint.textmatch import ALWAYS, TextTest
 
@@ -37,7 +37,10 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]
     severity: ClassVar[Severity] = "warning"
-    fixable: ClassVar[bool] = False
+    # the module of gradlint.fixes that repairs the rule's findings (None: no fix), and the
+    # safety of its fix; a case the transform cannot repair safely is offered as unsafe
+    fix: ClassVar[str | None] = None
+    fix_safety: ClassVar[FixSafety] = "safe"
     default_enabled: ClassVar[bool] = True
     options: ClassVar[dict[str, Any]] = {}
     option_types: ClassVar[dict[str, OptionType]] = {}
@@ -54,7 +57,6 @@ class Rule:
         self,
         message: str,
         location: Location,
-        fix: Fix | None = None,
         **extra: Any,
     ) -> Finding:
         return Finding(
@@ -63,8 +65,8 @@ class Rule:
             severity=self.severity,
             message=message,
             location=location,
-            fix=fix,
             extra=extra,
+            fixable=self.fix is not None,
         )
 
 

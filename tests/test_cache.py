@@ -12,7 +12,7 @@ import pytest
 from gradlint import engine
 from gradlint.cache import FOLDER_NAME, ResultCache, result_from_json, result_to_json
 from gradlint.config import Config
-from gradlint.diagnostics import FileError, FileResult, Finding, Fix, Location, ModelRecord
+from gradlint.diagnostics import Edit, FileError, FileResult, Finding, Fix, Location, ModelRecord
 from tests.conftest import ROOT
 
 STALE = "import torch\nx = 1  # noqa: GL0\n"
@@ -133,7 +133,7 @@ def test_round_trip_keeps_every_field():
     result = FileResult(
         "m.py",
         findings=[Finding("GL101", "x-y", "error", "msg", Location("m.py", 1, 2, 3, 4),
-                          Fix("drop it", 1, 2, 1, 9, ""), {"ratio": -3.5, "layers": [1, 2]}),
+                          Fix("GL101", "drop it", "safe", (Edit(1, 2, 1, 9, ""),), "m.py"), {"ratio": -3.5, "layers": [1, 2]}),
                   Finding("GL101", "x-y", "info", "graph", Location("m.onnx", node="n", op_type="Tanh", node_index=2))],
         errors=[FileError("m.py", "oops")],
         models=[ModelRecord("m.py", 3, "Net", 9, -4.0, {"probe": None})],

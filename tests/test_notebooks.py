@@ -77,7 +77,9 @@ def test_json_gives_the_cell(cli, tmp_path):
     found = [(f["path"], f["cell"], f["line"], f["column"], f["end_line"], f["end_column"], f["code"])
              for f in document["findings"]]
     assert found == [("nb.ipynb", 8, 9, 16, 9, 41, "GL401"), ("nb.ipynb", 8, 11, 9, 11, 25, "GL601")]
-    assert document["findings"][0]["extra"] == {"activation_line": 11, "activation_cell": 4}
+    assert document["findings"][0]["extra"] == {
+        "activation_line": 11, "activation_cell": 4, "activation_span": [11, 16, 11, 35],
+    }
     assert [(m["class"], m["cell"], m["line"]) for m in document["models"]] == [("Net", 4, 1)]
 
 

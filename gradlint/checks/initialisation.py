@@ -200,6 +200,8 @@ class MisScaledInit(_InitVerdictRule):
 class DefaultInitDeepPlainStack(_InitVerdictRule):
     code = "GL203"
     name = "default-init-deep-plain-stack"
+    fix = "he_init"
+    fix_safety = "unsafe"
     summary = "A deep plain stack left on PyTorch's default init, which He init would fix"
     severity = "warning"
     default_init = True
@@ -224,4 +226,5 @@ class DefaultInitDeepPlainStack(_InitVerdictRule):
             f"{self._outcome(cause)}. {ref_name} init ({fix}) gives about "
             f"{about(cause.counterfactual_log10 or 0.0)}"
         )
-        return message, {"log10_grad_ratio": round(cause.model_log10, 2), "depth": len(chain.layers)}
+        extra = {"log10_grad_ratio": round(cause.model_log10, 2), "depth": len(chain.layers), "reference": ref_name}
+        return message, extra

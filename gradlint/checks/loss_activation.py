@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 class _LossRule(SourceRule):
     needs = NEEDS_LOSS
+    fix = "logits"
     loss: str
     activation: str
     advice: str
@@ -28,7 +29,8 @@ class _LossRule(SourceRule):
         for m in mismatches(source):
             if m.loss == self.loss and m.activation == self.activation:
                 origin = m.where.source
-                number = origin.location(m.where.node).line
+                at = origin.location(m.where.node)
+                number = at.line
                 text = " ".join(origin.code_of(m.where.node).split())
                 line = f"{number} of {display_path(Path(origin.path))}" if origin is not source else f"{number}"
                 yield self.finding(
@@ -36,6 +38,9 @@ class _LossRule(SourceRule):
                     f"(`{text}` at line {line} in {m.where.scope}); {self.advice}",
                     source.location(m.call),
                     activation_line=number,
+                    # what a fix needs: the activation's span, and its file when not this one
+                    activation_span=[at.line, at.column, at.end_line, at.end_column],
+                    **({"activation_path": display_path(Path(origin.path))} if origin is not source else {}),
                 )
 
 
@@ -73,4 +78,5 @@ class SigmoidBeforeBceLoss(_LossRule):
     severity = "info"
     default_enabled = False
     loss, activation = "bce", "sigmoid"
+    fix = None
     advice = "BCEWithLogitsLoss on the logits is numerically stabler"

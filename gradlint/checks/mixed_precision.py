@@ -39,6 +39,7 @@ class _AmpRule(SourceRule):
 class ClipScaledGradients(_AmpRule):
     code = "GL801"
     name = "clip-scaled-gradients"
+    fix = "unscale"
     summary = "Gradient clipping after `scaler.scale(loss).backward()` with no `scaler.unscale_(optimizer)` first"
     severity = "error"
     kinds = frozenset({AmpKind.CLIP_SCALED})

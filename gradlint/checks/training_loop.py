@@ -50,6 +50,7 @@ class MissingZeroGrad(_LoopRule):
     name = "missing-zero-grad"
     summary = "A training loop steps the optimizer but never clears the gradients"
     severity = "error"
+    fix = "loop_order"
     kinds = frozenset({LoopKind.NEVER_ZEROED})
 
     def message(self, cause: LoopCause, related_line: int) -> str:
@@ -73,6 +74,7 @@ class ZeroGradBeforeStep(_LoopRule):
         "`zero_grad()` between `.backward()` and `step()` wipes the gradients before they are used"
     )
     severity = "error"
+    fix = "loop_order"
     kinds = frozenset({LoopKind.ZEROED_BEFORE_STEP, LoopKind.ZEROED_EACH_MICRO_BATCH})
 
     def message(self, cause: LoopCause, related_line: int) -> str:
@@ -93,6 +95,7 @@ class StepBeforeBackward(_LoopRule):
     name = "step-before-backward"
     summary = "The optimizer steps before `.backward()` in the same iteration"
     severity = "error"
+    fix = "loop_order"
     kinds = frozenset({LoopKind.STEP_BEFORE_BACKWARD})
 
     def message(self, cause: LoopCause, related_line: int) -> str:
@@ -109,6 +112,7 @@ class ClipOutsideBackwardStep(_LoopRule):
         "Gradient clipping before `.backward()` or after `step()` clips nothing the update uses"
     )
     severity = "warning"
+    fix = "loop_order"
     kinds = frozenset({LoopKind.CLIP_BEFORE_BACKWARD, LoopKind.CLIP_AFTER_STEP})
 
     def message(self, cause: LoopCause, related_line: int) -> str:
@@ -125,6 +129,7 @@ class ClipOutsideBackwardStep(_LoopRule):
 
 class GradientAscentUpdate(SourceRule):
     code = "GL605"
+    fix = "descent"
     name = "gradient-ascent-update"
     summary = "A hand-written update adds the gradient to a parameter: the loss goes up"
     severity = "error"

@@ -21,6 +21,8 @@ _WRAPPER = {"list": "nn.ModuleList", "tuple": "nn.ModuleList", "dict": "nn.Modul
 
 class ModuleInPlainList(SourceRule):
     code = "GL701"
+    fix = "registration"
+    fix_safety = "unsafe"
     name = "module-in-plain-list"
     summary = "Submodules kept in a plain list, tuple or dict are not in model.parameters()"
     severity = "error"
@@ -49,6 +51,8 @@ class ModuleInPlainList(SourceRule):
 
 class TensorAttributeNotParameter(SourceRule):
     code = "GL702"
+    fix = "registration"
+    fix_safety = "unsafe"
     name = "tensor-attribute-not-parameter"
     summary = "A learnable tensor stored as a plain attribute, not an nn.Parameter"
     severity = "error"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gradlint.diagnostics import Finding, RunResult
 from gradlint.reporters.style import SEVERITY_STYLE, Style
-from gradlint.reporters.summary import close
+from gradlint.reporters.summary import close, fix_mark
 
 
 def where(finding: Finding, style: Style) -> str:
@@ -16,7 +16,7 @@ def where(finding: Finding, style: Style) -> str:
 def render(result: RunResult, context) -> str:
     style = Style(context.color)
     body = [
-        f"{where(f, style)}{style(':', 'cyan')} {style(f.code, SEVERITY_STYLE[f.severity])} {f.message}"
+        f"{where(f, style)}{style(':', 'cyan')} {style(f.code, SEVERITY_STYLE[f.severity])} {fix_mark(f)}{f.message}"
         for f in result.findings
     ]
     return close(body, result, context)

@@ -20,7 +20,7 @@ from gradlint.diagnostics import Finding, RunResult
 from gradlint.docs import rule_url
 from gradlint.reporters.source_lines import SourceLines
 from gradlint.reporters.style import SEVERITY_STYLE, Style
-from gradlint.reporters.summary import close
+from gradlint.reporters.summary import close, fix_mark
 
 CONTEXT = 2  # lines shown before and after the flagged one
 TAB = "    "
@@ -96,7 +96,7 @@ def _frame(finding: Finding, lines: SourceLines, style: Style) -> tuple[int, lis
 def _finding(finding: Finding, lines: SourceLines, style: Style) -> list[str]:
     loc = finding.location
     where = ":".join([loc.path, *loc.places()])
-    out = [f"{style(finding.code, SEVERITY_STYLE[finding.severity])} {style(finding.message, 'bold')}"]
+    out = [f"{style(finding.code, SEVERITY_STYLE[finding.severity])} {fix_mark(finding)}{style(finding.message, 'bold')}"]
     gutter, frame = _frame(finding, lines, style)
     out.append(f"{' ' * gutter}{style('-->', 'blue')} {where}")
     out.extend(frame)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gradlint.diagnostics import ModelRecord, RunResult
+from gradlint.diagnostics import Finding, ModelRecord, RunResult
 from gradlint.reporters.style import Style
 
 
@@ -32,9 +32,26 @@ def model_lines(result: RunResult, context) -> list[str]:
     return [model_line(m) for m in result.models]
 
 
+def fix_mark(finding: Finding) -> str:
+    """``[*] `` before the message of a finding that ``--fix`` repairs, as ruff marks it."""
+    return "[*] " if finding.fix is not None else ""
+
+
+def fix_lines(result: RunResult) -> list[str]:
+    """How many findings ``--fix`` (or ``--unsafe-fixes``) would repair."""
+    fixable = sum(1 for f in result.findings if f.fix is not None)
+    lines = [f"[*] {fixable} fixable with the `--fix` option."] if fixable and result.fixed is None else []
+    if result.hidden_fixes:
+        lines.append(f"{_plural(result.hidden_fixes, 'hidden fix').replace('fixs', 'fixes')} can be "
+                     "enabled with the `--unsafe-fixes` option.")
+    return lines
+
+
 def summary_line(result: RunResult, style: Style) -> str:
     checked = _plural(result.files_checked, "file")
     count = len(result.findings)
+    if result.fixed is not None and (count or result.fixed):  # with --fix, as ruff says it
+        return f"Found {_plural(count + result.fixed, 'error')} ({result.fixed} fixed, {count} remaining)."
     if not count and not result.errors:
         return style(f"All checks passed ({checked} checked).", "green")
     summary = f"Found {_plural(count, 'finding')} in {checked} checked"
@@ -54,6 +71,7 @@ def close(body: list[str], result: RunResult, context) -> str:
         lines.extend(models)
     if not context.quiet:
         lines.append(summary_line(result, Style(context.color)))
+        lines.extend(fix_lines(result))
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + ("\n" if lines else "")

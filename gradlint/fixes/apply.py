@@ -1,0 +1,89 @@
+"""Applying fixes to a text: which may go together, and the text they make."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gradlint.diagnostics import Edit, Fix
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass
+class FixPolicy:
+    """Which fixes a run applies: ruff's ``fixable``/``unfixable``/``extend-safe-fixes``
+    and ``extend-unsafe-fixes`` (code prefixes), and ``--unsafe-fixes``."""
+
+    unsafe: bool = False
+    fixable: list[str] = field(default_factory=lambda: ["ALL"])
+    unfixable: list[str] = field(default_factory=list)
+    extend_safe: list[str] = field(default_factory=list)
+    extend_unsafe: list[str] = field(default_factory=list)
+
+    def safety(self, fix: Fix) -> str:
+        if _matches(fix.code, self.extend_unsafe) > _matches(fix.code, self.extend_safe):
+            return "unsafe"
+        if _matches(fix.code, self.extend_safe) >= 0:
+            return "safe"
+        return fix.safety
+
+    def allows(self, fix: Fix) -> bool:
+        chosen = _matches(fix.code, self.fixable)
+        if chosen < 0 or _matches(fix.code, self.unfixable) >= chosen:
+            return False
+        return self.unsafe or self.safety(fix) == "safe"
+
+
+def _matches(code: str, selectors: list[str]) -> int:
+    best = -1
+    for selector in selectors:
+        if selector == "ALL":
+            best = max(best, 0)
+        elif code.startswith(selector):
+            best = max(best, len(selector))
+    return best
+
+
+def _offsets(text: str) -> list[int]:
+    return [0] + [m.end() for m in _LINE_END.finditer(text)]
+
+
+def _span(edit: Edit, starts: list[int]) -> tuple[int, int]:
+    return starts[edit.start_line - 1] + edit.start_column - 1, starts[
+        edit.end_line - 1
+    ] + edit.end_column - 1
+
+
+def compatible(fixes: Iterable[Fix]) -> list[Fix]:
+    """The fixes that go together, first come first: a fix whose edits touch a line another
+    chosen fix edits waits for the next round, when it is made again on the new text."""
+    chosen: list[Fix] = []
+    taken: set[int] = set()
+    for fix in fixes:
+        lines = {n for e in fix.edits for n in range(e.start_line, e.end_line + 1)}
+        if lines & taken:
+            continue
+        chosen.append(fix)
+        taken |= lines
+    return chosen
+
+
+def apply_fixes(text: str, fixes: Iterable[Fix]) -> str:
+    """``text`` with the edits of ``fixes`` made; the fixes must not overlap."""
+    starts = _offsets(text)
+    spans = sorted(
+        ((*_span(e, starts), e.replacement) for fix in fixes for e in fix.edits),
+        key=lambda s: (s[0], s[1]),
+    )
+    out: list[str] = []
+    cursor = 0
+    for start, end, replacement in spans:
+        if start < cursor:
+            raise ValueError("overlapping edits")
+        out.append(text[cursor:start])
+        out.append(replacement)
+        cursor = end
+    out.append(text[cursor:])
+    return "".join(out)
