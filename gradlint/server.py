@@ -48,6 +48,7 @@ class GradlintServer(LanguageServer):
                          notebook_document_sync=_NOTEBOOKS)
         self.projects = Workspace()
         self.pending: dict[str, asyncio.TimerHandle] = {}  # a check waiting for the typing to stop
+        self.checked: dict[str, tuple[str, str, list[Finding]]] = {}  # uri -> (shown path, text, findings)
 
 
 server = GradlintServer()
@@ -164,12 +165,15 @@ def publish(ls: GradlintServer, uri: str) -> None:
         return
     document = ls.workspace.get_text_document(uri)
     ls.text_document_publish_diagnostics(
-        types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=diagnose(ls, path, document.lines))
+        types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=diagnose(ls, path, document.lines, uri))
     )
 
 
-def diagnose(ls: GradlintServer, path: Path, lines: list[str]) -> list[types.Diagnostic]:
-    result = _checked(ls, path, "".join(lines))
+def diagnose(ls: GradlintServer, path: Path, lines: list[str], uri: str | None = None) -> list[types.Diagnostic]:
+    text = "".join(lines)
+    result = _checked(ls, path, text)
+    if uri is not None and result is not None:  # what the quick fixes are made from
+        ls.checked[uri] = (result.path, text, list(result.findings))
     return [] if result is None else _diagnostics(ls, result, lambda cell: lines).get(None, [])
 
 
@@ -236,7 +240,7 @@ def _code_actions(ls: GradlintServer, params: types.CodeActionParams) -> list[ty
     for diagnostic in params.context.diagnostics:
         if diagnostic.source != SOURCE or not isinstance(diagnostic.code, str):
             continue
-        actions.extend(fix_actions(document.uri, diagnostic, lines))
+        actions.extend(fix_actions(ls, document.uri, diagnostic, lines))
         row = diagnostic.range.start.line
         line = lines[row].rstrip("\r\n") if row < len(lines) else ""
         edit = noqa_edit(line, diagnostic.code)
@@ -253,11 +257,34 @@ def _code_actions(ls: GradlintServer, params: types.CodeActionParams) -> list[ty
     return actions
 
 
-def fix_actions(uri: str, diagnostic: types.Diagnostic, lines: list[str]) -> list[types.CodeAction]:
-    """The quick fixes the rule behind ``diagnostic`` offers for it, listed before the noqa
-    action: the place where ``--fix``'s edits of a finding become code actions. No rule
-    offers a fix yet."""
-    return []
+def fix_actions(ls: GradlintServer, uri: str, diagnostic: types.Diagnostic, lines: list[str]) -> list[types.CodeAction]:
+    """The fixes ``--fix`` would make of the finding behind ``diagnostic``, as quick fixes
+    listed before the noqa action (safe ones preferred); none when the text has changed
+    since it was checked, or for a notebook's cells."""
+    checked = ls.checked.get(uri)
+    if checked is None or checked[1] != "".join(lines):
+        return []
+    shown, text, findings = checked
+    from gradlint.fixes import fixes_for
+
+    units = ls.workspace.position_codec.client_num_units
+    behind = [
+        f for f in findings
+        if f.code == diagnostic.code and _position(lines, f.location.line or 1, f.location.column or 1, units) == diagnostic.range.start
+    ]
+    actions = []
+    for fix in fixes_for(shown, text, behind):
+        edits = [
+            types.TextEdit(range=types.Range(start=_position(lines, e.start_line, e.start_column, units),
+                                             end=_position(lines, e.end_line, e.end_column, units)), new_text=e.replacement)
+            for e in fix.edits
+        ]
+        actions.append(types.CodeAction(
+            title=fix.description if fix.safety == "safe" else f"{fix.description} (unsafe)",
+            kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic], is_preferred=fix.safety == "safe",
+            edit=types.WorkspaceEdit(changes={uri: edits}),
+        ))
+    return actions
 
 
 def serve() -> None:

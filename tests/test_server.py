@@ -107,7 +107,8 @@ async def _session(project: Path) -> dict:
         seen["actions"] = await client.text_document_code_action_async(types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=model), range=missing_zero_grad.range,
             context=types.CodeActionContext(diagnostics=[missing_zero_grad])))
-        (edit,) = seen["actions"][0].edit.changes[model]
+        noqa = next(a for a in seen["actions"] if a.title.startswith("Add `# noqa"))
+        (edit,) = noqa.edit.changes[model]
         lines = BUGGY.splitlines(keepends=True)
         row, column = edit.range.start.line, edit.range.start.character
         lines[row] = lines[row][:column] + edit.new_text + lines[row][column:]
@@ -165,8 +166,24 @@ def test_the_language_server_over_stdio(tmp_path):
     assert seen["opened"][0].message.startswith("CrossEntropyLoss receives softmax output")
     assert seen["opened"][0].code_description.href == rule_url("GL401")
     assert seen["opened"][0].code_description.href.endswith("/rules/GL401.md")
-    (action,) = seen["actions"]
+    fix, action = seen["actions"]
     assert action.title == "Add `# noqa: GL601` to this line" and action.kind == types.CodeActionKind.QuickFix
+    # the fix --fix makes, offered first: applied, the finding is gone
+    assert fix.kind == types.CodeActionKind.QuickFix and fix.is_preferred and "zero_grad" in fix.title
+    fixed_lines = BUGGY.splitlines(keepends=True)
+    for text_edit in sorted(fix.edit.changes[from_fs_path(str(tmp_path / "model.py"))],
+                            key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        start, end = text_edit.range.start, text_edit.range.end
+        joined = "".join(fixed_lines)
+        offsets = [0]
+        for line in fixed_lines:
+            offsets.append(offsets[-1] + len(line))
+        a, b = offsets[start.line] + start.character, offsets[end.line] + end.character
+        fixed_lines = (joined[:a] + text_edit.new_text + joined[b:]).splitlines(keepends=True)
+    from gradlint.buffers import Workspace, check_buffer
+
+    after = check_buffer(tmp_path / "model.py", "".join(fixed_lines), Workspace(folders=[tmp_path]))
+    assert [f.code for f in after.findings] == ["GL401"]
     (edit,) = action.edit.changes[from_fs_path(str(tmp_path / "model.py"))]
     assert (edit.range.start.line, edit.range.start.character, edit.new_text) == (33, 28, "  # noqa: GL601")
     assert _summary(seen["suppressed"]) == [("GL401", 31, 19, error, "gradlint")]
