@@ -12,8 +12,9 @@ from gradlint.bounded import file_kind
 from gradlint.config import ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding
 from gradlint.files import display_path
+from gradlint.notebooks import CellMap, is_notebook, parse_notebook, read_code
 from gradlint.project_index import LazyProject, ProjectIndex, project_of
-from gradlint.reading import NotAnalysable, check_syntax, collector_spared, read_text
+from gradlint.reading import NotAnalysable, check_syntax, collector_spared
 from gradlint.rule import GraphRule, all_rules
 from gradlint.suppression import UNUSED_NOQA_CODE, apply_suppressions, parse_suppressions
 
@@ -35,8 +36,12 @@ class _Unparsable(Exception):
         super().__init__(message)
         self.line, self.column = line, column
 
-    def error(self, shown: str) -> FileError:
-        return FileError(shown, str(self), self.line, self.column)
+    def error(self, shown: str, cells: CellMap | None = None) -> FileError:
+        """The error line; in a notebook, at the line of the cell (``cells``) it is in."""
+        if cells is None or self.line is None:
+            return FileError(shown, str(self), self.line, self.column)
+        cell, line = cells.where(self.line)
+        return FileError(shown, str(self), line, self.column, cell)
 
 
 _UNPARSABLE = (SyntaxError, RecursionError, MemoryError, ValueError)
@@ -123,25 +128,37 @@ def _unparsable_message(exc: BaseException) -> str:
     return f"syntax error: {exc}"  # e.g. source code string cannot contain null bytes
 
 
-def check_python(path: Path, shown: str, checker: Checker, project=None, text: str | None = None) -> FileResult:
+def check_python(
+    path: Path, shown: str, checker: Checker, project=None, text: str | None = None, cells: CellMap | None = None
+) -> FileResult:
+    """One Python file, or one notebook's code cells joined (``cells``: where each starts in
+    ``text``), through the pipeline; a notebook's findings come back in its cells' lines."""
+    try:
+        if text is None:
+            text, cells = read_code(path, checker.config.max_file_size)
+        elif cells is None and is_notebook(path):  # a notebook's JSON handed in (stdin)
+            notebook = parse_notebook(text.encode("utf-8", "surrogatepass"))
+            text, cells = notebook.text, notebook.cells
+    except OSError as exc:
+        return FileResult(shown, errors=[FileError(shown, f"cannot read file: {_os_message(exc)}")])
+    except ValueError as exc:
+        return FileResult(shown, errors=[FileError(shown, str(exc))])
+    result = _check_text(path, shown, checker, project, text, cells)
+    if cells is not None:
+        cells.relocate(result)
+    return result
+
+
+def _check_text(path: Path, shown: str, checker: Checker, project, text: str, cells: CellMap | None) -> FileResult:
     result = FileResult(shown)
     config = checker.config
-    if text is None:
-        try:
-            text = read_text(path, config.max_file_size)
-        except OSError as exc:
-            result.errors.append(FileError(shown, f"cannot read file: {_os_message(exc)}"))
-            return result
-        except ValueError as exc:
-            result.errors.append(FileError(shown, str(exc)))
-            return result
     suppressions = parse_suppressions(text)
     if suppressions.file_all:
         return result
     try:
         source = _parse(shown, text, checker, project)
     except _Unparsable as exc:
-        result.errors.append(exc.error(shown))
+        result.errors.append(exc.error(shown, cells))
         return result
     if source is _SCREENED:
         if checker.graph_rules:

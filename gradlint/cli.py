@@ -1,4 +1,5 @@
-"""The command line: `gradlint check`, `gradlint rule`, `gradlint clean` and `gradlint probe`."""
+"""The command line: `gradlint check`, `gradlint rule`, `gradlint clean`, `gradlint server` and
+`gradlint probe`."""
 
 from __future__ import annotations
 
@@ -89,7 +90,8 @@ def _override(select, ignore, extend_select, onnx_init_checks, cache_dir, respec
 def check(paths, select, ignore, extend_select, output_file, exit_zero, config_path, isolated, respect_gitignore,
           show_settings, show_files, stdin_filename, show_models, jobs, no_cache, cache_dir, force_exclude, no_filters,
           onnx_init_checks, **output_settings):
-    """Check Python files, folders and .onnx graphs (default: the current folder; - reads standard input)."""
+    """Check Python files, notebooks, folders and .onnx graphs (default: the current folder; - reads
+    standard input)."""
     from gradlint.engine import run
     from gradlint.resolve import Resolver
 
@@ -223,6 +225,19 @@ def rule(code, show_all):
         click.echo(f"{cls.code}: {cls.name}\n\n{cls.summary}")
     else:
         click.echo(doc.text.rstrip())
+
+
+@main.command()
+def server():
+    """Run the language server over stdio, for editors (needs the lsp extra: pygls)."""
+    try:
+        from gradlint.server import serve
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise
+        _fail("`gradlint server` needs pygls: pip install 'torch-gradlint[lsp]'")
+        return
+    serve()
 
 
 main.add_command(probe_command)  # torch is imported only by the probe's child process

@@ -14,6 +14,8 @@ class Location:
 
     Lines and columns are 1-based, as editors show them. A location inside an
     ONNX graph has no line; it names the node (``node``, ``op_type``, ``node_index``).
+    In a Jupyter notebook, ``cell`` is the cell's number (from 1, among all the cells)
+    and the lines count from the top of that cell.
     """
 
     path: str
@@ -24,6 +26,15 @@ class Location:
     node: str | None = None
     op_type: str | None = None
     node_index: int | None = None
+    cell: int | None = None
+
+    def places(self) -> list[str]:
+        """What follows the path in ``path:line:col``: the node of a graph, or a notebook's
+        cell before the line (``cell 3``, ``4``, ``8``, shown ``path:cell 3:4:8``)."""
+        if self.node is not None:
+            return [self.node]
+        cell = [] if self.cell is None else [f"cell {self.cell}"]
+        return [*cell, str(self.line), str(self.column)]
 
 
 _SPAN_FIELDS = frozenset({"line", "column", "end_line", "end_column"})
@@ -128,6 +139,7 @@ class Finding:
         loc = self.location
         return (
             loc.path,
+            loc.cell or 0,
             loc.line if loc.line is not None else -1,
             loc.node_index if loc.node_index is not None else -1,
             loc.column or 0,
@@ -137,8 +149,10 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         loc = self.location
-        record: dict[str, Any] = {
-            "path": loc.path,
+        record: dict[str, Any] = {"path": loc.path}
+        if loc.cell is not None:
+            record["cell"] = loc.cell
+        record |= {
             "line": loc.line,
             "column": loc.column,
             "end_line": loc.end_line,
@@ -167,15 +181,20 @@ class FileError:
     message: str
     line: int | None = None
     column: int | None = None
+    cell: int | None = None  # in a notebook, the cell the line counts in (as in ``Location``)
 
     def where(self) -> str:
-        """``path:line:col`` where the place is known, else the path."""
+        """``path:line:col`` (``path:cell N:line:col`` in a notebook) where the place is known,
+        else the path."""
         if self.line is None:
             return self.path
-        return f"{self.path}:{self.line}:{self.column or 1}"
+        return ":".join([self.path, *Location(self.path, self.line, self.column or 1, cell=self.cell).places()])
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
+        record: dict[str, Any] = {"path": self.path}
+        if self.cell is not None:
+            record["cell"] = self.cell
+        return record | {"line": self.line, "column": self.column, "message": self.message}
 
 
 @dataclass

@@ -10,7 +10,7 @@ from gradlint.config import Config, is_excluded
 from gradlint.gitignore import GitIgnore
 from gradlint.resolve import Resolver
 
-CHECKED_SUFFIXES = (".py", ".pyi", ".onnx")
+CHECKED_SUFFIXES = (".py", ".pyi", ".ipynb", ".onnx")
 
 
 def discover(

@@ -85,21 +85,26 @@ def check_size(text: str, statements: list[ast.stmt]) -> None:
 
 
 def read_text(path: Path, max_size: int | None) -> str:
-    """The file's text, or an OSError / ValueError whose message is the one line we report.
+    """The file's text, or an OSError / ValueError whose message is the one line we report."""
+    return decode_source(read_source_bytes(path, max_size))
+
+
+def read_source_bytes(path: Path, max_size: int | None, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``max_size`` bytes (a module's source, or a
+    notebook's JSON), or an OSError / ValueError whose message is the one line we report.
 
     Opened without blocking and checked on the open descriptor (``bounded.read_bytes``): a FIFO
     swapped in after a ``stat`` cannot hang the run.
     """
     try:
-        data = read_bytes(path, _NO_LIMIT if max_size is None else max_size)
+        return read_bytes(path, _NO_LIMIT if max_size is None else max_size)
     except NotRegularFile as exc:
         if exc.kind is not None:
             raise ValueError(f"not a regular file ({exc.kind}); skipped") from None
         size = exc.size or 0
         raise ValueError(
-            f"file is {size / 1e6:.1f} MB, over the {max_size / 1e6:.1f} MB limit (max-file-size); skipped"
+            f"{what} is {size / 1e6:.1f} MB, over the {max_size / 1e6:.1f} MB limit (max-file-size); skipped"
         ) from None
-    return decode_source(data)
 
 
 def decode_source(data: bytes) -> str:

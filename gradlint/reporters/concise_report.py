@@ -10,9 +10,7 @@ from gradlint.reporters.summary import close, fix_mark
 def where(finding: Finding, style: Style) -> str:
     loc = finding.location
     colon = style(":", "cyan")
-    if loc.node is not None:
-        return f"{style(loc.path, 'bold')}{colon}{loc.node}"
-    return f"{style(loc.path, 'bold')}{colon}{loc.line}{colon}{loc.column}"
+    return colon.join([style(loc.path, "bold"), *loc.places()])
 
 
 def render(result: RunResult, context) -> str:

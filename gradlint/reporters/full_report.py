@@ -55,7 +55,7 @@ def _frame(finding: Finding, lines: SourceLines, style: Style) -> tuple[int, lis
     line underlined, or the lines of a longer span joined by a rule in the margin, as ruff
     draws them."""
     loc = finding.location
-    source = lines.lines(loc.path)
+    source = lines.lines(loc.path, loc.cell)
     if loc.line is None or not 0 < loc.line <= len(source):
         return 1, []
     multi = loc.end_line is not None and loc.line < loc.end_line <= len(source) and loc.end_column is not None
@@ -95,7 +95,7 @@ def _frame(finding: Finding, lines: SourceLines, style: Style) -> tuple[int, lis
 
 def _finding(finding: Finding, lines: SourceLines, style: Style) -> list[str]:
     loc = finding.location
-    where = f"{loc.path}:{loc.node}" if loc.node is not None else f"{loc.path}:{loc.line}:{loc.column}"
+    where = ":".join([loc.path, *loc.places()])
     out = [f"{style(finding.code, SEVERITY_STYLE[finding.severity])} {fix_mark(finding)}{style(finding.message, 'bold')}"]
     gutter, frame = _frame(finding, lines, style)
     out.append(f"{' ' * gutter}{style('-->', 'blue')} {where}")

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from gradlint import REPOSITORY, __version__
 from gradlint.diagnostics import FileError, Finding, RunResult
 from gradlint.docs import load_doc, rule_url
+from gradlint.notebook_json import JsonPositions
 from gradlint.reporters.source_lines import SourceLines
 from gradlint.rule import all_rules
 
@@ -64,16 +65,45 @@ def _fingerprint(finding: Finding, uri: str, lines: SourceLines) -> str:
     if loc.node is not None:
         anchor = loc.node
     else:
-        text = lines.line(loc.path, loc.line)
+        text = lines.line(loc.path, loc.line, loc.cell)
         anchor = f"line {loc.line}" if text is None else " ".join(text.split())
+        if loc.cell is not None:
+            anchor = f"cell\0{anchor}"
     return hashlib.sha256(f"{finding.code}\0{uri}\0{anchor}".encode()).hexdigest()[:32]
 
 
-def _result(finding: Finding, index: dict[str, int], root: Path, lines: SourceLines) -> dict:
+def _in_cell(cell: int | None, line: int | None, column: int | None, message: str) -> str:
+    return message if cell is None else f"cell {cell}, line {line}, column {column}: {message}"
+
+
+def _stored_region(loc, stored: JsonPositions) -> dict:
+    """A notebook cell's span as a region of the JSON file: the lines that store the cell's
+    lines (the file's start when the file does not store them one to a line)."""
+    start = stored.position(loc.path, loc.cell, loc.line, loc.column)
+    if start is None:
+        return {"startLine": 1, "startColumn": 1}
+    region = {"startLine": start[0], "startColumn": start[1]}
+    end = stored.position(loc.path, loc.cell, loc.end_line, loc.end_column) if loc.end_line else None
+    if end is not None:
+        region["endLine"], region["endColumn"] = end
+    return region
+
+
+def _result(finding: Finding, index: dict[str, int], root: Path, lines: SourceLines, stored: JsonPositions) -> dict:
     loc = finding.location
     physical: dict = {"artifactLocation": _artifact(loc.path, root)}
     location: dict = {"physicalLocation": physical}
-    if loc.line is not None:
+    if loc.cell is not None:
+        # a notebook's cell lines are no lines of its JSON file: the region is where the file
+        # stores them, and the cell and its lines go in a logical location
+        physical["region"] = _stored_region(loc, stored)
+        where = ":".join([loc.path, *loc.places()])
+        location["logicalLocations"] = [{"name": f"cell {loc.cell}", "fullyQualifiedName": where}]
+        location["properties"] = {
+            "cell": loc.cell, "line": loc.line, "column": loc.column,
+            "endLine": loc.end_line, "endColumn": loc.end_column,
+        }
+    elif loc.line is not None:
         region = {"startLine": loc.line, "startColumn": loc.column or 1}
         if loc.end_line is not None:
             region["endLine"] = loc.end_line
@@ -92,17 +122,22 @@ def _result(finding: Finding, index: dict[str, int], root: Path, lines: SourceLi
         "ruleId": finding.code,
         "ruleIndex": index[finding.code],
         "level": _LEVEL[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": _in_cell(loc.cell, loc.line, loc.column, finding.message)},
         "locations": [location],
         "partialFingerprints": {"gradlintFingerprint/v1": _fingerprint(finding, physical["artifactLocation"]["uri"], lines)},
     }
 
 
-def _notification(error: FileError, root: Path) -> dict:
+def _notification(error: FileError, root: Path, stored: JsonPositions) -> dict:
     physical: dict = {"artifactLocation": _artifact(error.path, root)}
-    if error.line is not None:
+    if error.cell is not None:
+        at = stored.position(error.path, error.cell, error.line, error.column)
+        if at is not None:
+            physical["region"] = {"startLine": at[0], "startColumn": at[1]}
+    elif error.line is not None:
         physical["region"] = {"startLine": error.line, "startColumn": error.column or 1}
-    return {"level": "error", "message": {"text": error.message}, "locations": [{"physicalLocation": physical}]}
+    message = _in_cell(error.cell, error.line, error.column, error.message)
+    return {"level": "error", "message": {"text": message}, "locations": [{"physicalLocation": physical}]}
 
 
 def render(result: RunResult, context) -> str:
@@ -110,6 +145,7 @@ def render(result: RunResult, context) -> str:
     index = {cls.code: i for i, cls in enumerate(rules)}
     root = Path(os.path.realpath(context.root)) if context.root is not None else repository_root()
     lines = SourceLines(context.sources)
+    stored = JsonPositions()
     base = root.as_uri() if root.as_uri().endswith("/") else root.as_uri() + "/"
     document = {
         "$schema": SCHEMA,
@@ -126,11 +162,11 @@ def render(result: RunResult, context) -> str:
                     }
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": base}},
-                "results": [_result(f, index, root, lines) for f in result.findings],
+                "results": [_result(f, index, root, lines, stored) for f in result.findings],
                 "invocations": [
                     {
                         "executionSuccessful": True,
-                        "toolExecutionNotifications": [_notification(e, root) for e in result.errors],
+                        "toolExecutionNotifications": [_notification(e, root, stored) for e in result.errors],
                     }
                 ],
             }

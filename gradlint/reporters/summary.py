@@ -19,6 +19,8 @@ def model_line(model: ModelRecord) -> str:
         estimate = f"log10 gradient ratio {ratio:+.1f} (first weight / last weight: {10.0 ** ratio:.1g})"
     depth = "?" if model.depth is None else str(model.depth)
     where = f"{model.path}:{model.line}" if model.line is not None else model.path
+    if model.line is not None and model.extra.get("cell") is not None:
+        where = f"{model.path}:cell {model.extra['cell']}:{model.line}"
     built = model.extra.get("built_with")
     built = f" (with {built})" if built else ""
     return f"{where}: model {model.name}{built}: depth {depth}, {estimate}"

@@ -16,6 +16,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint.names import ImportMap
+from gradlint.notebooks import read_code
 from gradlint.reading import python_lines, read_text
 from gradlint.source import SourceFile
 
@@ -67,7 +68,7 @@ class FileContext:
         try:
             # the engine hands in files under max-file-size, and modules found beside an
             # importer are capped at _BESIDE_LIMIT before they get here
-            text = read_text(Path(self.path), None)
+            text, _ = read_code(Path(self.path), None)
             return SourceFile.parse_shared(self.path, text)
         except (OSError, ValueError, SyntaxError, cst.ParserSyntaxError, RecursionError, MemoryError):
             return None

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from gradlint.frontends.python import stdlib
-from gradlint.reading import check_syntax, read_text
+from gradlint.notebooks import read_code
+from gradlint.reading import check_syntax
 
 MAX_DEPTH = 64  # names followed in a row; transformers' processors sit seven files from their last base
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -278,7 +279,7 @@ class ModuleClasses:
 def _summarise(ctx: Any) -> Summary | None:
     try:
         source = ctx.__dict__.get("source")
-        text = source.text if source is not None else read_text(Path(ctx.path), None)
+        text = source.text if source is not None else read_code(Path(ctx.path), None)[0]
         return Summary(check_syntax(ctx.path, text))  # the tree is kept for a parse that follows
     except (OSError, ValueError, SyntaxError, RecursionError, MemoryError):
         return None
