@@ -126,3 +126,17 @@ def test_a_guard_that_raises_is_a_dead_end_not_the_end_of_forward():
     guarded = graphs_of("blocks.py")["Guarded"]
     assert guarded.complete and [n.name for n in guarded.nodes if n.has_weight] == ["fc1", "fc2"]
     assert estimate(guarded).log10_grad_ratio is not None
+
+
+def test_a_block_walked_again_forgets_the_tensors_its_first_walk_stored(cli):
+    """The block is walked inside Encoder, then on its own for its record: the tensor its
+    forward stored on ``self`` belongs to Encoder's graph, not to the block's."""
+    result = cli(
+        "check", "--no-cache", "--isolated", "--output-format", "json",
+        str(FIXTURES.parent / "state" / "cached_state_block.py"),
+    )
+    report = json.loads(result.stdout)
+    assert report["errors"] == []
+    models = {m["class"]: m for m in report["models"]}
+    assert models["Encoder"]["log10_grad_ratio"] is not None
+    assert models["CausalConv"]["log10_grad_ratio"] is None

@@ -338,6 +338,7 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     graph = LayerGraph(cls.name, where, source="python")
     builder = GraphBuilder(mod, graph)
     interp.graph = builder
+    _forget_forward_state(mod)
     start = graph.add("input", "input", graph.location)
     args: list = [Tensor(start.id)]
     forward, _ = interp.class_attr(cls, "forward")
@@ -372,6 +373,25 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     graph.attrs["blocks"] = sorted({m.type for path, m in walk_modules(mod) if path and m.cls is not None})
     interp.graph = None
     return graph
+
+
+def _forget_forward_state(root: Mod) -> None:
+    """Tensors an earlier walk stored on the modules (``self.prev = x`` in a block's forward, met
+    while walking the model that holds it) are nodes of that walk's graph: unknown in this one."""
+    for _, mod in walk_modules(root):
+        for key, value in mod.attrs.items():
+            if _holds_traced_tensor(value):
+                mod.attrs[key] = UNKNOWN
+
+
+def _holds_traced_tensor(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, Tensor):
+        return value.node is not None
+    if depth < 4 and isinstance(value, (list, tuple)):
+        return any(_holds_traced_tensor(item, depth + 1) for item in value)
+    if depth < 4 and isinstance(value, dict):
+        return any(_holds_traced_tensor(item, depth + 1) for item in value.values())
+    return False
 
 
 def _locate_in_model_file(graph: LayerGraph, root: Mod) -> None:
