@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from gradlint import torch_api
 from gradlint.codefacts.events import (
     BACKWARD,
     CLIP,
@@ -103,8 +104,54 @@ def _missing_zero_grad(loop: Loop, add) -> None:
         _unzeroed_optimisers(events, add)
         _zeroed_each_micro_batch(loop.body, add)
         return
-    step = next(e for e in events if e.kind == STEP)
-    add(LoopKind.NEVER_ZEROED, step.node)
+    steps = [e for e in events if e.kind == STEP]
+    if all(e.target is not None and e.target in _optimisers_of_fresh_tensors(loop) for e in steps):
+        return
+    add(LoopKind.NEVER_ZEROED, steps[0].node)
+
+
+# calls whose result is a new leaf tensor (or is made one), never an existing parameter
+_NEW_TENSOR_METHODS = frozenset({"clone", "detach", "requires_grad_"})
+
+
+def _optimisers_of_fresh_tensors(loop: Loop) -> set[str]:
+    """Optimisers built in the loop's body over tensors made earlier in that body
+    (``x = z.detach().clone(); x.requires_grad = True; opt = SGD([x])``): every iteration
+    steps new leaves, whose ``.grad`` starts empty, so nothing accumulates across steps."""
+    made: set[str] = set()
+    fresh: set[str] = set()
+    for node in _in_source_order(loop.node.body):
+        if not isinstance(node, cst.Assign):
+            continue
+        names = {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
+        value = node.value
+        if isinstance(value, cst.Call) and value.args and isinstance(value.args[0].value, (cst.List, cst.Tuple)):
+            elements = value.args[0].value.elements
+            if elements and all(isinstance(e.value, cst.Name) and e.value.value in fresh for e in elements):
+                made |= names
+        if _makes_new_tensor(value):
+            fresh |= names
+        else:
+            fresh -= names
+    return made
+
+
+def _makes_new_tensor(value: cst.BaseExpression) -> bool:
+    if not isinstance(value, cst.Call):
+        return False
+    func = value.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    factories = {qualified.rsplit(".", 1)[-1] for qualified in torch_api.tensor_factory_names()}
+    return name in _NEW_TENSOR_METHODS or name in factories
+
+
+def _in_source_order(node: cst.CSTNode):
+    """The nodes under ``node`` in source order, nested functions and classes left out."""
+    for child in node.children:
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        yield child
+        yield from _in_source_order(child)
 
 
 def _short(target: str) -> str:
