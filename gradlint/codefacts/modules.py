@@ -185,6 +185,8 @@ def frozen_attributes(module: cst.Module) -> set[str]:
                 name = _attr_of(found[0])
                 if name:
                     frozen.add(name)
+                if found[1] == "named_parameters":
+                    frozen |= _prefixes_tested(node.body)
         elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
             callee = dotted(node.value.func) or ""
             if callee.endswith("deepcopy"):
@@ -193,6 +195,26 @@ def frozen_attributes(module: cst.Module) -> set[str]:
                     if name:
                         frozen.add(name)
     return frozen
+
+
+def _prefixes_tested(body: cst.CSTNode) -> set[str]:
+    """The submodules a ``for name, p in model.named_parameters()`` loop picks by name before it
+    sets ``requires_grad``: ``if name.startswith("bert")``, ``if "encoder." in name``."""
+    prefixes: set[str] = set()
+    for node in walk(body):
+        text = None
+        if isinstance(node, cst.Call):
+            found = method_call(node)
+            if found and found[1] == "startswith" and node.args:
+                text = node.args[0].value
+        elif isinstance(node, cst.Comparison) and isinstance(node.comparisons[0].operator, cst.In):
+            text = node.left
+        if isinstance(text, cst.SimpleString):
+            head = text.evaluated_value
+            head = head.split(".", 1)[0] if isinstance(head, str) else ""
+            if head.isidentifier():
+                prefixes.add(head)
+    return prefixes
 
 
 # what a copy kept out of training is called: a teacher, a target or EMA/momentum copy
