@@ -33,9 +33,12 @@ from gradlint.source import SourceFile
 
 
 class FileAnalysis:
-    def __init__(self, source: SourceFile, depth: int = 0) -> None:
+    def __init__(self, source: SourceFile, depth: int = 0, others: dict | None = None) -> None:
         self.source = source
         self.depth = depth
+        # the other files' analyses, one per file and depth, shared by every analysis that
+        # serves this file's check (so the dependencies they read are this file's)
+        self.others: dict[tuple[str, int], FileAnalysis] = {} if others is None else others
         self.foreign: dict[str, tuple[FileAnalysis, str]] = {}
         self.imports = imports_of(source)
         self.facts: dict[str, ClassFacts] = module_classes(source)
@@ -261,7 +264,7 @@ class FileAnalysis:
             return None
         key = f"{other.path}:{name}"
         if key not in self.foreign:
-            analysis = FileAnalysis(other, self.depth + 1)
+            analysis = self.analysis_of(other)
             if name not in analysis.classes:
                 return None
             self.foreign[key] = (analysis, name)
@@ -280,7 +283,7 @@ class FileAnalysis:
         other = resolver.imported_source(self.source.path, module, lambda text: f"def {name}" in text)
         if other is None or other is self.source:
             return frozenset()
-        analysis = FileAnalysis(other, self.depth + 1)
+        analysis = self.analysis_of(other)
         if name not in analysis.functions:
             return frozenset()
         built = set()
@@ -296,6 +299,12 @@ class FileAnalysis:
                 built.add(item)
         self.builders[qualified] = frozenset(built)
         return self.builders[qualified]
+
+    def analysis_of(self, other: SourceFile) -> FileAnalysis:
+        key = (other.path, self.depth + 1)
+        if key not in self.others:
+            self.others[key] = FileAnalysis(other, self.depth + 1, self.others)
+        return self.others[key]
 
     def foreign_output(self, key: str) -> frozenset:
         analysis, name = self.foreign[key]
