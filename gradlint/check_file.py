@@ -197,8 +197,22 @@ def _check_text(path: Path, shown: str, checker: Checker, project, text: str, ce
         enabled_codes=active,
         known_codes={cls.code for cls in all_rules()},
     )
+    if cells is None and any(f.fixable for f in findings):
+        findings = _with_fixes(shown, text, findings)
     result.findings = findings
     return result
+
+
+def _with_fixes(shown: str, text: str, findings: list[Finding]) -> list[Finding]:
+    """Each fixable finding with its fix, made while the file is at hand and cached with the
+    result: a warm run marks ``[*]`` without parsing the file again. The run's fix settings
+    decide later which of them to offer."""
+    from dataclasses import replace
+
+    from gradlint.fixes import fix_pairs
+
+    fixes = {id(finding): fix for finding, fix in fix_pairs(shown, text, findings)}
+    return [replace(f, fix=fixes[id(f)]) if id(f) in fixes else f for f in findings]
 
 
 def _graphs_of_python(source: SourceFile, checker: Checker, project) -> tuple[list[Finding], list]:

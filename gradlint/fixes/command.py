@@ -113,6 +113,8 @@ def apply_fix_options(
     if not options.fixing:
         if mark:
             _mark_fixable(outcome, files)
+        else:
+            _without_fixes(outcome)
         return FixReport()
     from gradlint.fixes.session import fix_files, unified_diff, write_back
 
@@ -141,6 +143,8 @@ def apply_fix_options(
     outcome.fixed = len(fixed)
     if mark:
         _mark_fixable(outcome, files)
+    else:
+        _without_fixes(outcome)
     stdout = "".join(diffs)
     if options.show_fixes or options.fix_only or options.diff:
         stdout += _fixed_summary(fixed, options.diff)
@@ -148,33 +152,28 @@ def apply_fix_options(
 
 
 def _mark_fixable(outcome: RunResult, files: PerFile) -> None:
-    """Give each finding that a fix allowed in this run would repair its fix (``[*]``)."""
-    from gradlint.fixes import fix_pairs
-    from gradlint.reading import read_text
-
-    paths = sorted(
-        {f.path for f in outcome.findings if f.fixable and f.path.endswith((".py", ".pyi"))}
-    )
-    if not paths:
-        return
-    fixes: dict[tuple, object] = {}
+    """Keep on each finding the fix (``[*]``) that a fix allowed in this run would apply; the
+    check made each finding's fix with the file at hand, and cached it."""
     hidden = 0
-    for shown in paths:
-        try:
-            policy = files.policy(shown)
-            text = read_text(Path(shown), files.config(shown).max_file_size)
-        except (OSError, ValueError):
-            continue
-        found = [f for f in outcome.findings if f.path == shown]
-        for finding, fix in fix_pairs(shown, text, found):
-            if policy.allows(fix):
-                fixes[id(finding)] = fix
-            elif policy.allows(dataclasses.replace(fix, safety="safe")):
-                hidden += 1
-    outcome.findings = [
-        dataclasses.replace(f, fix=fixes[id(f)]) if id(f) in fixes else f for f in outcome.findings
-    ]
+    marked = []
+    for finding in outcome.findings:
+        fix = finding.fix
+        if fix is not None:
+            policy = files.policy(finding.path)
+            if not policy.allows(fix):
+                if policy.allows(dataclasses.replace(fix, safety="safe")):
+                    hidden += 1
+                fix = None
+        marked.append(finding if fix is finding.fix else dataclasses.replace(finding, fix=fix))
+    outcome.findings = marked
     outcome.hidden_fixes = hidden
+
+
+def _without_fixes(outcome: RunResult) -> None:
+    """Reports that show no ``[*]`` (JSON, SARIF, GitHub, standard input) carry no fix."""
+    outcome.findings = [
+        dataclasses.replace(f, fix=None) if f.fix is not None else f for f in outcome.findings
+    ]
 
 
 def _fixed_summary(fixed, diff: bool) -> str:
