@@ -113,3 +113,14 @@ def test_hook_in_a_monorepo_keeps_each_subprojects_settings(tmp_path):
     lines = [line for line in done.stdout.splitlines() if line.startswith(("vision/", "speech/"))]
     found = sorted((line.split(":")[0], line.split()[1]) for line in lines)
     assert found == [("speech/train.py", "GL601"), ("vision/train.py", "GL001")], done.stdout
+
+
+def test_the_readme_pins_this_release():
+    """The pre-commit `rev:` and the install-from-git lines name the tag of this version."""
+    import re
+
+    from gradlint import __version__
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    pins = re.findall(r"(?:rev: |gradlint@)v(\d+\.\d+\.\d+)", readme)
+    assert len(pins) >= 3 and set(pins) == {__version__}
