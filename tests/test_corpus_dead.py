@@ -4,13 +4,11 @@ within 0.1 of the measured ones (scripts/verify_dead_corpus.py)."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import re
-from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT
+from corpus_harness import labels, load_script, reported
 
 CORPUS = ROOT / "tests" / "corpus" / "dead"
 FILES = sorted(CORPUS.glob("*.py"))
@@ -19,32 +17,16 @@ EXPECT = re.compile(r"#\s*expect:\s*(GL\d{3})")
 
 
 def _verifier():
-    spec = importlib.util.spec_from_file_location(
-        "verify_dead_corpus", ROOT / "scripts" / "verify_dead_corpus.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("verify_dead_corpus")
 
 
 def _labels() -> set[tuple[str, int, str]]:
-    found = set()
-    for path in FILES:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            match = EXPECT.search(line)
-            if match:
-                found.add((path.name, number, match.group(1)))
-    return found
+    return labels(FILES)
 
 
 @pytest.fixture(scope="module")
 def outcome():
-    proc = run_cli("check", "--format", "json", "--select", ",".join(CODES), "--exit-zero", str(CORPUS))
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
-    assert not data.get("errors"), data.get("errors")
-    reported = {(Path(f["path"]).name, f["line"], f["code"]) for f in data["findings"]}
-    return _labels(), reported
+    return _labels(), reported(CORPUS, ",".join(CODES))
 
 
 def test_corpus_size_and_sources():

@@ -4,13 +4,11 @@ label (and each clean near-miss) is confirmed by running the case on the CPU
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import re
-from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT
+from corpus_harness import labels, load_script, reported
 
 CORPUS = ROOT / "tests" / "corpus" / "numerics"
 FILES = sorted(CORPUS.glob("*.py"))
@@ -18,36 +16,16 @@ CODES = ("GL502", "GL607", "GL801", "GL802", "GL803")
 
 
 def _verifier():
-    spec = importlib.util.spec_from_file_location(
-        "verify_numerics_corpus", ROOT / "scripts" / "verify_numerics_corpus.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("verify_numerics_corpus")
 
 
 def _labels() -> set[tuple[str, int, str]]:
-    expect = re.compile(r"#\s*expect:\s*(GL\d{3})")
-    found = set()
-    for path in FILES:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            match = expect.search(line)
-            if match:
-                found.add((path.name, number, match.group(1)))
-    return found
+    return labels(FILES)
 
 
 @pytest.fixture(scope="module")
 def outcome():
-    args = ["check", "--format", "json", "--exit-zero"]
-    for code in CODES:
-        args += ["--select", code]
-    proc = run_cli(*args, str(CORPUS))
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
-    assert not data.get("errors"), data.get("errors")
-    reported = {(Path(f["path"]).name, f["line"], f["code"]) for f in data["findings"]}
-    return _labels(), reported
+    return _labels(), reported(CORPUS, ",".join(CODES))
 
 
 def test_corpus_size_and_sources():

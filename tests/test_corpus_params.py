@@ -3,47 +3,25 @@ clean near-miss) is confirmed by a real backward pass and optimiser step."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
-from pathlib import Path
-
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT
+from corpus_harness import labels, load_script, reported
 
 CORPUS = ROOT / "tests" / "corpus" / "params"
 FILES = sorted(CORPUS.glob("*.py"))
 
 
 def _verifier():
-    spec = importlib.util.spec_from_file_location(
-        "verify_params_corpus", ROOT / "scripts" / "verify_params_corpus.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("verify_params_corpus")
 
 
 def _labels() -> set[tuple[str, int, str]]:
-    import re
-
-    expect = re.compile(r"#\s*expect:\s*(GL\d{3})")
-    found = set()
-    for path in FILES:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            match = expect.search(line)
-            if match:
-                found.add((path.name, number, match.group(1)))
-    return found
+    return labels(FILES)
 
 
 @pytest.fixture(scope="module")
 def outcome():
-    proc = run_cli("check", "--format", "json", "--select", "GL7", "--exit-zero", str(CORPUS))
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
-    assert not data.get("errors"), data.get("errors")
-    reported = {(Path(f["path"]).name, f["line"], f["code"]) for f in data["findings"]}
-    return _labels(), reported
+    return _labels(), reported(CORPUS, "GL7")
 
 
 def test_corpus_size():
