@@ -373,7 +373,7 @@ def validate_selector(selector: str, where: str = "command line") -> None:
         raise ConfigError(f"{where}: unknown rule code or prefix {selector!r}")
 
 
-def _matches(code: str, selectors: list[str]) -> int:
+def selector_match(code: str, selectors: list[str]) -> int:
     """Length of the most specific selector matching ``code`` (-1 when none does)."""
     best = -1
     for selector in selectors:
@@ -400,7 +400,7 @@ def enabled_rules(config: Config) -> list[Rule]:
     for cls in all_rules():
         enabled = False
         for number, (selectors, ignores) in enumerate(stages):
-            selected, ignored = _matches(cls.code, selectors), _matches(cls.code, ignores)
+            selected, ignored = selector_match(cls.code, selectors), selector_match(cls.code, ignores)
             if number == 0 and config.select is None and cls.default_enabled:
                 selected = max(selected, 0)  # the default rules, as broad as ALL
             if selected > ignored:

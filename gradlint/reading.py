@@ -44,6 +44,11 @@ def lines_and_ends(text: str) -> tuple[list[str], list[str]]:
     return parts[0::2], [*parts[1::2], ""]
 
 
+def line_offsets(text: str) -> list[int]:
+    """The offset at which each line of ``text`` starts, as CPython numbers the lines."""
+    return [0] + [match.end() for match in LINE_END.finditer(text)]
+
+
 def line_start(text: str, offset: int) -> int:
     """The offset where the line holding ``offset`` starts."""
     return max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1

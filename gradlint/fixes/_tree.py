@@ -7,7 +7,6 @@ what the user wrote.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,8 +15,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 
 from gradlint.diagnostics import Edit, Finding
 from gradlint.names import dotted
-
-_LINE_END = re.compile(r"\r\n|\r|\n")
+from gradlint.reading import line_offsets
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ class FixTree:
         self.module = wrapper.module
         self._positions = wrapper.resolve(PositionProvider)
         self._parents = wrapper.resolve(ParentNodeProvider)
-        self.line_starts = [0] + [m.end() for m in _LINE_END.finditer(text)]
+        self.line_starts = line_offsets(text)
         self.newline = self.module.default_newline
 
     # positions ------------------------------------------------------------------------

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from gradlint.config import selector_match
 from gradlint.diagnostics import Edit, Fix
-
-_LINE_END = re.compile(r"\r\n|\r|\n")
+from gradlint.reading import line_offsets
 
 
 @dataclass
@@ -23,31 +22,17 @@ class FixPolicy:
     extend_unsafe: list[str] = field(default_factory=list)
 
     def safety(self, fix: Fix) -> str:
-        if _matches(fix.code, self.extend_unsafe) > _matches(fix.code, self.extend_safe):
+        if selector_match(fix.code, self.extend_unsafe) > selector_match(fix.code, self.extend_safe):
             return "unsafe"
-        if _matches(fix.code, self.extend_safe) >= 0:
+        if selector_match(fix.code, self.extend_safe) >= 0:
             return "safe"
         return fix.safety
 
     def allows(self, fix: Fix) -> bool:
-        chosen = _matches(fix.code, self.fixable)
-        if chosen < 0 or _matches(fix.code, self.unfixable) >= chosen:
+        chosen = selector_match(fix.code, self.fixable)
+        if chosen < 0 or selector_match(fix.code, self.unfixable) >= chosen:
             return False
         return self.unsafe or self.safety(fix) == "safe"
-
-
-def _matches(code: str, selectors: list[str]) -> int:
-    best = -1
-    for selector in selectors:
-        if selector == "ALL":
-            best = max(best, 0)
-        elif code.startswith(selector):
-            best = max(best, len(selector))
-    return best
-
-
-def _offsets(text: str) -> list[int]:
-    return [0] + [m.end() for m in _LINE_END.finditer(text)]
 
 
 def _span(edit: Edit, starts: list[int]) -> tuple[int, int]:
@@ -72,7 +57,7 @@ def compatible(fixes: Iterable[Fix]) -> list[Fix]:
 
 def apply_fixes(text: str, fixes: Iterable[Fix]) -> str:
     """``text`` with the edits of ``fixes`` made; the fixes must not overlap."""
-    starts = _offsets(text)
+    starts = line_offsets(text)
     spans = sorted(
         ((*_span(e, starts), e.replacement) for fix in fixes for e in fix.edits),
         key=lambda s: (s[0], s[1]),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from gradlint.codefacts.syntax import walk
 from gradlint.diagnostics import Finding, Fix
 from gradlint.fixes import make_fix
 from gradlint.fixes._moves import empties_its_block
@@ -153,7 +154,7 @@ def _module_to_log_softmax(tree: FixTree, finding: Finding, call: cst.Call) -> F
     if attribute is None or owner is None:
         return None
     uses, layer = 0, None
-    for node in _walk(owner):
+    for node in walk(owner):
         if isinstance(node, cst.Attribute) and dotted(node) == attribute:
             uses += 1
         if isinstance(node, cst.Assign) and any(
@@ -227,7 +228,7 @@ def _only_for_the_loss(tree: FixTree, activation: cst.Call, loss: cst.Call) -> c
         return None
     reads = [
         n
-        for n in _walk(func)
+        for n in walk(func)
         if isinstance(n, cst.Name) and n.value == target.value and n is not target
     ]
     if len(reads) == 1 and any(up is loss for up in tree.ancestors(reads[0])):
@@ -250,7 +251,7 @@ def _inline_input(
         return None
     func = tree.enclosing(activation, cst.FunctionDef) or tree.module
     start, end = tree.span(statement).end, tree.span(read).start
-    for node in _walk(func):
+    for node in walk(func):
         bound = isinstance(node, cst.Name) and node.value == given.value and node is not given
         if bound and start <= tree.span(node).start < end and _is_target(tree, node):
             return None  # ``z`` is bound again between the two lines
@@ -270,11 +271,3 @@ def _is_target(tree: FixTree, name: cst.Name) -> bool:
     return isinstance(
         parent, (cst.AssignTarget, cst.AugAssign, cst.For, cst.NamedExpr, cst.AnnAssign)
     ) and (getattr(parent, "target", None) is name)
-
-
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from gradlint.codefacts.syntax import walk
 from gradlint.diagnostics import Finding, Fix
 from gradlint.fixes import make_fix
 from gradlint.fixes._tree import FixTree, Span
@@ -151,7 +152,7 @@ def _returns_a_list(tree: FixTree, assign: cst.CSTNode, value: cst.BaseExpressio
     )
     if method is None:
         return False
-    returns = [n.value for n in _walk(method) if isinstance(n, cst.Return)]
+    returns = [n.value for n in walk(method) if isinstance(n, cst.Return)]
     return bool(returns) and all(
         isinstance(r, (cst.List, cst.ListComp))
         or (isinstance(r, cst.Name) and _local_list(tree, assign, r.value, method))
@@ -177,7 +178,7 @@ def _filled_later(tree: FixTree, assign: cst.CSTNode, name: str | None) -> str |
     variable, "string keys" when every key is a string literal, else "unknown"."""
     owner = tree.enclosing(assign, cst.ClassDef)
     keys: list[cst.BaseExpression] = []
-    for node in _walk(owner) if owner is not None else ():
+    for node in walk(owner) if owner is not None else ():
         if _adds_a_container(node, name):
             return None
         if isinstance(node, cst.Subscript) and dotted(node.value) == name:
@@ -268,7 +269,7 @@ def _assigned_elsewhere(
             continue
         value = node.value
         reads_itself = value is not None and any(
-            isinstance(n, cst.Attribute) and dotted(n) == name for n in _walk(value)
+            isinstance(n, cst.Attribute) and dotted(n) == name for n in walk(value)
         )
         if (
             reads_itself
@@ -277,11 +278,3 @@ def _assigned_elsewhere(
         ):
             return True
     return False
-
-
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
