@@ -230,6 +230,19 @@ def layer_gain(graph: LayerGraph, node: Node, activation: str | None) -> float |
     return math.sqrt(node.fan_out * draw.variance * slope)
 
 
+def weighted_layer(graph: LayerGraph, node: Node) -> Node | None:
+    """``node`` when it is a weighted layer, else the one whose output it reads through
+    identities and dropout (an activation's pre-activation layer); None past anything else."""
+    current = node
+    while current.op != "linear":
+        if not current.inputs:
+            return None
+        current = graph.nodes[current.inputs[0]]
+        if current.op not in ("linear", "identity", "dropout"):
+            return None
+    return current
+
+
 def in_model_file(graph: LayerGraph, node: Node, where: Location | None = None) -> Location:
     """Where a finding about ``node`` goes: ``where`` or else the layer itself, when it lies in
     the model's own file; otherwise the place that file builds the block holding the layer, else

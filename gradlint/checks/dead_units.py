@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from gradlint.checks._chains import in_model_file
+from gradlint.checks._chains import in_model_file, weighted_layer
 from gradlint.diagnostics import Finding, Location
 from gradlint.gain.activations import below
 from gradlint.gain.spatial import is_conv
@@ -24,21 +24,9 @@ def _percent(share: float) -> str:
     return f"{100.0 * share:.0f}%" if share < 0.995 else "all"
 
 
-def _producer(graph: LayerGraph, node: Node) -> Node | None:
-    """The weighted layer whose output an activation node reads (through reshapes)."""
-    current = node
-    while current.inputs:
-        current = graph.nodes[current.inputs[0]]
-        if current.op == "linear":
-            return current
-        if current.op not in _THROUGH:
-            return None
-    return None
-
-
 def _layer_of(graph: LayerGraph, site: UnitStats) -> Node | None:
     node = graph.nodes[site.node]
-    return node if node.op == "linear" else _producer(graph, node)
+    return weighted_layer(graph, node)
 
 
 def _applies(graph: LayerGraph) -> bool:
@@ -138,7 +126,7 @@ class ReluOnOutput(GraphRule):
             last = graph.nodes[last.inputs[0]]
         if last.activation not in _CLAMPS or last.op not in ("activation", "linear"):
             return
-        layer = last if last.op == "linear" else _producer(graph, last)
+        layer = weighted_layer(graph, last)
         if layer is None:
             return
         site = next((s for s in unit_stats(graph) if s.node == last.id), None)

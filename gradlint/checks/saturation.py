@@ -7,7 +7,14 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from gradlint.checks._chains import ChainCause, about, in_model_file, layer_gain, next_activation
+from gradlint.checks._chains import (
+    ChainCause,
+    about,
+    in_model_file,
+    layer_gain,
+    next_activation,
+    weighted_layer,
+)
 from gradlint.checks._verdict_rule import GraphVerdictRule
 from gradlint.diagnostics import Finding
 from gradlint.gain import MAX_DERIVATIVE, bias_draw, estimate
@@ -78,7 +85,7 @@ class SaturationByInitialScale(GraphRule):
             if site.saturated is None or site.saturated <= self.settings["max-saturated-fraction"]:
                 continue
             node = graph.nodes[site.node]
-            layer = node if node.op == "linear" else _producer(graph, node)
+            layer = weighted_layer(graph, node)
             if layer is None or not layer.fan_in or not layer.inputs:
                 continue
             finding = self._finding(graph, found, site, layer)
@@ -124,14 +131,3 @@ class SaturationByInitialScale(GraphRule):
 
 
 _HALF_SATURATED_SD = 5.0 / 0.6744897501960817
-
-
-def _producer(graph: LayerGraph, node: Node) -> Node | None:
-    current = node
-    while current.inputs:
-        current = graph.nodes[current.inputs[0]]
-        if current.op == "linear":
-            return current
-        if current.op not in ("identity", "dropout"):
-            return None
-    return None
