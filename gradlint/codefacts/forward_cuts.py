@@ -6,6 +6,7 @@ each class's forward (``gradient_paths.ForwardDomain``) into the causes the GL5x
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -131,8 +132,19 @@ def _updated_outside_autograd(facts) -> set[str]:
     return updated
 
 
+def frozen(source: SourceFile) -> set[str]:
+    """Attributes frozen on purpose in the file. Freezing is spelled requires_grad(_) or
+    deepcopy: without either word, nothing is."""
+    return cached_fact(source, "frozen", lambda: frozen_attributes(source.module)
+                       if mentions(source, "requires_grad", "deepcopy") else set())
+
+
 def untrained(source: SourceFile) -> set[str]:
-    return cached_fact(source, "untrained", lambda: untrained_attributes(source.module))
+    return cached_fact(source, "untrained", lambda: untrained_attributes(source.module, frozen(source)))
+
+
+def _untrained_in(source: SourceFile, facts, imports) -> set[str]:
+    return untrained(source) | pretrained_attributes(facts.node) | _differentiated_by_hand(facts, imports)
 
 
 def _differentiated_by_hand(facts, imports) -> set[str]:
@@ -173,27 +185,25 @@ def _differentiated_by_hand(facts, imports) -> set[str]:
 def forward_cuts(source: SourceFile) -> list[Cut]:
     def compute() -> list[Cut]:
         imports = imports_of(source)
-        # freezing is spelled requires_grad(_) or deepcopy: without either word, nothing is frozen
-        frozen = frozen_attributes(source.module) if mentions(source, "requires_grad", "deepcopy") else set()
         cuts: list[Cut] = []
         renamed = _renames_a_cut(source.text)
-
-        helpers = _tree_names(imports, source)
+        helpers: list[frozenset[str]] = []  # worked out for the first class that may need them
 
         def may_cut(cls: cst.ClassDef) -> bool:
             text = None if renamed else source.class_text(cls, without_init=True)
-            return text is None or _may_cut(text) or (
-                bool(helpers) and not helpers.isdisjoint(_CALLED.findall(text))
-            )
+            if text is None or _may_cut(text):
+                return True
+            if not helpers:
+                helpers.append(_tree_names(imports, source))
+            return bool(helpers[0]) and not helpers[0].isdisjoint(_CALLED.findall(text))
 
         for facts in module_classes(source, keep=may_cut).values():
             forward = facts.methods["forward"]
             contexts = torch_api.names("autograd.no_grad_contexts")
             if has_decorator(forward, *{name.rsplit(".", 1)[-1] for name in contexts}):
                 continue  # an inference-only module
-            domain = ForwardDomain(facts, imports, frozen, source)
-            domain.untrained = (untrained(source) | pretrained_attributes(facts.node)
-                                | _differentiated_by_hand(facts, imports))
+            domain = ForwardDomain(facts, imports, frozen(source), source)
+            domain.untrained_of = functools.partial(_untrained_in, source, facts, imports)
             domain.active.add("forward")
             flow = Flow(domain)
             flow.run(

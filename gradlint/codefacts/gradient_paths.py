@@ -6,6 +6,7 @@ what words, is the rules' business (``gradlint.checks.graph_cuts``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,10 @@ class ForwardDomain:
         self.facts = facts
         self.imports = imports
         self.frozen = frozen
-        self.untrained: set[str] = set()  # not trained on purpose: run under no_grad freely
+        # not trained on purpose: run under no_grad freely. Worked out on first use (most
+        # forwards run nothing under no_grad): ``untrained_of`` says how
+        self.untrained_of: Callable[[], set[str]] = set
+        self._untrained: set[str] | None = None
         self.source = source
         self.sites: dict[int, Site] = {}
         self.no_grad: list[int] = []
@@ -316,9 +320,17 @@ class ForwardDomain:
             self.active.discard(func.name.value)
         return flow.returned() or NONE
 
+    @property
+    def untrained(self) -> set[str]:
+        if self._untrained is None:
+            self._untrained = self.untrained_of()
+        return self._untrained
+
     def trained(self, value: Grad) -> Grad:
         """Under no_grad, the submodules the code trains: a teacher, a target or EMA copy, a
         frozen module is run there on purpose."""
+        if not value.live:
+            return value
         return Grad(frozenset(s for s in value.live if s not in self.untrained), value.cut)
 
     def module_call(self, attr: str, args: list[Grad], env=None) -> Grad:

@@ -11,8 +11,8 @@ from gradlint import torch_api
 from gradlint.codefacts.syntax import (
     argument,
     cached_fact,
+    classes_of,
     imports_of,
-    iter_classes,
     method_call,
     methods,
     statements,
@@ -223,12 +223,13 @@ UNTRAINED_NAME = re.compile(r"(?:^|_)(?:teacher|target|tgt|ema|momentum|frozen|f
 _WRITES = frozenset({"copy_", "mul_", "add_", "lerp_", "sub_", "fill_", "zero_"})
 
 
-def untrained_attributes(module: cst.Module) -> set[str]:
+def untrained_attributes(module: cst.Module, frozen: set[str] | None = None) -> set[str]:
     """Attributes the code says the optimiser does not train, beyond the frozen ones: a copy
     whose parameters a loop writes (``for q, k in zip(self.q.parameters(), self.k.parameters()):
     k.data.mul_(m).add_(q.data, alpha=1 - m)``), one synced by ``load_state_dict``, one put
-    in ``eval()`` mode, and one named a teacher, a target or an EMA/momentum copy."""
-    found = set(frozen_attributes(module))
+    in ``eval()`` mode, and one named a teacher, a target or an EMA/momentum copy
+    (``frozen``: the file's ``frozen_attributes``, when known already)."""
+    found = set(frozen_attributes(module) if frozen is None else frozen)
     for node in walk(module):
         if isinstance(node, cst.For):
             for var, attr in _loop_parameters(node):
@@ -338,9 +339,12 @@ def module_classes(source, keep=None) -> dict[str, ClassFacts]:
     worked out once per file, whichever rules ask."""
     imports = imports_of(source)
     known: dict[cst.ClassDef, ClassFacts] = cached_fact(source, "class_facts", dict)
+    modules = cached_fact(source, "forward_classes", lambda: [
+        cls for cls in classes_of(source) if "forward" in methods(cls)
+    ])
     found = {}
-    for cls in iter_classes(source.module):
-        if "forward" not in methods(cls) or (keep is not None and not keep(cls)):
+    for cls in modules:
+        if keep is not None and not keep(cls):
             continue
         facts = known.get(cls)
         if facts is None:

@@ -18,10 +18,10 @@ from gradlint.codefacts.modules import (
 )
 from gradlint.codefacts.syntax import (
     cached_fact,
+    classes_of,
     defines_forward,
     function_params,
     imports_of,
-    iter_classes,
     iter_functions,
     method_call,
     statements,
@@ -99,7 +99,7 @@ class FileAnalysis:
         for local, qualified in self.imports.aliases.items():
             if loss_of(canonical_torch(qualified)) is not None:
                 names.add(local)
-        units = {cls: self.source.class_text(cls) for cls in iter_classes(self.source.module)}
+        units = {cls: self.source.class_text(cls) for cls in classes_of(self.source)}
         units.update((func, self.source.function_text(func)) for func in self.functions.values())
         worded = {unit for unit, text in units.items() if text is None or NEEDS_LOSS.matches(text)}
         bearing: set = set()

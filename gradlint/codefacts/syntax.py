@@ -251,6 +251,11 @@ def cached_fact(source, key: str, compute):
     return store[key]
 
 
+def classes_of(source) -> list[cst.ClassDef]:
+    """Every ``class`` statement of the file, in source order, found once per file."""
+    return cached_fact(source, "classes", lambda: class_statements(source.module))
+
+
 def imports_of(source):
     """The file's import map, built once for all the code rules."""
     from gradlint.names import ImportMap

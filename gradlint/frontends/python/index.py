@@ -180,6 +180,7 @@ class Project:
         self.used: dict[str, set[str]] = {}  # file key -> keys of files whose definitions it used
         self.built: set[str] = set()
         self.failures: dict[str, str] = {}  # "path:Class" -> the internal error that skipped it
+        self.readable: dict[Path, bool] = {}  # paths outside the linted files: _readable's answers
 
     @cached_property
     def classes(self):
@@ -237,10 +238,12 @@ class Project:
             return None
         target = self._use(ctx, key)
         if accept is not None:
-            try:
-                if not accept(read_text(Path(target.path), _BESIDE_LIMIT)):
-                    return None
+            parsed = target.__dict__.get("source") or target._source
+            try:  # the text of a file parsed already is at hand
+                text = parsed.text if parsed is not None else read_text(Path(target.path), _BESIDE_LIMIT)
             except (OSError, ValueError):
+                return None
+            if not accept(text):
                 return None
         source = target.source
         if source is not None:
@@ -284,7 +287,14 @@ class Project:
         return None
 
     def _readable(self, candidate: Path) -> bool:
-        """A file outside the linted set that imports may still read; it joins the index."""
+        """A file outside the linted set that imports may still read; it joins the index.
+        Asked once per path in a run: the analyses look the same names up file after file."""
+        known = self.readable.get(candidate)
+        if known is None:
+            known = self.readable[candidate] = self._stat_readable(candidate)
+        return known
+
+    def _stat_readable(self, candidate: Path) -> bool:
         try:
             if not candidate.is_file() or candidate.stat().st_size > _BESIDE_LIMIT:
                 return False
