@@ -116,24 +116,34 @@ class SourceFile:
         return source
 
     @cached_property
+    def definitions(self) -> tuple[list[cst.ClassDef], list[cst.FunctionDef]]:
+        """Every ``class`` and every ``def`` statement of the tree, each in source order,
+        found in one walk over its statements."""
+        from gradlint.statements import iter_statements
+
+        classes: list[cst.ClassDef] = []
+        functions: list[cst.FunctionDef] = []
+        for stmt, _ in iter_statements(self.module):
+            if isinstance(stmt, cst.ClassDef):
+                classes.append(stmt)
+            elif isinstance(stmt, cst.FunctionDef):
+                functions.append(stmt)
+        return classes, functions
+
+    @cached_property
     def _class_starts(self) -> dict[cst.ClassDef, tuple]:
         """Each class statement's lines, by pairing libcst's class statements with CPython's
         in source order: both parsers see the same classes in the same order."""
         if self.spans is None:
             return {}
-        from gradlint.statements import class_statements
-
-        return _paired(class_statements(self.module), self.spans[0])
+        return _paired(self.definitions[0], self.spans[0])
 
     @cached_property
     def _function_starts(self) -> dict[cst.FunctionDef, tuple]:
         """Each ``def`` statement's lines, paired with CPython's in source order as classes are."""
         if self.spans is None:
             return {}
-        from gradlint.statements import iter_statements
-
-        functions = [stmt for stmt, _ in iter_statements(self.module) if isinstance(stmt, cst.FunctionDef)]
-        return _paired(functions, self.spans[1])
+        return _paired(self.definitions[1], self.spans[1])
 
     def function_text(self, node: cst.FunctionDef) -> str | None:
         """The source lines of a function, decorators included, for text filters; None when

@@ -14,7 +14,7 @@ import libcst as cst
 
 from gradlint import torch_api
 from gradlint.codefacts.flow import Flow
-from gradlint.codefacts.gradient_paths import CutKind, ForwardDomain
+from gradlint.codefacts.gradient_paths import CutKind, ForwardDomain, _cut_helper, _top_functions
 from gradlint.codefacts.modules import (
     frozen_attributes,
     module_classes,
@@ -30,7 +30,7 @@ from gradlint.codefacts.syntax import (
     walk,
 )
 from gradlint.codefacts.words import OUTSIDE_THE_TREE
-from gradlint.names import canonical_torch, dotted, word_search
+from gradlint.names import canonical_torch, dotted, starts_a_word, word_search
 from gradlint.source import SourceFile
 
 # What a cut is written as, in the methods that forward runs (every method but __init__): the
@@ -82,7 +82,129 @@ def _tree_names(imports, source: SourceFile) -> frozenset[str]:
     return frozenset(own | imported)
 
 
-_CALLED = re.compile(r"(\w+)\s*[(.]")
+def _called_pattern(names: frozenset[str]) -> re.Pattern | None:
+    """A call of one of ``names``, or an attribute of one, once word_search has checked
+    where it starts: ``name(`` or ``name.``, the whole word."""
+    if not names:
+        return None
+    return re.compile("(?:" + "|".join(re.escape(name) for name in sorted(names)) + r")\s*[(.]")
+
+
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+class _HelperReach:
+    """Whether the helpers a class calls may reach a cut, for a class whose text spells none
+    and names a helper: the file's own functions that spell one or call one that may, and
+    the functions of other files that the flow would run (``gradient_paths._cut_helper``).
+    Read from the text, erring towards a cut: a use of a name that may be a call counts as
+    one. A class for which this says no has no cut for its flow to find."""
+
+    def __init__(self, source: SourceFile, imports) -> None:
+        self.source = source
+        self.functions = _top_functions(source)
+        self.aliases = {local: qualified for local, qualified in imports.aliases.items()
+                        if qualified.split(".")[0] not in OUTSIDE_THE_TREE}
+        self.names = _named(set(self.functions) | set(self.aliases))
+        self.found: dict[str, bool] = {}  # functions of other files, by qualified name
+        self._reaching: set[str] | None = None
+
+    def may_cut(self, text: str | None) -> bool:
+        cuts, called = self._uses(text)
+        return cuts or not called.isdisjoint(self.reaching)
+
+    @property
+    def reaching(self) -> set[str]:
+        """The file's functions that may reach a cut, through the functions they call."""
+        if self._reaching is None:
+            callers: dict[str, set[str]] = {}
+            pending = []
+            for name, func in self.functions.items():
+                cuts, called = self._uses(self.source.function_text(func))
+                if cuts:
+                    pending.append(name)
+                for callee in called:
+                    callers.setdefault(callee, set()).add(name)
+            reaching = set(pending)
+            while pending:
+                for caller in callers.get(pending.pop(), ()):
+                    if caller not in reaching:
+                        reaching.add(caller)
+                        pending.append(caller)
+            self._reaching = reaching
+        return self._reaching
+
+    def _uses(self, text: str | None) -> tuple[bool, set[str]]:
+        """Whether ``text`` may cut by itself or through another file's function, and the
+        file's own functions it may call."""
+        if text is None or _may_cut(text):
+            return True, set()
+        called: set[str] = set()
+        for match in self.names.finditer(text) if self.names is not None else ():
+            if not starts_a_word(text, match) or _after(text, match.start()) in (".", "@"):
+                continue  # part of a longer name, an attribute of something else, a decorator
+            name = match.group()
+            chain, end = _chain(text, name, match.end())
+            while end < len(text) and (text[end].isspace() or text[end] == ")"):
+                end += 1
+            after = text[end:end + 1]
+            if after in ("#", "\\", "."):
+                return True, called  # a call that the text does not show plainly: counted
+            if after != "(":
+                continue
+            if chain == name and name in self.functions:
+                called.add(name)
+            if self._foreign_may_cut(chain):
+                return True, called
+        return False, called
+
+    def _foreign_may_cut(self, chain: str) -> bool:
+        head = chain.split(".")[0]
+        if head not in self.aliases:
+            return False
+        qualified = f"{self.aliases[head]}{chain[len(head):]}"
+        if qualified not in self.found:
+            self.found[qualified] = _cut_helper(self.source, qualified) is not None
+        return self.found[qualified]
+
+
+def _after(text: str, start: int) -> str:
+    """What the text has before ``start``: ``.`` (the name is an attribute), ``@`` (it
+    heads a decorator, which the flow never runs), or anything else (an empty string)."""
+    at = start - 1
+    while at >= 0 and text[at] in " \t\n":
+        at -= 1
+    if at < 0 or text[at] not in ".@":
+        return ""
+    if text[at] == ".":
+        return "."
+    line = text.rfind("\n", 0, at) + 1
+    return "@" if not text[line:at].strip() else ""  # a @ b(...): a product, not a decorator
+
+
+def _named(names: set[str]) -> re.Pattern | None:
+    if not names:
+        return None
+    return re.compile("(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?!\w)")
+
+
+def _chain(text: str, name: str, end: int) -> tuple[str, int]:
+    """``name.attr.attr`` as written from ``end`` on (spaces allowed around the dots), and
+    where it ends."""
+    chain = name
+    while True:
+        at = end
+        while at < len(text) and text[at] in " \t\n":
+            at += 1
+        if at >= len(text) or text[at] != ".":
+            return chain, end
+        at += 1
+        while at < len(text) and text[at] in " \t\n":
+            at += 1
+        word = _NAME.match(text, at)
+        if word is None:
+            return chain, end
+        chain, end = f"{chain}.{word.group()}", word.end()
 
 
 @dataclass
@@ -187,15 +309,18 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
         imports = imports_of(source)
         cuts: list[Cut] = []
         renamed = _renames_a_cut(source.text)
-        helpers: list[frozenset[str]] = []  # worked out for the first class that may need them
+        helpers: list[re.Pattern | None] = []  # worked out for the first class that may need them
+        reach: list[_HelperReach] = []
 
         def may_cut(cls: cst.ClassDef) -> bool:
             text = None if renamed else source.class_text(cls, without_init=True)
             if text is None or _may_cut(text):
                 return True
             if not helpers:
-                helpers.append(_tree_names(imports, source))
-            return bool(helpers[0]) and not helpers[0].isdisjoint(_CALLED.findall(text))
+                helpers.append(_called_pattern(_tree_names(imports, source)))
+                reach.append(_HelperReach(source, imports))
+            # named a helper: kept only if one it calls may reach a cut
+            return helpers[0] is not None and word_search(helpers[0], text) and reach[0].may_cut(text)
 
         for facts in module_classes(source, keep=may_cut).values():
             forward = facts.methods["forward"]

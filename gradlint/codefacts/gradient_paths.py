@@ -18,6 +18,7 @@ from gradlint.codefacts.foreign import foreign_definition
 from gradlint.codefacts.kinds import CutKind
 from gradlint.codefacts.modules import ClassFacts
 from gradlint.codefacts.syntax import (
+    cached_fact,
     function_params,
     imports_of,
     method_call,
@@ -280,14 +281,10 @@ class ForwardDomain:
         if not any(a.live for a in args) or self.depth >= MAX_CALL_DEPTH:
             return None
         if isinstance(call.func, cst.Name) and call.func.value not in self.active:
-            local = next(
-                (s for s in self.source.module.body
-                 if isinstance(s, cst.FunctionDef) and s.name.value == call.func.value),
-                None,
-            )
+            local = _top_functions(self.source).get(call.func.value)
             if local is not None:  # a helper function of this file
                 return self.run_function(local, call, args)
-        found = foreign_definition(self.source, qualified, also=CUT_TEXT.matches)
+        found = _cut_helper(self.source, qualified)
         if found is None:
             return None
         func, other = found
@@ -387,6 +384,27 @@ class ForwardDomain:
             self.depth -= 1
             self.active.discard(name)
         return result if result is not None else NONE
+
+
+def _top_functions(source: SourceFile) -> dict[str, cst.FunctionDef]:
+    """The file's top-level functions by name; of two with one name, the first."""
+    def compute() -> dict[str, cst.FunctionDef]:
+        found: dict[str, cst.FunctionDef] = {}
+        for stmt in source.module.body:
+            if isinstance(stmt, cst.FunctionDef):
+                found.setdefault(stmt.name.value, stmt)
+        return found
+
+    return cached_fact(source, "top_functions", compute)
+
+
+def _cut_helper(source: SourceFile, qualified: str | None):
+    """``foreign_definition`` of a helper that may cut, asked once per file and name: the
+    resolver's answer, and the dependency it records, are the same each time."""
+    known = cached_fact(source, "cut_helpers", dict)
+    if qualified not in known:
+        known[qualified] = foreign_definition(source, qualified, also=CUT_TEXT.matches)
+    return known[qualified]
 
 
 def _undetached(expr: cst.BaseExpression) -> cst.BaseExpression:

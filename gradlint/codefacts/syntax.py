@@ -253,7 +253,7 @@ def cached_fact(source, key: str, compute):
 
 def classes_of(source) -> list[cst.ClassDef]:
     """Every ``class`` statement of the file, in source order, found once per file."""
-    return cached_fact(source, "classes", lambda: class_statements(source.module))
+    return source.definitions[0]
 
 
 def imports_of(source):
