@@ -76,7 +76,10 @@ class ImportMap:
 
     def qualify(self, expr: cst.BaseExpression) -> str | None:
         """The qualified name of ``expr`` (``F.softmax`` -> ``torch.nn.functional.softmax``)."""
-        name = dotted(expr)
+        return self.qualify_name(dotted(expr))
+
+    def qualify_name(self, name: str | None) -> str | None:
+        """``qualify`` of an expression whose dotted name is ``name``."""
         if name is None:
             return None
         head, _, rest = name.partition(".")

@@ -36,3 +36,22 @@ def foreign_definition(
             return (found, other) if found is not None else None
     return None
 
+
+def may_define(source: SourceFile | None, qualified: str | None, also=None) -> bool:
+    """Whether ``foreign_definition(source, qualified, also=also)`` may find a function, from
+    the other file's text alone: that file is never parsed here (the resolver still records
+    it as a dependency of ``source``)."""
+    resolver = getattr(source, "resolver", None)
+    if not qualified or resolver is None or qualified.split(".")[0] in OUTSIDE_THE_TREE:
+        return False
+    module, _, name = qualified.rpartition(".")
+    if not module:
+        return False
+    verdicts: list[bool] = []
+
+    def accept(text: str) -> bool:
+        verdicts.append(f"def {name}" in text and (also is None or also(text)))
+        return False  # the verdict is all that is asked: no parse
+
+    resolver.imported_source(source.path, module, accept)
+    return bool(verdicts) and verdicts[0]

@@ -14,7 +14,8 @@ import libcst as cst
 
 from gradlint import torch_api
 from gradlint.codefacts.flow import Flow
-from gradlint.codefacts.gradient_paths import CutKind, ForwardDomain, _cut_helper, _top_functions
+from gradlint.codefacts.foreign import may_define
+from gradlint.codefacts.gradient_paths import CutKind, ForwardDomain, _top_functions
 from gradlint.codefacts.modules import (
     frozen_attributes,
     module_classes,
@@ -29,7 +30,7 @@ from gradlint.codefacts.syntax import (
     method_call,
     walk,
 )
-from gradlint.codefacts.words import OUTSIDE_THE_TREE
+from gradlint.codefacts.words import CUT_TEXT, OUTSIDE_THE_TREE
 from gradlint.names import canonical_torch, dotted, starts_a_word, word_search
 from gradlint.source import SourceFile
 
@@ -96,8 +97,8 @@ _NAME = re.compile(r"[A-Za-z_]\w*")
 class _HelperReach:
     """Whether the helpers a class calls may reach a cut, for a class whose text spells none
     and names a helper: the file's own functions that spell one or call one that may, and
-    the functions of other files that the flow would run (``gradient_paths._cut_helper``).
-    Read from the text, erring towards a cut: a use of a name that may be a call counts as
+    the functions of other files that the flow may run (``foreign.may_define``, from their
+    files' text, unparsed). Read from the text, erring towards a cut: a use of a name that may be a call counts as
     one. A class for which this says no has no cut for its flow to find."""
 
     def __init__(self, source: SourceFile, imports) -> None:
@@ -164,7 +165,7 @@ class _HelperReach:
             return False
         qualified = f"{self.aliases[head]}{chain[len(head):]}"
         if qualified not in self.found:
-            self.found[qualified] = _cut_helper(self.source, qualified) is not None
+            self.found[qualified] = may_define(self.source, qualified, also=CUT_TEXT.matches)
         return self.found[qualified]
 
 

@@ -209,7 +209,7 @@ class LossDomain:
         name = dotted(expr)
         if name in self.a.classes:
             return frozenset({("type", name)})
-        qualified = canonical_torch(self.a.imports.qualify(expr))
+        qualified = canonical_torch(self.a.imports.qualify_name(name))
         loss = loss_kind(torch_api.loss_function(qualified))
         if loss is not None:
             return frozenset({("loss", loss)})
@@ -224,7 +224,9 @@ class LossDomain:
 
     def call(self, call: cst.Call, env):
         args = [self.evaluate(a.value, env) for a in call.args]
-        qualified = canonical_torch(self.a.imports.qualify(call.func))
+        func_name = dotted(call.func)
+        plain = self.a.imports.qualify_name(func_name)
+        qualified = canonical_torch(plain)
         loss = loss_kind(torch_api.loss_module(qualified))
         if loss is not None:
             return frozenset({("loss", loss)})
@@ -272,10 +274,10 @@ class LossDomain:
             built = self.a.returned_by(call.func.value)
             if built and built != OTHER:  # a builder: build_model(cfg) returns the model
                 return built
-        elif (dotted(call.func) or "").split(".")[0] not in env and not self.a.globals.get(
-            (dotted(call.func) or "").split(".")[0]
+        elif (func_name or "").split(".")[0] not in env and not self.a.globals.get(
+            (func_name or "").split(".")[0]
         ):
-            built = self.a.foreign_builder(self.a.imports.qualify(call.func))
+            built = self.a.foreign_builder(plain)
             if built:  # a builder of another file of the tree
                 return built
         callee = (
@@ -289,7 +291,7 @@ class LossDomain:
         )
         if not callee and self.looks_like_model(call.func, env):
             callee = self.a.candidates()
-        name = dotted(call.func) or ""
+        name = func_name or ""
         if not callee and name.rsplit(".", 1)[-1][:1].isupper() and name not in self.a.functions:
             self.wrapper(call, args)  # a constructor of a library class
         return self.apply(callee, call, env) if callee else OTHER

@@ -40,6 +40,7 @@ class FileAnalysis:
         # serves this file's check (so the dependencies they read are this file's)
         self.others: dict[tuple[str, int], FileAnalysis] = {} if others is None else others
         self.foreign: dict[str, tuple[FileAnalysis, str]] = {}
+        self.foreign_classes: dict[str | None, str | None] = {}
         self.imports = imports_of(source)
         self.facts: dict[str, ClassFacts] = module_classes(source)
         self.classes = self.facts
@@ -248,7 +249,13 @@ class FileAnalysis:
         return self.outputs[cls]
 
     def foreign_class(self, qualified: str | None) -> str | None:
-        """A model class imported from another file of the tree, parsed on demand."""
+        """A model class imported from another file of the tree, parsed on demand; its key in
+        ``foreign``. The same answer each time: worked out once per name."""
+        if qualified not in self.foreign_classes:
+            self.foreign_classes[qualified] = self._foreign_class(qualified)
+        return self.foreign_classes[qualified]
+
+    def _foreign_class(self, qualified: str | None) -> str | None:
         if not qualified or qualified.startswith("torch") or self.depth >= MAX_FILE_DEPTH:
             return None
         module, _, name = qualified.rpartition(".")
