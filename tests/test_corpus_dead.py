@@ -62,12 +62,12 @@ def test_label_and_fractions_are_confirmed_by_measurement(path):
 
 
 MODELS = sorted((ROOT / "tests" / "corpus" / "models").glob("*.py"))
-# the GL4-GL6 corpora's models whose build() returns a model and its example input
+# the other corpora's models whose build() or make() returns a model and its example input
 BUILT = sorted(
     path
-    for folder in ("code", "code_real")
+    for folder in ("code", "code_real", "params")
     for path in (ROOT / "tests" / "corpus" / folder).glob("*.py")
-    if "\ndef build(" in path.read_text(encoding="utf-8")
+    if "\ndef build(" in path.read_text(encoding="utf-8") or "\ndef make(" in path.read_text(encoding="utf-8")
 )
 
 
