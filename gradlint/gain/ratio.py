@@ -114,7 +114,7 @@ def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     Sigmoid outputs (offset 0.5) and bias-dominated deep tanh make it large.
     """
     noise = 1.0 / (batch_size(graph) * result.output_positions)
-    if node.op != "linear" or node.activation is not None or not node.fan_in:
+    if node.op not in ("linear", "scale") or node.activation is not None or not node.fan_in:
         return noise
     if not _feeds_output(graph, node):
         return noise

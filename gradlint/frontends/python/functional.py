@@ -116,6 +116,18 @@ class Functional(GraphPart):
             fields["bias_init"] = bias.param.init
         return self.node("linear", fields["param_name"], site, [x.node], **fields)
 
+    def param_scale(self, x: Tensor, ref: ParamRef, site: Site | None) -> Tensor:
+        """``x * self.g`` with a raw weight of two or more dimensions (``torch.ones(1, dim, 1, 1)``,
+        a hand-written norm's gain): each entry scaled by its own weight, a weight of the model
+        under the shared definition."""
+        param = ref.param
+        owner = self.names.get(id(ref.owner), "")
+        self.used.add(id(ref.owner))
+        name = f"{owner}.{ref.name}" if owner else ref.name
+        return self.node("scale", name, site, [x.node], module_type="Parameter", weight_init=param.init,
+                         param_index=self.param_index.get(id(param)), param_name=name, fan_in=1, fan_out=1,
+                         has_bias=False, attrs={"functional": True, **({"frozen": True} if param.frozen else {})})
+
     def _op(self, op: str, name: str, site: Site | None, values: list) -> Any:
         ids = _tensor_ids(values)
         if not ids:
@@ -149,6 +161,8 @@ class Functional(GraphPart):
             if isinstance(other, ParamRef) and op in (cst.Multiply, cst.Divide):
                 param = other.param
                 if param is not None and param.ndim is not None and param.ndim >= 2:
+                    if op is cst.Multiply:
+                        return self.param_scale(live, other, site)
                     return self.node("opaque", self.scoped("mul"), site, [live.node])
             return live
         if op is cst.Power and live is lt and isinstance(other, (int, float)):
