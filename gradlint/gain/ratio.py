@@ -72,6 +72,8 @@ def _ratio(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> None
         # a raw nn.Parameter (a class token, a position table) comes first in
         # named_parameters(): the ratio is defined on a weight the graph does not hold
         result.log10_grad_ratio = None
+    if _unmodelled_after(graph, graph.nodes[result.last]):
+        result.log10_grad_ratio = None  # as above, for a weight registered after the last one held
     forward = [n for n in graph.topological() if n.has_weight]
     result.forward_log10 = _ratio_over(graph, result, forward, what_if)[2]
 
@@ -81,6 +83,14 @@ def _unmodelled_before(graph: LayerGraph, first: Node) -> bool:
         return False
     held = {n.param_index for n in graph.weighted()}
     return any(i not in held for i in range(first.param_index))
+
+
+def _unmodelled_after(graph: LayerGraph, last: Node) -> bool:
+    count = graph.attrs.get("weights")
+    if not isinstance(count, int) or last.param_index is None:
+        return False
+    held = last.attrs.get("weights", 1)  # a recurrent layer holds its weights one after another
+    return last.param_index + (held if isinstance(held, int) else 1) < count
 
 
 def _ratio_over(
