@@ -31,6 +31,21 @@ def _module(repo: str, path: str):
     return module
 
 
+def _stubbed(*names: str) -> None:
+    """Imports a model file makes for its training code only (datasets, EMA, a trainer) that
+    are not installed here: empty modules whose every attribute is a placeholder."""
+    import types
+
+    for name in names:
+        parts = name.split(".")
+        for end in range(1, len(parts) + 1):
+            full = ".".join(parts[:end])
+            if full not in sys.modules:
+                module = types.ModuleType(full)
+                module.__getattr__ = lambda attr: object  # type: ignore[method-assign]
+                sys.modules[full] = module
+
+
 def _tokens(vocab: int, length: int = 32) -> torch.Tensor:
     return torch.randint(0, vocab, (2, length))
 
@@ -213,3 +228,66 @@ def stargan_residual_block():
     m = _module("PyTorch-GAN", "implementations/stargan/models.py")
     return m.GeneratorResNet().model[9], torch.randn(2, 256, 32, 32)
 
+
+
+# -- lucidrains/vit-pytorch: blocks with a hand-written channel LayerNorm (its gain a weight) --
+
+def cvt_feedforward_64():
+    """cvt.py FeedForward on stand-ins for dim: probed at CvT's first stage width."""
+    m = _module("vit-pytorch", "vit_pytorch/cvt.py")
+    return m.FeedForward(64), torch.randn(2, 64, 14, 14)
+
+
+def cvt_feedforward_384():
+    m = _module("vit-pytorch", "vit_pytorch/cvt.py")
+    return m.FeedForward(384), torch.randn(2, 384, 7, 7)
+
+
+def twins_local_attention():
+    """twins_svt.py LocalAttention on stand-ins for dim: at the width of Twins-SVT's first stage."""
+    m = _module("vit-pytorch", "vit_pytorch/twins_svt.py")
+    return m.LocalAttention(64), torch.randn(2, 64, 14, 14)
+
+
+def rvt_depthwise_conv():
+    """rvt.py DepthWiseConv2d, taken from inside RvT (built on stand-ins for its sizes and depth):
+    here inside an RvT of the README's sizes."""
+    m = _module("vit-pytorch", "vit_pytorch/rvt.py")
+    model = m.RvT(image_size=256, patch_size=32, num_classes=1000, dim=1024, depth=6, heads=16, mlp_dim=2048)
+    return model.transformer.layers[0][0].to_q.conv, torch.randn(2, 1024, 8, 8)
+
+
+# -- lucidrains/denoising-diffusion-pytorch: RMSNorm's gain, PreNorm(dim, fn) as Unet builds it --
+
+def ddpm_resnet_block():
+    """denoising_diffusion_pytorch.py ResnetBlock on stand-ins for dim, dim_out (unequal, so with a
+    1x1 res_conv): at the sizes of Unet(dim=64)'s last up block, ResnetBlock(64 + 64, 64)."""
+    return _ddpm("denoising_diffusion_pytorch.py").ResnetBlock(128, 64), torch.randn(2, 128, 32, 32)
+
+
+def _ddpm(name: str):
+    _stubbed("torchvision", "tqdm.auto", "ema_pytorch", "accelerate")
+    return _module("denoising-diffusion-pytorch", f"denoising_diffusion_pytorch/{name}")
+
+
+def _guided_unet():
+    return _ddpm("guided_diffusion.py").Unet(dim=64, dim_mults=(1, 2, 4, 8))  # as the file's own script builds it
+
+
+def guided_prenorm():
+    return _guided_unet().downs[0][2].fn, torch.randn(2, 64, 32, 32)
+
+
+def guided_residual():
+    return _guided_unet().downs[0][2], torch.randn(2, 64, 32, 32)
+
+
+def guided_resnet_block():
+    return _guided_unet().downs[0][0], torch.randn(2, 64, 32, 32)
+
+
+# -- CompVis/stable-diffusion: FeedForward(dim) whose dim_out defaults through default() ------
+
+def sd_feedforward():
+    m = _module("stable-diffusion", "ldm/modules/attention.py")
+    return m.FeedForward(320), torch.randn(2, 64, 320)

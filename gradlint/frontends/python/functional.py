@@ -131,7 +131,8 @@ class Functional(GraphPart):
         name = f"{owner}.{ref.name}" if owner else ref.name
         return self.node("scale", name, site, [x.node], module_type="Parameter", weight_init=param.init,
                          param_index=self.param_index.get(id(param)), param_name=name, fan_in=1, fan_out=1,
-                         has_bias=False, attrs={"functional": True, **({"frozen": True} if param.frozen else {})})
+                         has_bias=False, attrs={"functional": True, "entries": _entries(param.shape),
+                                                **({"frozen": True} if param.frozen else {})})
 
     def _op(self, op: str, name: str, site: Site | None, values: list) -> Any:
         ids = _tensor_ids(values)
@@ -201,6 +202,15 @@ def _einsum_weight(pattern: str, operands: list) -> tuple[Tensor, ParamRef, bool
     if x_letters[-1] != summed[0] or output[-1] != made[0]:
         return None
     return x, ref, w_letters[0] == summed[0]
+
+
+def _entries(shape: tuple[int, ...] | None) -> int | None:
+    if shape is None:
+        return None
+    count = 1
+    for size in shape:
+        count *= size
+    return count
 
 
 def _as_tensor(value: Any) -> Tensor | None:
