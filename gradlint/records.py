@@ -24,7 +24,7 @@ def model_record(graph: LayerGraph) -> ModelRecord:
         extra["built_with"] = built_with
     ratio = _independent_of_stand_ins(graph, ratio, extra)
     if ratio is None:
-        extra["blocked"] = blocked(graph, found.unknown)
+        extra["blocked"] = blocked(graph, found.unknown or found.ratio_unknown)
     return ModelRecord(
         path=graph.location.path,
         line=graph.location.line,

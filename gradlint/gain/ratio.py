@@ -73,8 +73,10 @@ def _ratio(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> None
         # a raw nn.Parameter (a class token, a position table) comes first in
         # named_parameters(): the ratio is defined on a weight the graph does not hold
         result.log10_grad_ratio = None
+        result.ratio_unknown = "the first weight in named_parameters() is one the graph does not hold"
     if _unmodelled_after(graph, graph.nodes[result.last]):
         result.log10_grad_ratio = None  # as above, for a weight registered after the last one held
+        result.ratio_unknown = "the last weight in named_parameters() is one the graph does not hold"
     forward = [n for n in graph.topological() if n.has_weight]
     result.forward_log10 = _ratio_over(graph, result, forward, what_if)[2]
 
@@ -112,7 +114,9 @@ def _ratio_over(
     if first is not last:
         first_g += _coherent_input_gradient(graph, result, first, what_if)
         first_g += _coherent_gain_gradient(graph, result, first, what_if)
-    last_g = last_g * Decimal(_batch_share(graph, result, last)) + _coherent_gain_gradient(graph, result, last, what_if)
+        last_g = last_g * Decimal(_batch_share(graph, result, last)) + _coherent_gain_gradient(graph, result, last, what_if)
+    else:
+        last_g = first_g
     value = 0.5 * float((first_g / last_g).log10())
     return first.id, last.id, value
 

@@ -32,6 +32,8 @@ _CONFIG_NAME = re.compile(r"^(config|cfg|conf|args|params|hparams|opt|hp|model_a
 _CONFIG_CLASS = re.compile(r"(Config|Configuration|Args|Arguments|Cfg|Params|Hparams|Options|Settings)$")
 _HEADS = re.compile(r"^(h|heads|n_?heads?|num_heads|nhead|.*_heads)$")
 _COUNTS = re.compile(r"^(depth|.*_depth|layers|n_?layers?|num_layers|nlayers|.*_layers|num_res_blocks|n_blocks|num_blocks|blocks)$")
+# the counts a stand-in may be given: ``layers``, ``blocks``, ``attn_layers`` are as often modules
+_COUNT_STAND_INS = re.compile(r"^(depth|.*_depth|n_?layers?|num_layers|nlayers|num_res_blocks|n_blocks|num_blocks)$")
 _FRACTIONS = re.compile(r"^(p|prob|dropout|.*_dropout|drop|.*_drop|.*_drop_rate|drop_rate|.*_prob)$")
 _SIZES = re.compile(
     r"(dim|size|channels|features|width|hidden|classes|planes|tokens|embed|d_model|ninp|nhid|ntoken|"
@@ -82,7 +84,8 @@ def _number_kind(param: cst.Param, counts: bool = False) -> str | None:
     if _HEADS.match(name):
         return "heads"
     if _COUNTS.match(name):
-        return "count" if counts else None  # the estimate depends on it: a stand-in cannot cancel
+        # the estimate depends on it: a stand-in cannot cancel
+        return "count" if counts and (_COUNT_STAND_INS.match(name) or annotation == "int") else None
     if annotation == "int" or _SIZES.search(name):
         return "size"
     return None
