@@ -59,3 +59,17 @@ def test_label_and_fractions_are_confirmed_by_measurement(path):
     pytest.importorskip("torch")
     ok, detail = _verifier().verify(path)
     assert ok, detail
+
+
+MODELS = sorted((ROOT / "tests" / "corpus" / "models").glob("*.py"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.name)
+def test_model_corpus_fractions_are_within_a_tenth_of_measurement(path):
+    """Every static dead-unit and saturated fraction of tests/corpus/models whose activation the
+    probe measures lies within 0.1 of the mean over 20 seeds."""
+    pytest.importorskip("torch")
+    verifier = _verifier()
+    ok, detail = verifier.verify(path, verifier.FRACTION_SEEDS, fractions_only=True)
+    assert ok, detail

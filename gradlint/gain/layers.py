@@ -114,6 +114,13 @@ def forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> 
         )
     if op == "gate":
         return _gate_forward(node, inputs)
+    if op == "identity" and "scale" in node.attrs:
+        a, b = affine(node)
+        return NodeEstimate(
+            m2=a * a * first.m2 + 2.0 * a * b * first.mean + b * b,
+            mean=a * first.mean + b,
+            batch_var=a * a * first.sample_var(),
+        )
     if op in PASS_THROUGH or op == "output":
         return NodeEstimate(m2=first.m2, mean=first.mean, batch_var=first.batch_var)
     raise Unknown(f"{node.name}: {op}")
@@ -173,7 +180,14 @@ def backward_factors(
         slope = 1.0 if squash is None else moments(squash, est[gate].m2).d2
         shares.append((gate, x_m2 * slope))
         return None, shares
+    if op == "identity" and "scale" in node.attrs:
+        return None, [(src, affine(node)[0] ** 2)]
     return None, [(i, 1.0) for i in node.inputs[:1]]
+
+
+def affine(node: Node) -> tuple[float, float]:
+    """(a, b) of an identity node that computes ``a·x + b`` (``1 - t``: a = -1, b = 1)."""
+    return float(node.attrs.get("scale", 1.0)), float(node.attrs.get("shift", 0.0))
 
 
 def _spread_after(m: Moments, spread: float) -> float:
@@ -225,10 +239,13 @@ def _gate_forward(node: Node, inputs: list[NodeEstimate]) -> NodeEstimate:
     gate_in = inputs[-1]
     squash = _gate_squash(node)
     if squash is None:
-        g_m2 = gate_in.m2  # the gate input is already σ(g)
+        g_m2, g_mean = gate_in.m2, gate_in.mean  # the gate input is already σ(g)
     else:
-        g_m2 = moments(squash, gate_in.m2).m2
-    x_m2 = 1.0
+        g = moments(squash, gate_in.m2, None, gate_in.mean)
+        g_m2, g_mean = g.m2, g.mean
+    x_m2 = x_mean = 1.0
     for i in inputs[:-1]:
         x_m2 *= i.m2
-    return NodeEstimate(m2=x_m2 * g_m2, pre_m2=g_m2)
+        x_mean *= i.mean
+    # independent factors: E[x·g] = E[x]·E[g] (the SE block's ReLU features times σ keep a mean)
+    return NodeEstimate(m2=x_m2 * g_m2, mean=x_mean * g_mean, pre_m2=g_m2)

@@ -3,6 +3,7 @@ become nodes of the layer graph."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import libcst as cst
@@ -163,6 +164,10 @@ class Functional(GraphPart):
         other = right if live is lt else left
         if op is cst.MatrixMultiply and isinstance(other, ParamRef) and live is lt:
             return self.param_layer(live, other, None, site, stored_transposed=True)
+        if op is cst.Subtract and live is rt and _number(other):
+            # ``1 - t``: the complement of a gate (a highway's carry) keeps its size
+            return self.node("identity", self.scoped("complement"), site, [live.node],
+                             attrs={"scale": -1.0, "shift": float(other)})
         if op in (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide):
             if isinstance(other, ParamRef) and op in (cst.Multiply, cst.Divide):
                 param = other.param
@@ -211,6 +216,10 @@ def _entries(shape: tuple[int, ...] | None) -> int | None:
     for size in shape:
         count *= size
     return count
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _as_tensor(value: Any) -> Tensor | None:
