@@ -33,7 +33,7 @@ _CONFIG_CLASS = re.compile(r"(Config|Configuration|Args|Arguments|Cfg|Params|Hpa
 _HEADS = re.compile(r"^(h|heads|n_?heads?|num_heads|nhead|.*_heads)$")
 _COUNTS = re.compile(r"^(depth|.*_depth|layers|n_?layers?|num_layers|nlayers|.*_layers|num_res_blocks|n_blocks|num_blocks|blocks)$")
 # the counts a stand-in may be given: ``layers``, ``blocks``, ``attn_layers`` are as often modules
-_COUNT_STAND_INS = re.compile(r"^(depth|.*_depth|n_?layers?|num_layers|nlayers|num_res_blocks|n_blocks|num_blocks)$")
+_COUNT_STAND_INS = re.compile(r"^(depth|.*_depth|n_?layers?|nlayers|(num|n)_(.*_)?(layers|blocks)|num_res_blocks)$")
 _FRACTIONS = re.compile(r"^(p|prob|dropout|.*_dropout|drop|.*_drop|.*_drop_rate|drop_rate|.*_prob)$")
 _SIZES = re.compile(
     r"(dim|size|channels|features|width|hidden|classes|planes|tokens|embed|d_model|ninp|nhid|ntoken|"
