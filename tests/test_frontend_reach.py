@@ -105,7 +105,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (7 files checked)."
+    assert plain.stdout.strip() == "All checks passed (8 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -214,3 +214,14 @@ def test_a_model_and_a_block_that_follow_a_layer_count_depend_on_it():
     assert model_record(prenorm).extra["depends_on"] == ["depth", "dim"]
     # a parameter called ``layers`` that is a module is no layer count
     assert "layers" not in (sequence.attrs.get("stand_ins") or [])
+
+
+def test_early_return_unless_cuda_reshape_by_unknown_dims_and_an_int_bias():
+    graphs = graphs_of("diffusion_norms.py")
+    block = graphs["Block"]
+    assert block.complete and model_record(block).log10_grad_ratio == -0.295
+    # Attend: ``not torch.cuda.is_available() or not flash`` is True with flash False
+    assert graphs["Attend"].complete and not graphs["Attend"].attrs.get("unknown")
+    # append_dims(self.g, x.ndim - ...): an unknown count of sizes, for a re-layout only
+    assert graphs["RMSNorm"].complete and not graphs["RMSNorm"].attrs.get("unknown")
+    assert [n.has_bias for n in block.weighted()] == [True, True]  # nn.Linear(dim, dim * mult, 1)

@@ -16,6 +16,7 @@ from gradlint.frontends.python.values import (
     ClassVal,
     FuncVal,
     Mod,
+    ParamRef,
     Partial,
     Site,
     Super,
@@ -152,7 +153,8 @@ class Calls(InterpPart):
                 kwargs[arg.keyword.value] = value
             else:
                 args.append(value)
-        if unknown_star and not (self.graph is not None and isinstance(receiver, Tensor) and isinstance(func, Builtin)
+        if unknown_star and not (self.graph is not None and isinstance(receiver, (Tensor, ParamRef))
+                                 and isinstance(func, Builtin)
                                  and func.name in torch_api.names("functional.identity")):
             # sizes of ``x.reshape(b, *((1,) * n))`` do not matter to the gradient's path
             self.unknown("*args that cannot be known")
