@@ -74,7 +74,8 @@ def _annotation(param: cst.Param) -> str | None:
     return dotted(param.annotation.annotation) if param.annotation is not None else None
 
 
-def _number_kind(param: cst.Param, counts: bool = False) -> str | None:
+def _number_kind(param: cst.Param, counts: set[str] | None = None) -> str | None:
+    """``counts``: stand in for layer counts too, those named as counts or looped over."""
     name = param.name.value
     annotation = _annotation(param)
     if annotation in ("bool", "str") or (annotation is not None and annotation not in ("int", "float")):
@@ -85,7 +86,8 @@ def _number_kind(param: cst.Param, counts: bool = False) -> str | None:
         return "heads"
     if _COUNTS.match(name):
         # the estimate depends on it: a stand-in cannot cancel
-        return "count" if counts and (_COUNT_STAND_INS.match(name) or annotation == "int") else None
+        named = _COUNT_STAND_INS.match(name) or annotation == "int" or name in (counts or ())
+        return "count" if counts is not None and named else None
     if annotation == "int" or _SIZES.search(name):
         return "size"
     return None
@@ -95,9 +97,20 @@ def may_fill(init: cst.FunctionDef, counts: bool = False) -> bool:
     """Whether every required parameter is of a kind ``fill`` may supply: read off the
     signature alone, before any base class or configuration is resolved."""
     return all(
-        _number_kind(p, counts) is not None or _CONFIG_NAME.match(p.name.value) or _annotation(p) is not None
+        _number_kind(p, _counted(init) if counts else None) is not None or _CONFIG_NAME.match(p.name.value)
+        or _annotation(p) is not None
         for p in required_params(init)
     )
+
+
+def _counted(init: cst.FunctionDef) -> set[str]:
+    """Names the constructor loops over as a count (``for _ in range(layers)``): a parameter
+    called ``layers`` is as often a list of modules."""
+    return {
+        node.args[-1].value.value for node in walk(init.body)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "range"
+        and node.args and isinstance(node.args[-1].value, cst.Name)
+    }
 
 
 def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arguments | None:
@@ -105,9 +118,10 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arg
     kind that cannot be filled in; ``counts``: layer counts too (``Arguments.counts``)."""
     found = Arguments()
     sizes = 0
+    counted = _counted(init.node) if counts else None
     for param in required_params(init.node):
         name = param.name.value
-        kind = _number_kind(param, counts)
+        kind = _number_kind(param, counted)
         if kind is not None:
             if kind == "count":
                 first, second = _LAYER_COUNTS
