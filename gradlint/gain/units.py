@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from gradlint.gain.activations import _gauss, _phi, gaussian_mean, moments, saturated_fraction
 from gradlint.gain.estimates import Counterfactual, Estimate, Unknown
 from gradlint.gain.layers import _gate_squash, activation_of, affine, draws_of
+from gradlint.gain.propagate import on_path
 from gradlint.gain.ratio import batch_size, estimate
 from gradlint.gain.spatial import (
     TapClass,
@@ -102,9 +103,10 @@ def _walk(graph: LayerGraph, found: Estimate) -> list[UnitStats]:
     # on how its states correlate over time (a mean over time keeps the offsets and averages
     # the rest): not modelled, so no dead-unit share is claimed downstream
     unknown: set[int] = set()
+    live = on_path(graph)  # a side branch the loss never reads has no estimate of its own
     for node in graph.topological():
         mine = est.get(node.id)
-        if mine is None:
+        if mine is None or node.id not in live:
             continue
         if node.op == "recurrent" or any(i in unknown for i in node.inputs):
             unknown.add(node.id)
