@@ -67,6 +67,8 @@ SAMPLE = {
     "guided_resnet_block": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/guided_diffusion.py",
                             "ResnetBlock"),
     "sd_feedforward": ("stable-diffusion", "ldm/modules/attention.py", "FeedForward"),
+    "litgpt_block": ("litgpt", "litgpt/model.py", "Block"),
+    "whisper_residual_attention_block": ("whisper", "whisper/model.py", "ResidualAttentionBlock"),
 }
 
 

@@ -291,3 +291,41 @@ def guided_resnet_block():
 def sd_feedforward():
     m = _module("stable-diffusion", "ldm/modules/attention.py")
     return m.FeedForward(320), torch.randn(2, 64, 320)
+
+
+def _package(name: str, folder: Path, stubs: tuple[str, ...] = ()):
+    """``name`` as a package of ``folder`` whose ``__init__`` is not run (it imports the
+    training and serving code), with the modules in ``stubs`` empty."""
+    import types
+
+    package = types.ModuleType(name)
+    package.__path__ = [str(folder)]
+    sys.modules.setdefault(name, package)
+    _stubbed(*stubs)
+    sys.path.insert(0, str(folder.parent))
+
+
+# -- Lightning-AI/litgpt and openai/whisper: blocks that a model of the file builds ----------
+
+def litgpt_block():
+    """litgpt/model.py Block as GPT(Config()) builds its transformer.h.0 (Config() defaults: a
+    GPT-NeoX-like 4096-wide block), with the model's own rotary cache for its cos and sin."""
+    import importlib
+
+    _package("litgpt", REPOS / "litgpt" / "litgpt", ("litgpt.scripts", "litgpt.scripts.convert_hf_checkpoint"))
+    config = importlib.import_module("litgpt.config").Config()
+    model = importlib.import_module("litgpt.model")
+    block = model.Block(config, 0)
+    n_elem = int(config.rotary_percentage * config.head_size)
+    cos, sin = model.build_rope_cache(16, n_elem)
+    return block, (torch.randn(2, 16, config.n_embd), cos.unsqueeze(0), sin.unsqueeze(0))
+
+
+def whisper_residual_attention_block():
+    """whisper/model.py ResidualAttentionBlock on stand-ins for n_state, n_head: at the sizes of
+    the "base" model (512 wide, 8 heads)."""
+    import importlib
+
+    _package("whisper", REPOS / "whisper" / "whisper", ("whisper.decoding", "whisper.transcribe"))
+    model = importlib.import_module("whisper.model")
+    return model.ResidualAttentionBlock(512, 8), torch.randn(2, 16, 512)
