@@ -35,7 +35,7 @@ def draws_of(node: Node, what_if: Counterfactual) -> tuple[Draw, Draw]:
     b = bias_draw(node)
     if w is None:
         raise Unknown(f"init of {node.name}")
-    if w.variance == 0.0 and w.mean != 0.0:
+    if w.variance == 0.0 and w.mean != 0.0 and node.op != "scale":
         # every unit computes the same function: the mean field of independent
         # random units does not describe it (GL201 reports the layer itself)
         raise Unknown(f"{node.name} has one constant weight for all units")
@@ -75,6 +75,10 @@ def forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> 
         return NodeEstimate(
             m2=m.m2, mean=m.mean, pre_m2=pre, pre_mean=mean, batch_var=_spread_after(m, spread)
         )
+    if op == "scale":  # each entry times its own weight: a constant one (a norm's gain) keeps x
+        w, _ = draws_of(node, what_if)
+        gain = w.variance + w.mean**2
+        return NodeEstimate(m2=gain * first.m2, mean=w.mean * first.mean, batch_var=gain * first.sample_var())
     if op == "activation":
         act = activation_of(node)
         if act is None:
@@ -148,6 +152,9 @@ def backward_factors(
         if node.fan_out is None:
             raise Unknown(f"fan-out of {node.name}")
         return slope * est[src].m2, [(src, node.fan_out * (w.variance + w.mean**2) * slope)]
+    if op == "scale":
+        w, _ = draws_of(node, what_if)
+        return est[src].m2, [(src, w.variance + w.mean**2)]
     if op == "activation":
         act = activation_of(node)
         return None, [(src, moments(act[0], est[src].m2, act[1], est[src].mean).d2)]  # type: ignore[index]

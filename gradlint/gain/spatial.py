@@ -21,7 +21,7 @@ _AVERAGING = ("AvgPool", "AdaptiveAvgPool", "avg_pool", "adaptive_avg_pool", "me
               "GlobalAveragePool")
 # size-changing layers whose arguments were not read: sizes stop there
 _RESIZING = ("Upsampl", "Resize", "PixelShuffle", "PixelUnshuffle", "Unflatten")
-_FOLLOW = frozenset({"activation", "norm", "dropout", "gate", "identity"})
+_FOLLOW = frozenset({"activation", "norm", "dropout", "gate", "identity", "scale"})
 # ops between a convolution and the Linear that flattens its output
 _SPATIAL_PASS = frozenset({"identity", "pool", "dropout", "activation", "norm"})
 
