@@ -62,6 +62,8 @@ SAMPLE = {
     "rvt_depthwise_conv": ("vit-pytorch", "vit_pytorch/rvt.py", "DepthWiseConv2d"),
     "ddpm_resnet_block": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/denoising_diffusion_pytorch.py",
                           "ResnetBlock"),
+    "ddpm_unet": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/denoising_diffusion_pytorch.py", "Unet"),
+    "guided_unet": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/guided_diffusion.py", "Unet"),
     "guided_prenorm": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/guided_diffusion.py", "PreNorm"),
     "guided_residual": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/guided_diffusion.py", "Residual"),
     "guided_resnet_block": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/guided_diffusion.py",

@@ -286,6 +286,19 @@ def guided_resnet_block():
     return _guided_unet().downs[0][0], torch.randn(2, 64, 32, 32)
 
 
+def ddpm_unet():
+    """denoising_diffusion_pytorch.py Unet on stand-ins for dim (the time embedding's sin/cos
+    followed): probed at dim 32, a 32x32 image and time steps drawn like the image, N(0, 1),
+    as the estimate assumes of every input."""
+    model = _ddpm("denoising_diffusion_pytorch.py").Unet(dim=32, flash_attn=False)
+    return model, (torch.randn(2, 3, 32, 32), torch.randn(2))
+
+
+def guided_unet():
+    """guided_diffusion.py Unet as the file's own script builds it, Unet(dim=64, dim_mults=(1, 2, 4, 8))."""
+    return _guided_unet(), (torch.randn(2, 3, 32, 32), torch.randn(2))
+
+
 # -- CompVis/stable-diffusion: FeedForward(dim) whose dim_out defaults through default() ------
 
 def sd_feedforward():
