@@ -150,17 +150,26 @@ def _per_dim(value: Any, dims: int, default: int | None = None) -> list[int] | N
     return None
 
 
+def _geometry(node: Node, dims: int) -> tuple[list[int], list[int], list[int], Any] | None:
+    """A convolution's kernel, stride and dilation per dim, and its padding as written."""
+    a = node.attrs
+    kernel = _per_dim(a.get("kernel_size", a.get("kernel")), dims)
+    stride = _per_dim(a.get("stride", 1), dims)
+    dilation = _per_dim(a.get("dilation", 1), dims)
+    if kernel is None or stride is None or dilation is None:
+        return None
+    return kernel, stride, dilation, a.get("padding", 0)
+
+
 def _conv(node: Node, size: Size | None) -> Size | None:
     if not size:
         return None
     dims = len(size)
     a = node.attrs
-    kernel = _per_dim(a.get("kernel_size", a.get("kernel")), dims)
-    stride = _per_dim(a.get("stride", 1), dims)
-    dilation = _per_dim(a.get("dilation", 1), dims)
-    padding = a.get("padding", 0)
-    if kernel is None or stride is None or dilation is None:
+    geometry = _geometry(node, dims)
+    if geometry is None:
         return None
+    kernel, stride, dilation, padding = geometry
     if padding == "same":
         return size
     pad = _per_dim(0 if padding == "valid" else padding, dims)
@@ -245,13 +254,10 @@ def tap_classes(node: Node, size: Size | None) -> tuple[tuple[int, ...], list[Ta
     if not size or (node.module_type or "").startswith("ConvTranspose"):
         return None
     dims = len(size)
-    a = node.attrs
-    kernel = _per_dim(a.get("kernel_size", a.get("kernel")), dims)
-    stride = _per_dim(a.get("stride", 1), dims)
-    dilation = _per_dim(a.get("dilation", 1), dims)
-    padding = a.get("padding", 0)
-    if kernel is None or stride is None or dilation is None:
+    geometry = _geometry(node, dims)
+    if geometry is None:
         return None
+    kernel, stride, dilation, padding = geometry
     if padding == "same":
         pad = [d * (k - 1) // 2 for k, d in zip(kernel, dilation)]
     else:
