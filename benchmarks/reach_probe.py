@@ -56,6 +56,21 @@ SAMPLE = {
     "simple_vit_1d_attention": ("vit-pytorch", "vit_pytorch/simple_vit_1d.py", "Attention"),
     "simple_vit_1d_feedforward": ("vit-pytorch", "vit_pytorch/simple_vit_1d.py", "FeedForward"),
     "vit_1d_feedforward": ("vit-pytorch", "vit_pytorch/vit_1d.py", "FeedForward"),
+    "cvt_feedforward_64": ("vit-pytorch", "vit_pytorch/cvt.py", "FeedForward"),
+    "cvt_feedforward_384": ("vit-pytorch", "vit_pytorch/cvt.py", "FeedForward"),
+    "twins_local_attention": ("vit-pytorch", "vit_pytorch/twins_svt.py", "LocalAttention"),
+    "rvt_depthwise_conv": ("vit-pytorch", "vit_pytorch/rvt.py", "DepthWiseConv2d"),
+    "ddpm_resnet_block": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/denoising_diffusion_pytorch.py",
+                          "ResnetBlock"),
+    "ddpm_unet": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/denoising_diffusion_pytorch.py", "Unet"),
+    "guided_unet": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/guided_diffusion.py", "Unet"),
+    "guided_prenorm": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/guided_diffusion.py", "PreNorm"),
+    "guided_residual": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/guided_diffusion.py", "Residual"),
+    "guided_resnet_block": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/guided_diffusion.py",
+                            "ResnetBlock"),
+    "sd_feedforward": ("stable-diffusion", "ldm/modules/attention.py", "FeedForward"),
+    "litgpt_block": ("litgpt", "litgpt/model.py", "Block"),
+    "whisper_residual_attention_block": ("whisper", "whisper/model.py", "ResidualAttentionBlock"),
 }
 
 

@@ -26,6 +26,7 @@ Op = Literal[
     "add",  # residual or other sum of two or more tensors
     "concat",  # torch.cat, U-Net skip joins
     "gate",  # x * sigmoid(g), SiLU, GLU: a multiplicative gate, not a layer in series
+    "scale",  # x * self.g: an element-wise product with a raw weight (a hand-written norm's gain)
     "attention",  # a whole attention block when resolved as one unit
     "identity",  # reshape, view, flatten, transpose, permute: gradient passes unchanged
     "opaque",  # could not be resolved
@@ -102,7 +103,7 @@ class Node:
 
     @property
     def has_weight(self) -> bool:
-        return self.op in ("linear", "recurrent", "embedding")
+        return self.op in ("linear", "recurrent", "embedding", "scale")
 
 
 @dataclass

@@ -24,7 +24,7 @@ def model_record(graph: LayerGraph) -> ModelRecord:
         extra["built_with"] = built_with
     ratio = _independent_of_stand_ins(graph, ratio, extra)
     if ratio is None:
-        extra["blocked"] = blocked(graph, found.unknown)
+        extra["blocked"] = blocked(graph, found.unknown or found.ratio_unknown)
     return ModelRecord(
         path=graph.location.path,
         line=graph.location.line,
@@ -43,6 +43,9 @@ def _independent_of_stand_ins(graph: LayerGraph, ratio: float | None, extra: dic
     if not stand_ins or ratio is None:
         return ratio
     extra["stand_ins"] = sorted(stand_ins)
+    if graph.attrs.get("counts"):  # a layer count: the estimate follows it
+        extra["depends_on"] = sorted(graph.attrs["counts"])
+        return None
     twin = graph.attrs.get("stand_in_twin")
     other = estimate(twin).log10_grad_ratio if twin is not None else None
     if other is not None and abs(other - ratio) <= STAND_IN_TOLERANCE:
@@ -55,7 +58,7 @@ def blocked(graph: LayerGraph, why: str | None) -> str:
     """The first construct that kept the model's estimate unknown, with its line where known."""
     reasons = graph.attrs.get("unknown") or []
     if graph.attrs.get("stand_ins") and graph.complete and why is None:
-        names = ", ".join(sorted(graph.attrs["stand_ins"]))
+        names = ", ".join(sorted(graph.attrs.get("counts") or graph.attrs["stand_ins"]))
         return f"the estimate depends on constructor arguments nothing passes: {names}"
     if reasons:
         return str(reasons[0])

@@ -59,3 +59,28 @@ def test_label_and_fractions_are_confirmed_by_measurement(path):
     pytest.importorskip("torch")
     ok, detail = _verifier().verify(path)
     assert ok, detail
+
+
+MODELS = sorted((ROOT / "tests" / "corpus" / "models").glob("*.py"))
+# the other corpora's models whose build() or make() returns a model and its example input
+BUILT = sorted(
+    path
+    for folder in ("code", "code_real", "params")
+    for path in (ROOT / "tests" / "corpus" / folder).glob("*.py")
+    if "\ndef build(" in path.read_text(encoding="utf-8") or "\ndef make(" in path.read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", MODELS + BUILT, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_model_corpus_fractions_are_within_a_tenth_of_measurement(path):
+    """Every static dead-unit and saturated fraction of a corpus model whose activation the
+    probe measures lies within 0.1 of the mean over 20 seeds."""
+    pytest.importorskip("torch")
+    verifier = _verifier()
+    try:
+        verifier.measured(path, 1)
+    except (RuntimeError, ImportError, AttributeError, TypeError) as error:  # needs what build() lacks
+        pytest.skip(f"the model does not run on its example: {type(error).__name__}")
+    ok, detail = verifier.verify(path, verifier.FRACTION_SEEDS, fractions_only=True)
+    assert ok, detail

@@ -31,6 +31,21 @@ def _module(repo: str, path: str):
     return module
 
 
+def _stubbed(*names: str) -> None:
+    """Imports a model file makes for its training code only (datasets, EMA, a trainer) that
+    are not installed here: empty modules whose every attribute is a placeholder."""
+    import types
+
+    for name in names:
+        parts = name.split(".")
+        for end in range(1, len(parts) + 1):
+            full = ".".join(parts[:end])
+            if full not in sys.modules:
+                module = types.ModuleType(full)
+                module.__getattr__ = lambda attr: object  # type: ignore[method-assign]
+                sys.modules[full] = module
+
+
 def _tokens(vocab: int, length: int = 32) -> torch.Tensor:
     return torch.randint(0, vocab, (2, length))
 
@@ -213,3 +228,117 @@ def stargan_residual_block():
     m = _module("PyTorch-GAN", "implementations/stargan/models.py")
     return m.GeneratorResNet().model[9], torch.randn(2, 256, 32, 32)
 
+
+
+# -- lucidrains/vit-pytorch: blocks with a hand-written channel LayerNorm (its gain a weight) --
+
+def cvt_feedforward_64():
+    """cvt.py FeedForward on stand-ins for dim: probed at CvT's first stage width."""
+    m = _module("vit-pytorch", "vit_pytorch/cvt.py")
+    return m.FeedForward(64), torch.randn(2, 64, 14, 14)
+
+
+def cvt_feedforward_384():
+    m = _module("vit-pytorch", "vit_pytorch/cvt.py")
+    return m.FeedForward(384), torch.randn(2, 384, 7, 7)
+
+
+def twins_local_attention():
+    """twins_svt.py LocalAttention on stand-ins for dim: at the width of Twins-SVT's first stage."""
+    m = _module("vit-pytorch", "vit_pytorch/twins_svt.py")
+    return m.LocalAttention(64), torch.randn(2, 64, 14, 14)
+
+
+def rvt_depthwise_conv():
+    """rvt.py DepthWiseConv2d, taken from inside RvT (built on stand-ins for its sizes and depth):
+    here inside an RvT of the README's sizes."""
+    m = _module("vit-pytorch", "vit_pytorch/rvt.py")
+    model = m.RvT(image_size=256, patch_size=32, num_classes=1000, dim=1024, depth=6, heads=16, mlp_dim=2048)
+    return model.transformer.layers[0][0].to_q.conv, torch.randn(2, 1024, 8, 8)
+
+
+# -- lucidrains/denoising-diffusion-pytorch: RMSNorm's gain, PreNorm(dim, fn) as Unet builds it --
+
+def ddpm_resnet_block():
+    """denoising_diffusion_pytorch.py ResnetBlock on stand-ins for dim, dim_out (unequal, so with a
+    1x1 res_conv): at the sizes of Unet(dim=64)'s last up block, ResnetBlock(64 + 64, 64)."""
+    return _ddpm("denoising_diffusion_pytorch.py").ResnetBlock(128, 64), torch.randn(2, 128, 32, 32)
+
+
+def _ddpm(name: str):
+    _stubbed("torchvision", "tqdm.auto", "ema_pytorch", "accelerate")
+    return _module("denoising-diffusion-pytorch", f"denoising_diffusion_pytorch/{name}")
+
+
+def _guided_unet():
+    return _ddpm("guided_diffusion.py").Unet(dim=64, dim_mults=(1, 2, 4, 8))  # as the file's own script builds it
+
+
+def guided_prenorm():
+    return _guided_unet().downs[0][2].fn, torch.randn(2, 64, 32, 32)
+
+
+def guided_residual():
+    return _guided_unet().downs[0][2], torch.randn(2, 64, 32, 32)
+
+
+def guided_resnet_block():
+    return _guided_unet().downs[0][0], torch.randn(2, 64, 32, 32)
+
+
+def ddpm_unet():
+    """denoising_diffusion_pytorch.py Unet on stand-ins for dim (the time embedding's sin/cos
+    followed): probed at dim 32, a 32x32 image and time steps drawn like the image, N(0, 1),
+    as the estimate assumes of every input."""
+    model = _ddpm("denoising_diffusion_pytorch.py").Unet(dim=32, flash_attn=False)
+    return model, (torch.randn(2, 3, 32, 32), torch.randn(2))
+
+
+def guided_unet():
+    """guided_diffusion.py Unet as the file's own script builds it, Unet(dim=64, dim_mults=(1, 2, 4, 8))."""
+    return _guided_unet(), (torch.randn(2, 3, 32, 32), torch.randn(2))
+
+
+# -- CompVis/stable-diffusion: FeedForward(dim) whose dim_out defaults through default() ------
+
+def sd_feedforward():
+    m = _module("stable-diffusion", "ldm/modules/attention.py")
+    return m.FeedForward(320), torch.randn(2, 64, 320)
+
+
+def _package(name: str, folder: Path, stubs: tuple[str, ...] = ()):
+    """``name`` as a package of ``folder`` whose ``__init__`` is not run (it imports the
+    training and serving code), with the modules in ``stubs`` empty."""
+    import types
+
+    package = types.ModuleType(name)
+    package.__path__ = [str(folder)]
+    sys.modules.setdefault(name, package)
+    _stubbed(*stubs)
+    sys.path.insert(0, str(folder.parent))
+
+
+# -- Lightning-AI/litgpt and openai/whisper: blocks that a model of the file builds ----------
+
+def litgpt_block():
+    """litgpt/model.py Block as GPT(Config()) builds its transformer.h.0 (Config() defaults: a
+    GPT-NeoX-like 4096-wide block), with the model's own rotary cache for its cos and sin."""
+    import importlib
+
+    _package("litgpt", REPOS / "litgpt" / "litgpt", ("litgpt.scripts", "litgpt.scripts.convert_hf_checkpoint"))
+    config = importlib.import_module("litgpt.config").Config()
+    model = importlib.import_module("litgpt.model")
+    block = model.Block(config, 0)
+    n_elem = int(config.rotary_percentage * config.head_size)
+    cos, sin = model.build_rope_cache(16, n_elem)
+    return block, (torch.randn(2, 16, config.n_embd), cos.unsqueeze(0), sin.unsqueeze(0))
+
+
+def whisper_residual_attention_block():
+    """whisper/model.py ResidualAttentionBlock on stand-ins for n_state, n_head: at the sizes of
+    the "base" model (512 wide, 8 heads)."""
+    import importlib
+
+    _package("whisper", REPOS / "whisper" / "whisper", ("whisper.decoding", "whisper.transcribe"))
+    model = importlib.import_module("whisper.model")
+    return model.ResidualAttentionBlock(512, 8), torch.randn(2, 16, 512)

@@ -260,12 +260,18 @@ class RecurrentWithoutClipping(SourceRule):
                 continue
             reported.add(id(risk.step))
             update = "a hand-written update" if risk.optimiser == "manual" else risk.optimiser
+            if risk.steps is not None:
+                depth = (f" over {risk.steps[0]} steps in time ({risk.steps[1]}): the gradient sums "
+                         f"products of up to {risk.steps[0]} recurrent Jacobians, which explode once "
+                         "training lifts their norm above 1, and")
+            else:
+                depth = ": its gradient grows with the steps in time, and"
             yield self.finding(
                 f"{update} at lr={risk.rate:g} trains a recurrence ({risk.recurrent}) with no "
-                "gradient clipping: its gradient grows with the steps in time and one large "
-                "update sends the loss to NaN; call `torch.nn.utils.clip_grad_norm_` between "
-                "`.backward()` and the step",
+                f"gradient clipping{depth} one large update then sends the loss to NaN; call "
+                "`torch.nn.utils.clip_grad_norm_` between `.backward()` and the step",
                 source.location(risk.step),
                 lr=risk.rate,
                 optimizer=risk.optimiser,
+                steps=risk.steps[0] if risk.steps is not None else None,
             )

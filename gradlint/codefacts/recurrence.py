@@ -8,6 +8,7 @@ Reads the event trees of ``loop_order.event_units``; returns causes, never messa
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ class RecurrentRisk:
     optimiser: str  # the torch.optim class, or "manual" for a hand-written update
     rate: float
     recurrent: str  # what recurs, as the message names it
+    steps: tuple[int, str] | None = None  # the depth in time, and the name the file gives it
 
 
 def _recurrent_layer() -> re.Pattern:
@@ -58,17 +60,50 @@ def recurrent_risks(source: SourceFile) -> list[RecurrentRisk]:
         recurrent = _recurrent_model(source)
         if recurrent is None:
             return []
+        depth = depth_in_time(source.module)
+        if depth is not None and depth[0] <= 1:
+            return []  # one step in time: no product of recurrent Jacobians to grow
         risks = []
         for rate in literal_rates(source.module, imports_of(source)):
-            risks.append(RecurrentRisk(steps[0].node, rate.optimiser, rate.value, recurrent))
+            risks.append(RecurrentRisk(steps[0].node, rate.optimiser, rate.value, recurrent, depth))
         for step in steps:
             if step.target == "manual":
                 value = _manual_rate(step.node, source.module)
                 if value is not None:
-                    risks.append(RecurrentRisk(step.node, "manual", value, recurrent))
+                    risks.append(RecurrentRisk(step.node, "manual", value, recurrent, depth))
         return risks
 
     return cached_fact(source, "recurrent_risks", compute)
+
+
+# names a file gives the steps in time it backpropagates through (truncated BPTT's window)
+TIME_NAMES = frozenset({
+    "bptt", "seq_len", "seq_length", "sequence_length", "num_steps", "n_steps", "time_steps",
+    "timesteps", "chunk_len", "chunk_length", "window_size", "look_back", "lookback",
+})
+
+
+def depth_in_time(module: cst.Module) -> tuple[int, str] | None:
+    """The steps in time the file's sequences run: an argparse default (``--bptt 35``) or a
+    number bound once to a name such as ``bptt``, ``seq_len`` or ``SEQ_LENGTH``; None when
+    no such name, or when the file binds it to different numbers."""
+    defaults = _argparse_defaults(module)
+    for name, value in sorted(defaults.items()):
+        if name.lower() in TIME_NAMES and value == int(value):
+            return int(value), f"`--{name}` default"
+    bound: dict[str, set[float]] = {}
+    for node in walk(module):
+        if isinstance(node, cst.Assign) and len(node.targets) == 1:
+            target = node.targets[0].target
+            if isinstance(target, cst.Name) and target.value.lower() in TIME_NAMES:
+                value = number(node.value, module_constants(module))
+                bound.setdefault(target.value, set()).add(value if value is not None else math.nan)
+    for name, values in sorted(bound.items()):
+        if len(values) == 1:
+            (value,) = values
+            if math.isfinite(value) and value == int(value):
+                return int(value), f"`{name}`"
+    return None
 
 
 def _training_steps(units) -> list[Event]:

@@ -95,6 +95,8 @@ FUNCTIONS: dict[str, tuple[Function, Function]] = {
     "softsign": (lambda x: x / (1.0 + abs(x)), lambda x: 1.0 / (1.0 + abs(x)) ** 2),
     "logsigmoid": (lambda x: -_softplus(-x), lambda x: 1.0 - _sigmoid(x)),
     "tanhshrink": (lambda x: x - math.tanh(x), lambda x: math.tanh(x) ** 2),
+    "sin": (math.sin, math.cos),
+    "cos": (math.cos, lambda x: -math.sin(x)),
 }
 assert set(FUNCTIONS) == set(ACTIVATIONS), set(ACTIVATIONS) ^ set(FUNCTIONS)
 
@@ -205,6 +207,8 @@ def moments(kind: str, q: float, slope: float | None = None, mean: float = 0.0) 
     if mean != 0.0 and var <= 1e-12 * q:
         f, d = FUNCTIONS[kind]
         return Moments(f(mean), f(mean) ** 2, d(mean) ** 2)
+    if kind in ("sin", "cos"):
+        return _periodic_moments(kind, mean, max(var, 0.0))
     if kind in ("relu", "leaky_relu", "prelu", "rrelu"):
         a = slope if slope is not None else _SLOPES[kind]
         if mean != 0.0:
@@ -217,6 +221,16 @@ def moments(kind: str, q: float, slope: float | None = None, mean: float = 0.0) 
     if mean == 0.0:
         return _moments_cached(kind, round(math.log10(q), 3), slope)
     return _moments_cached(kind, round(math.log10(var), 3), slope, round(mean / math.sqrt(var), 3))
+
+
+def _periodic_moments(kind: str, mean: float, var: float) -> Moments:
+    """Closed forms for h ~ N(μ, v): E[sin h] = sin μ·e^(−v/2), E[sin² h] = (1 − cos 2μ·e^(−2v))/2,
+    and the same with cos (the quadrature would alias on a wide, oscillating integrand)."""
+    damp, damp2 = math.exp(-var / 2.0), math.exp(-2.0 * var) * math.cos(2.0 * mean)
+    sin2, cos2 = (1.0 - damp2) / 2.0, (1.0 + damp2) / 2.0
+    if kind == "sin":
+        return Moments(math.sin(mean) * damp, sin2, cos2)
+    return Moments(math.cos(mean) * damp, cos2, sin2)
 
 
 def _leaky_moments(a: float, mean: float, sd: float) -> Moments:

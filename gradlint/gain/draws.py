@@ -30,6 +30,8 @@ def weight_draw(node: Node, init: Init | None) -> Draw | None:
         return Draw(0.0, init.constant) if init.constant is not None else None
     if init.variance is not None:
         return Draw(init.variance, init.mean or 0.0)
+    if node.op == "scale":
+        return None  # an element-wise weight has no fan-in of a layer: only what its draw says
     if init.kind == "default":
         if node.op == "embedding":
             return Draw(1.0)  # N(0, 1)

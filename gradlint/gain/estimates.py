@@ -45,6 +45,7 @@ class Estimate:
     first: int | None = None  # weighted node of the input-side weight
     last: int | None = None  # weighted node of the output-side weight
     unknown: str | None = None  # why the estimate is None, when it is
+    ratio_unknown: str | None = None  # why only the ratio is None (the rest is known)
     # positions of the output the loss averages over (a convolutional head): the
     # per-sample noise of every gradient averages over them as over the batch
     output_positions: int = 1

@@ -35,7 +35,7 @@ def draws_of(node: Node, what_if: Counterfactual) -> tuple[Draw, Draw]:
     b = bias_draw(node)
     if w is None:
         raise Unknown(f"init of {node.name}")
-    if w.variance == 0.0 and w.mean != 0.0:
+    if w.variance == 0.0 and w.mean != 0.0 and node.op != "scale":
         # every unit computes the same function: the mean field of independent
         # random units does not describe it (GL201 reports the layer itself)
         raise Unknown(f"{node.name} has one constant weight for all units")
@@ -75,6 +75,10 @@ def forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> 
         return NodeEstimate(
             m2=m.m2, mean=m.mean, pre_m2=pre, pre_mean=mean, batch_var=_spread_after(m, spread)
         )
+    if op == "scale":  # each entry times its own weight: a constant one (a norm's gain) keeps x
+        w, _ = draws_of(node, what_if)
+        gain = w.variance + w.mean**2
+        return NodeEstimate(m2=gain * first.m2, mean=w.mean * first.mean, batch_var=gain * first.sample_var())
     if op == "activation":
         act = activation_of(node)
         if act is None:
@@ -110,6 +114,13 @@ def forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> 
         )
     if op == "gate":
         return _gate_forward(node, inputs)
+    if op == "identity" and "scale" in node.attrs:
+        a, b = affine(node)
+        return NodeEstimate(
+            m2=a * a * first.m2 + 2.0 * a * b * first.mean + b * b,
+            mean=a * first.mean + b,
+            batch_var=a * a * first.sample_var(),
+        )
     if op in PASS_THROUGH or op == "output":
         return NodeEstimate(m2=first.m2, mean=first.mean, batch_var=first.batch_var)
     raise Unknown(f"{node.name}: {op}")
@@ -141,6 +152,9 @@ def backward_factors(
         if node.fan_out is None:
             raise Unknown(f"fan-out of {node.name}")
         return slope * est[src].m2, [(src, node.fan_out * (w.variance + w.mean**2) * slope)]
+    if op == "scale":
+        w, _ = draws_of(node, what_if)
+        return est[src].m2, [(src, w.variance + w.mean**2)]
     if op == "activation":
         act = activation_of(node)
         return None, [(src, moments(act[0], est[src].m2, act[1], est[src].mean).d2)]  # type: ignore[index]
@@ -166,7 +180,14 @@ def backward_factors(
         slope = 1.0 if squash is None else moments(squash, est[gate].m2).d2
         shares.append((gate, x_m2 * slope))
         return None, shares
+    if op == "identity" and "scale" in node.attrs:
+        return None, [(src, affine(node)[0] ** 2)]
     return None, [(i, 1.0) for i in node.inputs[:1]]
+
+
+def affine(node: Node) -> tuple[float, float]:
+    """(a, b) of an identity node that computes ``a·x + b`` (``1 - t``: a = -1, b = 1)."""
+    return float(node.attrs.get("scale", 1.0)), float(node.attrs.get("shift", 0.0))
 
 
 def _spread_after(m: Moments, spread: float) -> float:
@@ -218,10 +239,13 @@ def _gate_forward(node: Node, inputs: list[NodeEstimate]) -> NodeEstimate:
     gate_in = inputs[-1]
     squash = _gate_squash(node)
     if squash is None:
-        g_m2 = gate_in.m2  # the gate input is already σ(g)
+        g_m2, g_mean = gate_in.m2, gate_in.mean  # the gate input is already σ(g)
     else:
-        g_m2 = moments(squash, gate_in.m2).m2
-    x_m2 = 1.0
+        g = moments(squash, gate_in.m2, None, gate_in.mean)
+        g_m2, g_mean = g.m2, g.mean
+    x_m2 = x_mean = 1.0
     for i in inputs[:-1]:
         x_m2 *= i.m2
-    return NodeEstimate(m2=x_m2 * g_m2, pre_m2=g_m2)
+        x_mean *= i.mean
+    # independent factors: E[x·g] = E[x]·E[g] (the SE block's ReLU features times σ keep a mean)
+    return NodeEstimate(m2=x_m2 * g_m2, mean=x_mean * g_mean, pre_m2=g_m2)

@@ -30,7 +30,7 @@ def propagate(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> N
     order = list(graph.topological())
     if len(order) != len(graph.nodes):
         raise Unknown("the graph has a cycle")
-    live = _on_path(graph)
+    live = on_path(graph)
     est = result.nodes
     shape = input_shape(graph)
     sizes = spatial_sizes(graph, shape) if shape is not None else {}
@@ -56,7 +56,7 @@ def propagate(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> N
     _backward(graph, [n for n in order if n.id in live], est, what_if)
 
 
-def _on_path(graph: LayerGraph) -> set[int]:
+def on_path(graph: LayerGraph) -> set[int]:
     """Nodes on some path from an input to the output: only they matter."""
     users = graph.consumers()
     outputs = [n.id for n in graph.nodes if n.op == "output"]

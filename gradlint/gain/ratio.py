@@ -21,6 +21,7 @@ CACHE_KEY = "gain_estimate"
 # the batch of the shared gradient-ratio measurement (gradlint probe's default)
 BATCH = 256
 _STEIN_STEP = 1e-3
+_GAIN_STEP = 0.05
 
 
 def estimate(graph: LayerGraph, what_if: Counterfactual | None = None) -> Estimate:
@@ -72,6 +73,10 @@ def _ratio(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> None
         # a raw nn.Parameter (a class token, a position table) comes first in
         # named_parameters(): the ratio is defined on a weight the graph does not hold
         result.log10_grad_ratio = None
+        result.ratio_unknown = "the first weight in named_parameters() is one the graph does not hold"
+    if _unmodelled_after(graph, graph.nodes[result.last]):
+        result.log10_grad_ratio = None  # as above, for a weight registered after the last one held
+        result.ratio_unknown = "the last weight in named_parameters() is one the graph does not hold"
     forward = [n for n in graph.topological() if n.has_weight]
     result.forward_log10 = _ratio_over(graph, result, forward, what_if)[2]
 
@@ -81,6 +86,14 @@ def _unmodelled_before(graph: LayerGraph, first: Node) -> bool:
         return False
     held = {n.param_index for n in graph.weighted()}
     return any(i not in held for i in range(first.param_index))
+
+
+def _unmodelled_after(graph: LayerGraph, last: Node) -> bool:
+    count = graph.attrs.get("weights")
+    if not isinstance(count, int) or last.param_index is None:
+        return False
+    held = last.attrs.get("weights", 1)  # a recurrent layer holds its weights one after another
+    return last.param_index + (held if isinstance(held, int) else 1) < count
 
 
 def _ratio_over(
@@ -100,7 +113,11 @@ def _ratio_over(
     first_g *= Decimal(_batch_share(graph, result, first))
     if first is not last:
         first_g += _coherent_input_gradient(graph, result, first, what_if)
-    value = 0.5 * float((first_g / (last_g * Decimal(_batch_share(graph, result, last)))).log10())
+        first_g += _coherent_gain_gradient(graph, result, first, what_if)
+        last_g = last_g * Decimal(_batch_share(graph, result, last)) + _coherent_gain_gradient(graph, result, last, what_if)
+    else:
+        last_g = first_g
+    value = 0.5 * float((first_g / last_g).log10())
     return first.id, last.id, value
 
 
@@ -193,6 +210,55 @@ def _coherent_input_gradient(
     slope = (after - before) / _STEIN_STEP
     entries = float(units) * node.fan_in
     return Decimal(slope * slope / (entries * entries * w.variance))
+
+
+def _coherent_gain_gradient(graph: LayerGraph, result: Estimate, node: Node, what_if: Counterfactual) -> Decimal:
+    """The batch gradient of an element-wise gain (``x * self.g``, a norm's scale).
+
+    Scaling every entry of the gain scales the signal after it, and so the expected loss:
+    each entry's gradient has a mean that does not average out over the batch and the
+    positions, E[g] = c·w with c·Σw² = dE[loss]/dlog‖g‖. A gain has few entries (one per
+    channel), so this mean outweighs the per-sample noise wherever the loss depends on the
+    signal's scale."""
+    if node.op != "scale":
+        return Decimal(0)
+    entries = node.attrs.get("entries")
+    if not isinstance(entries, int) or entries <= 0:
+        raise Unknown(f"entries of {node.name}")
+    w, b = draws_of(node, what_if)
+    second = w.variance + w.mean**2
+    if second <= 0.0:
+        return Decimal(0)
+    out = next(n for n in graph.nodes if n.op == "output")
+    if not out.inputs:
+        return Decimal(0)
+    ends = []
+    for factor in (1.0 + _GAIN_STEP, 1.0 - _GAIN_STEP):  # wide enough for the cached moments' grid
+        bumped = Estimate()
+        scaled = Draw(w.variance * factor**2, w.mean * factor)
+        propagate(graph, bumped, Counterfactual({**what_if.draws, node.id: (scaled, b)}, what_if.normalise_after))
+        ends.append(bumped.nodes[out.inputs[0]].m2)
+    slope = (ends[0] - ends[1]) / (2.0 * _GAIN_STEP)
+    # in the units of the per-sample gradients, whose loss the backward walk took as a mean
+    # over ``used`` outputs rather than over the output's features
+    used = graph.nodes[out.inputs[0]].fan_out or 1
+    features = _output_features(graph, out)
+    if features is None:
+        raise Unknown("width of the output")
+    return Decimal(slope * slope / (float(entries) ** 2 * second) * (features / used) ** 2)
+
+
+_SAME_WIDTH = frozenset({"dropout", "identity", "activation", "norm", "scale", "gate", "add"})
+
+
+def _output_features(graph: LayerGraph, out: Node) -> int | None:
+    """The output's features per position: those of the last layer before it."""
+    current = graph.nodes[out.inputs[0]]
+    while current.op in _SAME_WIDTH and current.inputs:
+        current = graph.nodes[current.inputs[0]]
+    if current.op != "linear":
+        return None
+    return out_channels(current) if is_conv(current) else current.fan_out
 
 
 def _reads_input(graph: LayerGraph, node: Node) -> bool:

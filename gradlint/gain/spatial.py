@@ -21,7 +21,7 @@ _AVERAGING = ("AvgPool", "AdaptiveAvgPool", "avg_pool", "adaptive_avg_pool", "me
               "GlobalAveragePool")
 # size-changing layers whose arguments were not read: sizes stop there
 _RESIZING = ("Upsampl", "Resize", "PixelShuffle", "PixelUnshuffle", "Unflatten")
-_FOLLOW = frozenset({"activation", "norm", "dropout", "gate", "identity"})
+_FOLLOW = frozenset({"activation", "norm", "dropout", "gate", "identity", "scale"})
 # ops between a convolution and the Linear that flattens its output
 _SPATIAL_PASS = frozenset({"identity", "pool", "dropout", "activation", "norm"})
 
@@ -54,11 +54,21 @@ def spatial_sizes(graph: LayerGraph, shape: Size) -> dict[int, Size | None]:
             elif (node.module_type or "").startswith(_RESIZING):
                 sizes[node.id] = None
             else:
-                known = set(ins)
-                sizes[node.id] = ins[0] if len(known) == 1 else None
+                sizes[node.id] = _broadcast(ins) if node.op in ("add", "gate") else _same(ins)
         else:
             sizes[node.id] = None
     return sizes
+
+
+def _same(ins: list[Size | None]) -> Size | None:
+    return ins[0] if ins and len(set(ins)) == 1 else None
+
+
+def _broadcast(ins: list[Size | None]) -> Size | None:
+    """An element-wise sum or product: a map of ones (a pooled squeeze-and-excite scale)
+    broadcasts over the other operand's positions."""
+    wide = [s for s in ins if not (s and all(d == 1 for d in s))]
+    return _same(wide) if wide else _same(ins)
 
 
 def positions(size: Size | None) -> int | None:
@@ -140,17 +150,26 @@ def _per_dim(value: Any, dims: int, default: int | None = None) -> list[int] | N
     return None
 
 
+def _geometry(node: Node, dims: int) -> tuple[list[int], list[int], list[int], Any] | None:
+    """A convolution's kernel, stride and dilation per dim, and its padding as written."""
+    a = node.attrs
+    kernel = _per_dim(a.get("kernel_size", a.get("kernel")), dims)
+    stride = _per_dim(a.get("stride", 1), dims)
+    dilation = _per_dim(a.get("dilation", 1), dims)
+    if kernel is None or stride is None or dilation is None:
+        return None
+    return kernel, stride, dilation, a.get("padding", 0)
+
+
 def _conv(node: Node, size: Size | None) -> Size | None:
     if not size:
         return None
     dims = len(size)
     a = node.attrs
-    kernel = _per_dim(a.get("kernel_size", a.get("kernel")), dims)
-    stride = _per_dim(a.get("stride", 1), dims)
-    dilation = _per_dim(a.get("dilation", 1), dims)
-    padding = a.get("padding", 0)
-    if kernel is None or stride is None or dilation is None:
+    geometry = _geometry(node, dims)
+    if geometry is None:
         return None
+    kernel, stride, dilation, padding = geometry
     if padding == "same":
         return size
     pad = _per_dim(0 if padding == "valid" else padding, dims)
@@ -220,3 +239,44 @@ def _resize(node: Node, size: Size | None) -> Size | None:
     if not all(isinstance(f, (int, float)) and f > 0 for f in factors):
         return None
     return tuple(math.floor(n * f) for n, f in zip(size, factors))
+
+
+# A tap class: how many output positions share it, and per dim the kernel taps [lo, hi) that
+# fall inside the input there (the rest read zero padding).
+TapClass = tuple[int, tuple[tuple[int, int], ...]]
+
+
+def tap_classes(node: Node, size: Size | None) -> tuple[tuple[int, ...], list[TapClass]] | None:
+    """A convolution's kernel shape and its output positions grouped by the taps that read
+    the input rather than zero padding: with a 3x3 kernel and padding 1 the interior reads
+    nine taps, an edge six, a corner four. None when the geometry is not known or every
+    position reads every tap."""
+    if not size or (node.module_type or "").startswith("ConvTranspose"):
+        return None
+    dims = len(size)
+    geometry = _geometry(node, dims)
+    if geometry is None:
+        return None
+    kernel, stride, dilation, padding = geometry
+    if padding == "same":
+        pad = [d * (k - 1) // 2 for k, d in zip(kernel, dilation)]
+    else:
+        pad = _per_dim(0 if padding == "valid" else padding, dims)
+    if pad is None or not any(pad):
+        return None
+    per_dim: list[dict[tuple[int, int], int]] = []
+    for n, k, s, p, d in zip(size, kernel, stride, pad, dilation):
+        groups: dict[tuple[int, int], int] = {}
+        for j in range((n + 2 * p - d * (k - 1) - 1) // s + 1):
+            start = j * s - p
+            inside = [t for t in range(k) if 0 <= start + t * d < n]
+            if inside:
+                span = (inside[0], inside[-1] + 1)
+                groups[span] = groups.get(span, 0) + 1
+        if not groups:
+            return None
+        per_dim.append(groups)
+    classes: list[TapClass] = [(1, ())]
+    for groups in per_dim:
+        classes = [(count * c, spans + (span,)) for count, spans in classes for span, c in groups.items()]
+    return (tuple(kernel), classes) if len(classes) > 1 else None

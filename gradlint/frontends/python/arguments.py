@@ -8,7 +8,9 @@ Two kinds are filled in, and the model record says which:
 - stand-ins for sizes (``dim``, ``heads``, a parameter annotated ``int``): the model is
   built twice with different stand-ins, and its estimate is reported only when both builds
   agree (mean-field ratios of scale-free inits depend on no width, only on ratios of widths).
-  A layer count (``depth``) is never stood in for: the estimate depends on it.
+  A layer count (``depth``) is stood in for only to build a model whose blocks are then
+  judged on their own (``fill(..., counts=True)``): the model's own estimate depends on it,
+  and a block whose weights change with the count is reported as depending on it too.
 
 Anything else (a module, a function, a flag) leaves the model unbuilt, as before.
 """
@@ -30,6 +32,8 @@ _CONFIG_NAME = re.compile(r"^(config|cfg|conf|args|params|hparams|opt|hp|model_a
 _CONFIG_CLASS = re.compile(r"(Config|Configuration|Args|Arguments|Cfg|Params|Hparams|Options|Settings)$")
 _HEADS = re.compile(r"^(h|heads|n_?heads?|num_heads|nhead|.*_heads)$")
 _COUNTS = re.compile(r"^(depth|.*_depth|layers|n_?layers?|num_layers|nlayers|.*_layers|num_res_blocks|n_blocks|num_blocks|blocks)$")
+# the counts a stand-in may be given: ``layers``, ``blocks``, ``attn_layers`` are as often modules
+_COUNT_STAND_INS = re.compile(r"^(depth|.*_depth|n_?layers?|nlayers|(num|n)_(.*_)?(layers|blocks)|num_res_blocks)$")
 _FRACTIONS = re.compile(r"^(p|prob|dropout|.*_dropout|drop|.*_drop|.*_drop_rate|drop_rate|.*_prob)$")
 _SIZES = re.compile(
     r"(dim|size|channels|features|width|hidden|classes|planes|tokens|embed|d_model|ninp|nhid|ntoken|"
@@ -39,6 +43,7 @@ _SIZES = re.compile(
 # two sets of stand-ins whose ratios differ, so that a width ratio cannot cancel by chance
 _WIDTHS = ((64, 32, 128, 16, 256, 8), (32, 128, 64, 256, 16, 128))
 _HEAD_COUNTS = (4, 8)
+_LAYER_COUNTS = (2, 3)
 
 
 @dataclass
@@ -49,6 +54,7 @@ class Arguments:
     second: dict[str, Any] = field(default_factory=dict)
     stand_ins: list[str] = field(default_factory=list)
     configs: list[str] = field(default_factory=list)
+    counts: list[str] = field(default_factory=list)  # layer counts among the stand-ins
 
     @property
     def label(self) -> str | None:
@@ -68,7 +74,8 @@ def _annotation(param: cst.Param) -> str | None:
     return dotted(param.annotation.annotation) if param.annotation is not None else None
 
 
-def _number_kind(param: cst.Param) -> str | None:
+def _number_kind(param: cst.Param, counts: set[str] | None = None) -> str | None:
+    """``counts``: stand in for layer counts too, those named as counts or looped over."""
     name = param.name.value
     annotation = _annotation(param)
     if annotation in ("bool", "str") or (annotation is not None and annotation not in ("int", "float")):
@@ -78,31 +85,48 @@ def _number_kind(param: cst.Param) -> str | None:
     if _HEADS.match(name):
         return "heads"
     if _COUNTS.match(name):
-        return None  # a layer count: the estimate depends on it, so a stand-in cannot cancel
+        # the estimate depends on it: a stand-in cannot cancel
+        named = _COUNT_STAND_INS.match(name) or annotation == "int" or name in (counts or ())
+        return "count" if counts is not None and named else None
     if annotation == "int" or _SIZES.search(name):
         return "size"
     return None
 
 
-def may_fill(init: cst.FunctionDef) -> bool:
+def may_fill(init: cst.FunctionDef, counts: bool = False) -> bool:
     """Whether every required parameter is of a kind ``fill`` may supply: read off the
     signature alone, before any base class or configuration is resolved."""
     return all(
-        _number_kind(p) is not None or _CONFIG_NAME.match(p.name.value) or _annotation(p) is not None
+        _number_kind(p, _counted(init) if counts else None) is not None or _CONFIG_NAME.match(p.name.value)
+        or _annotation(p) is not None
         for p in required_params(init)
     )
 
 
-def fill(interp: Any, cls: ClassVal, init: FuncVal) -> Arguments | None:
+def _counted(init: cst.FunctionDef) -> set[str]:
+    """Names the constructor loops over as a count (``for _ in range(layers)``): a parameter
+    called ``layers`` is as often a list of modules."""
+    return {
+        node.args[-1].value.value for node in walk(init.body)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "range"
+        and node.args and isinstance(node.args[-1].value, cst.Name)
+    }
+
+
+def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arguments | None:
     """Arguments for every required parameter of ``cls.__init__``, or None when one is of a
-    kind that cannot be filled in."""
+    kind that cannot be filled in; ``counts``: layer counts too (``Arguments.counts``)."""
     found = Arguments()
     sizes = 0
+    counted = _counted(init.node) if counts else None
     for param in required_params(init.node):
         name = param.name.value
-        kind = _number_kind(param)
+        kind = _number_kind(param, counted)
         if kind is not None:
-            if kind == "size":
+            if kind == "count":
+                first, second = _LAYER_COUNTS
+                found.counts.append(name)
+            elif kind == "size":
                 first, second = _WIDTHS[0][sizes % 6], _WIDTHS[1][sizes % 6]
                 sizes += 1
             elif kind == "heads":

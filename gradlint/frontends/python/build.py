@@ -15,12 +15,15 @@ from gradlint.frontends.python.example_input import (
     script_shapes,
     split_factory_result,
 )
-from gradlint.frontends.python.folds import fold
-from gradlint.frontends.python.graph import GraphBuilder, PlacedReason, first_tensor, unused_nodes
+from gradlint.frontends.python.forward_walk import walk_forward
+from gradlint.frontends.python.inside import (
+    StandInBuild,
+    block_of_stand_in_model,
+    built_inside,
+    stand_in_steps,
+)
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
-from gradlint.frontends.python.module_objects import walk_modules
-from gradlint.frontends.python.modules import site_location
-from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
+from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod
 from gradlint.ir import LayerGraph
 from gradlint.names import dotted, starts_a_word
 from gradlint.reading import line_start, python_lines
@@ -39,7 +42,7 @@ def module_classes(interp: Interpreter, ctx: Any, blocks: bool = False) -> list[
         if not isinstance(stmt, cst.ClassDef) or not stmt.bases:
             continue
         if (_needs_arguments(stmt) and name not in built_outside
-                and not (blocks and (name in called or may_fill(_own_init(stmt))))):
+                and not (blocks and (name in called or may_fill(_own_init(stmt), counts=True)))):
             continue  # cheap exit before resolving bases, which may mean parsing other files
         bases = [dotted(arg.value) for arg in stmt.bases if arg.keyword is None and arg.star == ""]
         summaries = interp.project.classes
@@ -269,16 +272,18 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         return graph, interp.steps
     if not blocks:
         return None, interp.steps  # arguments nothing in the file passes: built for model records only
-    arguments = fill(interp, cls, init)
-    inside = _built_inside(cls, built) if arguments is None or arguments.stand_ins else None
+    arguments = fill(interp, cls, init, counts=True)
+    inside = built_inside(cls, built) if arguments is None or arguments.stand_ins else None
     if inside is not None:  # a block without values of its own: as a model of the file builds it
         (parent, name, mod), interp = inside
         graph = walk_forward(interp, cls, mod, ctx)
         graph.attrs["built_with"] = f"the sizes {parent} gives its {name}"
         graph.attrs["record_only"] = f"a block of {parent}"
         return graph, 0
-    if arguments is None or (arguments.stand_ins and _stand_in_steps(built) > STAND_IN_STEPS):
-        return None, interp.steps
+    if arguments is None or (arguments.stand_ins and stand_in_steps(built) > STAND_IN_STEPS):
+        # a module, a function, a flag: as a model of the file built on stand-ins builds it
+        found = block_of_stand_in_model(cls, built, ctx, estimated) if arguments is None else None
+        return found, 0 if found is not None else interp.steps
     graph, mod = _built(interp, cls, arguments.first, ctx)
     steps = interp.steps
     if graph is not None:
@@ -286,21 +291,20 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         graph.attrs["record_only"] = arguments.label
     if mod is not None and not arguments.stand_ins:
         built.append((mod, interp))
-    if graph is None or not arguments.stand_ins:
+    if graph is None or mod is None or not arguments.stand_ins:
         return graph, steps
     graph.attrs["stand_ins"] = list(arguments.stand_ins)
-    if graph.complete and (estimated is None or estimated(graph)):  # does a second build agree?
-        second = Interpreter(project)
-        twin, _ = _built(second, cls, arguments.second, ctx)
-        steps += second.steps
-        if twin is not None:
-            graph.attrs["stand_in_twin"] = twin
-    built.append((None, steps))  # counts against the file's stand-in budget
-    return graph, steps
-
-
-def _stand_in_steps(built: list) -> int:
-    return sum(steps for mod, steps in built if mod is None)
+    entry = StandInBuild(mod, interp, cls, arguments, project, steps)
+    built.append(entry)  # its blocks are judged on their own; it counts against the stand-in budget
+    if arguments.counts:
+        graph.attrs["counts"] = list(arguments.counts)  # the model's estimate depends on them
+    elif graph.complete and (estimated is None or estimated(graph)):  # does a second build agree?
+        second = entry.second()
+        if second is not None:
+            before = second[1].steps
+            graph.attrs["stand_in_twin"] = walk_forward(second[1], cls, second[0], ctx)
+            entry.steps += second[1].steps - before
+    return graph, entry.steps
 
 
 def _built(interp: Interpreter, cls: ClassVal, kwargs: dict, ctx: Any) -> tuple[LayerGraph | None, Mod | None]:
@@ -313,17 +317,6 @@ def _built(interp: Interpreter, cls: ClassVal, kwargs: dict, ctx: Any) -> tuple[
     return walk_forward(interp, cls, mod, ctx), mod
 
 
-def _built_inside(cls: ClassVal, built: list) -> tuple[tuple[str, str, Mod], Interpreter] | None:
-    """The first block of class ``cls`` inside a model of the file built with known values."""
-    for root, interp in built:
-        if root is None:
-            continue
-        for name, mod in walk_modules(root):
-            if name and mod.cls is cls:
-                return (root.type, name, mod), interp
-    return None
-
-
 def _has_subclass(module: cst.Module) -> bool:
     for stmt in module.body:
         if isinstance(stmt, cst.ClassDef) and stmt.bases:
@@ -331,94 +324,3 @@ def _has_subclass(module: cst.Module) -> bool:
         if isinstance(stmt, (cst.If, cst.Try)):
             return True
     return False
-
-
-def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> LayerGraph | None:
-    where = ctx.class_location(cls.node)
-    graph = LayerGraph(cls.name, where, source="python")
-    builder = GraphBuilder(mod, graph)
-    interp.graph = builder
-    _forget_forward_state(mod)
-    start = graph.add("input", "input", graph.location)
-    args: list = [Tensor(start.id)]
-    forward, _ = interp.class_attr(cls, "forward")
-    if isinstance(forward, FuncVal):
-        params = forward.node.params
-        for param in (list(params.posonly_params) + list(params.params))[2:]:
-            if param.default is None:
-                extra = graph.add("input", param.name.value, graph.location)
-                args.append(Tensor(extra.id))
-            else:
-                break
-    interp.loops = 0
-    try:
-        result = builder.call_module(interp, mod, args, {})
-    except (Abort, RecursionError) as exc:
-        builder.incomplete(f"forward could not be followed to the end ({exc or 'recursion'})")
-        result = None
-    out = first_tensor(result)
-    graph.add("output", "output", graph.location, [out.node] if out is not None and out.node is not None else [])
-    if out is None or out.node is None:
-        builder.incomplete("forward returns no tensor that can be traced to the input")
-    for node in fold(graph):
-        builder.incomplete(PlacedReason(f"maths that cannot be followed ({node.attrs['math']})",
-                                        builder.reason_locations.get(node.id, node.location)))
-    unused_nodes(builder)
-    _locate_in_model_file(graph, mod)
-    if interp.incomplete or not forward_known(forward, mod):
-        graph.complete = False
-    if interp.reasons:
-        graph.attrs.setdefault("unknown", []).extend(_reason(where, site) for where, site in interp.reasons)
-    graph.attrs["class"] = cls.name
-    graph.attrs["blocks"] = sorted({m.type for path, m in walk_modules(mod) if path and m.cls is not None})
-    interp.graph = None
-    return graph
-
-
-def _forget_forward_state(root: Mod) -> None:
-    """Tensors an earlier walk stored on the modules (``self.prev = x`` in a block's forward, met
-    while walking the model that holds it) are nodes of that walk's graph: unknown in this one."""
-    for _, mod in walk_modules(root):
-        for key, value in mod.attrs.items():
-            if _holds_traced_tensor(value):
-                mod.attrs[key] = UNKNOWN
-
-
-def _holds_traced_tensor(value: Any, depth: int = 0) -> bool:
-    if isinstance(value, Tensor):
-        return value.node is not None
-    if depth < 4 and isinstance(value, (list, tuple)):
-        return any(_holds_traced_tensor(item, depth + 1) for item in value)
-    if depth < 4 and isinstance(value, dict):
-        return any(_holds_traced_tensor(item, depth + 1) for item in value.values())
-    return False
-
-
-def _locate_in_model_file(graph: LayerGraph, root: Mod) -> None:
-    """A layer defined in a block from another file is also located where the model's own
-    file builds that block: ``attrs["model_location"]``, the place a user reads and edits."""
-    home = graph.location.path
-    for node in graph.nodes:
-        if node.location.path == home or not node.name:
-            continue
-        mod, found = root, None
-        for part in node.name.split("."):
-            child = mod.children.get(part) if isinstance(mod, Mod) else None
-            if not isinstance(child, Mod):
-                break
-            mod = child
-            loc = site_location(mod.site) if mod.site is not None else None
-            if loc is not None and loc.path == home:
-                found = loc
-        if found is not None:
-            node.attrs["model_location"] = found
-
-
-def _reason(where: str, site: Any) -> Any:
-    if site is None:
-        return where
-    return PlacedReason(where, site.file.line_location(site.node))
-
-
-def forward_known(forward: Any, mod: Mod) -> bool:
-    return isinstance(forward, FuncVal) or (mod.cls is not None and mod.cls.torch_base == "Sequential")

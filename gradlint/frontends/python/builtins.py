@@ -11,11 +11,14 @@ from typing import Any
 from gradlint import torch_api
 from gradlint.frontends.python.values import (
     UNKNOWN,
+    Bound,
     Builtin,
     ClassVal,
+    FuncVal,
     Mod,
     Obj,
     ParamRef,
+    Partial,
     Tensor,
     TorchRef,
 )
@@ -299,6 +302,24 @@ def _none(interp, args, kwargs):
     return None
 
 
+_CALLABLE = (FuncVal, Builtin, Bound, Partial, ClassVal, Mod, TorchRef)
+_DATA = (int, float, str, bytes, tuple, list, dict, set, frozenset, range, type(None), Tensor, ParamRef)
+
+
+def _callable(interp, args, kwargs):
+    """``callable(arg)``: ``default(val, d)`` helpers call a default that is a function."""
+    value = args[0] if len(args) == 1 else UNKNOWN
+    return True if isinstance(value, _CALLABLE) else False if isinstance(value, _DATA) else UNKNOWN
+
+
+def is_function(interp, args, kwargs):
+    """``inspect.isfunction(arg)``: a def or a lambda, not a class, a layer or data."""
+    value = args[0] if len(args) == 1 else UNKNOWN
+    if isinstance(value, FuncVal):
+        return True
+    return False if isinstance(value, (*_DATA, ClassVal, Mod, TorchRef)) else UNKNOWN
+
+
 BUILTINS: dict[str, Any] = {
     "range": Builtin("range", _range),
     "len": Builtin("len", _len),
@@ -330,5 +351,6 @@ BUILTINS: dict[str, Any] = {
     "hasattr": Builtin("hasattr", _hasattr),
     "setattr": Builtin("setattr", _setattr),
     "type": Builtin("type", _type),
+    "callable": Builtin("callable", _callable),
     "print": Builtin("print", _none),
 }

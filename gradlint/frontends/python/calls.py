@@ -6,6 +6,7 @@ from typing import Any
 
 import libcst as cst
 
+from gradlint import torch_api
 from gradlint.frontends.python import modules as nnmod
 from gradlint.frontends.python.shared import MAX_DEPTH, Frame, InterpPart, _Return, plain
 from gradlint.frontends.python.values import (
@@ -15,6 +16,7 @@ from gradlint.frontends.python.values import (
     ClassVal,
     FuncVal,
     Mod,
+    ParamRef,
     Partial,
     Site,
     Super,
@@ -131,12 +133,13 @@ class Calls(InterpPart):
             func = self.eval(func_node, frame)
         args: list = []
         kwargs: dict = {}
+        unknown_star = False
         for arg in node.args:
             value = self.eval(arg.value, frame)
             if arg.star == "*":
                 items = self.iterate(value)
                 if items is None:
-                    self.unknown("*args that cannot be known")
+                    unknown_star = True
                     if self.graph is not None and isinstance(value, Tensor):
                         args.append(value)
                     continue
@@ -150,6 +153,11 @@ class Calls(InterpPart):
                 kwargs[arg.keyword.value] = value
             else:
                 args.append(value)
+        if unknown_star and not (self.graph is not None and isinstance(receiver, (Tensor, ParamRef))
+                                 and isinstance(func, Builtin)
+                                 and func.name in torch_api.names("functional.identity")):
+            # sizes of ``x.reshape(b, *((1,) * n))`` do not matter to the gradient's path
+            self.unknown("*args that cannot be known")
         if func is UNKNOWN and isinstance(receiver, Mod) and self.graph is None:
             nnmod.taint_inits(self, [receiver])  # model.load_state_dict(...), a library's init helper
         return self.call(func, args, kwargs, Site(frame.file, node))

@@ -27,9 +27,13 @@ def concrete(value: Any) -> Shape | None:
 
 
 def split_factory_result(result: Any) -> tuple[Any, Shape | None]:
-    """``(model, example)`` → the model and the example's shape; anything else → (result, None)."""
+    """``(model, example)`` → the model and the example's shape; anything else → (result, None).
+    An example that is a tuple of positional arguments, ``(model, (x, mask))``, gives the
+    shape of the first, the input the graph starts from."""
     if isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[0], Mod):
         example = result[1]
+        if isinstance(example, (tuple, list)) and example:
+            example = example[0]
         return result[0], concrete(example.shape) if isinstance(example, Tensor) else None
     return result, None
 

@@ -25,7 +25,7 @@ REDUCING = frozenset({"var", "std", "norm"})
 SCALING = frozenset({"sqrt", "rsqrt", "reciprocal"})
 MATH = frozenset({
     "pow", "square", "sqrt", "rsqrt", "abs", "reciprocal", "clamp", "clamp_min", "clamp_max", "clip",
-    "exp", "log", "var", "std", "norm", "erf", "sin", "cos", "neg", "add_", "mul_",
+    "exp", "log", "var", "std", "norm", "erf", "neg", "add_", "mul_",
 })
 _SQUASHES = {"tanh": "gelu", "erf": "gelu", "sigmoid": "sigmoid"}  # x·φ(x) with φ this: the gate's kind
 _REDUCTIONS = frozenset({"mean", "sum", "amax"})

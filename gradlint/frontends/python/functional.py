@@ -3,6 +3,7 @@ become nodes of the layer graph."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import libcst as cst
@@ -81,6 +82,11 @@ class Functional(GraphPart):
             return self.param_layer(first, args[1], bias, site, stored_transposed=False)
         if name in ("matmul", "mm") and len(args) == 2 and isinstance(args[1], ParamRef) and isinstance(first, Tensor):
             return self.param_layer(first, args[1], None, site, stored_transposed=True)
+        if name == "einsum" and isinstance(first, str):
+            layer = _einsum_weight(first, args[1:])
+            if layer is not None:
+                x, ref, stored_transposed = layer
+                return self.param_layer(x, ref, None, site, stored_transposed=stored_transposed)
         if name in torch_api.names("functional.matmul"):
             ids = _tensor_ids([a for a in args if isinstance(a, Tensor)])
             if name == "scaled_dot_product_attention" or len(ids) >= 2:
@@ -116,6 +122,19 @@ class Functional(GraphPart):
             fields["bias_init"] = bias.param.init
         return self.node("linear", fields["param_name"], site, [x.node], **fields)
 
+    def param_scale(self, x: Tensor, ref: ParamRef, site: Site | None) -> Tensor:
+        """``x * self.g`` with a raw weight of two or more dimensions (``torch.ones(1, dim, 1, 1)``,
+        a hand-written norm's gain): each entry scaled by its own weight, a weight of the model
+        under the shared definition."""
+        param = ref.param
+        owner = self.names.get(id(ref.owner), "")
+        self.used.add(id(ref.owner))
+        name = f"{owner}.{ref.name}" if owner else ref.name
+        return self.node("scale", name, site, [x.node], module_type="Parameter", weight_init=param.init,
+                         param_index=self.param_index.get(id(param)), param_name=name, fan_in=1, fan_out=1,
+                         has_bias=False, attrs={"functional": True, "entries": _entries(param.shape),
+                                                **({"frozen": True} if param.frozen else {})})
+
     def _op(self, op: str, name: str, site: Site | None, values: list) -> Any:
         ids = _tensor_ids(values)
         if not ids:
@@ -145,15 +164,62 @@ class Functional(GraphPart):
         other = right if live is lt else left
         if op is cst.MatrixMultiply and isinstance(other, ParamRef) and live is lt:
             return self.param_layer(live, other, None, site, stored_transposed=True)
+        if op is cst.Subtract and live is rt and _number(other):
+            # ``1 - t``: the complement of a gate (a highway's carry) keeps its size
+            return self.node("identity", self.scoped("complement"), site, [live.node],
+                             attrs={"scale": -1.0, "shift": float(other)})
         if op in (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide):
             if isinstance(other, ParamRef) and op in (cst.Multiply, cst.Divide):
                 param = other.param
                 if param is not None and param.ndim is not None and param.ndim >= 2:
+                    if op is cst.Multiply:
+                        return self.param_scale(live, other, site)
                     return self.node("opaque", self.scoped("mul"), site, [live.node])
             return live
         if op is cst.Power and live is lt and isinstance(other, (int, float)):
             return self.math("pow", site, live)
         return self.node("opaque", self.scoped("op"), site, [live.node])
+
+
+def _einsum_weight(pattern: str, operands: list) -> tuple[Tensor, ParamRef, bool] | None:
+    """``einsum("b n d, d e -> b n e", x, self.w)``: a traced tensor times a module's own 2-D
+    weight that sums over the tensor's last axis, its features, and makes a new last axis: a
+    linear layer; (x, weight, whether the weight's first axis is the one summed over), else
+    None. A sum over another axis (talking heads' ``b h i j, h g -> b g i j`` on attention
+    scores) is not one: the gain model does not follow the scores' magnitude."""
+    if len(operands) != 2 or "->" not in pattern or "..." in pattern:
+        return None
+    (x, ref), order = (operands, 0) if isinstance(operands[1], ParamRef) else (operands[::-1], 1)
+    if not (isinstance(x, Tensor) and x.node is not None and isinstance(ref, ParamRef)):
+        return None
+    inputs, output = pattern.replace(" ", "").split("->")
+    terms = inputs.split(",")
+    if len(terms) != 2:
+        return None
+    x_letters, w_letters = (terms[0], terms[1]) if order == 0 else (terms[1], terms[0])
+    param = ref.param
+    if param is None or param.ndim != 2 or len(w_letters) != 2 or len(set(w_letters)) != 2:
+        return None
+    summed = [c for c in w_letters if c in x_letters and c not in output]
+    made = [c for c in w_letters if c in output and c not in x_letters]
+    if len(summed) != 1 or len(made) != 1 or any(c not in x_letters + w_letters for c in output):
+        return None
+    if x_letters[-1] != summed[0] or output[-1] != made[0]:
+        return None
+    return x, ref, w_letters[0] == summed[0]
+
+
+def _entries(shape: tuple[int, ...] | None) -> int | None:
+    if shape is None:
+        return None
+    count = 1
+    for size in shape:
+        count *= size
+    return count
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _as_tensor(value: Any) -> Tensor | None:

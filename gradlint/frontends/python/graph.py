@@ -194,7 +194,7 @@ class GraphBuilder(Functional):
                 attrs["weights"] = len(weights)
         bias = mod.params.get("bias", mod.params.get("bias_ih_l0", mod.params.get("bias_ih")))
         if spec.op in ("linear", "recurrent", "attention"):
-            fields["has_bias"] = a.get("bias") if isinstance(a.get("bias"), bool) else None
+            fields["has_bias"] = bool(a["bias"]) if isinstance(a.get("bias"), int) else None  # bias=1 is a bias
             fields["bias_init"] = bias.init if isinstance(bias, Param) else None
         family = spec.family
         if family == "linear":

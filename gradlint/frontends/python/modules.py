@@ -101,6 +101,9 @@ def call_torch(interp: Interp, qualname: str, args: list, kwargs: dict, site: Si
         return UNKNOWN if gain is None else gain
     if name in ("is_scripting", "is_tracing", "is_compiling"):
         return False  # gradlint reads eager, training-mode code
+    if name == "is_tensor" and len(args) == 1:
+        value = args[0]
+        return True if isinstance(value, (Tensor, ParamRef)) else UNKNOWN if value is UNKNOWN else False
     if name == "annotate" and len(args) == 2:
         return args[1]
     if name == "checkpoint" and namespace.startswith("torch.utils.checkpoint") and args:
@@ -191,6 +194,7 @@ def set_init(interp, target: Any, name: str, args: list, kwargs: dict, site: Sit
 
 # -- tensors -----------------------------------------------------------------------------
 
+_CASTS = frozenset({"to", "float", "half", "double", "bfloat16", "type", "type_as", "contiguous"})
 _PARAM_INIT_METHODS = {"normal_", "uniform_", "fill_", "zero_", "copy_", "constant_", "xavier_uniform_"}
 
 
@@ -205,6 +209,8 @@ def tensor_attr(interp: Interp, obj: Any, name: str) -> Any:
             return param.ndim if param is not None and param.ndim is not None else UNKNOWN
         if name in ("dim", "size", "numel"):
             return Builtin(name, lambda i, a, k: _param_shape_call(param, name, a))
+        if name in _CASTS and interp.graph is not None:
+            return Builtin(name, lambda i, a, k: obj)  # ``self.weight.to(x.dtype)``: the same weight
         if name in _PARAM_INIT_METHODS or name in ("trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_normal_"):
             def run(interp, args, kwargs):
                 # the call's site (set by Interpreter.call): where `w.data.normal_(0, 1)` stands

@@ -32,6 +32,15 @@ _COMPARE = {
 }
 
 
+def _gives_a_bool(node: cst.BaseExpression) -> bool:
+    """An expression whose value is a bool whatever its operands: ``not x``, a comparison."""
+    if isinstance(node, cst.UnaryOperation):
+        return isinstance(node.operator, cst.Not)
+    if isinstance(node, cst.BooleanOperation):
+        return _gives_a_bool(node.left) and _gives_a_bool(node.right)
+    return isinstance(node, cst.Comparison)
+
+
 class Operators(InterpPart):
     """The operators part of ``Interpreter``: ``self`` is all of it (see ``shared.py``)."""
 
@@ -100,6 +109,10 @@ class Operators(InterpPart):
         truth = self.truth(left)
         if truth is UNKNOWN:
             right = self.eval(node.right, frame)
+            if right is (isinstance(node.operator, cst.Or)) and _gives_a_bool(node.left):
+                # ``not torch.cuda.is_available() or not flash``: either side is a bool, and the
+                # known side decides (True for ``or``, False for ``and``)
+                return right
             return UNKNOWN if not isinstance(right, Tensor) else right
         if isinstance(node.operator, cst.And):
             return self.eval(node.right, frame) if truth else left

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from gradlint.frontends.python.argparse_defaults import ARGPARSE
-from gradlint.frontends.python.builtins import BUILTINS, _iter, _numbers
+from gradlint.frontends.python.builtins import BUILTINS, _iter, _numbers, is_function
 from gradlint.frontends.python.values import UNKNOWN, Builtin, Mod, Namespace, Partial, clone
 
 # -- standard library --------------------------------------------------------------------
@@ -112,10 +112,37 @@ def _einops(kind: str):
     return Builtin(kind, run)
 
 
+def _pack(interp, args, kwargs):
+    """``pack([x, r], "b * d")``: the tensors joined (one alone passes), and shapes whose only
+    use is to ``unpack`` as many pieces again."""
+    items = _iter(interp, args[0]) if args else None
+    if interp.graph is None or items is None:
+        return UNKNOWN
+    return interp.graph.functional(interp, "cat", [list(items)], {}, interp.site), tuple([UNKNOWN] * len(items))
+
+
+def _unpack(interp, args, kwargs):
+    """``unpack(x, ps, "b * d")``: every piece carries x's gradient path, as ``chunk``'s do."""
+    if interp.graph is None or not args:
+        return UNKNOWN
+    shapes = args[1] if len(args) > 1 else kwargs.get("packed_shapes")
+    count = len(shapes) if isinstance(shapes, (tuple, list)) else 0
+    return interp.graph.functional(interp, "chunk", [args[0], count or UNKNOWN], {}, interp.site)
+
+
+def _einops_einsum(interp, args, kwargs):
+    """``einops.einsum(a, b, "pattern")``: torch's einsum with the pattern last."""
+    if interp.graph is None or not args or not isinstance(args[-1], str):
+        return UNKNOWN
+    return interp.graph.functional(interp, "einsum", [args[-1], *args[:-1]], {}, interp.site)
+
+
 NAMESPACES: dict[str, Namespace] = {
     # einops moves entries around (rearrange, repeat) or averages them (reduce)
     "einops": Namespace("einops", {
         "rearrange": _einops("rearrange"), "repeat": _einops("repeat"), "reduce": _einops("reduce"),
+        "pack": Builtin("pack", _pack), "unpack": Builtin("unpack", _unpack),
+        "einsum": Builtin("einsum", _einops_einsum),
         "layers": Namespace("einops.layers", {"torch": Namespace("einops.layers.torch", {
             "Rearrange": Builtin("Rearrange", lambda interp, a, k: _einops_layer(interp, "Rearrange")),
             "Reduce": Builtin("Reduce", lambda interp, a, k: _einops_layer(interp, "Reduce")),
@@ -136,5 +163,6 @@ NAMESPACES: dict[str, Namespace] = {
         "field": Builtin("field", _field), "dataclass": Builtin("dataclass", _identity_decorator),
     }),
     "typing": Namespace("typing", {}),
+    "inspect": Namespace("inspect", {"isfunction": Builtin("isfunction", is_function)}),
     "argparse": ARGPARSE,
 }

@@ -77,6 +77,8 @@ def _tuple(value: Any, dims: int) -> tuple[int, ...] | None:
 
 def _bias(args: dict) -> bool | None:
     value = args.get("bias", True)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return bool(value)  # ``nn.Linear(dim, hidden, 1)``: torch tests the bias for truth
     return value if isinstance(value, bool) else None
 
 

@@ -1,0 +1,106 @@
+"""Blocks judged as the file's models build them.
+
+A block whose constructor takes what nothing in its file passes (a module, a function, a
+flag: ``PreNorm(dim, fn)``, ``Residual(fn)``) is taken from inside a model of the file:
+one built with known values gives it its sizes; failing that, one built on stand-ins
+(layer counts among them, since only the model's own estimate depends on those). A block
+of a model built on stand-ins is walked twice, in a first and in a second build on other
+stand-ins, and keeps its estimate only when the two agree, as a model built on stand-ins
+does; a block whose weights change in number between the two builds depends on a count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gradlint.frontends.python.arguments import Arguments
+from gradlint.frontends.python.forward_walk import walk_forward
+from gradlint.frontends.python.interpreter import Abort, Interpreter
+from gradlint.frontends.python.module_objects import walk_modules
+from gradlint.frontends.python.values import ClassVal, Mod
+from gradlint.ir import LayerGraph
+
+
+@dataclass(eq=False)
+class StandInBuild:
+    """A model of the file built on stand-ins; its second build is made when a block needs it."""
+
+    root: Mod
+    interp: Interpreter
+    cls: ClassVal
+    arguments: Arguments
+    project: Any
+    steps: int
+    twin: Any = False  # (Mod, Interpreter) once built, None when it failed, False before
+
+    def second(self) -> tuple[Mod, Interpreter] | None:
+        if self.twin is False:
+            interp = Interpreter(self.project)
+            try:
+                mod = interp.instantiate(self.cls, [], dict(self.arguments.second), None)
+            except (Abort, RecursionError):
+                mod = None
+            self.steps += interp.steps
+            self.twin = (mod, interp) if isinstance(mod, Mod) else None
+        return self.twin
+
+
+def built_inside(cls: ClassVal, built: list) -> tuple[tuple[str, str, Mod], Interpreter] | None:
+    """The first block of class ``cls`` inside a model of the file built with known values."""
+    for entry in built:
+        if not isinstance(entry, tuple) or entry[0] is None:
+            continue
+        root, interp = entry
+        for name, mod in walk_modules(root):
+            if name and mod.cls is cls:
+                return (root.type, name, mod), interp
+    return None
+
+
+def block_of_stand_in_model(cls: ClassVal, built: list, ctx: Any, estimated: Any) -> LayerGraph | None:
+    """The first block of class ``cls`` inside a model of the file built on stand-ins, with
+    the twin that says whether its estimate depends on them."""
+    for entry in built:
+        if not isinstance(entry, StandInBuild):
+            continue
+        found = next(((name, mod) for name, mod in walk_modules(entry.root) if name and mod.cls is cls), None)
+        if found is None:
+            continue
+        name, mod = found
+        steps = entry.interp.steps
+        graph = walk_forward(entry.interp, cls, mod, ctx)
+        parent = entry.root.type
+        names = list(entry.arguments.stand_ins)
+        graph.attrs["built_with"] = f"the sizes {parent} gives its {name}, on stand-ins for {', '.join(names)}"
+        graph.attrs["record_only"] = f"a block of {parent}"
+        graph.attrs["stand_ins"] = names
+        if graph.complete and (estimated is None or estimated(graph)):
+            twin = _twin(entry, cls, name, ctx)
+            if twin is not None and len(twin.weighted()) == len(graph.weighted()):
+                graph.attrs["stand_in_twin"] = twin
+            elif twin is not None and entry.arguments.counts:
+                graph.attrs["counts"] = list(entry.arguments.counts)  # its weights follow a count
+        entry.steps += entry.interp.steps - steps
+        return graph
+    return None
+
+
+def _twin(entry: StandInBuild, cls: ClassVal, name: str, ctx: Any) -> LayerGraph | None:
+    second = entry.second()
+    if second is None:
+        return None
+    root, interp = second
+    mod = dict(walk_modules(root)).get(name)
+    if not isinstance(mod, Mod) or mod.cls is not cls:
+        return None
+    steps = interp.steps
+    graph = walk_forward(interp, cls, mod, ctx)
+    entry.steps += interp.steps - steps
+    return graph
+
+
+def stand_in_steps(built: list) -> int:
+    """Steps spent on builds on stand-ins: they count against the file's stand-in budget."""
+    return sum(entry.steps if isinstance(entry, StandInBuild) else entry[1]
+               for entry in built if isinstance(entry, StandInBuild) or entry[0] is None)
