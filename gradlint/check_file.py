@@ -13,7 +13,7 @@ from gradlint.config import ignored_for_file
 from gradlint.diagnostics import FileError, FileResult, Finding
 from gradlint.files import display_path
 from gradlint.notebooks import CellMap, is_notebook, parse_notebook, read_code
-from gradlint.project_index import LazyProject, ProjectIndex, project_of
+from gradlint.project_index import LazyProject, ProjectIndex, held_source, project_of
 from gradlint.reading import NotAnalysable, check_syntax, collector_spared
 from gradlint.rule import GraphRule, all_rules
 from gradlint.suppression import UNUSED_NOQA_CODE, apply_suppressions, parse_suppressions
@@ -61,6 +61,9 @@ def _parse(shown: str, text: str, checker: Checker | None = None, project=None) 
 
         from gradlint.source import SourceFile
 
+        held = held_source(project, shown, text)
+        if held is not None:
+            return held
         try:
             if checker is not None and _may_be_partial(shown, text, checker):
                 left_out = _left_out(text, tree, checker)

@@ -64,3 +64,14 @@ def _project_of(project):
 
 def project_of(project: ProjectIndex | LazyProject | None) -> ProjectIndex | None:
     return project.get() if isinstance(project, LazyProject) else project
+
+
+def held_source(project: ProjectIndex | LazyProject | None, path: str, text: str) -> SourceFile | None:
+    """The whole tree of ``path`` that the run's resolver holds already (a file checked
+    before imports it), when its text is still ``text``: a process parses a file once."""
+    if isinstance(project, LazyProject):
+        if not project.started:
+            return None
+        project = project.get()
+    held = getattr(project, "held_source", None)
+    return held(path, text) if held is not None else None

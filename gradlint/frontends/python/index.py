@@ -250,6 +250,17 @@ class Project:
             source.use_resolver(self)
         return source
 
+    def held_source(self, path: str, text: str) -> SourceFile | None:
+        """The whole tree of ``path`` parsed for a file that imports it, when its text is
+        ``text`` (``path``'s own check need not parse it again)."""
+        ctx = self.contexts.get(_key(path))
+        if ctx is None:
+            return None
+        source = ctx.__dict__.get("source") or ctx._source
+        if source is None or source.text != text or getattr(source, "partial", False):
+            return None
+        return source if source.path == path else SourceFile(path, text, source.module, source.spans)
+
     def module_key(self, dotted: str, importer: str, readable=None) -> str | None:
         """The key of the linted file that a dotted (or relative, leading dots) module name
         read in ``importer`` refers to, recording nothing; ``readable(path)`` may admit a
