@@ -98,8 +98,8 @@ class _HelperReach:
     """Whether the helpers a class calls may reach a cut, for a class whose text spells none
     and names a helper: the file's own functions that spell one or call one that may, and
     the functions of other files that the flow may run (``foreign.may_define``, from their
-    files' text, unparsed). Read from the text, erring towards a cut: a use of a name that may be a call counts as
-    one. A class for which this says no has no cut for its flow to find."""
+    files' text, unparsed). Read from the text, erring towards a cut: a use of a name that
+    may be a call counts as one. A class for which this says no has no cut to find."""
 
     def __init__(self, source: SourceFile, imports) -> None:
         self.source = source
@@ -142,7 +142,7 @@ class _HelperReach:
             return True, set()
         called: set[str] = set()
         for match in self.names.finditer(text) if self.names is not None else ():
-            if not starts_a_word(text, match) or _after(text, match.start()) in (".", "@"):
+            if not starts_a_word(text, match) or _before(text, match.start()) in (".", "@"):
                 continue  # part of a longer name, an attribute of something else, a decorator
             name = match.group()
             chain, end = _chain(text, name, match.end())
@@ -169,7 +169,7 @@ class _HelperReach:
         return self.found[qualified]
 
 
-def _after(text: str, start: int) -> str:
+def _before(text: str, start: int) -> str:
     """What the text has before ``start``: ``.`` (the name is an attribute), ``@`` (it
     heads a decorator, which the flow never runs), or anything else (an empty string)."""
     at = start - 1
