@@ -255,11 +255,29 @@ def _updated_outside_autograd(facts) -> set[str]:
     return updated
 
 
+_FREEZING = ("requires_grad", "deepcopy")
+
+
 def frozen(source: SourceFile) -> set[str]:
     """Attributes frozen on purpose in the file. Freezing is spelled requires_grad(_) or
-    deepcopy: without either word, nothing is."""
-    return cached_fact(source, "frozen", lambda: frozen_attributes(source.module)
-                       if mentions(source, "requires_grad", "deepcopy") else set())
+    deepcopy: without either word, nothing is, and a class or function whose text has
+    neither freezes nothing (a class's decorators, outside its text, are read apart)."""
+    def compute() -> set[str]:
+        if not mentions(source, *_FREEZING):
+            return set()
+        roots: list[cst.CSTNode] = []
+        for stmt in source.module.body:
+            if isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
+                text = (source.class_text(stmt) if isinstance(stmt, cst.ClassDef)
+                        else source.function_text(stmt))
+                if text is not None and not any(word in text for word in _FREEZING):
+                    if isinstance(stmt, cst.ClassDef):
+                        roots.extend(stmt.decorators)
+                    continue
+            roots.append(stmt)
+        return frozen_attributes(source.module, roots) if roots else set()
+
+    return cached_fact(source, "frozen", compute)
 
 
 def untrained(source: SourceFile) -> set[str]:

@@ -159,14 +159,15 @@ def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: Im
         facts.plain.add(attr)
 
 
-def frozen_attributes(module: cst.Module) -> set[str]:
-    """Attributes whose parameters are frozen on purpose anywhere in the file.
+def frozen_attributes(module: cst.Module, roots: list[cst.CSTNode] | None = None) -> set[str]:
+    """Attributes whose parameters are frozen on purpose anywhere in the file (in ``roots``,
+    when the caller knows that the rest of the file says nothing of it).
 
     ``self.backbone.requires_grad_(False)``, ``for p in self.target.parameters():
     p.requires_grad = False``, ``self.teacher = copy.deepcopy(...)``.
     """
     frozen: set[str] = set()
-    for node in walk(module):
+    for node in (n for root in (roots or [module]) for n in walk(root)):
         if isinstance(node, cst.Call):
             found = method_call(node)
             if found and found[1] == "requires_grad_":
