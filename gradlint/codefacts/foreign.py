@@ -10,18 +10,26 @@ from gradlint.codefacts.words import OUTSIDE_THE_TREE
 from gradlint.source import SourceFile
 
 
+def _in_the_tree(source: SourceFile | None, qualified: str | None):
+    """(resolver, module, name) of a dotted name another file of the tree may define; None
+    for a name of torch and the other libraries outside it, or with no module part."""
+    resolver = getattr(source, "resolver", None)
+    if not qualified or resolver is None or qualified.split(".")[0] in OUTSIDE_THE_TREE:
+        return None
+    module, _, name = qualified.rpartition(".")
+    return (resolver, module, name) if module else None
+
+
 def foreign_definition(
     source: SourceFile | None, qualified: str | None, method: str | None = None, also=None
 ) -> tuple[cst.FunctionDef, SourceFile] | None:
     """The function ``qualified`` (with ``method``: that method of the class ``qualified``)
     as defined in another file of the tree, with that file; None when it is not one, or
     when ``also(text)`` turns the file down before it is parsed."""
-    resolver = getattr(source, "resolver", None)
-    if not qualified or resolver is None or qualified.split(".")[0] in OUTSIDE_THE_TREE:
+    target = _in_the_tree(source, qualified)
+    if target is None:
         return None
-    module, _, name = qualified.rpartition(".")
-    if not module:
-        return None
+    resolver, module, name = target
     word = f"class {name}" if method is not None else f"def {name}"
     other = resolver.imported_source(
         source.path, module, lambda text: word in text and (also is None or also(text))
@@ -41,12 +49,10 @@ def may_define(source: SourceFile | None, qualified: str | None, also=None) -> b
     """Whether ``foreign_definition(source, qualified, also=also)`` may find a function, from
     the other file's text alone: that file is never parsed here (the resolver still records
     it as a dependency of ``source``)."""
-    resolver = getattr(source, "resolver", None)
-    if not qualified or resolver is None or qualified.split(".")[0] in OUTSIDE_THE_TREE:
+    target = _in_the_tree(source, qualified)
+    if target is None:
         return False
-    module, _, name = qualified.rpartition(".")
-    if not module:
-        return False
+    resolver, module, name = target
     verdicts: list[bool] = []
 
     def accept(text: str) -> bool:
