@@ -195,8 +195,8 @@ def build():
 
 def test_the_carry_of_a_highway_layer_is_the_complement_of_its_gate(tmp_path):
     [graph] = _graphs(tmp_path, HIGHWAY)
-    complement = next(n for n in graph.nodes if n.op == "identity" and "scale" in n.attrs)
-    assert (complement.attrs["scale"], complement.attrs["shift"]) == (-1.0, 1.0)
+    complement = next(n for n in graph.nodes if n.op == "identity" and "affine" in n.attrs)
+    assert complement.attrs["affine"] == (-1.0, 1.0)
     found = estimate(graph)
     gate = found.nodes[complement.inputs[0]]
     carry = found.nodes[complement.id]

@@ -59,6 +59,10 @@ def test_depth_in_time_reads_argparse_defaults_and_names_bound_once():
     assert depth("seq_len = 10\nif big:\n    seq_len = 100\n") is None
     assert depth("seq_len = x.size(0)\n") is None
     assert depth("hidden = 35\n") is None
+    # a default no int() takes is no depth, and no traceback
+    assert depth("import argparse\np = argparse.ArgumentParser()\n"
+                 "p.add_argument('--bptt', type=float, default=1e999)\n") is None
+    assert depth("seq_len = 1e999\n") is None
 
 
 def test_min_lr_option_moves_the_threshold():

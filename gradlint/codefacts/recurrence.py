@@ -87,23 +87,26 @@ def depth_in_time(module: cst.Module) -> tuple[int, str] | None:
     """The steps in time the file's sequences run: an argparse default (``--bptt 35``) or a
     number bound once to a name such as ``bptt``, ``seq_len`` or ``SEQ_LENGTH``; None when
     no such name, or when the file binds it to different numbers."""
-    defaults = _argparse_defaults(module)
-    for name, value in sorted(defaults.items()):
-        if name.lower() in TIME_NAMES and value == int(value):
+    for name, value in sorted(_argparse_defaults(module).items()):
+        if name.lower() in TIME_NAMES and _whole(value):
             return int(value), f"`--{name}` default"
-    bound: dict[str, set[float]] = {}
+    constants = module_constants(module)
+    bound: dict[str, list[float | None]] = {}
     for node in walk(module):
         if isinstance(node, cst.Assign) and len(node.targets) == 1:
             target = node.targets[0].target
             if isinstance(target, cst.Name) and target.value.lower() in TIME_NAMES:
-                value = number(node.value, module_constants(module))
-                bound.setdefault(target.value, set()).add(value if value is not None else math.nan)
+                bound.setdefault(target.value, []).append(number(node.value, constants))
     for name, values in sorted(bound.items()):
-        if len(values) == 1:
-            (value,) = values
-            if math.isfinite(value) and value == int(value):
-                return int(value), f"`{name}`"
+        value = values[0]
+        if value is not None and all(v == value for v in values) and _whole(value):
+            return int(value), f"`{name}`"
     return None
+
+
+def _whole(value: float) -> bool:
+    """A finite whole number (``1e999`` is neither a count nor an int())."""
+    return math.isfinite(value) and value == int(value)
 
 
 def _training_steps(units) -> list[Event]:

@@ -114,7 +114,7 @@ def forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> 
         )
     if op == "gate":
         return _gate_forward(node, inputs)
-    if op == "identity" and "scale" in node.attrs:
+    if op == "identity" and "affine" in node.attrs:
         a, b = affine(node)
         return NodeEstimate(
             m2=a * a * first.m2 + 2.0 * a * b * first.mean + b * b,
@@ -180,14 +180,15 @@ def backward_factors(
         slope = 1.0 if squash is None else moments(squash, est[gate].m2).d2
         shares.append((gate, x_m2 * slope))
         return None, shares
-    if op == "identity" and "scale" in node.attrs:
+    if op == "identity" and "affine" in node.attrs:
         return None, [(src, affine(node)[0] ** 2)]
     return None, [(i, 1.0) for i in node.inputs[:1]]
 
 
 def affine(node: Node) -> tuple[float, float]:
     """(a, b) of an identity node that computes ``a·x + b`` (``1 - t``: a = -1, b = 1)."""
-    return float(node.attrs.get("scale", 1.0)), float(node.attrs.get("shift", 0.0))
+    a, b = node.attrs.get("affine", (1.0, 0.0))
+    return float(a), float(b)
 
 
 def _spread_after(m: Moments, spread: float) -> float:

@@ -18,6 +18,7 @@ these numbers: they serve the dead-unit and saturation rules and the probe's rep
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import random
@@ -166,7 +167,7 @@ def _walk(graph: LayerGraph, found: Estimate) -> list[UnitStats]:
             g_shared = _gate_shared(node, g.m2, g.mean, shared[ins[-1]], squash)
             shared[node.id] = min(max(ratio * g_shared / squash if squash > 0 else 0.0, 0.0), 1.0) * mine.m2
             continue
-        if node.op == "identity" and "scale" in node.attrs and first is not None:
+        if node.op == "identity" and "affine" in node.attrs and first is not None:
             a, b = affine(node)
             mu = est[first].mean
             shared[node.id] = min(max(a * a * k_in + 2.0 * a * b * mu + b * b, 0.0), mine.m2)
@@ -181,7 +182,7 @@ def _walk(graph: LayerGraph, found: Estimate) -> list[UnitStats]:
 
 
 def _without_dead(site: UnitStats) -> UnitStats:
-    return UnitStats(site.node, site.kind, site.q, site.mean, site.shared, site.width, site.samples, site.saturated)
+    return dataclasses.replace(site, dead_units=None, layer_dead=None)
 
 
 def _width(node: Node) -> int | None:

@@ -167,7 +167,7 @@ class Functional(GraphPart):
         if op is cst.Subtract and live is rt and _number(other):
             # ``1 - t``: the complement of a gate (a highway's carry) keeps its size
             return self.node("identity", self.scoped("complement"), site, [live.node],
-                             attrs={"scale": -1.0, "shift": float(other)})
+                             attrs={"affine": (-1.0, float(other))})
         if op in (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide):
             if isinstance(other, ParamRef) and op in (cst.Multiply, cst.Divide):
                 param = other.param
