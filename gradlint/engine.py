@@ -82,7 +82,8 @@ def run(
     """Check ``paths``, each file with its configuration (``config``: one for all, or a
     ``Resolver`` that finds each file's) and with the run's files as its cross-file context."""
     resolver = Resolver.of(config)
-    files, problems = discover(paths, resolver, force_exclude=force_exclude)
+    documents: list[Path] = []
+    files, problems = discover(paths, resolver, force_exclude=force_exclude, documents=documents)
     outcome = RunResult()
     outcome.errors.extend(FileError(p, m) for p, m in problems)
     checkers: dict[int, Checker] = {}  # one per configuration: files are grouped by it
@@ -105,7 +106,7 @@ def run(
     if pending:
         # the index covers the whole tree, cached files included: their classes are
         # still what the changed files import
-        project = LazyProject(indexable(files, {p: checker_of[p].config.max_file_size for p in files}))
+        project = LazyProject(indexable(files, {p: checker_of[p].config.max_file_size for p in files}), documents)
         todo = [files[i] for i in pending]
         with _few_collections():
             checked = _map_files(todo, checker_of, project, jobs)

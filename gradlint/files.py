@@ -8,15 +8,19 @@ from pathlib import Path
 
 from gradlint.config import Config, is_excluded
 from gradlint.gitignore import GitIgnore
+from gradlint.markdown_code import DOCUMENT_SUFFIXES
 from gradlint.resolve import Resolver
 
 CHECKED_SUFFIXES = (".py", ".pyi", ".ipynb", ".onnx")
 
 
 def discover(
-    paths: list[Path], config: Config | Resolver, force_exclude: bool = False
+    paths: list[Path], config: Config | Resolver, force_exclude: bool = False,
+    documents: list[Path] | None = None,
 ) -> tuple[list[Path], list[tuple[str, str]]]:
     """Files to check, sorted, and (path, message) pairs for paths that cannot be checked.
+    ``documents``, when given, receives the Markdown files of the walked folders (under the
+    same exclusions): their Python blocks may build the tree's models, they are not checked.
 
     A file named on the command line is checked even when an ``exclude`` glob or git
     ignores it, as ruff does, unless ``force_exclude`` (what a pre-commit hook
@@ -45,7 +49,7 @@ def discover(
         if _quietly(given.is_dir) and not given.name.endswith(CHECKED_SUFFIXES):
             if force_exclude and excluded_explicitly(given, resolver, gitignore, is_dir=True):
                 continue
-            _walk(given, resolver, gitignore, add, problems)
+            _walk(given, resolver, gitignore, add, problems, documents)
         elif _quietly(given.is_dir):
             problems.append((display_path(given), "is a directory, not a file; skipped"))
         elif _quietly(given.exists) or _quietly(given.is_symlink):
@@ -64,7 +68,8 @@ def excluded_explicitly(path: Path, resolver: Resolver, gitignore: GitIgnore | N
     return gitignore is not None and gitignore.ignored_with_parents(os.path.abspath(path), is_dir)
 
 
-def _walk(top: Path, resolver: Resolver, gitignore: GitIgnore | None, add, problems: list[tuple[str, str]]) -> None:
+def _walk(top: Path, resolver: Resolver, gitignore: GitIgnore | None, add, problems: list[tuple[str, str]],
+          documents: list[Path] | None = None) -> None:
     def on_error(exc: OSError) -> None:
         problems.append((display_path(Path(exc.filename or top)), f"cannot read folder: {(exc.strerror or str(exc)).lower()}"))
 
@@ -86,11 +91,15 @@ def _walk(top: Path, resolver: Resolver, gitignore: GitIgnore | None, add, probl
             kept.append(name)
         dirnames[:] = kept
         for name in sorted(filenames):
-            if not name.endswith(CHECKED_SUFFIXES):
+            document = documents is not None and name.lower().endswith(DOCUMENT_SUFFIXES)
+            if not name.endswith(CHECKED_SUFFIXES) and not document:
                 continue
             candidate = here / name
             if not is_excluded(candidate, settings) and not _ignored(gitignore, candidate, False):
-                add(candidate)
+                if document:
+                    documents.append(candidate)
+                else:
+                    add(candidate)
 
 
 def _ignored(gitignore: GitIgnore | None, path: Path, is_dir: bool) -> bool:

@@ -34,8 +34,9 @@ class LazyProject:
     """The frontend's cross-file index, built when the first file needs it: a run whose
     files all skip the parser never imports the frontend."""
 
-    def __init__(self, files: list[Path]) -> None:
+    def __init__(self, files: list[Path], documents: list[Path] | None = None) -> None:
         self.files = files
+        self.documents = documents or []  # Markdown files whose Python blocks may build models
         self._project: ProjectIndex | None = None
 
     @property
@@ -46,7 +47,7 @@ class LazyProject:
         if self._project is None:
             from gradlint.frontends.python import Project
 
-            self._project = Project.for_files(self.files)
+            self._project = Project.for_files(self.files, self.documents)
         return self._project
 
     def imported_source(self, importer: str, module: str, accept=None):

@@ -252,3 +252,18 @@ def collector_paused():
     finally:
         gc.freeze()
         gc.enable()
+
+
+CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
+def names_called_outside_classes(text: str) -> set[str]:
+    """Names called in top-level code or functions, not inside class bodies (by indentation)."""
+    names: set[str] = set()
+    in_class = False
+    for line in python_lines(text):
+        if line and not line[0].isspace() and not line.startswith(("#", ")", "]", "}", "@")):
+            in_class = line.startswith("class ")
+        if not in_class and "(" in line:
+            names.update(CALL.findall(line))
+    return names

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import libcst as cst
 
 from gradlint.codefacts.syntax import walk
 from gradlint.frontends.python.arguments import fill, may_fill
-from gradlint.frontends.python.example_input import (
-    Shape,
-    declared_shape,
-    script_shapes,
-    split_factory_result,
-)
+from gradlint.frontends.python.example_input import declared_shape
 from gradlint.frontends.python.forward_walk import walk_forward
 from gradlint.frontends.python.inside import (
     StandInBuild,
@@ -22,22 +16,24 @@ from gradlint.frontends.python.inside import (
     built_inside,
     stand_in_steps,
 )
-from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
+from gradlint.frontends.python.interpreter import Abort, Interpreter
+from gradlint.frontends.python.scripts import built_elsewhere, scripted_models
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod
 from gradlint.ir import LayerGraph
-from gradlint.names import dotted, starts_a_word
-from gradlint.reading import line_start, python_lines
+from gradlint.names import dotted
+from gradlint.reading import CALL, names_called_outside_classes
 
 FILE_STEPS = 2_000_000  # all the classes of one file together
 # the builds on stand-in sizes of one file together: they add reach, and a file of many
 # blocks would otherwise pay for each block twice over
 STAND_IN_STEPS = 50_000
+INSIDE_TRIES = 3  # models of the file a block is looked for in, for one with an estimate
 
 
 def module_classes(interp: Interpreter, ctx: Any, blocks: bool = False) -> list[ClassVal]:
     classes = []
-    built_outside = _names_called_outside_classes(ctx.source.text)
-    called = set(_CALL.findall(ctx.source.text)) if blocks else set()  # a block a model of the file may build
+    built_outside = names_called_outside_classes(ctx.source.text)
+    called = set(CALL.findall(ctx.source.text)) if blocks else set()  # a block a model of the file may build
     for name, stmt in list(ctx.definitions.items()):
         if not isinstance(stmt, cst.ClassDef) or not stmt.bases:
             continue
@@ -77,123 +73,9 @@ def _needs_arguments(node: cst.ClassDef) -> bool:
     return init is not None and _takes_arguments(init)
 
 
-_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
-
-
-def _names_called_outside_classes(text: str) -> set[str]:
-    """Names called in top-level code or functions, not inside class bodies (by indentation)."""
-    names: set[str] = set()
-    in_class = False
-    for line in python_lines(text):
-        if line and not line[0].isspace() and not line.startswith(("#", ")", "]", "}", "@")):
-            in_class = line.startswith("class ")
-        if not in_class and "(" in line:
-            names.update(_CALL.findall(line))
-    return names
-
-
-def _factories(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tuple[Mod, Interpreter, Shape | None]]:
-    """Module-level functions without required arguments that return one of the file's models
-    (alone or with an example input, whose shape comes along)."""
-    found: dict[int, tuple[Mod, Interpreter, Shape | None]] = {}
-    names = {c.name for c in classes}
-    if not names:
-        return found
-    alternatives = "|".join(re.escape(n) for n in names)
-    calls = re.compile(rf"(?:{alternatives})\s*\(")
-    if not any(not line.lstrip().startswith("class ") for line in _matching_lines(ctx.source.text, calls)):
-        return found
-    for stmt in ctx.definitions.values():
-        if not isinstance(stmt, cst.FunctionDef):
-            continue
-        params = stmt.params
-        if any(p.default is None for p in [*params.posonly_params, *params.params, *params.kwonly_params]):
-            continue
-        if not _mentions(stmt.body, names):
-            continue
-        interp = Interpreter(project)
-        try:
-            result = interp.invoke(FuncVal(stmt, ctx), [], {})
-        except (Abort, RecursionError):
-            continue
-        result, shape = split_factory_result(result)
-        if isinstance(result, Mod) and result.cls in classes and id(result.cls) not in found:
-            found[id(result.cls)] = (result, interp, shape)
-    script = _module_script(ctx, classes, names, project)
-    for cls_id, made in script.items():
-        found.setdefault(cls_id, made)
-    return found
-
-
-def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: Any) -> dict:
-    """Models built by the file's own top-level code (``model = Net(depth=20); model.apply(init)``)."""
-    body = [stmt for stmt in ctx.source.module.body
-            if not isinstance(stmt, (cst.ClassDef, cst.FunctionDef)) and not _is_import(stmt)]
-    if not any(_mentions(stmt, names) for stmt in body):
-        return {}
-    interp = Interpreter(project)
-    frame = Frame(ctx)
-    frame.locals["__name__"] = "__main__"
-    relevant = set(names)  # only statements about the models run, and those about their results
-    for stmt in body:
-        if not _mentions(stmt, relevant):
-            continue
-        built = any(isinstance(v, Mod) for v in frame.locals.values())
-        before = interp.incomplete, len(interp.reasons), interp.mutations
-        stopped = False
-        try:
-            interp.exec_stmt(stmt, frame)
-        except (Abort, RecursionError, *CONTROL_FLOW):
-            stopped = True
-        if built and interp.mutations == before[2] and not _may_change_layers(ctx, stmt, relevant):
-            # after the model is built, code that changes nothing of it (a training loop over a
-            # DataLoader) cannot make it unknown
-            interp.incomplete = before[0]
-            del interp.reasons[before[1]:]
-        elif stopped:
-            interp.unknown("the file's top-level code stopped early")  # what was built before stays usable
-            break
-        relevant.update(k for k, v in frame.locals.items() if isinstance(v, Mod))
-    found: dict[int, tuple[Mod, Interpreter, Shape | None]] = {}
-    shapes = script_shapes(interp, frame, body)
-    for value in frame.locals.values():
-        if isinstance(value, Mod) and value.cls in classes:
-            found.setdefault(id(value.cls), (value, interp, shapes.get(id(value.cls))))
-    return found
-
-
-# calls that change a built model's weights or layers where the interpreter may not have
-# followed them (the body of a loop over a DataLoader is not run), on a line that names
-# the model or its weights
-_CHANGES_LAYERS = re.compile(
-    r"\.apply\(|load_state_dict|requires_grad_\(|\.requires_grad\s*=[^=]|add_module|register_|setattr\(|"
-    r"\b(normal|uniform|fill|zero|zeros|ones|copy|constant|eye|orthogonal|trunc_normal|"
-    r"xavier_uniform|xavier_normal|kaiming_uniform|kaiming_normal|dirac|sparse)_\("
-)
-_WEIGHT_WORDS = re.compile(r"\b(weight|bias|data|param|params|parameters|named_parameters|modules|state_dict)\b")
-
-
-def _may_change_layers(ctx: Any, stmt: cst.CSTNode, models: set[str]) -> bool:
-    for line in ctx.source.code_of(stmt).splitlines():
-        if _CHANGES_LAYERS.search(line) and (_WEIGHT_WORDS.search(line) or any(
-                re.search(rf"\b{re.escape(name)}\b", line) for name in models)):
-            return True
-    return False
-
-
-def _matching_lines(text: str, pattern: re.Pattern) -> list[str]:
-    """The lines, up to the match, where ``pattern`` matches at the start of a word."""
-    return [text[line_start(text, m.start()): m.end()]
-            for m in pattern.finditer(text) if starts_a_word(text, m)]
-
-
-def _is_import(stmt: cst.CSTNode) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and all(
-        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
-
-
-def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
-    return any(type(n) is cst.Name and n.value in names for n in walk(node))
+def _takes_arguments_of(interp: Interpreter, cls: ClassVal) -> bool:
+    init, _ = interp.class_attr(cls, "__init__")
+    return isinstance(init, FuncVal) and _takes_arguments(init.node)
 
 
 def build_graphs_of(ctx: Any, project: Any, estimated: Any = None, blocks: bool = True) -> list[LayerGraph]:
@@ -206,8 +88,12 @@ def build_graphs_of(ctx: Any, project: Any, estimated: Any = None, blocks: bool 
         return []
     # only a class that needs no argument, or that code outside the classes calls, can be
     # built by the file's own functions and top-level code
-    outside = _names_called_outside_classes(ctx.source.text)
-    factories = _factories(ctx, [c for c in classes if c.name in outside or not _needs_arguments(c.node)], project)
+    outside = names_called_outside_classes(ctx.source.text)
+    factories = scripted_models(ctx, [c for c in classes if c.name in outside or not _needs_arguments(c.node)], project)
+    if blocks:  # built by another script of the tree, or by the code of its documentation
+        waiting = [c for c in classes if id(c) not in factories and _takes_arguments_of(scout, c)]
+        for cls_id, made in built_elsewhere(ctx, waiting, project).items():
+            factories.setdefault(cls_id, made)
     declared = declared_shape(scout, ctx)
     spent = 0
     built: list[tuple[Mod, Interpreter]] = []  # models built with known values, blocks included
@@ -259,10 +145,19 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
     if forward is UNKNOWN and cls.torch_base in ("Module", "ModuleList", "ModuleDict"):
         return None, 0  # a base class or container without a forward of its own is not a model
     made = factories.get(id(cls))
-    if made is not None:
+    if made is not None and len(made) == 3:
         mod, interp, _ = made
         built.append((mod, interp))
         return walk_forward(interp, cls, mod, ctx), interp.steps
+    if made is not None:  # built by another file: for model records only
+        mod, interp, _, label = made
+        graph = walk_forward(interp, cls, mod, ctx)
+        built.append((mod, interp))  # its blocks, with the sizes it gives them
+        if estimated is None or estimated(graph):
+            graph.attrs["built_with"] = graph.attrs["record_only"] = label
+            return graph, interp.steps
+        # no estimate there (weights loaded from a checkpoint, a value the script cannot
+        # know): the file's own route below may still give one
     interp = Interpreter(project)
     init, _ = interp.class_attr(cls, "__init__")
     if not (isinstance(init, FuncVal) and _takes_arguments(init.node)):
@@ -273,19 +168,26 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
     if not blocks:
         return None, interp.steps  # arguments nothing in the file passes: built for model records only
     arguments = fill(interp, cls, init, counts=True)
-    inside = built_inside(cls, built) if arguments is None or arguments.stand_ins else None
-    if inside is not None:  # a block without values of its own: as a model of the file builds it
-        (parent, name, mod), interp = inside
-        graph = walk_forward(interp, cls, mod, ctx)
+    inside = built_inside(cls, built)[:INSIDE_TRIES] if arguments is None or arguments.stand_ins else []
+    first = None
+    for (parent, name, mod), parent_interp in inside:  # a block without values of its own: as a model builds it
+        graph = walk_forward(parent_interp, cls, mod, ctx)
         graph.attrs["built_with"] = f"the sizes {parent} gives its {name}"
         graph.attrs["record_only"] = f"a block of {parent}"
-        return graph, 0
+        if estimated is None or estimated(graph):
+            return graph, 0
+        first = first or graph
+    if first is not None and arguments is None:
+        return first, 0  # no estimate with the sizes a model gives it, and no other way to build it
     if arguments is None or (arguments.stand_ins and stand_in_steps(built) > STAND_IN_STEPS):
         # a module, a function, a flag: as a model of the file built on stand-ins builds it
         found = block_of_stand_in_model(cls, built, ctx, estimated) if arguments is None else None
+        found = found if found is not None else first
         return found, 0 if found is not None else interp.steps
     graph, mod = _built(interp, cls, arguments.first, ctx)
     steps = interp.steps
+    if graph is None and first is not None:
+        return first, steps
     if graph is not None:
         graph.attrs["built_with"] = arguments.label
         graph.attrs["record_only"] = arguments.label

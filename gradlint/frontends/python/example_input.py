@@ -48,31 +48,37 @@ def declared_shape(interp: Interpreter, ctx: Any) -> Shape | None:
         return None
 
 
-def script_shapes(interp: Interpreter, frame: Frame, body: list[cst.CSTNode]) -> dict[int, Shape]:
+class ScriptShapes:
     """``x = torch.randn(B, 784)`` … ``model(x)`` in a file's top-level code: the shape of
-    what each model built there is called with, by the id of the model's class."""
-    assigned: dict[str, cst.BaseExpression] = {}
-    calls: list[tuple[str, str]] = []
-    for stmt in body:
+    what each model built there is first called with, by the id of the model's class. Fed
+    statement by statement as the script runs, so that a name bound again (a README builds
+    ``v`` model after model) is read as it is at the call."""
+
+    def __init__(self) -> None:
+        self.assigned: dict[str, cst.BaseExpression] = {}
+        self.shapes: dict[int, Shape] = {}
+
+    def seen(self, stmt: cst.CSTNode) -> None:
         for node in _walk(stmt):
             if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-                assigned.setdefault(node.targets[0].target.value, node.value)
-            elif (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.args
-                  and isinstance(node.args[0].value, cst.Name)):
-                calls.append((node.func.value, node.args[0].value.value))
-    shapes: dict[int, Shape] = {}
-    for model, argument in calls:
-        value = frame.locals.get(model)
-        if not isinstance(value, Mod) or value.cls is None or argument not in assigned:
-            continue
-        try:
-            example = interp.eval(assigned[argument], frame)
-        except (Abort, RecursionError):
-            continue
-        shape = concrete(example.shape) if isinstance(example, Tensor) else None
-        if shape is not None:
-            shapes.setdefault(id(value.cls), shape)
-    return shapes
+                self.assigned[node.targets[0].target.value] = node.value
+
+    def ran(self, interp: Interpreter, frame: Frame, stmt: cst.CSTNode) -> None:
+        for node in _walk(stmt):
+            if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.args
+                    and isinstance(node.args[0].value, cst.Name)):
+                continue
+            value = frame.locals.get(node.func.value)
+            argument = self.assigned.get(node.args[0].value.value)
+            if not isinstance(value, Mod) or value.cls is None or argument is None or id(value.cls) in self.shapes:
+                continue
+            try:
+                example = interp.eval(argument, frame)
+            except (Abort, RecursionError):
+                continue
+            shape = concrete(example.shape) if isinstance(example, Tensor) else None
+            if shape is not None:
+                self.shapes[id(value.cls)] = shape
 
 
 def _walk(node: cst.CSTNode):

@@ -15,9 +15,10 @@ from typing import Any
 
 import libcst as cst
 
+from gradlint.markdown_code import DOCUMENT_SUFFIXES, python_of_markdown
 from gradlint.names import ImportMap
 from gradlint.notebooks import read_code
-from gradlint.reading import python_lines, read_text
+from gradlint.reading import names_called_outside_classes, python_lines, read_text
 from gradlint.source import SourceFile
 
 _BESIDE_LIMIT = 1 << 20  # bytes: a module found beside the importer and read unasked
@@ -68,7 +69,10 @@ class FileContext:
         try:
             # the engine hands in files under max-file-size, and modules found beside an
             # importer are capped at _BESIDE_LIMIT before they get here
-            text, _ = read_code(Path(self.path), None)
+            if self.path.lower().endswith(DOCUMENT_SUFFIXES):
+                text = python_of_markdown(read_text(Path(self.path), _BESIDE_LIMIT))
+            else:
+                text, _ = read_code(Path(self.path), None)
             return SourceFile.parse_shared(self.path, text)
         except (OSError, ValueError, SyntaxError, cst.ParserSyntaxError, RecursionError, MemoryError):
             return None
@@ -165,8 +169,9 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
 class Project:
     """What the linted tree defines, across files, for resolving imports."""
 
-    def __init__(self, files: list[Path]) -> None:
+    def __init__(self, files: list[Path], documents: list[Path] | None = None) -> None:
         self.files = [Path(f) for f in files]
+        self.documents = [Path(d) for d in documents or ()]
         self.by_module: dict[str, list[str]] = {}
         self.given: dict[str, str] = {}  # normalised absolute path -> path as given
         for f in self.files:
@@ -205,8 +210,30 @@ class Project:
         return False
 
     @classmethod
-    def for_files(cls, files: list[Path]) -> Project:
-        return cls(files)
+    def for_files(cls, files: list[Path], documents: list[Path] | None = None) -> Project:
+        return cls(files, documents)
+
+    @cached_property
+    def callers(self) -> dict[str, list[str]]:
+        """Name -> the files of the tree that call it outside a class body (the tree's
+        scripts, and the Python blocks of its Markdown files), scripts first: where a model
+        whose constructor needs arguments may be built. Read once, when a record first asks."""
+        found: dict[str, list[str]] = {}
+        for path in [*self.files, *self.documents]:
+            document = path.suffix.lower() in DOCUMENT_SUFFIXES
+            if path.suffix != ".py" and not document:
+                continue
+            try:
+                text = read_text(path, _BESIDE_LIMIT)
+            except (OSError, ValueError):
+                continue
+            if document:
+                text = python_of_markdown(text)
+            key = _key(path)
+            self.given.setdefault(key, str(path))
+            for name in names_called_outside_classes(text):
+                found.setdefault(name, []).append(key)
+        return found
 
     def context(self, path: str, source: SourceFile | None = None) -> FileContext:
         key = _key(path)
@@ -313,6 +340,10 @@ class Project:
             return False
         self.given.setdefault(_key(candidate), str(candidate))
         return True
+
+    def use(self, importer: FileContext, key: str) -> FileContext:
+        """Record that what is worked out for ``importer`` depends on the file ``key``."""
+        return self._use(importer, key)
 
     def _use(self, importer: FileContext, key: str) -> FileContext:
         importer_key = importer.key

@@ -46,16 +46,17 @@ class StandInBuild:
         return self.twin
 
 
-def built_inside(cls: ClassVal, built: list) -> tuple[tuple[str, str, Mod], Interpreter] | None:
-    """The first block of class ``cls`` inside a model of the file built with known values."""
+def built_inside(cls: ClassVal, built: list) -> list[tuple[tuple[str, str, Mod], Interpreter]]:
+    """The first block of class ``cls`` inside each model of the file built with known values."""
+    found = []
     for entry in built:
         if not isinstance(entry, tuple) or entry[0] is None:
             continue
         root, interp = entry
-        for name, mod in walk_modules(root):
-            if name and mod.cls is cls:
-                return (root.type, name, mod), interp
-    return None
+        block = next(((root.type, name, mod) for name, mod in walk_modules(root) if name and mod.cls is cls), None)
+        if block is not None:
+            found.append((block, interp))
+    return found
 
 
 def block_of_stand_in_model(cls: ClassVal, built: list, ctx: Any, estimated: Any) -> LayerGraph | None:

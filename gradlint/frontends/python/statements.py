@@ -9,6 +9,7 @@ import libcst as cst
 from gradlint.frontends.python.shared import Abort, Frame, InterpPart, _Break, _Continue, _Return
 from gradlint.frontends.python.values import UNKNOWN, FuncVal, ParamRef, Pieces, Site
 from gradlint.ir import Init
+from gradlint.names import dotted
 
 _AUGOPS = {
     cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
@@ -101,7 +102,12 @@ class Statements(InterpPart):
                 local = target.value if isinstance(target, cst.Name) else None
                 if local is None and isinstance(small, cst.Import):
                     continue
-            if local and local in frame.file.imports:
+            if not local:
+                continue
+            qualified = _qualified(small, target)
+            if qualified is not None:  # as this statement says, not the file's last import of the name
+                frame.locals[local] = self.import_value(frame.file, qualified)
+            elif local in frame.file.imports:
                 frame.locals[local] = self.import_value(frame.file, frame.file.imports[local])
 
     def exec_if(self, stmt: cst.If, frame: Frame) -> None:
@@ -252,3 +258,17 @@ def rescaled(init: Init | None, operator: cst.BaseAugOp, value: Any) -> Init:
     mean = init.mean * factor if init.mean is not None else None
     constant = init.constant * factor if init.constant is not None else None
     return Init(init.kind, init.variance * factor * factor, mean, constant, init.location, init.detail)
+
+
+def _qualified(small: cst.Import | cst.ImportFrom, target: cst.BaseExpression) -> str | None:
+    """The dotted name an import statement binds: ``from .a import b`` -> ``.a.b``."""
+    name = dotted(target)
+    if name is None:
+        return None
+    if isinstance(small, cst.Import):
+        return name
+    module = dotted(small.module) if small.module is not None else ""
+    if module is None:
+        return None
+    prefix = "." * len(small.relative) + module
+    return f"{prefix}.{name}" if module else f"{prefix}{name}"

@@ -1,0 +1,265 @@
+"""Models the tree's scripts build: a file's own top-level code and argument-free functions
+(``model = Net(depth=20)``, ``def build(): return Net(), torch.randn(8, 3, 32, 32)``), and
+another script or a Markdown file's Python that imports a model and builds it with values it
+gives (``train.py``, a README's ``v = ViT(image_size=256, ...)``)."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+
+from gradlint.codefacts.syntax import walk
+from gradlint.files import display_path
+from gradlint.frontends.python.example_input import ScriptShapes, Shape, split_factory_result
+from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
+from gradlint.frontends.python.values import ClassVal, FuncVal, Mod
+from gradlint.markdown_code import DOCUMENT_SUFFIXES
+from gradlint.names import dotted, starts_a_word
+from gradlint.reading import line_start
+
+
+def scripted_models(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tuple[Mod, Interpreter, Shape | None]]:
+    """Module-level functions without required arguments that return one of the file's models
+    (alone or with an example input, whose shape comes along)."""
+    found: dict[int, tuple[Mod, Interpreter, Shape | None]] = {}
+    names = {c.name for c in classes}
+    if not names:
+        return found
+    alternatives = "|".join(re.escape(n) for n in names)
+    calls = re.compile(rf"(?:{alternatives})\s*\(")
+    if not any(not line.lstrip().startswith("class ") for line in _matching_lines(ctx.source.text, calls)):
+        return found
+    for stmt in ctx.definitions.values():
+        if not isinstance(stmt, cst.FunctionDef):
+            continue
+        params = stmt.params
+        if any(p.default is None for p in [*params.posonly_params, *params.params, *params.kwonly_params]):
+            continue
+        if not _mentions(stmt.body, names):
+            continue
+        interp = Interpreter(project)
+        try:
+            result = interp.invoke(FuncVal(stmt, ctx), [], {})
+        except (Abort, RecursionError):
+            continue
+        result, shape = split_factory_result(result)
+        if isinstance(result, Mod) and result.cls in classes and id(result.cls) not in found:
+            found[id(result.cls)] = (result, interp, shape)
+    script = _module_script(ctx, classes, names, project)
+    for cls_id, made in script.items():
+        found.setdefault(cls_id, made)
+    return found
+
+
+ELSEWHERE_FILES = 8  # the other files (scripts, documents) run for one file's models, at most
+
+
+def built_elsewhere(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tuple]:
+    """The file's models that need arguments, as another file of the tree builds them with
+    values it gives (``train.py``: ``model = GPT(GPTConfig(n_layer=12))``; a README's
+    ``v = ViT(image_size=256, ...)``): its top-level code and its functions that take no
+    argument, run as the file's own are. What it built is the record's, labelled with the file
+    that built it, which the file's result then depends on."""
+    found: dict[int, tuple] = {}
+    if not classes:
+        return found
+    callers = project.callers
+    names = {c.name for c in classes}
+    keys = sorted({k for n in names for k in callers.get(n, ()) if k != ctx.key},
+                  key=lambda k: (k.lower().endswith(DOCUMENT_SUFFIXES), k))
+    tried = 0
+    for key in keys:
+        remaining = [c for c in classes if id(c) not in found]
+        if not remaining or tried == ELSEWHERE_FILES:
+            break
+        other = project.context(project.given.get(key, key))
+        if other.source is None or not _imports_from(other, ctx, {c.name for c in remaining}, project):
+            continue
+        tried += 1
+        try:
+            made = scripted_models(other, remaining, project)
+        except RecursionError:
+            continue
+        if made:
+            project.use(ctx, key)
+        shown = display_path(Path(other.path))
+        for cls_id, (mod, interp, shape) in made.items():
+            found[cls_id] = (mod, interp, shape, f"as {shown} builds it")
+    return found
+
+
+def _imports_from(other: Any, ctx: Any, names: set[str], project: Any) -> bool:
+    """Whether ``other`` imports one of ``names`` from the file of ``ctx``, directly or through
+    a package that imports it from there (``from pkg import GPT``, pkg/__init__.py importing
+    it from pkg.model); a README may import the same name from module after module."""
+    for stmt in other.source.module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
+                continue
+            wanted = [a.name.value for a in small.names if isinstance(a.name, cst.Name) and a.name.value in names]
+            if not wanted:
+                continue
+            module = "." * len(small.relative) + ((dotted(small.module) or "") if small.module is not None else "")
+            key = project.module_key(module, other.path)
+            if key is not None and any(_defined_in(project, key, name, ctx.key) for name in wanted):
+                return True
+    return False
+
+
+def _defined_in(project: Any, key: str, name: str, target: str, hops: int = 3) -> bool:
+    """Whether ``name`` read from the module ``key`` is the one the file ``target`` defines."""
+    if key == target:
+        return True
+    if hops == 0 or not key.endswith("__init__.py"):
+        return False
+    package = project.context(project.given.get(key, key))
+    qualified = package.imports.get(name) if package.source is not None else None
+    if qualified is None or "." not in qualified:
+        return False
+    module, _, attr = qualified.rpartition(".")
+    inner = project.module_key(module, package.path)
+    return inner is not None and _defined_in(project, inner, attr, target, hops - 1)
+
+
+def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: Any) -> dict:
+    """Models built by the file's own top-level code (``model = Net(depth=20); model.apply(init)``)."""
+    body = [stmt for stmt in ctx.source.module.body if not isinstance(stmt, (cst.ClassDef, cst.FunctionDef))]
+    if not any(_mentions(stmt, names) for stmt in body if not _is_import(stmt)):
+        return {}
+    interp = Interpreter(project)
+    frame = Frame(ctx)
+    frame.locals["__name__"] = "__main__"
+    relevant = set(names)  # only statements about the models run, and those about their results
+    shapes = ScriptShapes()
+    taints = _Taints()
+    found: dict[int, Mod] = {}
+    for stmt in body:
+        shapes.seen(stmt)
+        if not _mentions(stmt, relevant):
+            continue
+        if _is_import(stmt):  # in order: a README imports one name from module after module
+            try:
+                interp.exec_stmt(stmt, frame)
+            except (Abort, RecursionError, *CONTROL_FLOW):
+                pass
+            continue
+        built = any(isinstance(v, Mod) for v in frame.locals.values())
+        before = dict(frame.locals), interp.mutations
+        saved = interp.incomplete, interp.reasons
+        interp.incomplete, interp.reasons = False, []
+        stopped = False
+        try:
+            interp.exec_stmt(stmt, frame)
+        except (Abort, RecursionError, *CONTROL_FLOW):
+            stopped = True
+        delta = (interp.incomplete, interp.reasons)
+        if built and interp.mutations == before[1] and not _may_change_layers(ctx, stmt, relevant):
+            # after the model is built, code that changes nothing of it (a training loop over a
+            # DataLoader) cannot make it unknown
+            delta = (False, [])
+        elif stopped:
+            delta = (True, [*delta[1], ("the file's top-level code stopped early", interp.site)])
+        interp.incomplete, interp.reasons = saved[0] or delta[0], saved[1] + delta[1][: max(0, 8 - len(saved[1]))]
+        taints.ran(stmt, frame.locals, before[0], delta)
+        if stopped and not (built and delta == (False, [])):
+            taints.everything(delta)  # what was built before stays usable, though unknown
+            break
+        shapes.ran(interp, frame, stmt)
+        for key, value in frame.locals.items():
+            if isinstance(value, Mod):
+                relevant.add(key)
+                if value.cls in classes:
+                    found[id(value.cls)] = value  # the last built of its class
+    return {key: (mod, taints.interpreter_for(interp, mod, frame.locals), shapes.shapes.get(key))
+            for key, mod in found.items()}
+
+
+class _Taints:
+    """What was unknown in the statements each local of a script depends on, so that a model
+    is incomplete only for what its own statements could not know: a README builds model
+    after model in one script, and one's unknown loop is not another's."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, tuple[bool, list]] = {}
+        self.mods: dict[int, tuple[bool, list]] = {}
+        self.all: tuple[bool, list] = (False, [])  # from statements that bind nothing
+
+    def ran(self, stmt: cst.CSTNode, now: dict, before: dict, delta: tuple[bool, list]) -> None:
+        mentioned = {n for n in _read_names(stmt) if n in now}
+        bound = {k for k, v in now.items() if before.get(k, _MISSING) is not v}
+        inherited = _join(self.all, *(self.names.get(n, (False, [])) for n in mentioned))
+        result = _join(inherited, delta)
+        if delta[0] and not bound:
+            self.all = _join(self.all, delta)  # a call for its effects: anything may depend on it
+        for name in bound | mentioned:
+            self.names[name] = result
+            if isinstance(now.get(name), Mod):
+                self.mods[id(now[name])] = _join(self.mods.get(id(now[name]), (False, [])), result)
+
+    def everything(self, delta: tuple[bool, list]) -> None:
+        self.all = _join(self.all, delta)
+        self.mods = {k: _join(v, delta) for k, v in self.mods.items()}
+
+    def interpreter_for(self, interp: Interpreter, mod: Mod, names: dict) -> Interpreter:
+        incomplete, reasons = _join(self.all, self.mods.get(id(mod), (False, [])))
+        own = copy.copy(interp)
+        own.incomplete, own.reasons = incomplete, list(reasons[:8])
+        return own
+
+
+_MISSING = object()
+
+
+def _read_names(stmt: cst.CSTNode) -> set[str]:
+    """Names a statement reads: those of ``x = f(y)``'s value, not the name it binds."""
+    small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 else None
+    if isinstance(small, cst.Assign) and all(isinstance(t.target, cst.Name) for t in small.targets) or isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+        stmt = small.value
+    return {n.value for n in walk(stmt) if type(n) is cst.Name}
+
+
+def _join(*taints: tuple[bool, list]) -> tuple[bool, list]:
+    reasons: list = []
+    for _, found in taints:
+        reasons.extend(r for r in found if r not in reasons)
+    return any(t[0] for t in taints), reasons
+
+
+# calls that change a built model's weights or layers where the interpreter may not have
+# followed them (the body of a loop over a DataLoader is not run), on a line that names
+# the model or its weights
+_CHANGES_LAYERS = re.compile(
+    r"\.apply\(|load_state_dict|requires_grad_\(|\.requires_grad\s*=[^=]|add_module|register_|setattr\(|"
+    r"\b(normal|uniform|fill|zero|zeros|ones|copy|constant|eye|orthogonal|trunc_normal|"
+    r"xavier_uniform|xavier_normal|kaiming_uniform|kaiming_normal|dirac|sparse)_\("
+)
+_WEIGHT_WORDS = re.compile(r"\b(weight|bias|data|param|params|parameters|named_parameters|modules|state_dict)\b")
+
+
+def _may_change_layers(ctx: Any, stmt: cst.CSTNode, models: set[str]) -> bool:
+    for line in ctx.source.code_of(stmt).splitlines():
+        if _CHANGES_LAYERS.search(line) and (_WEIGHT_WORDS.search(line) or any(
+                re.search(rf"\b{re.escape(name)}\b", line) for name in models)):
+            return True
+    return False
+
+
+def _matching_lines(text: str, pattern: re.Pattern) -> list[str]:
+    """The lines, up to the match, where ``pattern`` matches at the start of a word."""
+    return [text[line_start(text, m.start()): m.end()]
+            for m in pattern.finditer(text) if starts_a_word(text, m)]
+
+
+def _is_import(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+
+
+def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
+    return any(type(n) is cst.Name and n.value in names for n in walk(node))

@@ -1,0 +1,96 @@
+"""Models whose sizes only another file gives: a training script of the tree, or the Python
+blocks of its README. Their records say which file built them; findings never use them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gradlint.files import display_path
+from gradlint.markdown_code import python_of_markdown
+
+TREE = Path(__file__).parent / "fixtures" / "frontend" / "elsewhere"
+
+
+def records(cli, *args: str) -> dict[tuple[str, str], dict]:
+    result = cli("check", "--isolated", "--output-format", "json", *args)
+    report = json.loads(result.stdout)
+    assert report["errors"] == []
+    return {(Path(m["path"]).name, m["class"]): m for m in report["models"]}
+
+
+def test_the_readme_and_a_training_script_build_the_models_that_need_sizes(cli):
+    found = records(cli, "--no-cache", str(TREE))
+    built = {key: (m["built_with"], m["log10_grad_ratio"] is not None, m.get("blocked")) for key, m in found.items()}
+    readme = f"as {display_path(TREE / 'README.md')} builds it"
+    assert built == {
+        ("mlp.py", "MLP"): (f"as {display_path(TREE / 'train.py')} builds it", True, None),
+        ("vit.py", "ViT"): (readme, True, None),
+        ("vit.py", "Transformer"): ("the sizes ViT gives its transformer", True, None),
+        ("vit.py", "Attention"): ("the sizes ViT gives its transformer.layers.0.0", True, None),
+        ("vit.py", "FeedForward"): ("the sizes ViT gives its transformer.layers.0.1", True, None),
+        # the README reads its width from a file: built on stand-ins, and its estimate follows the depth
+        ("vit.py", "Mixer"): ("stand-ins for dim, depth", False,
+                              "the estimate depends on constructor arguments nothing passes: depth"),
+        # imported under the same name after the first ViT: each statement's own import counts
+        ("vit_small.py", "ViT"): (readme, True, None),
+    }
+    # a real backward pass of these builds (gradlint probe, seeds 0-2): ViT -0.58/-0.58/-0.64,
+    # MLP -3.63/-3.46/-3.46
+    assert found[("vit.py", "ViT")]["log10_grad_ratio"] == pytest.approx(-0.66, abs=0.05)
+    assert found[("mlp.py", "MLP")]["log10_grad_ratio"] == pytest.approx(-3.55, abs=0.05)
+
+
+def test_models_built_elsewhere_give_no_findings_and_a_plain_check_reads_no_readme(cli, monkeypatch):
+    from gradlint.frontends.python.index import Project
+
+    def unread(self):
+        raise AssertionError("a check without model records looked for the files that build models")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Project, "callers", property(unread))
+        plain = cli("check", "--no-cache", "--isolated", "-j", "1", str(TREE))
+    assert (plain.returncode, plain.stdout.strip()) == (0, "All checks passed (5 files checked).")
+    # a deep tanh MLP (12 layers, -3.6 decades) built by train.py is a record, not a finding
+    shown = json.loads(cli("check", "--no-cache", "--isolated", "--output-format", "json", str(TREE)).stdout)
+    assert shown["findings"] == []
+
+
+def test_a_changed_readme_is_a_changed_record_under_the_cache(cli, tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE, tree)
+    first = records(cli, str(tree))
+    assert records(cli, str(tree)) == first  # from the cache
+    readme = tree / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8").replace("depth = 4,", "depth = 24,"), encoding="utf-8")
+    again = records(cli, str(tree))
+    assert again[("vit.py", "ViT")]["log10_grad_ratio"] != first[("vit.py", "ViT")]["log10_grad_ratio"]
+    assert again[("vit.py", "ViT")]["depth"] > first[("vit.py", "ViT")]["depth"]
+
+
+def test_markdown_python_keeps_the_files_lines_and_drops_what_does_not_parse():
+    text = "\n".join([
+        "# title",                 # 1
+        "```python",               # 2
+        "import torch",            # 3
+        "v = Net(dim = 8)",        # 4
+        "```",                     # 5
+        "```bash",                 # 6
+        "pip install net",         # 7
+        "```",                     # 8
+        "```py",                   # 9
+        "v = Net(dim = 8, ...,",   # 10: an excerpt
+        "```",                     # 11
+        "~~~",                     # 12
+        ">>> net = Net(4)",        # 13
+        "Net(...)",                # 14: output
+        "~~~",                     # 15
+    ])
+    script = python_of_markdown(text).split("\n")
+    assert script[2:4] == ["import torch", "v = Net(dim = 8)"]
+    assert script[12] == "net = Net(4)"
+    assert [i for i, line in enumerate(script) if line] == [2, 3, 12]
+    assert len(script) == len(text.split("\n")) + 1
