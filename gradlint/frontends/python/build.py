@@ -38,7 +38,8 @@ def module_classes(interp: Interpreter, ctx: Any, blocks: bool = False) -> list[
         if not isinstance(stmt, cst.ClassDef) or not stmt.bases:
             continue
         if (_needs_arguments(stmt) and name not in built_outside
-                and not (blocks and (name in called or may_fill(_own_init(stmt), counts=True)))):
+                and not (blocks and (name in called or may_fill(_own_init(stmt), counts=True)
+                                     or name in interp.project.callers))):
             continue  # cheap exit before resolving bases, which may mean parsing other files
         bases = [dotted(arg.value) for arg in stmt.bases if arg.keyword is None and arg.star == ""]
         summaries = interp.project.classes
@@ -151,13 +152,15 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         return walk_forward(interp, cls, mod, ctx), interp.steps
     if made is not None:  # built by another file: for model records only
         mod, interp, _, label = made
-        graph = walk_forward(interp, cls, mod, ctx)
+        elsewhere = walk_forward(interp, cls, mod, ctx)
+        elsewhere.attrs["built_with"] = elsewhere.attrs["record_only"] = label
         built.append((mod, interp))  # its blocks, with the sizes it gives them
-        if estimated is None or estimated(graph):
-            graph.attrs["built_with"] = graph.attrs["record_only"] = label
-            return graph, interp.steps
+        if estimated is None or estimated(elsewhere):
+            return elsewhere, interp.steps
         # no estimate there (weights loaded from a checkpoint, a value the script cannot
         # know): the file's own route below may still give one
+        graph, steps = _graph_of_class(cls, scout, {}, ctx, project, built, estimated, blocks)
+        return (graph if graph is not None else elsewhere), steps + interp.steps
     interp = Interpreter(project)
     init, _ = interp.class_attr(cls, "__init__")
     if not (isinstance(init, FuncVal) and _takes_arguments(init.node)):

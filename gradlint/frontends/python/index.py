@@ -16,7 +16,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint.markdown_code import DOCUMENT_SUFFIXES, python_of_markdown
-from gradlint.names import ImportMap
+from gradlint.names import ImportMap, dotted
 from gradlint.notebooks import read_code
 from gradlint.reading import names_called_outside_classes, python_lines, read_text
 from gradlint.source import SourceFile
@@ -80,6 +80,20 @@ class FileContext:
     @cached_property
     def imports(self) -> dict[str, str]:
         return ImportMap(self.source.module).aliases if self.source else {}
+
+    @cached_property
+    def star_imports(self) -> list[str]:
+        """Modules the file imports every name of (``from models import *``), in order."""
+        if self.source is None:
+            return []
+        found = []
+        for stmt in self.source.module.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                        module = small.module
+                        found.append("." * len(small.relative) + (dotted(module) or "" if module is not None else ""))
+        return found
 
     @cached_property
     def definitions(self) -> dict[str, cst.CSTNode]:

@@ -110,7 +110,7 @@ class Interpreter(Statements, Expressions, Operators, Calls, Classes, Attributes
                 if name in file.imports:
                     value = self.import_value(file, file.imports[name])
                 else:
-                    value = pybuiltins.BUILTINS.get(name, UNKNOWN)
+                    value = self._star_imported(file, name)
             elif isinstance(stmt, cst.ClassDef):
                 value = self.make_class(file, stmt)
             elif isinstance(stmt, cst.FunctionDef):
@@ -131,6 +131,15 @@ class Interpreter(Statements, Expressions, Operators, Calls, Classes, Attributes
             file.evaluating.discard(name)
         file.globals[name] = value
         return value
+
+    def _star_imported(self, file: Any, name: str) -> Any:
+        """A name no statement of the file binds: from a module it imports with ``*`` (the
+        last such import that defines it, as Python binds it), else a builtin."""
+        for module in reversed(getattr(file, "star_imports", ())):
+            target = self.project.resolve_module(module, file)
+            if target is not None and target is not file and (name in target.definitions or name in target.imports):
+                return self.global_value(target, name)
+        return pybuiltins.BUILTINS.get(name, UNKNOWN)
 
     def import_value(self, file: Any, qualified: str) -> Any:
         if qualified == "torch" or qualified.startswith("torch."):

@@ -16,6 +16,7 @@ from gradlint.codefacts.syntax import walk
 from gradlint.files import display_path
 from gradlint.frontends.python.example_input import ScriptShapes, Shape, split_factory_result
 from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, Interpreter
+from gradlint.frontends.python.module_objects import walk_modules
 from gradlint.frontends.python.values import ClassVal, FuncVal, Mod
 from gradlint.markdown_code import DOCUMENT_SUFFIXES
 from gradlint.names import dotted, starts_a_word
@@ -100,13 +101,16 @@ def _imports_from(other: Any, ctx: Any, names: set[str], project: Any) -> bool:
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
         for small in stmt.body:
-            if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
+            if not isinstance(small, cst.ImportFrom):
                 continue
-            wanted = [a.name.value for a in small.names if isinstance(a.name, cst.Name) and a.name.value in names]
+            if isinstance(small.names, cst.ImportStar):  # ``from models import *`` (PyTorch-GAN's scripts)
+                wanted = sorted(names)
+            else:
+                wanted = [a.name.value for a in small.names if isinstance(a.name, cst.Name) and a.name.value in names]
             if not wanted:
                 continue
             module = "." * len(small.relative) + ((dotted(small.module) or "") if small.module is not None else "")
-            key = project.module_key(module, other.path)
+            key = project.module_key(module, other.path, project._readable)
             if key is not None and any(_defined_in(project, key, name, ctx.key) for name in wanted):
                 return True
     return False
@@ -150,7 +154,7 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
                 pass
             continue
         built = any(isinstance(v, Mod) for v in frame.locals.values())
-        before = dict(frame.locals), interp.mutations
+        before = dict(frame.locals), interp.mutations, _fingerprint(frame.locals) if built else None
         saved = interp.incomplete, interp.reasons
         interp.incomplete, interp.reasons = False, []
         stopped = False
@@ -159,7 +163,8 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
         except (Abort, RecursionError, *CONTROL_FLOW):
             stopped = True
         delta = (interp.incomplete, interp.reasons)
-        if built and interp.mutations == before[1] and not _may_change_layers(ctx, stmt, relevant):
+        unchanged = interp.mutations == before[1] or _fingerprint(frame.locals) == before[2]
+        if built and unchanged and not _may_change_layers(ctx, stmt, relevant):
             # after the model is built, code that changes nothing of it (a training loop over a
             # DataLoader) cannot make it unknown
             delta = (False, [])
@@ -214,6 +219,19 @@ class _Taints:
 
 
 _MISSING = object()
+
+
+def _fingerprint(names: dict) -> list:
+    """What of the script's models a statement may change: their modules, parameters and
+    inits (a loop over a DataLoader sets attributes of other objects, which changes nothing)."""
+    found: list = []
+    for key, value in names.items():
+        if isinstance(value, Mod):
+            for name, mod in walk_modules(value):
+                found.append((key, name, id(mod), len(mod.children)))
+                found.extend((p, id(param), param.init if param is not None else None,
+                              param.frozen if param is not None else None) for p, param in mod.params.items())
+    return found
 
 
 def _read_names(stmt: cst.CSTNode) -> set[str]:
