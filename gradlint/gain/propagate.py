@@ -107,7 +107,10 @@ def _backward(
         flattened = _flattened(graph, node) if node.op == "linear" else 1.0
         weight, shares = backward_factors(node, mine, est, what_if)
         if weight is not None:
-            mine.grad2 = d2 * Decimal(weight)
+            # a weight forward computed from the parameter (normalised, scaled): the
+            # parameter's gradient is the effective weight's times the slope between them
+            slope = node.attrs.get("grad_scale", 1.0)
+            mine.grad2 = d2 * Decimal(weight * slope * slope)
         if mine.area is not None:
             shares = [(target, factor / mine.area) for target, factor in shares]
         for target, factor in shares:

@@ -112,13 +112,22 @@ def _ratio_over(
     first_g = result.nodes[first.id].grad2 or Decimal(0)
     first_g *= Decimal(_batch_share(graph, result, first))
     if first is not last:
-        first_g += _coherent_input_gradient(graph, result, first, what_if)
-        first_g += _coherent_gain_gradient(graph, result, first, what_if)
-        last_g = last_g * Decimal(_batch_share(graph, result, last)) + _coherent_gain_gradient(graph, result, last, what_if)
+        first_g += _slope2(first) * (_coherent_input_gradient(graph, result, first, what_if)
+                                     + _coherent_gain_gradient(graph, result, first, what_if))
+        last_g = (last_g * Decimal(_batch_share(graph, result, last))
+                  + _slope2(last) * _coherent_gain_gradient(graph, result, last, what_if))
     else:
         last_g = first_g
     value = 0.5 * float((first_g / last_g).log10())
     return first.id, last.id, value
+
+
+def _slope2(node: Node) -> Decimal:
+    """The square of the slope from a parameter to the weight forward computes from it
+    (``F.conv2d(x, normalize(self.weight))``): the coherent parts below are the effective
+    weight's gradients, as ``grad2`` is before propagate scales it."""
+    slope = node.attrs.get("grad_scale", 1.0)
+    return Decimal(slope * slope)
 
 
 def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:

@@ -9,6 +9,7 @@ import libcst as cst
 from gradlint.frontends.python import modules as nnmod
 from gradlint.frontends.python import plain_methods
 from gradlint.frontends.python.classes import _class_body_definition
+from gradlint.frontends.python.derived import DerivedWeight
 from gradlint.frontends.python.shared import MAX_LOOP_ITERATIONS, Abort, Frame, InterpPart
 from gradlint.frontends.python.values import (
     UNKNOWN,
@@ -71,6 +72,8 @@ class Attributes(InterpPart):
             return self._super_attr(obj, name)
         if isinstance(obj, (Tensor, ParamRef)):
             return nnmod.tensor_attr(self, obj, name)
+        if isinstance(obj, DerivedWeight):
+            return nnmod.derived_attr(self, obj, name)
         return plain_methods.plain_attr(self, obj, name)
 
     def _bind(self, receiver: Any, value: Any, owner: ClassVal | None) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint import torch_api
+from gradlint.frontends.python.derived import DerivedWeight, as_derived
 from gradlint.frontends.python.folds import MATH
 from gradlint.frontends.python.shared import GraphPart, Interp
 from gradlint.frontends.python.values import UNKNOWN, ParamRef, Pieces, Site, Tensor
@@ -57,6 +58,13 @@ class Functional(GraphPart):
             attrs = {"function": name, "size": None if size is UNKNOWN else size,
                      "scale_factor": None if factor is UNKNOWN else factor}
             return self.node("identity", self.scoped(name), site, [first.node], attrs=attrs)
+        derived = self.derived_weight(name, first, args, kwargs)
+        if derived is not None:
+            return derived
+        if name in ("linear", "conv1d", "conv2d", "conv3d") and len(args) + len(kwargs) >= 2:
+            layer = self.weight_layer(name, first, args, kwargs, site)
+            if layer is not None:
+                return layer
         if name in torch_api.names("functional.identity"):
             return first if isinstance(first, Tensor) else self._const(args)
         if name in torch_api.names("functional.split"):
@@ -95,6 +103,65 @@ class Functional(GraphPart):
         if name in MATH and isinstance(first, Tensor):
             return self.math(name, site, first)
         return self.opaque(interp, args, kwargs, site, name)
+
+    def derived_weight(self, name: str, first: Any, args: list, kwargs: dict) -> Any:
+        """``F.normalize(self.weight, dim=1)``, ``torch.abs(w)``, a re-layout of a weight
+        forward computed: the weight it makes (``gradlint.frontends.python.derived``)."""
+        weight = as_derived(first) if name in ("normalize", "abs") or isinstance(first, DerivedWeight) else None
+        if weight is None:
+            return None
+        if name == "normalize":
+            dim = kwargs.get("dim", args[2] if len(args) > 2 else 1)
+            dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+            made = weight.normalised(dims) if all(isinstance(d, int) for d in dims) else None
+            return made if made is not None else Tensor(None)
+        if name == "abs":
+            return weight.absolute() or Tensor(None)
+        if name in torch_api.names("functional.identity"):
+            return weight
+        return None
+
+    def weight_layer(self, name: str, x: Any, args: list, kwargs: dict, site: Site | None) -> Any:
+        """``F.conv2d(x, w, ...)`` or ``F.linear(x, w)`` on a module's own weight, as it is or
+        as forward computed it: a layer whose weight is the effective one, and whose gradient
+        reaches the parameter through the slope between them."""
+        raw = args[1] if len(args) > 1 else kwargs.get("weight")
+        weight = as_derived(raw)
+        if weight is None or not isinstance(x, Tensor) or (name == "linear" and isinstance(raw, ParamRef)):
+            return None  # F.linear on the weight itself: ``param_layer``
+        if x.node is None:
+            return Tensor(None)
+        param = weight.ref.param
+        owner = self.names.get(id(weight.ref.owner), "")
+        self.used.add(id(weight.ref.owner))
+        pname = f"{owner}.{weight.ref.name}" if owner else weight.ref.name
+        bias = args[2] if len(args) > 2 else kwargs.get("bias")
+        shape = weight.shape
+        attrs: dict[str, Any] = {"functional": True}
+        if weight.grad != 1.0:
+            attrs["grad_scale"] = weight.grad
+        if param is not None and param.frozen:
+            attrs["frozen"] = True
+        fields: dict[str, Any] = {"weight_init": weight.init, "param_name": pname, "has_bias": isinstance(bias, ParamRef),
+                                  "param_index": self.param_index.get(id(param)) if param is not None else None}
+        if isinstance(bias, ParamRef) and bias.param is not None:
+            fields["bias_init"] = bias.param.init
+        if name == "linear":
+            if len(shape) != 2:
+                return None
+            fields["fan_in"], fields["fan_out"] = shape[1], shape[0]
+            return self.node("linear", pname, site, [x.node], module_type="Parameter", attrs=attrs, **fields)
+        dims = int(name[-2])
+        positional = dict(zip(("stride", "padding", "dilation", "groups"), args[3:]))
+        options = {key: kwargs.get(key, positional.get(key, default))
+                   for key, default in (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1))}
+        groups = options["groups"]
+        if len(shape) != dims + 2 or not isinstance(groups, int) or groups <= 0:
+            return None
+        kernel = math.prod(shape[2:])
+        fields["fan_in"], fields["fan_out"] = shape[1] * kernel, shape[0] * kernel // groups
+        attrs.update(options, kernel_size=tuple(shape[2:]), out_channels=shape[0])
+        return self.node("linear", pname, site, [x.node], module_type=f"Conv{dims}d", attrs=attrs, **fields)
 
     def math(self, name: str, site: Site | None, x: Tensor) -> Tensor:
         """Element-wise maths on a tensor: a placeholder that ``folds.fold`` may recognise."""
@@ -145,6 +212,9 @@ class Functional(GraphPart):
         return Tensor(None) if any(isinstance(a, Tensor) for a in args) else UNKNOWN
 
     def binop(self, interp: Interp, op: Any, left: Any, right: Any, site: Site | None) -> Any:
+        scaled = _scaled_weight(op, left, right)
+        if scaled is not None:
+            return scaled
         lt, rt = _as_tensor(left), _as_tensor(right)
         lid = lt.node if lt is not None else None
         rid = rt.node if rt is not None else None
@@ -225,8 +295,23 @@ def _number(value: Any) -> bool:
 def _as_tensor(value: Any) -> Tensor | None:
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, ParamRef):
+    if isinstance(value, (ParamRef, DerivedWeight)):
         return Tensor(None)
+    return None
+
+
+def _scaled_weight(op: Any, left: Any, right: Any) -> DerivedWeight | None:
+    """``w * c``, ``c * w``, ``w / c`` for a weight of two or more dimensions and a number."""
+    weight, number = (left, right) if isinstance(left, (ParamRef, DerivedWeight)) else (right, left)
+    if not isinstance(number, (int, float)) or isinstance(number, bool) or not math.isfinite(number):
+        return None
+    found = as_derived(weight)
+    if found is None:
+        return None
+    if op is cst.Multiply:
+        return found.scaled(float(number))
+    if op is cst.Divide and weight is left and number != 0:
+        return found.scaled(1.0 / number)
     return None
 
 

@@ -6,11 +6,13 @@ their functions that the interpreter calls are re-exported here, beside the rest
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import libcst as cst
 
 from gradlint import torch_api
+from gradlint.frontends.python.derived import DerivedWeight, as_derived
 from gradlint.frontends.python.init_math import calculate_gain, init_from_call
 from gradlint.frontends.python.module_objects import (
     container_getitem,
@@ -187,6 +189,11 @@ def set_init(interp, target: Any, name: str, args: list, kwargs: dict, site: Sit
         param = target.param
         if param is None:
             return
+        source = args[0] if args else kwargs.get("src")
+        if name == "copy_" and isinstance(source, DerivedWeight) and source.ref.param is param:
+            # ``self.weight.copy_(normalize_weight(self.weight))`` (EDM2's forced normalisation)
+            param.init = source.init
+            return
         param.init = init_from_call(name, param.shape, args, kwargs, site_location(site), site_text(site))
     elif isinstance(target, Tensor) and target.node is None or isinstance(target, Param):
         target.init = init_from_call(name, target.shape, args, kwargs, site_location(site), site_text(site))
@@ -209,6 +216,8 @@ def tensor_attr(interp: Interp, obj: Any, name: str) -> Any:
             return param.ndim if param is not None and param.ndim is not None else UNKNOWN
         if name in ("dim", "size", "numel"):
             return Builtin(name, lambda i, a, k: _param_shape_call(param, name, a))
+        if name == "abs" and interp.graph is not None and as_derived(obj) is not None:
+            return Builtin(name, lambda i, a, k: as_derived(obj).absolute() or Tensor(None))
         if name in _CASTS and interp.graph is not None:
             return Builtin(name, lambda i, a, k: obj)  # ``self.weight.to(x.dtype)``: the same weight
         if name in _PARAM_INIT_METHODS or name in ("trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_normal_"):
@@ -275,4 +284,29 @@ def tensor_binop(interp: Interp, op: Any, left: Any, right: Any, site: Site | No
             return Tensor(None, tensor.shape, Init("unknown"))
         mean = None if init.mean is None else init.mean * factor
         return Tensor(None, tensor.shape, Init(init.kind, init.variance * factor * factor, mean, None))
+    return UNKNOWN
+
+
+def derived_attr(interp, weight: DerivedWeight, name: str):
+    """An attribute of a derived weight: its view's sizes, ``abs``, re-layouts of it."""
+    if name == "shape":
+        return weight.shape
+    if name == "ndim":
+        return len(weight.shape)
+    if name in ("numel", "dim", "size"):
+        def sizes(interp, args, kwargs):
+            if name == "numel":
+                return math.prod(weight.shape)
+            if name == "dim":
+                return len(weight.shape)
+            if args and isinstance(args[0], int) and -len(weight.shape) <= args[0] < len(weight.shape):
+                return weight.shape[args[0]]
+            return weight.shape if not args else UNKNOWN
+        return Builtin(name, sizes)
+    if name == "abs":
+        return Builtin(name, lambda interp, args, kwargs: weight.absolute() or Tensor(None))
+    if name == "data" or name in torch_api.names("functional.identity"):
+        return Builtin(name, lambda interp, args, kwargs: weight) if name != "data" else weight
+    if interp.graph is not None:
+        return tensor_attr(interp, Tensor(None, weight.shape), name)
     return UNKNOWN

@@ -8,6 +8,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint.frontends.python import modules as nnmod
+from gradlint.frontends.python.derived import DerivedWeight
 from gradlint.frontends.python.shared import MAX_COLLECTION, Frame, InterpPart, plain
 from gradlint.frontends.python.values import (
     UNKNOWN,
@@ -41,6 +42,9 @@ def _gives_a_bool(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Comparison)
 
 
+_TENSORISH = (Tensor, ParamRef, Param, DerivedWeight)
+
+
 class Operators(InterpPart):
     """The operators part of ``Interpreter``: ``self`` is all of it (see ``shared.py``)."""
 
@@ -58,7 +62,7 @@ class Operators(InterpPart):
         return value
 
     def binop(self, op: Any, left: Any, right: Any, inplace: bool = False, site: Site | None = None) -> Any:
-        if isinstance(left, (Tensor, ParamRef, Param)) or isinstance(right, (Tensor, ParamRef, Param)):
+        if isinstance(left, _TENSORISH) or isinstance(right, _TENSORISH):
             return nnmod.tensor_binop(self, op, left, right, site)
         if inplace and op is cst.Add and isinstance(left, Mod) and (left.container or left.cls is not None):
             return nnmod.module_getattr(self, left, "extend").fn(self, [right], {})  # layers += [...]

@@ -8,6 +8,7 @@ from typing import Any
 
 from gradlint.frontends.python.argparse_defaults import ARGPARSE
 from gradlint.frontends.python.builtins import BUILTINS, _iter, _numbers, is_function
+from gradlint.frontends.python.derived import DerivedWeight, as_derived
 from gradlint.frontends.python.values import UNKNOWN, Builtin, Mod, Namespace, Partial, clone
 
 # -- standard library --------------------------------------------------------------------
@@ -118,6 +119,11 @@ def _pack(interp, args, kwargs):
     items = _iter(interp, args[0]) if args else None
     if interp.graph is None or items is None:
         return UNKNOWN
+    pattern = args[1] if len(args) > 1 else kwargs.get("pattern")
+    weight = as_derived(items[0]) if len(items) == 1 and isinstance(pattern, str) else None
+    if weight is not None:  # a weight forward reshapes to normalise its rows (EDM2's ``pack_one``)
+        packed = weight.packed(pattern)
+        return (packed if packed is not None else UNKNOWN), (UNKNOWN,)
     return interp.graph.functional(interp, "cat", [list(items)], {}, interp.site), tuple([UNKNOWN] * len(items))
 
 
@@ -125,6 +131,8 @@ def _unpack(interp, args, kwargs):
     """``unpack(x, ps, "b * d")``: every piece carries x's gradient path, as ``chunk``'s do."""
     if interp.graph is None or not args:
         return UNKNOWN
+    if isinstance(args[0], DerivedWeight):
+        return [args[0].unpacked()]
     shapes = args[1] if len(args) > 1 else kwargs.get("packed_shapes")
     count = len(shapes) if isinstance(shapes, (tuple, list)) else 0
     return interp.graph.functional(interp, "chunk", [args[0], count or UNKNOWN], {}, interp.site)
