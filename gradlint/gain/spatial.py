@@ -49,7 +49,9 @@ def spatial_sizes(graph: LayerGraph, shape: Size) -> dict[int, Size | None]:
         elif node.op == "pool":
             sizes[node.id] = _pool(node, ins[0]) if ins else None
         elif node.op in ("add", "concat", "output") or node.op in _FOLLOW:
-            if node.op == "identity" and any(k in node.attrs for k in ("size", "scale_factor")):
+            if node.op == "identity" and (node.module_type or "").endswith(_PADS):
+                sizes[node.id] = _padded(node, ins[0]) if ins else None
+            elif node.op == "identity" and any(k in node.attrs for k in ("size", "scale_factor")):
                 sizes[node.id] = _resize(node, ins[0]) if ins else None
             elif (node.module_type or "").startswith(_RESIZING):
                 sizes[node.id] = None
@@ -223,6 +225,28 @@ def _reduced(dim: Any, keepdim: Any, size: Size) -> Size | None:
     if sorted(d % rank for d in dims) != list(range(2, rank)):
         return None
     return tuple(1 for _ in size) if keepdim is True else ()
+
+
+_PADS = ("Pad1d", "Pad2d", "Pad3d")
+
+
+def _padded(node: Node, size: Size | None) -> Size | None:
+    """A padding layer's output: ``padding`` on both sides of every dim (an int), or torch's
+    (left, right, top, bottom, front, back) from the last dim backwards."""
+    padding = node.attrs.get("padding")
+    if not size:
+        return None
+    if isinstance(padding, int) and not isinstance(padding, bool):
+        return tuple(n + 2 * padding for n in size)
+    if not isinstance(padding, (tuple, list)) or len(padding) != 2 * len(size):
+        return None
+    if not all(isinstance(p, int) and not isinstance(p, bool) for p in padding):
+        return None
+    out = list(size)
+    for index in range(len(size)):
+        dim = len(size) - 1 - index  # the first pair pads the last dim
+        out[dim] += padding[2 * index] + padding[2 * index + 1]
+    return tuple(out) if all(n > 0 for n in out) else None
 
 
 def _resize(node: Node, size: Size | None) -> Size | None:
