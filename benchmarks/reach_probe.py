@@ -26,7 +26,6 @@ from factories import REPOS
 FACTORIES = Path(__file__).parent / "real_models" / "factories.py"
 # factory -> (repository, file, class of the model record)
 SAMPLE = {
-    "nanogpt_gpt": ("nanoGPT", "model.py", "GPT"),
     "nanogpt_block": ("nanoGPT", "model.py", "Block"),
     "nanogpt_mlp": ("nanoGPT", "model.py", "MLP"),
     "nanogpt_attention": ("nanoGPT", "model.py", "CausalSelfAttention"),
@@ -71,6 +70,14 @@ SAMPLE = {
     "sd_feedforward": ("stable-diffusion", "ldm/modules/attention.py", "FeedForward"),
     "litgpt_block": ("litgpt", "litgpt/model.py", "Block"),
     "whisper_residual_attention_block": ("whisper", "whisper/model.py", "ResidualAttentionBlock"),
+    "nanogpt_gpt_bench": ("nanoGPT", "model.py", "GPT"),
+    "cyclegan_generator": ("PyTorch-GAN", "implementations/cyclegan/models.py", "GeneratorResNet"),
+    "cyclegan_discriminator": ("PyTorch-GAN", "implementations/cyclegan/models.py", "Discriminator"),
+    "esrgan_generator": ("PyTorch-GAN", "implementations/esrgan/models.py", "GeneratorRRDB"),
+    "readme_simple_vit": ("vit-pytorch", "vit_pytorch/simple_vit.py", "SimpleViT"),
+    "readme_simple_vit_transformer": ("vit-pytorch", "vit_pytorch/simple_vit.py", "Transformer"),
+    "readme_nest": ("vit-pytorch", "vit_pytorch/nest.py", "NesT"),
+    "readme_mobile_vit": ("vit-pytorch", "vit_pytorch/mobile_vit.py", "MobileViT"),
 }
 
 

@@ -342,3 +342,68 @@ def whisper_residual_attention_block():
     _package("whisper", REPOS / "whisper" / "whisper", ("whisper.decoding", "whisper.transcribe"))
     model = importlib.import_module("whisper.model")
     return model.ResidualAttentionBlock(512, 8), torch.randn(2, 16, 512)
+
+
+# -- models another file of their repository builds: a training script, or the README ------
+
+def nanogpt_gpt_bench():
+    """nanoGPT's bench.py: GPT(GPTConfig(block_size=1024, n_layer=12, n_head=12, n_embd=768,
+    dropout=0, bias=False)), the call site the model record prefers to GPTConfig()'s defaults."""
+    m = _nanogpt()
+    return m.GPT(m.GPTConfig(block_size=1024, n_layer=12, n_head=12, n_embd=768, dropout=0, bias=False)), _tokens(50304)
+
+
+def _cyclegan():
+    m = _module("PyTorch-GAN", "implementations/cyclegan/models.py")
+    return m, (3, 256, 256)
+
+
+def cyclegan_generator():
+    """cyclegan.py: GeneratorResNet(input_shape, opt.n_residual_blocks) with the argparse
+    defaults (3x256x256, 9 blocks), then ``apply(weights_init_normal)``; batch 1 as there."""
+    m, shape = _cyclegan()
+    model = m.GeneratorResNet(shape, 9)
+    model.apply(m.weights_init_normal)
+    return model, torch.randn(1, *shape)
+
+
+def cyclegan_discriminator():
+    m, shape = _cyclegan()
+    model = m.Discriminator(shape)
+    model.apply(m.weights_init_normal)
+    return model, torch.randn(1, *shape)
+
+
+def esrgan_generator():
+    """esrgan.py: GeneratorRRDB(opt.channels, filters=64, num_res_blocks=opt.residual_blocks)
+    (3 channels, 23 blocks; no init applied), on a batch of 4 low-resolution 64x64 images."""
+    _stubbed("torchvision.models")  # FeatureExtractor's vgg19, unused by the generator
+    m = _module("PyTorch-GAN", "implementations/esrgan/models.py")
+    return m.GeneratorRRDB(3, filters=64, num_res_blocks=23), torch.randn(4, 3, 64, 64)
+
+
+def readme_simple_vit():
+    """vit-pytorch's README: SimpleViT(image_size=256, patch_size=32, num_classes=1000,
+    dim=1024, depth=6, heads=16, mlp_dim=2048) on torch.randn(1, 3, 256, 256)."""
+    m = _module("vit-pytorch", "vit_pytorch/simple_vit.py")
+    model = m.SimpleViT(image_size=256, patch_size=32, num_classes=1000, dim=1024, depth=6, heads=16, mlp_dim=2048)
+    return model, torch.randn(1, 3, 256, 256)
+
+
+def readme_simple_vit_transformer():
+    model, _ = readme_simple_vit()
+    return model.transformer, torch.randn(1, 64, 1024)
+
+
+def readme_nest():
+    m = _module("vit-pytorch", "vit_pytorch/nest.py")
+    model = m.NesT(image_size=224, patch_size=4, dim=96, heads=3, num_hierarchies=3, block_repeats=(2, 2, 8),
+                   num_classes=1000)
+    return model, torch.randn(1, 3, 224, 224)
+
+
+def readme_mobile_vit():
+    m = _module("vit-pytorch", "vit_pytorch/mobile_vit.py")
+    model = m.MobileViT(image_size=(256, 256), dims=[96, 120, 144],
+                        channels=[16, 32, 48, 48, 64, 64, 80, 80, 96, 96, 384], num_classes=1000)
+    return model, torch.randn(1, 3, 256, 256)
