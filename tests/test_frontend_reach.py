@@ -107,7 +107,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (9 files checked)."
+    assert plain.stdout.strip() == "All checks passed (10 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -249,3 +249,25 @@ def test_a_weight_forward_computes_from_its_parameter_is_the_layers_weight():
     assert (a.module_type, a.fan_in, a.fan_out, a.attrs["padding"], a.attrs["out_channels"]) == ("Conv2d", 27, 144, 1, 16)
     assert (b.fan_in, b.fan_out, b.has_bias, "grad_scale" in b.attrs) == (144, 144, True, False)
     assert estimate(conv).log10_grad_ratio is not None
+
+
+def test_token_ids_cast_to_integers_are_what_the_embedding_reads():
+    graphs = graphs_of("token_ids.py")
+    tokens = graphs["TokenEmbedding"]
+    assert tokens.complete and [n.op for n in tokens.nodes if n.has_weight] == ["embedding", "linear"]
+    assert estimate(tokens).log10_grad_ratio is not None
+    bucketed = graphs["Bucketed"]  # the embedding reads no tensor traced to the input
+    embedding = next(n for n in bucketed.nodes if n.op == "embedding")
+    assert embedding.inputs == [] and "proj" not in {bucketed.nodes[i].name for i in _upstream(bucketed)}
+
+
+def _upstream(graph: LayerGraph) -> set[int]:
+    """Nodes the output depends on."""
+    stack = [n.id for n in graph.nodes if n.op == "output"]
+    seen: set[int] = set()
+    while stack:
+        nid = stack.pop()
+        if nid not in seen:
+            seen.add(nid)
+            stack.extend(graph.nodes[nid].inputs)
+    return seen

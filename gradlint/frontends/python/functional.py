@@ -27,6 +27,11 @@ class Functional(GraphPart):
         if name in torch_api.names("functional.value"):
             if name in ("detach", "detach_") and isinstance(first, Tensor):
                 return Tensor(None)
+            if name in ("long", "int") and isinstance(first, Tensor) and not args[1:]:
+                # ``self.emb(x.long())``: the model's token ids stay what an embedding reads;
+                # anything else cast to integers carries no gradient
+                reads_input = first.node is not None and self.graph.nodes[first.node].op == "input"
+                return first if reads_input else Tensor(None)
             if name in ("size",) and not args[1:]:
                 return UNKNOWN
             return Tensor(None) if name.startswith("new_") or name.endswith("_like") else UNKNOWN
