@@ -17,6 +17,7 @@ from gradlint.check_file import check_path, check_python, run_graph_rules
 from gradlint.config import Config, enabled_rules
 from gradlint.diagnostics import FileError, FileResult, Finding, RunResult
 from gradlint.files import discover, display_path
+from gradlint.notebooks import is_notebook
 from gradlint.plan import Plan
 from gradlint.project_index import LazyProject, project_of
 from gradlint.reading import read_text
@@ -84,6 +85,7 @@ def run(
     resolver = Resolver.of(config)
     documents: list[Path] = []
     files, problems = discover(paths, resolver, force_exclude=force_exclude, documents=documents)
+    documents.extend(f for f in files if is_notebook(f))  # a notebook's cells may build the tree's models
     outcome = RunResult()
     outcome.errors.extend(FileError(p, m) for p, m in problems)
     checkers: dict[int, Checker] = {}  # one per configuration: files are grouped by it

@@ -113,8 +113,9 @@ def build_graphs_of(ctx: Any, project: Any, estimated: Any = None, blocks: bool 
             # INPUT_SHAPE is the input of the model the file builds, not of its blocks
             shape = made[2] if made is not None else (declared if not factories else None)
             shape = shape if shape is not None or made is None else declared
-            if shape is not None:
+            if shape is not None and graph.attrs.get("input_shape") != shape:
                 graph.attrs["input_shape"] = shape
+                graph.attrs.pop("gain_estimate", None)  # an estimate made before it knew the input
             made_graphs[id(cls)] = graph
     graphs = [made_graphs[id(c)] for c in classes if id(c) in made_graphs]
     inner = {name for g in graphs for name in g.attrs.get("blocks", ())}
@@ -151,9 +152,11 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         built.append((mod, interp))
         return walk_forward(interp, cls, mod, ctx), interp.steps
     if made is not None:  # built by another file: for model records only
-        mod, interp, _, label = made
+        mod, interp, shape, label = made
         elsewhere = walk_forward(interp, cls, mod, ctx)
         elsewhere.attrs["built_with"] = elsewhere.attrs["record_only"] = label
+        if shape is not None:  # judged on the input that file calls it with
+            elsewhere.attrs["input_shape"] = shape
         built.append((mod, interp))  # its blocks, with the sizes it gives them
         if estimated is None or estimated(elsewhere):
             return elsewhere, interp.steps

@@ -17,7 +17,7 @@ import libcst as cst
 
 from gradlint.markdown_code import DOCUMENT_SUFFIXES, python_of_markdown
 from gradlint.names import ImportMap, dotted
-from gradlint.notebooks import read_code
+from gradlint.notebooks import is_notebook, read_code
 from gradlint.reading import names_called_outside_classes, python_lines, read_text
 from gradlint.source import SourceFile
 
@@ -230,19 +230,18 @@ class Project:
     @cached_property
     def callers(self) -> dict[str, list[str]]:
         """Name -> the files of the tree that call it outside a class body (the tree's
-        scripts, and the Python blocks of its Markdown files), scripts first: where a model
-        whose constructor needs arguments may be built. Read once, when a record first asks."""
+        scripts, its notebooks' cells and the Python blocks of its Markdown files): where a
+        model whose constructor needs arguments may be built. Read once, when a record first
+        asks."""
         found: dict[str, list[str]] = {}
         for path in [*self.files, *self.documents]:
             document = path.suffix.lower() in DOCUMENT_SUFFIXES
-            if path.suffix != ".py" and not document:
+            if path.suffix != ".py" and not document and not is_notebook(path):
                 continue
             try:
-                text = read_text(path, _BESIDE_LIMIT)
+                text = python_of_markdown(read_text(path, _BESIDE_LIMIT)) if document else read_code(path, _BESIDE_LIMIT)[0]
             except (OSError, ValueError):
                 continue
-            if document:
-                text = python_of_markdown(text)
             key = _key(path)
             self.given.setdefault(key, str(path))
             for name in names_called_outside_classes(text):
@@ -257,6 +256,12 @@ class Project:
             self.contexts[key] = ctx
         elif source is not None and "source" not in ctx.__dict__:
             ctx._source = source  # the engine's parse of the file, before ours was needed
+        elif source is not None:
+            held = ctx.__dict__["source"]
+            if held is not None and held.path != source.path and held.text == source.text:
+                # parsed first for a file that imports it: the same tree, shown as the file's
+                # own check shows it (what its records and findings say)
+                ctx.__dict__["source"] = SourceFile(source.path, held.text, held.module, held.spans)
         return ctx
 
     def resolve_module(self, dotted: str, importer: FileContext) -> FileContext | None:
