@@ -181,7 +181,7 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
                 relevant.add(key)
                 if value.cls in classes:
                     found[id(value.cls)] = value  # the last built of its class
-    return {key: (mod, taints.interpreter_for(interp, mod, frame.locals), shapes.shapes.get(key))
+    return {key: (mod, taints.interpreter_for(interp, mod), shapes.shapes.get(key))
             for key, mod in found.items()}
 
 
@@ -211,7 +211,7 @@ class _Taints:
         self.all = _join(self.all, delta)
         self.mods = {k: _join(v, delta) for k, v in self.mods.items()}
 
-    def interpreter_for(self, interp: Interpreter, mod: Mod, names: dict) -> Interpreter:
+    def interpreter_for(self, interp: Interpreter, mod: Mod) -> Interpreter:
         incomplete, reasons = _join(self.all, self.mods.get(id(mod), (False, [])))
         own = copy.copy(interp)
         own.incomplete, own.reasons = incomplete, list(reasons[:8])
