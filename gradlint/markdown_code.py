@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 import re
 
+from gradlint.reading import python_lines
+
 _FENCE = re.compile(r"^(?P<indent>[ \t]{0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\s`]*)")
 _PYTHON_TAGS = {"", "python", "py", "python3", "pycon"}
 DOCUMENT_SUFFIXES = (".md", ".markdown")
@@ -40,7 +42,7 @@ def _blocks(lines: list[str]) -> list[tuple[int, list[str], str]]:
 
 def python_of_markdown(text: str) -> str:
     """The script of ``text``'s Python blocks, with every other line blank."""
-    lines = text.splitlines()
+    lines = python_lines(text)  # numbered as CPython numbers them: a \u2028 in a string is no line end
     out = [""] * len(lines)
     for start, body, tag in _blocks(lines):
         if tag not in _PYTHON_TAGS or not body:
@@ -53,4 +55,4 @@ def python_of_markdown(text: str) -> str:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         out[start:start + len(body)] = body
-    return "\n".join(out) + "\n"
+    return "\n".join(out)

@@ -3,6 +3,7 @@ blocks of its README. Their records say which file built them; findings never us
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from gradlint.files import display_path
 from gradlint.markdown_code import python_of_markdown
+from gradlint.reading import python_lines
 
 TREE = Path(__file__).parent / "fixtures" / "frontend" / "elsewhere"
 
@@ -105,4 +107,30 @@ def test_markdown_python_keeps_the_files_lines_and_drops_what_does_not_parse():
     assert script[2:4] == ["import torch", "v = Net(dim = 8)"]
     assert script[12] == "net = Net(4)"
     assert [i for i, line in enumerate(script) if line] == [2, 3, 12]
-    assert len(script) == len(text.split("\n")) + 1
+    assert len(script) == len(text.split("\n"))
+
+
+def test_any_markdown_gives_a_script_of_its_own_lines_or_blank_ones():
+    """Whatever a Markdown file holds (fences left open, tags of every kind, prompts, text that
+    is no Python), its script has the file's lines: each one blank, the file's own line, or a
+    prompt's code, and every block kept parses."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from(["```", "```python", "```py", "```bash", "~~~", "    ```", ">>> x = Net(2)",
+                              "... y = 1", "v = Net(dim = 8)", "v = Net(", "def f():", "    return 1",
+                              "", "text", "import torch", "\t", "```{python}", "s = 'a\u2028b'", "\r"])
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(st.lists(pieces, max_size=30))
+    def check(lines):
+        text = "\n".join(lines)
+        script, lines = python_lines(python_of_markdown(text)), python_lines(text)
+        assert len(script) == len(lines)
+        for mine, theirs in zip(script, lines):
+            assert mine in ("", theirs) or (theirs.startswith((">>> ", "... ")) and mine == theirs[4:])
+        ast.parse("\n".join(script))
+
+    del hypothesis
+    check()
