@@ -38,6 +38,12 @@ def _module_name(node: cst.BaseExpression) -> str:
     return dotted(node) or ""
 
 
+def from_module(node: cst.ImportFrom) -> str:
+    """The module a ``from`` import names, relative dots included: ``from ..a.b import c``
+    -> ``..a.b``, ``from . import c`` -> ``.``."""
+    return "." * len(node.relative) + (_module_name(node.module) if node.module else "")
+
+
 class ImportMap:
     """Local name -> fully qualified name, from the module's top-level and nested imports.
 
@@ -62,7 +68,7 @@ class ImportMap:
                         head = full.split(".")[0]
                         table[head] = head
             elif isinstance(node, cst.ImportFrom):
-                base = "." * len(node.relative) + (_module_name(node.module) if node.module else "")
+                base = from_module(node)
                 if isinstance(node.names, cst.ImportStar):
                     continue
                 for alias in node.names:

@@ -7,7 +7,6 @@ constructor defaults and walks its forward into a LayerGraph.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +31,7 @@ def build_graphs(source: SourceFile, project: Project | None,
     a report without models does not pay for them and findings never depend on them."""
     if project is None:
         project = Project.for_files([Path(source.path)])
-    if blocks and getattr(source, "partial", False) and _built_elsewhere(source, project):
+    if blocks and getattr(source, "partial", False) and project.called_elsewhere(source.path, _CLASS.findall(source.text)):
         # another file builds a model of this one, and runs what the partial parse left out
         # (``model.apply(weights_init)`` with this file's function)
         source = SourceFile.parse_shared(source.path, source.text)
@@ -47,8 +46,3 @@ def build_graphs(source: SourceFile, project: Project | None,
 
 _CLASS = re.compile(r"^class[ \t]+(\w+)", re.MULTILINE)
 
-
-def _built_elsewhere(source: SourceFile, project: Project) -> bool:
-    callers = project.callers
-    here = os.path.normcase(os.path.abspath(source.path))
-    return any(key != here for name in _CLASS.findall(source.text) for key in callers.get(name, ()))

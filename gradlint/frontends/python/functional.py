@@ -137,9 +137,6 @@ class Functional(GraphPart):
         if x.node is None:
             return Tensor(None)
         param = weight.ref.param
-        owner = self.names.get(id(weight.ref.owner), "")
-        self.used.add(id(weight.ref.owner))
-        pname = f"{owner}.{weight.ref.name}" if owner else weight.ref.name
         bias = args[2] if len(args) > 2 else kwargs.get("bias")
         shape = weight.shape
         attrs: dict[str, Any] = {"functional": True}
@@ -147,10 +144,8 @@ class Functional(GraphPart):
             attrs["grad_scale"] = weight.grad
         if param is not None and param.frozen:
             attrs["frozen"] = True
-        fields: dict[str, Any] = {"weight_init": weight.init, "param_name": pname, "has_bias": isinstance(bias, ParamRef),
-                                  "param_index": self.param_index.get(id(param)) if param is not None else None}
-        if isinstance(bias, ParamRef) and bias.param is not None:
-            fields["bias_init"] = bias.param.init
+        pname, fields = self._weight_fields(weight.ref, bias)
+        fields["weight_init"] = weight.init
         if name == "linear":
             if len(shape) != 2:
                 return None
@@ -179,20 +174,27 @@ class Functional(GraphPart):
         param = ref.param
         if x.node is None:
             return Tensor(None)
-        owner = self.names.get(id(ref.owner), "")
-        self.used.add(id(ref.owner))
-        fields: dict[str, Any] = {"module_type": "Parameter", "attrs": {"functional": True}}
+        pname, fields = self._weight_fields(ref, bias)
+        fields.update(module_type="Parameter", attrs={"functional": True})
         if param is not None and param.shape is not None and len(param.shape) == 2:
             rows, cols = param.shape
             fields["fan_in"], fields["fan_out"] = (rows, cols) if stored_transposed else (cols, rows)
         if param is not None:
             fields["weight_init"] = param.init
-            fields["param_index"] = self.param_index.get(id(param))
-        fields["param_name"] = f"{owner}.{ref.name}" if owner else ref.name
-        fields["has_bias"] = isinstance(bias, ParamRef)
+        return self.node("linear", pname, site, [x.node], **fields)
+
+    def _weight_fields(self, ref: ParamRef, bias: Any) -> tuple[str, dict[str, Any]]:
+        """A layer on a module's own weight: its name in the model (``blocks.0.w``), its
+        place in named_parameters() and its bias; the owner is marked as used."""
+        owner = self.names.get(id(ref.owner), "")
+        self.used.add(id(ref.owner))
+        name = f"{owner}.{ref.name}" if owner else ref.name
+        param = ref.param
+        fields: dict[str, Any] = {"param_name": name, "has_bias": isinstance(bias, ParamRef),
+                                  "param_index": self.param_index.get(id(param)) if param is not None else None}
         if isinstance(bias, ParamRef) and bias.param is not None:
             fields["bias_init"] = bias.param.init
-        return self.node("linear", fields["param_name"], site, [x.node], **fields)
+        return name, fields
 
     def param_scale(self, x: Tensor, ref: ParamRef, site: Site | None) -> Tensor:
         """``x * self.g`` with a raw weight of two or more dimensions (``torch.ones(1, dim, 1, 1)``,

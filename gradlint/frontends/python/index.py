@@ -16,7 +16,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint.markdown_code import DOCUMENT_SUFFIXES, python_of_markdown
-from gradlint.names import ImportMap, dotted
+from gradlint.names import ImportMap, from_module
 from gradlint.notebooks import is_notebook, read_code
 from gradlint.reading import names_called_outside_classes, python_lines, read_text
 from gradlint.source import SourceFile
@@ -91,8 +91,7 @@ class FileContext:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
-                        module = small.module
-                        found.append("." * len(small.relative) + (dotted(module) or "" if module is not None else ""))
+                        found.append(from_module(small))
         return found
 
     @cached_property
@@ -247,6 +246,12 @@ class Project:
             for name in names_called_outside_classes(text):
                 found.setdefault(name, []).append(key)
         return found
+
+    def called_elsewhere(self, path: str, names: list[str]) -> bool:
+        """Whether a file other than ``path`` calls one of ``names`` (see ``callers``)."""
+        here = _key(path)
+        callers = self.callers
+        return any(key != here for name in names for key in callers.get(name, ()))
 
     def context(self, path: str, source: SourceFile | None = None) -> FileContext:
         key = _key(path)

@@ -215,7 +215,7 @@ def tensor_attr(interp: Interp, obj: Any, name: str) -> Any:
         if name == "ndim":
             return param.ndim if param is not None and param.ndim is not None else UNKNOWN
         if name in ("dim", "size", "numel"):
-            return Builtin(name, lambda i, a, k: _param_shape_call(param, name, a))
+            return Builtin(name, lambda i, a, k: shape_call(param.shape if param is not None else None, name, a))
         if name == "abs" and interp.graph is not None and as_derived(obj) is not None:
             return Builtin(name, lambda i, a, k: as_derived(obj).absolute() or Tensor(None))
         if name in _CASTS and interp.graph is not None:
@@ -248,19 +248,17 @@ def tensor_attr(interp: Interp, obj: Any, name: str) -> Any:
     return Builtin(name, lambda interp, args, kwargs: interp.graph.functional(interp, name, [tensor, *args], kwargs, None, method=True))
 
 
-def _param_shape_call(param: Param | None, name: str, args: list) -> Any:
-    if param is None or param.shape is None:
+def shape_call(shape: tuple[int, ...] | None, name: str, args: list) -> Any:
+    """``w.dim()``, ``w.numel()``, ``w.size()``/``w.size(i)`` of a weight of ``shape``."""
+    if shape is None:
         return UNKNOWN
     if name == "dim":
-        return len(param.shape)
+        return len(shape)
     if name == "numel":
-        total = 1
-        for d in param.shape:
-            total *= d
-        return total
-    if args and isinstance(args[0], int) and -len(param.shape) <= args[0] < len(param.shape):
-        return param.shape[args[0]]
-    return tuple(param.shape) if not args else UNKNOWN
+        return math.prod(shape)
+    if args and isinstance(args[0], int) and -len(shape) <= args[0] < len(shape):
+        return shape[args[0]]
+    return tuple(shape) if not args else UNKNOWN
 
 
 def tensor_binop(interp: Interp, op: Any, left: Any, right: Any, site: Site | None) -> Any:
@@ -294,15 +292,7 @@ def derived_attr(interp, weight: DerivedWeight, name: str):
     if name == "ndim":
         return len(weight.shape)
     if name in ("numel", "dim", "size"):
-        def sizes(interp, args, kwargs):
-            if name == "numel":
-                return math.prod(weight.shape)
-            if name == "dim":
-                return len(weight.shape)
-            if args and isinstance(args[0], int) and -len(weight.shape) <= args[0] < len(weight.shape):
-                return weight.shape[args[0]]
-            return weight.shape if not args else UNKNOWN
-        return Builtin(name, sizes)
+        return Builtin(name, lambda interp, args, kwargs: shape_call(weight.shape, name, args))
     if name == "abs":
         return Builtin(name, lambda interp, args, kwargs: weight.absolute() or Tensor(None))
     if name == "data" or name in torch_api.names("functional.identity"):

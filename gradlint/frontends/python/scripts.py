@@ -19,7 +19,7 @@ from gradlint.frontends.python.interpreter import CONTROL_FLOW, Abort, Frame, In
 from gradlint.frontends.python.module_objects import walk_modules
 from gradlint.frontends.python.values import ClassVal, FuncVal, Mod
 from gradlint.markdown_code import DOCUMENT_SUFFIXES
-from gradlint.names import dotted, starts_a_word
+from gradlint.names import from_module, starts_a_word
 from gradlint.reading import line_start
 
 
@@ -109,8 +109,7 @@ def _imports_from(other: Any, ctx: Any, names: set[str], project: Any) -> bool:
                 wanted = [a.name.value for a in small.names if isinstance(a.name, cst.Name) and a.name.value in names]
             if not wanted:
                 continue
-            module = "." * len(small.relative) + ((dotted(small.module) or "") if small.module is not None else "")
-            key = project.module_key(module, other.path, project._readable)
+            key = project.module_key(from_module(small), other.path, project._readable)
             if key is not None and any(_defined_in(project, key, name, ctx.key) for name in wanted):
                 return True
     return False
@@ -237,7 +236,11 @@ def _fingerprint(names: dict) -> list:
 def _read_names(stmt: cst.CSTNode) -> set[str]:
     """Names a statement reads: those of ``x = f(y)``'s value, not the name it binds."""
     small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 else None
-    if isinstance(small, cst.Assign) and all(isinstance(t.target, cst.Name) for t in small.targets) or isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+    if isinstance(small, cst.Assign):
+        named = all(isinstance(t.target, cst.Name) for t in small.targets)
+    else:
+        named = isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None
+    if named:
         stmt = small.value
     return {n.value for n in walk(stmt) if type(n) is cst.Name}
 

@@ -9,7 +9,7 @@ import libcst as cst
 from gradlint.frontends.python.shared import Abort, Frame, InterpPart, _Break, _Continue, _Return
 from gradlint.frontends.python.values import UNKNOWN, FuncVal, ParamRef, Pieces, Site
 from gradlint.ir import Init
-from gradlint.names import dotted
+from gradlint.names import dotted, from_module
 
 _AUGOPS = {
     cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
@@ -267,8 +267,7 @@ def _qualified(small: cst.Import | cst.ImportFrom, target: cst.BaseExpression) -
         return None
     if isinstance(small, cst.Import):
         return name
-    module = dotted(small.module) if small.module is not None else ""
-    if module is None:
+    if small.module is not None and dotted(small.module) is None:
         return None
-    prefix = "." * len(small.relative) + module
-    return f"{prefix}.{name}" if module else f"{prefix}{name}"
+    module = from_module(small)
+    return f"{module}{name}" if module.endswith(".") or not module else f"{module}.{name}"
