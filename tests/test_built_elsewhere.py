@@ -134,3 +134,9 @@ def test_any_markdown_gives_a_script_of_its_own_lines_or_blank_ones():
 
     del hypothesis
     check()
+
+
+def test_the_model_line_says_which_file_built_the_model(cli):
+    result = cli("check", "--isolated", "--no-cache", "--show-models", str(TREE))
+    line = next(line for line in result.stdout.splitlines() if "model MLP" in line)
+    assert f"model MLP (as {display_path(TREE / 'train.py')} builds it): depth" in line

@@ -22,7 +22,8 @@ def model_line(model: ModelRecord) -> str:
     if model.line is not None and model.extra.get("cell") is not None:
         where = f"{model.path}:cell {model.extra['cell']}:{model.line}"
     built = model.extra.get("built_with")
-    built = f" (with {built})" if built else ""
+    # "GPTConfig() defaults" reads "with ...", a build elsewhere "as train.py builds it"
+    built = (f" ({built})" if built.startswith("as ") else f" (with {built})") if built else ""
     return f"{where}: model {model.name}{built}: depth {depth}, {estimate}"
 
 

@@ -177,10 +177,11 @@ class Attributes(InterpPart):
             return list(value)
         if isinstance(value, (set, frozenset)):
             return list(value)
+        # a ModuleList holds None where it was given None (``ModuleList([norm, None, None])``)
         if isinstance(value, Mod) and value.container:
             if value.type == "ModuleDict":
                 return list(value.children)
-            return [m for m in value.children.values() if m is not None]
+            return list(value.children.values())
         if isinstance(value, Mod) and value.cls is not None and value.cls.torch_base in ("Sequential", "ModuleList"):
-            return [m for m in value.children.values() if m is not None]
+            return list(value.children.values())
         return None

@@ -14,6 +14,7 @@ from gradlint.frontends.python.values import (
     Bound,
     Builtin,
     ClassVal,
+    Cycle,
     FuncVal,
     Mod,
     Obj,
@@ -128,9 +129,12 @@ def _collection(kind):
 
 
 def _zip(interp, args, kwargs):
-    lists = [_iter(interp, a) for a in args]
-    if any(v is None for v in lists):
+    lists = [None if isinstance(a, Cycle) else _iter(interp, a) for a in args]
+    finite = [v for v, a in zip(lists, args) if not isinstance(a, Cycle)]
+    if not finite or any(v is None for v in finite):
         return UNKNOWN
+    shortest = min(len(v) for v in finite)  # type: ignore[arg-type]
+    lists = [a.take(shortest) if isinstance(a, Cycle) else v for v, a in zip(lists, args)]
     return [tuple(t) for t in zip(*lists)]
 
 
@@ -205,6 +209,11 @@ def isinstance_of(interp, value: Any, kind: Any) -> Any:
         if isinstance(value, Mod):
             return False
         return isinstance(value, _TYPES[kind.name]) if not isinstance(value, (Tensor, ParamRef)) else False
+    if isinstance(kind, Builtin) and kind.name in ABSTRACT_TYPES:
+        if isinstance(value, (Mod, Tensor, ParamRef)):  # a tensor iterates over its first dim
+            iterable = not isinstance(value, Mod) or value.container
+            return iterable if kind.name == "Iterable" else UNKNOWN if isinstance(value, Mod) else False
+        return isinstance(value, ABSTRACT_TYPES[kind.name])
     if isinstance(kind, TorchRef):
         name = kind.qualname.rsplit(".", 1)[-1]
         if isinstance(value, Mod):
@@ -222,6 +231,12 @@ def isinstance_of(interp, value: Any, kind: Any) -> Any:
     return UNKNOWN
 
 
+# ``collections.abc`` (and ``typing``) kinds, as ``cast_tuple`` helpers test them
+ABSTRACT_TYPES = {
+    "Iterable": (list, tuple, dict, str, range, set, frozenset, bytes),
+    "Sequence": (list, tuple, str, range, bytes),
+    "Mapping": (dict,),
+}
 _TYPES = {"int": int, "float": (int, float), "str": str, "bool": bool, "list": list, "tuple": tuple, "dict": dict}
 
 
@@ -353,4 +368,6 @@ BUILTINS: dict[str, Any] = {
     "type": Builtin("type", _type),
     "callable": Builtin("callable", _callable),
     "print": Builtin("print", _none),
+    # ``kwargs = dict(locals())``: the calling frame's names, which only the call site knows
+    "locals": Builtin("locals", lambda interp, args, kwargs: UNKNOWN),
 }

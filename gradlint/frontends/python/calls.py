@@ -8,6 +8,7 @@ import libcst as cst
 
 from gradlint import torch_api
 from gradlint.frontends.python import modules as nnmod
+from gradlint.frontends.python.builtins import BUILTINS
 from gradlint.frontends.python.shared import MAX_DEPTH, Frame, InterpPart, _Return, plain
 from gradlint.frontends.python.values import (
     UNKNOWN,
@@ -131,6 +132,8 @@ class Calls(InterpPart):
             func = self.getattr(receiver, func_node.attr.value)
         else:
             func = self.eval(func_node, frame)
+            if func is BUILTINS["locals"] and not node.args:
+                return dict(frame.locals)
         args: list = []
         kwargs: dict = {}
         unknown_star = False

@@ -7,8 +7,9 @@ import math
 from typing import Any
 
 from gradlint.frontends.python.argparse_defaults import ARGPARSE
-from gradlint.frontends.python.builtins import BUILTINS, _iter, _numbers, is_function
+from gradlint.frontends.python.builtins import ABSTRACT_TYPES, BUILTINS, _iter, _numbers, is_function
 from gradlint.frontends.python.derived import DerivedWeight, as_derived
+from gradlint.frontends.python.iterators import ITERTOOLS
 from gradlint.frontends.python.values import UNKNOWN, Builtin, Mod, Namespace, Partial, clone
 
 # -- standard library --------------------------------------------------------------------
@@ -145,6 +146,8 @@ def _einops_einsum(interp, args, kwargs):
     return interp.graph.functional(interp, "einsum", [args[-1], *args[:-1]], {}, interp.site)
 
 
+_ABSTRACT = {name: Builtin(name, lambda interp, a, k: UNKNOWN) for name in ABSTRACT_TYPES}
+
 NAMESPACES: dict[str, Namespace] = {
     # einops moves entries around (rearrange, repeat) or averages them (reduce)
     "einops": Namespace("einops", {
@@ -166,11 +169,13 @@ NAMESPACES: dict[str, Namespace] = {
     "copy": Namespace("copy", {"deepcopy": Builtin("deepcopy", _deepcopy), "copy": Builtin("copy", _copy)}),
     "collections": Namespace("collections", {
         "OrderedDict": Builtin("OrderedDict", _ordered_dict), "namedtuple": Builtin("namedtuple", _namedtuple),
+        "abc": Namespace("collections.abc", _ABSTRACT),
     }),
     "dataclasses": Namespace("dataclasses", {
         "field": Builtin("field", _field), "dataclass": Builtin("dataclass", _identity_decorator),
     }),
-    "typing": Namespace("typing", {}),
+    "typing": Namespace("typing", dict(_ABSTRACT)),
     "inspect": Namespace("inspect", {"isfunction": Builtin("isfunction", is_function)}),
     "argparse": ARGPARSE,
+    "itertools": ITERTOOLS,
 }

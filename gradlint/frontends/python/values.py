@@ -201,6 +201,17 @@ def is_known(value: Any) -> bool:
 
 
 @dataclass(eq=False)
+class Cycle:
+    """``itertools.cycle(items)``: endless, so it is read only where something else ends it
+    (``zip`` with a finite iterable, ``islice``)."""
+
+    items: list
+
+    def take(self, count: int) -> list:
+        return [self.items[i % len(self.items)] for i in range(count)] if self.items else []
+
+
+@dataclass(eq=False)
 class Pieces:
     """``x.split(n)`` / ``x.chunk(k)`` of unknown count: every piece carries x's gradient path."""
 
