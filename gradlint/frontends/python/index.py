@@ -45,9 +45,12 @@ def module_names(path: Path) -> list[str]:
     while _is_package(folder) and folder.parent != folder:
         parts.insert(0, folder.name)
         folder = folder.parent
-    # one folder above the package too: namespace packages and src/ layouts
-    if folder.name:
+    # the folders above too, as long as they can be package names: namespace packages
+    # (``ldm/modules/diffusionmodules/util.py`` with no ``ldm/__init__.py`` imports as
+    # ``ldm.modules.diffusionmodules.util``) and src/ layouts
+    while folder.name.isidentifier() and folder.parent != folder:
         parts.insert(0, folder.name)
+        folder = folder.parent
     return [".".join(parts[i:]) for i in range(len(parts)) if parts[i:]]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint.frontends.python.shared import Abort, Frame, InterpPart, _Break, _Continue, _Return
-from gradlint.frontends.python.values import UNKNOWN, FuncVal, ParamRef, Pieces, Site
+from gradlint.frontends.python.values import UNKNOWN, FuncVal, ParamRef, Pieces, Site, Tensor
 from gradlint.ir import Init
 from gradlint.names import dotted, from_module
 
@@ -202,7 +202,7 @@ class Statements(InterpPart):
             self.loop_tick()
             truth = self.truth(self.eval(stmt.test, frame))
             if truth is not True:
-                if truth is not False:
+                if truth is not False and not self._reshapes_only(stmt, frame):
                     self.unknown("a while loop whose condition cannot be decided")
                 break
             try:
@@ -213,6 +213,29 @@ class Statements(InterpPart):
                 continue
         if stmt.orelse is not None:
             self.exec_block(stmt.orelse.body, frame)
+
+    def _reshapes_only(self, stmt: cst.While, frame: Frame) -> bool:
+        """In forward, ``while emb.ndim < h.ndim: emb = emb[..., None]``: a loop whose body
+        only reshapes tensors leaves every gradient path as it was, however often it runs.
+        The body is run once; it holds when it added no node, set no attribute and left every
+        name it rebound on the tensor it held (or its node)."""
+        if self.graph is None:
+            return False
+        before = dict(frame.locals)
+        graph = self.graph.graph
+        nodes, mutations, reasons, complete = len(graph.nodes), self.mutations, len(self.reasons), graph.complete
+        try:
+            self.exec_block(stmt.body, frame)
+        except (_Break, _Continue):
+            pass
+        changed = {k: v for k, v in frame.locals.items() if k not in before or before[k] is not v}
+        held = (len(graph.nodes) == nodes and graph.complete == complete and self.mutations == mutations and len(self.reasons) == reasons
+                and all(isinstance(v, Tensor) and isinstance(before.get(k), Tensor) and v.node == before[k].node
+                        for k, v in changed.items()))
+        if not held:
+            frame.locals.clear()
+            frame.locals.update(before)
+        return held
 
     def assign(self, target: cst.BaseExpression, value: Any, frame: Frame) -> None:
         if isinstance(target, cst.Name):
