@@ -50,7 +50,8 @@ def test_the_readme_and_a_training_script_build_the_models_that_need_sizes(cli, 
     }
     # a real backward pass of these builds on the inputs they are called with (gradlint probe,
     # seeds 0-2): ViT -0.58/-0.58/-0.64, MLP -3.63/-3.46/-3.46, ConvNet -2.28/-2.13/-2.29
-    assert found[("vit.py", "ViT")]["log10_grad_ratio"] == pytest.approx(-0.72, abs=0.05)
+    # (16 patches a sample: the attention mixes 16 positions, the batch holds 2 x 16 of them)
+    assert found[("vit.py", "ViT")]["log10_grad_ratio"] == pytest.approx(-0.60, abs=0.05)
     assert found[("convnet.py", "ConvNet")]["log10_grad_ratio"] == pytest.approx(-1.90, abs=0.05)
     assert found[("mlp.py", "MLP")]["log10_grad_ratio"] == pytest.approx(-3.55, abs=0.05)
     # measured on a (1, 3, 256, 256) input -0.16, on (8, 3, 256, 256) -0.61

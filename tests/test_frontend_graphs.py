@@ -261,7 +261,7 @@ def test_torch_transformer_layers_are_residual_norm_units():
     # each layer holds four 2-D weights: in_proj, out_proj, linear1, linear2
     assert [n.param_index for n in layers] == [1, 5, 9]
     assert by_name(graph, "classifier").param_index == 13
-    assert [n.name for n in chain_from_output(graph)[1:4]] == ["classifier", "pool", "to_tokens"]
+    assert [n.name for n in chain_from_output(graph)[1:5]] == ["classifier", "rearrange", "pool", "to_tokens"]
     mha = graphs["Attention"]
     attn = by_name(mha, "attn")
     assert attn.op == "attention" and attn.inputs == [by_name(mha, "norm").id]

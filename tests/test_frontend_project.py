@@ -19,8 +19,15 @@ def test_module_names_follow_packages(tmp_path):
     (tmp_path / "src" / "proj" / "__init__.py").write_text("")
     (pkg / "__init__.py").write_text("")
     (pkg / "resnet.py").write_text("")
-    assert module_names(pkg / "resnet.py") == ["src.proj.models.resnet", "proj.models.resnet", "models.resnet", "resnet"]
-    assert module_names(pkg / "__init__.py")[1] == "proj.models"
+    # every folder above that can be a package name counts (namespace packages: no __init__.py)
+    names = module_names(pkg / "resnet.py")
+    assert names[-4:] == ["src.proj.models.resnet", "proj.models.resnet", "models.resnet", "resnet"]
+    assert names[0] == f"{tmp_path.name}.src.proj.models.resnet"
+    assert module_names(pkg / "__init__.py")[-2] == "proj.models"
+    odd = tmp_path / "stable-diffusion" / "ldm" / "modules" / "util.py"  # "stable-diffusion" is no name
+    odd.parent.mkdir(parents=True)
+    odd.write_text("")
+    assert module_names(odd) == ["ldm.modules.util", "modules.util", "util"]
 
 
 def test_dependencies_are_the_files_whose_definitions_were_used(tmp_path):

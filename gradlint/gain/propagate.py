@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from gradlint.gain import attention
 from gradlint.gain.estimates import Counterfactual, Estimate, NodeEstimate, Unknown
 from gradlint.gain.layers import backward_factors, forward
 from gradlint.gain.spatial import (
@@ -41,7 +42,10 @@ def propagate(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> N
             continue
         if node.op == "opaque":
             raise Unknown(f"{node.name} is opaque")
-        est[node.id] = forward(node, [est[i] for i in node.inputs], what_if)
+        if attention.is_attention(node):
+            est[node.id] = attention.forward(graph, node, est, what_if)
+        else:
+            est[node.id] = forward(node, [est[i] for i in node.inputs], what_if)
         area = averaging_area(node, sizes) if sizes else None
         if area is not None and area > 1.0:
             _average_positions(est[node.id], est[node.inputs[0]], area)
@@ -105,7 +109,10 @@ def _backward(
         if mine.norm_var is not None:
             d2 = d2 / Decimal(mine.norm_var) if mine.norm_var > 0 else Decimal(0)
         flattened = _flattened(graph, node) if node.op == "linear" else 1.0
-        weight, shares = backward_factors(node, mine, est, what_if)
+        if attention.is_attention(node):
+            weight, shares = None, attention.backward(graph, node, est, what_if)
+        else:
+            weight, shares = backward_factors(node, mine, est, what_if)
         if weight is not None:
             # a weight forward computed from the parameter (normalised, scaled): the
             # parameter's gradient is the effective weight's times the slope between them

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from gradlint.gain import attention
 from gradlint.gain.draws import Draw
 from gradlint.gain.estimates import Counterfactual, Estimate, Unknown
 from gradlint.gain.layers import draws_of
 from gradlint.gain.propagate import propagate
-from gradlint.gain.spatial import input_shape, is_conv, out_channels
+from gradlint.gain.spatial import first_reader, input_shape, is_conv, out_channels
 from gradlint.ir import LayerGraph, Node
 
 CACHE_KEY = "gain_estimate"
@@ -28,10 +29,10 @@ def estimate(graph: LayerGraph, what_if: Counterfactual | None = None) -> Estima
     """The estimate of ``graph`` at initialisation; the plain one is cached on the graph."""
     if what_if is None and CACHE_KEY in graph.attrs:
         return graph.attrs[CACHE_KEY]
-    result = Estimate()
     try:
-        propagate(graph, result, what_if or Counterfactual())
-        _ratio(graph, result, what_if or Counterfactual())
+        result = _estimated(graph, what_if or Counterfactual())
+        if what_if is None and attention.mixes_unknown_positions(graph):
+            _same_at_another_length(graph, result)
     except Unknown as why:
         result = Estimate(unknown=str(why))
     except (OverflowError, ZeroDivisionError, ValueError, ArithmeticError):
@@ -39,6 +40,28 @@ def estimate(graph: LayerGraph, what_if: Counterfactual | None = None) -> Estima
     if what_if is None:
         graph.attrs[CACHE_KEY] = result
     return result
+
+
+def _estimated(graph: LayerGraph, what_if: Counterfactual) -> Estimate:
+    result = Estimate()
+    propagate(graph, result, what_if)
+    _ratio(graph, result, what_if)
+    return result
+
+
+# sequence lengths an estimate without one must not depend on, and by how much it may
+_LENGTHS = (attention.PROBE_SEQUENCE, 256)
+_LENGTH_TOLERANCE = 0.05
+
+
+def _same_at_another_length(graph: LayerGraph, result: Estimate) -> None:
+    """Attention with no sequence length known: the estimate stands only if another length
+    gives the same (the mixing cancels out of the ratio), as stand-in sizes must."""
+    other = _estimated(graph, Counterfactual(positions=_LENGTHS[1]))
+    for a, b in ((result.log10_grad_ratio, other.log10_grad_ratio), (result.forward_log10, other.forward_log10)):
+        if (a is None) != (b is None) or (a is not None and b is not None and abs(a - b) > _LENGTH_TOLERANCE):
+            raise Unknown("the estimate depends on the sequence length attention mixes over, "
+                          "which no example input gives")
 
 
 def weights_in_order(graph: LayerGraph) -> list[Node]:
@@ -57,9 +80,14 @@ def batch_size(graph: LayerGraph) -> int:
     shape = input_shape(graph)
     if shape is None:
         return BATCH
-    reader = _first_reader(graph)
+    reader = first_reader(graph)
     if reader is None or is_conv(reader):
         return shape[0]
+    if reader.op == "linear" and len(shape) > 3 and reader.inputs:
+        # an image cut into patches (einops): the batch times the patches
+        tokens = attention.token_counts(graph).get(reader.inputs[0])
+        if tokens:
+            return shape[0] * tokens
     return math.prod(shape) if reader.op == "embedding" else math.prod(shape[:-1])
 
 
@@ -169,23 +197,6 @@ def _feeds_output(graph: LayerGraph, node: Node) -> bool:
                     nxt.append(u)
         current = nxt
     return False
-
-
-def _first_reader(graph: LayerGraph) -> Node | None:
-    """The first weighted node the model input reaches."""
-    users = graph.consumers()
-    stack = [n.id for n in graph.nodes if n.op == "input"][:1]
-    seen: set[int] = set()
-    while stack:
-        nid = stack.pop(0)
-        if nid in seen:
-            continue
-        seen.add(nid)
-        node = graph.nodes[nid]
-        if node.has_weight:
-            return node
-        stack.extend(users[nid])
-    return None
 
 
 def _coherent_input_gradient(

@@ -34,6 +34,23 @@ def input_shape(graph: LayerGraph) -> Size | None:
     return None
 
 
+def first_reader(graph: LayerGraph) -> Node | None:
+    """The first weighted node the model input reaches."""
+    users = graph.consumers()
+    stack = [n.id for n in graph.nodes if n.op == "input"][:1]
+    seen: set[int] = set()
+    while stack:
+        nid = stack.pop(0)
+        if nid in seen:
+            continue
+        seen.add(nid)
+        node = graph.nodes[nid]
+        if node.has_weight:
+            return node
+        stack.extend(users[nid])
+    return None
+
+
 def spatial_sizes(graph: LayerGraph, shape: Size) -> dict[int, Size | None]:
     """Spatial dims of each node's output (``()`` for a feature vector; None when unknown)."""
     sizes: dict[int, Size | None] = {}

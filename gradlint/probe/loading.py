@@ -13,10 +13,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from gradlint.gain.attention import PROBE_SEQUENCE
+
 # Sizes for an input inferred from the first layer; the report states the shape used.
 DEFAULT_BATCH = 16
 DEFAULT_SPATIAL = 32
-DEFAULT_SEQUENCE = 16
+DEFAULT_SEQUENCE = PROBE_SEQUENCE  # the static estimate's attention assumes it too
 
 
 class ProbeError(Exception):

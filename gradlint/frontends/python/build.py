@@ -10,7 +10,9 @@ from gradlint.codefacts.syntax import walk
 from gradlint.frontends.python.arguments import fill, may_fill
 from gradlint.frontends.python.example_input import declared_shape
 from gradlint.frontends.python.forward_walk import walk_forward
+from gradlint.gain import attention
 from gradlint.frontends.python.inside import (
+    ROOT_GRAPHS,
     StandInBuild,
     block_of_stand_in_model,
     built_inside,
@@ -116,6 +118,8 @@ def build_graphs_of(ctx: Any, project: Any, estimated: Any = None, blocks: bool 
             if shape is not None and graph.attrs.get("input_shape") != shape:
                 graph.attrs["input_shape"] = shape
                 graph.attrs.pop("gain_estimate", None)  # an estimate made before it knew the input
+            if "input_positions" not in graph.attrs and graph.attrs.get("input_shape") is None:
+                _fed_positions(graph, cls, built)
             made_graphs[id(cls)] = graph
     graphs = [made_graphs[id(c)] for c in classes if id(c) in made_graphs]
     inner = {name for g in graphs for name in g.attrs.get("blocks", ())}
@@ -150,7 +154,7 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
     if made is not None and len(made) == 3:
         mod, interp, _ = made
         built.append((mod, interp))
-        return walk_forward(interp, cls, mod, ctx), interp.steps
+        return _root(mod, walk_forward(interp, cls, mod, ctx)), interp.steps
     if made is not None:  # built by another file: for model records only
         mod, interp, shape, label = made
         elsewhere = walk_forward(interp, cls, mod, ctx)
@@ -158,6 +162,7 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         if shape is not None:  # judged on the input that file calls it with
             elsewhere.attrs["input_shape"] = shape
         built.append((mod, interp))  # its blocks, with the sizes it gives them
+        _root(mod, elsewhere)
         if estimated is None or estimated(elsewhere):
             return elsewhere, interp.steps
         # no estimate there (weights loaded from a checkpoint, a value the script cannot
@@ -170,15 +175,17 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         graph, mod = _built(interp, cls, {}, ctx)
         if mod is not None:
             built.append((mod, interp))
+            _root(mod, graph)
         return graph, interp.steps
     if not blocks:
         return None, interp.steps  # arguments nothing in the file passes: built for model records only
     arguments = fill(interp, cls, init, counts=True)
     inside = built_inside(cls, built)[:INSIDE_TRIES] if arguments is None or arguments.stand_ins else []
     first = None
-    for (parent, name, mod), parent_interp in inside:  # a block without values of its own: as a model builds it
+    for (parent, name, mod), parent_interp, root in inside:  # a block without values of its own: as a model builds it
         graph = walk_forward(parent_interp, cls, mod, ctx)
         graph.attrs["built_with"] = f"the sizes {parent} gives its {name}"
+        _fed_as_built(graph, name, root)
         graph.attrs["record_only"] = f"a block of {parent}"
         if estimated is None or estimated(graph):
             return graph, 0
@@ -199,6 +206,7 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         graph.attrs["record_only"] = arguments.label
     if mod is not None and not arguments.stand_ins:
         built.append((mod, interp))
+        _root(mod, graph)
     if graph is None or mod is None or not arguments.stand_ins:
         return graph, steps
     graph.attrs["stand_ins"] = list(arguments.stand_ins)
@@ -213,6 +221,37 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
             graph.attrs["stand_in_twin"] = walk_forward(second[1], cls, second[0], ctx)
             entry.steps += second[1].steps - before
     return graph, entry.steps
+
+
+def _fed_as_built(graph: LayerGraph, name: str, root: Mod) -> bool:
+    """The sequence length the model ``root`` feeds its block ``name``, where it knows it."""
+    root_graph = ROOT_GRAPHS.get(root)
+    positions = attention.positions_within(root_graph, name) if root_graph is not None else None
+    if positions is None:
+        return False
+    graph.attrs["input_positions"] = positions
+    graph.attrs.pop("gain_estimate", None)
+    return True
+
+
+def _fed_positions(graph: LayerGraph, cls: ClassVal, built: list) -> None:
+    """A block with attention built on its own (``Block(GPTConfig())``): the sequence length a
+    model of the file built with known values feeds its first such block, when it has one."""
+    if not attention.mixes_unknown_positions(graph):
+        return
+    for (parent, name, _), _, root in built_inside(cls, built):
+        if _fed_as_built(graph, name, root):
+            label = graph.attrs.get("built_with")
+            fed = f"{graph.attrs['input_positions']} positions, as {parent} feeds its {name}"
+            graph.attrs["built_with"] = f"{label}; {fed}" if label else fed
+            return
+
+
+def _root(mod: Mod, graph: LayerGraph | None) -> LayerGraph | None:
+    """Keep the graph of a model built with known values, for the blocks built inside it."""
+    if graph is not None:
+        ROOT_GRAPHS[mod] = graph
+    return graph
 
 
 def _built(interp: Interpreter, cls: ClassVal, kwargs: dict, ctx: Any) -> tuple[LayerGraph | None, Mod | None]:

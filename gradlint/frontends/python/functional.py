@@ -9,6 +9,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint import torch_api
+from gradlint.frontends.python import attention
 from gradlint.frontends.python.derived import DerivedWeight, as_derived
 from gradlint.frontends.python.folds import MATH
 from gradlint.frontends.python.shared import GraphPart, Interp
@@ -75,7 +76,10 @@ class Functional(GraphPart):
         if name in torch_api.names("functional.split"):
             if isinstance(first, Tensor):
                 count = args[1] if len(args) > 1 and isinstance(args[1], int) and name == "chunk" else None
-                return tuple([first] * count) if count and count <= 64 else Pieces(first)
+                if count and count <= 64:
+                    return tuple(Tensor(first.node, piece=(i, count)) if first.node is not None else first
+                                 for i in range(count))
+                return Pieces(first)
             return UNKNOWN
         if name in torch_api.names("functional.pool"):
             ids = _tensor_ids([first])
@@ -101,7 +105,12 @@ class Functional(GraphPart):
                 x, ref, stored_transposed = layer
                 return self.param_layer(x, ref, None, site, stored_transposed=stored_transposed)
         if name in torch_api.names("functional.matmul"):
-            ids = _tensor_ids([a for a in args if isinstance(a, Tensor)])
+            tensors = [a for a in args if isinstance(a, Tensor)]
+            if name == "scaled_dot_product_attention" and len(tensors) >= 3 and all(t.node is not None for t in tensors[:3]):
+                return attention.attend(self, tensors[:3], kwargs.get("is_causal") is True, name, site)
+            if len(tensors) == 2 and all(t.node is not None for t in tensors):
+                return attention.product(self, tensors[0], tensors[1], name, site)
+            ids = _tensor_ids(tensors)
             if name == "scaled_dot_product_attention" or len(ids) >= 2:
                 return self.node("attention", self.scoped(name), site, ids, attrs={"form": name})
             return self.opaque(interp, args, kwargs, site, name)
@@ -233,7 +242,7 @@ class Functional(GraphPart):
             if op in (cst.Multiply, cst.Divide):
                 return self.node("gate", self.scoped("mul"), site, [lid, rid], attrs={"divide": op is cst.Divide})
             if op is cst.MatrixMultiply:
-                return self.node("attention", self.scoped("matmul"), site, [lid, rid], attrs={"form": "matmul"})
+                return attention.product(self, lt, rt, "matmul", site)
             return self.node("opaque", self.scoped("op"), site, [lid, rid])
         live = lt if lid is not None else rt if rid is not None else None
         if live is None:

@@ -182,6 +182,10 @@ class GraphBuilder(Functional):
             for key in ("negative_slope", "min_val", "max_val", "dim", "alpha", "beta", "approximate", "threshold"):
                 if key in a and a[key] is not UNKNOWN:
                     attrs[key] = a[key]
+        if isinstance(a.get("pattern"), str) and mod.type in ("Rearrange", "Reduce"):
+            # einops: the gain model follows the sequence length through the pattern
+            attrs["einops"] = a["pattern"]
+            attrs["axes"] = {k: v for k, v in a.items() if k != "pattern" and isinstance(v, int)}
         weights = [(k, p) for k, p in mod.params.items() if p is not None and (p.ndim or 0) >= 2]
         if weights:
             pname, param = weights[0]

@@ -11,6 +11,7 @@ does; a block whose weights change in number between the two builds depends on a
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +47,13 @@ class StandInBuild:
         return self.twin
 
 
-def built_inside(cls: ClassVal, built: list) -> list[tuple[tuple[str, str, Mod], Interpreter]]:
-    """The first block of class ``cls`` inside each model of the file built with known values."""
+# models built with known values -> their layer graphs: the sequence length a block is fed
+ROOT_GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def built_inside(cls: ClassVal, built: list) -> list[tuple[tuple[str, str, Mod], Interpreter, Mod]]:
+    """The first block of class ``cls`` inside each model of the file built with known values,
+    with the model."""
     found = []
     for entry in built:
         if not isinstance(entry, tuple) or entry[0] is None:
@@ -55,7 +61,7 @@ def built_inside(cls: ClassVal, built: list) -> list[tuple[tuple[str, str, Mod],
         root, interp = entry
         block = next(((root.type, name, mod) for name, mod in walk_modules(root) if name and mod.cls is cls), None)
         if block is not None:
-            found.append((block, interp))
+            found.append((block, interp, root))
     return found
 
 

@@ -250,7 +250,7 @@ class Statements(InterpPart):
                 self.setitem(obj, key, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             elements = target.elements
-            items = [value.tensor] * len(elements) if isinstance(value, Pieces) else self.iterate(value)
+            items = _pieces(value, len(elements)) if isinstance(value, Pieces) else self.iterate(value)
             starred = [i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)]
             if items is None or (not starred and len(items) != len(elements)):
                 for element in elements:
@@ -294,3 +294,11 @@ def _qualified(small: cst.Import | cst.ImportFrom, target: cst.BaseExpression) -
         return None
     module = from_module(small)
     return f"{module}{name}" if module.endswith(".") or not module else f"{module}.{name}"
+
+
+def _pieces(value: Pieces, count: int) -> list:
+    """``q, k, v = qkv.split(dim, dim=-1)``: each name holds one of ``count`` equal pieces."""
+    tensor = value.tensor
+    if tensor.node is None:
+        return [tensor] * count
+    return [Tensor(tensor.node, piece=(i, count)) for i in range(count)]

@@ -10,7 +10,7 @@ from gradlint.frontends.python.argparse_defaults import ARGPARSE
 from gradlint.frontends.python.builtins import ABSTRACT_TYPES, BUILTINS, _iter, _numbers, is_function
 from gradlint.frontends.python.derived import DerivedWeight, as_derived
 from gradlint.frontends.python.iterators import ITERTOOLS
-from gradlint.frontends.python.values import UNKNOWN, Builtin, Mod, Namespace, Partial, clone
+from gradlint.frontends.python.values import UNKNOWN, Builtin, Mod, Namespace, Partial, Tensor, clone
 
 # -- standard library --------------------------------------------------------------------
 
@@ -103,12 +103,29 @@ def _einops_layer(interp, kind: str) -> Mod:
     return Mod(kind, interp.site, spec=SPECS["AdaptiveAvgPool1d" if kind == "Reduce" else "Identity"])
 
 
+def _einops_layer_of(kind: str) -> Builtin:
+    def run(interp, args, kwargs):
+        mod = _einops_layer(interp, kind)
+        if args and isinstance(args[0], str):
+            mod.args.update({"pattern": args[0], **{k: v for k, v in kwargs.items() if isinstance(v, int)}})
+        return mod
+
+    return Builtin(kind, run)
+
+
 def _einops(kind: str):
     def run(interp, args, kwargs):
         if interp.graph is None or not args:
             return UNKNOWN
         if kind == "reduce":
             return interp.graph.functional(interp, "mean", [args[0]], {}, interp.site)
+        x, pattern = args[0], args[1] if len(args) > 1 else None
+        if (kind == "rearrange" and isinstance(x, Tensor) and x.node is not None and x.piece is None
+                and isinstance(pattern, str)):
+            # a node of its own, which carries the pattern the sequence length follows
+            axes = {k: v for k, v in kwargs.items() if isinstance(v, int)}
+            return interp.graph.node("identity", interp.graph.scoped("rearrange"), interp.site, [x.node],
+                                     attrs={"einops": pattern, "axes": axes})
         return interp.graph.functional(interp, "reshape", [args[0]], {}, interp.site)
 
     return Builtin(kind, run)
@@ -155,8 +172,7 @@ NAMESPACES: dict[str, Namespace] = {
         "pack": Builtin("pack", _pack), "unpack": Builtin("unpack", _unpack),
         "einsum": Builtin("einsum", _einops_einsum),
         "layers": Namespace("einops.layers", {"torch": Namespace("einops.layers.torch", {
-            "Rearrange": Builtin("Rearrange", lambda interp, a, k: _einops_layer(interp, "Rearrange")),
-            "Reduce": Builtin("Reduce", lambda interp, a, k: _einops_layer(interp, "Reduce")),
+            "Rearrange": _einops_layer_of("Rearrange"), "Reduce": _einops_layer_of("Reduce"),
         })}),
     }),
     "math": MATH,

@@ -37,6 +37,7 @@ class Tensor:
     node: int | None
     shape: tuple[int, ...] | None = None  # for constants built in __init__ (torch.randn(3, 4))
     init: Init | None = None  # how such a constant's entries are drawn
+    piece: tuple[int, int] | None = None  # (i, n): the i-th of n equal pieces its node was split into
 
 
 @dataclass(eq=False)
