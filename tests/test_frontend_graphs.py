@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gradlint.frontends.python import Project, build_graphs
+from gradlint.gain import estimate
 from gradlint.ir import LayerGraph, Node
 from gradlint.source import SourceFile
 
@@ -263,9 +264,15 @@ def test_torch_transformer_layers_are_residual_norm_units():
     assert by_name(graph, "classifier").param_index == 13
     assert [n.name for n in chain_from_output(graph)[1:5]] == ["classifier", "rearrange", "pool", "to_tokens"]
     mha = graphs["Attention"]
-    attn = by_name(mha, "attn")
-    assert attn.op == "attention" and attn.inputs == [by_name(mha, "norm").id]
-    assert attn.weight_init.variance == pytest.approx(2 / (32 + 96))  # xavier_uniform on in_proj_weight
+    # nn.MultiheadAttention on one tensor: its packed projection, the attention over its three
+    # pieces, the output projection
+    proj = by_name(mha, "attn.in_proj")
+    assert proj.op == "linear" and proj.inputs == [by_name(mha, "norm").id] and (proj.fan_in, proj.fan_out) == (32, 96)
+    assert proj.weight_init.variance == pytest.approx(2 / (32 + 96))  # xavier_uniform on in_proj_weight
+    assert by_name(mha, "attn.attention").attrs["roles"] == [[proj.id, [i, 3]] for i in range(3)]
+    assert [by_name(mha, n).param_index for n in ("attn.in_proj", "attn.out_proj")] == [0, 1]
+    mha.attrs["input_shape"] = (4, 32, 32)  # a real backward pass on it, seeds 0-2: -0.57/-0.63/-0.69
+    assert estimate(mha).log10_grad_ratio == pytest.approx(-0.63, abs=0.15)
     adds = [n for n in mha.nodes if n.op == "add"]
     assert len(adds) == 2 and by_name(mha, "ff.2").id in adds[1].inputs  # through checkpoint()
     # d_model has no default: the block is built as TextEncoder builds it, not from stand-ins

@@ -138,7 +138,11 @@ def mixes_unknown_positions(graph: LayerGraph) -> bool:
 
 
 def mix(graph: LayerGraph, node: Node, what_if: Counterfactual) -> float:
-    n = token_counts(graph).get(node.attrs["roles"][2][0]) or what_if.positions or PROBE_SEQUENCE
+    n = token_counts(graph).get(node.attrs["roles"][2][0])
+    shape = input_shape(graph)
+    if n is not None and node.attrs.get("sequence_first") and shape is not None and len(shape) == 3:
+        n = shape[0]  # ``nn.MultiheadAttention`` without batch_first: (sequence, batch, features)
+    n = n or what_if.positions or PROBE_SEQUENCE
     if node.attrs.get("causal"):
         return sum(1.0 / (i + 1) for i in range(n)) / n
     return 1.0 / n
