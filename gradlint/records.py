@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradlint.diagnostics import ModelRecord
-from gradlint.gain import estimate
+from gradlint.gain import attention, estimate
 from gradlint.ir import LayerGraph
 
 # How far apart (in decades) the estimates of one model built with two sets of stand-in
@@ -22,6 +22,9 @@ def model_record(graph: LayerGraph) -> ModelRecord:
     built_with = graph.attrs.get("built_with")
     if built_with:
         extra["built_with"] = built_with
+    if ratio is not None and attention.mixes_unknown_positions(graph):
+        # no input gives the sequence length attention mixes over: gradlint probe's is taken
+        extra["assumed_positions"] = attention.PROBE_SEQUENCE
     ratio = _independent_of_stand_ins(graph, ratio, extra)
     if ratio is None:
         extra["blocked"] = blocked(graph, found.unknown or found.ratio_unknown)

@@ -12,10 +12,11 @@ gradient sits near the value rows' over √3 (nanoGPT's block: measured 0.59 of 
 
 n is the sequence length of the model's input (a (batch, tokens, features) input read by a
 linear layer, or token ids read by an embedding); token ids without an example input are
-taken as ``gradlint probe`` makes them, ``PROBE_SEQUENCE`` long. Otherwise n is not known,
-and the estimate is kept only where it does not depend on it (``ratio.estimate`` compares two
-lengths): an attention block alone, whose every weight's gradient scales with the mixing,
-but not a residual stack, where the attention's share of the gradient follows it.
+taken as ``gradlint probe`` makes them, ``PROBE_SEQUENCE`` long, and so is any other
+sequence no input gives, as a convolution's positions are taken as one without an example
+input; the model record says so (``assumed_positions``). An attention block alone does not
+depend on it (every weight's gradient scales with the mixing); a residual stack does, through
+the attention's share of the gradient.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 
-from gradlint.gain.estimates import Counterfactual, NodeEstimate
+from gradlint.gain.estimates import NodeEstimate
 from gradlint.gain.spatial import first_reader, input_shape, is_conv, spatial_sizes
 from gradlint.ir import LayerGraph, Node
 
@@ -133,33 +134,31 @@ def mixes_unknown_positions(graph: LayerGraph) -> bool:
     attending = [n for n in graph.nodes if is_attention(n)]
     if not attending:
         return False
-    counts = token_counts(graph)
+    counts = token_counts(graph, assume=False)
     return any(counts.get(n.attrs["roles"][2][0]) is None for n in attending)
 
 
-def mix(graph: LayerGraph, node: Node, what_if: Counterfactual) -> float:
+def mix(graph: LayerGraph, node: Node) -> float:
     n = token_counts(graph).get(node.attrs["roles"][2][0])
     shape = input_shape(graph)
     if n is not None and node.attrs.get("sequence_first") and shape is not None and len(shape) == 3:
         n = shape[0]  # ``nn.MultiheadAttention`` without batch_first: (sequence, batch, features)
-    n = n or what_if.positions or PROBE_SEQUENCE
+    n = n or PROBE_SEQUENCE
     if node.attrs.get("causal"):
         return sum(1.0 / (i + 1) for i in range(n)) / n
     return 1.0 / n
 
 
-def forward(graph: LayerGraph, node: Node, est: dict[int, NodeEstimate], what_if: Counterfactual) -> NodeEstimate:
-    m = mix(graph, node, what_if)
+def forward(graph: LayerGraph, node: Node, est: dict[int, NodeEstimate]) -> NodeEstimate:
+    m = mix(graph, node)
     v = est[node.attrs["roles"][2][0]]
     fluct = max(v.m2 - v.mean**2, 0.0)
     return NodeEstimate(m2=v.mean**2 + fluct * m, mean=v.mean, batch_var=v.sample_var() * m)
 
 
-def backward(
-    graph: LayerGraph, node: Node, est: dict[int, NodeEstimate], what_if: Counterfactual
-) -> list[tuple[int, float]]:
+def backward(graph: LayerGraph, node: Node, est: dict[int, NodeEstimate]) -> list[tuple[int, float]]:
     """[(input, E[δ_in²] / E[δ²])]: each role's share, pieces of one node averaged."""
-    m = mix(graph, node, what_if)
+    m = mix(graph, node)
     roles = node.attrs["roles"]
     var = [max(est[r[0]].m2 - est[r[0]].mean ** 2, 0.0) for r in roles]
     share = {"query": m * var[2] * var[1], "key": m * var[2] * var[0], "value": m}

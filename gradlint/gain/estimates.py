@@ -61,5 +61,3 @@ class Counterfactual:
 
     draws: Mapping[int, tuple[Draw, Draw]] = field(default_factory=dict)
     normalise_after: frozenset[int] = frozenset()
-    # the sequence length attention mixes over where no example input gives it
-    positions: int | None = None

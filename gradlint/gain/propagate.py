@@ -43,7 +43,7 @@ def propagate(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> N
         if node.op == "opaque":
             raise Unknown(f"{node.name} is opaque")
         if attention.is_attention(node):
-            est[node.id] = attention.forward(graph, node, est, what_if)
+            est[node.id] = attention.forward(graph, node, est)
         else:
             est[node.id] = forward(node, [est[i] for i in node.inputs], what_if)
         area = averaging_area(node, sizes) if sizes else None
@@ -110,7 +110,7 @@ def _backward(
             d2 = d2 / Decimal(mine.norm_var) if mine.norm_var > 0 else Decimal(0)
         flattened = _flattened(graph, node) if node.op == "linear" else 1.0
         if attention.is_attention(node):
-            weight, shares = None, attention.backward(graph, node, est, what_if)
+            weight, shares = None, attention.backward(graph, node, est)
         else:
             weight, shares = backward_factors(node, mine, est, what_if)
         if weight is not None:

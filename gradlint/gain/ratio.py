@@ -31,8 +31,6 @@ def estimate(graph: LayerGraph, what_if: Counterfactual | None = None) -> Estima
         return graph.attrs[CACHE_KEY]
     try:
         result = _estimated(graph, what_if or Counterfactual())
-        if what_if is None and attention.mixes_unknown_positions(graph):
-            _same_at_another_length(graph, result)
     except Unknown as why:
         result = Estimate(unknown=str(why))
     except (OverflowError, ZeroDivisionError, ValueError, ArithmeticError):
@@ -47,21 +45,6 @@ def _estimated(graph: LayerGraph, what_if: Counterfactual) -> Estimate:
     propagate(graph, result, what_if)
     _ratio(graph, result, what_if)
     return result
-
-
-# sequence lengths an estimate without one must not depend on, and by how much it may
-_LENGTHS = (attention.PROBE_SEQUENCE, 256)
-_LENGTH_TOLERANCE = 0.05
-
-
-def _same_at_another_length(graph: LayerGraph, result: Estimate) -> None:
-    """Attention with no sequence length known: the estimate stands only if another length
-    gives the same (the mixing cancels out of the ratio), as stand-in sizes must."""
-    other = _estimated(graph, Counterfactual(positions=_LENGTHS[1]))
-    for a, b in ((result.log10_grad_ratio, other.log10_grad_ratio), (result.forward_log10, other.forward_log10)):
-        if (a is None) != (b is None) or (a is not None and b is not None and abs(a - b) > _LENGTH_TOLERANCE):
-            raise Unknown("the estimate depends on the sequence length attention mixes over, "
-                          "which no example input gives")
 
 
 def weights_in_order(graph: LayerGraph) -> list[Node]:

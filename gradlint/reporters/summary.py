@@ -17,6 +17,8 @@ def model_line(model: ModelRecord) -> str:
         estimate = f"gradient ratio unknown ({why})"
     else:
         estimate = f"log10 gradient ratio {ratio:+.1f} (first weight / last weight: {10.0 ** ratio:.1g})"
+        if model.extra.get("assumed_positions"):
+            estimate += f", on sequences of {model.extra['assumed_positions']} positions (no input gives them)"
     depth = "?" if model.depth is None else str(model.depth)
     where = f"{model.path}:{model.line}" if model.line is not None else model.path
     if model.line is not None and model.extra.get("cell") is not None:
