@@ -73,7 +73,9 @@ def _token_counts(graph: LayerGraph, assume: bool) -> dict[int, int | None]:
     counts: dict[int, int | None] = {}
     shape = input_shape(graph)
     main = next((n.id for n in graph.nodes if n.op == "input"), None)
-    sizes = spatial_sizes(graph, shape) if shape is not None else {}
+    reader = first_reader(graph)
+    # spatial sizes are a feature map's only where a convolution reads the input
+    sizes = spatial_sizes(graph, shape) if shape is not None and reader is not None and is_conv(reader) else {}
     for node in graph.topological():
         ins = [counts.get(i) for i in node.inputs]
         if node.op == "input":
@@ -86,6 +88,9 @@ def _token_counts(graph: LayerGraph, assume: bool) -> dict[int, int | None]:
             if dims is None and source is not None and sizes.get(source):
                 dims = (None, None, *sizes[source])  # a convolution's map: (batch, channels, *spatial)
             counts[node.id] = _rearranged(node.attrs["einops"], node.attrs.get("axes") or {}, dims)
+        elif sizes.get(node.id):
+            # a feature map (a convolution's, a pool's): attention over it mixes its positions
+            counts[node.id] = math.prod(sizes[node.id])  # type: ignore[arg-type]
         elif node.op in _KEEP and not (node.op == "linear" and is_conv(node)):
             known = {c for c in ins if c is not None}
             counts[node.id] = known.pop() if len(known) == 1 else None

@@ -10,6 +10,7 @@ from typing import Any
 
 from gradlint import torch_api
 from gradlint.diagnostics import Location
+from gradlint.frontends.python import torch_attention
 from gradlint.frontends.python.functional import Functional, _tensor_ids
 from gradlint.frontends.python.modules import site_location, walk_modules
 from gradlint.frontends.python.shared import Interp
@@ -21,7 +22,7 @@ from gradlint.frontends.python.values import (
     Site,
     Tensor,
 )
-from gradlint.ir import Init, LayerGraph
+from gradlint.ir import LayerGraph
 
 
 class PlacedReason:
@@ -159,9 +160,13 @@ class GraphBuilder(Functional):
 
     def _layer(self, mod: Mod, name: str, args: list, kwargs: dict) -> Any:
         if mod.type == "MultiheadAttention":
-            expanded = self._self_attention(mod, name, args, kwargs)
+            expanded = torch_attention.self_attention(self, mod, name, args, kwargs)
             if expanded is not None:
                 return (expanded, Tensor(None))
+        if mod.type == "TransformerEncoderLayer":
+            expanded = torch_attention.encoder_layer(self, mod, name, args, kwargs)
+            if expanded is not None:
+                return expanded
         spec = mod.spec
         inputs = _tensor_ids(args[:1] if spec.op not in ("attention",) else [*args, *kwargs.values()])
         if not inputs and not any(isinstance(a, Tensor) for a in args[:1]):
@@ -176,32 +181,6 @@ class GraphBuilder(Functional):
         if mod.type == "MultiheadAttention":
             return (out, Tensor(None))
         return out
-
-    def _self_attention(self, mod: Mod, name: str, args: list, kwargs: dict) -> Tensor | None:
-        """``nn.MultiheadAttention`` on one tensor (``attn(x, x, x)``): its packed input
-        projection, the attention over the three pieces of it, and the output projection,
-        as ``named_parameters()`` holds them (in_proj_weight, then out_proj.weight)."""
-        names = ("query", "key", "value")
-        qkv = [args[i] if i < len(args) else kwargs.get(n) for i, n in enumerate(names)]
-        a, p = mod.args, mod.params
-        e, inp, out = a.get("embed_dim"), p.get("in_proj_weight"), p.get("out_proj.weight")
-        if not (all(isinstance(t, Tensor) and t.node is not None and t.piece is None for t in qkv)
-                and len({t.node for t in qkv}) == 1 and isinstance(e, int) and inp is not None and out is not None
-                and isinstance(a.get("bias"), bool) and a.get("add_bias_kv") is False and a.get("add_zero_attn") is False):
-            return None  # cross-attention, separate key/value sizes, learned key/value biases
-        zeros = Init("zeros", 0.0, 0.0, 0.0)
-        bias = {"has_bias": a["bias"], "bias_init": zeros if a["bias"] else None, "module_type": "Linear"}
-        proj = self.node("linear", f"{name}.in_proj", mod, [qkv[0].node], weight_init=inp.init,
-                         param_index=self.param_index.get(id(inp)), param_name=f"{name}.in_proj_weight",
-                         fan_in=e, fan_out=3 * e, attrs={"frozen": True} if inp.frozen else {}, **bias)
-        roles = [[proj.node, [i, 3]] for i in range(3)]
-        causal = kwargs.get("is_causal") is True
-        mixed = self.node("attention", f"{name}.attention", mod, [proj.node],
-                          attrs={"form": "MultiheadAttention", "roles": roles, "causal": causal,
-                                 "sequence_first": a.get("batch_first") is not True})
-        return self.node("linear", f"{name}.out_proj", mod, [mixed.node], weight_init=out.init,
-                         param_index=self.param_index.get(id(out)), param_name=f"{name}.out_proj.weight",
-                         fan_in=e, fan_out=e, attrs={"frozen": True} if out.frozen else {}, **bias)
 
     def layer_fields(self, mod: Mod, name: str) -> dict[str, Any]:
         spec, a = mod.spec, mod.args
