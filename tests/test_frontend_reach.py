@@ -287,6 +287,10 @@ def test_layer_plans_cycled_kinds_locals_groups_and_none_in_a_module_list():
     # against a real backward pass (batch 256, seeds 0-2): -0.68/-0.69/-0.69 and -0.50/-0.39/-0.51
     assert estimate(stack).log10_grad_ratio == pytest.approx(-0.69, abs=0.15)
     assert estimate(staged).log10_grad_ratio == pytest.approx(-0.47, abs=0.2)
+    # ``default(tag, ...)`` returns under a condition nothing decides and changes nothing: its
+    # value is unknown, and the model, whose layers do not use it, stays whole
+    tagged = graphs["Tagged"]
+    assert tagged.complete and estimate(tagged).log10_grad_ratio is not None
 
 
 def _on_input(graph: LayerGraph, shape: tuple) -> LayerGraph:

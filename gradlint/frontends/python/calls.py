@@ -74,9 +74,15 @@ class Calls(InterpPart):
                 return self.eval(func.node.body, frame)
             try:
                 self.exec_block(func.node.body, frame)
+                value = None
             except _Return as ret:
-                return ret.value
-            return None
+                value = ret.value
+            if frame.diverged is not None:
+                early, state = frame.diverged
+                if self.state() != state:
+                    self.unknown("a return under a condition that cannot be decided")
+                return value if value is early else UNKNOWN
+            return value
         finally:
             self.depth -= 1
 

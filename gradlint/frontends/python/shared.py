@@ -53,13 +53,16 @@ CONTROL_FLOW = (_Return, _Break, _Continue)
 
 
 class Frame:
-    __slots__ = ("file", "func", "locals", "parent")
+    __slots__ = ("diverged", "file", "func", "locals", "parent")
 
     def __init__(self, file: Any, parent: Frame | None = None, func: FuncVal | None = None) -> None:
         self.file = file
         self.locals: dict[str, Any] = {}
         self.parent = parent
         self.func = func
+        # (value, state): a function returned ``value`` under a condition that cannot be
+        # decided, with the interpreter's shared state as it was then (see Statements)
+        self.diverged: tuple[Any, Any] | None = None
 
 
 _PLAIN = (int, float, str, bool, type(None), tuple, list, dict, range, bytes, set, frozenset)
