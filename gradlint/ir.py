@@ -27,6 +27,7 @@ Op = Literal[
     "concat",  # torch.cat, U-Net skip joins
     "gate",  # x * sigmoid(g), SiLU, GLU: a multiplicative gate, not a layer in series
     "scale",  # x * self.g: an element-wise product with a raw weight (a hand-written norm's gain)
+    "shift",  # x + self.pos_embedding: a raw weight added, the same for every sample (a position table)
     "attention",  # a whole attention block when resolved as one unit
     "identity",  # reshape, view, flatten, transpose, permute: gradient passes unchanged
     "opaque",  # could not be resolved
@@ -103,7 +104,7 @@ class Node:
 
     @property
     def has_weight(self) -> bool:
-        return self.op in ("linear", "recurrent", "embedding", "scale")
+        return self.op in ("linear", "recurrent", "embedding", "scale", "shift")
 
 
 @dataclass

@@ -77,7 +77,7 @@ def depth(graph: LayerGraph) -> int | None:
         return None
     best: dict[int, int] = {}
     for node in order:
-        here = 1 if node.has_weight else 0
+        here = 1 if node.has_weight and node.op != "shift" else 0
         best[node.id] = here + max((best[i] for i in node.inputs), default=0)
     outputs = [n.id for n in graph.nodes if n.op == "output"]
     return max((best[o] for o in outputs), default=None)

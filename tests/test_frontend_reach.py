@@ -107,7 +107,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (12 files checked)."
+    assert plain.stdout.strip() == "All checks passed (13 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -156,13 +156,14 @@ def test_a_channel_norms_raw_gain_is_a_weight_and_its_batch_gradient_a_mean():
     gain = next(n for n in feed.nodes if n.op == "scale")
     assert (gain.name, gain.param_index, gain.attrs["entries"]) == ("net.0.g", 0, 64)
     assert gain.inputs == [next(n.id for n in feed.nodes if n.op == "norm")]  # after the folded norm
-    assert [n.name for n in feed.weighted()] == ["net.0.g", "net.1", "net.4"]
+    assert [n.name for n in feed.weighted()] == ["net.0.g", "net.0.b", "net.1", "net.4"]
     record = model_record(feed)
     assert record.log10_grad_ratio == 0.668 and record.extra["built_with"] == "stand-ins for dim"
-    # the norm alone: its last weight is the raw bias, which the graph does not hold
+    # the norm alone: its last weight is the raw bias, whose gradient is summed over the samples
+    # and positions that only a layer reading an example input lays out
     norm = model_record(graphs["LayerNorm"])
     assert norm.log10_grad_ratio is None
-    assert norm.extra["blocked"] == "the last weight in named_parameters() is one the graph does not hold"
+    assert norm.extra["blocked"] == "the samples and positions b is summed over (no example input gives them)"
 
 
 def test_talking_heads_on_attention_scores_stay_unresolved():
@@ -329,3 +330,15 @@ def test_without_a_sequence_length_the_probes_is_taken_and_the_record_says_so():
         assert found == pytest.approx(value, abs=0.35)
     record = model_record(graphs["HandBlock"])  # an input known: nothing assumed
     assert "assumed_positions" not in record.extra
+
+
+def test_a_position_table_added_is_the_first_weight_summed_over_the_batch():
+    graphs = graphs_of("position_tables.py")
+    vit = graphs["MeanPoolViT"]
+    table = next(n for n in vit.nodes if n.op == "shift")
+    assert (table.name, table.param_index) == ("pos_embedding", 0)  # x + self.pos_embedding[:, :n]
+    # without an input, which entries are samples and which positions is not known
+    assert "no example input" in estimate(vit).unknown
+    # a real backward pass on (4, 3, 32, 32), seeds 0-2: -1.10/-0.95/-0.95; the table's entries
+    # sum over the 4 images, the layers' over 4 x 16 patches
+    assert estimate(_on_input(vit, (4, 3, 32, 32))).log10_grad_ratio == pytest.approx(-1.0, abs=0.2)

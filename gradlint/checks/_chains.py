@@ -17,7 +17,7 @@ from gradlint.diagnostics import Location
 from gradlint.gain import Counterfactual, Draw, Estimate, estimate, moments, weight_draw
 from gradlint.ir import LayerGraph, Node
 
-SERIES = frozenset({"linear", "activation", "dropout", "identity", "pool"})
+SERIES = frozenset({"linear", "activation", "dropout", "identity", "pool", "shift"})
 RELU_FAMILY = {
     "relu": 0.0,
     "relu6": 0.0,

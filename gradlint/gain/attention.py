@@ -99,7 +99,8 @@ def _token_counts(graph: LayerGraph, assume: bool) -> dict[int, int | None]:
     return counts
 
 
-_KEEP = ("linear", "norm", "activation", "dropout", "add", "gate", "scale", "identity", "attention", "concat")
+_KEEP = ("linear", "norm", "activation", "dropout", "add", "gate", "scale", "shift", "identity", "attention",
+         "concat")
 
 
 def _rearranged(pattern: str, axes: dict, dims: tuple | None) -> int | None:

@@ -30,7 +30,7 @@ def weight_draw(node: Node, init: Init | None) -> Draw | None:
         return Draw(0.0, init.constant) if init.constant is not None else None
     if init.variance is not None:
         return Draw(init.variance, init.mean or 0.0)
-    if node.op == "scale":
+    if node.op in ("scale", "shift"):
         return None  # an element-wise weight has no fan-in of a layer: only what its draw says
     if init.kind == "default":
         if node.op == "embedding":

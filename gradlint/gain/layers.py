@@ -35,7 +35,7 @@ def draws_of(node: Node, what_if: Counterfactual) -> tuple[Draw, Draw]:
     b = bias_draw(node)
     if w is None:
         raise Unknown(f"init of {node.name}")
-    if w.variance == 0.0 and w.mean != 0.0 and node.op != "scale":
+    if w.variance == 0.0 and w.mean != 0.0 and node.op not in ("scale", "shift"):
         # every unit computes the same function: the mean field of independent
         # random units does not describe it (GL201 reports the layer itself)
         raise Unknown(f"{node.name} has one constant weight for all units")
@@ -75,6 +75,10 @@ def forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> 
         return NodeEstimate(
             m2=m.m2, mean=m.mean, pre_m2=pre, pre_mean=mean, batch_var=_spread_after(m, spread)
         )
+    if op == "shift":  # a weight added to every sample alike: a fixed offset, no spread across samples
+        w, _ = draws_of(node, what_if)
+        return NodeEstimate(m2=first.m2 + w.variance + w.mean**2, mean=first.mean + w.mean,
+                            batch_var=first.sample_var())
     if op == "scale":  # each entry times its own weight: a constant one (a norm's gain) keeps x
         w, _ = draws_of(node, what_if)
         gain = w.variance + w.mean**2
@@ -155,6 +159,8 @@ def backward_factors(
     if op == "scale":
         w, _ = draws_of(node, what_if)
         return est[src].m2, [(src, w.variance + w.mean**2)]
+    if op == "shift":  # each entry's gradient is the signal's there
+        return 1.0, [(src, 1.0)]
     if op == "activation":
         act = activation_of(node)
         return None, [(src, moments(act[0], est[src].m2, act[1], est[src].mean).d2)]  # type: ignore[index]

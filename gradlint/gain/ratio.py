@@ -78,6 +78,10 @@ def _ratio(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> None
     ordered = weights_in_order(graph)
     if not ordered:
         raise Unknown("no weights")
+    if ordered[0].op == "shift" and ordered[0].param_index is None:
+        # a table the signal carries, first in graph order: a class token registered before it,
+        # which the graph does not hold, would come first in named_parameters()
+        raise Unknown(f"the order of {ordered[0].name} among the weights")
     found = _ratio_over(graph, result, ordered, what_if)
     result.first, result.last, result.log10_grad_ratio = found
     if result.first is not None and _unmodelled_before(graph, graph.nodes[result.first]):
@@ -88,7 +92,8 @@ def _ratio(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> None
     if _unmodelled_after(graph, graph.nodes[result.last]):
         result.log10_grad_ratio = None  # as above, for a weight registered after the last one held
         result.ratio_unknown = "the last weight in named_parameters() is one the graph does not hold"
-    forward = [n for n in graph.topological() if n.has_weight]
+    # the rules judge the chain of layers: a position table is none of them
+    forward = [n for n in graph.topological() if n.has_weight and n.op != "shift"]
     result.forward_log10 = _ratio_over(graph, result, forward, what_if)[2]
 
 
@@ -150,6 +155,8 @@ def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     units vary by s across samples around fixed offsets of mean square o.
     Sigmoid outputs (offset 0.5) and bias-dominated deep tanh make it large.
     """
+    if node.op == "shift":
+        return _shift_share(graph, result, node)
     noise = 1.0 / (batch_size(graph) * result.output_positions)
     if node.op != "linear" or node.activation is not None or not node.fan_in:
         return noise
@@ -161,6 +168,29 @@ def _batch_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     s = min(a.sample_var(), a.m2)
     offsets = a.m2 - s
     return noise + (s * s + node.fan_in * offsets**2) / (node.fan_in * a.m2 * a.m2)
+
+
+def _shift_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
+    """The share of an added table's per-sample E[g²] its batch gradient keeps, in the units
+    of the layers' (``_batch_share``: a sum over the N samples the batch holds, over N²).
+    Each entry's gradient is the signal's at one position, summed over the B samples of the
+    batch only (not over the tokens a sequence model counts as samples): B·E[δ²] of noise.
+    What the samples share adds up whole: the loss's gradient through the fixed offsets the
+    output carries, as a share s of the output's second moment, B²·s·E[δ²]."""
+    shape = input_shape(graph)
+    reader = first_reader(graph)
+    if shape is None or reader is None or reader.op not in ("linear", "embedding"):
+        # which entries of the input are samples and which positions: a layer reading it says
+        raise Unknown(f"the samples and positions {node.name} is summed over (no example input gives them)")
+    if reader.op == "linear" and not is_conv(reader) and len(shape) > 3 and not (
+            reader.inputs and attention.token_counts(graph).get(reader.inputs[0])):
+        raise Unknown(f"the positions {node.name} is summed over (the input's patches are not followed)")
+    samples = shape[0]
+    n = float(batch_size(graph) * result.output_positions)
+    out = next(n for n in graph.nodes if n.op == "output")
+    y = result.nodes[out.inputs[0]] if out.inputs else None
+    shared = max(0.0, 1.0 - y.sample_var() / y.m2) if y is not None and y.m2 > 0.0 else 0.0
+    return (samples + samples * samples * shared) / (n * n)
 
 
 def _feeds_output(graph: LayerGraph, node: Node) -> bool:
@@ -251,13 +281,15 @@ def _coherent_gain_gradient(graph: LayerGraph, result: Estimate, node: Node, wha
     return Decimal(slope * slope / (float(entries) ** 2 * second) * (features / used) ** 2)
 
 
-_SAME_WIDTH = frozenset({"dropout", "identity", "activation", "norm", "scale", "gate", "add"})
+_SAME_WIDTH = frozenset({"dropout", "identity", "activation", "norm", "scale", "shift", "gate", "add"})
 
 
 def _output_features(graph: LayerGraph, out: Node) -> int | None:
     """The output's features per position: those of the last layer before it."""
     current = graph.nodes[out.inputs[0]]
     while current.op in _SAME_WIDTH and current.inputs:
+        if current.op in ("scale", "shift") and isinstance(current.attrs.get("entries"), int):
+            return current.attrs["entries"]  # a per-channel gain or bias: one entry a feature
         current = graph.nodes[current.inputs[0]]
     if current.op != "linear":
         return None

@@ -21,7 +21,7 @@ _AVERAGING = ("AvgPool", "AdaptiveAvgPool", "avg_pool", "adaptive_avg_pool", "me
               "GlobalAveragePool")
 # size-changing layers whose arguments were not read: sizes stop there
 _RESIZING = ("Upsampl", "Resize", "PixelShuffle", "PixelUnshuffle", "Unflatten")
-_FOLLOW = frozenset({"activation", "norm", "dropout", "gate", "identity", "scale"})
+_FOLLOW = frozenset({"activation", "norm", "dropout", "gate", "identity", "scale", "shift"})
 # ops between a convolution and the Linear that flattens its output
 _SPATIAL_PASS = frozenset({"identity", "pool", "dropout", "activation", "norm"})
 
@@ -45,7 +45,7 @@ def first_reader(graph: LayerGraph) -> Node | None:
             continue
         seen.add(nid)
         node = graph.nodes[nid]
-        if node.has_weight:
+        if node.has_weight and node.op != "shift":
             return node
         stack.extend(users[nid])
     return None

@@ -136,19 +136,24 @@ class Attributes(InterpPart):
             for element in node.slice:
                 if isinstance(element.slice, cst.Index):
                     self.eval(element.slice.value, frame)
-            return obj if isinstance(obj, Tensor) else UNKNOWN
+            return obj if isinstance(obj, Tensor) or self._weight_view(obj) else UNKNOWN
         piece = node.slice[0].slice
         if isinstance(piece, cst.Slice):
             bounds = [self.eval(p, frame) if p is not None else None for p in (piece.lower, piece.upper, piece.step)]
             if any(b is UNKNOWN for b in bounds):
-                return obj if isinstance(obj, Tensor) else UNKNOWN
+                return obj if isinstance(obj, Tensor) or self._weight_view(obj) else UNKNOWN
             key: Any = slice(*bounds)
         else:
             key = self.eval(piece.value, frame)
         return self.getitem(obj, key)
 
+    def _weight_view(self, obj: Any) -> bool:
+        """In forward, a slice of a module's own weight (``self.pos_embedding[:, :n + 1]``) is
+        still that weight: what the gradient reaches."""
+        return self.graph is not None and isinstance(obj, ParamRef)
+
     def getitem(self, obj: Any, key: Any) -> Any:
-        if isinstance(obj, Tensor):
+        if isinstance(obj, Tensor) or self._weight_view(obj):
             return obj
         if isinstance(obj, Mod):
             return nnmod.container_getitem(self, obj, key)

@@ -218,6 +218,19 @@ class Functional(GraphPart):
                          has_bias=False, attrs={"functional": True, "entries": _entries(param.shape),
                                                 **({"frozen": True} if param.frozen else {})})
 
+    def param_shift(self, x: Tensor, ref: ParamRef, site: Site | None) -> Tensor:
+        """``x + self.pos_embedding``, ``(x - mean) / std * self.g + self.b``: a raw weight of two or
+        more dimensions added to the signal, the same for every sample; its gradient is the
+        signal's, summed over the batch."""
+        param = ref.param
+        owner = self.names.get(id(ref.owner), "")
+        self.used.add(id(ref.owner))
+        name = f"{owner}.{ref.name}" if owner else ref.name
+        return self.node("shift", name, site, [x.node], module_type="Parameter", weight_init=param.init,
+                         param_index=self.param_index.get(id(param)), param_name=name, fan_in=1, fan_out=1,
+                         has_bias=False, attrs={"functional": True, "entries": _entries(param.shape),
+                                                **({"frozen": True} if param.frozen else {})})
+
     def _op(self, op: str, name: str, site: Site | None, values: list) -> Any:
         ids = _tensor_ids(values)
         if not ids:
@@ -255,6 +268,9 @@ class Functional(GraphPart):
             return self.node("identity", self.scoped("complement"), site, [live.node],
                              attrs={"affine": (-1.0, float(other))})
         if op in (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide):
+            if isinstance(other, ParamRef) and op in (cst.Add, cst.Subtract) and (other.param is not None
+                                                                              and (other.param.ndim or 0) >= 2):
+                return self.param_shift(live, other, site)  # ``x + self.pos_embedding``
             if isinstance(other, ParamRef) and op in (cst.Multiply, cst.Divide):
                 param = other.param
                 if param is not None and param.ndim is not None and param.ndim >= 2:

@@ -202,6 +202,7 @@ def set_init(interp, target: Any, name: str, args: list, kwargs: dict, site: Sit
 # -- tensors -----------------------------------------------------------------------------
 
 _CASTS = frozenset({"to", "float", "half", "double", "bfloat16", "type", "type_as", "contiguous"})
+_VIEWS = frozenset({"unsqueeze", "expand", "expand_as"})
 _PARAM_INIT_METHODS = {"normal_", "uniform_", "fill_", "zero_", "copy_", "constant_", "xavier_uniform_"}
 
 
@@ -218,8 +219,9 @@ def tensor_attr(interp: Interp, obj: Any, name: str) -> Any:
             return Builtin(name, lambda i, a, k: shape_call(param.shape if param is not None else None, name, a))
         if name == "abs" and interp.graph is not None and as_derived(obj) is not None:
             return Builtin(name, lambda i, a, k: as_derived(obj).absolute() or Tensor(None))
-        if name in _CASTS and interp.graph is not None:
-            return Builtin(name, lambda i, a, k: obj)  # ``self.weight.to(x.dtype)``: the same weight
+        if name in _CASTS | _VIEWS and interp.graph is not None:
+            # ``self.weight.to(x.dtype)``, ``self.pos_embedding.unsqueeze(0)``: the same weight
+            return Builtin(name, lambda i, a, k: obj)
         if name in _PARAM_INIT_METHODS or name in ("trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_normal_"):
             def run(interp, args, kwargs):
                 # the call's site (set by Interpreter.call): where `w.data.normal_(0, 1)` stands
