@@ -78,6 +78,11 @@ SAMPLE = {
     "readme_simple_vit_transformer": ("vit-pytorch", "vit_pytorch/simple_vit.py", "Transformer"),
     "readme_nest": ("vit-pytorch", "vit_pytorch/nest.py", "NesT"),
     "readme_mobile_vit": ("vit-pytorch", "vit_pytorch/mobile_vit.py", "MobileViT"),
+    "vit_1d_main": ("vit-pytorch", "vit_pytorch/vit_1d.py", "ViT"),
+    "readme_vit_3d": ("vit-pytorch", "vit_pytorch/vit_3d.py", "ViT"),
+    "readme_parallel_vit": ("vit-pytorch", "vit_pytorch/parallel_vit.py", "ViT"),
+    "readme_cross_vit": ("vit-pytorch", "vit_pytorch/cross_vit.py", "CrossViT"),
+    "detr_encoder_layer": ("detr", "models/transformer.py", "TransformerEncoderLayer"),
 }
 
 

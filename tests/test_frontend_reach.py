@@ -292,6 +292,9 @@ def test_layer_plans_cycled_kinds_locals_groups_and_none_in_a_module_list():
     # value is unknown, and the model, whose layers do not use it, stays whole
     tagged = graphs["Tagged"]
     assert tagged.complete and estimate(tagged).log10_grad_ratio is not None
+    # ``unknown.to(x)``: x lends a dtype and a device, not a gradient path
+    rotated = graphs["Rotated"]
+    assert rotated.complete and [n.op for n in rotated.nodes] == ["input", "linear", "output"]
 
 
 def _on_input(graph: LayerGraph, shape: tuple) -> LayerGraph:

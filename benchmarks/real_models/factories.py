@@ -407,3 +407,46 @@ def readme_mobile_vit():
     model = m.MobileViT(image_size=(256, 256), dims=[96, 120, 144],
                         channels=[16, 32, 48, 48, 64, 64, 80, 80, 96, 96, 384], num_classes=1000)
     return model, torch.randn(1, 3, 256, 256)
+
+
+# -- position tables added to the patches (vit-pytorch, as their files or the README build them)
+
+
+def vit_1d_main():
+    """vit_pytorch/vit_1d.py's __main__: ViT(seq_len=256, patch_size=16, ...) on (4, 3, 256)."""
+    m = _module("vit-pytorch", "vit_pytorch/vit_1d.py")
+    model = m.ViT(seq_len=256, patch_size=16, num_classes=1000, dim=1024, depth=6, heads=8, mlp_dim=2048,
+                  dropout=0.1, emb_dropout=0.1)
+    return model, torch.randn(4, 3, 256)
+
+
+def readme_vit_3d():
+    m = _module("vit-pytorch", "vit_pytorch/vit_3d.py")
+    model = m.ViT(image_size=128, frames=16, image_patch_size=16, frame_patch_size=2, num_classes=1000, dim=1024,
+                  depth=6, heads=8, mlp_dim=2048, dropout=0.1, emb_dropout=0.1)
+    return model, torch.randn(4, 3, 16, 128, 128)
+
+
+def readme_parallel_vit():
+    m = _module("vit-pytorch", "vit_pytorch/parallel_vit.py")
+    model = m.ViT(image_size=256, patch_size=16, num_classes=1000, dim=1024, depth=6, heads=8, mlp_dim=2048,
+                  num_parallel_branches=2, dropout=0.1, emb_dropout=0.1)
+    return model, torch.randn(4, 3, 256, 256)
+
+
+def readme_cross_vit():
+    m = _module("vit-pytorch", "vit_pytorch/cross_vit.py")
+    model = m.CrossViT(image_size=256, num_classes=1000, depth=4, sm_dim=192, sm_patch_size=16, sm_enc_depth=2,
+                       sm_enc_heads=8, sm_enc_mlp_dim=2048, lg_dim=384, lg_patch_size=64, lg_enc_depth=3,
+                       lg_enc_heads=8, lg_enc_mlp_dim=2048, cross_attn_depth=2, cross_attn_heads=8, dropout=0.1,
+                       emb_dropout=0.1)
+    return model, torch.randn(1, 3, 256, 256)
+
+
+# -- torch's attention modules (detr's encoder layer: nn.MultiheadAttention on one tensor)
+
+
+def detr_encoder_layer():
+    m = _module("detr", "models/transformer.py")
+    return m.TransformerEncoderLayer(64, 4, dim_feedforward=128, dropout=0.0), torch.randn(16, 2, 64)
+

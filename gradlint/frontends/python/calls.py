@@ -26,6 +26,10 @@ from gradlint.frontends.python.values import (
 )
 
 
+# methods whose tensor argument lends only its dtype and device to the result
+_TEMPLATE_METHODS = frozenset({"to", "type_as", "new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"})
+
+
 class Calls(InterpPart):
     """The calls part of ``Interpreter``: ``self`` is all of it (see ``shared.py``)."""
 
@@ -135,6 +139,9 @@ class Calls(InterpPart):
         receiver: Any = None
         if isinstance(func_node, cst.Attribute):
             receiver = self.eval(func_node.value, frame)
+            if receiver is UNKNOWN and self.graph is not None and func_node.attr.value in _TEMPLATE_METHODS:
+                # ``scales.to(x)`` of a value nothing knows: x gives a dtype and a device, no gradient
+                return Tensor(None)
             func = self.getattr(receiver, func_node.attr.value)
         else:
             func = self.eval(func_node, frame)

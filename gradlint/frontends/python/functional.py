@@ -209,24 +209,20 @@ class Functional(GraphPart):
         """``x * self.g`` with a raw weight of two or more dimensions (``torch.ones(1, dim, 1, 1)``,
         a hand-written norm's gain): each entry scaled by its own weight, a weight of the model
         under the shared definition."""
-        param = ref.param
-        owner = self.names.get(id(ref.owner), "")
-        self.used.add(id(ref.owner))
-        name = f"{owner}.{ref.name}" if owner else ref.name
-        return self.node("scale", name, site, [x.node], module_type="Parameter", weight_init=param.init,
-                         param_index=self.param_index.get(id(param)), param_name=name, fan_in=1, fan_out=1,
-                         has_bias=False, attrs={"functional": True, "entries": _entries(param.shape),
-                                                **({"frozen": True} if param.frozen else {})})
+        return self._raw_weight("scale", x, ref, site)
 
     def param_shift(self, x: Tensor, ref: ParamRef, site: Site | None) -> Tensor:
         """``x + self.pos_embedding``, ``(x - mean) / std * self.g + self.b``: a raw weight of two or
         more dimensions added to the signal, the same for every sample; its gradient is the
         signal's, summed over the batch."""
+        return self._raw_weight("shift", x, ref, site)
+
+    def _raw_weight(self, op: str, x: Tensor, ref: ParamRef, site: Site | None) -> Tensor:
         param = ref.param
         owner = self.names.get(id(ref.owner), "")
         self.used.add(id(ref.owner))
         name = f"{owner}.{ref.name}" if owner else ref.name
-        return self.node("shift", name, site, [x.node], module_type="Parameter", weight_init=param.init,
+        return self.node(op, name, site, [x.node], module_type="Parameter", weight_init=param.init,
                          param_index=self.param_index.get(id(param)), param_name=name, fan_in=1, fan_out=1,
                          has_bias=False, attrs={"functional": True, "entries": _entries(param.shape),
                                                 **({"frozen": True} if param.frozen else {})})
