@@ -234,6 +234,10 @@ def test_layernorm_rmsnorm_and_attention_are_folded(exported, exporter):
     assert not [n for n in graph.nodes if n.activation == "softmax"]
     first_add, second_add = [n for n in graph.nodes if n.op == "add"]
     assert 0 in first_add.inputs and first_add.id in second_add.inputs
+    # as the source frontend records nn.MultiheadAttention: three pieces of the packed projection
+    attention = next(n for n in graph.nodes if n.op == "attention")
+    proj = graph.nodes[attention.inputs[0]]
+    assert proj.op == "linear" and attention.attrs["roles"] == [[proj.id, [i, 3]] for i in range(3)]
 
 
 def test_init_checks_off_leaves_variances_unknown(tmp_path):

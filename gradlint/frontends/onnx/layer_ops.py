@@ -229,4 +229,24 @@ class LayerOps:
             attrs=dict(fused.attrs),
         )
         ir.attrs["onnx_nodes"] = [self.view.node_name(i) for i in sorted(fused.members)]
+        if fused.op == "attention":
+            roles = _attention_roles(fused.inputs, [self.ir_of.get(name) for name in fused.inputs])
+            if roles is not None:
+                ir.attrs.update({"roles": roles, "causal": False})
         self.ir_of[fused.output] = ir.id
+
+
+def _attention_roles(names: list[str], ids: list[int | None]) -> list | None:
+    """[[node, piece], ...] for the query, key and value of a fused attention, as the source
+    frontend records them: values of different names that come to one node (the outputs of a
+    Split or Slices of one projection) are equal pieces of it; one value used twice is not."""
+    if len(names) != 3 or any(i is None for i in ids):
+        return None
+    roles = []
+    for name, nid in zip(names, ids):
+        sharing = [n for n, i in zip(names, ids) if i == nid]
+        distinct = list(dict.fromkeys(sharing))
+        piece = [distinct.index(name), len(distinct)] if len(distinct) > 1 and len(distinct) == len(sharing) else None
+        roles.append([nid, piece])
+    return roles
+
