@@ -8,7 +8,7 @@ a query gets the gradient of the scores, ``∂s_ij = p_ij δ_i·(v_j − v̄_i)`
 ``mix·Var(v)·Var(k)`` of it (the scale 1/√d cancels the head width), a key likewise with the
 queries. Equal pieces of one projection (``q, k, v = c_attn(x).split(d, dim=2)``) each hold
 1/n of its units: the projection's E[δ²] is the mean over them, which is why its RMS
-gradient sits near the value rows' over √3 (nanoGPT's block: measured 0.59 of it).
+gradient sits near the value rows' over √3 (nanoGPT's block: measured 0.61 of it, 1/√3 = 0.58).
 
 n is the sequence length of the model's input (a (batch, tokens, features) input read by a
 linear layer, or token ids read by an embedding); token ids without an example input are
