@@ -14,10 +14,13 @@ import ast
 import re
 
 from gradlint.reading import python_lines
+from gradlint.yaml_code import CONFIG_SUFFIXES, python_of_yaml
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]{0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\s`]*)")
 _PYTHON_TAGS = {"", "python", "py", "python3", "pycon"}
-DOCUMENT_SUFFIXES = (".md", ".markdown")
+_MARKDOWN_SUFFIXES = (".md", ".markdown")
+# files read for the models they build, never checked: Markdown's Python, YAML configurations
+DOCUMENT_SUFFIXES = (*_MARKDOWN_SUFFIXES, *CONFIG_SUFFIXES)
 
 
 def _blocks(lines: list[str]) -> list[tuple[int, list[str], str]]:
@@ -56,3 +59,9 @@ def python_of_markdown(text: str) -> str:
             continue
         out[start:start + len(body)] = body
     return "\n".join(out)
+
+
+def python_of_document(path: str, text: str) -> str:
+    """The script of a document: a YAML configuration's builds, or Markdown's Python blocks."""
+    return python_of_yaml(text) if path.lower().endswith(CONFIG_SUFFIXES) else python_of_markdown(text)
+

@@ -13,6 +13,7 @@ import pytest
 from gradlint.files import display_path
 from gradlint.markdown_code import python_of_markdown
 from gradlint.reading import python_lines
+from gradlint.yaml_code import python_of_yaml
 
 TREE = Path(__file__).parent / "fixtures" / "frontend" / "elsewhere"
 
@@ -47,6 +48,9 @@ def test_the_readme_and_a_training_script_build_the_models_that_need_sizes(cli, 
         ("vit_small.py", "ViT"): (readme, True, None),
         # a notebook's cells build it, and call it on an example input
         ("convnet.py", "ConvNet"): (f"as {display_path(TREE / 'demo.ipynb')} builds it", True, None),
+        # a Hydra configuration names it with its sizes (``_target_: tinyvit.dense.SimpleDenseNet``)
+        ("dense.py", "SimpleDenseNet"): (f"as {display_path(TREE / 'configs' / 'model' / 'mnist.yaml')} builds it",
+                                         True, None),
     }
     # a real backward pass of these builds on the inputs they are called with (gradlint probe,
     # seeds 0-2): ViT -0.58/-0.58/-0.64, MLP -3.63/-3.46/-3.46, ConvNet -2.28/-2.13/-2.29
@@ -54,6 +58,8 @@ def test_the_readme_and_a_training_script_build_the_models_that_need_sizes(cli, 
     assert found[("vit.py", "ViT")]["log10_grad_ratio"] == pytest.approx(-0.60, abs=0.05)
     assert found[("convnet.py", "ConvNet")]["log10_grad_ratio"] == pytest.approx(-1.90, abs=0.05)
     assert found[("mlp.py", "MLP")]["log10_grad_ratio"] == pytest.approx(-3.55, abs=0.05)
+    # measured on (256, 1, 28, 28), seeds 0-2: -0.95/-0.98/-1.14
+    assert found[("dense.py", "SimpleDenseNet")]["log10_grad_ratio"] == pytest.approx(-1.0, abs=0.05)
     # measured on a (1, 3, 256, 256) input -0.16, on (8, 3, 256, 256) -0.61
     assert found[("models.py", "Discriminator")]["log10_grad_ratio"] == pytest.approx(-0.21, abs=0.05)
 
@@ -67,7 +73,7 @@ def test_models_built_elsewhere_give_no_findings_and_a_plain_check_reads_no_read
     with monkeypatch.context() as patched:
         patched.setattr(Project, "callers", property(unread))
         plain = cli("check", "--no-cache", "--isolated", "-j", "1", str(TREE))
-    assert (plain.returncode, plain.stdout.strip()) == (0, "All checks passed (9 files checked).")
+    assert (plain.returncode, plain.stdout.strip()) == (0, "All checks passed (10 files checked).")
     # a deep tanh MLP (12 layers, -3.6 decades) built by train.py is a record, not a finding
     shown = json.loads(cli("check", "--no-cache", "--isolated", "--output-format", "json", str(TREE)).stdout)
     assert shown["findings"] == []
@@ -141,3 +147,41 @@ def test_the_model_line_says_which_file_built_the_model(cli):
     result = cli("check", "--isolated", "--no-cache", "--show-models", str(TREE))
     line = next(line for line in result.stdout.splitlines() if "model MLP" in line)
     assert f"model MLP (as {display_path(TREE / 'train.py')} builds it): depth" in line
+
+
+def test_yaml_configurations_become_one_call_a_target_on_its_line():
+    text = "\n".join([
+        "model:",
+        "  base_learning_rate: 4.5e-6",
+        "  target: ldm.models.autoencoder.AutoencoderKL",
+        "  params:",
+        "    embed_dim: 4",
+        "    ddconfig: {double_z: true, ch_mult: [1, 2, 4, 4], attn_resolutions: []}",
+        "    lossconfig:",
+        "      target: ldm.modules.losses.LPIPSWithDiscriminator",
+        "      params: {kl_weight: 0.000001}",
+        "trainer:",
+        "  _target_: pkg.train.Trainer",
+        "  net: {_target_: pkg.nets.Net, width: 8}",
+        "  _partial_: true",
+    ])
+    lines = python_of_yaml(text).split("\n")
+    assert len(lines) == len(text.split("\n"))
+    # latent-diffusion's target/params: nested configurations stay dicts, as its code takes them
+    assert lines[2] == ("from ldm.models.autoencoder import AutoencoderKL; _built = AutoencoderKL(**{'embed_dim': 4, "
+                        "'ddconfig': {'double_z': True, 'ch_mult': [1, 2, 4, 4], 'attn_resolutions': []}, "
+                        "'lossconfig': {'target': 'ldm.modules.losses.LPIPSWithDiscriminator', "
+                        "'params': {'kl_weight': 1e-06}}})")
+    assert lines[7].startswith("from ldm.modules.losses import LPIPSWithDiscriminator; _built = ")
+    # Hydra's _target_: the other keys are the arguments, a nested _target_ is built
+    assert lines[10] == ("from pkg.train import Trainer; _built = Trainer(**{'net': __import__('pkg.nets', "
+                         "fromlist=['_']).Net(**{'width': 8})})")
+    assert lines[11] == "from pkg.nets import Net; _built = Net(**{'width': 8})"  # and on its own
+    assert [i for i, line in enumerate(lines) if line] == [2, 7, 10, 11]
+    for line in lines:
+        ast.parse(line)
+    # nothing to build, a file that is not YAML, an unsafe tag: blank lines, never an error
+    assert python_of_yaml("name: ci\non: [push]\n") == "\n\n"
+    assert python_of_yaml("target: [unclosed\n") == "\n"
+    assert python_of_yaml("target: !!python/object:os.system x\n").strip() == ""
+

@@ -15,7 +15,7 @@ from typing import Any
 
 import libcst as cst
 
-from gradlint.markdown_code import DOCUMENT_SUFFIXES, python_of_markdown
+from gradlint.markdown_code import DOCUMENT_SUFFIXES, python_of_document
 from gradlint.names import ImportMap, from_module
 from gradlint.notebooks import is_notebook, read_code
 from gradlint.reading import names_called_outside_classes, python_lines, read_text
@@ -73,7 +73,7 @@ class FileContext:
             # the engine hands in files under max-file-size, and modules found beside an
             # importer are capped at _BESIDE_LIMIT before they get here
             if self.path.lower().endswith(DOCUMENT_SUFFIXES):
-                text = python_of_markdown(read_text(Path(self.path), _BESIDE_LIMIT))
+                text = python_of_document(self.path, read_text(Path(self.path), _BESIDE_LIMIT))
             else:
                 text, _ = read_code(Path(self.path), None)
             return SourceFile.parse_shared(self.path, text)
@@ -237,11 +237,12 @@ class Project:
         asks."""
         found: dict[str, list[str]] = {}
         for path in [*self.files, *self.documents]:
-            document = path.suffix.lower() in DOCUMENT_SUFFIXES
+            document = path.name.lower().endswith(DOCUMENT_SUFFIXES)
             if path.suffix != ".py" and not document and not is_notebook(path):
                 continue
             try:
-                text = python_of_markdown(read_text(path, _BESIDE_LIMIT)) if document else read_code(path, _BESIDE_LIMIT)[0]
+                text = (python_of_document(str(path), read_text(path, _BESIDE_LIMIT)) if document
+                        else read_code(path, _BESIDE_LIMIT)[0])
             except (OSError, ValueError):
                 continue
             key = _key(path)
