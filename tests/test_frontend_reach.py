@@ -107,7 +107,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (13 files checked)."
+    assert plain.stdout.strip() == "All checks passed (14 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -345,3 +345,15 @@ def test_a_position_table_added_is_the_first_weight_summed_over_the_batch():
     # a real backward pass on (4, 3, 32, 32), seeds 0-2: -1.10/-0.95/-0.95; the table's entries
     # sum over the 4 images, the layers' over 4 x 16 patches
     assert estimate(_on_input(vit, (4, 3, 32, 32))).log10_grad_ratio == pytest.approx(-1.0, abs=0.2)
+
+
+def test_a_head_on_the_embeddings_weight_transposed_is_that_weight():
+    graphs = graphs_of("tied_head.py")
+    for name in ("TinyLM", "TinyLM2"):
+        graph = graphs[name]
+        head = [n for n in graph.nodes if n.op == "linear"][-1]
+        embedding = next(n for n in graph.nodes if n.op == "embedding")
+        assert (head.name, head.param_index, head.fan_in, head.fan_out) == ("wte.weight", embedding.param_index, 32, 100)
+        # one parameter, whose gradient sums both uses; a real backward pass on (16, 16) token
+        # ids, seeds 0-1: -0.30/-0.36 (the embedding's use alone gave -0.53)
+        assert estimate(_on_input(graph, (16, 16))).log10_grad_ratio == pytest.approx(-0.33, abs=0.35)

@@ -125,17 +125,29 @@ def _ratio_over(
     first = next((n for n in ordered if (result.nodes[n.id].grad2 or 0) > 0), None)
     if not last_g or first is None:
         return (first.id if first else None), last.id, None
-    first_g = result.nodes[first.id].grad2 or Decimal(0)
-    first_g *= Decimal(_batch_share(graph, result, first))
-    if first is not last:
-        first_g += _slope2(first) * (_coherent_input_gradient(graph, result, first, what_if)
-                                     + _coherent_gain_gradient(graph, result, first, what_if))
-        last_g = (last_g * Decimal(_batch_share(graph, result, last))
-                  + _slope2(last) * _coherent_gain_gradient(graph, result, last, what_if))
-    else:
-        last_g = first_g
+    if first is last or (first.param_index is not None and first.param_index == last.param_index):
+        return first.id, last.id, 0.0  # one weight, however often forward uses it
+    first_g = sum((_batch_gradient(graph, result, n, what_if, True) for n in _uses(ordered, first)), Decimal(0))
+    last_g = sum((_batch_gradient(graph, result, n, what_if, False) for n in _uses(ordered, last)), Decimal(0))
     value = 0.5 * float((first_g / last_g).log10())
     return first.id, last.id, value
+
+
+def _uses(ordered: list[Node], node: Node) -> list[Node]:
+    """The layers that use ``node``'s weight: a tied weight (a language model's head on its
+    embedding's weight) is one parameter, whose gradient sums theirs."""
+    if node.param_index is None:
+        return [node]
+    return [n for n in ordered if n.param_index == node.param_index]
+
+
+def _batch_gradient(graph: LayerGraph, result: Estimate, node: Node, what_if: Counterfactual, first: bool) -> Decimal:
+    """E[g²] of the batch gradient one layer gives its weight."""
+    g = (result.nodes[node.id].grad2 or Decimal(0)) * Decimal(_batch_share(graph, result, node))
+    coherent = _coherent_gain_gradient(graph, result, node, what_if)
+    if first:
+        coherent += _coherent_input_gradient(graph, result, node, what_if)
+    return g + _slope2(node) * coherent
 
 
 def _slope2(node: Node) -> Decimal:

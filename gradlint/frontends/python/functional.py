@@ -13,7 +13,7 @@ from gradlint.frontends.python import attention
 from gradlint.frontends.python.derived import DerivedWeight, as_derived
 from gradlint.frontends.python.folds import MATH
 from gradlint.frontends.python.shared import GraphPart, Interp
-from gradlint.frontends.python.values import UNKNOWN, ParamRef, Pieces, Site, Tensor
+from gradlint.frontends.python.values import UNKNOWN, ParamRef, Pieces, Site, Tensor, Transposed
 
 
 class Functional(GraphPart):
@@ -71,6 +71,8 @@ class Functional(GraphPart):
             layer = self.weight_layer(name, first, args, kwargs, site)
             if layer is not None:
                 return layer
+        if name in ("transpose", "t") and isinstance(first, ParamRef) and first.param is not None and first.param.ndim == 2:
+            return Transposed(first)  # ``torch.transpose(self.wte.weight, 0, 1)``
         if name in torch_api.names("functional.identity"):
             return first if isinstance(first, Tensor) else self._const(args)
         if name in torch_api.names("functional.split"):
@@ -259,6 +261,8 @@ class Functional(GraphPart):
         other = right if live is lt else left
         if op is cst.MatrixMultiply and isinstance(other, ParamRef) and live is lt:
             return self.param_layer(live, other, None, site, stored_transposed=True)
+        if op is cst.MatrixMultiply and isinstance(other, Transposed) and live is lt:
+            return self.param_layer(live, other.ref, None, site, stored_transposed=False)  # x @ w.T
         if op is cst.Subtract and live is rt and _number(other):
             # ``1 - t``: the complement of a gate (a highway's carry) keeps its size
             return self.node("identity", self.scoped("complement"), site, [live.node],

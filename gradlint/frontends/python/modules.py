@@ -33,6 +33,7 @@ from gradlint.frontends.python.values import (
     ParamRef,
     Site,
     Tensor,
+    Transposed,
     clone,
 )
 from gradlint.ir import Init
@@ -206,6 +207,10 @@ _VIEWS = frozenset({"unsqueeze", "expand", "expand_as"})
 _PARAM_INIT_METHODS = {"normal_", "uniform_", "fill_", "zero_", "copy_", "constant_", "xavier_uniform_"}
 
 
+def _flat(param: Param | None) -> bool:
+    return param is not None and param.ndim == 2
+
+
 def tensor_attr(interp: Interp, obj: Any, name: str) -> Any:
     if isinstance(obj, ParamRef):
         param = obj.param
@@ -217,6 +222,9 @@ def tensor_attr(interp: Interp, obj: Any, name: str) -> Any:
             return param.ndim if param is not None and param.ndim is not None else UNKNOWN
         if name in ("dim", "size", "numel"):
             return Builtin(name, lambda i, a, k: shape_call(param.shape if param is not None else None, name, a))
+        if name in ("T", "mT", "t", "transpose") and interp.graph is not None and _flat(param):
+            swapped = Transposed(obj)
+            return swapped if name in ("T", "mT") else Builtin(name, lambda i, a, k: swapped)
         if name == "abs" and interp.graph is not None and as_derived(obj) is not None:
             return Builtin(name, lambda i, a, k: as_derived(obj).absolute() or Tensor(None))
         if name in _CASTS | _VIEWS and interp.graph is not None:

@@ -202,6 +202,14 @@ def is_known(value: Any) -> bool:
 
 
 @dataclass(eq=False)
+class Transposed:
+    """``self.wte.weight.T``, ``torch.transpose(w, 0, 1)``: a module's own 2-D weight, swapped;
+    ``x @ w.T`` is a linear layer on it (a language model's head tied to its embedding)."""
+
+    ref: ParamRef
+
+
+@dataclass(eq=False)
 class Cycle:
     """``itertools.cycle(items)``: endless, so it is read only where something else ends it
     (``zip`` with a finite iterable, ``islice``)."""
