@@ -84,7 +84,7 @@ def _token_counts(graph: LayerGraph, assume: bool) -> dict[int, int | None]:
             counts[node.id] = positions_attended(graph, assume)
         elif node.op == "identity" and isinstance(node.attrs.get("einops"), str):
             source = node.inputs[0] if node.inputs else None
-            dims = ((shape if source == main else None) if shape is not None else None)
+            dims = shape if shape is not None and source == main else None
             if dims is None and source is not None and sizes.get(source):
                 dims = (None, None, *sizes[source])  # a convolution's map: (batch, channels, *spatial)
             counts[node.id] = _rearranged(node.attrs["einops"], node.attrs.get("axes") or {}, dims)
@@ -99,8 +99,8 @@ def _token_counts(graph: LayerGraph, assume: bool) -> dict[int, int | None]:
     return counts
 
 
-_KEEP = ("linear", "norm", "activation", "dropout", "add", "gate", "scale", "shift", "identity", "attention",
-         "concat")
+_KEEP = ("linear", "embedding", "norm", "activation", "dropout", "add", "gate", "scale", "shift", "identity",
+         "attention", "concat")
 
 
 def _rearranged(pattern: str, axes: dict, dims: tuple | None) -> int | None:
