@@ -82,6 +82,16 @@ def _takes_arguments_of(interp: Interpreter, cls: ClassVal) -> bool:
 
 
 def build_graphs_of(ctx: Any, project: Any, estimated: Any = None, blocks: bool = True) -> list[LayerGraph]:
+    outer = dict(ROOT_GRAPHS)
+    try:
+        return _graphs_of_file(ctx, project, estimated, blocks)
+    finally:
+        # the file's models are not kept past it (kept, they cost every later file's GC)
+        ROOT_GRAPHS.clear()
+        ROOT_GRAPHS.update(outer)
+
+
+def _graphs_of_file(ctx: Any, project: Any, estimated: Any, blocks: bool) -> list[LayerGraph]:
     project.built.add(ctx.key)
     if ctx.source is None or not _has_subclass(ctx.source.module):
         return []
@@ -225,7 +235,7 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
 
 def _fed_as_built(graph: LayerGraph, name: str, root: Mod) -> bool:
     """The sequence length the model ``root`` feeds its block ``name``, where it knows it."""
-    root_graph = ROOT_GRAPHS.get(root)
+    root_graph = ROOT_GRAPHS.get(id(root), (None, None))[1]
     positions = attention.positions_within(root_graph, name) if root_graph is not None else None
     if positions is None:
         return False
@@ -250,7 +260,7 @@ def _fed_positions(graph: LayerGraph, cls: ClassVal, built: list) -> None:
 def _root(mod: Mod, graph: LayerGraph | None) -> LayerGraph | None:
     """Keep the graph of a model built with known values, for the blocks built inside it."""
     if graph is not None:
-        ROOT_GRAPHS[mod] = graph
+        ROOT_GRAPHS[id(mod)] = (mod, graph)
     return graph
 
 

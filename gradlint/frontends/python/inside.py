@@ -11,7 +11,6 @@ does; a block whose weights change in number between the two builds depends on a
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,8 +46,9 @@ class StandInBuild:
         return self.twin
 
 
-# models built with known values -> their layer graphs: the sequence length a block is fed
-ROOT_GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# id of a model of the file being built with known values -> (the model, its layer graph):
+# the sequence length a block is fed. Emptied when the file is done (``build_graphs_of``).
+ROOT_GRAPHS: dict[int, tuple[Mod, LayerGraph]] = {}
 
 
 def built_inside(cls: ClassVal, built: list) -> list[tuple[tuple[str, str, Mod], Interpreter, Mod]]:
