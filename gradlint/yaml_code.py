@@ -75,7 +75,7 @@ def _built(node: Any, budget: list[int]) -> tuple[int, str] | None:
         else:
             params = keys.get("params")
             arguments = dict(_pairs(params[1])) if params is not None and _is_mapping(params[1]) else {}
-        literal = _literal({k: v for k, v in arguments.items()}, hydra, budget)
+        literal = _literal(arguments, hydra, budget)
         if literal is None:
             return None
         module, cls = dotted.rsplit(".", 1)

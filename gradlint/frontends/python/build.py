@@ -10,7 +10,6 @@ from gradlint.codefacts.syntax import walk
 from gradlint.frontends.python.arguments import fill, may_fill
 from gradlint.frontends.python.example_input import declared_shape
 from gradlint.frontends.python.forward_walk import walk_forward
-from gradlint.gain import attention
 from gradlint.frontends.python.inside import (
     ROOT_GRAPHS,
     StandInBuild,
@@ -21,6 +20,7 @@ from gradlint.frontends.python.inside import (
 from gradlint.frontends.python.interpreter import Abort, Interpreter
 from gradlint.frontends.python.scripts import built_elsewhere, scripted_models
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod
+from gradlint.gain import attention
 from gradlint.ir import LayerGraph
 from gradlint.names import dotted
 from gradlint.reading import CALL, names_called_outside_classes

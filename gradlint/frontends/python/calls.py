@@ -25,7 +25,6 @@ from gradlint.frontends.python.values import (
     TorchRef,
 )
 
-
 # methods whose tensor argument lends only its dtype and device to the result
 _TEMPLATE_METHODS = frozenset({"to", "type_as", "new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"})
 

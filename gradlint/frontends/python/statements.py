@@ -166,10 +166,10 @@ class Statements(InterpPart):
             first, second = outcomes[0][1].value, outcomes[1][1].value  # type: ignore[union-attr]
             raise _Return(first if first is second else UNKNOWN)
         if len(live) != len(outcomes):
-            returned = next(ret.value for _, ret in outcomes if ret is not None)  # type: ignore[union-attr]
             if frame.func is not None and self.state() == state_before:
                 # ``for arg in args: if exists(arg): return arg``: the call's value is unknown;
                 # the rest of the function may go on only as long as it changes nothing
+                returned = next(ret.value for _, ret in outcomes if ret is not None)  # type: ignore[union-attr]
                 value = returned if frame.diverged is None or frame.diverged[0] is returned else UNKNOWN
                 frame.diverged = (value, state_before)
             else:

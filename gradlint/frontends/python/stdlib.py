@@ -7,10 +7,24 @@ import math
 from typing import Any
 
 from gradlint.frontends.python.argparse_defaults import ARGPARSE
-from gradlint.frontends.python.builtins import ABSTRACT_TYPES, BUILTINS, _iter, _numbers, is_function
+from gradlint.frontends.python.builtins import (
+    ABSTRACT_TYPES,
+    BUILTINS,
+    _iter,
+    _numbers,
+    is_function,
+)
 from gradlint.frontends.python.derived import DerivedWeight, as_derived
 from gradlint.frontends.python.iterators import ITERTOOLS
-from gradlint.frontends.python.values import UNKNOWN, Builtin, Mod, Namespace, Partial, Tensor, clone
+from gradlint.frontends.python.values import (
+    UNKNOWN,
+    Builtin,
+    Mod,
+    Namespace,
+    Partial,
+    Tensor,
+    clone,
+)
 
 # -- standard library --------------------------------------------------------------------
 
