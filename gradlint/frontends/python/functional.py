@@ -49,6 +49,15 @@ class Functional(GraphPart):
                              module_type=None, attrs=attrs)
         if name in torch_api.names("functional.gate"):
             return self._op("gate", name, site, [first])
+        if name in torch_api.names("functional.loss"):
+            return self.loss(name, site, [*args, *kwargs.values()])
+        if name in torch_api.names("functional.select") and len(args) == 3 and not method:
+            # ``torch.where(mask, x, y)``: each operand's gradient where it was picked; one
+            # tensor against a constant is that tensor, masked
+            ids = _tensor_ids(args[1:])
+            if len(ids) == 2:
+                return self.node("concat", self.scoped(name), site, ids)
+            return Tensor(ids[0]) if ids else self._const(args[1:])
         if name in torch_api.names("functional.concat"):
             parts = interp.iterate(first) if not isinstance(first, Tensor) else None
             if parts is None:
@@ -228,6 +237,18 @@ class Functional(GraphPart):
                          param_index=self.param_index.get(id(param)), param_name=name, fan_in=1, fan_out=1,
                          has_bias=False, attrs={"functional": True, "entries": _entries(param.shape),
                                                 **({"frozen": True} if param.frozen else {})})
+
+    def loss(self, name: str, site: Any, values: list, module_type: str | None = None) -> Any:
+        """A loss forward computes (``F.mse_loss(pred, target)``, ``self.criterion(...)``):
+        a reduction of the operands that carry a gradient. The loss the ratio is defined on
+        is then this one's square, whose gradient is this one's scaled: the ratio is its own."""
+        ids = _tensor_ids(values)
+        if len(ids) > 1:
+            ids = [self.node("add", self.scoped("compare"), site, ids).node]
+        if not ids:
+            return self._const(values)
+        return self.node("pool", name if module_type else self.scoped(name), site, ids,
+                         attrs={"function": module_type or name}, module_type=module_type)
 
     def _op(self, op: str, name: str, site: Site | None, values: list) -> Any:
         ids = _tensor_ids(values)

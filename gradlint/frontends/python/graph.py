@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import libcst as cst
+
 from gradlint import torch_api
 from gradlint.diagnostics import Location
 from gradlint.frontends.python import torch_attention
@@ -23,20 +25,24 @@ from gradlint.frontends.python.values import (
     Tensor,
 )
 from gradlint.ir import LayerGraph
+from gradlint.names import dotted
 
 
 class PlacedReason:
     """Why a graph is incomplete, naming a line: formatted only when read, since finding
     the line costs a pass over its file and most reasons are never shown."""
 
-    __slots__ = ("location", "text")
+    __slots__ = ("call", "location", "text")
 
-    def __init__(self, text: str, location: Location) -> None:
+    def __init__(self, text: str, location: Location, call: cst.CSTNode | None = None) -> None:
         self.text = text
         self.location = location
+        self.call = call  # the call it names, as the source spells its callee
 
     def __str__(self) -> str:
-        return f"{self.text} ({self.location.path}:{self.location.line})"
+        callee = dotted(self.call.func) if isinstance(self.call, cst.Call) else None
+        named = f" `{callee}`" if callee else ""
+        return f"{self.text}{named} ({self.location.path}:{self.location.line})"
 
     __repr__ = __str__
 
@@ -102,7 +108,8 @@ class GraphBuilder(Functional):
             if "math" in node.attrs:  # maths waits for folds.fold
                 self.reason_locations[node.id] = self.reason_location(where)
             else:
-                self.incomplete(PlacedReason("a call that cannot be resolved", self.reason_location(where)))
+                call = where.node if isinstance(where, Site) else None
+                self.incomplete(PlacedReason("a call that cannot be resolved", self.reason_location(where), call))
         return Tensor(node.id)
 
     def scoped(self, name: str) -> str:
@@ -134,6 +141,8 @@ class GraphBuilder(Functional):
             if mod.spec is not None:
                 return self._layer(mod, name, args, kwargs)
             return self.node("opaque", name, mod, _tensor_ids(args), module_type=mod.type)
+        if mod.type in torch_api.names("functional.loss_modules"):
+            return self.loss(name, mod, [*args, *kwargs.values()], mod.type)
         if mod.type == "Sequential":
             return self._chain(interp, mod, args, kwargs)
         if mod.type in ("TransformerEncoder", "TransformerDecoder"):

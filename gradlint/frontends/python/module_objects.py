@@ -12,6 +12,7 @@ from gradlint.frontends.python.values import (
     Mod,
     Param,
     ParamRef,
+    Tensor,
     TorchRef,
 )
 from gradlint.ir import Init
@@ -249,6 +250,15 @@ def _reset_parameters(interp, mod, args, kwargs):
                     mod.params[key].init = param.init
 
 
+def _register_buffer(interp, mod, args, kwargs):
+    """A buffer is a tensor without gradient: forward reads it as a constant (a schedule
+    ``extract``-ed by step, a position table), whatever its values."""
+    name = args[0] if args else kwargs.get("name")
+    value = args[1] if len(args) > 1 else kwargs.get("tensor", UNKNOWN)
+    if isinstance(name, str):
+        mod.attrs[name] = value if value is None or isinstance(value, Tensor) else Tensor(None)
+
+
 def _forward(interp, mod, args, kwargs):
     if interp.graph is None:
         return UNKNOWN
@@ -270,7 +280,7 @@ _MODULE_METHODS = {
     "apply": _apply, "modules": _modules, "named_modules": _named_modules, "children": _children,
     "named_children": _named_children, "parameters": _parameters, "named_parameters": _named_parameters,
     "add_module": _add_module, "register_module": _add_module, "register_parameter": _register_parameter,
-    "register_buffer": lambda interp, mod, args, kwargs: None, "append": _append, "extend": _extend,
+    "register_buffer": _register_buffer, "append": _append, "extend": _extend,
     "insert": _insert, "to": _self, "cuda": _self, "cpu": _self, "float": _self, "double": _self, "half": _self,
     "train": _self, "eval": _self, "requires_grad_": _self, "type": _self, "reset_parameters": _reset_parameters,
     "forward": _forward, "keys": _dict_view("keys"), "values": _dict_view("values"), "items": _dict_view("items"),
