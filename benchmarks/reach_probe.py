@@ -83,6 +83,14 @@ SAMPLE = {
     "readme_parallel_vit": ("vit-pytorch", "vit_pytorch/parallel_vit.py", "ViT"),
     "readme_cross_vit": ("vit-pytorch", "vit_pytorch/cross_vit.py", "CrossViT"),
     "detr_encoder_layer": ("detr", "models/transformer.py", "TransformerEncoderLayer"),
+    "patch_dropout_feedforward": ("vit-pytorch", "vit_pytorch/vit_with_patch_dropout.py", "FeedForward"),
+    "patch_dropout_attention": ("vit-pytorch", "vit_pytorch/vit_with_patch_dropout.py", "Attention"),
+    "sam_mlp_block": ("segment-anything", "segment_anything/modeling/common.py", "MLPBlock"),
+    "dino_mlp": ("dino", "vision_transformer.py", "Mlp"),
+    "dino_attention": ("dino", "vision_transformer.py", "Attention"),
+    "whisper_attention": ("whisper", "whisper/model.py", "MultiHeadAttention"),
+    "sd_cross_attention": ("stable-diffusion", "ldm/modules/attention.py", "CrossAttention"),
+    "readme_mingpt": ("minGPT", "mingpt/model.py", "GPT"),
 }
 
 

@@ -9,6 +9,11 @@ from gradlint.ir import LayerGraph
 # How far apart (in decades) the estimates of one model built with two sets of stand-in
 # values may lie for the estimate to be reported as independent of them.
 STAND_IN_TOLERANCE = 0.05
+# Builds on stand-ins whose width ratios differ eightfold (``arguments._WIDTHS``) that lie at
+# most this far apart: the estimate is their midpoint, reported with both and what it depends
+# on. The widths a real model picks (a 4x hidden layer, heads x head size = dim) lie within
+# such a span, so the midpoint misses theirs by about half this.
+BOUNDED_SPREAD = 0.5
 
 
 def model_record(graph: LayerGraph) -> ModelRecord:
@@ -40,8 +45,10 @@ def model_record(graph: LayerGraph) -> ModelRecord:
 
 def _independent_of_stand_ins(graph: LayerGraph, ratio: float | None, extra: dict) -> float | None:
     """A model built from stand-in values for constructor arguments nothing passes (widths,
-    head counts) keeps its estimate only when a second build, with other stand-ins, gives the
-    same one: then the unknowns cancel out of the ratio. Otherwise the record names them."""
+    head counts) keeps its estimate when a second build, with other stand-ins, gives the same
+    one: then the unknowns cancel out of the ratio. Otherwise the record names them, and the
+    estimate is the two builds' midpoint where they lie within ``BOUNDED_SPREAD``; a layer
+    count among the unknowns leaves it unknown (the ratio grows with depth without bound)."""
     stand_ins = graph.attrs.get("stand_ins")
     if not stand_ins or ratio is None:
         return ratio
@@ -54,7 +61,11 @@ def _independent_of_stand_ins(graph: LayerGraph, ratio: float | None, extra: dic
     if other is not None and abs(other - ratio) <= STAND_IN_TOLERANCE:
         return ratio
     extra["depends_on"] = sorted(stand_ins)
-    return None
+    if other is None:
+        return None
+    low, high = sorted((ratio, other))
+    extra["stand_in_estimates"] = [round(low, 3), round(high, 3)]  # what the unknowns move it by
+    return (low + high) / 2 if high - low <= BOUNDED_SPREAD else None
 
 
 def blocked(graph: LayerGraph, why: str | None) -> str:

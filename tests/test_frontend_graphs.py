@@ -82,8 +82,8 @@ def test_blocks_that_need_sizes_are_built_twice_with_stand_ins():
     assert block.attrs["stand_ins"] == ["inplanes", "planes"]
     assert block.attrs["built_with"] == "stand-ins for inplanes, planes"
     conv1, twin_conv1 = by_name(block, "conv1"), by_name(block.attrs["stand_in_twin"], "conv1")
-    assert (conv1.fan_in, conv1.fan_out) == (64 * 9, 32 * 9)
-    assert (twin_conv1.fan_in, twin_conv1.fan_out) == (32 * 9, 128 * 9)
+    assert (conv1.fan_in, conv1.fan_out) == (512 * 9, 256 * 9)
+    assert (twin_conv1.fan_in, twin_conv1.fan_out) == (256 * 9, 1024 * 9)
 
 
 def test_transformer_pre_ln_blocks_with_gpt2_init():

@@ -450,3 +450,61 @@ def detr_encoder_layer():
     m = _module("detr", "models/transformer.py")
     return m.TransformerEncoderLayer(64, 4, dim_feedforward=128, dropout=0.0), torch.randn(16, 2, 64)
 
+
+
+# -- blocks on stand-ins whose estimate moves with their widths by under half a decade: the
+# record gives the midpoint of two builds; probed at the widths their repository uses -------
+
+def patch_dropout_feedforward():
+    """vit_with_patch_dropout.py FeedForward: at the README ViT's dim=1024, mlp_dim=2048."""
+    m = _module("vit-pytorch", "vit_pytorch/vit_with_patch_dropout.py")
+    return m.FeedForward(1024, 2048), torch.randn(2, 16, 1024)
+
+
+def patch_dropout_attention():
+    m = _module("vit-pytorch", "vit_pytorch/vit_with_patch_dropout.py")
+    return m.Attention(1024, heads=16, dim_head=64), torch.randn(2, 16, 1024)
+
+
+def sam_mlp_block():
+    """segment_anything/modeling/common.py MLPBlock: as TwoWayTransformer builds it (256, 2048)."""
+    m = _module("segment-anything", "segment_anything/modeling/common.py")
+    return m.MLPBlock(256, 2048), torch.randn(2, 16, 256)
+
+
+def dino_mlp():
+    """dino vision_transformer.py Mlp: at ViT-S/16's width (384, mlp_ratio 4)."""
+    m = _module("dino", "vision_transformer.py")
+    return m.Mlp(384, 1536), torch.randn(2, 16, 384)
+
+
+def dino_attention():
+    m = _module("dino", "vision_transformer.py")
+    return m.Attention(384, num_heads=6, qkv_bias=True), torch.randn(2, 16, 384)
+
+
+def whisper_attention():
+    """whisper/model.py MultiHeadAttention: at the "base" model's 512 wide, 8 heads."""
+    import importlib
+
+    _package("whisper", REPOS / "whisper" / "whisper", ("whisper.decoding", "whisper.transcribe"))
+    model = importlib.import_module("whisper.model")
+    return model.MultiHeadAttention(512, 8), torch.randn(2, 16, 512)
+
+
+def sd_cross_attention():
+    """ldm/modules/attention.py CrossAttention as self-attention: at the first stage of the
+    v1 UNet (320 wide, 8 heads of 40)."""
+    m = _module("stable-diffusion", "ldm/modules/attention.py")
+    return m.CrossAttention(320, heads=8, dim_head=40), torch.randn(2, 64, 320)
+
+
+# -- karpathy/minGPT: GPT as its README builds it (get_default_config(), model_type 'gpt2') --
+
+def readme_mingpt():
+    m = _module("minGPT", "mingpt/model.py")
+    config = m.GPT.get_default_config()
+    config.model_type = "gpt2"
+    config.vocab_size = 50257
+    config.block_size = 1024
+    return m.GPT(config), _tokens(50257, 16)

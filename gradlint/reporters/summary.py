@@ -17,6 +17,10 @@ def model_line(model: ModelRecord) -> str:
         estimate = f"gradient ratio unknown ({why})"
     else:
         estimate = f"log10 gradient ratio {ratio:+.1f} (first weight / last weight: {10.0 ** ratio:.1g})"
+        spread = model.extra.get("stand_in_estimates")
+        if spread:
+            names = ", ".join(model.extra.get("depends_on") or ())
+            estimate += f", between {spread[0]:+.1f} and {spread[1]:+.1f} as {names} vary"
         if model.extra.get("assumed_positions"):
             estimate += f", on sequences of {model.extra['assumed_positions']} positions (no input gives them)"
     depth = "?" if model.depth is None else str(model.depth)

@@ -40,8 +40,9 @@ _SIZES = re.compile(
     r"n_state|n_ctx|seq_len|resolution|mult|multiple_of|window|stride|kernel|patch|^ch$|^c\d$|^ch_|_ch$|"
     r"^in_|^out_|_in$|_out$|^n_|^num_|^d_|_len$|latent|filters|^nz$|^ngf$|^ndf$|^nc$|^k$|^emb)"
 )
-# two sets of stand-ins whose ratios differ, so that a width ratio cannot cancel by chance
-_WIDTHS = ((64, 32, 128, 16, 256, 8), (32, 128, 64, 256, 16, 128))
+# two sets of stand-ins whose ratios differ, so that a width ratio cannot cancel by chance; of
+# the hundreds real models use, beside the defaults written for them (64-wide heads, 8 of them)
+_WIDTHS = ((512, 256, 1024, 128, 2048, 64), (256, 1024, 512, 2048, 128, 1024))
 _HEAD_COUNTS = (4, 8)
 _LAYER_COUNTS = (2, 3)
 

@@ -51,6 +51,8 @@ class Attributes(InterpPart):
         if isinstance(obj, Obj):
             if name in obj.attrs:
                 return obj.attrs[name]
+            if name == "__dict__":  # ``self.__dict__.update(kwargs)``: a configuration node
+                return obj.attrs
             return self._bind(obj, *self.class_attr(obj.cls, name))
         if isinstance(obj, ClassVal):
             if name == "__name__":

@@ -139,12 +139,16 @@ def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: 
     frame = Frame(ctx)
     frame.locals["__name__"] = "__main__"
     relevant = set(names)  # only statements about the models run, and those about their results
+    # and what sets an attribute of an object a model's statements read (``cfg =
+    # GPT.get_default_config(); cfg.n_layer = 4; model = GPT(cfg)``)
+    read = {n.value for stmt in body if not _is_import(stmt) and _mentions(stmt, names)
+            for n in walk(stmt) if type(n) is cst.Name}
     shapes = ScriptShapes()
     taints = _Taints()
     found: dict[int, Mod] = {}
     for stmt in body:
         shapes.seen(stmt)
-        if not _mentions(stmt, relevant):
+        if not _mentions(stmt, relevant) and not _sets_attribute_of(stmt, read):
             continue
         if _is_import(stmt):  # in order: a README imports one name from module after module
             try:
@@ -280,6 +284,18 @@ def _matching_lines(text: str, pattern: re.Pattern) -> list[str]:
 def _is_import(stmt: cst.CSTNode) -> bool:
     return isinstance(stmt, cst.SimpleStatementLine) and all(
         isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+
+
+def _sets_attribute_of(stmt: cst.CSTNode, names: set[str]) -> bool:
+    """``cfg.n_layer = 4`` for ``cfg`` in ``names``."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return False
+    return any(
+        isinstance(small, cst.Assign) and all(
+            isinstance(t.target, cst.Attribute) and isinstance(t.target.value, cst.Name)
+            and t.target.value.value in names for t in small.targets)
+        for small in stmt.body
+    )
 
 
 def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
