@@ -75,6 +75,8 @@ def forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> 
         return NodeEstimate(
             m2=m.m2, mean=m.mean, pre_m2=pre, pre_mean=mean, batch_var=_spread_after(m, spread)
         )
+    if op == "shift" and node.attrs.get("concatenated"):
+        return first  # tokens put before the sequence: a few positions of many, its values kept
     if op == "shift":  # a weight added to every sample alike: a fixed offset, no spread across samples
         w, _ = draws_of(node, what_if)
         return NodeEstimate(m2=first.m2 + w.variance + w.mean**2, mean=first.mean + w.mean,

@@ -197,12 +197,34 @@ def _shift_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     if reader.op == "linear" and not is_conv(reader) and len(shape) > 3 and not (
             reader.inputs and attention.token_counts(graph).get(reader.inputs[0])):
         raise Unknown(f"the positions {node.name} is summed over (the input's patches are not followed)")
+    if node.attrs.get("concatenated") and is_conv(reader):
+        # how many patches a convolution cuts, that the tokens join, is not followed
+        raise Unknown(f"the positions {node.name} is put among (a convolution's patches are not followed)")
     samples = shape[0]
     n = float(batch_size(graph) * result.output_positions)
+    if node.attrs.get("concatenated") and _read_out(graph, node):
+        # a class token whose position the output reads (``x[:, 0]``): at initialisation the
+        # others get what attention spreads, about a mean's share each, it the gradient whole
+        n /= math.sqrt(max(batch_size(graph) / samples, 1.0))
     out = next(n for n in graph.nodes if n.op == "output")
     y = result.nodes[out.inputs[0]] if out.inputs else None
     shared = max(0.0, 1.0 - y.sample_var() / y.m2) if y is not None and y.m2 > 0.0 else 0.0
     return (samples + samples * samples * shared) / (n * n)
+
+
+def _read_out(graph: LayerGraph, node: Node) -> bool:
+    """Whether a position is taken out (``x[:, 0]``) on the way from ``node`` to the output."""
+    users = graph.consumers()
+    stack, seen = [node.id], set()
+    while stack:
+        nid = stack.pop()
+        if nid in seen:
+            continue
+        seen.add(nid)
+        if graph.nodes[nid].attrs.get("function") == "take":
+            return True
+        stack.extend(users[nid])
+    return False
 
 
 def _feeds_output(graph: LayerGraph, node: Node) -> bool:

@@ -24,6 +24,7 @@ from gradlint.frontends.python.values import (
     Obj,
     ParamRef,
     Pieces,
+    Site,
     Super,
     Tensor,
     TorchRef,
@@ -135,9 +136,13 @@ class Attributes(InterpPart):
     def _eval_Subscript(self, node: cst.Subscript, frame: Frame) -> Any:
         obj = self.eval(node.value, frame)
         if len(node.slice) != 1:
-            for element in node.slice:
-                if isinstance(element.slice, cst.Index):
-                    self.eval(element.slice.value, frame)
+            keys = [self.eval(e.slice.value, frame) if isinstance(e.slice, cst.Index) else slice(None)
+                    for e in node.slice]
+            if (self.graph is not None and isinstance(obj, Tensor) and obj.node is not None and len(keys) == 2
+                    and keys[0] == slice(None) and _whole(node.slice[0]) and type(keys[1]) is int):
+                # ``x[:, 0]``: the position of a class token read out, the others dropped
+                return self.graph.node("pool", self.graph.scoped("take"), Site(frame.file, node), [obj.node],
+                                       attrs={"function": "take", "position": keys[1]})
             return obj if isinstance(obj, Tensor) or self._weight_view(obj) else UNKNOWN
         piece = node.slice[0].slice
         if isinstance(piece, cst.Slice):
@@ -192,3 +197,8 @@ class Attributes(InterpPart):
         if isinstance(value, Mod) and value.cls is not None and value.cls.torch_base in ("Sequential", "ModuleList"):
             return list(value.children.values())
         return None
+
+
+def _whole(element: cst.SubscriptElement) -> bool:
+    piece = element.slice
+    return isinstance(piece, cst.Slice) and piece.lower is None and piece.upper is None and piece.step is None

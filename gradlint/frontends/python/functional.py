@@ -63,6 +63,13 @@ class Functional(GraphPart):
             if parts is None:
                 return self.opaque(interp, args, kwargs, site, name)
             ids = _tensor_ids(parts)
+            tables = [p for p in parts if _is_table(p)]
+            if len(ids) == 1 and tables and len(tables) + 1 == len(parts) and name in ("cat", "concat"):
+                # ``torch.cat((cls_tokens, x), dim=1)``: learned tokens put before the sequence
+                x = Tensor(ids[0])
+                for ref in tables:
+                    x = self._raw_weight("shift", x, ref, site, concatenated=True)
+                return x
             if len(ids) == 1:
                 return Tensor(ids[0])
             return self.node("concat", self.scoped(name), site, ids) if ids else Tensor(None)
@@ -82,6 +89,8 @@ class Functional(GraphPart):
                 return layer
         if name in ("transpose", "t") and isinstance(first, ParamRef) and first.param is not None and first.param.ndim == 2:
             return Transposed(first)  # ``torch.transpose(self.wte.weight, 0, 1)``
+        if name in ("repeat", "expand", "expand_as", "unsqueeze") and _is_table(first):
+            return first  # a learned token repeated over the batch: ``repeat(self.cls_token, ...)``
         if name in torch_api.names("functional.identity"):
             return first if isinstance(first, Tensor) else self._const(args)
         if name in torch_api.names("functional.split"):
@@ -228,7 +237,7 @@ class Functional(GraphPart):
         signal's, summed over the batch."""
         return self._raw_weight("shift", x, ref, site)
 
-    def _raw_weight(self, op: str, x: Tensor, ref: ParamRef, site: Site | None) -> Tensor:
+    def _raw_weight(self, op: str, x: Tensor, ref: ParamRef, site: Site | None, concatenated: bool = False) -> Tensor:
         param = ref.param
         owner = self.names.get(id(ref.owner), "")
         self.used.add(id(ref.owner))
@@ -236,7 +245,8 @@ class Functional(GraphPart):
         return self.node(op, name, site, [x.node], module_type="Parameter", weight_init=param.init,
                          param_index=self.param_index.get(id(param)), param_name=name, fan_in=1, fan_out=1,
                          has_bias=False, attrs={"functional": True, "entries": _entries(param.shape),
-                                                **({"frozen": True} if param.frozen else {})})
+                                                **({"frozen": True} if param.frozen else {}),
+                                                **({"concatenated": True} if concatenated else {})})
 
     def loss(self, name: str, site: Any, values: list, module_type: str | None = None) -> Any:
         """A loss forward computes (``F.mse_loss(pred, target)``, ``self.criterion(...)``):
@@ -396,3 +406,8 @@ def _pool_attrs(name: str, args: list, kwargs: dict) -> dict[str, Any]:
         if key in _POOL_PARAMS[family] and value is not UNKNOWN:
             attrs[key] = value
     return attrs
+
+
+def _is_table(value: Any) -> bool:
+    """A raw parameter of two or more dimensions: a class token, a position table."""
+    return isinstance(value, ParamRef) and value.param is not None and (value.param.ndim or 0) >= 2

@@ -140,7 +140,8 @@ def _einops(kind: str):
             axes = {k: v for k, v in kwargs.items() if isinstance(v, int)}
             return interp.graph.node("identity", interp.graph.scoped("rearrange"), interp.site, [x.node],
                                      attrs={"einops": pattern, "axes": axes})
-        return interp.graph.functional(interp, "reshape", [args[0]], {}, interp.site)
+        return interp.graph.functional(interp, "repeat" if kind == "repeat" else "reshape", [args[0]], {},
+                                       interp.site)
 
     return Builtin(kind, run)
 
