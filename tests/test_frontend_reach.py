@@ -112,7 +112,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (17 files checked)."
+    assert plain.stdout.strip() == "All checks passed (18 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -421,3 +421,19 @@ def test_a_class_token_put_before_the_patches_and_read_out_is_the_first_weight()
     # 64 patches; the token takes the gradient of the position read out whole
     for shape in ((4, 3, 32, 32), (4, 3, 64, 64)):
         assert estimate(_on_input(vit, shape)).log10_grad_ratio == pytest.approx(-0.82, abs=0.3)
+
+
+def test_a_checkpointing_autograd_function_passes_its_forwards_gradient():
+    graphs = graphs_of("checkpointed.py")
+    block, plain = graphs["Block"], graphs["PlainBlock"]
+    assert block.complete and [n.name for n in block.nodes if n.op == "linear"] == ["net.0", "net.2", "out"]
+    # its backward differentiates forward run again: the estimate is forward's, as without it
+    assert estimate(block).log10_grad_ratio == estimate(plain).log10_grad_ratio is not None
+    # a straight-through Function's backward is its own: left unresolved, and named
+    quantised = model_record(graphs["Quantised"])
+    assert quantised.log10_grad_ratio is None and "`RoundSTE.apply`" in quantised.extra["blocked"]
+    # p.detach().zero_() in __init__ zeroes the parameter: the output is zero, and with it the
+    # loss's gradient (a real backward pass: no ratio)
+    zero = next(n for n in graphs["ZeroOut"].nodes if n.name == "out")
+    assert zero.weight_init.kind == "zeros"
+    assert model_record(graphs["ZeroOut"]).log10_grad_ratio is None

@@ -508,3 +508,4 @@ def readme_mingpt():
     config.vocab_size = 50257
     config.block_size = 1024
     return m.GPT(config), _tokens(50257, 16)
+

@@ -6,6 +6,7 @@ from typing import Any
 
 import libcst as cst
 
+from gradlint.codefacts.syntax import walk
 from gradlint.frontends.python import modules as nnmod
 from gradlint.frontends.python import plain_methods
 from gradlint.frontends.python.classes import _class_body_definition
@@ -29,7 +30,7 @@ from gradlint.frontends.python.values import (
     Tensor,
     TorchRef,
 )
-from gradlint.names import canonical_torch
+from gradlint.names import canonical_torch, dotted
 
 
 class Attributes(InterpPart):
@@ -58,6 +59,9 @@ class Attributes(InterpPart):
         if isinstance(obj, ClassVal):
             if name == "__name__":
                 return obj.name
+            if name == "apply" and self._recomputes(obj):
+                forward, _ = self.class_attr(obj, "forward")
+                return Builtin("apply", lambda interp, args, kwargs: interp.invoke(forward, [Obj(obj), *args], kwargs))
             value, _ = self.class_attr(obj, name)
             if getattr(value, "classmethod", False):
                 return Bound(obj, value)
@@ -153,6 +157,18 @@ class Attributes(InterpPart):
         else:
             key = self.eval(piece.value, frame)
         return self.getitem(obj, key)
+
+    def _recomputes(self, cls: ClassVal) -> bool:
+        """A custom ``torch.autograd.Function`` whose backward runs its forward again and
+        differentiates it (``torch.autograd.grad``: gradient checkpointing) passes its forward's
+        gradient; any other's backward may be anything (straight-through, a reversal)."""
+        if not any(isinstance(b, TorchRef) and b.qualname.endswith(("autograd.Function", "function.Function"))
+                   for b in cls.bases):
+            return False
+        forward, _ = self.class_attr(cls, "forward")
+        backward, _ = self.class_attr(cls, "backward")
+        return isinstance(forward, FuncVal) and isinstance(backward, FuncVal) and any(
+            isinstance(n, cst.Call) and (dotted(n.func) or "").endswith("autograd.grad") for n in walk(backward.node))
 
     def _weight_view(self, obj: Any) -> bool:
         """In forward, a slice of a module's own weight (``self.pos_embedding[:, :n + 1]``) is

@@ -216,6 +216,9 @@ def tensor_attr(interp: Interp, obj: Any, name: str) -> Any:
         param = obj.param
         if name == "data":
             return obj
+        if name == "detach" and interp.graph is None:
+            # ``p.detach().zero_()`` in __init__ (a zero_module helper): a view of the parameter
+            return Builtin(name, lambda i, a, k: obj)
         if name in ("shape",):
             return param.shape if param is not None and param.shape is not None else UNKNOWN
         if name == "ndim":
