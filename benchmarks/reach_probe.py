@@ -91,6 +91,7 @@ SAMPLE = {
     "whisper_attention": ("whisper", "whisper/model.py", "MultiHeadAttention"),
     "sd_cross_attention": ("stable-diffusion", "ldm/modules/attention.py", "CrossAttention"),
     "readme_mingpt": ("minGPT", "mingpt/model.py", "GPT"),
+    "cfg_unet": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/classifier_free_guidance.py", "Unet"),
 }
 
 

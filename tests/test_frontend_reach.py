@@ -112,7 +112,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (18 files checked)."
+    assert plain.stdout.strip() == "All checks passed (19 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -437,3 +437,11 @@ def test_a_checkpointing_autograd_function_passes_its_forwards_gradient():
     zero = next(n for n in graphs["ZeroOut"].nodes if n.name == "out")
     assert zero.weight_init.kind == "zeros"
     assert model_record(graphs["ZeroOut"]).log10_grad_ratio is None
+
+
+def test_a_model_built_under_the_main_guard_and_sampled_from_is_whole():
+    """Each statement of ``if __name__ == "__main__":`` is a step of the script: sampling
+    after the build (sizes of ``reshape(b, *((1,) * n))`` unknown there) changes no layer."""
+    graph = graphs_of("main_guard.py")["Denoiser"]
+    assert graph.complete and [(n.fan_in, n.fan_out) for n in graph.nodes if n.op == "linear"] == [(32, 128), (128, 32)]
+    assert estimate(graph).log10_grad_ratio is not None

@@ -509,3 +509,12 @@ def readme_mingpt():
     config.block_size = 1024
     return m.GPT(config), _tokens(50257, 16)
 
+
+
+# -- lucidrains/denoising-diffusion-pytorch: the classifier-free guidance Unet its file's
+# ``if __name__ == "__main__":`` block builds ----------------------------------------------
+
+def cfg_unet():
+    m = _ddpm("classifier_free_guidance.py")
+    model = m.Unet(dim=64, dim_mults=(1, 2, 4, 8), num_classes=10, cond_drop_prob=0.5)
+    return model, (torch.randn(2, 3, 64, 64), torch.randint(0, 1000, (2,)), torch.randint(0, 10, (2,)))

@@ -166,19 +166,22 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         built.append((mod, interp))
         return _root(mod, walk_forward(interp, cls, mod, ctx)), interp.steps
     if made is not None:  # built by another file: for model records only
-        mod, interp, shape, label = made
-        elsewhere = walk_forward(interp, cls, mod, ctx)
-        elsewhere.attrs["built_with"] = elsewhere.attrs["record_only"] = label
-        if shape is not None:  # judged on the input that file calls it with
-            elsewhere.attrs["input_shape"] = shape
-        built.append((mod, interp))  # its blocks, with the sizes it gives them
-        _root(mod, elsewhere)
-        if estimated is None or estimated(elsewhere):
-            return elsewhere, interp.steps
+        first, steps = None, 0
+        for mod, interp, shape, label in [made[:4], *made[4]]:
+            elsewhere = walk_forward(interp, cls, mod, ctx)
+            elsewhere.attrs["built_with"] = elsewhere.attrs["record_only"] = label
+            if shape is not None:  # judged on the input that file calls it with
+                elsewhere.attrs["input_shape"] = shape
+            built.append((mod, interp))  # its blocks, with the sizes it gives them
+            _root(mod, elsewhere)
+            steps += interp.steps
+            if estimated is None or estimated(elsewhere):
+                return elsewhere, steps
+            first = first or elsewhere
         # no estimate there (weights loaded from a checkpoint, a value the script cannot
         # know): the file's own route below may still give one
-        graph, steps = _graph_of_class(cls, scout, {}, ctx, project, built, estimated, blocks)
-        return (graph if graph is not None else elsewhere), steps + interp.steps
+        graph, own = _graph_of_class(cls, scout, {}, ctx, project, built, estimated, blocks)
+        return (graph if graph is not None else first), steps + own
     interp = Interpreter(project)
     init, _ = interp.class_attr(cls, "__init__")
     if not (isinstance(init, FuncVal) and _takes_arguments(init.node)):

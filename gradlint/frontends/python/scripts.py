@@ -57,6 +57,7 @@ def scripted_models(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int
 
 
 ELSEWHERE_FILES = 8  # the other files (scripts, documents) run for one file's models, at most
+OTHER_BUILDS = 2  # builds of one class by further files, tried where the first gives no estimate
 
 
 def built_elsewhere(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int, tuple]:
@@ -73,8 +74,9 @@ def built_elsewhere(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int
     keys = sorted({k for n in names for k in callers.get(n, ()) if k != ctx.key},
                   key=lambda k: (k.lower().endswith(DOCUMENT_SUFFIXES), k))
     tried = 0
+    others: dict[int, list] = {}  # more builds of a class, tried where the first gives no estimate
     for key in keys:
-        remaining = [c for c in classes if id(c) not in found]
+        remaining = [c for c in classes if id(c) not in found or len(others.get(id(c), ())) < OTHER_BUILDS]
         if not remaining or tried == ELSEWHERE_FILES:
             break
         other = project.context(project.given.get(key, key))
@@ -89,8 +91,12 @@ def built_elsewhere(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int
             project.use(ctx, key)
         shown = display_path(Path(other.path))
         for cls_id, (mod, interp, shape) in made.items():
-            found[cls_id] = (mod, interp, shape, f"as {shown} builds it")
-    return found
+            build = (mod, interp, shape, f"as {shown} builds it")
+            if cls_id in found:
+                others.setdefault(cls_id, []).append(build)
+            else:
+                found[cls_id] = build
+    return {k: (*build, others.get(k, [])) for k, build in found.items()}
 
 
 def _imports_from(other: Any, ctx: Any, names: set[str], project: Any) -> bool:
@@ -132,7 +138,8 @@ def _defined_in(project: Any, key: str, name: str, target: str, hops: int = 3) -
 
 def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: Any) -> dict:
     """Models built by the file's own top-level code (``model = Net(depth=20); model.apply(init)``)."""
-    body = [stmt for stmt in ctx.source.module.body if not isinstance(stmt, (cst.ClassDef, cst.FunctionDef))]
+    body = [inner for stmt in ctx.source.module.body if not isinstance(stmt, (cst.ClassDef, cst.FunctionDef))
+            for inner in (_main_block(stmt) or [stmt])]
     if not any(_mentions(stmt, names) for stmt in body if not _is_import(stmt)):
         return {}
     interp = Interpreter(project)
@@ -279,6 +286,21 @@ def _matching_lines(text: str, pattern: re.Pattern) -> list[str]:
     """The lines, up to the match, where ``pattern`` matches at the start of a word."""
     return [text[line_start(text, m.start()): m.end()]
             for m in pattern.finditer(text) if starts_a_word(text, m)]
+
+
+def _main_block(stmt: cst.CSTNode) -> list | None:
+    """The statements of ``if __name__ == "__main__":``, each its own step of the script (the
+    model built first, then sampled from or trained: what comes after cannot unmake it)."""
+    if not (isinstance(stmt, cst.If) and stmt.orelse is None and isinstance(stmt.test, cst.Comparison)
+            and isinstance(stmt.body, cst.IndentedBlock)):
+        return None
+    test = stmt.test
+    if not (isinstance(test.left, cst.Name) and test.left.value == "__name__" and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.Equal)
+            and isinstance(test.comparisons[0].comparator, cst.SimpleString)
+            and test.comparisons[0].comparator.evaluated_value == "__main__"):
+        return None
+    return [s for s in stmt.body.body if not isinstance(s, (cst.ClassDef, cst.FunctionDef))]
 
 
 def _is_import(stmt: cst.CSTNode) -> bool:
