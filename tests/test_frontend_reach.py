@@ -112,7 +112,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (19 files checked)."
+    assert plain.stdout.strip() == "All checks passed (20 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -444,4 +444,13 @@ def test_a_model_built_under_the_main_guard_and_sampled_from_is_whole():
     after the build (sizes of ``reshape(b, *((1,) * n))`` unknown there) changes no layer."""
     graph = graphs_of("main_guard.py")["Denoiser"]
     assert graph.complete and [(n.fan_in, n.fan_out) for n in graph.nodes if n.op == "linear"] == [(32, 128), (128, 32)]
+    assert estimate(graph).log10_grad_ratio is not None
+
+
+def test_settings_made_under_a_condition_that_cannot_be_decided_change_no_layer():
+    """``self.cuda_config = Config(...)`` after ``torch.cuda.is_available()``: a plain value,
+    unknown afterwards; ``torch.backends.cuda.sdp_kernel(**config._asdict())`` picks kernels."""
+    graph = graphs_of("cuda_settings.py")["Attention"]
+    assert graph.complete and [n.attrs.get("form") for n in graph.nodes if n.op == "attention"] == [
+        "scaled_dot_product_attention"]
     assert estimate(graph).log10_grad_ratio is not None

@@ -11,7 +11,7 @@ from gradlint.frontends.python import modules as nnmod
 from gradlint.frontends.python import plain_methods
 from gradlint.frontends.python.classes import _class_body_definition
 from gradlint.frontends.python.derived import DerivedWeight
-from gradlint.frontends.python.shared import MAX_LOOP_ITERATIONS, Abort, Frame, InterpPart
+from gradlint.frontends.python.shared import MAX_LOOP_ITERATIONS, Abort, Frame, InterpPart, plain
 from gradlint.frontends.python.values import (
     UNKNOWN,
     VALUE_ERRORS,
@@ -115,6 +115,12 @@ class Attributes(InterpPart):
         return UNKNOWN
 
     def setattr(self, obj: Any, name: str, value: Any) -> None:
+        if isinstance(obj, Mod) and plain(value) and name not in obj.children and name not in obj.params:
+            # ``self.cuda_config = Config(...)``: a setting, no layer; a condition that cannot be
+            # decided leaves it unknown, and the model as it was
+            obj.attrs[name] = value
+            self.plain_sets.append((obj, name))
+            return
         if isinstance(obj, Mod):
             nnmod.module_setattr(self, obj, name, value)
         elif isinstance(obj, Obj):

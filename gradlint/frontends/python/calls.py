@@ -162,7 +162,8 @@ class Calls(InterpPart):
             elif arg.star == "**":
                 if isinstance(value, dict):
                     kwargs.update({k: v for k, v in value.items() if isinstance(k, str)})
-                else:
+                elif not (isinstance(func, TorchRef) and func.qualname.startswith("torch.backends.")):
+                    # (torch.backends' settings pick kernels, never the maths)
                     self.unknown("**kwargs that cannot be known")
             elif arg.keyword is not None:
                 kwargs[arg.keyword.value] = value

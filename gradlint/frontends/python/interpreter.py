@@ -67,6 +67,7 @@ class Interpreter(Statements, Expressions, Operators, Calls, Classes, Attributes
         self.incomplete = False  # something the model depends on was unknown
         self.reasons: list = []
         self.mutations = 0  # counts changes to shared objects (modules, lists, dicts, inits)
+        self.plain_sets: list = []  # (module, name) of plain values set on modules: no layer
         self.graph: GraphWalk | None = None  # the forward GraphBuilder while walking forward
         self.site: Site | None = None  # the call being evaluated, for nodes of builtin calls
 

@@ -107,6 +107,7 @@ class Interp(Protocol):
     incomplete: bool
     reasons: list
     mutations: int
+    plain_sets: list
     graph: GraphWalk | None
     site: Site | None
 

@@ -131,6 +131,7 @@ class Statements(InterpPart):
         nodes cannot be merged: the model is then incomplete.
         """
         state_before = self.state()
+        settings = len(self.plain_sets)
         before = dict(frame.locals)
         outcomes = []
         raised = 0
@@ -157,6 +158,9 @@ class Statements(InterpPart):
                 raised += 1
                 continue
             outcomes.append((frame.locals, returned))
+        for mod, name in self.plain_sets[settings:]:
+            mod.attrs[name] = UNKNOWN  # a setting either branch may have made
+        del self.plain_sets[settings:]
         if self.state() != state_before:
             self.unknown("a condition that cannot be decided changes the model")
         live = [locs for locs, ret in outcomes if ret is None]
