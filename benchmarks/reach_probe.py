@@ -92,6 +92,10 @@ SAMPLE = {
     "sd_cross_attention": ("stable-diffusion", "ldm/modules/attention.py", "CrossAttention"),
     "readme_mingpt": ("minGPT", "mingpt/model.py", "GPT"),
     "cfg_unet": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/classifier_free_guidance.py", "Unet"),
+    "tutorial_feedforward": ("pytorch-tutorial", "tutorials/01-basics/feedforward_neural_network/main.py", "NeuralNet"),
+    "tutorial_convnet": ("pytorch-tutorial", "tutorials/02-intermediate/convolutional_neural_network/main.py",
+                         "ConvNet"),
+    "tutorial_rnn": ("pytorch-tutorial", "tutorials/02-intermediate/recurrent_neural_network/main.py", "RNN"),
 }
 
 

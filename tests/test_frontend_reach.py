@@ -112,7 +112,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (20 files checked)."
+    assert plain.stdout.strip() == "All checks passed (21 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -453,4 +453,12 @@ def test_settings_made_under_a_condition_that_cannot_be_decided_change_no_layer(
     graph = graphs_of("cuda_settings.py")["Attention"]
     assert graph.complete and [n.attrs.get("form") for n in graph.nodes if n.op == "attention"] == [
         "scaled_dot_product_attention"]
+    assert estimate(graph).log10_grad_ratio is not None
+
+
+def test_a_script_that_saves_and_shares_its_model_leaves_its_weights_as_built():
+    """``torch.save(model.state_dict(), ...)`` and ``model.share_memory()`` read or share the
+    weights; before, a module method gradlint did not know made every init unknown."""
+    graph = graphs_of("saved_script.py")["NeuralNet"]
+    assert graph.complete and [(n.fan_in, n.fan_out) for n in graph.nodes if n.op == "linear"] == [(784, 500), (500, 10)]
     assert estimate(graph).log10_grad_ratio is not None

@@ -518,3 +518,38 @@ def cfg_unet():
     m = _ddpm("classifier_free_guidance.py")
     model = m.Unet(dim=64, dim_mults=(1, 2, 4, 8), num_classes=10, cond_drop_prob=0.5)
     return model, (torch.randn(2, 3, 64, 64), torch.randint(0, 1000, (2,)), torch.randint(0, 10, (2,)))
+
+
+# -- yunjey/pytorch-tutorial: models its scripts build and train at the top level; only their
+# imports, constants and classes are run here (the scripts download MNIST) -------------------
+
+def _script_classes(repo: str, path: str):
+    """The imports, constant assignments and definitions of a training script, without the
+    rest of its top-level code."""
+    import ast
+    import types
+
+    _stubbed("torchvision.transforms")
+    source = (REPOS / repo / path).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    keep = [s for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom, ast.ClassDef, ast.FunctionDef))
+            or (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant))
+            or (isinstance(s, ast.Assign) and "device" in ast.unparse(s.targets[0]))]
+    module = types.ModuleType(f"script_{path}".replace("/", "_").replace("-", "_").removesuffix(".py"))
+    exec(compile(ast.Module(body=keep, type_ignores=[]), path, "exec"), module.__dict__)
+    return module
+
+
+def tutorial_feedforward():
+    m = _script_classes("pytorch-tutorial", "tutorials/01-basics/feedforward_neural_network/main.py")
+    return m.NeuralNet(m.input_size, m.hidden_size, m.num_classes), torch.randn(100, 784)
+
+
+def tutorial_convnet():
+    m = _script_classes("pytorch-tutorial", "tutorials/02-intermediate/convolutional_neural_network/main.py")
+    return m.ConvNet(m.num_classes), torch.randn(100, 1, 28, 28)
+
+
+def tutorial_rnn():
+    m = _script_classes("pytorch-tutorial", "tutorials/02-intermediate/recurrent_neural_network/main.py")
+    return m.RNN(m.input_size, m.hidden_size, m.num_layers, m.num_classes), torch.randn(100, 28, 28)

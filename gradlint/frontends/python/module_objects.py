@@ -284,6 +284,10 @@ _MODULE_METHODS = {
     "insert": _insert, "to": _self, "cuda": _self, "cpu": _self, "float": _self, "double": _self, "half": _self,
     "train": _self, "eval": _self, "requires_grad_": _self, "type": _self, "reset_parameters": _reset_parameters,
     "forward": _forward, "keys": _dict_view("keys"), "values": _dict_view("values"), "items": _dict_view("items"),
+    # reading or sharing what is there changes no weight (``torch.save(model.state_dict(), ...)``)
+    **{name: (lambda interp, mod, args, kwargs: UNKNOWN) for name in (
+        "state_dict", "buffers", "named_buffers", "zero_grad", "share_memory", "extra_repr", "get_submodule",
+        "get_parameter", "get_buffer")},
 }
 
 
