@@ -149,7 +149,7 @@ class Attributes(InterpPart):
             keys = [self.eval(e.slice.value, frame) if isinstance(e.slice, cst.Index) else slice(None)
                     for e in node.slice]
             if (self.graph is not None and isinstance(obj, Tensor) and obj.node is not None and len(keys) == 2
-                    and keys[0] == slice(None) and _whole(node.slice[0]) and type(keys[1]) is int):
+                    and _whole(node.slice[0]) and type(keys[1]) is int):
                 # ``x[:, 0]``: the position of a class token read out, the others dropped
                 return self.graph.node("pool", self.graph.scoped("take"), Site(frame.file, node), [obj.node],
                                        attrs={"function": "take", "position": keys[1]})

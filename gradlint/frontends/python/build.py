@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import libcst as cst
@@ -167,7 +168,7 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         return _root(mod, walk_forward(interp, cls, mod, ctx)), interp.steps
     if made is not None:  # built by another file: for model records only
         first, steps = None, 0
-        for mod, interp, shape, label in [made[:4], *made[4]]:
+        for mod, interp, shape, label in itertools.chain([made[:4]], _later(made[4])):
             elsewhere = walk_forward(interp, cls, mod, ctx)
             elsewhere.attrs["built_with"] = elsewhere.attrs["record_only"] = label
             if shape is not None:  # judged on the input that file calls it with
@@ -234,6 +235,11 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
             graph.attrs["stand_in_twin"] = walk_forward(second[1], cls, second[0], ctx)
             entry.steps += second[1].steps - before
     return graph, entry.steps
+
+
+def _later(builds: Any):
+    """The further builds ``builds()`` gives, asked for only when the loop gets there."""
+    yield from builds()
 
 
 def _fed_as_built(graph: LayerGraph, name: str, root: Mod) -> bool:

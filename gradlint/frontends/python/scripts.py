@@ -6,6 +6,7 @@ gives (``train.py``, a README's ``v = ViT(image_size=256, ...)``)."""
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -65,38 +66,65 @@ def built_elsewhere(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int
     values it gives (``train.py``: ``model = GPT(GPTConfig(n_layer=12))``; a README's
     ``v = ViT(image_size=256, ...)``): its top-level code and its functions that take no
     argument, run as the file's own are. What it built is the record's, labelled with the file
-    that built it, which the file's result then depends on."""
-    found: dict[int, tuple] = {}
+    that built it, which the file's result then depends on. Each entry ends with a function
+    that gives further files' builds of the class, read only when asked (where the first build
+    gives no estimate: a vocabulary read from a file)."""
     if not classes:
+        return {}
+    builders = _Builders(ctx, project)
+    found = builders.scan(classes, lambda made: len(made) == len(classes))
+    return {k: (*build, functools.partial(builders.more, k, classes)) for k, build in found.items()}
+
+
+class _Builders:
+    """The other files of the tree that call a class of ``ctx``, scripts before documents, run
+    one after another, at most ``ELSEWHERE_FILES`` of them for one file."""
+
+    def __init__(self, ctx: Any, project: Any) -> None:
+        self.ctx, self.project = ctx, project
+        self.keys: list[str] | None = None
+        self.run: set[str] = set()  # the files run so far
+        self.tried = 0
+
+    def scan(self, classes: list[ClassVal], enough) -> dict[int, tuple]:
+        project, ctx = self.project, self.ctx
+        if self.keys is None:
+            names = {c.name for c in classes}
+            self.keys = sorted({k for n in names for k in project.callers.get(n, ()) if k != ctx.key},
+                               key=lambda k: (k.lower().endswith(DOCUMENT_SUFFIXES), k))
+        found: dict[int, tuple] = {}
+        for key in self.keys:
+            if self.tried >= ELSEWHERE_FILES or enough(found):
+                break
+            if key in self.run:
+                continue
+            remaining = [c for c in classes if id(c) not in found]
+            other = project.context(project.given.get(key, key))
+            if other.source is None or not _imports_from(other, ctx, {c.name for c in remaining}, project):
+                continue
+            self.tried += 1
+            self.run.add(key)
+            try:
+                made = scripted_models(other, remaining, project)
+            except RecursionError:
+                continue
+            if made:
+                project.use(ctx, key)
+            shown = display_path(Path(other.path))
+            for cls_id, (mod, interp, shape) in made.items():
+                found.setdefault(cls_id, (mod, interp, shape, f"as {shown} builds it"))
         return found
-    callers = project.callers
-    names = {c.name for c in classes}
-    keys = sorted({k for n in names for k in callers.get(n, ()) if k != ctx.key},
-                  key=lambda k: (k.lower().endswith(DOCUMENT_SUFFIXES), k))
-    tried = 0
-    others: dict[int, list] = {}  # more builds of a class, tried where the first gives no estimate
-    for key in keys:
-        remaining = [c for c in classes if id(c) not in found or len(others.get(id(c), ())) < OTHER_BUILDS]
-        if not remaining or tried == ELSEWHERE_FILES:
-            break
-        other = project.context(project.given.get(key, key))
-        if other.source is None or not _imports_from(other, ctx, {c.name for c in remaining}, project):
-            continue
-        tried += 1
-        try:
-            made = scripted_models(other, remaining, project)
-        except RecursionError:
-            continue
-        if made:
-            project.use(ctx, key)
-        shown = display_path(Path(other.path))
-        for cls_id, (mod, interp, shape) in made.items():
-            build = (mod, interp, shape, f"as {shown} builds it")
-            if cls_id in found:
-                others.setdefault(cls_id, []).append(build)
-            else:
-                found[cls_id] = build
-    return {k: (*build, others.get(k, [])) for k, build in found.items()}
+
+    def more(self, cls_id: int, classes: list[ClassVal]) -> list[tuple]:
+        """Up to ``OTHER_BUILDS`` builds of one class by files not run so far."""
+        wanted = [c for c in classes if id(c) == cls_id]
+        builds = []
+        while len(builds) < OTHER_BUILDS:
+            found = self.scan(wanted, bool)
+            if not found:
+                break
+            builds.append(found[cls_id])
+        return builds
 
 
 def _imports_from(other: Any, ctx: Any, names: set[str], project: Any) -> bool:
