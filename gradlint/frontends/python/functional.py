@@ -4,6 +4,7 @@ become nodes of the layer graph."""
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Any
 
 import libcst as cst
@@ -49,7 +50,7 @@ class Functional(GraphPart):
                              module_type=None, attrs=attrs)
         if name in torch_api.names("functional.gate"):
             return self._op("gate", name, site, [first])
-        if name in torch_api.names("functional.loss"):
+        if name in forward_losses()[0]:
             return self.loss(name, site, [*args, *kwargs.values()])
         if name in torch_api.names("functional.select") and len(args) == 3 and not method:
             # ``torch.where(mask, x, y)``: each operand's gradient where it was picked; one
@@ -411,3 +412,12 @@ def _pool_attrs(name: str, args: list, kwargs: dict) -> dict[str, Any]:
 def _is_table(value: Any) -> bool:
     """A raw parameter of two or more dimensions: a class token, a position table."""
     return isinstance(value, ParamRef) and value.param is not None and (value.param.ndim or 0) >= 2
+
+
+@cache
+def forward_losses() -> tuple[frozenset[str], frozenset[str]]:
+    """(functions, modules) of the torch losses a forward may compute: ``functional.loss`` and
+    ``functional.loss_modules``, and those of the loss rules' table."""
+    losses = torch_api.losses().values()
+    return (torch_api.names("functional.loss") | {f.rsplit(".", 1)[-1] for x in losses for f in x.functions},
+            torch_api.names("functional.loss_modules") | {x.module for x in losses})

@@ -13,7 +13,7 @@ import libcst as cst
 from gradlint import torch_api
 from gradlint.diagnostics import Location
 from gradlint.frontends.python import torch_attention
-from gradlint.frontends.python.functional import Functional, _tensor_ids
+from gradlint.frontends.python.functional import Functional, _tensor_ids, forward_losses
 from gradlint.frontends.python.modules import site_location, walk_modules
 from gradlint.frontends.python.shared import Interp
 from gradlint.frontends.python.values import (
@@ -141,7 +141,7 @@ class GraphBuilder(Functional):
             if mod.spec is not None:
                 return self._layer(mod, name, args, kwargs)
             return self.node("opaque", name, mod, _tensor_ids(args), module_type=mod.type)
-        if mod.type in torch_api.names("functional.loss_modules"):
+        if mod.type in forward_losses()[1]:
             return self.loss(name, mod, [*args, *kwargs.values()], mod.type)
         if mod.type == "Sequential":
             return self._chain(interp, mod, args, kwargs)

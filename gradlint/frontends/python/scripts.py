@@ -13,6 +13,7 @@ from typing import Any
 
 import libcst as cst
 
+from gradlint.codefacts.modules import top_level_statements
 from gradlint.codefacts.syntax import walk
 from gradlint.files import display_path
 from gradlint.frontends.python.example_input import ScriptShapes, Shape, split_factory_result
@@ -166,8 +167,7 @@ def _defined_in(project: Any, key: str, name: str, target: str, hops: int = 3) -
 
 def _module_script(ctx: Any, classes: list[ClassVal], names: set[str], project: Any) -> dict:
     """Models built by the file's own top-level code (``model = Net(depth=20); model.apply(init)``)."""
-    body = [inner for stmt in ctx.source.module.body if not isinstance(stmt, (cst.ClassDef, cst.FunctionDef))
-            for inner in (_main_block(stmt) or [stmt])]
+    body = [inner for stmt in top_level_statements(ctx.source.module) for inner in (_main_block(stmt) or [stmt])]
     if not any(_mentions(stmt, names) for stmt in body if not _is_import(stmt)):
         return {}
     interp = Interpreter(project)
