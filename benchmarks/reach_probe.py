@@ -96,6 +96,12 @@ SAMPLE = {
     "tutorial_convnet": ("pytorch-tutorial", "tutorials/02-intermediate/convolutional_neural_network/main.py",
                          "ConvNet"),
     "tutorial_rnn": ("pytorch-tutorial", "tutorials/02-intermediate/recurrent_neural_network/main.py", "RNN"),
+    "clip_transformer": ("CLIP", "clip/model.py", "Transformer"),
+    "whisper_audio_encoder": ("whisper", "whisper/model.py", "AudioEncoder"),
+    "cvt_transformer": ("vit-pytorch", "vit_pytorch/cvt.py", "Transformer"),
+    "flash_vit_transformer": ("vit-pytorch", "vit_pytorch/simple_flash_attn_vit.py", "Transformer"),
+    "sam_two_way_transformer": ("segment-anything", "segment_anything/modeling/transformer.py", "TwoWayTransformer"),
+    "yolov5_transformer_block": ("yolov5", "models/common.py", "TransformerBlock"),
 }
 
 

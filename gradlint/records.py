@@ -47,25 +47,33 @@ def _independent_of_stand_ins(graph: LayerGraph, ratio: float | None, extra: dic
     """A model built from stand-in values for constructor arguments nothing passes (widths,
     head counts) keeps its estimate when a second build, with other stand-ins, gives the same
     one: then the unknowns cancel out of the ratio. Otherwise the record names them, and the
-    estimate is the two builds' midpoint where they lie within ``BOUNDED_SPREAD``; a layer
-    count among the unknowns leaves it unknown (the ratio grows with depth without bound)."""
+    estimate is the builds' midpoint where they lie within ``BOUNDED_SPREAD``. A layer count
+    among the unknowns adds a third build ``arguments.DEEP_COUNT`` layers deep, and all three
+    must lie so: the ratio of a plain stack grows with depth without bound."""
     stand_ins = graph.attrs.get("stand_ins")
     if not stand_ins or ratio is None:
         return ratio
     extra["stand_ins"] = sorted(stand_ins)
-    if graph.attrs.get("counts"):  # a layer count: the estimate follows it
-        extra["depends_on"] = sorted(graph.attrs["counts"])
-        return None
-    twin = graph.attrs.get("stand_in_twin")
-    other = estimate(twin).log10_grad_ratio if twin is not None else None
-    if other is not None and abs(other - ratio) <= STAND_IN_TOLERANCE:
+    counts = graph.attrs.get("counts")
+    others = [graph.attrs.get("stand_in_twin")] + ([graph.attrs.get("deep_twin")] if counts else [])
+    found = [estimate(other).log10_grad_ratio if other is not None else None for other in others]
+    if not counts and found[0] is not None and abs(found[0] - ratio) <= STAND_IN_TOLERANCE:
         return ratio
-    extra["depends_on"] = sorted(stand_ins)
-    if other is None:
+    extra["depends_on"] = sorted(counts) if counts else sorted(stand_ins)
+    if None in found:
         return None
-    low, high = sorted((ratio, other))
+    low, high = min(ratio, *found), max(ratio, *found)
     extra["stand_in_estimates"] = [round(low, 3), round(high, 3)]  # what the unknowns move it by
-    return (low + high) / 2 if high - low <= BOUNDED_SPREAD else None
+    if high - low > BOUNDED_SPREAD:
+        return None
+    extra["depends_on"] = sorted(stand_ins)
+    return (low + high) / 2
+
+
+def within_spread(graph: LayerGraph, twin: LayerGraph) -> bool:
+    """Whether two builds of a model on stand-ins give estimates ``BOUNDED_SPREAD`` apart at most."""
+    ratios = estimate(graph).log10_grad_ratio, estimate(twin).log10_grad_ratio
+    return None not in ratios and abs(ratios[0] - ratios[1]) <= BOUNDED_SPREAD
 
 
 def blocked(graph: LayerGraph, why: str | None) -> str:

@@ -108,11 +108,13 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     assert any("model GPT (with GPTConfig() defaults): depth 14, log10 gradient ratio" in line for line in lines)
     assert ("reach/blocks.py:11: model FeedForward (with stand-ins for dim, hidden_dim): depth 2, log10 gradient "
             "ratio -0.4 (first weight / last weight: 0.4), between -0.6 and -0.2 as dim, hidden_dim vary") in lines
+    assert ("reach/sequential_sequence.py:53: model Transformer (with stand-ins for dim, depth): depth 8, log10 "
+            "gradient ratio -0.0 (first weight / last weight: 1), between -0.1 and +0.1 as depth, dim vary") in lines
     report = json.loads(cli("check", "--format", "json", "--exit-zero", "reach", cwd=tmp_path).stdout)
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (21 files checked)."
+    assert plain.stdout.strip() == "All checks passed (22 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -212,15 +214,33 @@ def test_blocks_of_a_model_built_on_stand_ins_for_its_depth():
 
 
 def test_a_model_and_a_block_that_follow_a_layer_count_depend_on_it():
+    """Built 2 (dim 512), 3 (dim 256) and 12 (dim 512) layers deep, the pre-norm residual
+    Transformer's estimates lie 0.2 decades apart: their midpoint is reported, with both ends.
+    gradlint probe, Transformer(dim=512, depth=6): -0.23; depth=24: -0.09."""
     graphs = graphs_of("sequential_sequence.py")
     transformer = model_record(graphs["Transformer"])
-    assert transformer.log10_grad_ratio is None and transformer.extra["depends_on"] == ["depth"]
-    assert transformer.extra["blocked"] == "the estimate depends on constructor arguments nothing passes: depth"
-    # SequentialSequence(layers) holds the depth's blocks: two and three in the two builds
+    assert transformer.extra["stand_in_estimates"] == [-0.11, 0.086] and transformer.log10_grad_ratio == -0.012
+    assert transformer.extra["depends_on"] == ["depth", "dim"] and "blocked" not in transformer.extra
+    assert len(graphs["Transformer"].attrs["deep_twin"].weighted()) == 12 * 4
+    # SequentialSequence(layers) holds the depth's blocks: two, three and twelve in the builds
     sequence = graphs["SequentialSequence"]
     assert sequence.attrs["built_with"] == "the sizes Transformer gives its layers, on stand-ins for dim, depth"
-    assert sequence.attrs["counts"] == ["depth"] and "stand_in_twin" not in sequence.attrs
-    assert model_record(sequence).extra["depends_on"] == ["depth"]
+    assert sequence.attrs["counts"] == ["depth"]
+    assert [len(sequence.attrs[k].weighted()) for k in ("stand_in_twin", "deep_twin")] == [12, 48]
+    assert model_record(sequence).extra["stand_in_estimates"] == [-0.11, 0.086]
+
+
+def test_a_plain_stack_whose_depth_nothing_passes_keeps_no_estimate():
+    """detr's MLP, ReLU after default init: 12 layers deep its ratio is 3 decades below 2."""
+    record = model_record(graphs_of("plain_depth.py")["MLP"])
+    assert record.log10_grad_ratio is None and record.extra["stand_in_estimates"] == [-3.63, -0.418]
+    assert record.extra["depends_on"] == ["num_layers"]
+    assert record.extra["blocked"] == "the estimate depends on constructor arguments nothing passes: num_layers"
+
+
+def test_a_block_that_holds_as_many_weights_in_every_build_is_no_count():
+    graphs = graphs_of("sequential_sequence.py")
+    sequence = graphs["SequentialSequence"]
     # PreNorm(dim, fn) holds as many weights in both builds, and they agree: the depth of the
     # model that builds it is no count of its own
     prenorm = graphs["PreNorm"]

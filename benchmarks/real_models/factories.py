@@ -553,3 +553,57 @@ def tutorial_convnet():
 def tutorial_rnn():
     m = _script_classes("pytorch-tutorial", "tutorials/02-intermediate/recurrent_neural_network/main.py")
     return m.RNN(m.input_size, m.hidden_size, m.num_layers, m.num_classes), torch.randn(100, 28, 28)
+
+
+# -- models whose layer count nothing in their file gives: the record is the midpoint of
+# builds 2, 3 and 12 layers deep where the three lie within half a decade; probed at the
+# depth and widths their repository builds them at -------------------------------------------
+
+def clip_transformer():
+    """clip/model.py Transformer as ViT-B/32's text encoder (512 wide, 12 layers, 8 heads),
+    on a (sequence, batch, width) input as CLIP feeds it."""
+    m = _module("CLIP", "clip/model.py")
+    return m.Transformer(512, 12, 8), torch.randn(77, 2, 512)
+
+
+def whisper_audio_encoder():
+    """whisper/model.py AudioEncoder at the "tiny" model's sizes (384 wide, 6 heads, 4 layers)."""
+    import importlib
+
+    _package("whisper", REPOS / "whisper" / "whisper", ("whisper.decoding", "whisper.transcribe"))
+    model = importlib.import_module("whisper.model")
+    return model.AudioEncoder(80, 1500, 384, 6, 4), torch.randn(2, 80, 3000)
+
+
+def cvt_transformer():
+    """vit_pytorch/cvt.py Transformer as CvT's third stage (384 wide, 10 layers, 6 heads)."""
+    m = _module("vit-pytorch", "vit_pytorch/cvt.py")
+    return m.Transformer(384, proj_kernel=3, kv_proj_stride=2, depth=10, heads=6), torch.randn(2, 384, 14, 14)
+
+
+def flash_vit_transformer():
+    """vit_pytorch/simple_flash_attn_vit.py Transformer at the README SimpleViT's sizes, on
+    flash attention (its other path calls an ``einsum`` the file never imports)."""
+    m = _module("vit-pytorch", "vit_pytorch/simple_flash_attn_vit.py")
+    return m.Transformer(1024, 6, 16, 64, 2048, use_flash=True), torch.randn(2, 64, 1024)
+
+
+def sam_two_way_transformer():
+    """segment_anything/modeling/transformer.py TwoWayTransformer as SAM's mask decoder builds
+    it (depth 2, 256 wide, 8 heads, MLP 2048) on a 64x64 image embedding and 5 prompt tokens."""
+    import importlib
+
+    _package("segment_anything", REPOS / "segment-anything" / "segment_anything")
+    m = importlib.import_module("segment_anything.modeling.transformer")
+    model = m.TwoWayTransformer(depth=2, embedding_dim=256, num_heads=8, mlp_dim=2048)
+    return model, (torch.randn(1, 256, 64, 64), torch.randn(1, 256, 64, 64), torch.randn(1, 5, 256))
+
+
+def yolov5_transformer_block():
+    """models/common.py TransformerBlock as yolov5s-transformer's C3TR builds it (256, 4 heads, 1 layer)."""
+    _stubbed("cv2", "pandas", "requests", "PIL.Image", "PIL.ImageOps", "ultralytics.utils.plotting",
+             "utils.dataloaders", "utils.general", "utils.torch_utils")
+    for module, name in (("utils", "TryExcept"), ("utils.torch_utils", "smart_inference_mode")):
+        setattr(sys.modules[module], name, lambda *a, **k: (lambda f: f))  # decorators of the serving code
+    m = _module("yolov5", "models/common.py")
+    return m.TransformerBlock(256, 256, 4, 1), torch.randn(2, 256, 20, 20)

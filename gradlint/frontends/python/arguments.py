@@ -9,8 +9,10 @@ Two kinds are filled in, and the model record says which:
   built twice with different stand-ins, and its estimate is reported only when both builds
   agree (mean-field ratios of scale-free inits depend on no width, only on ratios of widths).
   A layer count (``depth``) is stood in for only to build a model whose blocks are then
-  judged on their own (``fill(..., counts=True)``): the model's own estimate depends on it,
-  and a block whose weights change with the count is reported as depending on it too.
+  judged on their own (``fill(..., counts=True)``), and for the model's own estimate in a
+  third build ``DEEP_COUNT`` layers deep: the estimate is the builds' midpoint where the
+  three lie within ``records.BOUNDED_SPREAD``; a block whose weights change with the count
+  is judged so too.
 
 Anything else (a module, a function, a flag) leaves the model unbuilt, as before.
 """
@@ -45,6 +47,10 @@ _SIZES = re.compile(
 _WIDTHS = ((512, 256, 1024, 128, 2048, 64), (256, 1024, 512, 2048, 128, 1024))
 _HEAD_COUNTS = (4, 8)
 _LAYER_COUNTS = (2, 3)
+# a third build of a model whose layer counts are stood in for: as deep as a base-sized
+# transformer (GPT-2, ViT-B, BERT); within ``records.BOUNDED_SPREAD`` of the shallow builds,
+# the estimate hardly follows depth (normalised residual stacks), so it is reported
+DEEP_COUNT = 12
 
 
 @dataclass
@@ -56,6 +62,10 @@ class Arguments:
     stand_ins: list[str] = field(default_factory=list)
     configs: list[str] = field(default_factory=list)
     counts: list[str] = field(default_factory=list)  # layer counts among the stand-ins
+
+    def deep(self) -> dict[str, Any]:
+        """The first build's arguments with every layer count ``DEEP_COUNT``."""
+        return {name: DEEP_COUNT if name in self.counts else value for name, value in self.first.items()}
 
     @property
     def label(self) -> str | None:

@@ -17,6 +17,7 @@ from gradlint.frontends.python.inside import (
     block_of_stand_in_model,
     built_inside,
     stand_in_steps,
+    walk_build,
 )
 from gradlint.frontends.python.interpreter import Abort, Interpreter
 from gradlint.frontends.python.scripts import built_elsewhere, scripted_models
@@ -25,6 +26,7 @@ from gradlint.gain import attention
 from gradlint.ir import LayerGraph
 from gradlint.names import dotted
 from gradlint.reading import CALL, names_called_outside_classes
+from gradlint.records import within_spread
 
 FILE_STEPS = 2_000_000  # all the classes of one file together
 # the builds on stand-in sizes of one file together: they add reach, and a file of many
@@ -228,12 +230,12 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
     built.append(entry)  # its blocks are judged on their own; it counts against the stand-in budget
     if arguments.counts:
         graph.attrs["counts"] = list(arguments.counts)  # the model's estimate depends on them
-    elif graph.complete and (estimated is None or estimated(graph)):  # does a second build agree?
-        second = entry.second()
-        if second is not None:
-            before = second[1].steps
-            graph.attrs["stand_in_twin"] = walk_forward(second[1], cls, second[0], ctx)
-            entry.steps += second[1].steps - before
+    if graph.complete and (estimated is None or estimated(graph)):  # do other builds agree?
+        twin = walk_build(entry.second(), entry, cls, ctx)
+        deep = None
+        if arguments.counts and twin is not None and within_spread(graph, twin):
+            deep = walk_build(entry.deep(), entry, cls, ctx)
+        graph.attrs.update((k, v) for k, v in (("stand_in_twin", twin), ("deep_twin", deep)) if v is not None)
     return graph, entry.steps
 
 

@@ -20,6 +20,7 @@ from gradlint.frontends.python.interpreter import Abort, Interpreter
 from gradlint.frontends.python.module_objects import walk_modules
 from gradlint.frontends.python.values import ClassVal, Mod
 from gradlint.ir import LayerGraph
+from gradlint.records import within_spread
 
 
 @dataclass(eq=False)
@@ -33,17 +34,29 @@ class StandInBuild:
     project: Any
     steps: int
     twin: Any = False  # (Mod, Interpreter) once built, None when it failed, False before
+    deep_twin: Any = False  # the same for the build with deep layer counts
 
     def second(self) -> tuple[Mod, Interpreter] | None:
         if self.twin is False:
-            interp = Interpreter(self.project)
-            try:
-                mod = interp.instantiate(self.cls, [], dict(self.arguments.second), None)
-            except (Abort, RecursionError):
-                mod = None
-            self.steps += interp.steps
-            self.twin = (mod, interp) if isinstance(mod, Mod) else None
+            self.twin = self._build(self.arguments.second)
         return self.twin
+
+    def deep(self) -> tuple[Mod, Interpreter] | None:
+        """The first build's widths with every layer count ``DEEP_COUNT``: made only once two
+        builds agree, and not counted against the stand-in budget (a deep model would take it
+        from the file's other models)."""
+        if self.deep_twin is False:
+            self.deep_twin = self._build(self.arguments.deep(), counted=False)
+        return self.deep_twin
+
+    def _build(self, arguments: dict, counted: bool = True) -> tuple[Mod, Interpreter] | None:
+        interp = Interpreter(self.project)
+        try:
+            mod = interp.instantiate(self.cls, [], dict(arguments), None)
+        except (Abort, RecursionError):
+            mod = None
+        self.steps += interp.steps if counted else 0
+        return (mod, interp) if isinstance(mod, Mod) else None
 
 
 # id of a model of the file being built with known values -> (the model, its layer graph):
@@ -83,27 +96,32 @@ def block_of_stand_in_model(cls: ClassVal, built: list, ctx: Any, estimated: Any
         graph.attrs["record_only"] = f"a block of {parent}"
         graph.attrs["stand_ins"] = names
         if graph.complete and (estimated is None or estimated(graph)):
-            twin = _twin(entry, cls, name, ctx)
+            twin = walk_build(entry.second(), entry, cls, ctx, name)
             if twin is not None and len(twin.weighted()) == len(graph.weighted()):
                 graph.attrs["stand_in_twin"] = twin
             elif twin is not None and entry.arguments.counts:
                 graph.attrs["counts"] = list(entry.arguments.counts)  # its weights follow a count
+                graph.attrs["stand_in_twin"] = twin
+                if within_spread(graph, twin):  # and a deep build?
+                    graph.attrs["deep_twin"] = walk_build(entry.deep(), entry, cls, ctx, name)
         entry.steps += entry.interp.steps - steps
         return graph
     return None
 
 
-def _twin(entry: StandInBuild, cls: ClassVal, name: str, ctx: Any) -> LayerGraph | None:
-    second = entry.second()
-    if second is None:
+def walk_build(build: tuple[Mod, Interpreter] | None, entry: StandInBuild, cls: ClassVal, ctx: Any,
+               name: str = "") -> LayerGraph | None:
+    """Block ``name`` (the model itself by default) of another build of ``entry``'s model,
+    walked, its steps counted against the stand-in budget (the deep build's are not)."""
+    if build is None:
         return None
-    root, interp = second
-    mod = dict(walk_modules(root)).get(name)
+    root, interp = build
+    mod = dict(walk_modules(root)).get(name) if name else root
     if not isinstance(mod, Mod) or mod.cls is not cls:
         return None
     steps = interp.steps
     graph = walk_forward(interp, cls, mod, ctx)
-    entry.steps += interp.steps - steps
+    entry.steps += interp.steps - steps if build is not entry.deep_twin else 0
     return graph
 
 
