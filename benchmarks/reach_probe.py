@@ -88,6 +88,7 @@ SAMPLE = {
     "sam_mlp_block": ("segment-anything", "segment_anything/modeling/common.py", "MLPBlock"),
     "dino_mlp": ("dino", "vision_transformer.py", "Mlp"),
     "dino_attention": ("dino", "vision_transformer.py", "Attention"),
+    "dino_block": ("dino", "vision_transformer.py", "Block"),
     "whisper_attention": ("whisper", "whisper/model.py", "MultiHeadAttention"),
     "sd_cross_attention": ("stable-diffusion", "ldm/modules/attention.py", "CrossAttention"),
     "readme_mingpt": ("minGPT", "mingpt/model.py", "GPT"),

@@ -114,7 +114,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (22 files checked)."
+    assert plain.stdout.strip() == "All checks passed (23 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -482,3 +482,31 @@ def test_a_script_that_saves_and_shares_its_model_leaves_its_weights_as_built():
     graph = graphs_of("saved_script.py")["NeuralNet"]
     assert graph.complete and [(n.fan_in, n.fan_out) for n in graph.nodes if n.op == "linear"] == [(784, 500), (500, 10)]
     assert estimate(graph).log10_grad_ratio is not None
+
+
+def test_a_drop_path_schedule_and_a_vendored_trunc_normal_build_dinos_encoder():
+    """``[x.item() for x in torch.linspace(0, rate, depth)]`` gives each block its rate (the
+    first 0: an Identity, the rest DropPath), and dino's own ``trunc_normal_`` (torch's, cut
+    and pasted) draws the Linear weights. gradlint probe, Encoder() on (2, 16, 384): -0.50."""
+    graph = graphs_of("drop_path_schedule.py")["Encoder"]
+    record = model_record(graph)
+    assert record.log10_grad_ratio == -0.295 and "blocked" not in record.extra
+    qkv = next(n for n in graph.nodes if n.name == "blocks.0.attn.qkv")
+    assert qkv.weight_init.kind == "trunc_normal" and qkv.weight_init.variance == pytest.approx(0.02**2, rel=0.01)
+    assert [n.op for n in graph.nodes if n.name == "blocks.0.drop_path"] == ["identity", "identity"]
+
+
+@pytest.mark.parametrize(("call", "values"), [
+    (("linspace", [0, 0.1, 3], {}), (0.0, 0.05, 0.1)),
+    (("linspace", [0], {"end": 1, "steps": 2}), (0.0, 1.0)),
+    (("linspace", [0, 1, 1], {}), (0.0,)),
+    (("arange", [4], {}), (0, 1, 2, 3)),
+    (("arange", [1, 7, 3], {}), (1, 4)),
+    (("arange", [0.0, 1.0, 0.5], {}), None),  # float steps: entries left unknown
+    (("linspace", [0, 1, 2000], {}), None),  # a table, not a schedule
+    (("randn", [3], {}), None),
+])
+def test_small_constant_tensors_keep_their_entries(call, values):
+    from gradlint.frontends.python.constants import factory_values
+
+    assert factory_values(*call) == values

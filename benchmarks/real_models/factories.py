@@ -472,15 +472,26 @@ def sam_mlp_block():
     return m.MLPBlock(256, 2048), torch.randn(2, 16, 256)
 
 
-def dino_mlp():
-    """dino vision_transformer.py Mlp: at ViT-S/16's width (384, mlp_ratio 4)."""
+def _dino_block():
+    """The first block of dino's VisionTransformer() as it builds and initialises it (768
+    wide, 12 heads, its own trunc_normal_ at std 0.02): where the record takes Mlp and
+    Attention from."""
+    _stubbed("utils")
+    sys.modules["utils"].trunc_normal_ = torch.nn.init.trunc_normal_  # utils.py's copy of torch's
     m = _module("dino", "vision_transformer.py")
-    return m.Mlp(384, 1536), torch.randn(2, 16, 384)
+    return m.VisionTransformer().blocks[0]
+
+
+def dino_mlp():
+    return _dino_block().mlp, torch.randn(2, 16, 768)
 
 
 def dino_attention():
-    m = _module("dino", "vision_transformer.py")
-    return m.Attention(384, num_heads=6, qkv_bias=True), torch.randn(2, 16, 384)
+    return _dino_block().attn, torch.randn(2, 16, 768)
+
+
+def dino_block():
+    return _dino_block(), torch.randn(2, 16, 768)
 
 
 def whisper_attention():

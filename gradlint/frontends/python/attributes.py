@@ -7,8 +7,8 @@ from typing import Any
 import libcst as cst
 
 from gradlint.codefacts.syntax import walk
+from gradlint.frontends.python import constants, plain_methods
 from gradlint.frontends.python import modules as nnmod
-from gradlint.frontends.python import plain_methods
 from gradlint.frontends.python.classes import _class_body_definition
 from gradlint.frontends.python.derived import DerivedWeight
 from gradlint.frontends.python.shared import MAX_LOOP_ITERATIONS, Abort, Frame, InterpPart, plain
@@ -182,6 +182,10 @@ class Attributes(InterpPart):
         return self.graph is not None and isinstance(obj, ParamRef)
 
     def getitem(self, obj: Any, key: Any) -> Any:
+        if isinstance(obj, Tensor) and obj.values is not None:
+            known = constants.entry(obj, key)
+            if known is not None:
+                return known
         if isinstance(obj, Tensor) or self._weight_view(obj):
             return obj
         if isinstance(obj, Mod):
@@ -201,6 +205,8 @@ class Attributes(InterpPart):
         """The items of an iterable value, or None when unknown."""
         if isinstance(value, (list, tuple)):
             return list(value)
+        if isinstance(value, Tensor) and value.values is not None:
+            return constants.entries(value)
         if isinstance(value, Pieces):
             return None
         if isinstance(value, range):

@@ -9,6 +9,7 @@ import libcst as cst
 from gradlint import torch_api
 from gradlint.frontends.python import modules as nnmod
 from gradlint.frontends.python.builtins import BUILTINS
+from gradlint.frontends.python.init_math import vendored_init
 from gradlint.frontends.python.shared import MAX_DEPTH, Frame, InterpPart, _Return, plain
 from gradlint.frontends.python.values import (
     UNKNOWN,
@@ -40,6 +41,9 @@ class Calls(InterpPart):
         if isinstance(func, Builtin):
             return func.fn(self, args, kwargs)
         if isinstance(func, FuncVal):
+            vendored = vendored_init(func.node) if self.graph is None else None
+            if vendored is not None:
+                return nnmod.call_torch(self, f"torch.nn.init.{vendored}", args, kwargs, site)
             return self.invoke(func, args, kwargs)
         if isinstance(func, Bound):
             if isinstance(func.func, FuncVal):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from gradlint.diagnostics import Location
 from gradlint.ir import Init
@@ -184,3 +185,17 @@ def init_from_call(name: str, shape: tuple[int, ...] | None, args: list, kwargs:
         frac = ones / numel if numel else 0.0
         return Init(name[:-1], frac * (1 - frac), frac, None, location, detail)  # type: ignore[arg-type]
     return unknown
+
+
+def vendored_init(node: Any) -> str | None:
+    """The ``torch.nn.init`` function a project's own function is a copy of, or None.
+
+    ViT code vendors ``trunc_normal_`` (``def trunc_normal_(tensor, mean=0., std=1., a=-2.,
+    b=2.)``, "cut & paste from PyTorch") whose body draws through ``uniform_``, ``erfinv_``
+    and ``clamp_``: a function of torch's name whose parameters are torch's, the tensor first,
+    is read as torch's."""
+    name = getattr(getattr(node, "name", None), "value", None)
+    if name not in INIT_FUNCTIONS or name in ("fill_", "zero_"):
+        return None
+    params = [p.name.value for p in node.params.params]
+    return name if params[:1] == ["tensor"] and params[1:] == INIT_FUNCTIONS[name][0][:len(params) - 1] else None

@@ -12,6 +12,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint import torch_api
+from gradlint.frontends.python import constants
 from gradlint.frontends.python.derived import DerivedWeight, as_derived
 from gradlint.frontends.python.init_math import calculate_gain, init_from_call
 from gradlint.frontends.python.module_objects import (
@@ -118,7 +119,8 @@ def call_torch(interp: Interp, qualname: str, args: list, kwargs: dict, site: Si
     if factory is not None:
         shape = _randint_shape(args, kwargs) if name == "randint" else _shape(args or [kwargs.get("size")])
         init = Init(factory.init, factory.variance, factory.mean, factory.constant)
-        return Tensor(None, shape, init)
+        values = constants.factory_values(name, args, kwargs)
+        return Tensor(None, (len(values),), init, values=values) if values is not None else Tensor(None, shape, init)
     return UNKNOWN
 
 
@@ -245,6 +247,9 @@ def tensor_attr(interp: Interp, obj: Any, name: str) -> Any:
     tensor: Tensor = obj
     if name in ("data", "T", "mT"):
         return tensor
+    known = constants.method(tensor, name)
+    if known is not None:
+        return known
     if name == "shape":
         return tensor.shape if tensor.shape is not None else UNKNOWN
     if name in torch_api.names("tensors.value_attributes"):

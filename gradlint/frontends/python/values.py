@@ -38,6 +38,7 @@ class Tensor:
     shape: tuple[int, ...] | None = None  # for constants built in __init__ (torch.randn(3, 4))
     init: Init | None = None  # how such a constant's entries are drawn
     piece: tuple[int, int] | None = None  # (i, n): the i-th of n equal pieces its node was split into
+    values: tuple | None = None  # the entries of a small constant of known numbers (``constants``)
 
 
 @dataclass(eq=False)
