@@ -114,7 +114,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (23 files checked)."
+    assert plain.stdout.strip() == "All checks passed (24 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -510,3 +510,10 @@ def test_small_constant_tensors_keep_their_entries(call, values):
     from gradlint.frontends.python.constants import factory_values
 
     assert factory_values(*call) == values
+
+
+def test_a_rotary_cache_viewed_to_sizes_nothing_knows_is_a_relayout():
+    """litgpt's apply_rope: ``cos.view(*new_shape)`` under ``dims_diff > 0``. gradlint probe,
+    make() on (2, 64, 256): +0.10."""
+    record = model_record(graphs_of("rope_cache.py")["RotaryProjection"])
+    assert record.log10_grad_ratio == -0.001 and "blocked" not in record.extra

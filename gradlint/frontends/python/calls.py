@@ -173,11 +173,18 @@ class Calls(InterpPart):
                 kwargs[arg.keyword.value] = value
             else:
                 args.append(value)
-        if unknown_star and not (self.graph is not None and isinstance(receiver, (Tensor, ParamRef))
-                                 and isinstance(func, Builtin)
-                                 and func.name in torch_api.names("functional.identity")):
+        if unknown_star and not (self.graph is not None and _relayout(func_node, receiver, func)):
             # sizes of ``x.reshape(b, *((1,) * n))`` do not matter to the gradient's path
             self.unknown("*args that cannot be known")
         if func is UNKNOWN and isinstance(receiver, Mod) and self.graph is None:
             nnmod.taint_inits(self, [receiver])  # model.load_state_dict(...), a library's init helper
         return self.call(func, args, kwargs, Site(frame.file, node))
+
+
+def _relayout(func_node: cst.BaseExpression, receiver: Any, func: Any) -> bool:
+    """``x.view(*shape)`` and the like: a re-layout of a tensor of forward, or of a value
+    nothing knows (``cos.view(*new_shape)`` of a rotary cache), whose arguments are sizes."""
+    if isinstance(receiver, (Tensor, ParamRef)) and isinstance(func, Builtin):
+        return func.name in torch_api.names("functional.identity")
+    return (receiver is UNKNOWN and isinstance(func_node, cst.Attribute)
+            and func_node.attr.value in torch_api.names("functional.identity"))
