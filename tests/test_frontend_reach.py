@@ -114,7 +114,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (24 files checked)."
+    assert plain.stdout.strip() == "All checks passed (25 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -517,3 +517,15 @@ def test_a_rotary_cache_viewed_to_sizes_nothing_knows_is_a_relayout():
     make() on (2, 64, 256): +0.10."""
     record = model_record(graphs_of("rope_cache.py")["RotaryProjection"])
     assert record.log10_grad_ratio == -0.001 and "blocked" not in record.extra
+
+
+def test_the_width_of_one_head_is_stood_in_for_by_a_head_size():
+    """``dim_head`` of vit_with_patch_dropout's Transformer: 64 and 32 wide heads, where width
+    stand-ins (256 and 1024 on a 512 and a 256 wide model) put the two builds 0.6 decades
+    apart. gradlint probe, Transformer(1024, depth, 16, 64, 2048) on (2, 16, 1024): depth 2
+    -0.40, 6 -0.24, 12 -0.07."""
+    graph = graphs_of("head_sizes.py")["Transformer"]
+    record = model_record(graph)
+    assert record.extra["stand_in_estimates"] == [-0.543, -0.319] and record.log10_grad_ratio == -0.431
+    heads = [n for n in graph.nodes if n.name == "layers.0.0.to_qkv"][0]
+    assert heads.fan_out == 3 * 4 * 64  # 4 heads of 64

@@ -33,6 +33,7 @@ from gradlint.names import dotted
 _CONFIG_NAME = re.compile(r"^(config|cfg|conf|args|params|hparams|opt|hp|model_args|.*_(config|cfg|args|params))$")
 _CONFIG_CLASS = re.compile(r"(Config|Configuration|Args|Arguments|Cfg|Params|Hparams|Options|Settings)$")
 _HEADS = re.compile(r"^(h|heads|n_?heads?|num_heads|nhead|.*_heads)$")
+_HEAD_SIZES = re.compile(r"^(dim_head|head_dim|d_head|head_size|dim_per_head|attn_head_dim|d_k|d_v)$")
 _COUNTS = re.compile(r"^(depth|.*_depth|layers|n_?layers?|num_layers|nlayers|.*_layers|num_res_blocks|n_blocks|num_blocks|blocks)$")
 # the counts a stand-in may be given: ``layers``, ``blocks``, ``attn_layers`` are as often modules
 _COUNT_STAND_INS = re.compile(r"^(depth|.*_depth|n_?layers?|nlayers|(num|n)_(.*_)?(layers|blocks)|num_res_blocks)$")
@@ -46,6 +47,9 @@ _SIZES = re.compile(
 # the hundreds real models use, beside the defaults written for them (64-wide heads, 8 of them)
 _WIDTHS = ((512, 256, 1024, 128, 2048, 64), (256, 1024, 512, 2048, 128, 1024))
 _HEAD_COUNTS = (4, 8)
+# the width of one head: 64 in most models, 32 to 128 in the rest (a model-wide width stand-in
+# for it, 1024 wide heads on a 256 wide model, would make up a dependence no real model has)
+_HEAD_SIZES_STAND_INS = (64, 32)
 _LAYER_COUNTS = (2, 3)
 # a third build of a model whose layer counts are stood in for: as deep as a base-sized
 # transformer (GPT-2, ViT-B, BERT); within ``records.BOUNDED_SPREAD`` of the shallow builds,
@@ -95,6 +99,8 @@ def _number_kind(param: cst.Param, counts: set[str] | None = None) -> str | None
         return "fraction" if annotation != "int" else None
     if _HEADS.match(name):
         return "heads"
+    if _HEAD_SIZES.match(name):
+        return "head size"
     if _COUNTS.match(name):
         # the estimate depends on it: a stand-in cannot cancel
         named = _COUNT_STAND_INS.match(name) or annotation == "int" or name in (counts or ())
@@ -142,6 +148,8 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arg
                 sizes += 1
             elif kind == "heads":
                 first, second = _HEAD_COUNTS
+            elif kind == "head size":
+                first, second = _HEAD_SIZES_STAND_INS
             else:
                 first = second = 0.1
             found.first[name], found.second[name] = first, second
