@@ -30,9 +30,10 @@ def model_record(graph: LayerGraph) -> ModelRecord:
     if ratio is not None and attention.mixes_unknown_positions(graph):
         # no input gives the sequence length attention mixes over: gradlint probe's is taken
         extra["assumed_positions"] = attention.PROBE_SEQUENCE
+    withheld = ratio is not None  # known for the first build: withheld only if it follows a stand-in
     ratio = _independent_of_stand_ins(graph, ratio, extra)
     if ratio is None:
-        extra["blocked"] = blocked(graph, found.unknown or found.ratio_unknown)
+        extra["blocked"] = blocked(graph, found.unknown or found.ratio_unknown, withheld)
     return ModelRecord(
         path=graph.location.path,
         line=graph.location.line,
@@ -76,10 +77,11 @@ def within_spread(graph: LayerGraph, twin: LayerGraph) -> bool:
     return None not in ratios and abs(ratios[0] - ratios[1]) <= BOUNDED_SPREAD
 
 
-def blocked(graph: LayerGraph, why: str | None) -> str:
-    """The first construct that kept the model's estimate unknown, with its line where known."""
+def blocked(graph: LayerGraph, why: str | None, withheld: bool = True) -> str:
+    """The first construct that kept the model's estimate unknown, with its line where known;
+    ``withheld``: the first build has an estimate, so stand-ins are what keep it unknown."""
     reasons = graph.attrs.get("unknown") or []
-    if graph.attrs.get("stand_ins") and graph.complete and why is None:
+    if graph.attrs.get("stand_ins") and graph.complete and why is None and withheld:
         names = ", ".join(sorted(graph.attrs.get("counts") or graph.attrs["stand_ins"]))
         return f"the estimate depends on constructor arguments nothing passes: {names}"
     if reasons:

@@ -114,7 +114,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (25 files checked)."
+    assert plain.stdout.strip() == "All checks passed (26 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -529,3 +529,9 @@ def test_the_width_of_one_head_is_stood_in_for_by_a_head_size():
     assert record.extra["stand_in_estimates"] == [-0.543, -0.319] and record.log10_grad_ratio == -0.431
     heads = [n for n in graph.nodes if n.name == "layers.0.0.to_qkv"][0]
     assert heads.fan_out == 3 * 4 * 64  # 4 heads of 64
+
+
+def test_a_model_on_stand_ins_without_an_estimate_of_its_own_blames_no_stand_in():
+    record = model_record(graphs_of("film.py")["FiLM"])
+    assert record.log10_grad_ratio is None and "stand_in_estimates" not in record.extra
+    assert record.extra["blocked"] == "the last weight gets no gradient from the loss on the first output"
