@@ -27,7 +27,7 @@ import libcst as cst
 
 from gradlint.codefacts.syntax import walk
 from gradlint.frontends.python.shared import Abort
-from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Obj
+from gradlint.frontends.python.values import EVERYTHING, UNKNOWN, ClassVal, FuncVal, Obj
 from gradlint.names import dotted
 
 _CONFIG_NAME = re.compile(r"^(config|cfg|conf|args|params|hparams|opt|hp|model_args|.*_(config|cfg|args|params))$")
@@ -113,11 +113,37 @@ def _number_kind(param: cst.Param, counts: set[str] | None = None) -> str | None
 def may_fill(init: cst.FunctionDef, counts: bool = False) -> bool:
     """Whether every required parameter is of a kind ``fill`` may supply: read off the
     signature alone, before any base class or configuration is resolved."""
+    tested = _tested(init)
     return all(
         _number_kind(p, _counted(init) if counts else None) is not None or _CONFIG_NAME.match(p.name.value)
-        or _annotation(p) is not None
+        or _annotation(p) is not None or p.name.value in tested
         for p in required_params(init)
     )
+
+
+def _tested(init: cst.FunctionDef) -> set[str]:
+    """Names the constructor tests with ``in`` (``if curr_res in attn_resolutions``) and
+    reads no other way (iterates, measures, indexes) but to pass on: collections it decides
+    by, stood in for by one that holds nothing and one that holds everything, the two ends of
+    what the model may build."""
+    found: set[str] = set()
+    read: set[str] = set()
+    for node in walk(init.body):
+        if isinstance(node, cst.Comparison):
+            for target in node.comparisons:
+                if isinstance(target.operator, (cst.In, cst.NotIn)) and isinstance(target.comparator, cst.Name):
+                    found.add(target.comparator.value)
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _READS:
+            read.update(a.value.value for a in node.args if isinstance(a.value, cst.Name))
+        elif isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name):
+            read.add(node.value.value)
+        elif isinstance(node, (cst.For, cst.CompFor)) and isinstance(node.iter, cst.Name):
+            read.add(node.iter.value)
+    return found - read
+
+
+_READS = frozenset({"len", "zip", "enumerate", "list", "tuple", "sorted", "set", "iter", "max", "min", "sum", "any",
+                    "all", "reversed"})
 
 
 def _counted(init: cst.FunctionDef) -> set[str]:
@@ -136,8 +162,13 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arg
     found = Arguments()
     sizes = 0
     counted = _counted(init.node) if counts else None
+    tested = _tested(init.node)
     for param in required_params(init.node):
         name = param.name.value
+        if name in tested:
+            found.first[name], found.second[name] = (), EVERYTHING
+            found.stand_ins.append(name)
+            continue
         kind = _number_kind(param, counted)
         if kind is not None:
             if kind == "count":

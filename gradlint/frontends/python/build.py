@@ -209,8 +209,9 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
     if first is not None and arguments is None:
         return first, 0  # no estimate with the sizes a model gives it, and no other way to build it
     if arguments is None or (arguments.stand_ins and stand_in_steps(built) > STAND_IN_STEPS):
-        # a module, a function, a flag: as a model of the file built on stand-ins builds it
-        found = block_of_stand_in_model(cls, built, ctx, estimated) if arguments is None else None
+        # a module, a function, a flag, or no stand-in budget left for a build of its own: as a
+        # model of the file built on stand-ins builds it
+        found = block_of_stand_in_model(cls, built, ctx, estimated)
         found = found if found is not None else first
         return found, 0 if found is not None else interp.steps
     graph, mod = _built(interp, cls, arguments.first, ctx)

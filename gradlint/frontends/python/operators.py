@@ -11,6 +11,7 @@ from gradlint.frontends.python import modules as nnmod
 from gradlint.frontends.python.derived import DerivedWeight
 from gradlint.frontends.python.shared import MAX_COLLECTION, Frame, InterpPart, plain
 from gradlint.frontends.python.values import (
+    EVERYTHING,
     UNKNOWN,
     VALUE_ERRORS,
     Mod,
@@ -144,6 +145,8 @@ class Operators(InterpPart):
                 same = left == right
             return same if isinstance(op, cst.Is) else not same
         if isinstance(op, (cst.In, cst.NotIn)):
+            if right is EVERYTHING:
+                return isinstance(op, cst.In)
             if right is UNKNOWN or left is UNKNOWN:
                 return UNKNOWN
             if isinstance(right, Mod) and right.container:

@@ -30,6 +30,17 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 
 
+class _Everything:
+    """A stand-in for a collection nothing passes that the code only tests with ``in``
+    (``if curr_res in attn_resolutions``): it holds every value (``arguments``)."""
+
+    def __repr__(self) -> str:
+        return "EVERYTHING"
+
+
+EVERYTHING: Any = _Everything()
+
+
 @dataclass(eq=False)
 class Tensor:
     """A tensor inside ``forward``: the graph node it comes from (None: no gradient path)."""
