@@ -618,3 +618,4 @@ def yolov5_transformer_block():
         setattr(sys.modules[module], name, lambda *a, **k: (lambda f: f))  # decorators of the serving code
     m = _module("yolov5", "models/common.py")
     return m.TransformerBlock(256, 256, 4, 1), torch.randn(2, 256, 20, 20)
+

@@ -123,6 +123,14 @@ def _ratio_over(
     last = ordered[-1]
     last_g = result.nodes[last.id].grad2
     first = next((n for n in ordered if (result.nodes[n.id].grad2 or 0) > 0), None)
+    fed = _fed_by_input(graph)
+    unfed = next((n for n in ordered[:ordered.index(first)]
+                  if n.id not in fed and _joins_a_gradient(graph, result, n, fed)), None) if first else None
+    if unfed is not None:
+        # where its branch joins the input's path a gradient arrives: zero here only for a
+        # value the walk does not follow (a diffusion UNet's time embedding of its second
+        # input); in a real pass, the first weight with a gradient
+        raise Unknown(f"{unfed.name}, first in named_parameters(), reads a value the estimate does not follow")
     if not last_g or first is None:
         return (first.id if first else None), last.id, None
     if first is last or (first.param_index is not None and first.param_index == last.param_index):
@@ -131,6 +139,36 @@ def _ratio_over(
     last_g = sum((_batch_gradient(graph, result, n, what_if, False) for n in _uses(ordered, last)), Decimal(0))
     value = 0.5 * float((first_g / last_g).log10())
     return first.id, last.id, value
+
+
+def _fed_by_input(graph: LayerGraph) -> set[int]:
+    """The nodes the model input reaches."""
+    users = graph.consumers()
+    stack = [n.id for n in graph.nodes if n.op == "input"]
+    seen: set[int] = set()
+    while stack:
+        nid = stack.pop()
+        if nid not in seen:
+            seen.add(nid)
+            stack.extend(users[nid])
+    return seen
+
+
+def _joins_a_gradient(graph: LayerGraph, result: Estimate, node: Node, fed: set[int]) -> bool:
+    """Whether a node off the input's path feeds one on it that a gradient reaches."""
+    users = graph.consumers()
+    stack, seen = [node.id], set()
+    while stack:
+        nid = stack.pop()
+        if nid in seen:
+            continue
+        seen.add(nid)
+        if nid in fed:
+            if result.nodes[nid].delta2 > 0:
+                return True
+            continue
+        stack.extend(users[nid])
+    return False
 
 
 def _uses(ordered: list[Node], node: Node) -> list[Node]:
