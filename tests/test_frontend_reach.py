@@ -114,7 +114,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (27 files checked)."
+    assert plain.stdout.strip() == "All checks passed (28 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -554,3 +554,14 @@ def test_a_collection_only_tested_with_in_is_stood_in_for_by_none_and_all():
     # the blocks of the UNet are taken from it, past the stand-in budget the UNet's builds spent
     assert model_record(graphs["Upsample"]).log10_grad_ratio == 0.0
     assert model_record(graphs["ResnetBlock"]).log10_grad_ratio is not None
+
+
+def test_a_tensor_of_forward_unpacked_into_names_gives_each_a_piece():
+    """``q, k, v = rearrange(qkv, 'b (qkv heads c) h w -> qkv b heads c (h w)', qkv=3)``.
+    gradlint probe, LinearAttention(256, heads=4, dim_head=32) on (2, 256, 16, 16): +0.39;
+    (512, 8, 64) on (2, 512, 8, 8): +0.36."""
+    graph = graphs_of("linear_attention.py")["LinearAttention"]
+    record = model_record(graph)
+    assert record.extra["stand_in_estimates"] == [-0.088, 0.062] and record.log10_grad_ratio == -0.013
+    products = [n for n in graph.nodes if n.op == "attention"]
+    assert [p.attrs["operands"][1][1] for p in products] == [[2, 3], [0, 3]]  # softmax(k) with v, then q

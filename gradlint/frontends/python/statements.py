@@ -261,8 +261,12 @@ class Statements(InterpPart):
                 self.setitem(obj, key, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             elements = target.elements
-            items = _pieces(value, len(elements)) if isinstance(value, Pieces) else self.iterate(value)
             starred = [i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)]
+            if isinstance(value, Tensor) and self.graph is not None and not starred:
+                # ``q, k, v = rearrange(qkv, 'b (qkv h d) n -> qkv b h d n', qkv=3)``: a tensor of
+                # forward unpacked along its first axis, into equal pieces
+                value = Pieces(value)
+            items = _pieces(value, len(elements)) if isinstance(value, Pieces) else self.iterate(value)
             if items is None or (not starred and len(items) != len(elements)):
                 for element in elements:
                     self.assign(element.value, UNKNOWN, frame)
