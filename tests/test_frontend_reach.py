@@ -114,7 +114,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (28 files checked)."
+    assert plain.stdout.strip() == "All checks passed (29 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -565,3 +565,14 @@ def test_a_tensor_of_forward_unpacked_into_names_gives_each_a_piece():
     assert record.extra["stand_in_estimates"] == [-0.088, 0.062] and record.log10_grad_ratio == -0.013
     products = [n for n in graph.nodes if n.op == "attention"]
     assert [p.attrs["operands"][1][1] for p in products] == [[2, 3], [0, 3]]  # softmax(k) with v, then q
+
+
+def test_a_norm_whose_statistic_squares_by_a_product_is_a_norm():
+    """``torch.mean(x * x, dim=-1, keepdim=True)`` then ``x * torch.rsqrt(...)``: litgpt's
+    RMSNorm. Its gain is 1-D, no weight of the shared definition. gradlint probe, make() on
+    (2, 16, 256): +0.00."""
+    graphs = graphs_of("rms_gains.py")
+    assert [n.attrs.get("folded") for n in graphs["Block"].nodes if n.op == "norm"] == [
+        "normalisation by its own statistics"]
+    assert model_record(graphs["Block"]).log10_grad_ratio == 0.01
+    assert model_record(graphs["RMSNorm"]).extra["blocked"] == "no weights"

@@ -89,6 +89,8 @@ def _branch(by_id: dict[int, Node], start: int, kept: int) -> tuple[str, bool] |
             reduces = True
         elif node.op == "activation" and node.activation in _SQUASHES:
             squashes.append(node.activation)
+        elif node.op == "gate" and not node.has_weight and node.inputs and set(node.inputs) <= sources:
+            pass  # ``x * x``: the square a statistic of x reduces (litgpt's RMSNorm)
         elif node.op not in ("identity", "add") or node.has_weight:
             return None
         if not node.inputs:
