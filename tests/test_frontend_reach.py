@@ -114,7 +114,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (29 files checked)."
+    assert plain.stdout.strip() == "All checks passed (30 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -576,3 +576,13 @@ def test_a_norm_whose_statistic_squares_by_a_product_is_a_norm():
         "normalisation by its own statistics"]
     assert model_record(graphs["Block"]).log10_grad_ratio == 0.01
     assert model_record(graphs["RMSNorm"]).extra["blocked"] == "no weights"
+
+
+def test_a_gain_a_batch_norm_cancels_through_depthwise_convolutions_has_no_ratio():
+    graphs = graphs_of("cancelled_gain.py")
+    record = model_record(graphs["Attention"])
+    assert record.log10_grad_ratio is None
+    assert record.extra["blocked"] == ("norm.g, first in named_parameters(), gets a gradient of rounding only: "
+                                       "a BatchNorm after it, through per-channel maps, cancels its scale")
+    # before a convolution that mixes channels, nothing cancels the gain
+    assert model_record(graphs["FeedForward"]).log10_grad_ratio is not None

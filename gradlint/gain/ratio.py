@@ -82,6 +82,10 @@ def _ratio(graph: LayerGraph, result: Estimate, what_if: Counterfactual) -> None
         # a table the signal carries, first in graph order: a class token registered before it,
         # which the graph does not hold, would come first in named_parameters()
         raise Unknown(f"the order of {ordered[0].name} among the weights")
+    if _cancelled(graph, ordered[0]):
+        # exactly zero in exact arithmetic: a real pass measures its rounding (CvT's norm)
+        raise Unknown(f"{ordered[0].name}, first in named_parameters(), gets a gradient of rounding only: "
+                      "a BatchNorm after it, through per-channel maps, cancels its scale")
     found = _ratio_over(graph, result, ordered, what_if)
     result.first, result.last, result.log10_grad_ratio = found
     if result.first is not None and _unmodelled_before(graph, graph.nodes[result.first]):
@@ -139,6 +143,34 @@ def _ratio_over(
     last_g = sum((_batch_gradient(graph, result, n, what_if, False) for n in _uses(ordered, last)), Decimal(0))
     value = 0.5 * float((first_g / last_g).log10())
     return first.id, last.id, value
+
+
+_BATCH_NORMS = ("BatchNorm", "SyncBatchNorm")
+
+
+def _cancelled(graph: LayerGraph, node: Node) -> bool:
+    """A per-channel gain whose every path to the output reaches a BatchNorm through maps that
+    keep channels apart (a per-channel bias, a depthwise convolution): the BatchNorm divides
+    each channel by its own spread, so the gain's scale cancels and its gradient is zero."""
+    if node.op != "scale":
+        return False
+    users = graph.consumers()
+    stack, seen = list(users[node.id]), set()
+    while stack:
+        nid = stack.pop()
+        if nid in seen:
+            continue
+        seen.add(nid)
+        user = graph.nodes[nid]
+        if user.op == "norm" and (user.module_type or "").startswith(_BATCH_NORMS):
+            continue
+        per_channel = user.op in ("shift", "identity", "dropout") or (
+            user.op == "linear" and is_conv(user) and (user.attrs.get("groups") or 1) > 1
+            and user.attrs.get("groups") == out_channels(user))
+        if not per_channel or not users[nid]:
+            return False
+        stack.extend(users[nid])
+    return bool(seen)
 
 
 def _fed_by_input(graph: LayerGraph) -> set[int]:
