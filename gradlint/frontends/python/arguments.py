@@ -33,6 +33,15 @@ from gradlint.names import dotted
 _CONFIG_NAME = re.compile(r"^(config|cfg|conf|args|params|hparams|opt|hp|model_args|.*_(config|cfg|args|params))$")
 _CONFIG_CLASS = re.compile(r"(Config|Configuration|Args|Arguments|Cfg|Params|Hparams|Options|Settings)$")
 _HEADS = re.compile(r"^(h|heads|n_?heads?|num_heads|nhead|.*_heads)$")
+# geometry, stood in for by values of its own magnitude (a kernel 256 wide, a stride of 1024
+# or a patch as large as the image is no model's): kernels 3 and 5, strides 1 and 2 (a
+# projection's stride of 2 halves the keys), patches 16 and 8 of images 224 and 256 wide
+_GEOMETRY = (
+    (re.compile(r"^(kernel|kernel_size|.*_kernel|.*_kernel_size|k)$"), (3, 5)),
+    (re.compile(r"^(stride|.*_stride)$"), (1, 2)),
+    (re.compile(r"^(patch_size|patch|.*_patch_size)$"), (16, 8)),
+    (re.compile(r"^(image_size|img_size|input_resolution|image_resolution)$"), (224, 256)),
+)
 _HEAD_SIZES = re.compile(r"^(dim_head|head_dim|d_head|head_size|dim_per_head|attn_head_dim|d_k|d_v)$")
 _COUNTS = re.compile(r"^(depth|.*_depth|layers|n_?layers?|num_layers|nlayers|.*_layers|num_res_blocks|n_blocks|num_blocks|blocks)$")
 # the counts a stand-in may be given: ``layers``, ``blocks``, ``attn_layers`` are as often modules
@@ -101,6 +110,8 @@ def _number_kind(param: cst.Param, counts: set[str] | None = None) -> str | None
         return "heads"
     if _HEAD_SIZES.match(name):
         return "head size"
+    if any(pattern.match(name) for pattern, _ in _GEOMETRY):
+        return "geometry"
     if _COUNTS.match(name):
         # the estimate depends on it: a stand-in cannot cancel
         named = _COUNT_STAND_INS.match(name) or annotation == "int" or name in (counts or ())
@@ -181,6 +192,8 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arg
                 first, second = _HEAD_COUNTS
             elif kind == "head size":
                 first, second = _HEAD_SIZES_STAND_INS
+            elif kind == "geometry":
+                first, second = next(values for pattern, values in _GEOMETRY if pattern.match(name))
             else:
                 first = second = 0.1
             found.first[name], found.second[name] = first, second
