@@ -101,6 +101,9 @@ def reach(tree: Path, jobs: int) -> tuple[dict, list]:
         "tree": tree.name, "classes": len(classes), "top": len(top),
         "records": len(set(records) & set(classes)), "estimated": len(estimated & set(classes)),
         "top_estimated": len(estimated & top), "findings": len(document.get("findings", [])),
+        # estimates that are the midpoint of builds on stand-ins, and that take the probe's length
+        "midpoints": sum(1 for k in estimated & set(classes) if records[k].get("stand_in_estimates")),
+        "assumed_positions": sum(1 for k in estimated & set(classes) if records[k].get("assumed_positions")),
     }
     blocked = [(tree.name, k, m.get("blocked") or "(no reason given)") for k, m in records.items()
                if k in classes and m.get("log10_grad_ratio") is None]

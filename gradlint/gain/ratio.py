@@ -154,53 +154,32 @@ def _cancelled(graph: LayerGraph, node: Node) -> bool:
     each channel by its own spread, so the gain's scale cancels and its gradient is zero."""
     if node.op != "scale":
         return False
-    users = graph.consumers()
-    stack, seen = list(users[node.id]), set()
-    while stack:
-        nid = stack.pop()
-        if nid in seen:
-            continue
-        seen.add(nid)
-        user = graph.nodes[nid]
+
+    def step(user: Node, onward: list[int]):
         if user.op == "norm" and (user.module_type or "").startswith(_BATCH_NORMS):
-            continue
+            return "stop"
         per_channel = user.op in ("shift", "identity", "dropout") or (
             user.op == "linear" and is_conv(user) and (user.attrs.get("groups") or 1) > 1
             and user.attrs.get("groups") == out_channels(user))
-        if not per_channel or not users[nid]:
-            return False
-        stack.extend(users[nid])
-    return bool(seen)
+        return "go" if per_channel and onward else False
+
+    answer, seen = _walk_down(graph, graph.consumers()[node.id], step)
+    return answer is None and bool(seen)
 
 
 def _fed_by_input(graph: LayerGraph) -> set[int]:
     """The nodes the model input reaches."""
-    users = graph.consumers()
-    stack = [n.id for n in graph.nodes if n.op == "input"]
-    seen: set[int] = set()
-    while stack:
-        nid = stack.pop()
-        if nid not in seen:
-            seen.add(nid)
-            stack.extend(users[nid])
-    return seen
+    return _walk_down(graph, [n.id for n in graph.nodes if n.op == "input"], lambda n, _: "go")[1]
 
 
 def _joins_a_gradient(graph: LayerGraph, result: Estimate, node: Node, fed: set[int]) -> bool:
     """Whether a node off the input's path feeds one on it that a gradient reaches."""
-    users = graph.consumers()
-    stack, seen = [node.id], set()
-    while stack:
-        nid = stack.pop()
-        if nid in seen:
-            continue
-        seen.add(nid)
-        if nid in fed:
-            if result.nodes[nid].delta2 > 0:
-                return True
-            continue
-        stack.extend(users[nid])
-    return False
+    def step(user: Node, _: list[int]):
+        if user.id not in fed:
+            return "go"
+        return True if result.nodes[user.id].delta2 > 0 else "stop"
+
+    return _walk_down(graph, [node.id], step)[0] is True
 
 
 def _uses(ordered: list[Node], node: Node) -> list[Node]:
@@ -284,17 +263,26 @@ def _shift_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
 
 def _read_out(graph: LayerGraph, node: Node) -> bool:
     """Whether a position is taken out (``x[:, 0]``) on the way from ``node`` to the output."""
+    return _walk_down(graph, [node.id], lambda n, _: True if n.attrs.get("function") == "take" else "go")[0] is True
+
+
+def _walk_down(graph: LayerGraph, starts: list[int], step) -> tuple[bool | None, set[int]]:
+    """Depth first from ``starts`` along the consumers. ``step(node, its users)`` says what a
+    node is: True or False ends the walk with that answer, "go" follows the node's users,
+    "stop" ends the branch there. (answer or None, the nodes seen)."""
     users = graph.consumers()
-    stack, seen = [node.id], set()
+    stack, seen = list(starts), set()
     while stack:
         nid = stack.pop()
         if nid in seen:
             continue
         seen.add(nid)
-        if graph.nodes[nid].attrs.get("function") == "take":
-            return True
-        stack.extend(users[nid])
-    return False
+        what = step(graph.nodes[nid], users[nid])
+        if what is True or what is False:
+            return what, seen
+        if what == "go":
+            stack.extend(users[nid])
+    return None, seen
 
 
 def _feeds_output(graph: LayerGraph, node: Node) -> bool:
