@@ -1,6 +1,6 @@
 """Arguments for a model's constructor that nothing in its file passes.
 
-Two kinds are filled in, and the model record says which:
+Three kinds are filled in, and the model record says which:
 - a configuration object, built from its own defaults: the class the parameter is annotated
   with (``config: GPTConfig``), the class's own ``get_default_config()``, or the one
   configuration class of the file (or imported into it) whose fields cover every attribute the
@@ -8,11 +8,18 @@ Two kinds are filled in, and the model record says which:
 - stand-ins for sizes (``dim``, ``heads``, a parameter annotated ``int``): the model is
   built twice with different stand-ins, and its estimate is reported only when both builds
   agree (mean-field ratios of scale-free inits depend on no width, only on ratios of widths).
-  A layer count (``depth``) is stood in for only to build a model whose blocks are then
-  judged on their own (``fill(..., counts=True)``), and for the model's own estimate in a
-  third build ``DEEP_COUNT`` layers deep: the estimate is the builds' midpoint where the
+  A layer count (``depth``) is stood in for to build a model whose blocks are then judged
+  on their own (``fill(..., counts=True)``), and for the model's own estimate in a third
+  build ``DEEP_COUNT`` layers deep: the estimate is the builds' midpoint where the
   three lie within ``records.BOUNDED_SPREAD``; a block whose weights change with the count
   is judged so too.
+
+  The stand-ins are of each parameter's own magnitude: widths 64 to 2048, heads 4 and 8 of
+  64 and 32 (``dim_head``), kernels 3 and 5, strides 1 and 2, patches 16 and 8 of images 224
+  and 256.
+- a collection the constructor only tests with ``in`` (``if curr_res in attn_resolutions``):
+  one that holds nothing in the first build and ``EVERYTHING`` in the second, the two ends of
+  what the model may build.
 
 Anything else (a module, a function, a flag) leaves the model unbuilt, as before.
 """
@@ -132,6 +139,11 @@ def may_fill(init: cst.FunctionDef, counts: bool = False) -> bool:
     )
 
 
+# calls that read a collection whole: its items, its length
+_READS = frozenset({"len", "zip", "enumerate", "list", "tuple", "sorted", "set", "iter", "max", "min", "sum", "any",
+                    "all", "reversed"})
+
+
 def _tested(init: cst.FunctionDef) -> set[str]:
     """Names the constructor tests with ``in`` (``if curr_res in attn_resolutions``) and
     reads no other way (iterates, measures, indexes) but to pass on: collections it decides
@@ -151,10 +163,6 @@ def _tested(init: cst.FunctionDef) -> set[str]:
         elif isinstance(node, (cst.For, cst.CompFor)) and isinstance(node.iter, cst.Name):
             read.add(node.iter.value)
     return found - read
-
-
-_READS = frozenset({"len", "zip", "enumerate", "list", "tuple", "sorted", "set", "iter", "max", "min", "sum", "any",
-                    "all", "reversed"})
 
 
 def _counted(init: cst.FunctionDef) -> set[str]:

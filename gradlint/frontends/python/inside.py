@@ -34,7 +34,7 @@ class StandInBuild:
     project: Any
     steps: int
     twin: Any = False  # (Mod, Interpreter) once built, None when it failed, False before
-    deep_twin: Any = False  # the same for the build with deep layer counts
+    deep_build: Any = False  # the same for the build with deep layer counts
 
     def second(self) -> tuple[Mod, Interpreter] | None:
         if self.twin is False:
@@ -45,9 +45,9 @@ class StandInBuild:
         """The first build's widths with every layer count ``DEEP_COUNT``: made only once two
         builds agree, and not counted against the stand-in budget (a deep model would take it
         from the file's other models)."""
-        if self.deep_twin is False:
-            self.deep_twin = self._build(self.arguments.deep(), counted=False)
-        return self.deep_twin
+        if self.deep_build is False:
+            self.deep_build = self._build(self.arguments.deep(), counted=False)
+        return self.deep_build
 
     def _build(self, arguments: dict, counted: bool = True) -> tuple[Mod, Interpreter] | None:
         interp = Interpreter(self.project)
@@ -121,7 +121,7 @@ def walk_build(build: tuple[Mod, Interpreter] | None, entry: StandInBuild, cls: 
         return None
     steps = interp.steps
     graph = walk_forward(interp, cls, mod, ctx)
-    entry.steps += interp.steps - steps if build is not entry.deep_twin else 0
+    entry.steps += (interp.steps - steps) if build is not entry.deep_build else 0
     return graph
 
 
