@@ -127,9 +127,7 @@ def _ratio_over(
     last = ordered[-1]
     last_g = result.nodes[last.id].grad2
     first = next((n for n in ordered if (result.nodes[n.id].grad2 or 0) > 0), None)
-    fed = _fed_by_input(graph)
-    unfed = next((n for n in ordered[:ordered.index(first)]
-                  if n.id not in fed and _joins_a_gradient(graph, result, n, fed)), None) if first else None
+    unfed = _unfed(graph, result, ordered[:ordered.index(first)]) if first else None
     if unfed is not None:
         # where its branch joins the input's path a gradient arrives: zero here only for a
         # value the walk does not follow (a diffusion UNet's time embedding of its second
@@ -167,19 +165,20 @@ def _cancelled(graph: LayerGraph, node: Node) -> bool:
     return answer is None and bool(seen)
 
 
-def _fed_by_input(graph: LayerGraph) -> set[int]:
-    """The nodes the model input reaches."""
-    return _walk_down(graph, [n.id for n in graph.nodes if n.op == "input"], lambda n, _: "go")[1]
+def _unfed(graph: LayerGraph, result: Estimate, skipped: list[Node]) -> Node | None:
+    """The first of the weights skipped for a zero gradient that is off the input's path and
+    feeds it where a gradient arrives; the walks run only when a weight was skipped."""
+    if not skipped:
+        return None
+    users = graph.consumers()
+    fed = _walk_down(graph, [n.id for n in graph.nodes if n.op == "input"], lambda n, _: "go", users)[1]
 
-
-def _joins_a_gradient(graph: LayerGraph, result: Estimate, node: Node, fed: set[int]) -> bool:
-    """Whether a node off the input's path feeds one on it that a gradient reaches."""
-    def step(user: Node, _: list[int]):
+    def joins(user: Node, _: list[int]):
         if user.id not in fed:
             return "go"
         return True if result.nodes[user.id].delta2 > 0 else "stop"
 
-    return _walk_down(graph, [node.id], step)[0] is True
+    return next((n for n in skipped if n.id not in fed and _walk_down(graph, [n.id], joins, users)[0] is True), None)
 
 
 def _uses(ordered: list[Node], node: Node) -> list[Node]:
@@ -266,11 +265,12 @@ def _read_out(graph: LayerGraph, node: Node) -> bool:
     return _walk_down(graph, [node.id], lambda n, _: True if n.attrs.get("function") == "take" else "go")[0] is True
 
 
-def _walk_down(graph: LayerGraph, starts: list[int], step) -> tuple[bool | None, set[int]]:
-    """Depth first from ``starts`` along the consumers. ``step(node, its users)`` says what a
-    node is: True or False ends the walk with that answer, "go" follows the node's users,
-    "stop" ends the branch there. (answer or None, the nodes seen)."""
-    users = graph.consumers()
+def _walk_down(graph: LayerGraph, starts: list[int], step,
+               users: dict[int, list[int]] | None = None) -> tuple[bool | None, set[int]]:
+    """Depth first from ``starts`` along the consumers (``users``, else the graph's). ``step(node,
+    its users)`` says what a node is: True or False ends the walk with that answer, "go"
+    follows the node's users, "stop" ends the branch there. (answer or None, the nodes seen)."""
+    users = users if users is not None else graph.consumers()
     stack, seen = list(starts), set()
     while stack:
         nid = stack.pop()
