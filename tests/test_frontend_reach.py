@@ -587,4 +587,4 @@ def test_a_gain_a_batch_norm_cancels_through_depthwise_convolutions_has_no_ratio
     assert record.extra["blocked"] == ("norm.g, first in named_parameters(), gets a gradient of rounding only: "
                                        "a BatchNorm after it, through per-channel maps, cancels its scale")
     # before a convolution that mixes channels, nothing cancels the gain
-    assert model_record(graphs["FeedForward"]).log10_grad_ratio is not None
+    assert model_record(graphs_of("channel_norm.py")["FeedForward"]).log10_grad_ratio is not None
