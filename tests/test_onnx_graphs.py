@@ -221,15 +221,21 @@ def test_unknown_custom_op_on_the_path_is_opaque(tmp_path):
 
 
 def test_elementwise_nonlinearities_we_do_not_model_make_the_graph_incomplete(tmp_path):
-    model = make([helper.make_node("Exp", ["x"], ["y"], name="exp")])
+    model = make([helper.make_node("Log", ["x"], ["y"], name="log")])
     graph = build(model, tmp_path)
     assert graph.nodes[1].op == "opaque" and not graph.complete
+
+
+def test_exp_is_an_activation_of_its_own_slope(tmp_path):
+    model = make([helper.make_node("Exp", ["x"], ["y"], name="exp")])
+    graph = build(model, tmp_path)
+    assert (graph.nodes[1].op, graph.nodes[1].activation) == ("activation", "exp") and graph.complete
 
 
 def test_an_opaque_op_no_output_depends_on_leaves_the_graph_complete(tmp_path):
     model = make(
         [
-            helper.make_node("Exp", ["x"], ["unused"], name="exp"),
+            helper.make_node("Log", ["x"], ["unused"], name="log"),
             helper.make_node("Tanh", ["x"], ["y"]),
         ]
     )

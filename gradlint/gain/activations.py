@@ -97,6 +97,7 @@ FUNCTIONS: dict[str, tuple[Function, Function]] = {
     "tanhshrink": (lambda x: x - math.tanh(x), lambda x: math.tanh(x) ** 2),
     "sin": (math.sin, math.cos),
     "cos": (math.cos, lambda x: -math.sin(x)),
+    "exp": (math.exp, math.exp),
 }
 assert set(FUNCTIONS) == set(ACTIVATIONS), set(ACTIVATIONS) ^ set(FUNCTIONS)
 
