@@ -104,11 +104,13 @@ def reach(tree: Path, jobs: int) -> tuple[dict, list]:
         # estimates that are the midpoint of builds on stand-ins, and that take the probe's length
         "midpoints": sum(1 for k in estimated & set(classes) if records[k].get("stand_in_estimates")),
         "assumed_positions": sum(1 for k in estimated & set(classes) if records[k].get("assumed_positions")),
+        "assumed_input": sum(1 for k in estimated & set(classes) if records[k].get("assumed_input")),
     }
     blocked = [(tree.name, k, m.get("blocked") or "(no reason given)") for k, m in records.items()
                if k in classes and m.get("log10_grad_ratio") is None]
     missing = [(tree.name, k, "no record") for k in classes if k not in records]
     row["built_with"] = {f"{k[0]}:{k[1]}": records[k].get("built_with") for k in estimated & set(classes)}
+    row["estimates"] = {f"{k[0]}:{k[1]}": records[k]["log10_grad_ratio"] for k in estimated & set(classes)}
     row["stand_ins"] = {f"{k[0]}:{k[1]}": records[k].get("stand_ins") for k in set(records) & set(classes)
                         if records[k].get("stand_ins")}
     return row, blocked + missing

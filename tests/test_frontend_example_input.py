@@ -49,3 +49,9 @@ def test_conv_and_pool_sizes_reach_the_graph():
 
 def test_a_script_tensor_the_model_is_called_with():
     assert graphs_of("train_script.py")["Classifier"].attrs["input_shape"] == (64, 784)
+
+
+def test_a_script_tensor_moved_to_the_gpu_keeps_its_shape():
+    # vit-pytorch's __main__ blocks: ``img = torch.randn(2, 3, 256, 256).cuda()``
+    graph = graphs_of("cuda_script.py")["PatchNet"]
+    assert graph.attrs["input_shape"] == (2, 3, 64, 64)

@@ -15,6 +15,7 @@ from gradlint.frontends.python import Project, build_graphs
 from gradlint.gain import estimate
 from gradlint.ir import LayerGraph
 from gradlint.records import model_record
+from gradlint.reporters.summary import model_line
 from gradlint.source import SourceFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "frontend" / "reach"
@@ -114,7 +115,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (30 files checked)."
+    assert plain.stdout.strip() == "All checks passed (32 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -373,8 +374,14 @@ def test_a_position_table_added_is_the_first_weight_summed_over_the_batch():
     vit = graphs["MeanPoolViT"]
     table = next(n for n in vit.nodes if n.op == "shift")
     assert (table.name, table.param_index) == ("pos_embedding", 0)  # x + self.pos_embedding[:, :n]
-    # without an input, which entries are samples and which positions is not known
-    assert "no example input" in estimate(vit).unknown
+    # without an example input, which entries are samples and which positions is what the
+    # constructor states: 16 images of its image_size (32), as gradlint probe would make them;
+    # a real backward pass on (16, 3, 32, 32), seeds 0-2: -1.04/-0.92/-0.91
+    assert vit.attrs["stated_input"] == (16, 3, 32, 32)
+    assert estimate(vit).log10_grad_ratio == pytest.approx(-1.0, abs=0.25)
+    record = model_record(vit)
+    assert record.extra["assumed_input"] == [16, 3, 32, 32]
+    assert "on an input of (16, 3, 32, 32) as its constructor states" in model_line(record)
     # a real backward pass on (4, 3, 32, 32), seeds 0-2: -1.10/-0.95/-0.95; the table's entries
     # sum over the 4 images, the layers' over 4 x 16 patches
     assert estimate(_on_input(vit, (4, 3, 32, 32))).log10_grad_ratio == pytest.approx(-1.0, abs=0.2)
@@ -588,3 +595,25 @@ def test_a_gain_a_batch_norm_cancels_through_depthwise_convolutions_has_no_ratio
                                        "a BatchNorm after it, through per-channel maps, cancels its scale")
     # before a convolution that mixes channels, nothing cancels the gain
     assert model_record(graphs_of("channel_norm.py")["FeedForward"]).log10_grad_ratio is not None
+
+
+def test_exp_of_half_the_log_variance_is_an_activation_of_its_own_slope():
+    vae = graphs_of("vae_reparam.py")["VAE"]
+    assert vae.complete
+    exp = [n for n in vae.nodes if n.op == "activation" and n.activation == "exp"]
+    assert [vae.nodes[n.inputs[0]].name for n in exp] == ["fc22"]  # std = torch.exp(0.5*logvar)
+    # a real backward pass on (16, 784), seeds 0-2: -0.74/-0.69/-0.67 (the static -0.95 reads the
+    # 0.5 before exp as 1, as it reads every constant factor)
+    assert estimate(vae).log10_grad_ratio == pytest.approx(-0.70, abs=0.3)
+
+
+def test_a_token_packed_before_the_patches_is_the_position_unpack_reads_out():
+    vit = graphs_of("packed_tokens.py")["ViT"]
+    taken = [n for n in vit.nodes if n.attrs.get("function") == "take"]
+    # unpack((registers, cls, x)): no register tokens (0 of them), the class token at position 0
+    assert [(n.attrs["position"], n.attrs.get("token")) for n in taken] == [(0, True)]
+    record = model_record(vit)
+    assert record.extra["assumed_input"] == [16, 3, 256, 256]  # image_size=256, channels=3
+    # a real backward pass on (16, 3, 256, 256), seeds 0-2: -2.38/-2.35/-2.42; with the table's
+    # entries taken to get the read-out position's gradient, the estimate was -1.33
+    assert record.log10_grad_ratio == pytest.approx(-2.38, abs=0.25)

@@ -619,3 +619,32 @@ def yolov5_transformer_block():
     m = _module("yolov5", "models/common.py")
     return m.TransformerBlock(256, 256, 4, 1), torch.randn(2, 256, 20, 20)
 
+
+
+# -- images the constructor states: no example input, PROBE_BATCH (16) of them -------------------
+
+def clip_vision_transformer():
+    """clip/model.py VisionTransformer at ViT-B/32's sizes, on 16 images of its input_resolution."""
+    m = _module("CLIP", "clip/model.py")
+    return m.VisionTransformer(224, 32, 768, 12, 12, 512), torch.randn(16, 3, 224, 224)
+
+
+def vat_vit():
+    """vit_pytorch/vat.py ViT as the file's __main__ builds it, on 16 images of its image_size."""
+    m = _module("vit-pytorch", "vit_pytorch/vat.py")
+    model = m.ViT(image_size=256, patch_size=32, num_classes=1000, dim=256, heads=8, depth=4, mlp_dim=1024)
+    return model, torch.randn(16, 3, 256, 256)
+
+
+def cross_vit_image_embedder():
+    """vit_pytorch/cross_vit.py ImageEmbedder as CrossViT's small branch (192 wide, 16-pixel
+    patches of 224-pixel images), on 16 images."""
+    m = _module("vit-pytorch", "vit_pytorch/cross_vit.py")
+    return m.ImageEmbedder(dim=192, image_size=224, patch_size=16), torch.randn(16, 3, 224, 224)
+
+
+def simple_uvit():
+    """vit_pytorch/simple_uvit.py SimpleUViT as the file's __main__ builds and calls it."""
+    m = _module("vit-pytorch", "vit_pytorch/simple_uvit.py")
+    model = m.SimpleUViT(image_size=256, patch_size=32, num_classes=1000, dim=1024, depth=7, heads=16, mlp_dim=2048)
+    return model, torch.randn(2, 3, 256, 256)

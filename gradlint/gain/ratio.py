@@ -19,6 +19,7 @@ from gradlint.gain.spatial import first_reader, input_shape, is_conv, out_channe
 from gradlint.ir import LayerGraph, Node
 
 CACHE_KEY = "gain_estimate"
+NO_INPUT = "no example input gives them"
 # the batch of the shared gradient-ratio measurement (gradlint probe's default)
 BATCH = 256
 _STEIN_STEP = 1e-3
@@ -26,18 +27,35 @@ _GAIN_STEP = 0.05
 
 
 def estimate(graph: LayerGraph, what_if: Counterfactual | None = None) -> Estimate:
-    """The estimate of ``graph`` at initialisation; the plain one is cached on the graph."""
+    """The estimate of ``graph`` at initialisation; the plain one is cached on the graph.
+
+    One that needs to know which entries of the input are samples and which positions, on a
+    graph without an example input whose constructor states the images it takes
+    (``stated_input``: ``image_size``, ``channels``), is made on ``PROBE_BATCH`` of those
+    images, as ``gradlint probe`` would, and the graph says so (``assume_input``)."""
     if what_if is None and CACHE_KEY in graph.attrs:
         return graph.attrs[CACHE_KEY]
-    try:
-        result = _estimated(graph, what_if or Counterfactual())
-    except Unknown as why:
-        result = Estimate(unknown=str(why))
-    except (OverflowError, ZeroDivisionError, ValueError, ArithmeticError):
-        result = Estimate(unknown="numbers out of range")
+    result = _attempt(graph, what_if)
+    if (result.unknown and NO_INPUT in result.unknown and graph.attrs.get("stated_input")
+            and input_shape(graph) is None):
+        graph.attrs["assume_input"] = True
+        assumed = _attempt(graph, what_if)
+        if assumed.unknown is None:
+            result = assumed
+        else:
+            del graph.attrs["assume_input"]
     if what_if is None:
         graph.attrs[CACHE_KEY] = result
     return result
+
+
+def _attempt(graph: LayerGraph, what_if: Counterfactual | None) -> Estimate:
+    try:
+        return _estimated(graph, what_if or Counterfactual())
+    except Unknown as why:
+        return Estimate(unknown=str(why))
+    except (OverflowError, ZeroDivisionError, ValueError, ArithmeticError):
+        return Estimate(unknown="numbers out of range")
 
 
 def _estimated(graph: LayerGraph, what_if: Counterfactual) -> Estimate:
@@ -241,7 +259,7 @@ def _shift_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     reader = first_reader(graph)
     if shape is None or reader is None or reader.op not in ("linear", "embedding"):
         # which entries of the input are samples and which positions: a layer reading it says
-        raise Unknown(f"the samples and positions {node.name} is summed over (no example input gives them)")
+        raise Unknown(f"the samples and positions {node.name} is summed over ({NO_INPUT})")
     if reader.op == "linear" and not is_conv(reader) and len(shape) > 3 and not (
             reader.inputs and attention.token_counts(graph).get(reader.inputs[0])):
         raise Unknown(f"the positions {node.name} is summed over (the input's patches are not followed)")
@@ -250,19 +268,22 @@ def _shift_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
         raise Unknown(f"the positions {node.name} is put among (a convolution's patches are not followed)")
     samples = shape[0]
     n = float(batch_size(graph) * result.output_positions)
-    if node.attrs.get("concatenated") and _read_out(graph, node):
+    below = _walk_down(graph, [node.id], lambda n, _: "go")[1]
+    taken = [graph.nodes[i] for i in below if graph.nodes[i].attrs.get("function") == "take"]
+    if node.attrs.get("concatenated") and taken:
         # a class token whose position the output reads (``x[:, 0]``): at initialisation the
         # others get what attention spreads, about a mean's share each, it the gradient whole
         n /= math.sqrt(max(batch_size(graph) / samples, 1.0))
+    elif any(t.attrs.get("token") for t in taken) and any(graph.nodes[i].attrs.get("function") == "pack"
+                                                          for i in below):
+        # a table of the input's positions added before a learned token joins them (``pack``),
+        # when the output reads that token's position (``unpack``): it does not cover it, and
+        # every entry gets what attention spreads, about a mean's share
+        n *= math.sqrt(max(batch_size(graph) / samples, 1.0))
     out = next(n for n in graph.nodes if n.op == "output")
     y = result.nodes[out.inputs[0]] if out.inputs else None
     shared = max(0.0, 1.0 - y.sample_var() / y.m2) if y is not None and y.m2 > 0.0 else 0.0
     return (samples + samples * samples * shared) / (n * n)
-
-
-def _read_out(graph: LayerGraph, node: Node) -> bool:
-    """Whether a position is taken out (``x[:, 0]``) on the way from ``node`` to the output."""
-    return _walk_down(graph, [node.id], lambda n, _: True if n.attrs.get("function") == "take" else "go")[0] is True
 
 
 def _walk_down(graph: LayerGraph, starts: list[int], step,

@@ -26,9 +26,17 @@ _FOLLOW = frozenset({"activation", "norm", "dropout", "gate", "identity", "scale
 _SPATIAL_PASS = frozenset({"identity", "pool", "dropout", "activation", "norm"})
 
 
+# the batch ``gradlint probe`` makes an input of when none is given
+PROBE_BATCH = 16
+
+
 def input_shape(graph: LayerGraph) -> Size | None:
-    """The example input's shape the frontend read from the code (None: not built there)."""
+    """The example input's shape the frontend read from the code (None: not built there),
+    else, once the estimate found it needs one (``assume_input``), the images the model's
+    constructor states (``stated_input``)."""
     shape = graph.attrs.get("input_shape")
+    if shape is None and graph.attrs.get("assume_input"):
+        shape = graph.attrs.get("stated_input")
     if isinstance(shape, tuple) and shape and all(isinstance(d, int) and d > 0 for d in shape):
         return shape
     return None

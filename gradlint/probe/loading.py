@@ -14,9 +14,10 @@ import torch
 from torch import nn
 
 from gradlint.gain.attention import PROBE_SEQUENCE
+from gradlint.gain.spatial import PROBE_BATCH
 
 # Sizes for an input inferred from the first layer; the report states the shape used.
-DEFAULT_BATCH = 16
+DEFAULT_BATCH = PROBE_BATCH  # the static estimate assumes it for images a constructor states
 DEFAULT_SPATIAL = 32
 DEFAULT_SEQUENCE = PROBE_SEQUENCE  # the static estimate's attention assumes it too
 

@@ -23,6 +23,9 @@ def model_line(model: ModelRecord) -> str:
             estimate += f", between {spread[0]:+.1f} and {spread[1]:+.1f} as {names} vary"
         if model.extra.get("assumed_positions"):
             estimate += f", on sequences of {model.extra['assumed_positions']} positions (no input gives them)"
+        if model.extra.get("assumed_input"):
+            shape = ", ".join(map(str, model.extra["assumed_input"]))
+            estimate += f", on an input of ({shape}) as its constructor states (no example input gives one)"
     depth = "?" if model.depth is None else str(model.depth)
     where = f"{model.path}:{model.line}" if model.line is not None else model.path
     if model.line is not None and model.extra.get("cell") is not None:

@@ -77,6 +77,9 @@ class Calls(InterpPart):
             if receiver is not None and not getattr(func, "static", False):
                 args = [receiver, *args]
             self.bind_parameters(func.node.params, args, kwargs, frame)
+            if isinstance(receiver, Mod) and receiver.cls is not None and func.name == "__init__":
+                for name, value in frame.locals.items():  # the outermost __init__'s first
+                    receiver.init_args.setdefault(name, value)
             if isinstance(func.node, cst.Lambda):
                 return self.eval(func.node.body, frame)
             try:

@@ -38,6 +38,26 @@ def split_factory_result(result: Any) -> tuple[Any, Shape | None]:
     return result, None
 
 
+# what a model's constructor calls the side of the images it takes, and their channels
+_IMAGE_SIZES = ("image_size", "img_size", "input_resolution", "image_res", "img_res", "resolution")
+_CHANNELS = ("channels", "in_chans", "in_channels", "num_channels", "input_channels", "image_channels", "img_channels")
+
+
+def stated_input(init_args: dict[str, Any], batch: int) -> Shape | None:
+    """``ViT(image_size=224, channels=3, ...)``: the images the constructor says the model
+    takes, ``batch`` of them (``channels`` 3 where it names none); None when it names no
+    image size, or one that is not a number or a (height, width) pair of numbers."""
+    size = next((init_args[n] for n in _IMAGE_SIZES if n in init_args), None)
+    side = concrete(size) if isinstance(size, (tuple, list)) else concrete((size,))
+    if side is None or len(side) > 2:
+        return None
+    channels = next((init_args[n] for n in _CHANNELS if n in init_args), 3)
+    if concrete((channels,)) is None:
+        return None
+    height, width = side if len(side) == 2 else side * 2
+    return (batch, channels, height, width)
+
+
 def declared_shape(interp: Interpreter, ctx: Any) -> Shape | None:
     """The file's ``INPUT_SHAPE`` constant when it evaluates to concrete dimensions."""
     if "INPUT_SHAPE" not in ctx.definitions:

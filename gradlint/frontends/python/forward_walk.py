@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from gradlint.frontends.python.example_input import stated_input
 from gradlint.frontends.python.folds import fold
 from gradlint.frontends.python.graph import GraphBuilder, PlacedReason, first_tensor, unused_nodes
 from gradlint.frontends.python.interpreter import Abort, Interpreter
 from gradlint.frontends.python.module_objects import walk_modules
 from gradlint.frontends.python.modules import site_location
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal, Mod, Tensor
+from gradlint.gain.spatial import PROBE_BATCH
 from gradlint.ir import LayerGraph
 
 
@@ -53,6 +55,9 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     if interp.reasons:
         graph.attrs.setdefault("unknown", []).extend(_reason(where, site) for where, site in interp.reasons)
     graph.attrs["class"] = cls.name
+    stated = stated_input(mod.init_args, PROBE_BATCH)
+    if stated is not None:  # taken only where the estimate needs an input and none is given
+        graph.attrs["stated_input"] = stated
     graph.attrs["blocks"] = sorted({m.type for path, m in walk_modules(mod) if path and m.cls is not None})
     interp.graph = None
     interp.incomplete = state[0]

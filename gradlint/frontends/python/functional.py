@@ -90,7 +90,7 @@ class Functional(GraphPart):
                 return layer
         if name in ("transpose", "t") and isinstance(first, ParamRef) and first.param is not None and first.param.ndim == 2:
             return Transposed(first)  # ``torch.transpose(self.wte.weight, 0, 1)``
-        if name in ("repeat", "expand", "expand_as", "unsqueeze") and _is_table(first):
+        if name in ("repeat", "expand", "expand_as", "unsqueeze") and (_is_table(first) or _is_token(first)):
             return first  # a learned token repeated over the batch: ``repeat(self.cls_token, ...)``
         if name in torch_api.names("functional.identity"):
             return first if isinstance(first, Tensor) else self._const(args)
@@ -412,6 +412,12 @@ def _pool_attrs(name: str, args: list, kwargs: dict) -> dict[str, Any]:
 def _is_table(value: Any) -> bool:
     """A raw parameter of two or more dimensions: a class token, a position table."""
     return isinstance(value, ParamRef) and value.param is not None and (value.param.ndim or 0) >= 2
+
+
+def _is_token(value: Any) -> bool:
+    """A raw 1-D parameter: one learned token (``repeat(self.cls_token, 'd -> b d')``), not a
+    weight of the shared definition, which ``pack`` counts as one position."""
+    return isinstance(value, ParamRef) and value.param is not None and value.param.ndim == 1
 
 
 @cache

@@ -255,6 +255,9 @@ def tensor_attr(interp: Interp, obj: Any, name: str) -> Any:
     if name in torch_api.names("tensors.value_attributes"):
         return UNKNOWN
     if tensor.node is None and interp.graph is None:
+        if name in _CASTS | {"cuda", "cpu"}:
+            # a script's ``img = torch.randn(2, 3, 256, 256).cuda()``: the same shape, moved
+            return Builtin(name, lambda i, a, k: tensor)
         if name in _PARAM_INIT_METHODS:
             def init_method(interp, args, kwargs):
                 set_init(interp, tensor, name, args, kwargs, getattr(interp, "site", None))

@@ -21,6 +21,7 @@ from gradlint.frontends.python.values import (
     Builtin,
     Mod,
     Namespace,
+    ParamRef,
     Partial,
     Tensor,
     clone,
@@ -157,18 +158,48 @@ def _pack(interp, args, kwargs):
     if weight is not None:  # a weight forward reshapes to normalise its rows (EDM2's ``pack_one``)
         packed = weight.packed(pattern)
         return (packed if packed is not None else UNKNOWN), (UNKNOWN,)
-    return interp.graph.functional(interp, "cat", [list(items)], {}, interp.site), tuple([UNKNOWN] * len(items))
+    joined = interp.graph.functional(interp, "cat", [list(items)], {}, interp.site)
+    shapes = tuple(_Tokens(_tokens_of(item)) if isinstance(item, ParamRef) and isinstance(pattern, str)
+                   and pattern.count("*") == 1 and _tokens_of(item) is not None else UNKNOWN for item in items)
+    if any(isinstance(shape, _Tokens) for shape in shapes) and isinstance(joined, Tensor) and joined.node is not None:
+        # where learned tokens join the sequence: a table added before it does not cover them
+        joined = interp.graph.node("identity", interp.graph.scoped("pack"), interp.site, [joined.node],
+                                   attrs={"function": "pack"})
+    return joined, shapes
+
+
+class _Tokens(int):
+    """The shape ``pack`` gives a learned token table it joins: how many positions it takes."""
+
+
+def _tokens_of(ref: ParamRef) -> int | None:
+    shape = ref.param.shape if ref.param is not None else None
+    return math.prod(shape[:-1]) if shape else None
 
 
 def _unpack(interp, args, kwargs):
-    """``unpack(x, ps, "b * d")``: every piece carries x's gradient path, as ``chunk``'s do."""
+    """``unpack(x, ps, "b * d")``: every piece carries x's gradient path, as ``chunk``'s do,
+    but a single learned token that ``pack`` put at a known position (after other tokens
+    only: ``pack((registers, cls, x), "b * d")``) is that position taken out, as ``x[:, 0]``."""
     if interp.graph is None or not args:
         return UNKNOWN
     if isinstance(args[0], DerivedWeight):
         return [args[0].unpacked()]
     shapes = args[1] if len(args) > 1 else kwargs.get("packed_shapes")
     count = len(shapes) if isinstance(shapes, (tuple, list)) else 0
-    return interp.graph.functional(interp, "chunk", [args[0], count or UNKNOWN], {}, interp.site)
+    pieces = interp.graph.functional(interp, "chunk", [args[0], count or UNKNOWN], {}, interp.site)
+    x = args[0]
+    if not (count and isinstance(pieces, tuple) and isinstance(x, Tensor) and x.node is not None):
+        return pieces
+    out, position = list(pieces), 0
+    for i, shape in enumerate(shapes):
+        if not isinstance(shape, _Tokens):
+            break
+        if shape == 1:
+            out[i] = interp.graph.node("pool", interp.graph.scoped("take"), interp.site, [x.node],
+                                       attrs={"function": "take", "position": position, "token": True})
+        position += shape
+    return tuple(out)
 
 
 def _einops_einsum(interp, args, kwargs):

@@ -99,6 +99,7 @@ class Mod:
     params: dict[str, Param | None] = field(default_factory=dict)
     attrs: dict[str, Any] = field(default_factory=dict)
     layout_known: bool = True  # False: its parameters (and so their order) are unknown
+    init_args: dict[str, Any] = field(default_factory=dict)  # what its own __init__ was called with
 
     @property
     def container(self) -> bool:
