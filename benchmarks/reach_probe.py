@@ -103,6 +103,13 @@ SAMPLE = {
     "flash_vit_transformer": ("vit-pytorch", "vit_pytorch/simple_flash_attn_vit.py", "Transformer"),
     "sam_two_way_transformer": ("segment-anything", "segment_anything/modeling/transformer.py", "TwoWayTransformer"),
     "yolov5_transformer_block": ("yolov5", "models/common.py", "TransformerBlock"),
+    "clip_vision_transformer": ("CLIP", "clip/model.py", "VisionTransformer"),
+    "vat_vit": ("vit-pytorch", "vit_pytorch/vat.py", "ViT"),
+    "vaat_vit": ("vit-pytorch", "vit_pytorch/vaat.py", "ViT"),
+    "cross_vit_image_embedder": ("vit-pytorch", "vit_pytorch/cross_vit.py", "ImageEmbedder"),
+    "simple_uvit": ("vit-pytorch", "vit_pytorch/simple_uvit.py", "SimpleUViT"),
+    "simple_uvit_transformer": ("vit-pytorch", "vit_pytorch/simple_uvit.py", "Transformer"),
+    "tutorial_vae": ("pytorch-tutorial", "tutorials/03-advanced/variational_autoencoder/main.py", "VAE"),
 }
 
 

@@ -566,6 +566,14 @@ def tutorial_rnn():
     return m.RNN(m.input_size, m.hidden_size, m.num_layers, m.num_classes), torch.randn(100, 28, 28)
 
 
+def tutorial_vae():
+    """The variational autoencoder tutorial's VAE at its script's sizes, on 128 flattened
+    images (its batch_size); exp(log_var / 2) is the reparameterisation's activation."""
+    _stubbed("torchvision.utils")
+    m = _script_classes("pytorch-tutorial", "tutorials/03-advanced/variational_autoencoder/main.py")
+    return m.VAE(m.image_size, m.h_dim, m.z_dim), torch.randn(m.batch_size, m.image_size)
+
+
 # -- models whose layer count nothing in their file gives: the record is the midpoint of
 # builds 2, 3 and 12 layers deep where the three lie within half a decade; probed at the
 # depth and widths their repository builds them at -------------------------------------------
@@ -648,3 +656,18 @@ def simple_uvit():
     m = _module("vit-pytorch", "vit_pytorch/simple_uvit.py")
     model = m.SimpleUViT(image_size=256, patch_size=32, num_classes=1000, dim=1024, depth=7, heads=16, mlp_dim=2048)
     return model, torch.randn(2, 3, 256, 256)
+
+
+def simple_uvit_transformer():
+    """vit_pytorch/simple_uvit.py Transformer as that SimpleUViT feeds it: 64 patches and 4
+    register tokens of its (2, 3, 256, 256) images."""
+    m = _module("vit-pytorch", "vit_pytorch/simple_uvit.py")
+    return m.Transformer(1024, 7, 16, 64, 2048), torch.randn(2, 68, 1024)
+
+
+def vaat_vit():
+    """vit_pytorch/vaat.py ViT at vat.py's __main__ sizes, on 16 images of its image_size."""
+    _stubbed("torchaudio.transforms")  # its audio branch only: the ViT takes images
+    m = _module("vit-pytorch", "vit_pytorch/vaat.py")
+    model = m.ViT(image_size=256, patch_size=32, num_classes=1000, dim=256, heads=8, depth=4, mlp_dim=1024)
+    return model, torch.randn(16, 3, 256, 256)
