@@ -110,6 +110,8 @@ SAMPLE = {
     "simple_uvit": ("vit-pytorch", "vit_pytorch/simple_uvit.py", "SimpleUViT"),
     "simple_uvit_transformer": ("vit-pytorch", "vit_pytorch/simple_uvit.py", "Transformer"),
     "tutorial_vae": ("pytorch-tutorial", "tutorials/03-advanced/variational_autoencoder/main.py", "VAE"),
+    "qk_norm_attention": ("vit-pytorch", "vit_pytorch/simple_vit_with_qk_norm.py", "Attention"),
+    "qk_norm_simple_vit": ("vit-pytorch", "vit_pytorch/simple_vit_with_qk_norm.py", "SimpleViT"),
 }
 
 

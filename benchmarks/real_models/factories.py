@@ -671,3 +671,19 @@ def vaat_vit():
     m = _module("vit-pytorch", "vit_pytorch/vaat.py")
     model = m.ViT(image_size=256, patch_size=32, num_classes=1000, dim=256, heads=8, depth=4, mlp_dim=1024)
     return model, torch.randn(16, 3, 256, 256)
+
+
+# -- a norm gain built as torch.ones(...) / scale: a known constant init --------------------------
+
+def qk_norm_attention():
+    """vit_pytorch/simple_vit_with_qk_norm.py Attention (its q/k RMSNorm gain, first in
+    named_parameters(), is ``torch.ones(heads, 1, dim_head) / dim_head ** 0.5``), 512 wide."""
+    m = _module("vit-pytorch", "vit_pytorch/simple_vit_with_qk_norm.py")
+    return m.Attention(512, heads=8, dim_head=64), torch.randn(2, 16, 512)
+
+
+def qk_norm_simple_vit():
+    """vit_pytorch/simple_vit_with_qk_norm.py SimpleViT at the README SimpleViT's sizes."""
+    m = _module("vit-pytorch", "vit_pytorch/simple_vit_with_qk_norm.py")
+    model = m.SimpleViT(image_size=256, patch_size=32, num_classes=1000, dim=1024, depth=6, heads=16, mlp_dim=2048)
+    return model, torch.randn(2, 3, 256, 256)

@@ -89,13 +89,14 @@ def forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> 
         act = activation_of(node)
         if act is None:
             raise Unknown(f"activation kind of {node.name}")
-        m = moments(act[0], first.m2, act[1], first.mean)
+        a = _pre_scale(node)  # ``torch.exp(0.5 * logvar)``: φ of a·x
+        m = moments(act[0], a * a * first.m2, act[1], a * first.mean)
         return NodeEstimate(
             m2=m.m2,
             mean=m.mean,
-            pre_m2=first.m2,
-            pre_mean=first.mean,
-            batch_var=_spread_after(m, first.sample_var()),
+            pre_m2=a * a * first.m2,
+            pre_mean=a * first.mean,
+            batch_var=_spread_after(m, a * a * first.sample_var()),
         )
     if op == "norm":
         scale = _norm_scale(node)
@@ -127,6 +128,10 @@ def forward(node: Node, inputs: list[NodeEstimate], what_if: Counterfactual) -> 
             mean=a * first.mean + b,
             batch_var=a * a * first.sample_var(),
         )
+    if op == "identity" and "noise" in node.attrs:
+        # x·ε, ε of mean 0 drawn anew for every entry: no offset survives, all of it varies
+        m2 = first.m2 * float(node.attrs["noise"])
+        return NodeEstimate(m2=m2, mean=0.0, batch_var=m2)
     if op in PASS_THROUGH or op == "output":
         return NodeEstimate(m2=first.m2, mean=first.mean, batch_var=first.batch_var)
     raise Unknown(f"{node.name}: {op}")
@@ -165,7 +170,9 @@ def backward_factors(
         return 1.0, [(src, 1.0)]
     if op == "activation":
         act = activation_of(node)
-        return None, [(src, moments(act[0], est[src].m2, act[1], est[src].mean).d2)]  # type: ignore[index]
+        a = _pre_scale(node)
+        slope = moments(act[0], a * a * est[src].m2, act[1], a * est[src].mean).d2  # type: ignore[index]
+        return None, [(src, a * a * slope)]
     if op == "norm":
         pre = mine.pre_m2
         return None, [(src, _norm_scale(node) / pre if pre else 0.0)]
@@ -190,7 +197,14 @@ def backward_factors(
         return None, shares
     if op == "identity" and "affine" in node.attrs:
         return None, [(src, affine(node)[0] ** 2)]
+    if op == "identity" and "noise" in node.attrs:
+        return None, [(src, float(node.attrs["noise"]))]
     return None, [(i, 1.0) for i in node.inputs[:1]]
+
+
+def _pre_scale(node: Node) -> float:
+    """The constant an activation's input was multiplied by on the way (1 where none)."""
+    return float(node.attrs.get("pre_scale", 1.0))
 
 
 def affine(node: Node) -> tuple[float, float]:

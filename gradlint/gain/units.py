@@ -167,6 +167,9 @@ def _walk(graph: LayerGraph, found: Estimate) -> list[UnitStats]:
             g_shared = _gate_shared(node, g.m2, g.mean, shared[ins[-1]], squash)
             shared[node.id] = min(max(ratio * g_shared / squash if squash > 0 else 0.0, 0.0), 1.0) * mine.m2
             continue
+        if node.op == "identity" and "noise" in node.attrs:
+            shared[node.id] = 0.0  # noise drawn for each sample: two samples share none of it
+            continue
         if node.op == "identity" and "affine" in node.attrs and first is not None:
             a, b = affine(node)
             mu = est[first].mean

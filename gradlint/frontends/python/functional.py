@@ -3,6 +3,7 @@ become nodes of the layer graph."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import cache
 from typing import Any
@@ -15,6 +16,7 @@ from gradlint.frontends.python.derived import DerivedWeight, as_derived
 from gradlint.frontends.python.folds import MATH
 from gradlint.frontends.python.shared import GraphPart, Interp
 from gradlint.frontends.python.values import UNKNOWN, ParamRef, Pieces, Site, Tensor, Transposed
+from gradlint.ir import Init
 
 
 class Functional(GraphPart):
@@ -36,12 +38,15 @@ class Functional(GraphPart):
                 return first if reads_input else Tensor(None)
             if name in ("size",) and not args[1:]:
                 return UNKNOWN
+            if name.endswith("_like") and name in torch_api.tensor_factories() and not method:
+                factory = torch_api.tensor_factories()[name]  # ``torch.randn_like(x)``: how it draws
+                return Tensor(None, init=Init(factory.init, factory.variance, factory.mean, factory.constant))
             return Tensor(None) if name.startswith("new_") or name.endswith("_like") else UNKNOWN
         kind = torch_api.activation_named(name)
         if kind is not None and isinstance(first, Tensor):
             if first.node is None:
                 return Tensor(None)
-            attrs = {}
+            attrs = {"pre_scale": first.scale} if first.scale != 1.0 else {}
             if kind == "leaky_relu":
                 slope = args[1] if len(args) > 1 else kwargs.get("negative_slope", 0.01)
                 if isinstance(slope, (int, float)):
@@ -299,6 +304,11 @@ class Functional(GraphPart):
             # ``1 - t``: the complement of a gate (a highway's carry) keeps its size
             return self.node("identity", self.scoped("complement"), site, [live.node],
                              attrs={"affine": (-1.0, float(other))})
+        if op is cst.Multiply and _noise(other):
+            # ``mu + eps * std``, ``eps = torch.randn_like(std)``: zero-mean noise of its own
+            # variance times the signal (a VAE's sample, noise injection)
+            return self.node("identity", self.scoped("noise"), site, [live.node],
+                             attrs={"noise": float(other.init.variance)})
         if op in (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide):
             if isinstance(other, ParamRef) and op in (cst.Add, cst.Subtract) and (other.param is not None
                                                                               and (other.param.ndim or 0) >= 2):
@@ -309,6 +319,9 @@ class Functional(GraphPart):
                     if op is cst.Multiply:
                         return self.param_scale(live, other, site)
                     return self.node("opaque", self.scoped("mul"), site, [live.node])
+            if op in (cst.Multiply, cst.Divide) and _number(other) and other != 0 and (op is cst.Multiply or live is lt):
+                factor = float(other) if op is cst.Multiply else 1.0 / float(other)
+                return dataclasses.replace(live, scale=live.scale * factor)
             return live
         if op is cst.Power and live is lt and isinstance(other, (int, float)):
             return self.math("pow", site, live)
@@ -407,6 +420,13 @@ def _pool_attrs(name: str, args: list, kwargs: dict) -> dict[str, Any]:
         if key in _POOL_PARAMS[family] and value is not UNKNOWN:
             attrs[key] = value
     return attrs
+
+
+def _noise(value: Any) -> bool:
+    """A random tensor forward draws (``torch.randn_like(x)``): zero mean, a known variance."""
+    init = value.init if isinstance(value, Tensor) and value.node is None else None
+    return (init is not None and init.kind == "normal" and init.mean == 0.0
+            and isinstance(init.variance, float) and init.variance > 0.0)
 
 
 def _is_table(value: Any) -> bool:

@@ -298,11 +298,14 @@ def tensor_binop(interp: Interp, op: Any, left: Any, right: Any, site: Site | No
         elif op in (cst.Add, cst.Subtract) and init.mean is not None:
             shift = scalar if op is cst.Add or tensor is left else -scalar
             mean = init.mean + shift if tensor is left or op is cst.Add else scalar - init.mean
-            return Tensor(None, tensor.shape, Init(init.kind, init.variance, mean, None))
+            constant = None if init.constant is None else (
+                init.constant + shift if tensor is left or op is cst.Add else scalar - init.constant)
+            return Tensor(None, tensor.shape, Init(init.kind, init.variance, mean, constant))
         else:
             return Tensor(None, tensor.shape, Init("unknown"))
         mean = None if init.mean is None else init.mean * factor
-        return Tensor(None, tensor.shape, Init(init.kind, init.variance * factor * factor, mean, None))
+        constant = None if init.constant is None else init.constant * factor  # torch.ones(d) / d ** 0.5
+        return Tensor(None, tensor.shape, Init(init.kind, init.variance * factor * factor, mean, constant))
     return UNKNOWN
 
 

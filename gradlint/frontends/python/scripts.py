@@ -292,20 +292,47 @@ def _join(*taints: tuple[bool, list]) -> tuple[bool, list]:
 
 
 # calls that change a built model's weights or layers where the interpreter may not have
-# followed them (the body of a loop over a DataLoader is not run), on a line that names
-# the model or its weights
-_CHANGES_LAYERS = re.compile(
-    r"\.apply\(|load_state_dict|requires_grad_\(|\.requires_grad\s*=[^=]|add_module|register_|setattr\(|"
-    r"\b(normal|uniform|fill|zero|zeros|ones|copy|constant|eye|orthogonal|trunc_normal|"
-    r"xavier_uniform|xavier_normal|kaiming_uniform|kaiming_normal|dirac|sparse)_\("
-)
+# followed them (the body of a loop over a DataLoader is not run), on a model or its weights
+_INITS = re.compile(r"(normal|uniform|fill|zero|zeros|ones|copy|constant|eye|orthogonal|trunc_normal|"
+                    r"xavier_uniform|xavier_normal|kaiming_uniform|kaiming_normal|dirac|sparse)_")
+_MODEL_METHODS = frozenset({"apply", "load_state_dict", "requires_grad_", "add_module"})
+_SETS_REQUIRES_GRAD = re.compile(r"\.requires_grad\s*=[^=]")
 _WEIGHT_WORDS = re.compile(r"\b(weight|bias|data|param|params|parameters|named_parameters|modules|state_dict)\b")
+# what makes a new tensor: ``Tensor(n, *D.output_shape).fill_(1.0)`` fills that, not D
+_FRESH = re.compile(r"^(torch\.)?(cuda\.)?(Tensor|FloatTensor|LongTensor|zeros|ones|empty|full|rand|randn|"
+                    r"tensor|zeros_like|ones_like|empty_like|full_like|Variable)$")
+_CODE = cst.Module([])
 
 
 def _may_change_layers(ctx: Any, stmt: cst.CSTNode, models: set[str]) -> bool:
+    def touches(node: cst.CSTNode) -> bool:
+        text = _CODE.code_for_node(node)
+        return bool(_WEIGHT_WORDS.search(text)) or any(re.search(rf"\b{re.escape(name)}\b", text) for name in models)
+
     for line in ctx.source.code_of(stmt).splitlines():
-        if _CHANGES_LAYERS.search(line) and (_WEIGHT_WORDS.search(line) or any(
-                re.search(rf"\b{re.escape(name)}\b", line) for name in models)):
+        if _SETS_REQUIRES_GRAD.search(line) and (
+                _WEIGHT_WORDS.search(line) or any(re.search(rf"\b{re.escape(n)}\b", line) for n in models)):
+            return True
+    for node in walk(stmt):
+        if type(node) is not cst.Call:
+            continue
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if name == "setattr":
+            if node.args and touches(node.args[0].value):
+                return True
+            continue
+        if not (_INITS.fullmatch(name) or name in _MODEL_METHODS or name.startswith("register_")):
+            continue
+        target = func.value if isinstance(func, cst.Attribute) else None
+        if target is None or _CODE.code_for_node(target).split(".")[-1] == "init":
+            # ``nn.init.xavier_uniform_(w)``, ``kaiming_normal_(w)``: what it initialises
+            if any(touches(arg.value) for arg in node.args):
+                return True
+            continue
+        if type(target) is cst.Call and _FRESH.match(_CODE.code_for_node(target.func)):
+            continue
+        if touches(target):
             return True
     return False
 

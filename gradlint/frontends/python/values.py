@@ -50,6 +50,9 @@ class Tensor:
     init: Init | None = None  # how such a constant's entries are drawn
     piece: tuple[int, int] | None = None  # (i, n): the i-th of n equal pieces its node was split into
     values: tuple | None = None  # the entries of a small constant of known numbers (``constants``)
+    # a constant factor forward multiplied it by, which no node records (``0.5 * logvar``): the
+    # estimate is scale-free along linear paths, but a nonlinearity applied next sees it
+    scale: float = 1.0
 
 
 @dataclass(eq=False)
