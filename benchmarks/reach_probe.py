@@ -112,6 +112,7 @@ SAMPLE = {
     "tutorial_vae": ("pytorch-tutorial", "tutorials/03-advanced/variational_autoencoder/main.py", "VAE"),
     "qk_norm_attention": ("vit-pytorch", "vit_pytorch/simple_vit_with_qk_norm.py", "Attention"),
     "qk_norm_simple_vit": ("vit-pytorch", "vit_pytorch/simple_vit_with_qk_norm.py", "SimpleViT"),
+    "mingpt_ddp_gpt": ("examples", "distributed/minGPT-ddp/mingpt/model.py", "GPT"),
 }
 
 

@@ -33,6 +33,7 @@ def model_record(graph: LayerGraph) -> ModelRecord:
     if ratio is not None and graph.attrs.get("assume_input"):
         # no input gives the samples a table sums over: images the constructor states are taken
         extra["assumed_input"] = list(graph.attrs["stated_input"])
+        extra["assumed_input_from"] = graph.attrs.get("stated_by", "images as its constructor states")
     withheld = ratio is not None  # known for the first build: withheld only if it follows a stand-in
     ratio = _independent_of_stand_ins(graph, ratio, extra)
     if ratio is None:

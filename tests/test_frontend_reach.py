@@ -115,7 +115,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (32 files checked)."
+    assert plain.stdout.strip() == "All checks passed (33 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -381,7 +381,7 @@ def test_a_position_table_added_is_the_first_weight_summed_over_the_batch():
     assert estimate(vit).log10_grad_ratio == pytest.approx(-1.0, abs=0.25)
     record = model_record(vit)
     assert record.extra["assumed_input"] == [16, 3, 32, 32]
-    assert "on an input of (16, 3, 32, 32) as its constructor states" in model_line(record)
+    assert "on an input of (16, 3, 32, 32): images as its constructor states" in model_line(record)
     # a real backward pass on (4, 3, 32, 32), seeds 0-2: -1.10/-0.95/-0.95; the table's entries
     # sum over the 4 images, the layers' over 4 x 16 patches
     assert estimate(_on_input(vit, (4, 3, 32, 32))).log10_grad_ratio == pytest.approx(-1.0, abs=0.2)
@@ -632,3 +632,15 @@ def test_a_loop_the_walk_skips_makes_a_model_unknown_only_if_it_changes_the_mode
     # ``Tensor(n, *D.output_shape).fill_(0.0)`` fills a new tensor (gan_script.py's loop): D stays
     kept = graphs_of("gan_script.py")["Discriminator"]
     assert kept.complete and estimate(kept).log10_grad_ratio is not None
+
+
+def test_token_ids_as_the_probe_makes_them_and_a_table_longer_than_the_sequence():
+    gpt = graphs_of("gpt_pos_table.py")["GPT"]
+    record = model_record(gpt)
+    # no example input: the position table's batch gradient needs one; token ids are taken as
+    # gradlint probe makes them, 16 sequences of 16
+    assert record.extra["assumed_input"] == [16, 16]
+    assert record.extra["assumed_input_from"] == "token ids as gradlint probe makes them"
+    # a real backward pass on randint(100, (16, 16)), seeds 0-2: -1.59/-1.56/-1.58; 16 of the
+    # table's 128 rows get a gradient (counting all as read, the estimate was -1.09)
+    assert record.log10_grad_ratio == pytest.approx(-1.57, abs=0.15)

@@ -687,3 +687,10 @@ def qk_norm_simple_vit():
     m = _module("vit-pytorch", "vit_pytorch/simple_vit_with_qk_norm.py")
     model = m.SimpleViT(image_size=256, patch_size=32, num_classes=1000, dim=1024, depth=6, heads=16, mlp_dim=2048)
     return model, torch.randn(2, 3, 256, 256)
+
+
+def mingpt_ddp_gpt():
+    """distributed/minGPT-ddp/mingpt/model.py GPT with GPTConfig() defaults (model_type 'gpt2':
+    12 layers, 768 wide), on token ids as gradlint probe makes them (16 by 16)."""
+    m = _module("examples", "distributed/minGPT-ddp/mingpt/model.py")
+    return m.GPT(m.GPTConfig()), torch.randint(0, 50257, (16, 16))

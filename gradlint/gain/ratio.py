@@ -15,7 +15,15 @@ from gradlint.gain.draws import Draw
 from gradlint.gain.estimates import Counterfactual, Estimate, Unknown
 from gradlint.gain.layers import draws_of
 from gradlint.gain.propagate import propagate
-from gradlint.gain.spatial import first_reader, input_shape, is_conv, out_channels
+from gradlint.gain.spatial import (
+    PROBE_BATCH,
+    first_reader,
+    input_shape,
+    is_conv,
+    out_channels,
+    output_features,
+    width_at,
+)
 from gradlint.ir import LayerGraph, Node
 
 CACHE_KEY = "gain_estimate"
@@ -30,20 +38,26 @@ def estimate(graph: LayerGraph, what_if: Counterfactual | None = None) -> Estima
     """The estimate of ``graph`` at initialisation; the plain one is cached on the graph.
 
     One that needs to know which entries of the input are samples and which positions, on a
-    graph without an example input whose constructor states the images it takes
-    (``stated_input``: ``image_size``, ``channels``), is made on ``PROBE_BATCH`` of those
-    images, as ``gradlint probe`` would, and the graph says so (``assume_input``)."""
+    graph without an example input, is made on the input ``gradlint probe`` would make:
+    ``PROBE_BATCH`` of the images its constructor states (``stated_input``: ``image_size``,
+    ``channels``), or token ids ``PROBE_BATCH`` by ``PROBE_SEQUENCE`` for a model that reads
+    them with an embedding; the graph says so (``assume_input``)."""
     if what_if is None and CACHE_KEY in graph.attrs:
         return graph.attrs[CACHE_KEY]
     result = _attempt(graph, what_if)
-    if (result.unknown and NO_INPUT in result.unknown and graph.attrs.get("stated_input")
-            and input_shape(graph) is None):
-        graph.attrs["assume_input"] = True
-        assumed = _attempt(graph, what_if)
-        if assumed.unknown is None:
-            result = assumed
-        else:
-            del graph.attrs["assume_input"]
+    if result.unknown and NO_INPUT in result.unknown and input_shape(graph) is None:
+        if not graph.attrs.get("stated_input"):
+            reader = first_reader(graph)
+            if reader is not None and reader.op == "embedding":
+                graph.attrs["stated_input"] = (PROBE_BATCH, attention.PROBE_SEQUENCE)
+                graph.attrs["stated_by"] = "token ids as gradlint probe makes them"
+        if graph.attrs.get("stated_input"):
+            graph.attrs["assume_input"] = True
+            assumed = _attempt(graph, what_if)
+            if assumed.unknown is None:
+                result = assumed
+            else:
+                del graph.attrs["assume_input"]
     if what_if is None:
         graph.attrs[CACHE_KEY] = result
     return result
@@ -283,7 +297,21 @@ def _shift_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     out = next(n for n in graph.nodes if n.op == "output")
     y = result.nodes[out.inputs[0]] if out.inputs else None
     shared = max(0.0, 1.0 - y.sample_var() / y.m2) if y is not None and y.m2 > 0.0 else 0.0
-    return (samples + samples * samples * shared) / (n * n)
+    used = 1.0 if node.attrs.get("concatenated") else _rows_used(graph, node)
+    return used * (samples + samples * samples * shared) / (n * n)
+
+
+def _rows_used(graph: LayerGraph, node: Node) -> float:
+    """The share of a position table's rows a sequence shorter than it reads (GPT's
+    ``self.pos_emb[:, :t, :]`` of ``block_size`` rows): the others get no gradient, and the
+    RMS over all entries counts them."""
+    entries = node.attrs.get("entries")
+    tokens = attention.token_counts(graph).get(node.id)
+    width = width_at(graph, node)
+    if not (isinstance(entries, int) and tokens and width) or entries % width:
+        return 1.0
+    rows = entries // width
+    return tokens / rows if 0 < tokens < rows else 1.0
 
 
 def _walk_down(graph: LayerGraph, starts: list[int], step,
@@ -388,25 +416,10 @@ def _coherent_gain_gradient(graph: LayerGraph, result: Estimate, node: Node, wha
     # in the units of the per-sample gradients, whose loss the backward walk took as a mean
     # over ``used`` outputs rather than over the output's features
     used = graph.nodes[out.inputs[0]].fan_out or 1
-    features = _output_features(graph, out)
+    features = output_features(graph, out)
     if features is None:
         raise Unknown("width of the output")
     return Decimal(slope * slope / (float(entries) ** 2 * second) * (features / used) ** 2)
-
-
-_SAME_WIDTH = frozenset({"dropout", "identity", "activation", "norm", "scale", "shift", "gate", "add"})
-
-
-def _output_features(graph: LayerGraph, out: Node) -> int | None:
-    """The output's features per position: those of the last layer before it."""
-    current = graph.nodes[out.inputs[0]]
-    while current.op in _SAME_WIDTH and current.inputs:
-        if current.op in ("scale", "shift") and isinstance(current.attrs.get("entries"), int):
-            return current.attrs["entries"]  # a per-channel gain or bias: one entry a feature
-        current = graph.nodes[current.inputs[0]]
-    if current.op != "linear":
-        return None
-    return out_channels(current) if is_conv(current) else current.fan_out
 
 
 def _reads_input(graph: LayerGraph, node: Node) -> bool:

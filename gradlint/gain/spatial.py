@@ -329,3 +329,30 @@ def tap_classes(node: Node, size: Size | None) -> tuple[tuple[int, ...], list[Ta
     for groups in per_dim:
         classes = [(count * c, spans + (span,)) for count, spans in classes for span, c in groups.items()]
     return (tuple(kernel), classes) if len(classes) > 1 else None
+
+
+_SAME_WIDTH = frozenset({"dropout", "identity", "activation", "norm", "scale", "shift", "gate", "add"})
+
+
+def output_features(graph: LayerGraph, out: Node) -> int | None:
+    """The output's features per position: those of the last layer before it."""
+    current = graph.nodes[out.inputs[0]]
+    while current.op in _SAME_WIDTH and current.inputs:
+        if current.op in ("scale", "shift") and isinstance(current.attrs.get("entries"), int):
+            return current.attrs["entries"]  # a per-channel gain or bias: one entry a feature
+        current = graph.nodes[current.inputs[0]]
+    if current.op != "linear":
+        return None
+    return out_channels(current) if is_conv(current) else current.fan_out
+
+
+def width_at(graph: LayerGraph, node: Node) -> int | None:
+    """The features of the signal at ``node``: those of the last layer before it."""
+    current = node
+    while current.op in _SAME_WIDTH and current.inputs:
+        current = graph.nodes[current.inputs[0]]
+    if current.op == "embedding":
+        return current.fan_out
+    if current.op != "linear":
+        return None
+    return out_channels(current) if is_conv(current) else current.fan_out
