@@ -79,7 +79,8 @@ class Calls(InterpPart):
             self.bind_parameters(func.node.params, args, kwargs, frame)
             if isinstance(receiver, Mod) and receiver.cls is not None and func.name == "__init__":
                 for name, value in frame.locals.items():  # the outermost __init__'s first
-                    receiver.init_args.setdefault(name, value)
+                    if value is not receiver:
+                        receiver.init_args.setdefault(name, value)
             if isinstance(func.node, cst.Lambda):
                 return self.eval(func.node.body, frame)
             try:

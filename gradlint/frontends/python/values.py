@@ -250,6 +250,7 @@ def clone(value: Any, memo: dict[int, Any]) -> Any:
     if isinstance(value, Mod):
         copy = Mod(value.type, value.site, value.cls, value.spec, dict(value.args))
         copy.layout_known = value.layout_known
+        copy.init_args = dict(value.init_args)
         memo[id(value)] = copy
         copy.children = {k: clone(v, memo) for k, v in value.children.items()}
         copy.params = {k: (Param(p.shape, p.init, p.fans, p.frozen) if p is not None else None) for k, p in value.params.items()}
