@@ -115,7 +115,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (33 files checked)."
+    assert plain.stdout.strip() == "All checks passed (34 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -644,3 +644,14 @@ def test_token_ids_as_the_probe_makes_them_and_a_table_longer_than_the_sequence(
     # a real backward pass on randint(100, (16, 16)), seeds 0-2: -1.59/-1.56/-1.58; 16 of the
     # table's 128 rows get a gradient (counting all as read, the estimate was -1.09)
     assert record.log10_grad_ratio == pytest.approx(-1.57, abs=0.15)
+
+
+def test_init_code_that_asks_modules_for_their_hooks_and_issubclass_of_the_trees_classes():
+    encoder = graphs_of("init_hooks.py")["Encoder"]
+    # issubclass(Attention, DiffAttention) is False, hasattr(nn.LayerNorm(d), "init_weights")
+    # too: the Linear layers take trunc_normal_(std=.02), the norms reset_parameters()
+    assert encoder.complete
+    first = next(n for n in encoder.nodes if n.op == "linear")
+    assert (first.name, first.weight_init.kind) == ("blocks.0.attn.qkv", "trunc_normal")
+    # a real backward pass on (2, 16, 64), seeds 0-2: -0.64/-0.66/-0.58
+    assert estimate(encoder).log10_grad_ratio == pytest.approx(-0.63, abs=0.15)

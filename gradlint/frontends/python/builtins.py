@@ -244,6 +244,24 @@ def _isinstance(interp, args, kwargs):
     return isinstance_of(interp, args[0], args[1]) if len(args) == 2 else UNKNOWN
 
 
+def _issubclass(interp, args, kwargs):
+    """``issubclass(attn_layer, DiffAttention)`` of classes of the tree, by their bases; a torch
+    class derives from none of the tree's."""
+    if len(args) != 2:
+        return UNKNOWN
+    cls, kinds = args[0], args[1] if isinstance(args[1], tuple) else (args[1],)
+    if not kinds or not all(isinstance(k, ClassVal) for k in kinds):
+        return UNKNOWN
+    if isinstance(cls, TorchRef):
+        return False
+    if not isinstance(cls, ClassVal):
+        return UNKNOWN
+    order = cls.mro()
+    if any(k in order for k in kinds):
+        return True
+    return UNKNOWN if any(b is UNKNOWN for c in order for b in c.bases) else False
+
+
 def _getattr(interp, args, kwargs):
     if len(args) < 2 or not isinstance(args[1], str):
         return UNKNOWN
@@ -265,12 +283,21 @@ def _hasattr(interp, args, kwargs):
             return True
         if obj.cls is not None and interp.class_attr(obj.cls, name)[1] is not None:
             return True
+        if name in _INIT_HOOKS and (obj.spec is not None or obj.container or obj.cls is not None and not any(
+                b is UNKNOWN for c in obj.cls.mro() for b in c.bases)):
+            # init code asks a layer for its hooks: torch layers with parameters reset them, and
+            # none defines the ``init_weights`` a model's own blocks may; a class of the tree
+            # whose bases are all known has those it defines
+            return bool(obj.params) if name == "reset_parameters" and obj.spec is not None else False
         return UNKNOWN
     if isinstance(obj, Obj):
         return name in obj.attrs or interp.class_attr(obj.cls, name)[1] is not None
     if isinstance(obj, TorchRef) and name in _torch_names():
         return True  # a feature test (``hasattr(F, "scaled_dot_product_attention")``) of a torch that has it
     return UNKNOWN
+
+
+_INIT_HOOKS = frozenset({"reset_parameters", "init_weights", "_init_weights"})
 
 
 @functools.cache
@@ -362,6 +389,7 @@ BUILTINS: dict[str, Any] = {
     "any": Builtin("any", _any_all(any)),
     "all": Builtin("all", _any_all(all)),
     "isinstance": Builtin("isinstance", _isinstance),
+    "issubclass": Builtin("issubclass", _issubclass),
     "getattr": Builtin("getattr", _getattr),
     "hasattr": Builtin("hasattr", _hasattr),
     "setattr": Builtin("setattr", _setattr),
