@@ -113,6 +113,7 @@ SAMPLE = {
     "qk_norm_attention": ("vit-pytorch", "vit_pytorch/simple_vit_with_qk_norm.py", "Attention"),
     "qk_norm_simple_vit": ("vit-pytorch", "vit_pytorch/simple_vit_with_qk_norm.py", "SimpleViT"),
     "mingpt_ddp_gpt": ("examples", "distributed/minGPT-ddp/mingpt/model.py", "GPT"),
+    "dino_vision_transformer": ("dino", "vision_transformer.py", "VisionTransformer"),
 }
 
 

@@ -197,8 +197,6 @@ KNOWN_WITHOUT_ESTIMATE = {
     "constant_init_apply.py": "fc1 has one constant weight for all units (GL201): no spread to estimate from",
     "ones_init_tanh_encoder.py": "l1 has one constant weight for all units (GL201): no spread to estimate from",
     "weight_data_fill_cnn.py": "conv1 has one constant weight for all units (GL201): no spread to estimate from",
-    "vit_small.py": "raw parameters (cls token, position table) come first in named_parameters(): "
-    "the ratio is defined on a weight the layer graph does not hold",
 }
 
 # file -> why the static estimate is more than a decade off the measured ratio

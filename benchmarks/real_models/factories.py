@@ -694,3 +694,13 @@ def mingpt_ddp_gpt():
     12 layers, 768 wide), on token ids as gradlint probe makes them (16 by 16)."""
     m = _module("examples", "distributed/minGPT-ddp/mingpt/model.py")
     return m.GPT(m.GPTConfig()), torch.randint(0, 50257, (16, 16))
+
+
+def dino_vision_transformer():
+    """dino's vision_transformer.py VisionTransformer() (ViT-B/16 at its defaults: a
+    convolutional patch embedding, a class token and a position table), on 16 images of its
+    img_size."""
+    _stubbed("utils")
+    sys.modules["utils"].trunc_normal_ = torch.nn.init.trunc_normal_  # utils.py's copy of torch's
+    m = _module("dino", "vision_transformer.py")
+    return m.VisionTransformer(), torch.randn(16, 3, 224, 224)

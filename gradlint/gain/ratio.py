@@ -277,7 +277,7 @@ def _shift_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     if reader.op == "linear" and not is_conv(reader) and len(shape) > 3 and not (
             reader.inputs and attention.token_counts(graph).get(reader.inputs[0])):
         raise Unknown(f"the positions {node.name} is summed over (the input's patches are not followed)")
-    if node.attrs.get("concatenated") and is_conv(reader):
+    if node.attrs.get("concatenated") and is_conv(reader) and not attention.token_counts(graph).get(node.id):
         # how many patches a convolution cuts, that the tokens join, is not followed
         raise Unknown(f"the positions {node.name} is put among (a convolution's patches are not followed)")
     samples = shape[0]
@@ -287,7 +287,8 @@ def _shift_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     if node.attrs.get("concatenated") and taken:
         # a class token whose position the output reads (``x[:, 0]``): at initialisation the
         # others get what attention spreads, about a mean's share each, it the gradient whole
-        n /= math.sqrt(max(batch_size(graph) / samples, 1.0))
+        tokens = attention.token_counts(graph).get(node.id) if is_conv(reader) else batch_size(graph) / samples
+        n /= math.sqrt(max(tokens or 1.0, 1.0))
     elif any(t.attrs.get("token") for t in taken) and any(graph.nodes[i].attrs.get("function") == "pack"
                                                           for i in below):
         # a table of the input's positions added before a learned token joins them (``pack``),
