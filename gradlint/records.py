@@ -31,9 +31,9 @@ def model_record(graph: LayerGraph) -> ModelRecord:
         # no input gives the sequence length attention mixes over: gradlint probe's is taken
         extra["assumed_positions"] = attention.PROBE_SEQUENCE
     if ratio is not None and graph.attrs.get("assume_input"):
-        # no input gives the samples a table sums over: images the constructor states are taken
+        # no input gives the samples a table sums over: the input the probe would make is taken
         extra["assumed_input"] = list(graph.attrs["stated_input"])
-        extra["assumed_input_from"] = graph.attrs.get("stated_by", "images as its constructor states")
+        extra["assumed_input_from"] = graph.attrs["stated_by"]
     withheld = ratio is not None  # known for the first build: withheld only if it follows a stand-in
     ratio = _independent_of_stand_ins(graph, ratio, extra)
     if ratio is None:

@@ -280,21 +280,21 @@ def _shift_share(graph: LayerGraph, result: Estimate, node: Node) -> float:
     if node.attrs.get("concatenated") and is_conv(reader) and not attention.token_counts(graph).get(node.id):
         # how many patches a convolution cuts, that the tokens join, is not followed
         raise Unknown(f"the positions {node.name} is put among (a convolution's patches are not followed)")
-    samples = shape[0]
-    n = float(batch_size(graph) * result.output_positions)
+    samples, batch = shape[0], batch_size(graph)
+    n = float(batch * result.output_positions)
     below = _walk_down(graph, [node.id], lambda n, _: "go")[1]
     taken = [graph.nodes[i] for i in below if graph.nodes[i].attrs.get("function") == "take"]
     if node.attrs.get("concatenated") and taken:
         # a class token whose position the output reads (``x[:, 0]``): at initialisation the
         # others get what attention spreads, about a mean's share each, it the gradient whole
-        tokens = attention.token_counts(graph).get(node.id) if is_conv(reader) else batch_size(graph) / samples
+        tokens = attention.token_counts(graph).get(node.id) if is_conv(reader) else batch / samples
         n /= math.sqrt(max(tokens or 1.0, 1.0))
     elif any(t.attrs.get("token") for t in taken) and any(graph.nodes[i].attrs.get("function") == "pack"
                                                           for i in below):
         # a table of the input's positions added before a learned token joins them (``pack``),
         # when the output reads that token's position (``unpack``): it does not cover it, and
         # every entry gets what attention spreads, about a mean's share
-        n *= math.sqrt(max(batch_size(graph) / samples, 1.0))
+        n *= math.sqrt(max(batch / samples, 1.0))
     out = next(n for n in graph.nodes if n.op == "output")
     y = result.nodes[out.inputs[0]] if out.inputs else None
     shared = max(0.0, 1.0 - y.sample_var() / y.m2) if y is not None and y.m2 > 0.0 else 0.0

@@ -334,6 +334,13 @@ def tap_classes(node: Node, size: Size | None) -> tuple[tuple[int, ...], list[Ta
 _SAME_WIDTH = frozenset({"dropout", "identity", "activation", "norm", "scale", "shift", "gate", "add"})
 
 
+def layer_width(node: Node) -> int | None:
+    """The features a Linear or convolution makes (its output channels); None for other ops."""
+    if node.op != "linear":
+        return None
+    return out_channels(node) if is_conv(node) else node.fan_out
+
+
 def output_features(graph: LayerGraph, out: Node) -> int | None:
     """The output's features per position: those of the last layer before it."""
     current = graph.nodes[out.inputs[0]]
@@ -341,9 +348,7 @@ def output_features(graph: LayerGraph, out: Node) -> int | None:
         if current.op in ("scale", "shift") and isinstance(current.attrs.get("entries"), int):
             return current.attrs["entries"]  # a per-channel gain or bias: one entry a feature
         current = graph.nodes[current.inputs[0]]
-    if current.op != "linear":
-        return None
-    return out_channels(current) if is_conv(current) else current.fan_out
+    return layer_width(current)
 
 
 def width_at(graph: LayerGraph, node: Node) -> int | None:
@@ -351,8 +356,4 @@ def width_at(graph: LayerGraph, node: Node) -> int | None:
     current = node
     while current.op in _SAME_WIDTH and current.inputs:
         current = graph.nodes[current.inputs[0]]
-    if current.op == "embedding":
-        return current.fan_out
-    if current.op != "linear":
-        return None
-    return out_channels(current) if is_conv(current) else current.fan_out
+    return current.fan_out if current.op == "embedding" else layer_width(current)

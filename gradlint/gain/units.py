@@ -33,7 +33,7 @@ from gradlint.gain.spatial import (
     TapClass,
     input_shape,
     is_conv,
-    out_channels,
+    layer_width,
     positions,
     spatial_sizes,
     tap_classes,
@@ -115,7 +115,7 @@ def _walk(graph: LayerGraph, found: Estimate) -> list[UnitStats]:
         first = ins[0] if ins else None
         k_in = shared.get(first, 0.0) if first is not None else 0.0
         m_in = est[first].m2 if first is not None else 0.0
-        width_of[node.id] = _width(node) or (width_of.get(first) if first is not None else None)
+        width_of[node.id] = layer_width(node) or (width_of.get(first) if first is not None else None)
         act = activation_of(node) if node.op in ("linear", "activation") else None
         if node.op == "input":
             shared[node.id] = 0.0
@@ -186,12 +186,6 @@ def _walk(graph: LayerGraph, found: Estimate) -> list[UnitStats]:
 
 def _without_dead(site: UnitStats) -> UnitStats:
     return dataclasses.replace(site, dead_units=None, layer_dead=None)
-
-
-def _width(node: Node) -> int | None:
-    if node.op != "linear":
-        return None
-    return out_channels(node) if is_conv(node) else node.fan_out
 
 
 def _site(

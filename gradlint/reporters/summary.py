@@ -25,8 +25,7 @@ def model_line(model: ModelRecord) -> str:
             estimate += f", on sequences of {model.extra['assumed_positions']} positions (no input gives them)"
         if model.extra.get("assumed_input"):
             shape = ", ".join(map(str, model.extra["assumed_input"]))
-            source = model.extra.get("assumed_input_from", "images as its constructor states")
-            estimate += f", on an input of ({shape}): {source} (no example input gives one)"
+            estimate += f", on an input of ({shape}): {model.extra['assumed_input_from']} (no example input gives one)"
     depth = "?" if model.depth is None else str(model.depth)
     where = f"{model.path}:{model.line}" if model.line is not None else model.path
     if model.line is not None and model.extra.get("cell") is not None:

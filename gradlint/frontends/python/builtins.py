@@ -259,7 +259,7 @@ def _issubclass(interp, args, kwargs):
     order = cls.mro()
     if any(k in order for k in kinds):
         return True
-    return UNKNOWN if any(b is UNKNOWN for c in order for b in c.bases) else False
+    return False if cls.ancestry_known() else UNKNOWN
 
 
 def _getattr(interp, args, kwargs):
@@ -283,8 +283,8 @@ def _hasattr(interp, args, kwargs):
             return True
         if obj.cls is not None and interp.class_attr(obj.cls, name)[1] is not None:
             return True
-        if name in _INIT_HOOKS and (obj.spec is not None or obj.container or obj.cls is not None and not any(
-                b is UNKNOWN for c in obj.cls.mro() for b in c.bases)):
+        if name in _INIT_HOOKS and (obj.spec is not None or obj.container
+                                    or obj.cls is not None and obj.cls.ancestry_known()):
             # init code asks a layer for its hooks: torch layers with parameters reset them, and
             # none defines the ``init_weights`` a model's own blocks may; a class of the tree
             # whose bases are all known has those it defines

@@ -58,6 +58,7 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
     stated = stated_input(mod.init_args, PROBE_BATCH)
     if stated is not None:  # taken only where the estimate needs an input and none is given
         graph.attrs["stated_input"] = stated
+        graph.attrs["stated_by"] = "images as its constructor states"
     graph.attrs["blocks"] = sorted({m.type for path, m in walk_modules(mod) if path and m.cls is not None})
     interp.graph = None
     interp.incomplete = state[0]

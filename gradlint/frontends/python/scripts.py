@@ -305,13 +305,16 @@ _CODE = cst.Module([])
 
 
 def _may_change_layers(ctx: Any, stmt: cst.CSTNode, models: set[str]) -> bool:
+    named = re.compile(r"\b(" + "|".join(map(re.escape, sorted(models))) + r")\b") if models else None
+
+    def mentions(text: str) -> bool:  # a model or its weights
+        return bool(_WEIGHT_WORDS.search(text)) or (named is not None and bool(named.search(text)))
+
     def touches(node: cst.CSTNode) -> bool:
-        text = _CODE.code_for_node(node)
-        return bool(_WEIGHT_WORDS.search(text)) or any(re.search(rf"\b{re.escape(name)}\b", text) for name in models)
+        return mentions(_CODE.code_for_node(node))
 
     for line in ctx.source.code_of(stmt).splitlines():
-        if _SETS_REQUIRES_GRAD.search(line) and (
-                _WEIGHT_WORDS.search(line) or any(re.search(rf"\b{re.escape(n)}\b", line) for n in models)):
+        if _SETS_REQUIRES_GRAD.search(line) and mentions(line):
             return True
     for node in walk(stmt):
         if type(node) is not cst.Call:

@@ -159,8 +159,8 @@ def _pack(interp, args, kwargs):
         packed = weight.packed(pattern)
         return (packed if packed is not None else UNKNOWN), (UNKNOWN,)
     joined = interp.graph.functional(interp, "cat", [list(items)], {}, interp.site)
-    shapes = tuple(_Tokens(_tokens_of(item)) if isinstance(item, ParamRef) and isinstance(pattern, str)
-                   and pattern.count("*") == 1 and _tokens_of(item) is not None else UNKNOWN for item in items)
+    counts = [_tokens_of(item) if isinstance(pattern, str) and pattern.count("*") == 1 else None for item in items]
+    shapes = tuple(_Tokens(count) if count is not None else UNKNOWN for count in counts)
     if any(isinstance(shape, _Tokens) for shape in shapes) and isinstance(joined, Tensor) and joined.node is not None:
         # where learned tokens join the sequence: a table added before it does not cover them
         joined = interp.graph.node("identity", interp.graph.scoped("pack"), interp.site, [joined.node],
@@ -172,8 +172,10 @@ class _Tokens(int):
     """The shape ``pack`` gives a learned token table it joins: how many positions it takes."""
 
 
-def _tokens_of(ref: ParamRef) -> int | None:
-    shape = ref.param.shape if ref.param is not None else None
+def _tokens_of(item: Any) -> int | None:
+    """The positions a learned token table takes in a pack (``cls_token`` of (d,): one); None
+    for anything else."""
+    shape = item.param.shape if isinstance(item, ParamRef) and item.param is not None else None
     return math.prod(shape[:-1]) if shape else None
 
 

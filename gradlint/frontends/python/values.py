@@ -133,6 +133,10 @@ class ClassVal:
             stack.extend(b for b in cls.bases if isinstance(b, ClassVal))
         return order
 
+    def ancestry_known(self) -> bool:
+        """No class in its MRO has a base outside the linted tree."""
+        return not any(b is UNKNOWN for c in self.mro() for b in c.bases)
+
 
 @dataclass(eq=False, repr=False)
 class FuncVal:
