@@ -18,6 +18,7 @@ from gradlint.gain.spatial import (
     averaging_area,
     flattened_positions,
     input_shape,
+    loss_width,
     positions,
     spatial_sizes,
 )
@@ -97,9 +98,11 @@ def _backward(
     graph: LayerGraph, order: list[Node], est: dict[int, NodeEstimate], what_if: Counterfactual
 ) -> None:
     out = next(n for n in graph.nodes if n.op == "output")
-    # loss = mean(y²): dL/dy = 2y / size, so E[δ²] ∝ E[y²]; the width cancels in ratios
+    # loss = mean(y²): dL/dy = 2y / size, so E[δ²] ∝ E[y²]. The width cancels in the ratio of
+    # two per-sample gradients, not against the coherent parts ratio.py takes from E[y²]
+    # itself: it is the output's features per position (a convolution's channels, not its fan-out)
     if out.inputs:
-        width = graph.nodes[out.inputs[0]].fan_out or 1
+        width = loss_width(graph, out)
         est[out.inputs[0]].delta2 += Decimal(4.0 * est[out.inputs[0]].m2 / float(width) ** 2)
     for node in reversed(order):
         if node.op == "output":

@@ -414,13 +414,9 @@ def _coherent_gain_gradient(graph: LayerGraph, result: Estimate, node: Node, wha
         propagate(graph, bumped, Counterfactual({**what_if.draws, node.id: (scaled, b)}, what_if.normalise_after))
         ends.append(bumped.nodes[out.inputs[0]].m2)
     slope = (ends[0] - ends[1]) / (2.0 * _GAIN_STEP)
-    # in the units of the per-sample gradients, whose loss the backward walk took as a mean
-    # over ``used`` outputs rather than over the output's features
-    used = graph.nodes[out.inputs[0]].fan_out or 1
-    features = output_features(graph, out)
-    if features is None:
-        raise Unknown("width of the output")
-    return Decimal(slope * slope / (float(entries) ** 2 * second) * (features / used) ** 2)
+    if output_features(graph, out) is None:
+        raise Unknown("width of the output")  # the loss's mean, in the backward walk's units
+    return Decimal(slope * slope / (float(entries) ** 2 * second))
 
 
 def _reads_input(graph: LayerGraph, node: Node) -> bool:

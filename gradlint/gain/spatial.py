@@ -351,6 +351,13 @@ def output_features(graph: LayerGraph, out: Node) -> int | None:
     return layer_width(current)
 
 
+def loss_width(graph: LayerGraph, out: Node) -> int:
+    """The width the loss's mean divides by per position, in the backward walk and in the
+    coherent gradients taken from E[y²] (``gain.ratio``): the output's features, else the
+    fan-out of the node before it."""
+    return output_features(graph, out) or graph.nodes[out.inputs[0]].fan_out or 1
+
+
 def width_at(graph: LayerGraph, node: Node) -> int | None:
     """The features of the signal at ``node``: those of the last layer before it."""
     current = node
