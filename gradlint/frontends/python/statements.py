@@ -66,6 +66,11 @@ class Statements(InterpPart):
         if isinstance(small, cst.Expr):
             self.eval(small.value, frame)
         elif isinstance(small, cst.Assign):
+            spread = self._spread(small, frame)
+            if spread is not None:
+                for element, item in zip(small.targets[0].target.elements, spread):  # type: ignore[attr-defined]
+                    self.assign(element.value, item, frame)
+                return
             value = self.eval(small.value, frame)
             for target in small.targets:
                 self.assign(target.target, value, frame)
@@ -247,6 +252,32 @@ class Statements(InterpPart):
             frame.locals.clear()
             frame.locals.update(before)
         return held
+
+    def _spread(self, small: cst.Assign, frame: Frame) -> list | None:
+        """``b, n, _, h = *x.shape, self.heads`` where the starred part's length is unknown:
+        for the assignment to run it fills the targets the other items leave, so the items
+        before it are the first targets and those after it the last; the values, one per
+        target, or None when the statement is not of that form (it is then evaluated whole)."""
+        target, value = small.targets[0].target, small.value
+        if len(small.targets) != 1 or not isinstance(target, (cst.Tuple, cst.List)):
+            return None
+        if not isinstance(value, (cst.Tuple, cst.List)):
+            return None
+        starred = [i for i, e in enumerate(value.elements) if isinstance(e, cst.StarredElement)]
+        count = len(target.elements)
+        if len(starred) != 1 or len(value.elements) - 1 > count:
+            return None
+        if any(isinstance(e, cst.StarredElement) for e in target.elements):
+            return None
+        items: list = []
+        for i, element in enumerate(value.elements):
+            item = self.eval(element.value, frame)
+            if i != starred[0]:
+                items.append(item)
+                continue
+            more = self.iterate(item)
+            items.extend([UNKNOWN] * (count - len(value.elements) + 1) if more is None else more)
+        return items if len(items) == count else [UNKNOWN] * count
 
     def assign(self, target: cst.BaseExpression, value: Any, frame: Frame) -> None:
         if isinstance(target, cst.Name):
