@@ -679,3 +679,12 @@ def test_a_shape_unpacked_with_settings_beside_it_keeps_the_settings():
     block = graphs["ConvBlock"]
     assert model_record(block).log10_grad_ratio == 0.036
     assert [n.op for n in block.nodes if n.op == "add"] == ["add"]  # the residual is x itself
+
+
+def test_einops_axis_lengths_forward_was_given_as_keywords_are_only_a_layout():
+    """vit-pytorch rvt.py: ``rearrange(x, 'b (h w) d -> b d h w', **fmap_dims)`` with
+    ``fmap_dims`` an argument of forward. gradlint probe (seeds 0-2): +0.16 to +0.21."""
+    graph = graphs_of("starred_shape.py")["TokenConv"]
+    assert graph.complete and model_record(graph).log10_grad_ratio == 0.112
+    assert [n.attrs.get("einops") for n in graph.nodes if n.attrs.get("einops")] == [
+        "b (h w) d -> b d h w", "b d h w -> b (h w) d"]

@@ -257,6 +257,25 @@ def rvt_depthwise_conv():
     return model.transformer.layers[0][0].to_q.conv, torch.randn(2, 1024, 8, 8)
 
 
+def _rvt_readme():
+    m = _module("vit-pytorch", "vit_pytorch/rvt.py")
+    return m.RvT(image_size=256, patch_size=32, num_classes=1000, dim=1024, depth=6, heads=16, mlp_dim=2048)
+
+
+def rvt_transformer():
+    """rvt.py Transformer (on stand-ins, its feature map's sizes an argument of forward, passed
+    on with ``**fmap_dims``): inside an RvT of the README's sizes, on a class token and 8x8 patches."""
+    return _rvt_readme().transformer, (torch.randn(2, 65, 1024), {"h": 8, "w": 8})
+
+
+def rvt_attention():
+    """rvt.py Attention (a depthwise-convolution query, rotary positions): the first block's of
+    the README's RvT, with the rotary table its Transformer makes."""
+    transformer = _rvt_readme().transformer
+    x = torch.randn(2, 65, 1024)
+    return transformer.layers[0][0], (x, transformer.pos_emb(x[:, 1:]), {"h": 8, "w": 8})
+
+
 # -- lucidrains/denoising-diffusion-pytorch: RMSNorm's gain, PreNorm(dim, fn) as Unet builds it --
 
 def ddpm_resnet_block():

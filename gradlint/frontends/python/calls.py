@@ -170,8 +170,10 @@ class Calls(InterpPart):
             elif arg.star == "**":
                 if isinstance(value, dict):
                     kwargs.update({k: v for k, v in value.items() if isinstance(k, str)})
-                elif not (isinstance(func, TorchRef) and func.qualname.startswith("torch.backends.")):
-                    # (torch.backends' settings pick kernels, never the maths)
+                elif not (isinstance(func, TorchRef) and func.qualname.startswith("torch.backends.")
+                          or isinstance(func, Builtin) and func.sizes_only):
+                    # (torch.backends' settings pick kernels, einops' axis lengths lay entries
+                    # out: neither is the maths)
                     self.unknown("**kwargs that cannot be known")
             elif arg.keyword is not None:
                 kwargs[arg.keyword.value] = value

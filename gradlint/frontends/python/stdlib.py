@@ -144,7 +144,7 @@ def _einops(kind: str):
         return interp.graph.functional(interp, "repeat" if kind == "repeat" else "reshape", [args[0]], {},
                                        interp.site)
 
-    return Builtin(kind, run)
+    return Builtin(kind, run, sizes_only=True)
 
 
 def _pack(interp, args, kwargs):

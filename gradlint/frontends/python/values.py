@@ -188,6 +188,7 @@ class ModuleRef:
 class Builtin:
     name: str
     fn: Callable[[Interp, list, dict], Any]  # fn(interp, args, kwargs)
+    sizes_only: bool = False  # its keywords are axis lengths (einops), never the maths
 
 
 @dataclass(eq=False)
