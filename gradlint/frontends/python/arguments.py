@@ -149,6 +149,42 @@ def _tested(init: cst.FunctionDef) -> set[str]:
     reads no other way (iterates, measures, indexes) but to pass on: collections it decides
     by, stood in for by one that holds nothing and one that holds everything, the two ends of
     what the model may build."""
+    found, read = _membership(init)
+    return found - read
+
+
+def _passed_on(interp: Any, init: FuncVal, judged, depth: int = 2) -> set[str]:
+    """Names the constructor passes on, unchanged, to a class of the tree whose constructor
+    ``judged`` picks them (``Encoder(..., attn_resolutions=attn_resolutions)``, tested with
+    ``in`` there; ``num_res_blocks``, looped over there): of that kind here too."""
+    names = {p.name.value for p in required_params(init.node)}
+    passed: set[str] = set()
+    for call in walk(init.node.body):
+        if not isinstance(call, cst.Call):
+            continue
+        given = [(i, a) for i, a in enumerate(a for a in call.args if not a.star)
+                 if isinstance(a.value, cst.Name) and a.value.value in names]
+        callee = _quietly(interp, init, call.func) if given and isinstance(call.func, (cst.Name, cst.Attribute)) else None
+        target = interp.class_attr(callee, "__init__")[0] if isinstance(callee, ClassVal) else None
+        if not isinstance(target, FuncVal) or not isinstance(target.node, cst.FunctionDef):
+            continue
+        params = [p.name.value for p in (list(target.node.params.posonly_params) + list(target.node.params.params))[1:]]
+        picked = judged(target.node) | (_passed_on(interp, target, judged, depth - 1) if depth > 1 else set())
+        for position, arg in given:
+            name = arg.keyword.value if arg.keyword is not None else (
+                params[position] if position < len(params) else None)
+            if name in picked:
+                passed.add(arg.value.value)  # type: ignore[attr-defined]
+    return passed
+
+
+def _read(init: cst.FunctionDef) -> set[str]:
+    tested, read = _membership(init)
+    return tested | read
+
+
+def _membership(init: cst.FunctionDef) -> tuple[set[str], set[str]]:
+    """(names tested with ``in``, names read whole: measured, indexed, iterated)."""
     found: set[str] = set()
     read: set[str] = set()
     for node in walk(init.body):
@@ -162,7 +198,7 @@ def _tested(init: cst.FunctionDef) -> set[str]:
             read.add(node.value.value)
         elif isinstance(node, (cst.For, cst.CompFor)) and isinstance(node.iter, cst.Name):
             read.add(node.iter.value)
-    return found - read
+    return found, read
 
 
 def _counted(init: cst.FunctionDef) -> set[str]:
@@ -180,8 +216,8 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arg
     kind that cannot be filled in; ``counts``: layer counts too (``Arguments.counts``)."""
     found = Arguments()
     sizes = 0
-    counted = _counted(init.node) if counts else None
-    tested = _tested(init.node)
+    counted = _counted(init.node) | _passed_on(interp, init, _counted) if counts else None
+    tested = _tested(init.node) | (_passed_on(interp, init, _tested) - _read(init.node))
     for param in required_params(init.node):
         name = param.name.value
         if name in tested:
@@ -249,6 +285,16 @@ def _evaluate(interp: Any, init: FuncVal, node: cst.BaseExpression) -> Any:
         return interp.eval(node, Frame(init.file))
     except (Abort, RecursionError):
         return UNKNOWN
+
+
+def _quietly(interp: Any, init: FuncVal, node: cst.BaseExpression) -> Any:
+    """``node``'s value at module level, leaving no mark on the build in progress (a name
+    local to the constructor is unknown there, which is no reason to doubt the model)."""
+    before = interp.incomplete, len(interp.reasons)
+    try:
+        return _evaluate(interp, init, node)
+    finally:
+        interp.incomplete, interp.reasons[before[1]:] = before[0], []
 
 
 def _called(interp: Any, factory: FuncVal, cls: ClassVal) -> Any:
