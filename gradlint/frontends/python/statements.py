@@ -166,14 +166,15 @@ class Statements(InterpPart):
         for mod, name in self.plain_sets[settings:]:
             mod.attrs[name] = UNKNOWN  # a setting either branch may have made
         del self.plain_sets[settings:]
-        if self.state() != state_before:
+        relayouts = self._relayouts_only(state_before)
+        if self.state() != state_before and relayouts is None:
             self.unknown("a condition that cannot be decided changes the model")
         live = [locs for locs, ret in outcomes if ret is None]
         if not live:
             if len(outcomes) == 1:
                 raise outcomes[0][1]  # type: ignore[misc]
             first, second = outcomes[0][1].value, outcomes[1][1].value  # type: ignore[union-attr]
-            raise _Return(first if first is second else UNKNOWN)
+            raise _Return(_agreed(first, second, relayouts))
         if len(live) != len(outcomes):
             if frame.func is not None and self.state() == state_before:
                 # ``for arg in args: if exists(arg): return arg``: the call's value is unknown;
@@ -186,9 +187,20 @@ class Statements(InterpPart):
         merged = dict(live[0])
         for other in live[1:]:
             for key in set(merged) | set(other):
-                if merged.get(key, UNKNOWN) is not other.get(key, UNKNOWN):
-                    merged[key] = UNKNOWN
+                merged[key] = _agreed(merged.get(key, UNKNOWN), other.get(key, UNKNOWN), relayouts)
         frame.locals = merged
+
+    def _relayouts_only(self, before: tuple[int, int]) -> dict[int, int] | None:
+        """When the branches of a condition nothing decides added only einops re-layouts to the
+        graph (``if kv_heads == 1: k = rearrange(k, 'b 1 n d -> b n d')``), each added node's
+        source: the gain model is the same on either side. None when anything else changed."""
+        if self.graph is None or self.mutations != before[0]:
+            return None
+        nodes = self.graph.graph.nodes
+        added = nodes[before[1]:]
+        if not all(n.op == "identity" and n.attrs.get("einops") and len(n.inputs) == 1 for n in added):
+            return None
+        return {n.id: n.inputs[0] for n in added}
 
     def state(self) -> tuple[int, int]:
         """How much shared state has changed so far: mutations, and graph nodes in forward."""
@@ -311,6 +323,23 @@ class Statements(InterpPart):
                 self.assign(element.value, item, frame)
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, value, frame)
+
+
+def _agreed(first: Any, second: Any, relayouts: dict[int, int] | None) -> Any:
+    """What two branches agree a name holds: the same value, or a tensor and a re-layout of it
+    the branches made (``relayouts``), taken as the tensor; else UNKNOWN."""
+    if first is second:
+        return first
+    if relayouts and isinstance(first, Tensor) and isinstance(second, Tensor):
+        def source(t: Tensor) -> Any:
+            node = t.node
+            while node in relayouts:
+                node = relayouts[node]
+            return node
+        if source(first) == source(second) and first.piece == second.piece:
+            return first if first.node not in relayouts else (second if second.node not in relayouts
+                                                               else Tensor(source(first)))
+    return UNKNOWN
 
 
 def rescaled(init: Init | None, operator: cst.BaseAugOp, value: Any) -> Init:
