@@ -59,6 +59,8 @@ SAMPLE = {
     "cvt_feedforward_384": ("vit-pytorch", "vit_pytorch/cvt.py", "FeedForward"),
     "twins_local_attention": ("vit-pytorch", "vit_pytorch/twins_svt.py", "LocalAttention"),
     "rvt_depthwise_conv": ("vit-pytorch", "vit_pytorch/rvt.py", "DepthWiseConv2d"),
+    "sam_mask_decoder_mlp": ("segment-anything", "segment_anything/modeling/mask_decoder.py", "MLP"),
+    "detr_mlp": ("detr", "models/detr.py", "MLP"),
     "rvt_transformer": ("vit-pytorch", "vit_pytorch/rvt.py", "Transformer"),
     "rvt_attention": ("vit-pytorch", "vit_pytorch/rvt.py", "Attention"),
     "ddpm_resnet_block": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/denoising_diffusion_pytorch.py",

@@ -115,7 +115,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (36 files checked)."
+    assert plain.stdout.strip() == "All checks passed (37 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -141,7 +141,8 @@ def test_a_guard_that_raises_is_a_dead_end_not_the_end_of_forward():
 def test_a_block_walked_again_forgets_the_tensors_its_first_walk_stored(cli):
     """The block is walked inside Encoder, then again for its record: the tensor its forward
     stored on ``self`` belongs to Encoder's graph, not to the block's, so that walk gives no
-    estimate, and the block is built on its own instead (stand-in sizes; one weight, ratio 0)."""
+    estimate, and the block is built on its own instead (on the sizes the file's calls pass;
+    one weight, ratio 0)."""
     result = cli(
         "check", "--no-cache", "--isolated", "--output-format", "json",
         str(FIXTURES.parent / "state" / "cached_state_block.py"),
@@ -151,7 +152,7 @@ def test_a_block_walked_again_forgets_the_tensors_its_first_walk_stored(cli):
     models = {m["class"]: m for m in report["models"]}
     assert models["Encoder"]["log10_grad_ratio"] is not None
     assert models["CausalConv"]["log10_grad_ratio"] == 0.0
-    assert models["CausalConv"]["built_with"] == "stand-ins for in_channels, out_channels"
+    assert models["CausalConv"]["built_with"] == "in_channels=8, out_channels=8 as the file passes them"
 
 
 def test_a_channel_norms_raw_gain_is_a_weight_and_its_batch_gradient_a_mean():
@@ -712,3 +713,18 @@ def test_a_relayout_under_a_condition_on_a_shape_nothing_knows_is_the_same_model
     assert graph.complete and model_record(graph).log10_grad_ratio == -0.827
     # the re-layouts the branch made are left off the path
     assert len([n for n in graph.nodes if n.attrs.get("einops") == "b 1 n d -> b n d"]) == 2
+
+
+def test_numbers_every_call_in_the_file_passes_are_taken_for_stand_ins():
+    """detr's ``self.bbox_embed = MLP(hidden_dim, hidden_dim, 4, 3)``: DETR cannot be built (its
+    transformer is an argument), but its one call of MLP gives the depth and the output width.
+    gradlint probe, MLP(256, 256, 4, 3) on (2, 100, 256): -1.72. A class called with two depths
+    keeps its stand-in."""
+    graphs = graphs_of("box_head.py")
+    record = model_record(graphs["MLP"])
+    assert record.extra["built_with"] == ("output_dim=4, num_layers=3 as the file passes them; "
+                                          "stand-ins for input_dim, hidden_dim")
+    assert record.log10_grad_ratio == -1.787
+    assert [n.fan_out for n in graphs["MLP"].weighted()][-1] == 4
+    probe = model_record(graphs["Probe"])
+    assert probe.log10_grad_ratio is None and probe.extra["depends_on"] == ["depth"]

@@ -637,6 +637,29 @@ def sam_two_way_transformer():
     return model, (torch.randn(1, 256, 64, 64), torch.randn(1, 256, 64, 64), torch.randn(1, 5, 256))
 
 
+def sam_mask_decoder_mlp():
+    """segment_anything/modeling/mask_decoder.py MLP (num_layers from the file's calls, widths on
+    stand-ins): as MaskDecoder builds its IoU head, MLP(256, 256, 4, 3), on 4 mask tokens."""
+    import importlib
+
+    _package("segment_anything", REPOS / "segment-anything" / "segment_anything")
+    m = importlib.import_module("segment_anything.modeling.mask_decoder")
+    return m.MLP(256, 256, 4, 3), torch.randn(16, 256)
+
+
+def detr_mlp():
+    """models/detr.py MLP (num_layers and output_dim from the file's one call, widths on
+    stand-ins): DETR's box head MLP(hidden_dim, hidden_dim, 4, 3) at the default 256 wide,
+    on 100 queries of a batch of 2."""
+    _package("models", REPOS / "detr" / "models", stubs=("torchvision", "scipy.optimize", "util.box_ops",
+                                                         "util.misc", "models.backbone", "models.matcher",
+                                                         "models.segmentation", "models.transformer"))
+    import importlib
+
+    m = importlib.import_module("models.detr")
+    return m.MLP(256, 256, 4, 3), torch.randn(2, 100, 256)
+
+
 def yolov5_transformer_block():
     """models/common.py TransformerBlock as yolov5s-transformer's C3TR builds it (256, 4 heads, 1 layer)."""
     _stubbed("cv2", "pandas", "requests", "PIL.Image", "PIL.ImageOps", "ultralytics.utils.plotting",

@@ -82,6 +82,7 @@ class Arguments:
     stand_ins: list[str] = field(default_factory=list)
     configs: list[str] = field(default_factory=list)
     counts: list[str] = field(default_factory=list)  # layer counts among the stand-ins
+    given: list[str] = field(default_factory=list)  # ``name=value`` every call in the file passes
 
     def deep(self) -> dict[str, Any]:
         """The first build's arguments with every layer count ``DEEP_COUNT``."""
@@ -90,6 +91,8 @@ class Arguments:
     @property
     def label(self) -> str | None:
         parts = [f"{name} defaults" for name in self.configs]
+        if self.given:
+            parts.append(", ".join(self.given) + " as the file passes them")
         if self.stand_ins:
             parts.append("stand-ins for " + ", ".join(self.stand_ins))
         return "; ".join(parts) or None
@@ -218,8 +221,13 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arg
     sizes = 0
     counted = _counted(init.node) | _passed_on(interp, init, _counted) if counts else None
     tested = _tested(init.node) | (_passed_on(interp, init, _tested) - _read(init.node))
+    given = _given_in_file(cls, init.node)
     for param in required_params(init.node):
         name = param.name.value
+        if name in given and name not in tested:
+            found.first[name] = found.second[name] = given[name]
+            found.given.append(f"{name}={given[name]!r}")
+            continue
         if name in tested:
             found.first[name], found.second[name] = (), EVERYTHING
             found.stand_ins.append(name)
@@ -285,6 +293,74 @@ def _evaluate(interp: Any, init: FuncVal, node: cst.BaseExpression) -> Any:
         return interp.eval(node, Frame(init.file))
     except (Abort, RecursionError):
         return UNKNOWN
+
+
+def _given_in_file(cls: ClassVal, init: cst.FunctionDef) -> dict[str, Any]:
+    """Arguments every call of ``cls`` in its own file passes as one number: written there
+    (``MLP(hidden_dim, hidden_dim, 4, 3)``), or the default of the calling function's parameter
+    passed on (``MLP(..., iou_head_depth)``). A block its model builds inside the file needs
+    nothing else to know a layer count nothing else passes."""
+    source = cls.file.source if cls.file is not None else None
+    if source is None:
+        return {}
+    params = init.params
+    names = [p.name.value for p in (list(params.posonly_params) + list(params.params))[1:]]
+    seen: dict[str, set] = {}
+    doubtful: set[str] = set()
+    for caller, call in _calls_of(source.module, cls.name):
+        defaults = {p.name.value: _number(p.default) for p in _params(caller) if p.default is not None}
+        if any(a.star for a in call.args):
+            return {}
+        for position, arg in enumerate(a for a in call.args if a.keyword is None):
+            if position < len(names):
+                seen.setdefault(names[position], set()).add(_number(arg.value, defaults))
+        for arg in call.args:
+            if arg.keyword is not None:
+                seen.setdefault(arg.keyword.value, set()).add(_number(arg.value, defaults))
+    for name, values in seen.items():
+        if len(values) != 1 or None in values:
+            doubtful.add(name)
+    return {name: values.pop() for name, values in seen.items() if name not in doubtful}
+
+
+def _calls_of(module: cst.Module, name: str) -> list[tuple[cst.FunctionDef | None, cst.Call]]:
+    """The calls ``name(...)`` in ``module``, each with the function whose body makes it."""
+    found: list[tuple[cst.FunctionDef | None, cst.Call]] = []
+
+    class Calls(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.functions: list[cst.FunctionDef] = []
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.functions.append(node)
+
+        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+            self.functions.pop()
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name) and node.func.value == name:
+                found.append((self.functions[-1] if self.functions else None, node))
+
+    module.visit(Calls())
+    return found
+
+
+def _params(function: cst.FunctionDef | None) -> list[cst.Param]:
+    if function is None:
+        return []
+    p = function.params
+    return [*p.posonly_params, *p.params, *p.kwonly_params]
+
+
+def _number(node: cst.BaseExpression, defaults: dict[str, Any] | None = None) -> int | float | None:
+    """An int or float written as such, or a parameter whose default is one; else None."""
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if isinstance(node, cst.Float):
+        return float(node.evaluated_value)
+    if isinstance(node, cst.Name) and defaults is not None:
+        return defaults.get(node.value)
+    return None
 
 
 def _quietly(interp: Any, init: FuncVal, node: cst.BaseExpression) -> Any:

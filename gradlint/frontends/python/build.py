@@ -196,7 +196,10 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
     if not blocks:
         return None, interp.steps  # arguments nothing in the file passes: built for model records only
     arguments = fill(interp, cls, init, counts=True)
-    inside = built_inside(cls, built)[:INSIDE_TRIES] if arguments is None or arguments.stand_ins else []
+    # a block a model of the file builds is taken as built there, before the numbers the file's
+    # calls pass it (``arguments.given``) or stand-ins
+    inside = (built_inside(cls, built)[:INSIDE_TRIES]
+              if arguments is None or arguments.stand_ins or arguments.given else [])
     first = None
     for (parent, name, mod), parent_interp, root in inside:  # a block without values of its own: as a model builds it
         graph = walk_forward(parent_interp, cls, mod, ctx)
