@@ -61,6 +61,7 @@ SAMPLE = {
     "rvt_depthwise_conv": ("vit-pytorch", "vit_pytorch/rvt.py", "DepthWiseConv2d"),
     "sam_mask_decoder_mlp": ("segment-anything", "segment_anything/modeling/mask_decoder.py", "MLP"),
     "detr_mlp": ("detr", "models/detr.py", "MLP"),
+    "super_resolution_net": ("examples", "super_resolution/model.py", "Net"),
     "rvt_transformer": ("vit-pytorch", "vit_pytorch/rvt.py", "Transformer"),
     "rvt_attention": ("vit-pytorch", "vit_pytorch/rvt.py", "Attention"),
     "ddpm_resnet_block": ("denoising-diffusion-pytorch", "denoising_diffusion_pytorch/denoising_diffusion_pytorch.py",

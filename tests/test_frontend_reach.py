@@ -115,7 +115,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (37 files checked)."
+    assert plain.stdout.strip() == "All checks passed (38 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -728,3 +728,12 @@ def test_numbers_every_call_in_the_file_passes_are_taken_for_stand_ins():
     assert [n.fan_out for n in graphs["MLP"].weighted()][-1] == 4
     probe = model_record(graphs["Probe"])
     assert probe.log10_grad_ratio is None and probe.extra["depends_on"] == ["depth"]
+
+
+def test_a_resampling_factor_nothing_passes_is_stood_in_for():
+    """pytorch/examples' super-resolution Net(upscale_factor): stood in for by 2 and 3, whose
+    builds agree. gradlint probe, Net(3) on (16, 1, 64, 64): -1.04."""
+    record = model_record(graphs_of("resampling.py")["Net"])
+    assert record.extra["built_with"] == "stand-ins for upscale_factor"
+    assert record.log10_grad_ratio == -1.184
+    assert [n.fan_out for n in graphs_of("resampling.py")["Net"].weighted()][-1] == 4 * 9  # factor 2

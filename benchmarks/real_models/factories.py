@@ -107,6 +107,12 @@ def style_transformer_net():
     return _style(), torch.randn(2, 3, 64, 64)
 
 
+def super_resolution_net():
+    """super_resolution/model.py Net (its upscale factor on stand-ins; main.py requires it): as
+    the example's README runs it, upscale factor 3, on luminance crops of 64x64 (batch 16)."""
+    return _module("examples", "super_resolution/model.py").Net(3), torch.randn(16, 1, 64, 64)
+
+
 def style_conv_layer():
     return _style().conv1, torch.randn(2, 3, 64, 64)
 

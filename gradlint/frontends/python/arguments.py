@@ -42,8 +42,10 @@ _CONFIG_CLASS = re.compile(r"(Config|Configuration|Args|Arguments|Cfg|Params|Hpa
 _HEADS = re.compile(r"^(h|heads|n_?heads?|num_heads|nhead|.*_heads)$")
 # geometry, stood in for by values of its own magnitude (a kernel 256 wide, a stride of 1024
 # or a patch as large as the image is no model's): kernels 3 and 5, strides 1 and 2 (a
-# projection's stride of 2 halves the keys), patches 16 and 8 of images 224 and 256 wide
+# projection's stride of 2 halves the keys), patches 16 and 8 of images 224 and 256 wide,
+# resampling factors 2 and 3 (a super-resolution net's last layer makes factor² channels)
 _GEOMETRY = (
+    (re.compile(r"^(factor|.*_factor)$"), (2, 3)),
     (re.compile(r"^(kernel|kernel_size|.*_kernel|.*_kernel_size|k)$"), (3, 5)),
     (re.compile(r"^(stride|.*_stride)$"), (1, 2)),
     (re.compile(r"^(patch_size|patch|.*_patch_size)$"), (16, 8)),
