@@ -115,7 +115,7 @@ def test_show_models_names_what_blocked_a_model(tmp_path, cli):
     records = {(m["path"], m["class"]): m for m in report["models"]}
     assert records[("reach/blocks.py", "FeedForward")]["depends_on"] == ["dim", "hidden_dim"]
     plain = cli("check", "--exit-zero", "reach", cwd=tmp_path)
-    assert plain.stdout.strip() == "All checks passed (38 files checked)."
+    assert plain.stdout.strip() == "All checks passed (39 files checked)."
 
 
 def test_findings_are_the_same_whether_blocks_are_built_or_not():
@@ -737,3 +737,24 @@ def test_a_resampling_factor_nothing_passes_is_stood_in_for():
     assert record.extra["built_with"] == "stand-ins for upscale_factor"
     assert record.log10_grad_ratio == -1.184
     assert [n.fan_out for n in graphs_of("resampling.py")["Net"].weighted()][-1] == 4 * 9  # factor 2
+
+
+def test_torch_layers_subclassed_keep_their_constructor_and_a_switch_takes_its_receivers_default():
+    """whisper's ``class Linear(nn.Linear)`` and ``class Conv1d(nn.Conv1d)`` cast their weights in
+    forward and ``_conv_forward``: built on stand-ins for the arguments torch's constructor
+    requires, each is its one layer. vit-pytorch's Transformer requires ``use_flash`` and only
+    passes it on to an Attention whose default is True."""
+    graphs = graphs_of("switches.py")
+    for name, stand_ins in (("Linear", "in_features, out_features"),
+                            ("Conv1d", "in_channels, out_channels, kernel_size")):
+        record = model_record(graphs[name])
+        assert record.log10_grad_ratio == 0.0 and record.extra["built_with"] == f"stand-ins for {stand_ins}"
+        assert [n.op for n in graphs[name].nodes] == ["input", "linear", "output"]
+    masked = model_record(graphs["Masked"])
+    assert masked.extra["blocked"] == "a Conv2d subclass that overrides methods torch's forward may call"
+    transformer = model_record(graphs["Transformer"])
+    assert transformer.extra["built_with"] == (
+        "use_flash=True as Attention defaults it; stand-ins for dim, depth, heads, dim_head, mlp_dim")
+    assert transformer.log10_grad_ratio is not None
+    assert [n.attrs.get("form") for n in graphs["Transformer"].nodes if n.op == "attention"][:1] == [
+        "scaled_dot_product_attention"]

@@ -33,6 +33,13 @@ from typing import Any
 import libcst as cst
 
 from gradlint.codefacts.syntax import walk
+from gradlint.frontends.python.call_sites import (
+    evaluate,
+    flags_passed_on,
+    given_in_file,
+    passed_on,
+    required_params,
+)
 from gradlint.frontends.python.shared import Abort
 from gradlint.frontends.python.values import EVERYTHING, UNKNOWN, ClassVal, FuncVal, Obj
 from gradlint.names import dotted
@@ -85,6 +92,7 @@ class Arguments:
     configs: list[str] = field(default_factory=list)
     counts: list[str] = field(default_factory=list)  # layer counts among the stand-ins
     given: list[str] = field(default_factory=list)  # ``name=value`` every call in the file passes
+    defaults: list[str] = field(default_factory=list)  # switches passed on, as their receiver defaults them
 
     def deep(self) -> dict[str, Any]:
         """The first build's arguments with every layer count ``DEEP_COUNT``."""
@@ -95,15 +103,10 @@ class Arguments:
         parts = [f"{name} defaults" for name in self.configs]
         if self.given:
             parts.append(", ".join(self.given) + " as the file passes them")
+        parts.extend(self.defaults)
         if self.stand_ins:
             parts.append("stand-ins for " + ", ".join(self.stand_ins))
         return "; ".join(parts) or None
-
-
-def required_params(init: cst.FunctionDef) -> list[cst.Param]:
-    params = init.params
-    positional = (list(params.posonly_params) + list(params.params))[1:]
-    return [p for p in [*positional, *params.kwonly_params] if p.default is None]
 
 
 def _annotation(param: cst.Param) -> str | None:
@@ -158,31 +161,6 @@ def _tested(init: cst.FunctionDef) -> set[str]:
     return found - read
 
 
-def _passed_on(interp: Any, init: FuncVal, judged, depth: int = 2) -> set[str]:
-    """Names the constructor passes on, unchanged, to a class of the tree whose constructor
-    ``judged`` picks them (``Encoder(..., attn_resolutions=attn_resolutions)``, tested with
-    ``in`` there; ``num_res_blocks``, looped over there): of that kind here too."""
-    names = {p.name.value for p in required_params(init.node)}
-    passed: set[str] = set()
-    for call in walk(init.node.body):
-        if not isinstance(call, cst.Call):
-            continue
-        given = [(i, a) for i, a in enumerate(a for a in call.args if not a.star)
-                 if isinstance(a.value, cst.Name) and a.value.value in names]
-        callee = _quietly(interp, init, call.func) if given and isinstance(call.func, (cst.Name, cst.Attribute)) else None
-        target = interp.class_attr(callee, "__init__")[0] if isinstance(callee, ClassVal) else None
-        if not isinstance(target, FuncVal) or not isinstance(target.node, cst.FunctionDef):
-            continue
-        params = [p.name.value for p in (list(target.node.params.posonly_params) + list(target.node.params.params))[1:]]
-        picked = judged(target.node) | (_passed_on(interp, target, judged, depth - 1) if depth > 1 else set())
-        for position, arg in given:
-            name = arg.keyword.value if arg.keyword is not None else (
-                params[position] if position < len(params) else None)
-            if name in picked:
-                passed.add(arg.value.value)  # type: ignore[attr-defined]
-    return passed
-
-
 def _read(init: cst.FunctionDef) -> set[str]:
     tested, read = _membership(init)
     return tested | read
@@ -221,9 +199,10 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arg
     kind that cannot be filled in; ``counts``: layer counts too (``Arguments.counts``)."""
     found = Arguments()
     sizes = 0
-    counted = _counted(init.node) | _passed_on(interp, init, _counted) if counts else None
-    tested = _tested(init.node) | (_passed_on(interp, init, _tested) - _read(init.node))
-    given = _given_in_file(cls, init.node)
+    counted = _counted(init.node) | passed_on(interp, init, _counted) if counts else None
+    tested = _tested(init.node) | (passed_on(interp, init, _tested) - _read(init.node))
+    given = given_in_file(cls, init.node)
+    flags: dict[str, Any] | None = None
     for param in required_params(init.node):
         name = param.name.value
         if name in given and name not in tested:
@@ -255,7 +234,13 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arg
             continue
         config = _configuration(interp, cls, init, param)
         if config is None:
-            return None
+            flags = flags_passed_on(interp, init) if flags is None else flags
+            if name not in flags:
+                return None
+            value, owner = flags[name]
+            found.first[name] = found.second[name] = value
+            found.defaults.append(f"{name}={value!r} as {owner} defaults it")
+            continue
         value, label = config
         found.first[name] = found.second[name] = value
         found.configs.append(label)
@@ -265,7 +250,7 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arg
 def _configuration(interp: Any, cls: ClassVal, init: FuncVal, param: cst.Param) -> tuple[Any, str] | None:
     annotation = param.annotation.annotation if param.annotation is not None else None
     if annotation is not None:
-        target = _evaluate(interp, init, annotation)
+        target = evaluate(interp, init, annotation)
         if isinstance(target, ClassVal) and not target.is_module:
             value = _defaults(interp, target)
             return (value, f"{target.name}()") if value is not None else None
@@ -288,91 +273,38 @@ def _configuration(interp: Any, cls: ClassVal, init: FuncVal, param: cst.Param) 
     return matches[0] if len(matches) == 1 else None
 
 
-def _evaluate(interp: Any, init: FuncVal, node: cst.BaseExpression) -> Any:
-    from gradlint.frontends.python.shared import Frame
-
-    try:
-        return interp.eval(node, Frame(init.file))
-    except (Abort, RecursionError):
-        return UNKNOWN
-
-
-def _given_in_file(cls: ClassVal, init: cst.FunctionDef) -> dict[str, Any]:
-    """Arguments every call of ``cls`` in its own file passes as one number: written there
-    (``MLP(hidden_dim, hidden_dim, 4, 3)``), or the default of the calling function's parameter
-    passed on (``MLP(..., iou_head_depth)``). A block its model builds inside the file needs
-    nothing else to know a layer count nothing else passes."""
-    source = cls.file.source if cls.file is not None else None
-    if source is None:
-        return {}
-    params = init.params
-    names = [p.name.value for p in (list(params.posonly_params) + list(params.params))[1:]]
-    seen: dict[str, set] = {}
-    doubtful: set[str] = set()
-    for caller, call in _calls_of(source.module, cls.name):
-        defaults = {p.name.value: _number(p.default) for p in _params(caller) if p.default is not None}
-        if any(a.star for a in call.args):
-            return {}
-        for position, arg in enumerate(a for a in call.args if a.keyword is None):
-            if position < len(names):
-                seen.setdefault(names[position], set()).add(_number(arg.value, defaults))
-        for arg in call.args:
-            if arg.keyword is not None:
-                seen.setdefault(arg.keyword.value, set()).add(_number(arg.value, defaults))
-    for name, values in seen.items():
-        if len(values) != 1 or None in values:
-            doubtful.add(name)
-    return {name: values.pop() for name, values in seen.items() if name not in doubtful}
+# the arguments torch's layers require, for a subclass that keeps their constructor
+_TORCH_REQUIRED = {
+    "Linear": ("in_features", "out_features"),
+    **{f"{kind}{d}d": ("in_channels", "out_channels", "kernel_size") for kind in ("Conv", "ConvTranspose")
+       for d in (1, 2, 3)},
+    "Embedding": ("num_embeddings", "embedding_dim"),
+    "MultiheadAttention": ("embed_dim", "num_heads"),
+    **{kind: ("input_size", "hidden_size") for kind in ("RNN", "LSTM", "GRU")},
+}
 
 
-def _calls_of(module: cst.Module, name: str) -> list[tuple[cst.FunctionDef | None, cst.Call]]:
-    """The calls ``name(...)`` in ``module``, each with the function whose body makes it."""
-    found: list[tuple[cst.FunctionDef | None, cst.Call]] = []
-
-    class Calls(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.functions: list[cst.FunctionDef] = []
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            self.functions.append(node)
-
-        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-            self.functions.pop()
-
-        def visit_Call(self, node: cst.Call) -> None:
-            if isinstance(node.func, cst.Name) and node.func.value == name:
-                found.append((self.functions[-1] if self.functions else None, node))
-
-    module.visit(Calls())
+def fill_inherited(cls: ClassVal) -> Arguments | None:
+    """Stand-ins for the arguments of a torch layer's constructor that a subclass keeps
+    (``class Linear(nn.Linear)`` overriding only forward, whisper's), or None."""
+    names = _TORCH_REQUIRED.get(cls.torch_base or "")
+    if names is None:
+        return None
+    found = Arguments()
+    sizes = 0
+    for name in names:
+        kind = _number_kind(cst.Param(cst.Name(name)))
+        if kind == "size":
+            found.first[name], found.second[name] = _WIDTHS[0][sizes % 6], _WIDTHS[1][sizes % 6]
+            sizes += 1
+        elif kind == "heads":
+            found.first[name], found.second[name] = _HEAD_COUNTS
+        elif kind == "geometry":
+            found.first[name], found.second[name] = next(v for pattern, v in _GEOMETRY if pattern.match(name))
+        else:
+            return None
+        found.stand_ins.append(name)
     return found
-
-
-def _params(function: cst.FunctionDef | None) -> list[cst.Param]:
-    if function is None:
-        return []
-    p = function.params
-    return [*p.posonly_params, *p.params, *p.kwonly_params]
-
-
-def _number(node: cst.BaseExpression, defaults: dict[str, Any] | None = None) -> int | float | None:
-    """An int or float written as such, or a parameter whose default is one; else None."""
-    if isinstance(node, cst.Integer):
-        return int(node.evaluated_value)
-    if isinstance(node, cst.Float):
-        return float(node.evaluated_value)
-    if isinstance(node, cst.Name) and defaults is not None:
-        return defaults.get(node.value)
-    return None
-
-
-def _quietly(interp: Any, init: FuncVal, node: cst.BaseExpression) -> Any:
-    """``node``'s value at module level, leaving no mark on the build in progress (a name
-    local to the constructor is unknown there, which is no reason to doubt the model)."""
-    before = interp.incomplete, len(interp.reasons)
-    try:
-        return _evaluate(interp, init, node)
-    finally:
-        interp.incomplete, interp.reasons[before[1]:] = before[0], []
 
 
 def _called(interp: Any, factory: FuncVal, cls: ClassVal) -> Any:

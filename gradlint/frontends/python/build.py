@@ -8,7 +8,7 @@ from typing import Any
 import libcst as cst
 
 from gradlint.codefacts.syntax import walk
-from gradlint.frontends.python.arguments import fill, may_fill
+from gradlint.frontends.python.arguments import fill, fill_inherited, may_fill
 from gradlint.frontends.python.example_input import declared_shape
 from gradlint.frontends.python.forward_walk import walk_forward
 from gradlint.frontends.python.inside import (
@@ -187,7 +187,9 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         return (graph if graph is not None else first), steps + own
     interp = Interpreter(project)
     init, _ = interp.class_attr(cls, "__init__")
-    if not (isinstance(init, FuncVal) and _takes_arguments(init.node)):
+    own = isinstance(init, FuncVal) and _takes_arguments(init.node)
+    inherited = fill_inherited(cls) if not own and not isinstance(init, FuncVal) else None
+    if not own and inherited is None:
         graph, mod = _built(interp, cls, {}, ctx)
         if mod is not None:
             built.append((mod, interp))
@@ -195,7 +197,7 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
         return graph, interp.steps
     if not blocks:
         return None, interp.steps  # arguments nothing in the file passes: built for model records only
-    arguments = fill(interp, cls, init, counts=True)
+    arguments = fill(interp, cls, init, counts=True) if own else inherited
     # a block a model of the file builds is taken as built there, before the numbers the file's
     # calls pass it (``arguments.given``) or stand-ins
     inside = (built_inside(cls, built)[:INSIDE_TRIES]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import libcst as cst
+
 from gradlint.frontends.python.example_input import stated_input
 from gradlint.frontends.python.folds import fold
 from gradlint.frontends.python.graph import GraphBuilder, PlacedReason, first_tensor, unused_nodes
@@ -50,7 +52,11 @@ def walk_forward(interp: Interpreter, cls: ClassVal, mod: Mod, ctx: Any) -> Laye
                                         builder.reason_locations.get(node.id, node.location)))
     unused_nodes(builder)
     _locate_in_model_file(graph, mod)
-    if interp.incomplete or not forward_known(forward, mod):
+    if not forward_known(forward, mod):
+        # torch's forward may call what the class overrides (``_conv_forward`` is modelled)
+        base = mod.cls.torch_base if mod.cls is not None else mod.type
+        builder.incomplete(f"a {base} subclass that overrides methods torch's forward may call")
+    if interp.incomplete:
         graph.complete = False
     if interp.reasons:
         graph.attrs.setdefault("unknown", []).extend(_reason(where, site) for where, site in interp.reasons)
@@ -111,5 +117,17 @@ def _reason(where: str, site: Any) -> Any:
     return PlacedReason(where, site.file.line_location(site.node))
 
 
+# what a subclass of a torch layer may define and keep torch's forward as the gain model has it
+_KEEPS_TORCH_FORWARD = frozenset({"__init__", "reset_parameters", "extra_repr", "_conv_forward"})
+
+
 def forward_known(forward: Any, mod: Mod) -> bool:
-    return isinstance(forward, FuncVal) or (mod.cls is not None and mod.cls.torch_base == "Sequential")
+    if isinstance(forward, FuncVal) or (mod.cls is not None and mod.cls.torch_base == "Sequential"):
+        return True
+    return mod.spec is not None and mod.cls is not None and all(
+        not isinstance(stmt, cst.FunctionDef) or stmt.name.value in _KEEPS_TORCH_FORWARD
+        for klass in mod.cls.mro() for stmt in _body(klass.node))
+
+
+def _body(node: cst.ClassDef) -> tuple:
+    return tuple(node.body.body) if isinstance(node.body, cst.IndentedBlock) else ()

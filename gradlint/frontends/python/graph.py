@@ -21,6 +21,7 @@ from gradlint.frontends.python.values import (
     FuncVal,
     Mod,
     Param,
+    ParamRef,
     Site,
     Tensor,
 )
@@ -138,6 +139,17 @@ class GraphBuilder(Functional):
                     self.scope.pop()
             if mod.cls.torch_base == "Sequential":
                 return self._chain(interp, mod, args, kwargs)
+            hook, _ = interp.class_attr(mod.cls, "_conv_forward")
+            if isinstance(hook, FuncVal) and not torch_only and args and mod.spec is not None:
+                # torch's convolution forward is ``self._conv_forward(input, self.weight, self.bias)``:
+                # a subclass's override (whisper's casts) runs, and its ``super()._conv_forward``
+                # is the layer
+                bias = ParamRef(mod, "bias") if mod.params.get("bias") is not None else None
+                self.scope.append(name)
+                try:
+                    return interp.invoke(hook, [args[0], ParamRef(mod, "weight"), bias], {}, receiver=mod)
+                finally:
+                    self.scope.pop()
             if mod.spec is not None:
                 return self._layer(mod, name, args, kwargs)
             return self.node("opaque", name, mod, _tensor_ids(args), module_type=mod.type)

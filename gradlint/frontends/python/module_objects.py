@@ -265,6 +265,15 @@ def _forward(interp, mod, args, kwargs):
     return interp.graph.call_module(interp, mod, args, kwargs, torch_only=True)
 
 
+def _conv_forward(interp, mod, args, kwargs):
+    """``super()._conv_forward(x, weight, bias)`` on the layer's own weight (cast or not):
+    the convolution itself."""
+    weight = args[1] if len(args) > 1 else kwargs.get("weight")
+    if interp.graph is None or not args or not (isinstance(weight, ParamRef) and weight.owner is mod):
+        return UNKNOWN
+    return interp.graph.call_module(interp, mod, args[:1], {}, torch_only=True)
+
+
 def _dict_view(kind):
     def run(interp, mod, args, kwargs):
         if kind == "keys":
@@ -283,7 +292,7 @@ _MODULE_METHODS = {
     "register_buffer": _register_buffer, "append": _append, "extend": _extend,
     "insert": _insert, "to": _self, "cuda": _self, "cpu": _self, "float": _self, "double": _self, "half": _self,
     "train": _self, "eval": _self, "requires_grad_": _self, "type": _self, "reset_parameters": _reset_parameters,
-    "forward": _forward, "keys": _dict_view("keys"), "values": _dict_view("values"), "items": _dict_view("items"),
+    "forward": _forward, "_conv_forward": _conv_forward, "keys": _dict_view("keys"), "values": _dict_view("values"), "items": _dict_view("items"),
     # reading or sharing what is there changes no weight (``torch.save(model.state_dict(), ...)``)
     **{name: (lambda interp, mod, args, kwargs: UNKNOWN) for name in (
         "state_dict", "buffers", "named_buffers", "zero_grad", "share_memory", "extra_repr", "get_submodule",

@@ -1,0 +1,157 @@
+"""Where a constructor's arguments come from outside it: the calls of the class in its own
+file (``MLP(hidden_dim, hidden_dim, 4, 3)``), and the constructors of the tree it passes
+them on to unchanged (``Encoder(..., attn_resolutions=attn_resolutions)``), whose use of
+them says what they are (``gradlint.frontends.python.arguments``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from gradlint.codefacts.syntax import walk
+from gradlint.frontends.python.shared import Abort
+from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal
+
+
+def required_params(init: cst.FunctionDef) -> list[cst.Param]:
+    params = init.params
+    positional = (list(params.posonly_params) + list(params.params))[1:]
+    return [p for p in [*positional, *params.kwonly_params] if p.default is None]
+
+
+def passed_on(interp: Any, init: FuncVal, judged, depth: int = 2) -> set[str]:
+    """Names the constructor passes on, unchanged, to a class of the tree whose constructor
+    ``judged`` picks them (``Encoder(..., attn_resolutions=attn_resolutions)``, tested with
+    ``in`` there; ``num_res_blocks``, looped over there): of that kind here too."""
+    passed: set[str] = set()
+    for name, target, param, _ in _passes(interp, init):
+        picked = judged(target.node) | (passed_on(interp, target, judged, depth - 1) if depth > 1 else set())
+        if param.name.value in picked:
+            passed.add(name)
+    return passed
+
+
+def flags_passed_on(interp: Any, init: FuncVal) -> dict[str, tuple[bool, str]]:
+    """Switches the constructor only passes on (``Attention(..., use_flash=use_flash)``), each
+    with the default the receiving constructor gives it and that class's name, where every
+    such call agrees."""
+    seen: dict[str, set] = {}
+    for name, _, param, owner in _passes(interp, init):
+        default = param.default
+        value = {"True": True, "False": False}.get(default.value) if isinstance(default, cst.Name) else None
+        seen.setdefault(name, set()).add((value, owner.name) if value is not None else None)
+    return {name: values.pop() for name, values in seen.items() if len(values) == 1 and None not in values}
+
+
+def _passes(interp: Any, init: FuncVal) -> list[tuple[str, FuncVal, cst.Param, ClassVal]]:
+    """(required parameter, the tree's constructor it is passed to unchanged, the parameter
+    there, that constructor's class) for every such argument of a call in the constructor."""
+    names = {p.name.value for p in required_params(init.node)}
+    found: list[tuple[str, FuncVal, cst.Param, ClassVal]] = []
+    for call in walk(init.node.body):
+        if not isinstance(call, cst.Call):
+            continue
+        given = [(i, a) for i, a in enumerate(a for a in call.args if not a.star)
+                 if isinstance(a.value, cst.Name) and a.value.value in names]
+        callee = _quietly(interp, init, call.func) if given and isinstance(call.func, (cst.Name, cst.Attribute)) else None
+        target = interp.class_attr(callee, "__init__")[0] if isinstance(callee, ClassVal) else None
+        if not isinstance(target, FuncVal) or not isinstance(target.node, cst.FunctionDef):
+            continue
+        params = _params(target.node)
+        positional = [p for p in (list(target.node.params.posonly_params) + list(target.node.params.params))[1:]]
+        for position, arg in given:
+            if arg.keyword is not None:
+                param = next((p for p in params if p.name.value == arg.keyword.value), None)
+            else:
+                param = positional[position] if position < len(positional) else None
+            if param is not None:
+                found.append((arg.value.value, target, param, callee))  # type: ignore[attr-defined, arg-type]
+    return found
+
+
+def given_in_file(cls: ClassVal, init: cst.FunctionDef) -> dict[str, Any]:
+    """Arguments every call of ``cls`` in its own file passes as one number: written there
+    (``MLP(hidden_dim, hidden_dim, 4, 3)``), or the default of the calling function's parameter
+    passed on (``MLP(..., iou_head_depth)``). A block its model builds inside the file needs
+    nothing else to know a layer count nothing else passes."""
+    source = cls.file.source if cls.file is not None else None
+    if source is None:
+        return {}
+    params = init.params
+    names = [p.name.value for p in (list(params.posonly_params) + list(params.params))[1:]]
+    seen: dict[str, set] = {}
+    doubtful: set[str] = set()
+    for caller, call in _calls_of(source.module, cls.name):
+        defaults = {p.name.value: _number(p.default) for p in _params(caller) if p.default is not None}
+        if any(a.star for a in call.args):
+            return {}
+        for position, arg in enumerate(a for a in call.args if a.keyword is None):
+            if position < len(names):
+                seen.setdefault(names[position], set()).add(_number(arg.value, defaults))
+        for arg in call.args:
+            if arg.keyword is not None:
+                seen.setdefault(arg.keyword.value, set()).add(_number(arg.value, defaults))
+    for name, values in seen.items():
+        if len(values) != 1 or None in values:
+            doubtful.add(name)
+    return {name: values.pop() for name, values in seen.items() if name not in doubtful}
+
+
+def _calls_of(module: cst.Module, name: str) -> list[tuple[cst.FunctionDef | None, cst.Call]]:
+    """The calls ``name(...)`` in ``module``, each with the function whose body makes it."""
+    found: list[tuple[cst.FunctionDef | None, cst.Call]] = []
+
+    class Calls(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.functions: list[cst.FunctionDef] = []
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.functions.append(node)
+
+        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+            self.functions.pop()
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name) and node.func.value == name:
+                found.append((self.functions[-1] if self.functions else None, node))
+
+    module.visit(Calls())
+    return found
+
+
+def _params(function: cst.FunctionDef | None) -> list[cst.Param]:
+    if function is None:
+        return []
+    p = function.params
+    return [*p.posonly_params, *p.params, *p.kwonly_params]
+
+
+def _number(node: cst.BaseExpression, defaults: dict[str, Any] | None = None) -> int | float | None:
+    """An int or float written as such, or a parameter whose default is one; else None."""
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if isinstance(node, cst.Float):
+        return float(node.evaluated_value)
+    if isinstance(node, cst.Name) and defaults is not None:
+        return defaults.get(node.value)
+    return None
+
+
+def _quietly(interp: Any, init: FuncVal, node: cst.BaseExpression) -> Any:
+    """``node``'s value at module level, leaving no mark on the build in progress (a name
+    local to the constructor is unknown there, which is no reason to doubt the model)."""
+    before = interp.incomplete, len(interp.reasons)
+    try:
+        return evaluate(interp, init, node)
+    finally:
+        interp.incomplete, interp.reasons[before[1]:] = before[0], []
+
+
+def evaluate(interp: Any, init: FuncVal, node: cst.BaseExpression) -> Any:
+    from gradlint.frontends.python.shared import Frame
+
+    try:
+        return interp.eval(node, Frame(init.file))
+    except (Abort, RecursionError):
+        return UNKNOWN
