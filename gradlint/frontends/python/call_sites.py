@@ -98,26 +98,38 @@ def given_in_file(cls: ClassVal, init: cst.FunctionDef) -> dict[str, Any]:
     return {name: values.pop() for name, values in seen.items() if name not in doubtful}
 
 
+# the calls of the last modules read, by name (a module holds no weak reference); a file's
+# classes ask one after another
+_CALLS: dict[int, tuple[cst.Module, dict[str, list]]] = {}
+
+
 def _calls_of(module: cst.Module, name: str) -> list[tuple[cst.FunctionDef | None, cst.Call]]:
-    """The calls ``name(...)`` in ``module``, each with the function whose body makes it."""
-    found: list[tuple[cst.FunctionDef | None, cst.Call]] = []
+    """The calls ``name(...)`` in ``module``, each with the function whose body makes it; the
+    module is read once, for every name."""
+    kept = _CALLS.get(id(module))
+    calls = kept[1] if kept is not None and kept[0] is module else None
+    if calls is None:
+        if len(_CALLS) >= 8:
+            _CALLS.clear()
+        calls = {}
+        _CALLS[id(module)] = (module, calls)
 
-    class Calls(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.functions: list[cst.FunctionDef] = []
+        class Calls(cst.CSTVisitor):
+            def __init__(self) -> None:
+                self.functions: list[cst.FunctionDef] = []
 
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            self.functions.append(node)
+            def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+                self.functions.append(node)
 
-        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-            self.functions.pop()
+            def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+                self.functions.pop()
 
-        def visit_Call(self, node: cst.Call) -> None:
-            if isinstance(node.func, cst.Name) and node.func.value == name:
-                found.append((self.functions[-1] if self.functions else None, node))
+            def visit_Call(self, node: cst.Call) -> None:
+                if isinstance(node.func, cst.Name):
+                    calls.setdefault(node.func.value, []).append((self.functions[-1] if self.functions else None, node))
 
-    module.visit(Calls())
-    return found
+        module.visit(Calls())
+    return calls.get(name, [])
 
 
 def _params(function: cst.FunctionDef | None) -> list[cst.Param]:
