@@ -188,7 +188,9 @@ def _graph_of_class(cls: ClassVal, scout: Interpreter, factories: dict, ctx: Any
     interp = Interpreter(project)
     init, _ = interp.class_attr(cls, "__init__")
     own = isinstance(init, FuncVal) and _takes_arguments(init.node)
-    inherited = fill_inherited(cls) if not own and not isinstance(init, FuncVal) else None
+    # a torch layer's subclass is built on stand-ins for model records only; a default check
+    # builds it as before, with its sizes unknown and its init as written
+    inherited = fill_inherited(cls) if blocks and not own and not isinstance(init, FuncVal) else None
     if not own and inherited is None:
         graph, mod = _built(interp, cls, {}, ctx)
         if mod is not None:
