@@ -216,20 +216,9 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arg
         kind = _number_kind(param, counted)
         if kind is not None:
             if kind == "count":
-                first, second = _LAYER_COUNTS
                 found.counts.append(name)
-            elif kind == "size":
-                first, second = _WIDTHS[0][sizes % 6], _WIDTHS[1][sizes % 6]
-                sizes += 1
-            elif kind == "heads":
-                first, second = _HEAD_COUNTS
-            elif kind == "head size":
-                first, second = _HEAD_SIZES_STAND_INS
-            elif kind == "geometry":
-                first, second = next(values for pattern, values in _GEOMETRY if pattern.match(name))
-            else:
-                first = second = 0.1
-            found.first[name], found.second[name] = first, second
+            found.first[name], found.second[name] = _stand_ins_for(kind, name, sizes)
+            sizes += kind == "size"
             found.stand_ins.append(name)
             continue
         config = _configuration(interp, cls, init, param)
@@ -294,17 +283,28 @@ def fill_inherited(cls: ClassVal) -> Arguments | None:
     sizes = 0
     for name in names:
         kind = _number_kind(cst.Param(cst.Name(name)))
-        if kind == "size":
-            found.first[name], found.second[name] = _WIDTHS[0][sizes % 6], _WIDTHS[1][sizes % 6]
-            sizes += 1
-        elif kind == "heads":
-            found.first[name], found.second[name] = _HEAD_COUNTS
-        elif kind == "geometry":
-            found.first[name], found.second[name] = next(v for pattern, v in _GEOMETRY if pattern.match(name))
-        else:
+        if kind not in ("size", "heads", "geometry"):
             return None
+        found.first[name], found.second[name] = _stand_ins_for(kind, name, sizes)
+        sizes += kind == "size"
         found.stand_ins.append(name)
     return found
+
+
+def _stand_ins_for(kind: str, name: str, sizes: int) -> tuple[Any, Any]:
+    """The two stand-ins for a parameter of ``kind`` (``_number_kind``); ``sizes``: how many
+    sizes came before it, so that two widths of one model differ."""
+    if kind == "count":
+        return _LAYER_COUNTS
+    if kind == "size":
+        return _WIDTHS[0][sizes % 6], _WIDTHS[1][sizes % 6]
+    if kind == "heads":
+        return _HEAD_COUNTS
+    if kind == "head size":
+        return _HEAD_SIZES_STAND_INS
+    if kind == "geometry":
+        return next(values for pattern, values in _GEOMETRY if pattern.match(name))
+    return 0.1, 0.1
 
 
 def _called(interp: Any, factory: FuncVal, cls: ClassVal) -> Any:
