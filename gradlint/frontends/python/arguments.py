@@ -38,6 +38,7 @@ from gradlint.frontends.python.call_sites import (
     flags_passed_on,
     given_in_file,
     passed_on,
+    passes_of,
     required_params,
 )
 from gradlint.frontends.python.shared import Abort
@@ -161,11 +162,6 @@ def _tested(init: cst.FunctionDef) -> set[str]:
     return found - read
 
 
-def _read(init: cst.FunctionDef) -> set[str]:
-    tested, read = _membership(init)
-    return tested | read
-
-
 def _membership(init: cst.FunctionDef) -> tuple[set[str], set[str]]:
     """(names tested with ``in``, names read whole: measured, indexed, iterated)."""
     found: set[str] = set()
@@ -199,8 +195,10 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arg
     kind that cannot be filled in; ``counts``: layer counts too (``Arguments.counts``)."""
     found = Arguments()
     sizes = 0
-    counted = _counted(init.node) | passed_on(interp, init, _counted) if counts else None
-    tested = _tested(init.node) | (passed_on(interp, init, _tested) - _read(init.node))
+    passes = passes_of(interp, init)
+    counted = _counted(init.node) | passed_on(interp, passes, _counted) if counts else None
+    found_in, read = _membership(init.node)
+    tested = (found_in - read) | (passed_on(interp, passes, _tested) - found_in - read)
     given = given_in_file(cls, init.node)
     flags: dict[str, Any] | None = None
     for param in required_params(init.node):
@@ -223,7 +221,7 @@ def fill(interp: Any, cls: ClassVal, init: FuncVal, counts: bool = False) -> Arg
             continue
         config = _configuration(interp, cls, init, param)
         if config is None:
-            flags = flags_passed_on(interp, init) if flags is None else flags
+            flags = flags_passed_on(passes) if flags is None else flags
             if name not in flags:
                 return None
             value, owner = flags[name]

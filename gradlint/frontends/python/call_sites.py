@@ -13,42 +13,53 @@ from gradlint.codefacts.syntax import walk
 from gradlint.frontends.python.shared import Abort
 from gradlint.frontends.python.values import UNKNOWN, ClassVal, FuncVal
 
+Pass = tuple[str, FuncVal, cst.Param, ClassVal]
+
 
 def required_params(init: cst.FunctionDef) -> list[cst.Param]:
-    params = init.params
-    positional = (list(params.posonly_params) + list(params.params))[1:]
-    return [p for p in [*positional, *params.kwonly_params] if p.default is None]
+    return [p for p in [*_positional(init), *init.params.kwonly_params] if p.default is None]
 
 
-def passed_on(interp: Any, init: FuncVal, judged, depth: int = 2) -> set[str]:
-    """Names the constructor passes on, unchanged, to a class of the tree whose constructor
-    ``judged`` picks them (``Encoder(..., attn_resolutions=attn_resolutions)``, tested with
-    ``in`` there; ``num_res_blocks``, looped over there): of that kind here too."""
+def _positional(function: cst.FunctionDef) -> list[cst.Param]:
+    """The positional parameters after ``self``."""
+    return (list(function.params.posonly_params) + list(function.params.params))[1:]
+
+
+def passed_on(interp: Any, passes: list[Pass], judged, depth: int = 2) -> set[str]:
+    """Names the constructor passes on, unchanged (``passes``, from ``passes_of``), to a class
+    of the tree whose constructor ``judged`` picks them (``Encoder(..., attn_resolutions=
+    attn_resolutions)``, tested with ``in`` there; ``num_res_blocks``, looped over there): of
+    that kind here too."""
     passed: set[str] = set()
-    for name, target, param, _ in _passes(interp, init):
-        picked = judged(target.node) | (passed_on(interp, target, judged, depth - 1) if depth > 1 else set())
-        if param.name.value in picked:
+    for name, target, param, _ in passes:
+        further = passed_on(interp, passes_of(interp, target), judged, depth - 1) if depth > 1 else set()
+        if param.name.value in judged(target.node) | further:
             passed.add(name)
     return passed
 
 
-def flags_passed_on(interp: Any, init: FuncVal) -> dict[str, tuple[bool, str]]:
+def flags_passed_on(passes: list[Pass]) -> dict[str, tuple[bool, str]]:
     """Switches the constructor only passes on (``Attention(..., use_flash=use_flash)``), each
     with the default the receiving constructor gives it and that class's name, where every
     such call agrees."""
     seen: dict[str, set] = {}
-    for name, _, param, owner in _passes(interp, init):
+    for name, _, param, owner in passes:
         default = param.default
         value = {"True": True, "False": False}.get(default.value) if isinstance(default, cst.Name) else None
         seen.setdefault(name, set()).add((value, owner.name) if value is not None else None)
+    return _agreeing(seen)
+
+
+def _agreeing(seen: dict[str, set]) -> dict[str, Any]:
+    """The names whose values all agree on one that is known (not None), with it."""
     return {name: values.pop() for name, values in seen.items() if len(values) == 1 and None not in values}
 
 
-def _passes(interp: Any, init: FuncVal) -> list[tuple[str, FuncVal, cst.Param, ClassVal]]:
+def passes_of(interp: Any, init: FuncVal) -> list[Pass]:
     """(required parameter, the tree's constructor it is passed to unchanged, the parameter
     there, that constructor's class) for every such argument of a call in the constructor."""
     names = {p.name.value for p in required_params(init.node)}
-    found: list[tuple[str, FuncVal, cst.Param, ClassVal]] = []
+    found: list[Pass] = []
     for call in walk(init.node.body):
         if not isinstance(call, cst.Call):
             continue
@@ -59,7 +70,7 @@ def _passes(interp: Any, init: FuncVal) -> list[tuple[str, FuncVal, cst.Param, C
         if not isinstance(target, FuncVal) or not isinstance(target.node, cst.FunctionDef):
             continue
         params = _params(target.node)
-        positional = [p for p in (list(target.node.params.posonly_params) + list(target.node.params.params))[1:]]
+        positional = _positional(target.node)
         for position, arg in given:
             if arg.keyword is not None:
                 param = next((p for p in params if p.name.value == arg.keyword.value), None)
@@ -78,10 +89,8 @@ def given_in_file(cls: ClassVal, init: cst.FunctionDef) -> dict[str, Any]:
     source = cls.file.source if cls.file is not None else None
     if source is None:
         return {}
-    params = init.params
-    names = [p.name.value for p in (list(params.posonly_params) + list(params.params))[1:]]
+    names = [p.name.value for p in _positional(init)]
     seen: dict[str, set] = {}
-    doubtful: set[str] = set()
     for caller, call in _calls_of(source.module, cls.name):
         defaults = {p.name.value: _number(p.default) for p in _params(caller) if p.default is not None}
         if any(a.star for a in call.args):
@@ -92,10 +101,7 @@ def given_in_file(cls: ClassVal, init: cst.FunctionDef) -> dict[str, Any]:
         for arg in call.args:
             if arg.keyword is not None:
                 seen.setdefault(arg.keyword.value, set()).add(_number(arg.value, defaults))
-    for name, values in seen.items():
-        if len(values) != 1 or None in values:
-            doubtful.add(name)
-    return {name: values.pop() for name, values in seen.items() if name not in doubtful}
+    return _agreeing(seen)
 
 
 # the calls of the last modules read, by name (a module holds no weak reference); a file's

@@ -6,6 +6,7 @@ from typing import Any
 
 import libcst as cst
 
+from gradlint.frontends.python.classes import _class_body_statements
 from gradlint.frontends.python.example_input import stated_input
 from gradlint.frontends.python.folds import fold
 from gradlint.frontends.python.graph import GraphBuilder, PlacedReason, first_tensor, unused_nodes
@@ -126,8 +127,4 @@ def forward_known(forward: Any, mod: Mod) -> bool:
         return True
     return mod.spec is not None and mod.cls is not None and all(
         not isinstance(stmt, cst.FunctionDef) or stmt.name.value in _KEEPS_TORCH_FORWARD
-        for klass in mod.cls.mro() for stmt in _body(klass.node))
-
-
-def _body(node: cst.ClassDef) -> tuple:
-    return tuple(node.body.body) if isinstance(node.body, cst.IndentedBlock) else ()
+        for klass in mod.cls.mro() for stmt in _class_body_statements(klass.node))

@@ -337,8 +337,7 @@ def _agreed(first: Any, second: Any, relayouts: dict[int, int] | None) -> Any:
                 node = relayouts[node]
             return node
         if source(first) == source(second) and first.piece == second.piece:
-            return first if first.node not in relayouts else (second if second.node not in relayouts
-                                                               else Tensor(source(first)))
+            return next((t for t in (first, second) if t.node not in relayouts), Tensor(source(first)))
     return UNKNOWN
 
 
