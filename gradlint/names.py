@@ -25,10 +25,10 @@ def word_search(pattern: re.Pattern, text: str) -> bool:
 def dotted(expr: cst.BaseExpression) -> str | None:
     """``a.b.c`` for a Name/Attribute chain; None for anything else (calls, subscripts)."""
     parts: list[str] = []
-    while isinstance(expr, cst.Attribute):
+    while type(expr) is cst.Attribute:
         parts.append(expr.attr.value)
         expr = expr.value
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         parts.append(expr.value)
         return ".".join(reversed(parts))
     return None
@@ -59,22 +59,22 @@ class ImportMap:
     def aliases(self) -> dict[str, str]:
         table: dict[str, str] = {}
         for node in _walk_imports(self.module):
-            if isinstance(node, cst.Import):
+            if type(node) is cst.Import:
                 for alias in node.names:
                     full = _module_name(alias.name)
-                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    if alias.asname is not None and type(alias.asname.name) is cst.Name:
                         table[alias.asname.name.value] = full
                     else:
                         head = full.split(".")[0]
                         table[head] = head
-            elif isinstance(node, cst.ImportFrom):
+            elif type(node) is cst.ImportFrom:
                 base = from_module(node)
-                if isinstance(node.names, cst.ImportStar):
+                if type(node.names) is cst.ImportStar:
                     continue
                 for alias in node.names:
                     name = _module_name(alias.name)
                     local = name
-                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    if alias.asname is not None and type(alias.asname.name) is cst.Name:
                         local = alias.asname.name.value
                     sep = "" if base.endswith(".") or not base else "."
                     table[local] = f"{base}{sep}{name}"
@@ -103,9 +103,9 @@ def _walk_imports(module: cst.Module):
     stack: list[cst.CSTNode] = list(reversed(module.body))
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.SimpleStatementLine):
+        if type(node) is cst.SimpleStatementLine:
             for small in node.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                if type(small) in (cst.Import, cst.ImportFrom):
                     yield small
             continue
         stack.extend(reversed(_nested_statements(node)))
@@ -116,7 +116,7 @@ def _nested_statements(node: cst.CSTNode) -> list[cst.CSTNode]:
     suites = [getattr(node, "body", None)]
     orelse = getattr(node, "orelse", None)
     if orelse is not None:
-        suites.append(orelse if isinstance(orelse, cst.If) else getattr(orelse, "body", None))
+        suites.append(orelse if type(orelse) is cst.If else getattr(orelse, "body", None))
     for handler in getattr(node, "handlers", ()) or ():
         suites.append(handler.body)
     final = getattr(node, "finalbody", None)
@@ -125,11 +125,11 @@ def _nested_statements(node: cst.CSTNode) -> list[cst.CSTNode]:
     for case in getattr(node, "cases", ()) or ():
         suites.append(case.body)
     for suite in suites:
-        if isinstance(suite, cst.If):
+        if type(suite) is cst.If:
             out.append(suite)
-        elif isinstance(suite, cst.SimpleStatementSuite):
+        elif type(suite) is cst.SimpleStatementSuite:
             out.append(cst.SimpleStatementLine(body=suite.body))
-        elif isinstance(suite, cst.IndentedBlock):
+        elif type(suite) is cst.IndentedBlock:
             out.extend(suite.body)
     return out
 

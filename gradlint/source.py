@@ -124,9 +124,9 @@ class SourceFile:
         classes: list[cst.ClassDef] = []
         functions: list[cst.FunctionDef] = []
         for stmt, _ in iter_statements(self.module):
-            if isinstance(stmt, cst.ClassDef):
+            if type(stmt) is cst.ClassDef:
                 classes.append(stmt)
-            elif isinstance(stmt, cst.FunctionDef):
+            elif type(stmt) is cst.FunctionDef:
                 functions.append(stmt)
         return classes, functions
 

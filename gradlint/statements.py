@@ -19,7 +19,7 @@ def _inner(stmt: cst.CSTNode) -> list[cst.CSTNode]:
         return []
     found: list[cst.CSTNode] = []
     body = getattr(stmt, "body", None)
-    if isinstance(body, cst.IndentedBlock):
+    if type(body) is cst.IndentedBlock:
         found.extend(body.body)
     elif isinstance(body, (list, tuple)):  # the module itself
         found.extend(body)
@@ -41,9 +41,9 @@ def iter_statements(module: cst.Module) -> Iterator[tuple[cst.CSTNode, cst.Class
     while pending:
         stmt, owner = pending.pop()
         yield stmt, owner
-        if isinstance(stmt, cst.ClassDef):
+        if type(stmt) is cst.ClassDef:
             inside: cst.ClassDef | None = stmt
-        elif isinstance(stmt, cst.FunctionDef):
+        elif type(stmt) is cst.FunctionDef:
             inside = None
         else:
             inside = owner
@@ -52,4 +52,4 @@ def iter_statements(module: cst.Module) -> Iterator[tuple[cst.CSTNode, cst.Class
 
 def class_statements(module: cst.Module) -> list[cst.ClassDef]:
     """Every ``class`` statement, in source order."""
-    return [stmt for stmt, _ in iter_statements(module) if isinstance(stmt, cst.ClassDef)]
+    return [stmt for stmt, _ in iter_statements(module) if type(stmt) is cst.ClassDef]

@@ -167,11 +167,11 @@ def _own_nodes(scope: cst.CSTNode):
     from gradlint.codefacts.syntax import children
 
     stack: list[cst.CSTNode] = (
-        list(children(scope.body)) if isinstance(scope, cst.FunctionDef) else list(scope.body)
+        list(children(scope.body)) if type(scope) is cst.FunctionDef else list(scope.body)
     )
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        if type(node) in (cst.FunctionDef, cst.ClassDef):
             continue
         yield node
         stack.extend(children(node))

@@ -115,8 +115,8 @@ def _scaled_clips(events: list[Event], add) -> None:
 
 def _scaler_of(backward: cst.CSTNode) -> str | None:
     """``self.scaler`` for ``self.scaler.scale(loss).backward()``."""
-    found = method_call(backward) if isinstance(backward, cst.Call) else None
-    inner = method_call(found[0]) if found and isinstance(found[0], cst.Call) else None
+    found = method_call(backward) if type(backward) is cst.Call else None
+    inner = method_call(found[0]) if found and type(found[0]) is cst.Call else None
     return dotted(inner[0]) if inner and inner[1] == "scale" else None
 
 
@@ -149,7 +149,7 @@ def autocast_dtype(call: cst.Call, imports: ImportMap) -> str | None:
     """``float16`` or ``bfloat16`` for an autocast whose dtype the code fixes; None when the
     code leaves it to a value known only at run time, or disables the context."""
     enabled = keyword(call, "enabled")
-    if isinstance(enabled, cst.Name) and enabled.value == "False":
+    if type(enabled) is cst.Name and enabled.value == "False":
         return None
     qualified = canonical_torch(imports.qualify(call.func)) or ""
     cuda = qualified in torch_api.names("precision.cuda_autocast_contexts")
@@ -165,7 +165,7 @@ def autocast_dtype(call: cst.Call, imports: ImportMap) -> str | None:
     if cuda:
         return "float16"
     device = keyword(call, "device_type") or (args[0] if args else None)
-    if isinstance(device, cst.SimpleString):
+    if type(device) is cst.SimpleString:
         kind = str(device.evaluated_value).split(":")[0]
         return "float16" if kind in torch_api.names("precision.float16_devices") else "bfloat16"
     # a device known at run time: float16 whenever the script runs where it is meant to, on CUDA

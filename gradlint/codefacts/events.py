@@ -80,17 +80,17 @@ class FileScope:
     def of(cls, module: cst.Module, imports: ImportMap, source=None) -> FileScope:
         scope = cls(module, imports, source)
         for stmt in module.body:
-            if isinstance(stmt, cst.FunctionDef):
+            if type(stmt) is cst.FunctionDef:
                 scope.functions[stmt.name.value] = stmt
-            elif isinstance(stmt, cst.ClassDef):
+            elif type(stmt) is cst.ClassDef:
                 scope.methods[stmt.name.value] = {
-                    s.name.value: s for s in statements(stmt.body) if isinstance(s, cst.FunctionDef)
+                    s.name.value: s for s in statements(stmt.body) if type(s) is cst.FunctionDef
                 }
         stack: list[cst.CSTNode] = [module]
         while stack:
             node = stack.pop()
             stack.extend(children(node))
-            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            if type(node) is cst.Assign and type(node.value) is cst.Call:
                 made = canonical_torch(scope.imports.qualify(node.value.func)) or ""
                 names = {last_name(t.target) for t in node.targets} - {None}
                 if torch_api.scheduler_class(made):
@@ -127,39 +127,39 @@ class EventBuilder:
         return items
 
     def statement(self, stmt: cst.CSTNode) -> list:
-        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        if type(stmt) in (cst.SimpleStatementLine, cst.SimpleStatementSuite):
             items: list = []
             for small in stmt.body:
                 items.extend(self.small(small))
             return items
-        if isinstance(stmt, cst.If):
+        if type(stmt) is cst.If:
             other = self.statement(stmt.orelse) if stmt.orelse is not None else []
             return [
                 *self.calls(stmt.test),
                 Branch([self.block(statements(stmt.body)), other], stmt.test),
             ]
-        if isinstance(stmt, cst.Else):
+        if type(stmt) is cst.Else:
             return self.block(statements(stmt.body))
-        if isinstance(stmt, (cst.For, cst.While)):
-            head = self.calls(stmt.iter if isinstance(stmt, cst.For) else stmt.test)
+        if type(stmt) in (cst.For, cst.While):
+            head = self.calls(stmt.iter if type(stmt) is cst.For else stmt.test)
             return [*head, Loop(stmt, self.block(statements(stmt.body)))]
-        if isinstance(stmt, cst.With):
+        if type(stmt) is cst.With:
             body = self.block(statements(stmt.body))
             if any(self.disables_grad(item.item) for item in stmt.items):
                 body = _without_casts(body)  # evaluation inside the training function
             return [*[e for item in stmt.items for e in self.calls(item.item)], *body]
-        if isinstance(stmt, cst.Try):
+        if type(stmt) is cst.Try:
             items = self.block(statements(stmt.body))
             if stmt.finalbody is not None:
                 items += self.block(statements(stmt.finalbody.body))
             return items
-        if isinstance(stmt, cst.FunctionDef):
+        if type(stmt) is cst.FunctionDef:
             self.local_defs[stmt.name.value] = stmt
         return []
 
     def small(self, node: cst.BaseSmallStatement) -> list:
         items = self.calls(node)
-        if isinstance(node, cst.Assign):
+        if type(node) is cst.Assign:
             targets = [dotted(t.target) for t in node.targets]
             if self.is_scale(node.value):
                 self.scaled.update(t for t in targets if t)
@@ -170,11 +170,11 @@ class EventBuilder:
                 name = dotted(target.target) or ""
                 if (
                     name.endswith(".grad")
-                    and isinstance(node.value, cst.Name)
+                    and type(node.value) is cst.Name
                     and node.value.value == "None"
                 ):  # one tensor's gradient: some of the parameters, perhaps on purpose
                     items.append(Event(ZERO, node, PARAMETER))
-        if isinstance(node, (cst.AugAssign, cst.Assign)) and update_direction(node, self.params):
+        if type(node) in (cst.AugAssign, cst.Assign) and update_direction(node, self.params):
             items.append(Event(STEP, node, "manual"))
         return items
 
@@ -233,7 +233,7 @@ class EventBuilder:
                 helper = foreign_definition(self.scope, self.scope.imports.qualify(call.func))
                 return self.at(call, self.inline(*helper)) if helper is not None else []
             return []
-        if isinstance(call.func, cst.Name):
+        if type(call.func) is cst.Name:
             func = self.local_defs.get(call.func.value) or self.scope.functions.get(call.func.value)
             helper = foreign_definition(self.scope, self.scope.imports.qualify(call.func)) if func is None else None
             inlined = self.inline(func) if func is not None else (
@@ -260,7 +260,7 @@ class EventBuilder:
         """A method of the owner's base class defined in another file of the tree."""
         owner = next(
             (s for s in self.scope.module.body
-             if isinstance(s, cst.ClassDef) and s.name.value == self.owner),
+             if type(s) is cst.ClassDef and s.name.value == self.owner),
             None,
         )
         for base in owner.bases if owner is not None else ():
@@ -273,7 +273,7 @@ class EventBuilder:
 
     def is_scale(self, expr: cst.BaseExpression) -> bool:
         """``scaler.scale(loss)``, or a name bound to it."""
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             found = method_call(expr)
             return (
                 found is not None
@@ -304,7 +304,7 @@ class EventBuilder:
             return []  # env.step(action), trainer.step(): not an optimizer
         items: list = []
         args = positional(call)
-        if args and isinstance(args[0], cst.Name):
+        if args and type(args[0]) is cst.Name:
             closure = self.local_defs.get(args[0].value) or self.scope.functions.get(args[0].value)
             if closure is not None:
                 items = self.inline(closure)
@@ -332,7 +332,7 @@ class EventBuilder:
 
     def disables_grad(self, expr: cst.BaseExpression) -> bool:
         """``torch.no_grad()``, ``torch.inference_mode()``, ``@torch.no_grad``."""
-        func = expr.func if isinstance(expr, cst.Call) else expr
+        func = expr.func if type(expr) is cst.Call else expr
         return torch_api.no_grad_context(canonical_torch(self.scope.imports.qualify(func)))
 
 

@@ -56,24 +56,24 @@ class Flow:
 
     def statement(self, stmt: cst.CSTNode, env: Env) -> Env:
         d = self.domain
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
                 env = self.small(small, env)
             return env
-        if isinstance(stmt, cst.SimpleStatementSuite):
+        if type(stmt) is cst.SimpleStatementSuite:
             for small in stmt.body:
                 env = self.small(small, env)
             return env
-        if isinstance(stmt, cst.If):
+        if type(stmt) is cst.If:
             d.evaluate(stmt.test, env)
             taken = self.block(stmt.body, dict(env))
             other = self.statement(stmt.orelse, dict(env)) if stmt.orelse is not None else env
             return join_env(d, taken, other)
-        if isinstance(stmt, cst.Else):
+        if type(stmt) is cst.Else:
             return self.block(stmt.body, env)
-        if isinstance(stmt, (cst.For, cst.While)):
+        if type(stmt) in (cst.For, cst.While):
             return self.loop(stmt, env)
-        if isinstance(stmt, cst.With):
+        if type(stmt) is cst.With:
             for item in stmt.items:
                 value = d.evaluate(item.item, env)
                 if item.asname is not None:
@@ -83,7 +83,7 @@ class Flow:
                 return self.block(stmt.body, env)
             finally:
                 d.exit_with(token)
-        if isinstance(stmt, cst.Try):
+        if type(stmt) is cst.Try:
             after = self.block(stmt.body, dict(env))
             for handler in stmt.handlers:
                 after = join_env(d, after, self.block(handler.body, dict(env)))
@@ -99,7 +99,7 @@ class Flow:
         state = dict(env)
         for _ in range(MAX_LOOP_PASSES):
             inner = dict(state)
-            if isinstance(stmt, cst.For):
+            if type(stmt) is cst.For:
                 inner = self.bind(stmt.target, d.element(d.evaluate(stmt.iter, inner)), inner)
             else:
                 d.evaluate(stmt.test, inner)
@@ -114,13 +114,13 @@ class Flow:
 
     def small(self, node: cst.BaseSmallStatement, env: Env) -> Env:
         d = self.domain
-        if isinstance(node, cst.Assign):
+        if type(node) is cst.Assign:
             value = d.evaluate(node.value, env)
             for target in node.targets:
                 env = self.bind(target.target, value, env)
-        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+        elif type(node) is cst.AnnAssign and node.value is not None:
             env = self.bind(node.target, d.evaluate(node.value, env), env)
-        elif isinstance(node, cst.AugAssign):
+        elif type(node) is cst.AugAssign:
             value = d.evaluate(node.value, env)
             key = dotted(node.target)
             if key is not None:
@@ -131,26 +131,26 @@ class Flow:
                     if old is not None
                     else d.join(d.evaluate(node.target, env), value)
                 )
-        elif isinstance(node, cst.Expr):
+        elif type(node) is cst.Expr:
             statement_call = getattr(d, "expression_statement", None)
             if statement_call is None or not statement_call(node.value, env):
                 d.evaluate(node.value, env)
-        elif isinstance(node, cst.Return) and node.value is not None:
+        elif type(node) is cst.Return and node.value is not None:
             self.returns.append((node, d.evaluate(node.value, env)))
         return env
 
     def bind(self, target: cst.BaseExpression, value: Any, env: Env) -> Env:
         env = dict(env)
-        if isinstance(target, (cst.Tuple, cst.List)):
+        if type(target) in (cst.Tuple, cst.List):
             count = len(target.elements)
             unpack = getattr(self.domain, "unpack", None)
             for index, element in enumerate(target.elements):
                 part = unpack(value, index, count) if unpack is not None else value
                 env = self.bind(element.value, part, env)
             return env
-        if isinstance(target, cst.StarredElement):
+        if type(target) is cst.StarredElement:
             return self.bind(target.value, value, env)
-        if isinstance(target, cst.Subscript):
+        if type(target) is cst.Subscript:
             key = dotted(target.value)
             if key is not None and key in env:
                 env[key] = self.domain.join(env[key], value)
@@ -159,7 +159,7 @@ class Flow:
         if key is not None:
             env[key] = value
             attribute = getattr(self.domain, "bind_attribute", None)
-            if attribute is not None and isinstance(target, cst.Attribute):
+            if attribute is not None and type(target) is cst.Attribute:
                 attribute(target, value, env)
         return env
 

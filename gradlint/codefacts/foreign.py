@@ -37,9 +37,9 @@ def foreign_definition(
     if other is None or other is source:
         return None
     for stmt in other.module.body:
-        if method is None and isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+        if method is None and type(stmt) is cst.FunctionDef and stmt.name.value == name:
             return stmt, other
-        if method is not None and isinstance(stmt, cst.ClassDef) and stmt.name.value == name:
+        if method is not None and type(stmt) is cst.ClassDef and stmt.name.value == name:
             found = methods(stmt).get(method)
             return (found, other) if found is not None else None
     return None

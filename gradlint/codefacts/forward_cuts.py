@@ -71,7 +71,7 @@ def _tree_names(imports, source: SourceFile) -> frozenset[str]:
     tree (not torch's nor numpy's): a class that calls one may cut inside it."""
     own = set()
     for stmt in source.module.body:
-        if isinstance(stmt, cst.FunctionDef):
+        if type(stmt) is cst.FunctionDef:
             text = source.function_text(stmt)
             if text is None or _may_cut(text):
                 own.add(stmt.name.value)
@@ -232,7 +232,7 @@ def _updated_outside_autograd(facts) -> set[str]:
     reached, stack = {"forward"}, ["forward"]
     while stack:  # forward and the methods it calls on self: not reset_parameters and the like
         for node in walk(facts.methods[stack.pop()]):
-            name = dotted(node.func) if isinstance(node, cst.Call) else None
+            name = dotted(node.func) if type(node) is cst.Call else None
             if name and name.startswith("self.") and name[5:] in facts.methods and name[5:] not in reached:
                 reached.add(name[5:])
                 stack.append(name[5:])
@@ -240,9 +240,9 @@ def _updated_outside_autograd(facts) -> set[str]:
         method = facts.methods[name]
         for node in walk(method):
             targets: list[cst.BaseExpression] = []
-            if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
-                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-            elif isinstance(node, cst.Call):
+            if type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign):
+                targets = [t.target for t in node.targets] if type(node) is cst.Assign else [node.target]
+            elif type(node) is cst.Call:
                 found = method_call(node)
                 if found is not None and found[1].endswith("_") and not found[1].startswith("_"):
                     targets = [found[0]]
@@ -267,11 +267,11 @@ def frozen(source: SourceFile) -> set[str]:
             return set()
         roots: list[cst.CSTNode] = []
         for stmt in source.module.body:
-            if isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
-                text = (source.class_text(stmt) if isinstance(stmt, cst.ClassDef)
+            if type(stmt) in (cst.ClassDef, cst.FunctionDef):
+                text = (source.class_text(stmt) if type(stmt) is cst.ClassDef
                         else source.function_text(stmt))
                 if text is not None and not any(word in text for word in _FREEZING):
-                    if isinstance(stmt, cst.ClassDef):
+                    if type(stmt) is cst.ClassDef:
                         roots.extend(stmt.decorators)
                     continue
             roots.append(stmt)
@@ -300,15 +300,15 @@ def _differentiated_by_hand(facts, imports) -> set[str]:
         if name == "forward":
             continue
         for node in walk(method):
-            if not isinstance(node, cst.With) or not any(
-                isinstance(item.item, cst.Call)
+            if type(node) is not cst.With or not any(
+                type(item.item) is cst.Call
                 and canonical_torch(imports.qualify(item.item.func)) in enabling
                 for item in node.items
             ):
                 continue
             called, backpropagates = set(), False
             for inner in walk(node.body):
-                if not isinstance(inner, cst.Call):
+                if type(inner) is not cst.Call:
                     continue
                 called_method = method_call(inner)
                 if canonical_torch(imports.qualify(inner.func)) in backward or (
@@ -352,7 +352,7 @@ def forward_cuts(source: SourceFile) -> list[Cut]:
             flow = Flow(domain)
             flow.run(
                 list(forward.body.body)
-                if isinstance(forward.body, cst.IndentedBlock)
+                if type(forward.body) is cst.IndentedBlock
                 else [forward.body],
                 {},
             )

@@ -84,7 +84,7 @@ class ForwardDomain:
     def enter_with(self, node: cst.With, env) -> bool:
         for item in node.items:
             call = item.item
-            if isinstance(call, cst.Call):
+            if type(call) is cst.Call:
                 name = self.imports.qualify(call.func)
                 flag = positional(call)[:1]
                 disabled = torch_api.grad_switch(name) and flag and dotted(flag[0]) == "False"
@@ -100,7 +100,7 @@ class ForwardDomain:
     def expression_statement(self, expr: cst.BaseExpression, env) -> bool:
         """``torch.set_grad_enabled(False)`` as a statement: grad mode stays off for the rest
         of forward (and for its caller), until a call turns it back on."""
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return False
         name = self.imports.qualify(expr.func)
         flag = positional(expr)[:1]
@@ -135,9 +135,9 @@ class ForwardDomain:
         return NONE
 
     def eval(self, expr: cst.BaseExpression, env) -> Grad:
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return env.get(expr.value, NONE)
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             key = dotted(expr)
             if key is not None and key in env:
                 return env[key]
@@ -149,39 +149,39 @@ class ForwardDomain:
             if expr.attr.value == "data" and base.live:
                 return self.cut(base, self._site(expr, CutKind.DATA, "data"))
             return base
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             return self.call(expr, env)
-        if isinstance(expr, cst.BinaryOperation):
+        if type(expr) is cst.BinaryOperation:
             straight = self.straight_through(expr, env)
             if straight is not None:
                 return straight
             return self.eval(expr.left, env) | self.eval(expr.right, env)
-        if isinstance(expr, cst.UnaryOperation):
-            return NONE if isinstance(expr.operator, cst.Not) else self.eval(expr.expression, env)
-        if isinstance(expr, cst.BooleanOperation):
+        if type(expr) is cst.UnaryOperation:
+            return NONE if type(expr.operator) is cst.Not else self.eval(expr.expression, env)
+        if type(expr) is cst.BooleanOperation:
             return self.eval(expr.left, env) | self.eval(expr.right, env)
-        if isinstance(expr, cst.Comparison):
+        if type(expr) is cst.Comparison:
             return NONE
-        if isinstance(expr, cst.IfExp):
+        if type(expr) is cst.IfExp:
             return self.eval(expr.body, env) | self.eval(expr.orelse, env)
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Subscript:
             return self.eval(expr.value, env)
-        if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+        if type(expr) in (cst.Tuple, cst.List, cst.Set):
             return self._union(self.eval(e.value, env) for e in expr.elements)
-        if isinstance(expr, cst.Dict):
+        if type(expr) is cst.Dict:
             return self._union(
-                self.eval(e.value, env) for e in expr.elements if isinstance(e, cst.DictElement)
+                self.eval(e.value, env) for e in expr.elements if type(e) is cst.DictElement
             )
-        if isinstance(expr, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+        if type(expr) in (cst.ListComp, cst.GeneratorExp, cst.SetComp):
             inner = dict(env)
             comp = expr.for_in
             while comp is not None:
                 inner = Flow(self).bind(comp.target, self.eval(comp.iter, inner), inner)
                 comp = comp.inner_for_in
             return self.eval(expr.elt, inner)
-        if isinstance(expr, cst.NamedExpr):
+        if type(expr) is cst.NamedExpr:
             return self.eval(expr.value, env)
-        if isinstance(expr, cst.Await):
+        if type(expr) is cst.Await:
             return self.eval(expr.expression, env)
         return NONE
 
@@ -193,15 +193,15 @@ class ForwardDomain:
 
     def straight_through(self, expr: cst.BinaryOperation, env) -> Grad | None:
         """``x + (q - x).detach()``: the detached difference is a deliberate estimator."""
-        if not isinstance(expr.operator, cst.Add):
+        if type(expr.operator) is not cst.Add:
             return None
         code = self.source.code_of
         for keep, other in ((expr.left, expr.right), (expr.right, expr.left)):
-            if isinstance(other, cst.Call):
+            if type(other) is cst.Call:
                 found = method_call(other)
-                if found and found[1] == "detach" and isinstance(found[0], cst.BinaryOperation):
+                if found and found[1] == "detach" and type(found[0]) is cst.BinaryOperation:
                     diff = found[0]
-                    if isinstance(diff.operator, cst.Subtract) and code(keep).strip() in (
+                    if type(diff.operator) is cst.Subtract and code(keep).strip() in (
                         code(diff.left).strip(),
                         code(diff.right).strip(),
                     ):
@@ -268,7 +268,7 @@ class ForwardDomain:
             return helper
         func = (
             self.eval(call.func, env)
-            if not isinstance(call.func, cst.Name)
+            if type(call.func) is not cst.Name
             else env.get(call.func.value, NONE)
         )
         if self.no_grad:
@@ -280,7 +280,7 @@ class ForwardDomain:
         cut inside it is reported at the call (numpy round trips through signal code)."""
         if not any(a.live for a in args) or self.depth >= MAX_CALL_DEPTH:
             return None
-        if isinstance(call.func, cst.Name) and call.func.value not in self.active:
+        if type(call.func) is cst.Name and call.func.value not in self.active:
             local = _top_functions(self.source).get(call.func.value)
             if local is not None:  # a helper function of this file
                 return self.run_function(local, call, args)
@@ -375,7 +375,7 @@ class ForwardDomain:
             flow = Flow(self)
             flow.run(
                 list(method.body.body)
-                if isinstance(method.body, cst.IndentedBlock)
+                if type(method.body) is cst.IndentedBlock
                 else [method.body],
                 bound,
             )
@@ -391,7 +391,7 @@ def _top_functions(source: SourceFile) -> dict[str, cst.FunctionDef]:
     def compute() -> dict[str, cst.FunctionDef]:
         found: dict[str, cst.FunctionDef] = {}
         for stmt in source.module.body:
-            if isinstance(stmt, cst.FunctionDef):
+            if type(stmt) is cst.FunctionDef:
                 found.setdefault(stmt.name.value, stmt)
         return found
 
@@ -410,7 +410,7 @@ def _cut_helper(source: SourceFile, qualified: str | None):
 def _undetached(expr: cst.BaseExpression) -> cst.BaseExpression:
     """``h`` for ``h.detach().cpu()``: the detach that ``.numpy()`` requires is part of that conversion."""
     inner = expr
-    while isinstance(inner, cst.Call):
+    while type(inner) is cst.Call:
         found = method_call(inner)
         if found is None:
             break

@@ -121,13 +121,13 @@ def _optimisers_of_fresh_tensors(loop: Loop) -> set[str]:
     made: set[str] = set()
     fresh: set[str] = set()
     for node in _in_source_order(loop.node.body):
-        if not isinstance(node, cst.Assign):
+        if type(node) is not cst.Assign:
             continue
-        names = {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
+        names = {t.target.value for t in node.targets if type(t.target) is cst.Name}
         value = node.value
-        if isinstance(value, cst.Call) and value.args and isinstance(value.args[0].value, (cst.List, cst.Tuple)):
+        if type(value) is cst.Call and value.args and type(value.args[0].value) in (cst.List, cst.Tuple):
             elements = value.args[0].value.elements
-            if elements and all(isinstance(e.value, cst.Name) and e.value.value in fresh for e in elements):
+            if elements and all(type(e.value) is cst.Name and e.value.value in fresh for e in elements):
                 made |= names
         if _makes_new_tensor(value):
             fresh |= names
@@ -137,10 +137,10 @@ def _optimisers_of_fresh_tensors(loop: Loop) -> set[str]:
 
 
 def _makes_new_tensor(value: cst.BaseExpression) -> bool:
-    if not isinstance(value, cst.Call):
+    if type(value) is not cst.Call:
         return False
     func = value.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    name = func.attr.value if type(func) is cst.Attribute else func.value if type(func) is cst.Name else ""
     factories = {qualified.rsplit(".", 1)[-1] for qualified in torch_api.tensor_factory_names()}
     return name in _NEW_TENSOR_METHODS or name in factories
 
@@ -148,7 +148,7 @@ def _makes_new_tensor(value: cst.BaseExpression) -> bool:
 def _in_source_order(node: cst.CSTNode):
     """The nodes under ``node`` in source order, nested functions and classes left out."""
     for child in node.children:
-        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if type(child) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
             continue
         yield child
         yield from _in_source_order(child)
@@ -180,9 +180,9 @@ def _is_accumulation_test(test: cst.BaseExpression | None) -> bool:
     if test is None:
         return False
     for node in walk(test):
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
+        if type(node) is cst.BinaryOperation and type(node.operator) is cst.Modulo:
             return True
-        name = dotted(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        name = dotted(node) if type(node) in (cst.Name, cst.Attribute) else None
         if name is not None and ACCUMULATION_NAME.search(name.rsplit(".", 1)[-1]):
             return True
     return False

@@ -105,7 +105,7 @@ class LossDomain:
     def enter_with(self, node: cst.With, env) -> bool:
         for item in node.items:
             if (
-                isinstance(item.item, cst.Call)
+                type(item.item) is cst.Call
                 and torch_api.no_grad_context(self.a.imports.qualify(item.item.func))
             ):
                 self.no_grad += 1
@@ -120,11 +120,11 @@ class LossDomain:
         return Where(node, self.scope, self.a.source)
 
     def evaluate(self, expr, env):
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             if expr.value in env:
                 return env[expr.value]
             return self.a.globals.get(expr.value) or self.reference(expr)
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             key = dotted(expr)
             if key is not None and key in env:
                 return env[key]
@@ -132,30 +132,30 @@ class LossDomain:
             if reference:
                 return reference
             return frozenset()
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             return self.call(expr, env)
-        if isinstance(expr, cst.Tuple) and not any(
-            isinstance(e, cst.StarredElement) for e in expr.elements
+        if type(expr) is cst.Tuple and not any(
+            type(e) is cst.StarredElement for e in expr.elements
         ):
             return frozenset({("tuple", tuple(self.evaluate(e.value, env) for e in expr.elements))})
-        if isinstance(expr, (cst.Tuple, cst.List)):
+        if type(expr) in (cst.Tuple, cst.List):
             value = frozenset()
             for element in expr.elements:
                 value |= self.evaluate(element.value, env)
             return value
-        if isinstance(expr, cst.Dict) and expr.elements and all(
-            isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+        if type(expr) is cst.Dict and expr.elements and all(
+            type(e) is cst.DictElement and type(e.key) is cst.SimpleString
             for e in expr.elements
         ):
             return frozenset({("dict", tuple(
                 (e.key.evaluated_value, self.evaluate(e.value, env)) for e in expr.elements
             ))})
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Subscript:
             base = self.evaluate(expr.value, env)
             index = expr.slice[0].slice if len(expr.slice) == 1 else None
-            if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
+            if type(index) is cst.Index and type(index.value) is cst.Integer:
                 return self.unpack(base, int(index.value.value), None)
-            if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+            if type(index) is cst.Index and type(index.value) is cst.SimpleString:
                 return self.entry(base, index.value.evaluated_value)
             found = frozenset(item for item in base if item[0] not in ("tuple", "dict"))
             for item in base:  # MODELS[args.arch]: a registry lookup, any of its entries
@@ -163,7 +163,7 @@ class LossDomain:
                     for _, value in item[1]:
                         found |= value
             return found
-        if isinstance(expr, cst.IfExp):
+        if type(expr) is cst.IfExp:
             return self.evaluate(expr.body, env) | self.evaluate(expr.orelse, env)
         for child in children(expr):  # arguments of operators may hold loss calls
             if isinstance(child, cst.BaseExpression):
@@ -254,7 +254,7 @@ class LossDomain:
             if name == "forward":
                 return self.apply(self.evaluate(receiver, env), call, env)
             owner = dotted(receiver)
-            if isinstance(receiver, cst.Call):  # crit(out, y).item(): the loss call is inside
+            if type(receiver) is cst.Call:  # crit(out, y).item(): the loss call is inside
                 self.evaluate(receiver, env)
             if owner == "self" and "self" in env and self.scope.count(".") == 1:
                 method = self.a.run_method(self.scope.split(".")[0], name, call, args, self.record)
@@ -266,7 +266,7 @@ class LossDomain:
                 env[owner] = self.sequential_tail(args[-1])
                 return OTHER
         if (
-            isinstance(call.func, cst.Name)
+            type(call.func) is cst.Name
             and call.func.value in self.a.functions
             and call.func.value not in env
         ):
@@ -282,7 +282,7 @@ class LossDomain:
                 return built
         callee = (
             self.evaluate(call.func, env)
-            if not isinstance(call.func, cst.Name)
+            if type(call.func) is not cst.Name
             else (
                 env.get(call.func.value)
                 or self.a.globals.get(call.func.value)

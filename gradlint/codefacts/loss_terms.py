@@ -45,7 +45,7 @@ def number_terms(source: SourceFile) -> list[NumberTerm]:
 
 def _to_number(value: cst.BaseExpression, imports) -> tuple[cst.Call, str] | None:
     """``<tensor expression>.item()`` or ``float(<tensor expression>)`` of a computation."""
-    if not isinstance(value, cst.Call):
+    if type(value) is not cst.Call:
         return None
     found = method_call(value)
     if found is not None and found[1] == "item" and not value.args:
@@ -56,7 +56,7 @@ def _to_number(value: cst.BaseExpression, imports) -> tuple[cst.Call, str] | Non
         spelling = "float"
     else:
         return None
-    if any(isinstance(n, cst.Call) for n in walk(inner)):
+    if any(type(n) is cst.Call for n in walk(inner)):
         return value, spelling
     return None
 
@@ -67,21 +67,21 @@ def _in_function(func: cst.FunctionDef, imports) -> list[NumberTerm]:
     sums: dict[str, list[cst.BaseExpression]] = {}  # what each local is assigned or added
     backwards: list[tuple[str, cst.Call]] = []
     for node in walk(func):
-        if isinstance(node, cst.Assign) and len(node.targets) == 1:
+        if type(node) is cst.Assign and len(node.targets) == 1:
             name = dotted(node.targets[0].target)
             if name is None:
                 continue
             number = _to_number(node.value, imports)
             if number is not None:
                 numbers[name] = number
-            elif any(isinstance(n, cst.Call) for n in walk(node.value)):
+            elif any(type(n) is cst.Call for n in walk(node.value)):
                 tensors.add(name)
             sums.setdefault(name, []).append(node.value)
-        elif isinstance(node, cst.AugAssign) and isinstance(node.operator, (cst.AddAssign, cst.SubtractAssign)):
+        elif type(node) is cst.AugAssign and type(node.operator) in (cst.AddAssign, cst.SubtractAssign):
             name = dotted(node.target)
             if name is not None:
                 sums.setdefault(name, []).append(node.value)
-        elif isinstance(node, cst.Call):
+        elif type(node) is cst.Call:
             found = method_call(node)
             if found is not None and found[1] == "backward":
                 target = dotted(found[0])
@@ -111,17 +111,17 @@ def _summands(target: str, sums: dict, numbers: dict, tensors: set[str]) -> list
         seen.add(name)
         for value in sums.get(name, []):
             for term in _additive_terms(value):
-                names = [dotted(n) for n in walk(term) if isinstance(n, (cst.Name, cst.Attribute))]
+                names = [dotted(n) for n in walk(term) if type(n) in (cst.Name, cst.Attribute)]
                 names = [n for n in names if n is not None]
                 held = [n for n in names if n in numbers]
                 live = [n for n in names if n in tensors]
-                if held and not live and not any(isinstance(n, cst.Call) for n in walk(term)):
+                if held and not live and not any(type(n) is cst.Call for n in walk(term)):
                     found.extend(n for n in held if n not in found)
                 stack.extend(n for n in names if n in sums and n not in numbers)
     return found
 
 
 def _additive_terms(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+    if type(expr) is cst.BinaryOperation and type(expr.operator) in (cst.Add, cst.Subtract):
         return _additive_terms(expr.left) + _additive_terms(expr.right)
     return [expr]

@@ -69,16 +69,16 @@ def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
             }  # a subclass of a torch layer inherits its parameters
     for func in facts.methods.values():
         for node in walk(func):
-            if isinstance(node, cst.Assign):
+            if type(node) is cst.Assign:
                 for target in node.targets:
                     attr = _self_attr(target.target)
                     if attr is not None:
                         _record(facts, attr, node.value, imports)
-            elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            elif type(node) is cst.AnnAssign and node.value is not None:
                 attr = _self_attr(node.target)
                 if attr is not None:
                     _record(facts, attr, node.value, imports)
-            elif isinstance(node, cst.Call):
+            elif type(node) is cst.Call:
                 callee = dotted(node.func) or ""
                 facts.calls.add(callee)
                 if callee.startswith("self.") and callee.count(".") == 1:
@@ -92,7 +92,7 @@ def class_facts(cls: cst.ClassDef, imports: ImportMap) -> ClassFacts:
                     and found[1] in ("register_buffer", "register_parameter", "add_module")
                 ):
                     name = argument(node, 0, "name")
-                    if isinstance(name, cst.SimpleString):
+                    if type(name) is cst.SimpleString:
                         attr = name.evaluated_value
                         if found[1] == "register_buffer":
                             facts.plain.add(attr)
@@ -118,7 +118,7 @@ def _record_hook(facts: ClassFacts, module: cst.BaseExpression, hook) -> None:
 
 
 def _strip_index(expr: cst.BaseExpression) -> cst.BaseExpression:
-    while isinstance(expr, cst.Subscript):
+    while type(expr) is cst.Subscript:
         expr = expr.value
     return expr
 
@@ -126,9 +126,9 @@ def _strip_index(expr: cst.BaseExpression) -> cst.BaseExpression:
 def _record(facts: ClassFacts, attr: str, value: cst.BaseExpression, imports: ImportMap) -> None:
     if attr in facts.submodules or attr in facts.parameters:
         return  # the first binding (in __init__) says what the attribute is
-    if not isinstance(value, cst.Call):
+    if type(value) is not cst.Call:
         if (
-            isinstance(value, cst.Name)
+            type(value) is cst.Name
             and value.value not in ("None", "True", "False")
             and attr not in facts.plain
         ):
@@ -168,15 +168,15 @@ def frozen_attributes(module: cst.Module, roots: list[cst.CSTNode] | None = None
     """
     frozen: set[str] = set()
     for node in (n for root in (roots or [module]) for n in walk(root)):
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             found = method_call(node)
             if found and found[1] == "requires_grad_":
                 flag = argument(node, 0, "requires_grad")
-                if isinstance(flag, cst.Name) and flag.value == "False":
+                if type(flag) is cst.Name and flag.value == "False":
                     name = _attr_of(found[0])
                     if name:
                         frozen.add(name)
-        elif isinstance(node, cst.For) and isinstance(node.iter, cst.Call):
+        elif type(node) is cst.For and type(node.iter) is cst.Call:
             found = method_call(node.iter)
             if (
                 found
@@ -188,7 +188,7 @@ def frozen_attributes(module: cst.Module, roots: list[cst.CSTNode] | None = None
                     frozen.add(name)
                 if found[1] == "named_parameters":
                     frozen |= _prefixes_tested(node.body)
-        elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+        elif type(node) is cst.Assign and type(node.value) is cst.Call:
             callee = dotted(node.value.func) or ""
             if callee.endswith("deepcopy"):
                 for target in node.targets:
@@ -204,13 +204,13 @@ def _prefixes_tested(body: cst.CSTNode) -> set[str]:
     prefixes: set[str] = set()
     for node in walk(body):
         text = None
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             found = method_call(node)
             if found and found[1] == "startswith" and node.args:
                 text = node.args[0].value
-        elif isinstance(node, cst.Comparison) and isinstance(node.comparisons[0].operator, cst.In):
+        elif type(node) is cst.Comparison and type(node.comparisons[0].operator) is cst.In:
             text = node.left
-        if isinstance(text, cst.SimpleString):
+        if type(text) is cst.SimpleString:
             head = text.evaluated_value
             head = head.split(".", 1)[0] if isinstance(head, str) else ""
             if head.isidentifier():
@@ -232,18 +232,18 @@ def untrained_attributes(module: cst.Module, frozen: set[str] | None = None) -> 
     (``frozen``: the file's ``frozen_attributes``, when known already)."""
     found = set(frozen_attributes(module) if frozen is None else frozen)
     for node in walk(module):
-        if isinstance(node, cst.For):
+        if type(node) is cst.For:
             for var, attr in _loop_parameters(node):
                 if _writes(node.body, var):
                     found.add(attr)
-        elif isinstance(node, cst.Call):
+        elif type(node) is cst.Call:
             call = method_call(node)
             if call and call[1] in ("load_state_dict", "eval") and not node.args[1:]:
                 name = _attr_of(call[0]) if (dotted(call[0]) or "").startswith("self.") else None
                 if name and (call[1] == "eval" or node.args):
                     found.add(name)
-        elif isinstance(node, (cst.Assign, cst.AnnAssign)):
-            targets = node.targets if isinstance(node, cst.Assign) else [node]
+        elif type(node) in (cst.Assign, cst.AnnAssign):
+            targets = node.targets if type(node) is cst.Assign else [node]
             for target in targets:
                 name = dotted(target.target) or ""
                 if name.startswith("self.") and UNTRAINED_NAME.search(name[5:]):
@@ -258,7 +258,7 @@ def _loads_weights(call: cst.Call) -> bool:
     if found and found[1] == "from_pretrained" or (dotted(call.func) or "").endswith("hub.load"):
         return True
     for arg in call.args:
-        off = isinstance(arg.value, cst.Name) and arg.value.value in ("None", "False")
+        off = type(arg.value) is cst.Name and arg.value.value in ("None", "False")
         if arg.keyword is not None and arg.keyword.value in ("pretrained", "weights") and not off:
             return True
     return False
@@ -271,20 +271,20 @@ def pretrained_attributes(cls: cst.ClassDef) -> set[str]:
     purpose."""
     found: set[str] = set()
     for func in walk(cls):
-        if not isinstance(func, cst.FunctionDef):
+        if type(func) is not cst.FunctionDef:
             continue
-        assigns = [n for n in walk(func) if isinstance(n, cst.Assign)]
+        assigns = [n for n in walk(func) if type(n) is cst.Assign]
         loaded: set[str] = set()
         for _ in range(3):  # the walk is not in source order: a few rounds reach the chains
             for node in assigns:
                 if not any(
-                    isinstance(n, cst.Call) and _loads_weights(n)
-                    or isinstance(n, cst.Name) and n.value in loaded
+                    type(n) is cst.Call and _loads_weights(n)
+                    or type(n) is cst.Name and n.value in loaded
                     for n in walk(node.value)
                 ):
                     continue
                 for target in node.targets:
-                    if isinstance(target.target, cst.Name):
+                    if type(target.target) is cst.Name:
                         loaded.add(target.target.value)
                     elif (attr := _self_attr(target.target)) is not None:
                         found.add(attr)
@@ -296,13 +296,13 @@ def _loop_parameters(loop: cst.For) -> list[tuple[str, str]]:
     ``for a, b in zip(self.x.parameters(), self.y.parameters())``."""
     iters: list[cst.BaseExpression] = [loop.iter]
     targets: list[cst.BaseExpression] = [loop.target]
-    if isinstance(loop.iter, cst.Call) and dotted(loop.iter.func) == "zip":
+    if type(loop.iter) is cst.Call and dotted(loop.iter.func) == "zip":
         iters = [a.value for a in loop.iter.args]
-        targets = [e.value for e in loop.target.elements] if isinstance(loop.target, cst.Tuple) else []
+        targets = [e.value for e in loop.target.elements] if type(loop.target) is cst.Tuple else []
     pairs = []
     for target, source in zip(targets, iters):
-        call = method_call(source) if isinstance(source, cst.Call) else None
-        if call and call[1] in ("parameters", "named_parameters", "state_dict") and isinstance(target, cst.Name):
+        call = method_call(source) if type(source) is cst.Call else None
+        if call and call[1] in ("parameters", "named_parameters", "state_dict") and type(target) is cst.Name:
             name = _attr_of(call[0])
             if name:
                 pairs.append((target.value, name))
@@ -311,12 +311,12 @@ def _loop_parameters(loop: cst.For) -> list[tuple[str, str]]:
 
 def _writes(body: cst.CSTNode, var: str) -> bool:
     for node in walk(body):
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             call = method_call(node)
             base = dotted(call[0]) if call else None
             if call and call[1] in _WRITES and base in (var, f"{var}.data"):
                 return True
-        elif isinstance(node, cst.Assign):
+        elif type(node) is cst.Assign:
             for target in node.targets:
                 if dotted(target.target) in (f"{var}.data", f"{var}.requires_grad"):
                     return True
@@ -361,7 +361,7 @@ def root_classes(classes: dict[str, ClassFacts], imports: ImportMap) -> list[str
         called = set(facts.calls)  # the methods were walked for the facts already
         for node in _outside_methods(facts):
             for inner in walk(node):
-                if isinstance(inner, cst.Call):
+                if type(inner) is cst.Call:
                     called.add(dotted(inner.func) or "")
         used |= {name for name in called if name in classes and name != facts.name}
     return [name for name in classes if name not in used]
@@ -372,13 +372,13 @@ def _outside_methods(facts: ClassFacts) -> list[cst.CSTNode]:
     and the statements of its body other than its methods."""
     walked = {id(func) for func in facts.methods.values()}
     node = facts.node
-    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body]
+    body = node.body.body if type(node.body) is cst.IndentedBlock else [node.body]
     return [*node.decorators, *node.bases, *node.keywords, *(s for s in body if id(s) not in walked)]
 
 
 def top_level_statements(module: cst.Module) -> list[cst.BaseStatement]:
     """Module-level code, including ``if __name__ == "__main__":`` blocks; defs are skipped."""
-    return [s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))]
+    return [s for s in module.body if type(s) not in (cst.FunctionDef, cst.ClassDef)]
 
 
 __all__ = [

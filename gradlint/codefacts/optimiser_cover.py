@@ -87,7 +87,7 @@ def _optimisers(unit: Unit) -> dict[str, cst.Call]:
 
 
 def _is_optimiser(unit: Unit, value: cst.BaseExpression) -> bool:
-    return isinstance(value, cst.Call) and torch_api.optimiser_class(
+    return type(value) is cst.Call and torch_api.optimiser_class(
         canonical_torch(unit.imports.qualify(value.func))
     )
 
@@ -105,7 +105,7 @@ def _sources(unit: Unit, expr, at, seen: set[int]) -> set[str]:
     if id(expr) in seen:
         return set()
     seen = seen | {id(expr)}
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         found = method_call(expr)
         if found and found[1] in PARAMETER_ITERATORS:
             receiver = dotted(found[0])
@@ -120,25 +120,25 @@ def _sources(unit: Unit, expr, at, seen: set[int]) -> set[str]:
                 held |= _sources(unit, arg, at, seen)
             return held or {EVERYTHING}
         return {EVERYTHING}
-    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+    if type(expr) in (cst.List, cst.Tuple, cst.Set):
         held = set()
         for element in expr.elements:
             held |= _sources(unit, element.value, at, seen)
         return held
-    if isinstance(expr, cst.Dict):
+    if type(expr) is cst.Dict:
         for element in expr.elements:
             if (
-                isinstance(element, cst.DictElement)
-                and isinstance(element.key, cst.SimpleString)
+                type(element) is cst.DictElement
+                and type(element.key) is cst.SimpleString
                 and element.key.evaluated_value == "params"
             ):
                 return _sources(unit, element.value, at, seen)
         return {EVERYTHING}
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+    if type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Add:
         return _sources(unit, expr.left, at, seen) | _sources(unit, expr.right, at, seen)
-    if isinstance(expr, cst.IfExp):
+    if type(expr) is cst.IfExp:
         return _sources(unit, expr.body, at, seen) | _sources(unit, expr.orelse, at, seen)
-    if isinstance(expr, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+    if type(expr) in (cst.ListComp, cst.GeneratorExp, cst.SetComp):
         return _sources(unit, expr.for_in.iter, at, seen)
     name = dotted(expr)
     if name is None:
@@ -166,7 +166,7 @@ def _steps(unit: Unit, optimisers: dict[str, cst.Call]) -> dict[str, list[cst.Ba
     stepped: dict[str, list[cst.BaseExpression]] = {}
     pending: list[cst.BaseExpression] = []
     after_step = False
-    calls = [n for n in walk(unit.func.body) if isinstance(n, cst.Call)]
+    calls = [n for n in walk(unit.func.body) if type(n) is cst.Call]
     calls.sort(key=lambda n: unit.order.get(id(n), 0))
     for call in calls:
         found = method_call(call)
@@ -195,7 +195,7 @@ def _steps(unit: Unit, optimisers: dict[str, cst.Call]) -> dict[str, list[cst.Ba
 
 def _unscaled(expr: cst.BaseExpression) -> cst.BaseExpression:
     """``scaler.scale(loss)`` -> ``loss``."""
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         found = method_call(expr)
         if found and found[1] == "scale" and expr.args:
             return expr.args[0].value
@@ -211,7 +211,7 @@ def _reach(unit: Unit, expr, roots: set[str], seen: set[int]) -> set[str]:
         return set()
     seen.add(id(expr))
     reached: set[str] = set()
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         found = method_call(expr)
         if found and (
             found[1] in torch_api.names("tensors.detach_methods")
@@ -231,12 +231,12 @@ def _reach(unit: Unit, expr, roots: set[str], seen: set[int]) -> set[str]:
         for arg in expr.args:
             reached |= _reach(unit, arg.value, roots, seen)
         return reached
-    if isinstance(expr, cst.Attribute) and expr.attr.value == "data":
+    if type(expr) is cst.Attribute and expr.attr.value == "data":
         return set()
-    name = dotted(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
+    name = dotted(expr) if type(expr) in (cst.Name, cst.Attribute) else None
     if name is not None:
         values = unit.values(name, expr)
-        if values is None and isinstance(expr, cst.Attribute):
+        if values is None and type(expr) is cst.Attribute:
             return _reach(unit, expr.value, roots, seen)
         for value in values or []:
             if id(value) not in unit.no_grad:
@@ -297,7 +297,7 @@ def _module_roots(unit: Unit) -> set[str]:
         cls = unit.scope.class_named(value)
         if cls is not None and unit.scope.info(cls).submodules:
             found.add(name)
-        elif isinstance(value, cst.Call):
+        elif type(value) is cst.Call:
             made = canonical_torch(unit.imports.qualify(value.func)) or ""
             layer = made.rsplit(".", 1)[-1] if made.startswith("torch.nn.") else ""
             quiet = torch_api.parameterless_modules()

@@ -70,11 +70,11 @@ class Unit:
             self.order[id(current)] = count
             if silent:
                 self.no_grad.add(id(current))
-            if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if type(current) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
                 continue  # nested definitions bind their own names
             inner = silent
-            if isinstance(current, cst.With) and any(
-                isinstance(item.item, cst.Call)
+            if type(current) is cst.With and any(
+                type(item.item) is cst.Call
                 and torch_api.no_grad_context(
                     canonical_torch(self.imports.qualify(item.item.func))
                 )
@@ -85,14 +85,14 @@ class Unit:
             stack.extend((child, inner) for child in reversed(list(children(current))))
 
     def _record(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Assign):
+        if type(node) is cst.Assign:
             for target in node.targets:
                 self._bind(target.target, node.value, node, False)
-        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+        elif type(node) is cst.AnnAssign and node.value is not None:
             self._bind(node.target, node.value, node, False)
-        elif isinstance(node, cst.AugAssign):
+        elif type(node) is cst.AugAssign:
             self._bind(node.target, node.value, node, True)
-        elif isinstance(node, cst.Call):
+        elif type(node) is cst.Call:
             found = method_call(node)
             if found and found[1] in ("append", "extend", "add_param_group", "insert"):
                 name = dotted(found[0])
@@ -100,7 +100,7 @@ class Unit:
                     self.appended.setdefault(name, []).append(node.args[-1].value)
 
     def _bind(self, target, value, node, augmented: bool) -> None:
-        if isinstance(target, (cst.Tuple, cst.List)):
+        if type(target) in (cst.Tuple, cst.List):
             for element in target.elements:
                 name = dotted(element.value)
                 if name:
@@ -133,14 +133,14 @@ class Unit:
 
 def _freeze_target(node: cst.CSTNode) -> str | None:
     """The dotted object a freeze acts on ("" when not a plain name); None: no freeze."""
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         found = method_call(node)
         if found and found[1] == "requires_grad_":
             flag = argument(node, 0, "requires_grad")
-            if isinstance(flag, cst.Name) and flag.value == "False":
+            if type(flag) is cst.Name and flag.value == "False":
                 return dotted(found[0]) or ""
-    elif isinstance(node, cst.Assign) and (
-        isinstance(node.value, cst.Name) and node.value.value == "False"
+    elif type(node) is cst.Assign and (
+        type(node.value) is cst.Name and node.value.value == "False"
     ):
         for target in node.targets:
             name = dotted(target.target) or ""
@@ -151,13 +151,13 @@ def _freeze_target(node: cst.CSTNode) -> str | None:
 
 def _iterated(expr: cst.BaseExpression) -> set[str]:
     """The objects a loop's parameters or modules come from."""
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         found = method_call(expr)
         if found and dotted(found[0]) and found[1] in (
             *PARAMETER_ITERATORS, "children", "modules", "named_children", "named_modules"
         ):
             return {dotted(found[0])}
-    if isinstance(expr, (cst.List, cst.Tuple)):
+    if type(expr) in (cst.List, cst.Tuple):
         names = {dotted(e.value) for e in expr.elements}
         if None not in names:
             return names
@@ -174,7 +174,7 @@ class Scope:
         self.evidence: set[str] = set()  # dotted receivers of module-only methods
         self.frozen: set[str] = set()
         for node in walk(module):
-            if isinstance(node, cst.Call):
+            if type(node) is cst.Call:
                 found = method_call(node)
                 receiver = dotted(found[0]) if found else None
                 if found and found[1] in MODULE_METHODS and receiver:
@@ -187,7 +187,7 @@ class Scope:
             for method in methods(cls).values():
                 self.method_names.add(method.name.value)
                 for node in walk(method):
-                    if isinstance(node, cst.Assign):
+                    if type(node) is cst.Assign:
                         for target in node.targets:
                             name = dotted(target.target)
                             if name and name.startswith("self."):
@@ -202,7 +202,7 @@ class Scope:
         loop over a list of modules); a freeze whose object is not resolved freezes all."""
         done: set[int] = set()
         for loop in walk(module):
-            if not isinstance(loop, cst.For):
+            if type(loop) is not cst.For:
                 continue
             variables = {dotted(e.value) for e in getattr(loop.target, "elements", [])}
             variables |= {dotted(loop.target)}
@@ -224,7 +224,7 @@ class Scope:
         return self.attributes.get(owner, {}).get(name)
 
     def class_named(self, expr: cst.BaseExpression) -> str | None:
-        while isinstance(expr, cst.Call):
+        while type(expr) is cst.Call:
             found = method_call(expr)
             if found and found[1] in torch_api.names("tensors.pass_through_methods"):
                 expr = found[0]
@@ -243,7 +243,7 @@ class Scope:
         if init is None or "forward" not in own:
             return info
         for node in walk(init):
-            if not (isinstance(node, cst.Assign) and isinstance(node.value, cst.Call)):
+            if not (type(node) is cst.Assign and type(node.value) is cst.Call):
                 continue
             made = canonical_torch(self.imports.qualify(node.value.func)) or ""
             module_like = (
@@ -264,7 +264,7 @@ class Scope:
                 continue
             seen.add(name)
             for node in walk(own[name]):
-                if isinstance(node, cst.Attribute) and dotted(node.value) == "self":
+                if type(node) is cst.Attribute and dotted(node.value) == "self":
                     attr = node.attr.value
                     if attr in own:
                         pending.append(attr)

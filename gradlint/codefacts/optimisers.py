@@ -30,7 +30,7 @@ def literal_rates(module: cst.Module, imports: ImportMap) -> list[LiteralRate]:
     while stack:
         node, parent = stack.pop()
         stack.extend((child, node) for child in children(node))
-        if not isinstance(node, cst.Call):
+        if type(node) is not cst.Call:
             continue
         qualified = canonical_torch(imports.qualify(node.func)) or ""
         if torch_api.optimiser_class(qualified):
@@ -42,7 +42,7 @@ def literal_rates(module: cst.Module, imports: ImportMap) -> list[LiteralRate]:
                 name = dotted(arg.value)
                 if name is not None:
                     rescheduled.add(name)
-                elif isinstance(arg.value, cst.Call):
+                elif type(arg.value) is cst.Call:
                     rescheduled.add(f"<call {id(arg.value)}>")
     rates: list[LiteralRate] = []
     assigned = _assignments(module)
@@ -67,19 +67,19 @@ def _assignments(module: cst.Module) -> dict[int, set[str]]:
     while stack:
         node = stack.pop()
         stack.extend(children(node))
-        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+        if type(node) is cst.Assign and type(node.value) is cst.Call:
             names = {dotted(t.target) for t in node.targets} - {None}
             found.setdefault(id(node.value), set()).update(names)
     return found
 
 
 def _group_sets_rate(group: cst.BaseExpression) -> bool:
-    if isinstance(group, cst.Dict):
+    if type(group) is cst.Dict:
         return any(
-            isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+            type(e) is cst.DictElement and type(e.key) is cst.SimpleString
             and e.key.evaluated_value == "lr" for e in group.elements
         )
-    if isinstance(group, cst.Call) and dotted(group.func) == "dict":
+    if type(group) is cst.Call and dotted(group.func) == "dict":
         return any(a.keyword is not None and a.keyword.value == "lr" for a in group.args)
     return False
 
@@ -88,7 +88,7 @@ def _every_group_sets_its_rate(groups, module: cst.Module | None) -> bool:
     """``SGD([dict(params=head, lr=0.3), ...], 0)``: each group brings its own rate, so the
     constructor's is a placeholder. A named list is read where the file builds it (its
     literal and every ``.append``)."""
-    if isinstance(groups, (cst.List, cst.Tuple)):
+    if type(groups) in (cst.List, cst.Tuple):
         return bool(groups.elements) and all(_group_sets_rate(e.value) for e in groups.elements)
     name = dotted(groups) if groups is not None else None
     if name is None or module is None:
@@ -98,13 +98,13 @@ def _every_group_sets_its_rate(groups, module: cst.Module | None) -> bool:
     while stack:
         node = stack.pop()
         stack.extend(children(node))
-        if isinstance(node, cst.Assign) and any(dotted(t.target) == name for t in node.targets):
-            if not isinstance(node.value, (cst.List, cst.Tuple)):
+        if type(node) is cst.Assign and any(dotted(t.target) == name for t in node.targets):
+            if type(node.value) not in (cst.List, cst.Tuple):
                 return False
             built.extend(e.value for e in node.value.elements)
         elif (
-            isinstance(node, cst.Call)
-            and isinstance(node.func, cst.Attribute)
+            type(node) is cst.Call
+            and type(node.func) is cst.Attribute
             and dotted(node.func.value) == name
             and node.func.attr.value in ("append", "extend", "insert")
         ):
@@ -123,15 +123,15 @@ def _rates_set_by_hand(module: cst.Module) -> set[str]:
     while stack:
         node = stack.pop()
         stack.extend(children(node))
-        if not isinstance(node, cst.For):
+        if type(node) is not cst.For:
             continue
         groups = node.iter
-        if isinstance(groups, cst.Call) and groups.args:  # enumerate(opt.param_groups)
+        if type(groups) is cst.Call and groups.args:  # enumerate(opt.param_groups)
             groups = groups.args[0].value
-        if not (isinstance(groups, cst.Attribute) and groups.attr.value == "param_groups"):
+        if not (type(groups) is cst.Attribute and groups.attr.value == "param_groups"):
             continue
         group = dotted(node.target)
-        if isinstance(node.target, cst.Tuple) and node.target.elements:
+        if type(node.target) is cst.Tuple and node.target.elements:
             group = dotted(node.target.elements[-1].value)
         if group is not None and _writes_rate(node.body, group):
             owner = dotted(groups.value)
@@ -145,15 +145,15 @@ def _writes_rate(body: cst.CSTNode, group: str) -> bool:
     while stack:
         node = stack.pop()
         stack.extend(children(node))
-        if isinstance(node, (cst.Assign, cst.AugAssign)):
-            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        if type(node) in (cst.Assign, cst.AugAssign):
+            targets = [t.target for t in node.targets] if type(node) is cst.Assign else [node.target]
             for target in targets:
                 if (
-                    isinstance(target, cst.Subscript)
+                    type(target) is cst.Subscript
                     and dotted(target.value) == group
                     and len(target.slice) == 1
-                    and isinstance(target.slice[0].slice, cst.Index)
-                    and isinstance(target.slice[0].slice.value, cst.SimpleString)
+                    and type(target.slice[0].slice) is cst.Index
+                    and type(target.slice[0].slice.value) is cst.SimpleString
                     and target.slice[0].slice.value.evaluated_value == "lr"
                 ):
                     return True
@@ -166,13 +166,13 @@ def _rate_expressions(call: cst.Call, module: cst.Module | None = None) -> list[
     groups = argument(call, 0, "params")
     if lr is not None and not _every_group_sets_its_rate(groups, module):
         found.append(lr)
-    if isinstance(groups, (cst.List, cst.Tuple)):
+    if type(groups) in (cst.List, cst.Tuple):
         for element in groups.elements:
-            if isinstance(element.value, cst.Dict):
+            if type(element.value) is cst.Dict:
                 for item in element.value.elements:
                     if (
-                        isinstance(item, cst.DictElement)
-                        and isinstance(item.key, cst.SimpleString)
+                        type(item) is cst.DictElement
+                        and type(item.key) is cst.SimpleString
                         and item.key.evaluated_value == "lr"
                     ):
                         found.append(item.value)

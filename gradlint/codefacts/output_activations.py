@@ -54,7 +54,7 @@ class FileAnalysis:
         self.attributes: dict[str, dict] = {}
         self._candidates: frozenset | None = None
         self.functions = {
-            s.name.value: s for s in source.module.body if isinstance(s, cst.FunctionDef)
+            s.name.value: s for s in source.module.body if type(s) is cst.FunctionDef
         }
         self.call_args: dict[str, dict[str, frozenset]] = {}
 
@@ -152,7 +152,7 @@ class FileAnalysis:
                 (
                     s
                     for s in statements(owner.body)
-                    if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"
+                    if type(s) is cst.FunctionDef and s.name.value == "__init__"
                 ),
                 None,
             )
@@ -166,9 +166,9 @@ class FileAnalysis:
                     list(statements(init.body)), env
                 )
                 # the builders __init__ calls on self (self._build_model()) set attributes too
-                methods = {s.name.value: s for s in statements(owner.body) if isinstance(s, cst.FunctionDef)}
+                methods = {s.name.value: s for s in statements(owner.body) if type(s) is cst.FunctionDef}
                 for node in walk(init):
-                    found = method_call(node) if isinstance(node, cst.Call) else None
+                    found = method_call(node) if type(node) is cst.Call else None
                     if found and dotted(found[0]) == "self" and found[1] in methods and found[1] != "__init__":
                         builder = methods[found[1]]
                         after = Flow(LossDomain(self, f"{key}.{found[1]}", record=False)).run(

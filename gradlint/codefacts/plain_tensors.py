@@ -65,7 +65,7 @@ class BuiltInForward:
 
 
 def _true(expr: cst.BaseExpression | None) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "True"
+    return type(expr) is cst.Name and expr.value == "True"
 
 
 def _self_attr(expr: cst.BaseExpression) -> str | None:
@@ -78,14 +78,14 @@ def _tensor_made(value: cst.BaseExpression, imports) -> tuple[str, bool] | None:
     ``.to(device)``, ``.requires_grad_()`` and ``Variable(...)``."""
     grad = False
     while True:
-        if isinstance(value, cst.BinaryOperation):
-            value = value.left if isinstance(value.left, cst.Call) else value.right
+        if type(value) is cst.BinaryOperation:
+            value = value.left if type(value.left) is cst.Call else value.right
             continue
-        if not isinstance(value, cst.Call):
+        if type(value) is not cst.Call:
             return None
         found = method_call(value)
         full = canonical_torch(imports.qualify(value.func)) or ""
-        if found and not full.startswith("torch.") and isinstance(found[0], cst.Call):
+        if found and not full.startswith("torch.") and type(found[0]) is cst.Call:
             if found[1] == "requires_grad_":
                 flag = value.args[0].value if value.args else None
                 grad = grad or flag is None or _true(flag)
@@ -122,31 +122,31 @@ def _weight_uses(func: cst.FunctionDef, imports) -> tuple[dict, dict]:
     reads: dict[str, cst.CSTNode] = {}
     weights: dict[str, cst.CSTNode] = {}
     for node, parents in _ordered(func):
-        attr = _self_attr(node) if isinstance(node, cst.Attribute) else None
+        attr = _self_attr(node) if type(node) is cst.Attribute else None
         if attr is not None:
             reads.setdefault(attr, node)
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.MatrixMultiply):
+        if type(node) is cst.BinaryOperation and type(node.operator) is cst.MatrixMultiply:
             operands = [node.left, node.right]
-        elif isinstance(node, cst.Call):
+        elif type(node) is cst.Call:
             name = (dotted(node.func) or "").rsplit(".", 1)[-1]
             operands = [a.value for a in node.args[:3]] if name in _WEIGHT_CALLS else []
         else:
             continue
         for operand in operands:
-            while isinstance(operand, (cst.Call, cst.Subscript, cst.Attribute)):
-                base = _self_attr(operand) if isinstance(operand, cst.Attribute) else None
+            while type(operand) in (cst.Call, cst.Subscript, cst.Attribute):
+                base = _self_attr(operand) if type(operand) is cst.Attribute else None
                 if base is not None:
                     weights.setdefault(base, operand)
                     break
-                if isinstance(operand, cst.Call) and method_call(operand):
+                if type(operand) is cst.Call and method_call(operand):
                     operand = method_call(operand)[0]  # self.w.t(), self.w.to(x)
-                elif isinstance(operand, cst.Subscript) or isinstance(operand, cst.Attribute) and operand.attr.value == "T":
+                elif type(operand) is cst.Subscript or type(operand) is cst.Attribute and operand.attr.value == "T":
                     operand = operand.value
                 else:
                     break
         # ``x @ self.w + self.b``: the bias of a weight is learnable too
         for parent in reversed(parents):
-            if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Add):
+            if type(parent) is cst.BinaryOperation and type(parent.operator) is cst.Add:
                 for side in (parent.left, parent.right):
                     attr = _self_attr(side)
                     if attr is not None:
@@ -178,7 +178,7 @@ def _reached_from(source: SourceFile, methods: dict[str, cst.FunctionDef]) -> li
         if text is not None and not set(_SELF_CALL.findall(text)) & methods.keys():
             continue  # it calls no method of the class: nothing to walk for
         for node, _ in _ordered(methods[name]):
-            if isinstance(node, cst.Call):
+            if type(node) is cst.Call:
                 callee = dotted(node.func) or ""
                 if callee.startswith("self.") and callee.count(".") == 1:
                     todo.append(callee[5:])
@@ -198,7 +198,7 @@ def plain_weights(source: SourceFile) -> list[PlainWeight]:
             initialised: set[str] = set()
             for name, func in facts.methods.items():
                 for node, _ in _ordered(func):
-                    if isinstance(node, cst.Assign) and len(node.targets) == 1:
+                    if type(node) is cst.Assign and len(node.targets) == 1:
                         target = node.targets[0].target
                         attr = _self_attr(target)
                         if attr is None:
@@ -214,12 +214,12 @@ def plain_weights(source: SourceFile) -> list[PlainWeight]:
                             made[attr] = (node, *tensor)
                         elif tensor is None:
                             registered.add(attr)  # rebound: nn.Parameter(self.w), a module
-                    elif isinstance(node, cst.Call):
+                    elif type(node) is cst.Call:
                         full = canonical_torch(imports.qualify(node.func)) or ""
                         call = method_call(node)
                         first = node.args[0].value if node.args else None
                         if call and call[1] in ("register_buffer", "register_parameter"):
-                            if isinstance(first, cst.SimpleString):
+                            if type(first) is cst.SimpleString:
                                 registered.add(first.evaluated_value)
                         elif call and call[1] == "requires_grad_" and _self_attr(call[0]):
                             grad_later.add(_self_attr(call[0]))
@@ -274,7 +274,7 @@ def built_in_forward(source: SourceFile) -> list[BuiltInForward]:
                 if _memoised(facts.methods[name], source.module, imports):
                     continue
                 for node, parents in _ordered(facts.methods[name]):
-                    if not isinstance(node, cst.Call):
+                    if type(node) is not cst.Call:
                         continue
                     what = _builds(node, imports, classes)
                     if what is None or _cached(parents) or _inside_built(parents, imports, classes):
@@ -347,7 +347,7 @@ def _builds(call: cst.Call, imports, classes) -> str | None:
     short = full.rsplit(".", 1)[-1]
     if full in _PARAMETER:
         flag = keyword(call, "requires_grad")
-        frozen = isinstance(flag, cst.Name) and flag.value == "False"
+        frozen = type(flag) is cst.Name and flag.value == "False"
         return None if frozen else "nn.Parameter(...)"
     if full in _VARIABLE or short == "Variable" and "Variable" in imports.aliases:
         return "Variable(..., requires_grad=True)" if _true(keyword(call, "requires_grad")) else None
@@ -382,12 +382,12 @@ def _memoised(method: cst.FunctionDef, module: cst.Module, imports) -> bool:
     calls the method and ``setattr(self, key, made)``)."""
     for decorator in method.decorators:
         expr = decorator.decorator
-        expr = expr.func if isinstance(expr, cst.Call) else expr
+        expr = expr.func if type(expr) is cst.Call else expr
         if imports.qualify(expr) in _MEMOISING:
             return True
         name = dotted(expr)
         for statement in module.body:
-            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            if type(statement) is cst.FunctionDef and statement.name.value == name:
                 text = module.code_for_node(statement)
                 if _STORES_ON_INSTANCE.search(text) and _READS_INSTANCE.search(text):
                     return True
@@ -400,7 +400,7 @@ def _cached(parents: tuple) -> bool:
     self.bias = new; self.expand = False``)."""
     module = cst.Module(body=[])
     for parent in parents:
-        if not isinstance(parent, cst.If):
+        if type(parent) is not cst.If:
             continue
         test = module.code_for_node(parent.test)
         if _CACHED.search(test):
@@ -415,7 +415,7 @@ def _frozen_after(func: cst.FunctionDef, call: cst.Call) -> bool:
     """``self.weight = nn.Parameter(w)`` then ``self.weight.requires_grad = False`` (or
     ``detach_()``): a table rebuilt on purpose, not something to learn."""
     for node, _ in _ordered(func):
-        if isinstance(node, cst.Assign) and node.value is call and len(node.targets) == 1:
+        if type(node) is cst.Assign and node.value is call and len(node.targets) == 1:
             name = dotted(node.targets[0].target)
             text = cst.Module(body=[]).code_for_node(func)
             return name is not None and bool(re.search(
@@ -426,4 +426,4 @@ def _frozen_after(func: cst.FunctionDef, call: cst.Call) -> bool:
 
 def _inside_built(parents: tuple, imports, classes) -> bool:
     """``nn.Parameter(torch.randn(..., requires_grad=True))``: reported once, outermost."""
-    return any(isinstance(p, cst.Call) and _builds(p, imports, classes) for p in parents)
+    return any(type(p) is cst.Call and _builds(p, imports, classes) for p in parents)

@@ -93,9 +93,9 @@ def depth_in_time(module: cst.Module) -> tuple[int, str] | None:
     constants = module_constants(module)
     bound: dict[str, list[float | None]] = {}
     for node in walk(module):
-        if isinstance(node, cst.Assign) and len(node.targets) == 1:
+        if type(node) is cst.Assign and len(node.targets) == 1:
             target = node.targets[0].target
-            if isinstance(target, cst.Name) and target.value.lower() in TIME_NAMES:
+            if type(target) is cst.Name and target.value.lower() in TIME_NAMES:
                 bound.setdefault(target.value, []).append(number(node.value, constants))
     for name, values in sorted(bound.items()):
         value = values[0]
@@ -131,7 +131,7 @@ def _recurrent_model(source: SourceFile) -> str | None:
     imports = imports_of(source)
     resolver = source.resolver
     for node in walk(source.module):
-        if not isinstance(node, cst.Call):
+        if type(node) is not cst.Call:
             continue
         qualified = imports.qualify(node.func) or ""
         module, _, name = qualified.rpartition(".")
@@ -158,7 +158,7 @@ def _recurs(cls: cst.ClassDef, text: str, layer: re.Pattern) -> str | None:
     found = layer.search(text)
     if found:
         return f"`{found.group(0).rstrip('( ')}` in {cls.name.value}"
-    if any(isinstance(node, cst.For) and _feeds_back(node) for node in walk(cls)):
+    if any(type(node) is cst.For and _feeds_back(node) for node in walk(cls)):
         return f"a cell applied in a loop over time in {cls.name.value}"
     return None
 
@@ -167,27 +167,27 @@ def _feeds_back(loop: cst.For) -> bool:
     """``for t in range(x.size(0)): h = torch.tanh(self.w(x[t]) + self.u(h))``: a loop over time
     (its variable indexes an input, ``x[t]``, not a list of layers) in which a module computes a
     value from itself."""
-    if not isinstance(loop.target, cst.Name):
+    if type(loop.target) is not cst.Name:
         return False
     step = loop.target.value
     over_time = any(
-        isinstance(node, cst.Subscript)
-        and isinstance(node.value, cst.Name)
-        and any(isinstance(n, cst.Name) and n.value == step for n in walk(node.slice[0]) if node.slice)
+        type(node) is cst.Subscript
+        and type(node.value) is cst.Name
+        and any(type(n) is cst.Name and n.value == step for n in walk(node.slice[0]) if node.slice)
         for node in walk(loop.body)
     )
     if not over_time:
         return False
     for node in walk(loop.body):
-        if not isinstance(node, cst.Assign) or len(node.targets) != 1:
+        if type(node) is not cst.Assign or len(node.targets) != 1:
             continue
         target = node.targets[0].target
-        elements = target.elements if isinstance(target, cst.Tuple) else []
+        elements = target.elements if type(target) is cst.Tuple else []
         names = {dotted(e.value) for e in elements} if elements else {dotted(target)}
         names.discard(None)
-        read = {n.value for n in walk(node.value) if isinstance(n, cst.Name)}
+        read = {n.value for n in walk(node.value) if type(n) is cst.Name}
         calls_module = any(
-            isinstance(n, cst.Call) and (dotted(n.func) or "").startswith("self.")
+            type(n) is cst.Call and (dotted(n.func) or "").startswith("self.")
             for n in walk(node.value)
         )
         if calls_module and names & read:
@@ -197,18 +197,18 @@ def _feeds_back(loop: cst.For) -> bool:
 
 def _manual_rate(node: cst.CSTNode, module: cst.Module) -> float | None:
     """``p.data.add_(p.grad, alpha=-lr)``, ``p.data -= lr * p.grad``: the rate's value."""
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         found = method_call(node)
         expr = argument(node, 1, "alpha") if found else None
-        if expr is None and node.args and isinstance(node.args[0].value, (cst.Integer, cst.Float, cst.UnaryOperation, cst.Name)):
+        if expr is None and node.args and type(node.args[0].value) in (cst.Integer, cst.Float, cst.UnaryOperation, cst.Name):
             expr = node.args[0].value  # the old add_(-lr, grad)
-    elif isinstance(node, (cst.AugAssign, cst.Assign)):
+    elif type(node) in (cst.AugAssign, cst.Assign):
         expr = node.value
     else:
         return None
     if expr is None:
         return None
-    values = [_resolve(e, module, 0) for e in [expr, *walk(expr)] if isinstance(e, (cst.Name, cst.Attribute, cst.Integer, cst.Float))]
+    values = [_resolve(e, module, 0) for e in [expr, *walk(expr)] if type(e) in (cst.Name, cst.Attribute, cst.Integer, cst.Float)]
     known = [abs(v) for v in values if v is not None]
     return max(known) if known else None
 
@@ -219,21 +219,21 @@ def _resolve(expr: cst.BaseExpression, module: cst.Module, depth: int) -> float 
     value = number(expr, module_constants(module))
     if value is not None or depth >= MAX_RESOLVE:
         return value
-    if isinstance(expr, cst.UnaryOperation):
+    if type(expr) is cst.UnaryOperation:
         inner = _resolve(expr.expression, module, depth + 1)
         return None if inner is None else -inner
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         bound = [
             small.value
             for stmt in module.body
-            if isinstance(stmt, cst.SimpleStatementLine)
+            if type(stmt) is cst.SimpleStatementLine
             for small in stmt.body
-            if isinstance(small, cst.Assign)
+            if type(small) is cst.Assign
             and len(small.targets) == 1
             and dotted(small.targets[0].target) == expr.value
         ]
         return _resolve(bound[0], module, depth + 1) if len(bound) == 1 else None
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         return _argparse_defaults(module).get(expr.attr.value)
     return None
 
@@ -241,10 +241,10 @@ def _resolve(expr: cst.BaseExpression, module: cst.Module, depth: int) -> float 
 def _argparse_defaults(module: cst.Module) -> dict[str, float]:
     found: dict[str, float] = {}
     for node in walk(module):
-        if isinstance(node, cst.Call) and (method_call(node) or (None, ""))[1] == "add_argument":
+        if type(node) is cst.Call and (method_call(node) or (None, ""))[1] == "add_argument":
             flag = node.args[0].value if node.args else None
             default = argument(node, 99, "default")
-            if isinstance(flag, cst.SimpleString) and default is not None:
+            if type(flag) is cst.SimpleString and default is not None:
                 value = number(default)
                 if value is not None:
                     found[str(flag.evaluated_value).lstrip("-").replace("-", "_")] = value

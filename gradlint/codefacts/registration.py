@@ -84,7 +84,7 @@ def _parameter_count(short: str, call: cst.Call, constants: dict[str, float]) ->
     args = positional(call)
     sizes = [_int(a, constants) for a in args[:3]]
     bias = keyword(call, "bias")
-    with_bias = not (isinstance(bias, cst.Name) and bias.value == "False")
+    with_bias = not (type(bias) is cst.Name and bias.value == "False")
     if short == "Linear" and len(args) >= 2 and None not in sizes[:2]:
         return sizes[0] * sizes[1] + (sizes[1] if with_bias else 0)
     if short in ("Conv1d", "Conv2d", "Conv3d") and len(args) >= 3 and None not in sizes:
@@ -113,13 +113,13 @@ class _Scan:
     # -- what an expression is ---------------------------------------------------------
     def module_type(self, expr: cst.BaseExpression, env: dict) -> tuple[str, int | None, bool] | None:
         """(type, parameters, weak) of a constructed module; None for anything else."""
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             found = env.get(expr.value)
             return found if isinstance(found, tuple) else None
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return None
         while (found := method_call(expr)) and found[1] in ("to", "cuda", "cpu", "float", "double"):
-            if not isinstance(found[0], cst.Call):
+            if type(found[0]) is not cst.Call:
                 return None
             expr = found[0]
         name = dotted(expr.func) or ""
@@ -137,21 +137,21 @@ class _Scan:
 
     def held(self, expr: cst.BaseExpression, env: dict, depth: int = 0) -> Held | None:
         """The plain container ``expr`` builds, when it holds (or is meant to hold) modules."""
-        if isinstance(expr, cst.Call) and dotted(expr.func) in _WRAPPERS and positional(expr):
+        if type(expr) is cst.Call and dotted(expr.func) in _WRAPPERS and positional(expr):
             inner = self.held(positional(expr)[0], env, depth)
             if inner is not None:
                 inner.kind = dotted(expr.func) or inner.kind
             return inner
-        if isinstance(expr, (cst.ListComp, cst.GeneratorExp, cst.DictComp)):
-            element = expr.value if isinstance(expr, cst.DictComp) else expr.elt
+        if type(expr) in (cst.ListComp, cst.GeneratorExp, cst.DictComp):
+            element = expr.value if type(expr) is cst.DictComp else expr.elt
             found = self.module_type(element, env)
             if found is None:
                 return None
-            held = Held("dict" if isinstance(expr, cst.DictComp) else "list", weak=found[2])
+            held = Held("dict" if type(expr) is cst.DictComp else "list", weak=found[2])
             times = self.times(expr.for_in)
             held.add(found[0], times, found[1])
             return held
-        if isinstance(expr, (cst.List, cst.Tuple, cst.Dict)):
+        if type(expr) in (cst.List, cst.Tuple, cst.Dict):
             held = Held({cst.List: "list", cst.Tuple: "tuple", cst.Dict: "dict"}[type(expr)])
             for element in expr.elements:
                 value = getattr(element, "value", None)
@@ -159,12 +159,12 @@ class _Scan:
                 if found is not None:
                     held.add(found[0], 1, found[1])
                     held.weak |= found[2]
-                    if isinstance(value, cst.Name):
+                    if type(value) is cst.Name:
                         held.element_names.add(value.value)
             return held if held.types or not expr.elements else None
-        if isinstance(expr, cst.Name) and isinstance(env.get(expr.value), Held):
+        if type(expr) is cst.Name and isinstance(env.get(expr.value), Held):
             return env[expr.value]
-        if isinstance(expr, cst.Call) and depth < 2:
+        if type(expr) is cst.Call and depth < 2:
             name = dotted(expr.func) or ""
             helper = self.helpers.get(name.removeprefix("self."))
             if helper is not None:
@@ -172,7 +172,7 @@ class _Scan:
         return None
 
     def times(self, for_in: cst.CompFor) -> int | None:
-        if for_in.inner_for_in is not None or not isinstance(for_in.iter, cst.Call):
+        if for_in.inner_for_in is not None or type(for_in.iter) is not cst.Call:
             return None
         if dotted(for_in.iter.func) != "range" or len(positional(for_in.iter)) != 1:
             return None
@@ -197,11 +197,11 @@ class _Scan:
             self.visit(child, env, times, depth)
 
     def visit(self, node: cst.CSTNode, env: dict, times: int | None, depth: int) -> None:
-        if isinstance(node, cst.For):
+        if type(node) is cst.For:
             self.reads(node.iter, env)
             self.registering_loop(node, env)
             count = None
-            if isinstance(node.iter, cst.Call) and dotted(node.iter.func) == "range":
+            if type(node.iter) is cst.Call and dotted(node.iter.func) == "range":
                 args = positional(node.iter)
                 count = _int(args[0], self.constants) if len(args) == 1 else None
             inner = None if times is None or count is None else times * count
@@ -209,19 +209,19 @@ class _Scan:
             if node.orelse is not None:
                 self.block(node.orelse, env, times, depth)
             return
-        if isinstance(node, cst.While):
+        if type(node) is cst.While:
             self.block(node, env, None, depth)
             return
-        if isinstance(node, cst.Assign):
+        if type(node) is cst.Assign:
             for target in node.targets:
                 self.bind(target.target, node.value, node, env, times)
             self.reads(node.value, env)
             return
-        if isinstance(node, cst.AnnAssign) and node.value is not None:
+        if type(node) is cst.AnnAssign and node.value is not None:
             self.bind(node.target, node.value, node, env, times)
             self.reads(node.value, env)
             return
-        if isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.AddAssign):
+        if type(node) is cst.AugAssign and type(node.operator) is cst.AddAssign:
             target = self.target_held(node.target, env)
             added = self.held(node.value, env)
             if target is not None and added is not None:
@@ -230,13 +230,13 @@ class _Scan:
                                else times * added.count, added.params)
                 target.weak |= added.weak
                 return
-        if isinstance(node, cst.Return) and node.value is not None:
+        if type(node) is cst.Return and node.value is not None:
             found = self.held(node.value, env, depth)
             if found is not None:
                 env["<return>"] = found
             self.reads(node.value, env)
             return
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             self.call(node, env, times)
             return
         self.block(node, env, times, depth)
@@ -244,20 +244,20 @@ class _Scan:
     def bind(self, target, value, node, env: dict, times: int | None) -> None:
         found = self.held(value, env)
         name = dotted(target)
-        if isinstance(target, cst.Subscript):
+        if type(target) is cst.Subscript:
             held = self.target_held(target.value, env)
             element = self.module_type(value, env)
             if held is not None and element is not None:
                 held.add(element[0], times, element[1])
                 held.weak |= element[2]
-                if isinstance(value, cst.Name):
+                if type(value) is cst.Name:
                     held.element_names.add(value.value)
             return
         if name is None:
             return
         if name.startswith("self.") and name.count(".") == 1:
             attr = name[5:]
-            if isinstance(value, cst.Name):
+            if type(value) is cst.Name:
                 self.registered.add(value.value)  # ``self.fc = layer``: registered by name
             if found is not None:
                 self.stored.setdefault(attr, (node, found))
@@ -299,7 +299,7 @@ class _Scan:
                 if element is not None:
                     held.add(element[0], times, element[1])
                     held.weak |= element[2]
-                    if isinstance(value, cst.Name):
+                    if type(value) is cst.Name:
                         held.element_names.add(value.value)
                 elif nested is not None:  # ``self.hids.append([nn.Linear(h, h), nn.Tanh()])``
                     for kind in nested.types:
@@ -309,12 +309,12 @@ class _Scan:
                     self.visit(arg.value, env, times, 0)
                 return
             args = positional(node)
-            if args and isinstance(args[-1], cst.Name) and (dotted(found[0]) or "").startswith("self."):
+            if args and type(args[-1]) is cst.Name and (dotted(found[0]) or "").startswith("self."):
                 self.registered.add(args[-1].value)  # appended to an nn.ModuleList attribute
         callee = dotted(node.func) or ""
         short = callee.rsplit(".", 1)[-1]
         for arg in node.args:
-            if short in _REGISTERS and isinstance(arg.value, cst.Name):
+            if short in _REGISTERS and type(arg.value) is cst.Name:
                 self.registered.add(arg.value.value)
             if callee not in _READERS:
                 held = self.target_held(arg.value, env)
@@ -330,7 +330,7 @@ class _Scan:
     def registering_loop(self, node: cst.For, env: dict) -> None:
         """``for i, block in enumerate(blocks): self.add_module(str(i), block)``."""
         iterated = node.iter
-        if isinstance(iterated, cst.Call) and dotted(iterated.func) in ("enumerate", "zip"):
+        if type(iterated) is cst.Call and dotted(iterated.func) in ("enumerate", "zip"):
             args = positional(iterated)
             iterated = args[0] if args else iterated
         held = self.target_held(iterated, env)
@@ -362,7 +362,7 @@ def plain_containers(source: SourceFile) -> list[PlainContainer]:
         classes = module_classes(source)
         local = {name for name, facts in classes.items() if facts.node.bases}
         functions = {
-            stmt.name.value: stmt for stmt in source.module.body if isinstance(stmt, cst.FunctionDef)
+            stmt.name.value: stmt for stmt in source.module.body if type(stmt) is cst.FunctionDef
         }
         found = []
         for facts in classes.values():

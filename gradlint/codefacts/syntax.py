@@ -74,7 +74,7 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 
 def method_call(call: cst.Call) -> tuple[cst.BaseExpression, str] | None:
     """``(receiver, name)`` for ``receiver.name(...)``."""
-    if isinstance(call.func, cst.Attribute):
+    if type(call.func) is cst.Attribute:
         return call.func.value, call.func.attr.value
     return None
 
@@ -101,18 +101,18 @@ def argument(call: cst.Call, index: int, name: str) -> cst.BaseExpression | None
 
 def last_name(expr: cst.BaseExpression) -> str | None:
     """``opt`` for ``self.opt``, ``opt`` for ``opt``; None for anything else."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         return expr.attr.value
-    if isinstance(expr, cst.Subscript):
+    if type(expr) is cst.Subscript:
         return last_name(expr.value)
     return None
 
 
 def strip_chain(expr: cst.BaseExpression) -> cst.BaseExpression:
     """``Net().to(device).train()`` -> ``Net()``: the object a method chain starts from."""
-    while isinstance(expr, cst.Call):
+    while type(expr) is cst.Call:
         found = method_call(expr)
         if found is None or found[1] not in torch_api.names("tensors.pass_through_methods"):
             break
@@ -124,13 +124,13 @@ def function_params(func: cst.FunctionDef) -> list[cst.Param]:
     p = func.params
     return (
         [*p.posonly_params, *p.params, *p.kwonly_params]
-        + ([p.star_arg] if isinstance(p.star_arg, cst.Param) else [])
+        + ([p.star_arg] if type(p.star_arg) is cst.Param else [])
         + ([p.star_kwarg] if p.star_kwarg is not None else [])
     )
 
 
 def statements(block: cst.BaseSuite) -> list[cst.BaseStatement]:
-    if isinstance(block, cst.IndentedBlock):
+    if type(block) is cst.IndentedBlock:
         return list(block.body)
     return [block]  # SimpleStatementSuite: ``if x: y`` on one line
 
@@ -140,7 +140,7 @@ def iter_functions(
 ) -> Iterator[tuple[cst.FunctionDef, cst.ClassDef | None]]:
     """Every function at any depth, with the class it is a method of (None elsewhere)."""
     for stmt, owner in iter_statements(module):
-        if isinstance(stmt, cst.FunctionDef):
+        if type(stmt) is cst.FunctionDef:
             yield stmt, owner
 
 
@@ -151,14 +151,14 @@ def iter_classes(module: cst.Module) -> Iterator[cst.ClassDef]:
 def methods(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:
     found = {}
     for stmt in statements(cls.body):
-        if isinstance(stmt, cst.FunctionDef):
+        if type(stmt) is cst.FunctionDef:
             found[stmt.name.value] = stmt
     return found
 
 
 def has_decorator(func: cst.FunctionDef, *suffixes: str) -> bool:
     for dec in func.decorators:
-        expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+        expr = dec.decorator.func if type(dec.decorator) is cst.Call else dec.decorator
         name = dotted(expr) or ""
         if any(name == s or name.endswith("." + s) for s in suffixes):
             return True
@@ -170,11 +170,11 @@ def calls_in_order(node: cst.CSTNode) -> list[cst.Call]:
     found: list[cst.Call] = []
 
     def visit(n: cst.CSTNode) -> None:
-        if isinstance(n, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
+        if type(n) in (cst.Lambda, cst.FunctionDef, cst.ClassDef):
             return
         for child in children(n):
             visit(child)
-        if isinstance(n, cst.Call):
+        if type(n) is cst.Call:
             found.append(n)
 
     visit(node)
@@ -183,37 +183,37 @@ def calls_in_order(node: cst.CSTNode) -> list[cst.Call]:
 
 def number(expr: cst.BaseExpression, constants: dict[str, float] | None = None) -> float | None:
     """The value of a numeric literal expression (``3e-4``, ``-1``, ``1 / 1000``, ``LR``)."""
-    if isinstance(expr, (cst.Integer, cst.Float)):
+    if type(expr) in (cst.Integer, cst.Float):
         return float(expr.evaluated_value)
-    if isinstance(expr, cst.UnaryOperation):
+    if type(expr) is cst.UnaryOperation:
         inner = number(expr.expression, constants)
         if inner is None:
             return None
-        if isinstance(expr.operator, cst.Minus):
+        if type(expr.operator) is cst.Minus:
             return -inner
-        if isinstance(expr.operator, cst.Plus):
+        if type(expr.operator) is cst.Plus:
             return inner
         return None
-    if isinstance(expr, cst.BinaryOperation):
+    if type(expr) is cst.BinaryOperation:
         left, right = number(expr.left, constants), number(expr.right, constants)
         if left is None or right is None:
             return None
         op = expr.operator
         try:
-            if isinstance(op, cst.Add):
+            if type(op) is cst.Add:
                 return left + right
-            if isinstance(op, cst.Subtract):
+            if type(op) is cst.Subtract:
                 return left - right
-            if isinstance(op, cst.Multiply):
+            if type(op) is cst.Multiply:
                 return left * right
-            if isinstance(op, cst.Divide):
+            if type(op) is cst.Divide:
                 return left / right
-            if isinstance(op, cst.Power):
+            if type(op) is cst.Power:
                 return float(left**right)
         except (ZeroDivisionError, OverflowError):
             return None
         return None
-    if isinstance(expr, cst.Name) and constants is not None:
+    if type(expr) is cst.Name and constants is not None:
         return constants.get(expr.value)
     return None
 
@@ -222,15 +222,15 @@ def module_constants(module: cst.Module) -> dict[str, float]:
     """Module-level names bound exactly once to a numeric literal (``LR = 3e-4``)."""
     seen: dict[str, list[cst.BaseExpression]] = {}
     for stmt in module.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
-                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                if type(small) is cst.Assign and len(small.targets) == 1:
                     target = small.targets[0].target
-                    if isinstance(target, cst.Name):
+                    if type(target) is cst.Name:
                         seen.setdefault(target.value, []).append(small.value)
                 elif (
-                    isinstance(small, cst.AnnAssign)
-                    and isinstance(small.target, cst.Name)
+                    type(small) is cst.AnnAssign
+                    and type(small.target) is cst.Name
                     and small.value
                 ):
                     seen.setdefault(small.target.value, []).append(small.value)

@@ -39,20 +39,20 @@ def _parameter_names(func: cst.CSTNode) -> set[str]:
     lists: set[str] = set()
     names: set[str] = set()
     for node in walk(func):
-        if isinstance(node, cst.Assign) and _is_parameter_source(node.value, lists):
+        if type(node) is cst.Assign and _is_parameter_source(node.value, lists):
             for target in node.targets:
-                if isinstance(target.target, cst.Name):
+                if type(target.target) is cst.Name:
                     lists.add(target.target.value)
     for node in walk(func):
-        if isinstance(node, cst.Assign) and _is_weight_tensor(node.value):
+        if type(node) is cst.Assign and _is_weight_tensor(node.value):
             for target in node.targets:
-                if isinstance(target.target, cst.Name):
+                if type(target.target) is cst.Name:
                     names.add(target.target.value)
-        if isinstance(node, cst.For) and _is_parameter_source(node.iter, lists):
+        if type(node) is cst.For and _is_parameter_source(node.iter, lists):
             target = node.target
-            if isinstance(target, cst.Tuple) and target.elements:
+            if type(target) is cst.Tuple and target.elements:
                 target = target.elements[-1].value
-            if isinstance(target, cst.Name):
+            if type(target) is cst.Name:
                 names.add(target.value)
     return names
 
@@ -67,17 +67,17 @@ def _is_weight_tensor(expr: cst.BaseExpression) -> bool:
 
     Inputs made differentiable for an attack (``x.clone().requires_grad_()``) are not weights.
     """
-    if not isinstance(expr, cst.Call):
+    if type(expr) is not cst.Call:
         return False
     name = (dotted(expr.func) or "").rsplit(".", 1)[-1]
     if name == "Parameter":
         return True
     flag = keyword(expr, "requires_grad")
-    return name in WEIGHT_FACTORIES and isinstance(flag, cst.Name) and flag.value == "True"
+    return name in WEIGHT_FACTORIES and type(flag) is cst.Name and flag.value == "True"
 
 
 def _is_parameter_source(expr: cst.BaseExpression, lists: set[str]) -> bool:
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         found = method_call(expr)
         if found and found[1] in ("parameters", "named_parameters"):
             return True
@@ -85,12 +85,12 @@ def _is_parameter_source(expr: cst.BaseExpression, lists: set[str]) -> bool:
         if name in ("list", "tuple", "enumerate", "zip") and positional(expr):
             return any(_is_parameter_source(a, lists) for a in positional(expr))
         return False
-    if isinstance(expr, cst.Subscript):
+    if type(expr) is cst.Subscript:
         index = expr.slice[0].slice if expr.slice else None
-        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+        if type(index) is cst.Index and type(index.value) is cst.SimpleString:
             return index.value.evaluated_value == "params"
         return False
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value in lists or expr.value in ("params", "parameters", "model_params")
     return False
 
@@ -115,25 +115,25 @@ def grad_sign(expr: cst.BaseExpression, owner: str) -> int | None:
     """+1 / -1: the sign with which ``owner.grad`` enters ``expr``; None when unknown or absent."""
     if _is_grad_of(expr, owner):
         return 1
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+    if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Minus:
         inner = grad_sign(expr.expression, owner)
         return -inner if inner is not None else None
-    if isinstance(expr, cst.BinaryOperation):
+    if type(expr) is cst.BinaryOperation:
         left, right = _mentions(expr.left, owner), _mentions(expr.right, owner)
         if left == right:
             return None
         op = expr.operator
-        if isinstance(op, cst.Add):
+        if type(op) is cst.Add:
             return grad_sign(expr.left if left else expr.right, owner)
-        if isinstance(op, cst.Subtract):
+        if type(op) is cst.Subtract:
             inner = grad_sign(expr.left if left else expr.right, owner)
             return None if inner is None else (inner if left else -inner)
-        if isinstance(op, (cst.Multiply, cst.Divide)):
+        if type(op) in (cst.Multiply, cst.Divide):
             inner = grad_sign(expr.left if left else expr.right, owner)
             other = factor_sign(expr.right if left else expr.left)
             return None if inner is None or other is None else inner * other
         return None
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         found = method_call(expr)
         if found and found[1] in SIGN_PRESERVING and not expr.args:
             return grad_sign(found[0], owner)
@@ -144,23 +144,21 @@ def grad_sign(expr: cst.BaseExpression, owner: str) -> int | None:
 
 def factor_sign(expr: cst.BaseExpression) -> int | None:
     """The sign of a step-size factor: literals, ``lr``-like names, their negations."""
-    if isinstance(expr, (cst.Integer, cst.Float)):
+    if type(expr) in (cst.Integer, cst.Float):
         value = float(expr.evaluated_value)
         return 1 if value > 0 else (-1 if value < 0 else None)
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+    if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Minus:
         inner = factor_sign(expr.expression)
         return -inner if inner is not None else None
-    if isinstance(expr, cst.BinaryOperation) and isinstance(
-        expr.operator, (cst.Multiply, cst.Divide)
-    ):
+    if type(expr) is cst.BinaryOperation and type(expr.operator) in (cst.Multiply, cst.Divide):
         a, b = factor_sign(expr.left), factor_sign(expr.right)
         return None if a is None or b is None else a * b
-    if isinstance(expr, (cst.Name, cst.Attribute)):
-        last = expr.value if isinstance(expr, cst.Name) else expr.attr.value
+    if type(expr) in (cst.Name, cst.Attribute):
+        last = expr.value if type(expr) is cst.Name else expr.attr.value
         return 1 if STEP_SIZE.match(last) else None
-    if isinstance(expr, cst.Subscript):
+    if type(expr) is cst.Subscript:
         index = expr.slice[0].slice if expr.slice else None
-        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+        if type(index) is cst.Index and type(index.value) is cst.SimpleString:
             return 1 if STEP_SIZE.match(index.value.evaluated_value) else None
     return None
 
@@ -180,29 +178,29 @@ def _mentions(expr: cst.BaseExpression, owner: str) -> bool:
 
 def update_direction(node: cst.CSTNode, params: set[str]) -> tuple[int, cst.BaseExpression] | None:
     """(+1 ascent / -1 descent, the updated parameter) for a hand-written update of a parameter."""
-    if isinstance(node, cst.AugAssign) and is_parameter(node.target, params):
+    if type(node) is cst.AugAssign and is_parameter(node.target, params):
         owner = base_name(node.target)
         sign = grad_sign(node.value, owner)
         if sign is None:
             return None
-        if isinstance(node.operator, cst.AddAssign):
+        if type(node.operator) is cst.AddAssign:
             return sign, node.target
-        if isinstance(node.operator, cst.SubtractAssign):
+        if type(node.operator) is cst.SubtractAssign:
             return -sign, node.target
         return None
     if (
-        isinstance(node, cst.Assign)
+        type(node) is cst.Assign
         and len(node.targets) == 1
         and is_parameter(node.targets[0].target, params)
     ):
         owner = base_name(node.targets[0].target)
         value = node.value
-        if isinstance(value, cst.BinaryOperation) and base_name(value.left) == owner:
+        if type(value) is cst.BinaryOperation and base_name(value.left) == owner:
             sign = grad_sign(value, owner)
             if sign is not None:
                 return sign, node.targets[0].target
         return None
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         found = method_call(node)
         if found is None or found[1] not in ("add_", "sub_") or not is_parameter(found[0], params):
             return None

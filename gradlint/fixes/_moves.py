@@ -22,7 +22,7 @@ def own_statement(tree: FixTree, node: cst.CSTNode) -> cst.SimpleStatementLine |
 def scope_of(tree: FixTree, node: cst.CSTNode) -> cst.CSTNode:
     """The innermost loop, function or module around ``node``: where an iteration's calls are."""
     for up in tree.ancestors(node):
-        if isinstance(up, (cst.For, cst.While, cst.FunctionDef)):
+        if type(up) in (cst.For, cst.While, cst.FunctionDef):
             return up
     return tree.module
 
@@ -64,9 +64,9 @@ def reachable_block(tree: FixTree, statement: cst.CSTNode, anchor: cst.CSTNode) 
     for up in tree.ancestors(anchor):
         if up is home:
             return True
-        if isinstance(up, (cst.IndentedBlock, cst.With, cst.SimpleStatementSuite)):
+        if type(up) in (cst.IndentedBlock, cst.With, cst.SimpleStatementSuite):
             continue
-        if isinstance(up, cst.BaseStatement) and not isinstance(up, cst.With):
+        if isinstance(up, cst.BaseStatement) and type(up) is not cst.With:
             return False
     return False
 

@@ -141,7 +141,7 @@ class FixTree:
 
     def alone_on_its_lines(self, statement: cst.CSTNode) -> bool:
         """A statement with nothing else on its lines (no `a; b`, no `if x: a`)."""
-        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        if type(statement) is not cst.SimpleStatementLine or len(statement.body) != 1:
             return False
         lines = self.lines(statement)
         span = self.span(statement)
@@ -152,16 +152,16 @@ class FixTree:
         """How this file names ``torch.nn``: ``nn``, ``torch.nn``, or None when it cannot."""
         through_torch = None
         for stmt in self.module.body:
-            if not isinstance(stmt, cst.SimpleStatementLine):
+            if type(stmt) is not cst.SimpleStatementLine:
                 continue
             for small in stmt.body:
-                if isinstance(small, cst.ImportFrom) and small.module is not None:
-                    if dotted(small.module) != "torch" or isinstance(small.names, cst.ImportStar):
+                if type(small) is cst.ImportFrom and small.module is not None:
+                    if dotted(small.module) != "torch" or type(small.names) is cst.ImportStar:
                         continue
                     for alias in small.names:
                         if dotted(alias.name) == "nn":
                             return alias.asname.name.value if alias.asname else "nn"
-                elif isinstance(small, cst.Import):
+                elif type(small) is cst.Import:
                     for alias in small.names:
                         name = dotted(alias.name)
                         if name == "torch.nn" and alias.asname is not None:
@@ -179,11 +179,11 @@ def calls_in(node: cst.CSTNode, method: str) -> Iterator[cst.Call]:
     while stack:
         current = stack.pop()
         if (
-            isinstance(current, cst.Call)
-            and isinstance(current.func, cst.Attribute)
+            type(current) is cst.Call
+            and type(current.func) is cst.Attribute
             and current.func.attr.value == method
         ):
             yield current
-        if current is not node and isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if current is not node and type(current) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
             continue
         stack.extend(current.children)

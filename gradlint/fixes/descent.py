@@ -20,13 +20,13 @@ _METHOD = {"add_": "sub_", "sub_": "add_"}
 
 def repair(tree: FixTree, finding: Finding) -> Fix | None:
     node = tree.at(finding, (cst.AugAssign, cst.Assign, cst.Call))
-    if isinstance(node, cst.AugAssign) and type(node.operator) in _AUG:
+    if type(node) is cst.AugAssign and type(node.operator) in _AUG:
         return _flip(tree, finding, node.operator, _AUG[type(node.operator)])
-    if isinstance(node, cst.Assign) and isinstance(node.value, cst.BinaryOperation):
+    if type(node) is cst.Assign and type(node.value) is cst.BinaryOperation:
         op = node.value.operator
         if type(op) in _BINARY:
             return _flip(tree, finding, op, _BINARY[type(op)])
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+    if type(node) is cst.Call and type(node.func) is cst.Attribute:
         name = node.func.attr
         if name.value in _METHOD:
             span = tree.span(name)

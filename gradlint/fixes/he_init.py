@@ -29,11 +29,11 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
         (
             s
             for s in owner.body.body
-            if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"
+            if type(s) is cst.FunctionDef and s.name.value == "__init__"
         ),
         None,
     )
-    if init is None or not isinstance(init.body, cst.IndentedBlock) or not init.body.body:
+    if init is None or type(init.body) is not cst.IndentedBlock or not init.body.body:
         return None
     helper = tree.enclosing(layer, cst.FunctionDef)
     built = list(_constructors(init)) + (list(_constructors(helper)) if helper is not init else [])
@@ -42,8 +42,8 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
     if not kinds:
         return None
     last = init.body.body[-1]
-    if isinstance(last, cst.SimpleStatementLine) and any(
-        isinstance(s, cst.Return) for s in last.body
+    if type(last) is cst.SimpleStatementLine and any(
+        type(s) is cst.Return for s in last.body
     ):
         return None
     xavier = finding.extra.get("reference") == "Xavier"
@@ -84,7 +84,7 @@ def _model_of(tree: FixTree, layer: cst.CSTNode) -> cst.ClassDef | None:
     callers = [
         c
         for c in tree.module.body
-        if isinstance(c, cst.ClassDef) and helper.name.value in set(_constructors(c))
+        if type(c) is cst.ClassDef and helper.name.value in set(_constructors(c))
     ]
     return callers[0] if len(callers) == 1 else None
 
@@ -93,7 +93,7 @@ def _constructors(node: cst.CSTNode):
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Call):
+        if type(current) is cst.Call:
             name = dotted(current.func)
             if name:
                 yield name

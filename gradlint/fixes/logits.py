@@ -67,7 +67,7 @@ def _remove(tree: FixTree, finding: Finding, activation: cst.Call, safety) -> Fi
         return None
     code = tree.code(given)
     # a generator's parentheses were the call's; anything looser than an atom may need its own
-    if isinstance(given, cst.GeneratorExp) or (
+    if type(given) is cst.GeneratorExp or (
         not isinstance(given, _ATOMS) and not _stands_alone(tree, activation)
     ):
         code = f"({code})"
@@ -85,8 +85,8 @@ def _remove(tree: FixTree, finding: Finding, activation: cst.Call, safety) -> Fi
 def _drop_layer(tree: FixTree, finding: Finding, layer: cst.Call) -> Fix | None:
     """An activation layer taken out of ``nn.Sequential(...)`` or ``layers.append(...)``."""
     arg = tree.parent(layer)
-    owner = tree.parent(arg) if isinstance(arg, cst.Arg) else None
-    if not isinstance(owner, cst.Call):
+    owner = tree.parent(arg) if type(arg) is cst.Arg else None
+    if type(owner) is not cst.Call:
         return None
     owner_name = (dotted(owner.func) or "").rsplit(".", 1)[-1]
     if owner_name == "append":
@@ -128,9 +128,9 @@ def _to_log_softmax(tree: FixTree, finding: Finding, activation: cst.Call, safet
     func = activation.func
     name = (
         func.attr
-        if isinstance(func, cst.Attribute)
+        if type(func) is cst.Attribute
         else func
-        if isinstance(func, cst.Name)
+        if type(func) is cst.Name
         else None
     )
     if name is None:
@@ -155,13 +155,13 @@ def _module_to_log_softmax(tree: FixTree, finding: Finding, call: cst.Call) -> F
         return None
     uses, layer = 0, None
     for node in walk(owner):
-        if isinstance(node, cst.Attribute) and dotted(node) == attribute:
+        if type(node) is cst.Attribute and dotted(node) == attribute:
             uses += 1
-        if isinstance(node, cst.Assign) and any(
+        if type(node) is cst.Assign and any(
             dotted(t.target) == attribute for t in node.targets
         ):
             layer = node.value
-    if uses != 2 or not isinstance(layer, cst.Call) or not isinstance(layer.func, cst.Attribute):
+    if uses != 2 or type(layer) is not cst.Call or type(layer.func) is not cst.Attribute:
         return None
     if layer.func.attr.value != "Softmax":
         return None
@@ -199,37 +199,35 @@ def _input_of(call: cst.Call) -> cst.BaseExpression | None:
     """``z`` of ``F.softmax(z, 1)``, ``torch.sigmoid(z)``, ``self.act(z)`` and ``z.softmax(-1)``."""
     positional = [a.value for a in call.args if a.keyword is None and not a.star]
     first = positional[0] if positional else None
-    is_dim = isinstance(first, cst.Integer) or (
-        isinstance(first, cst.UnaryOperation) and isinstance(first.expression, cst.Integer)
+    is_dim = type(first) is cst.Integer or (
+        type(first) is cst.UnaryOperation and type(first.expression) is cst.Integer
     )
-    if (first is None or is_dim) and isinstance(call.func, cst.Attribute):
+    if (first is None or is_dim) and type(call.func) is cst.Attribute:
         return call.func.value
     return first
 
 
 def _stands_alone(tree: FixTree, node: cst.CSTNode) -> bool:
     parent = tree.parent(node)
-    return isinstance(
-        parent, (cst.Arg, cst.Return, cst.Assign, cst.AnnAssign, cst.Element, cst.Expr)
-    )
+    return type(parent) in (cst.Arg, cst.Return, cst.Assign, cst.AnnAssign, cst.Element, cst.Expr)
 
 
 def _only_for_the_loss(tree: FixTree, activation: cst.Call, loss: cst.Call) -> cst.Name | None:
     """The one read, by the loss, of ``p`` in ``p = F.softmax(z, 1)`` of the same function."""
     assign = tree.parent(activation)
-    if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+    if type(assign) is not cst.Assign or len(assign.targets) != 1:
         return None
     target = assign.targets[0].target
     func = tree.enclosing(activation, cst.FunctionDef) or tree.module  # a script's own code too
     if (
-        not isinstance(target, cst.Name)
+        type(target) is not cst.Name
         or (tree.enclosing(loss, cst.FunctionDef) or tree.module) is not func
     ):
         return None
     reads = [
         n
         for n in walk(func)
-        if isinstance(n, cst.Name) and n.value == target.value and n is not target
+        if type(n) is cst.Name and n.value == target.value and n is not target
     ]
     if len(reads) == 1 and any(up is loss for up in tree.ancestors(reads[0])):
         return reads[0]
@@ -243,7 +241,7 @@ def _inline_input(
     given = _input_of(activation)
     statement = tree.statement(activation)
     if (
-        not isinstance(given, cst.Name)
+        type(given) is not cst.Name
         or statement is None
         or not tree.alone_on_its_lines(statement)
         or empties_its_block(tree, statement)
@@ -252,7 +250,7 @@ def _inline_input(
     func = tree.enclosing(activation, cst.FunctionDef) or tree.module
     start, end = tree.span(statement).end, tree.span(read).start
     for node in walk(func):
-        bound = isinstance(node, cst.Name) and node.value == given.value and node is not given
+        bound = type(node) is cst.Name and node.value == given.value and node is not given
         if bound and start <= tree.span(node).start < end and _is_target(tree, node):
             return None  # ``z`` is bound again between the two lines
     lines = tree.lines(statement)
@@ -268,6 +266,4 @@ def _inline_input(
 def _is_target(tree: FixTree, name: cst.Name) -> bool:
     """A name that is assigned to, not read: ``z = ...``, ``z += ...``, ``for z in ...``."""
     parent = tree.parent(name)
-    return isinstance(
-        parent, (cst.AssignTarget, cst.AugAssign, cst.For, cst.NamedExpr, cst.AnnAssign)
-    ) and (getattr(parent, "target", None) is name)
+    return type(parent) in (cst.AssignTarget, cst.AugAssign, cst.For, cst.NamedExpr, cst.AnnAssign) and (getattr(parent, "target", None) is name)

@@ -34,7 +34,7 @@ _OPTIMISER = re.compile(r"opt", re.IGNORECASE)
 
 def repair(tree: FixTree, finding: Finding) -> Fix | None:
     call = tree.at(finding, (cst.Call,))
-    if call is None or not isinstance(call.func, cst.Attribute):
+    if call is None or type(call.func) is not cst.Attribute:
         return None
     return _REPAIRS[finding.code](tree, finding, call)
 
@@ -68,7 +68,7 @@ def _clear_for(tree: FixTree, loop: cst.CSTNode, step: cst.Call, statement, code
     before the backward when the step sits under another guard (``if torch.isfinite(norm)``),
     which would leave a skipped step's gradients to pile up."""
     guard = next(
-        (up for up in tree.ancestors(statement) if up is loop or isinstance(up, cst.If)), None
+        (up for up in tree.ancestors(statement) if up is loop or type(up) is cst.If), None
     )
     if guard is None or guard is loop or "%" in tree.code(guard.test):
         return insert_after(tree, statement, code)

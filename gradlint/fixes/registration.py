@@ -26,10 +26,10 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
     prefix = tree.nn_prefix()
     if node is None or node.value is None or prefix is None:
         return None
-    target = node.targets[0].target if isinstance(node, cst.Assign) else node.target
-    if isinstance(node, cst.Assign) and len(node.targets) != 1:
+    target = node.targets[0].target if type(node) is cst.Assign else node.target
+    if type(node) is cst.Assign and len(node.targets) != 1:
         return None
-    if not isinstance(target, cst.Attribute) or _assigned_elsewhere(
+    if type(target) is not cst.Attribute or _assigned_elsewhere(
         tree, node, dotted(target), finding.code == "GL701"
     ):
         return None
@@ -46,7 +46,7 @@ def repair(tree: FixTree, finding: Finding) -> Fix | None:
             "Wrap the tensor in `nn.Parameter`",
             inner=_without_requires_grad(tree, value),
         )
-    if (isinstance(value, cst.Name) and _local_list(tree, node, value.value)) or _returns_a_list(
+    if (type(value) is cst.Name and _local_list(tree, node, value.value)) or _returns_a_list(
         tree, node, value
     ):
         return _wrap(
@@ -82,14 +82,14 @@ def _wrap(
 ) -> Fix:
     span = _with_parentheses(tree, value)
     code = tree.text[span.start : span.end]
-    if isinstance(value, cst.Tuple):  # the parentheses are the tuple's: a list goes in their place
+    if type(value) is cst.Tuple:  # the parentheses are the tuple's: a list goes in their place
         inner = "[" + tree.code(value) + "]"
     elif inner is not None:
         pass
     elif (
         _empty_call(value, "list")
         or _empty_call(value, "dict")
-        or (isinstance(value, (cst.List, cst.Dict)) and not _items(value))
+        or (type(value) in (cst.List, cst.Dict) and not _items(value))
     ):
         inner = ""
     else:
@@ -99,12 +99,12 @@ def _wrap(
 
 def _without_requires_grad(tree: FixTree, value: cst.BaseExpression) -> str | None:
     """``torch.randn(3, requires_grad=True)`` as ``torch.randn(3)``: a Parameter asks for it."""
-    if not isinstance(value, cst.Call):
+    if type(value) is not cst.Call:
         return None
     args = list(value.args)
     for index, arg in enumerate(args):
         if arg.keyword is not None and arg.keyword.value == "requires_grad":
-            if not (isinstance(arg.value, cst.Name) and arg.value.value == "True"):
+            if not (type(arg.value) is cst.Name and arg.value.value == "True"):
                 return None
             if index > 0 and index == len(args) - 1:
                 args[index - 1] = args[index - 1].with_changes(comma=arg.comma)
@@ -120,31 +120,31 @@ def _local_list(tree: FixTree, assign: cst.CSTNode, name: str, func=None) -> boo
     stack = [func] if func is not None else []
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Assign) and any(
-            isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets
+        if type(node) is cst.Assign and any(
+            type(t.target) is cst.Name and t.target.value == name for t in node.targets
         ):
             bound.append(node.value)
         elif (
-            isinstance(node, cst.For)
-            and isinstance(node.target, cst.Name)
+            type(node) is cst.For
+            and type(node.target) is cst.Name
             and node.target.value == name
         ):
             return False
         stack.extend(node.children)
     return bool(bound) and all(
-        isinstance(v, (cst.List, cst.ListComp)) or _empty_call(v, "list") for v in bound
+        type(v) in (cst.List, cst.ListComp) or _empty_call(v, "list") for v in bound
     )
 
 
 def _returns_a_list(tree: FixTree, assign: cst.CSTNode, value: cst.BaseExpression) -> bool:
     """``self._make(depth)`` where the class's ``_make`` returns a list it builds."""
-    if not isinstance(value, cst.Call) or not (dotted(value.func) or "").startswith("self."):
+    if type(value) is not cst.Call or not (dotted(value.func) or "").startswith("self."):
         return False
     owner = tree.enclosing(assign, cst.ClassDef)
     name = dotted(value.func).split(".", 1)[1]
     method = (
         next(
-            (s for s in owner.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name),
+            (s for s in owner.body.body if type(s) is cst.FunctionDef and s.name.value == name),
             None,
         )
         if owner is not None
@@ -152,10 +152,10 @@ def _returns_a_list(tree: FixTree, assign: cst.CSTNode, value: cst.BaseExpressio
     )
     if method is None:
         return False
-    returns = [n.value for n in walk(method) if isinstance(n, cst.Return)]
+    returns = [n.value for n in walk(method) if type(n) is cst.Return]
     return bool(returns) and all(
-        isinstance(r, (cst.List, cst.ListComp))
-        or (isinstance(r, cst.Name) and _local_list(tree, assign, r.value, method))
+        type(r) in (cst.List, cst.ListComp)
+        or (type(r) is cst.Name and _local_list(tree, assign, r.value, method))
         for r in returns
     )
 
@@ -181,17 +181,17 @@ def _filled_later(tree: FixTree, assign: cst.CSTNode, name: str | None) -> str |
     for node in walk(owner) if owner is not None else ():
         if _adds_a_container(node, name):
             return None
-        if isinstance(node, cst.Subscript) and dotted(node.value) == name:
+        if type(node) is cst.Subscript and dotted(node.value) == name:
             parent = tree.parent(node)
-            if isinstance(parent, cst.AssignTarget) and node.slice:
+            if type(parent) is cst.AssignTarget and node.slice:
                 index = node.slice[0].slice
-                if isinstance(index, cst.Index):
+                if type(index) is cst.Index:
                     keys.append(index.value)
     if not keys:
         return "unknown"
-    if any(isinstance(k, (cst.Integer, cst.Float)) or _ranges_over_numbers(tree, k) for k in keys):
+    if any(type(k) in (cst.Integer, cst.Float) or _ranges_over_numbers(tree, k) for k in keys):
         return "keys that are not strings"
-    if all(isinstance(k, (cst.SimpleString, cst.FormattedString)) for k in keys):
+    if all(type(k) in (cst.SimpleString, cst.FormattedString) for k in keys):
         return "string keys"
     return "unknown"
 
@@ -199,25 +199,25 @@ def _filled_later(tree: FixTree, assign: cst.CSTNode, name: str | None) -> str |
 def _adds_a_container(node: cst.CSTNode, name: str | None) -> bool:
     """``self.x.append([a, b])``: an element a ModuleList would refuse."""
     return (
-        isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
+        type(node) is cst.Call
+        and type(node.func) is cst.Attribute
         and dotted(node.func.value) == name
         and node.func.attr.value in ("append", "insert")
-        and any(isinstance(a.value, (cst.List, cst.Tuple, cst.Dict)) for a in node.args)
+        and any(type(a.value) in (cst.List, cst.Tuple, cst.Dict) for a in node.args)
     )
 
 
 def _ranges_over_numbers(tree: FixTree, key: cst.BaseExpression) -> bool:
     """``rel`` of ``for rel in range(3): self.d[rel] = ...``."""
-    if not isinstance(key, cst.Name):
+    if type(key) is not cst.Name:
         return False
     for up in tree.ancestors(key):
         if (
-            isinstance(up, cst.For)
-            and isinstance(up.target, cst.Name)
+            type(up) is cst.For
+            and type(up.target) is cst.Name
             and up.target.value == key.value
         ):
-            return isinstance(up.iter, cst.Call) and dotted(up.iter.func) in ("range", "enumerate")
+            return type(up.iter) is cst.Call and dotted(up.iter.func) in ("range", "enumerate")
     return False
 
 
@@ -226,20 +226,20 @@ def _items(value: cst.BaseExpression) -> list:
 
 
 def _empty_call(value: cst.BaseExpression, name: str) -> bool:
-    return isinstance(value, cst.Call) and dotted(value.func) == name and not value.args
+    return type(value) is cst.Call and dotted(value.func) == name and not value.args
 
 
 def _string_keys(value: cst.BaseExpression) -> bool:
     """Keys that are strings as written; an empty dict is filled later with keys unseen."""
-    if isinstance(value, cst.Dict):
+    if type(value) is cst.Dict:
         elements = list(value.elements)
         return bool(elements) and all(
-            isinstance(e, cst.DictElement)
-            and isinstance(e.key, (cst.SimpleString, cst.FormattedString))
+            type(e) is cst.DictElement
+            and type(e.key) in (cst.SimpleString, cst.FormattedString)
             for e in elements
         )
-    if isinstance(value, cst.DictComp):
-        return isinstance(value.key, (cst.SimpleString, cst.FormattedString))
+    if type(value) is cst.DictComp:
+        return type(value.key) in (cst.SimpleString, cst.FormattedString)
     return False
 
 
@@ -263,17 +263,17 @@ def _assigned_elsewhere(
         if node is assign or not isinstance(node, kinds):
             continue
         targets = (
-            [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            [t.target for t in node.targets] if type(node) is cst.Assign else [node.target]
         )
         if not any(dotted(t) == name for t in targets):
             continue
         value = node.value
         reads_itself = value is not None and any(
-            isinstance(n, cst.Attribute) and dotted(n) == name for n in walk(value)
+            type(n) is cst.Attribute and dotted(n) == name for n in walk(value)
         )
         if (
             reads_itself
-            or isinstance(node, cst.AugAssign)
+            or type(node) is cst.AugAssign
             or tree.enclosing(node, cst.FunctionDef) is not method
         ):
             return True

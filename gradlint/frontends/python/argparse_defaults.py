@@ -48,7 +48,7 @@ def _defaults(interp: Any, file: Any) -> dict[str, Any]:
     found: dict[str, Any] = {}
     seen = 0
     for node in walk(file.source.module):
-        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)):
+        if not (type(node) is cst.Call and type(node.func) is cst.Attribute):
             continue
         method = node.func.attr.value
         if method not in ("add_argument", "set_defaults"):

@@ -167,15 +167,15 @@ def _membership(init: cst.FunctionDef) -> tuple[set[str], set[str]]:
     found: set[str] = set()
     read: set[str] = set()
     for node in walk(init.body):
-        if isinstance(node, cst.Comparison):
+        if type(node) is cst.Comparison:
             for target in node.comparisons:
-                if isinstance(target.operator, (cst.In, cst.NotIn)) and isinstance(target.comparator, cst.Name):
+                if type(target.operator) in (cst.In, cst.NotIn) and type(target.comparator) is cst.Name:
                     found.add(target.comparator.value)
-        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _READS:
-            read.update(a.value.value for a in node.args if isinstance(a.value, cst.Name))
-        elif isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name):
+        elif type(node) is cst.Call and type(node.func) is cst.Name and node.func.value in _READS:
+            read.update(a.value.value for a in node.args if type(a.value) is cst.Name)
+        elif type(node) is cst.Subscript and type(node.value) is cst.Name:
             read.add(node.value.value)
-        elif isinstance(node, (cst.For, cst.CompFor)) and isinstance(node.iter, cst.Name):
+        elif type(node) in (cst.For, cst.CompFor) and type(node.iter) is cst.Name:
             read.add(node.iter.value)
     return found, read
 
@@ -185,8 +185,8 @@ def _counted(init: cst.FunctionDef) -> set[str]:
     called ``layers`` is as often a list of modules."""
     return {
         node.args[-1].value.value for node in walk(init.body)
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "range"
-        and node.args and isinstance(node.args[-1].value, cst.Name)
+        if type(node) is cst.Call and type(node.func) is cst.Name and node.func.value == "range"
+        and node.args and type(node.args[-1].value) is cst.Name
     }
 
 
@@ -337,8 +337,8 @@ def _defaults(interp: Any, config: ClassVal) -> Obj | None:
 
 
 def _takes_any_keyword(klass: ClassVal) -> bool:
-    body = klass.node.body.body if isinstance(klass.node.body, cst.IndentedBlock) else ()
-    return any(isinstance(s, cst.FunctionDef) and s.name.value == "__init__" and s.params.star_kwarg is not None
+    body = klass.node.body.body if type(klass.node.body) is cst.IndentedBlock else ()
+    return any(type(s) is cst.FunctionDef and s.name.value == "__init__" and s.params.star_kwarg is not None
                for s in body)
 
 
@@ -349,7 +349,7 @@ def _has(interp: Any, value: Obj, attr: str) -> bool:
 def _attributes_read(init: cst.FunctionDef, name: str) -> set[str]:
     return {
         node.attr.value for node in walk(init.body)
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == name
+        if type(node) is cst.Attribute and type(node.value) is cst.Name and node.value.value == name
     }
 
 
@@ -357,11 +357,11 @@ def _config_classes(interp: Any, file: Any) -> list[ClassVal]:
     """Configuration classes of the file or imported into it, by their names (``GPTConfig``,
     ``ModelArgs``) or as dataclasses of the file."""
     found = []
-    names = [n for n, stmt in file.definitions.items() if isinstance(stmt, cst.ClassDef)]
+    names = [n for n, stmt in file.definitions.items() if type(stmt) is cst.ClassDef]
     names += [n for n in file.imports if _CONFIG_CLASS.search(n)]
     for name in names:
         stmt = file.definitions.get(name)
-        if isinstance(stmt, cst.ClassDef) and not (_CONFIG_CLASS.search(name) or _is_dataclass(stmt)):
+        if type(stmt) is cst.ClassDef and not (_CONFIG_CLASS.search(name) or _is_dataclass(stmt)):
             continue
         try:
             value = interp.global_value(file, name)
@@ -374,7 +374,7 @@ def _config_classes(interp: Any, file: Any) -> list[ClassVal]:
 
 def _is_dataclass(stmt: cst.ClassDef) -> bool:
     for decorator in stmt.decorators:
-        expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        expr = decorator.decorator.func if type(decorator.decorator) is cst.Call else decorator.decorator
         if (dotted(expr) or "").endswith("dataclass"):
             return True
     return False

@@ -146,7 +146,7 @@ class Attributes(InterpPart):
     def _eval_Subscript(self, node: cst.Subscript, frame: Frame) -> Any:
         obj = self.eval(node.value, frame)
         if len(node.slice) != 1:
-            keys = [self.eval(e.slice.value, frame) if isinstance(e.slice, cst.Index) else slice(None)
+            keys = [self.eval(e.slice.value, frame) if type(e.slice) is cst.Index else slice(None)
                     for e in node.slice]
             if (self.graph is not None and isinstance(obj, Tensor) and obj.node is not None and len(keys) == 2
                     and _whole(node.slice[0]) and type(keys[1]) is int):
@@ -155,7 +155,7 @@ class Attributes(InterpPart):
                                        attrs={"function": "take", "position": keys[1]})
             return obj if isinstance(obj, Tensor) or self._weight_view(obj) else UNKNOWN
         piece = node.slice[0].slice
-        if isinstance(piece, cst.Slice):
+        if type(piece) is cst.Slice:
             bounds = [self.eval(p, frame) if p is not None else None for p in (piece.lower, piece.upper, piece.step)]
             if any(b is UNKNOWN for b in bounds):
                 return obj if isinstance(obj, Tensor) or self._weight_view(obj) else UNKNOWN
@@ -174,7 +174,7 @@ class Attributes(InterpPart):
         forward, _ = self.class_attr(cls, "forward")
         backward, _ = self.class_attr(cls, "backward")
         return isinstance(forward, FuncVal) and isinstance(backward, FuncVal) and any(
-            isinstance(n, cst.Call) and (dotted(n.func) or "").endswith("autograd.grad") for n in walk(backward.node))
+            type(n) is cst.Call and (dotted(n.func) or "").endswith("autograd.grad") for n in walk(backward.node))
 
     def _weight_view(self, obj: Any) -> bool:
         """In forward, a slice of a module's own weight (``self.pos_embedding[:, :n + 1]``) is
@@ -229,4 +229,4 @@ class Attributes(InterpPart):
 
 def _whole(element: cst.SubscriptElement) -> bool:
     piece = element.slice
-    return isinstance(piece, cst.Slice) and piece.lower is None and piece.upper is None and piece.step is None
+    return type(piece) is cst.Slice and piece.lower is None and piece.upper is None and piece.step is None

@@ -40,7 +40,7 @@ def module_classes(interp: Interpreter, ctx: Any, blocks: bool = False) -> list[
     built_outside = names_called_outside_classes(ctx.source.text)
     called = set(CALL.findall(ctx.source.text)) if blocks else set()  # a block a model of the file may build
     for name, stmt in list(ctx.definitions.items()):
-        if not isinstance(stmt, cst.ClassDef) or not stmt.bases:
+        if type(stmt) is not cst.ClassDef or not stmt.bases:
             continue
         if (_needs_arguments(stmt) and name not in built_outside
                 and not (blocks and (name in called or may_fill(_own_init(stmt), counts=True)
@@ -62,8 +62,8 @@ def module_classes(interp: Interpreter, ctx: Any, blocks: bool = False) -> list[
 
 
 def _own_init(node: cst.ClassDef) -> cst.FunctionDef | None:
-    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-    return next((s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+    body = node.body.body if type(node.body) is cst.IndentedBlock else ()
+    return next((s for s in body if type(s) is cst.FunctionDef and s.name.value == "__init__"), None)
 
 
 def _takes_arguments(init: cst.FunctionDef) -> bool:
@@ -295,8 +295,8 @@ def _built(interp: Interpreter, cls: ClassVal, kwargs: dict, ctx: Any) -> tuple[
 
 def _has_subclass(module: cst.Module) -> bool:
     for stmt in module.body:
-        if isinstance(stmt, cst.ClassDef) and stmt.bases:
+        if type(stmt) is cst.ClassDef and stmt.bases:
             return True
-        if isinstance(stmt, (cst.If, cst.Try)):
+        if type(stmt) in (cst.If, cst.Try):
             return True
     return False

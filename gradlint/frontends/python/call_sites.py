@@ -45,7 +45,7 @@ def flags_passed_on(passes: list[Pass]) -> dict[str, tuple[bool, str]]:
     seen: dict[str, set] = {}
     for name, _, param, owner in passes:
         default = param.default
-        value = {"True": True, "False": False}.get(default.value) if isinstance(default, cst.Name) else None
+        value = {"True": True, "False": False}.get(default.value) if type(default) is cst.Name else None
         seen.setdefault(name, set()).add((value, owner.name) if value is not None else None)
     return _agreeing(seen)
 
@@ -61,13 +61,13 @@ def passes_of(interp: Any, init: FuncVal) -> list[Pass]:
     names = {p.name.value for p in required_params(init.node)}
     found: list[Pass] = []
     for call in walk(init.node.body):
-        if not isinstance(call, cst.Call):
+        if type(call) is not cst.Call:
             continue
         given = [(i, a) for i, a in enumerate(a for a in call.args if not a.star)
-                 if isinstance(a.value, cst.Name) and a.value.value in names]
-        callee = _quietly(interp, init, call.func) if given and isinstance(call.func, (cst.Name, cst.Attribute)) else None
+                 if type(a.value) is cst.Name and a.value.value in names]
+        callee = _quietly(interp, init, call.func) if given and type(call.func) in (cst.Name, cst.Attribute) else None
         target = interp.class_attr(callee, "__init__")[0] if isinstance(callee, ClassVal) else None
-        if not isinstance(target, FuncVal) or not isinstance(target.node, cst.FunctionDef):
+        if not isinstance(target, FuncVal) or type(target.node) is not cst.FunctionDef:
             continue
         params = _params(target.node)
         positional = _positional(target.node)
@@ -131,7 +131,7 @@ def _calls_of(module: cst.Module, name: str) -> list[tuple[cst.FunctionDef | Non
                 self.functions.pop()
 
             def visit_Call(self, node: cst.Call) -> None:
-                if isinstance(node.func, cst.Name):
+                if type(node.func) is cst.Name:
                     calls.setdefault(node.func.value, []).append((self.functions[-1] if self.functions else None, node))
 
         module.visit(Calls())
@@ -147,11 +147,11 @@ def _params(function: cst.FunctionDef | None) -> list[cst.Param]:
 
 def _number(node: cst.BaseExpression, defaults: dict[str, Any] | None = None) -> int | float | None:
     """An int or float written as such, or a parameter whose default is one; else None."""
-    if isinstance(node, cst.Integer):
+    if type(node) is cst.Integer:
         return int(node.evaluated_value)
-    if isinstance(node, cst.Float):
+    if type(node) is cst.Float:
         return float(node.evaluated_value)
-    if isinstance(node, cst.Name) and defaults is not None:
+    if type(node) is cst.Name and defaults is not None:
         return defaults.get(node.value)
     return None
 

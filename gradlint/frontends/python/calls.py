@@ -81,7 +81,7 @@ class Calls(InterpPart):
                 for name, value in frame.locals.items():  # the outermost __init__'s first
                     if value is not receiver:
                         receiver.init_args.setdefault(name, value)
-            if isinstance(func.node, cst.Lambda):
+            if type(func.node) is cst.Lambda:
                 return self.eval(func.node.body, frame)
             try:
                 self.exec_block(func.node.body, frame)
@@ -112,7 +112,7 @@ class Calls(InterpPart):
             else:
                 self.unknown("a call without a required argument")
                 frame.locals[name] = UNKNOWN
-        if isinstance(params.star_arg, cst.Param):
+        if type(params.star_arg) is cst.Param:
             frame.locals[params.star_arg.name.value] = tuple(rest)
         for param in params.kwonly_params:
             name = param.name.value
@@ -128,10 +128,10 @@ class Calls(InterpPart):
 
     def _eval_Call(self, node: cst.Call, frame: Frame) -> Any:
         func_node = node.func
-        if isinstance(func_node, cst.Name) and func_node.value == "super" and len(node.args) == 2:
+        if type(func_node) is cst.Name and func_node.value == "super" and len(node.args) == 2:
             owner, receiver = (self.eval(a.value, frame) for a in node.args)
             return Super(receiver, owner if isinstance(owner, ClassVal) else None)
-        if isinstance(func_node, cst.Name) and func_node.value == "super" and not node.args:
+        if type(func_node) is cst.Name and func_node.value == "super" and not node.args:
             receiver = UNKNOWN
             f: Frame | None = frame
             while f is not None and f.func is None:
@@ -144,7 +144,7 @@ class Calls(InterpPart):
                 return Super(receiver, f.func.owner)
             return UNKNOWN
         receiver: Any = None
-        if isinstance(func_node, cst.Attribute):
+        if type(func_node) is cst.Attribute:
             receiver = self.eval(func_node.value, frame)
             if receiver is UNKNOWN and self.graph is not None and func_node.attr.value in _TEMPLATE_METHODS:
                 # ``scales.to(x)`` of a value nothing knows: x gives a dtype and a device, no gradient
@@ -192,5 +192,5 @@ def _relayout(func_node: cst.BaseExpression, receiver: Any, func: Any) -> bool:
     nothing knows (``cos.view(*new_shape)`` of a rotary cache), whose arguments are sizes."""
     if isinstance(receiver, (Tensor, ParamRef)) and isinstance(func, Builtin):
         return func.name in torch_api.names("functional.identity")
-    return (receiver is UNKNOWN and isinstance(func_node, cst.Attribute)
+    return (receiver is UNKNOWN and type(func_node) is cst.Attribute
             and func_node.attr.value in torch_api.names("functional.identity"))

@@ -61,7 +61,7 @@ class Classes(InterpPart):
             found = _class_body_definition(klass.node, name)
             if found is None:
                 continue
-            if isinstance(found, cst.FunctionDef):
+            if type(found) is cst.FunctionDef:
                 value: Any = FuncVal(found, klass.file, None, klass)
                 kinds = {_decorator_name(d) for d in found.decorators}
                 if "property" in kinds:
@@ -108,7 +108,7 @@ class Classes(InterpPart):
         fields: list[tuple[str, cst.AnnAssign]] = []
         for klass in reversed(obj.cls.mro()):
             for stmt in _class_body_statements(klass.node):
-                if isinstance(stmt, cst.AnnAssign) and isinstance(stmt.target, cst.Name):
+                if type(stmt) is cst.AnnAssign and type(stmt.target) is cst.Name:
                     fields = [f for f in fields if f[0] != stmt.target.value]
                     fields.append((stmt.target.value, stmt))
         for index, (name, stmt) in enumerate(fields):
@@ -127,7 +127,7 @@ class Classes(InterpPart):
 
 def _decorator_name(decorator: cst.Decorator) -> str | None:
     expr = decorator.decorator
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         expr = expr.func
     from gradlint.names import dotted
 
@@ -136,11 +136,11 @@ def _decorator_name(decorator: cst.Decorator) -> str | None:
 
 def _class_body_statements(node: cst.ClassDef):
     body = node.body
-    if isinstance(body, cst.SimpleStatementSuite):
+    if type(body) is cst.SimpleStatementSuite:
         yield from body.body
         return
     for stmt in body.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             yield from stmt.body
         else:
             yield stmt
@@ -149,11 +149,11 @@ def _class_body_statements(node: cst.ClassDef):
 def _class_body_definition(node: cst.ClassDef, name: str) -> Any:
     found = None
     for stmt in _class_body_statements(node):
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+        if type(stmt) is cst.FunctionDef and stmt.name.value == name:
             found = stmt
-        elif isinstance(stmt, cst.Assign):
-            if any(isinstance(t.target, cst.Name) and t.target.value == name for t in stmt.targets):
+        elif type(stmt) is cst.Assign:
+            if any(type(t.target) is cst.Name and t.target.value == name for t in stmt.targets):
                 found = stmt
-        elif isinstance(stmt, cst.AnnAssign) and isinstance(stmt.target, cst.Name) and stmt.target.value == name:
+        elif type(stmt) is cst.AnnAssign and type(stmt.target) is cst.Name and stmt.target.value == name:
             found = stmt
     return found

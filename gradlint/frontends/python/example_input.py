@@ -80,13 +80,13 @@ class ScriptShapes:
 
     def seen(self, stmt: cst.CSTNode) -> None:
         for node in _walk(stmt):
-            if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            if type(node) is cst.Assign and len(node.targets) == 1 and type(node.targets[0].target) is cst.Name:
                 self.assigned[node.targets[0].target.value] = node.value
 
     def ran(self, interp: Interpreter, frame: Frame, stmt: cst.CSTNode) -> None:
         for node in _walk(stmt):
-            if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.args
-                    and isinstance(node.args[0].value, cst.Name)):
+            if not (type(node) is cst.Call and type(node.func) is cst.Name and node.args
+                    and type(node.args[0].value) is cst.Name):
                 continue
             value = frame.locals.get(node.func.value)
             argument = self.assigned.get(node.args[0].value.value)
@@ -105,7 +105,7 @@ def _walk(node: cst.CSTNode):
     stack = [node]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        if type(node) in (cst.FunctionDef, cst.ClassDef):
             continue
         yield node
         stack.extend(node.children)

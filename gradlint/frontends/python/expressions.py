@@ -39,7 +39,7 @@ class Expressions(InterpPart):
     def _eval_FormattedString(self, node: cst.FormattedString, frame: Frame) -> Any:
         parts = []
         for part in node.parts:
-            if isinstance(part, cst.FormattedStringText):
+            if type(part) is cst.FormattedStringText:
                 parts.append(part.value)
                 continue
             value = self.eval(part.expression, frame)
@@ -88,7 +88,7 @@ class Expressions(InterpPart):
         items: list = []
         for element in elements:
             value = self.eval(element.value, frame)
-            if isinstance(element, cst.StarredElement):
+            if type(element) is cst.StarredElement:
                 more = self.iterate(value)
                 if more is None:
                     return None
@@ -102,7 +102,7 @@ class Expressions(InterpPart):
     def _eval_Dict(self, node: cst.Dict, frame: Frame) -> Any:
         result: dict = {}
         for element in node.elements:
-            if isinstance(element, cst.StarredDictElement):
+            if type(element) is cst.StarredDictElement:
                 value = self.eval(element.value, frame)
                 if not isinstance(value, dict):
                     return UNKNOWN

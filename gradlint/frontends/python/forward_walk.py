@@ -126,5 +126,5 @@ def forward_known(forward: Any, mod: Mod) -> bool:
     if isinstance(forward, FuncVal) or (mod.cls is not None and mod.cls.torch_base == "Sequential"):
         return True
     return mod.spec is not None and mod.cls is not None and all(
-        not isinstance(stmt, cst.FunctionDef) or stmt.name.value in _KEEPS_TORCH_FORWARD
+        type(stmt) is not cst.FunctionDef or stmt.name.value in _KEEPS_TORCH_FORWARD
         for klass in mod.cls.mro() for stmt in _class_body_statements(klass.node))

@@ -41,7 +41,7 @@ class PlacedReason:
         self.call = call  # the call it names, as the source spells its callee
 
     def __str__(self) -> str:
-        callee = dotted(self.call.func) if isinstance(self.call, cst.Call) else None
+        callee = dotted(self.call.func) if type(self.call) is cst.Call else None
         named = f" `{callee}`" if callee else ""
         return f"{self.text}{named} ({self.location.path}:{self.location.line})"
 

@@ -91,9 +91,9 @@ class FileContext:
             return []
         found = []
         for stmt in self.source.module.body:
-            if isinstance(stmt, cst.SimpleStatementLine):
+            if type(stmt) is cst.SimpleStatementLine:
                 for small in stmt.body:
-                    if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                    if type(small) is cst.ImportFrom and type(small.names) is cst.ImportStar:
                         found.append(from_module(small))
         return found
 
@@ -106,20 +106,20 @@ class FileContext:
         pending = list(self.source.module.body)
         while pending:
             stmt = pending.pop(0)
-            if isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
+            if type(stmt) in (cst.ClassDef, cst.FunctionDef):
                 table[stmt.name.value] = stmt
-            elif isinstance(stmt, cst.SimpleStatementLine):
+            elif type(stmt) is cst.SimpleStatementLine:
                 for small in stmt.body:
-                    if isinstance(small, cst.Assign):
+                    if type(small) is cst.Assign:
                         for target in small.targets:
                             for name in _target_names(target.target):
                                 table[name] = small
-                    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    elif type(small) is cst.AnnAssign and small.value is not None:
                         for name in _target_names(small.target):
                             table[name] = small
-            elif isinstance(stmt, cst.If):
-                pending[:0] = list(stmt.body.body) + (list(stmt.orelse.body.body) if isinstance(stmt.orelse, cst.Else) else [])
-            elif isinstance(stmt, cst.Try):
+            elif type(stmt) is cst.If:
+                pending[:0] = list(stmt.body.body) + (list(stmt.orelse.body.body) if type(stmt.orelse) is cst.Else else [])
+            elif type(stmt) is cst.Try:
                 pending[:0] = list(stmt.body.body)
         return table
 
@@ -172,9 +172,9 @@ class FileContext:
 
 
 def _target_names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
+    if type(target) in (cst.Tuple, cst.List):
         names: list[str] = []
         for element in target.elements:
             names.extend(_target_names(element.value))

@@ -112,13 +112,13 @@ class Interpreter(Statements, Expressions, Operators, Calls, Classes, Attributes
                     value = self.import_value(file, file.imports[name])
                 else:
                     value = self._star_imported(file, name)
-            elif isinstance(stmt, cst.ClassDef):
+            elif type(stmt) is cst.ClassDef:
                 value = self.make_class(file, stmt)
-            elif isinstance(stmt, cst.FunctionDef):
+            elif type(stmt) is cst.FunctionDef:
                 value = FuncVal(stmt, file)
             else:
                 value = UNKNOWN
-                targets = [t.target for t in stmt.targets] if isinstance(stmt, cst.Assign) else [stmt.target]
+                targets = [t.target for t in stmt.targets] if type(stmt) is cst.Assign else [stmt.target]
                 if stmt.value is not None:
                     try:
                         result = self.eval(stmt.value, Frame(file))

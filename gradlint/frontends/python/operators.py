@@ -36,11 +36,11 @@ _COMPARE = {
 
 def _gives_a_bool(node: cst.BaseExpression) -> bool:
     """An expression whose value is a bool whatever its operands: ``not x``, a comparison."""
-    if isinstance(node, cst.UnaryOperation):
-        return isinstance(node.operator, cst.Not)
-    if isinstance(node, cst.BooleanOperation):
+    if type(node) is cst.UnaryOperation:
+        return type(node.operator) is cst.Not
+    if type(node) is cst.BooleanOperation:
         return _gives_a_bool(node.left) and _gives_a_bool(node.right)
-    return isinstance(node, cst.Comparison)
+    return type(node) is cst.Comparison
 
 
 _TENSORISH = (Tensor, ParamRef, Param, DerivedWeight)
@@ -54,7 +54,7 @@ class Operators(InterpPart):
     def _eval_BinaryOperation(self, node: cst.BinaryOperation, frame: Frame) -> Any:
         # left-deep chains (a + b + c + ...) iteratively: long sums must not exhaust the stack
         spine = [node]
-        while isinstance(spine[-1].left, cst.BinaryOperation) and len(spine) < 100_000:
+        while type(spine[-1].left) is cst.BinaryOperation and len(spine) < 100_000:
             spine.append(spine[-1].left)
         value = self.eval(spine[-1].left, frame)
         for link in reversed(spine):
@@ -95,17 +95,17 @@ class Operators(InterpPart):
 
     def _eval_UnaryOperation(self, node: cst.UnaryOperation, frame: Frame) -> Any:
         value = self.eval(node.expression, frame)
-        if isinstance(node.operator, cst.Not):
+        if type(node.operator) is cst.Not:
             truth = self.truth(value)
             return UNKNOWN if truth is UNKNOWN else not truth
         if isinstance(value, Tensor):
             return value
         if isinstance(value, (int, float)):
-            if isinstance(node.operator, cst.Minus):
+            if type(node.operator) is cst.Minus:
                 return -value
-            if isinstance(node.operator, cst.Plus):
+            if type(node.operator) is cst.Plus:
                 return +value
-            if isinstance(node.operator, cst.BitInvert) and isinstance(value, int):
+            if type(node.operator) is cst.BitInvert and isinstance(value, int):
                 return ~value
         return UNKNOWN
 
@@ -114,12 +114,12 @@ class Operators(InterpPart):
         truth = self.truth(left)
         if truth is UNKNOWN:
             right = self.eval(node.right, frame)
-            if right is (isinstance(node.operator, cst.Or)) and _gives_a_bool(node.left):
+            if right is (type(node.operator) is cst.Or) and _gives_a_bool(node.left):
                 # ``not torch.cuda.is_available() or not flash``: either side is a bool, and the
                 # known side decides (True for ``or``, False for ``and``)
                 return right
             return UNKNOWN if not isinstance(right, Tensor) else right
-        if isinstance(node.operator, cst.And):
+        if type(node.operator) is cst.And:
             return self.eval(node.right, frame) if truth else left
         return left if truth else self.eval(node.right, frame)
 
@@ -137,16 +137,16 @@ class Operators(InterpPart):
         return result
 
     def compare(self, op: cst.BaseCompOp, left: Any, right: Any) -> Any:
-        if isinstance(op, (cst.Is, cst.IsNot)):
+        if type(op) in (cst.Is, cst.IsNot):
             if left is UNKNOWN or right is UNKNOWN:
                 return UNKNOWN
             same = left is right or (left is None and right is None)
             if isinstance(left, (bool, int)) and isinstance(right, (bool, int)) and type(left) is type(right):
                 same = left == right
-            return same if isinstance(op, cst.Is) else not same
-        if isinstance(op, (cst.In, cst.NotIn)):
+            return same if type(op) is cst.Is else not same
+        if type(op) in (cst.In, cst.NotIn):
             if right is EVERYTHING:
-                return isinstance(op, cst.In)
+                return type(op) is cst.In
             if right is UNKNOWN or left is UNKNOWN:
                 return UNKNOWN
             if isinstance(right, Mod) and right.container:
@@ -160,7 +160,7 @@ class Operators(InterpPart):
                     return UNKNOWN
             else:
                 return UNKNOWN
-            return found if isinstance(op, cst.In) else not found
+            return found if type(op) is cst.In else not found
         if left is UNKNOWN or right is UNKNOWN or isinstance(left, Tensor) or isinstance(right, Tensor):
             return UNKNOWN
         fn = _COMPARE.get(type(op))

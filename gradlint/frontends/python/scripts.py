@@ -37,7 +37,7 @@ def scripted_models(ctx: Any, classes: list[ClassVal], project: Any) -> dict[int
     if not any(not line.lstrip().startswith("class ") for line in _matching_lines(ctx.source.text, calls)):
         return found
     for stmt in ctx.definitions.values():
-        if not isinstance(stmt, cst.FunctionDef):
+        if type(stmt) is not cst.FunctionDef:
             continue
         params = stmt.params
         if any(p.default is None for p in [*params.posonly_params, *params.params, *params.kwonly_params]):
@@ -133,15 +133,15 @@ def _imports_from(other: Any, ctx: Any, names: set[str], project: Any) -> bool:
     a package that imports it from there (``from pkg import GPT``, pkg/__init__.py importing
     it from pkg.model); a README may import the same name from module after module."""
     for stmt in other.source.module.body:
-        if not isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is not cst.SimpleStatementLine:
             continue
         for small in stmt.body:
-            if not isinstance(small, cst.ImportFrom):
+            if type(small) is not cst.ImportFrom:
                 continue
-            if isinstance(small.names, cst.ImportStar):  # ``from models import *`` (PyTorch-GAN's scripts)
+            if type(small.names) is cst.ImportStar:  # ``from models import *`` (PyTorch-GAN's scripts)
                 wanted = sorted(names)
             else:
-                wanted = [a.name.value for a in small.names if isinstance(a.name, cst.Name) and a.name.value in names]
+                wanted = [a.name.value for a in small.names if type(a.name) is cst.Name and a.name.value in names]
             if not wanted:
                 continue
             key = project.module_key(from_module(small), other.path, project._readable)
@@ -274,11 +274,11 @@ def _fingerprint(names: dict) -> list:
 
 def _read_names(stmt: cst.CSTNode) -> set[str]:
     """Names a statement reads: those of ``x = f(y)``'s value, not the name it binds."""
-    small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 else None
-    if isinstance(small, cst.Assign):
-        named = all(isinstance(t.target, cst.Name) for t in small.targets)
+    small = stmt.body[0] if type(stmt) is cst.SimpleStatementLine and len(stmt.body) == 1 else None
+    if type(small) is cst.Assign:
+        named = all(type(t.target) is cst.Name for t in small.targets)
     else:
-        named = isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None
+        named = type(small) is cst.AnnAssign and type(small.target) is cst.Name and small.value is not None
     if named:
         stmt = small.value
     return {n.value for n in walk(stmt) if type(n) is cst.Name}
@@ -320,14 +320,14 @@ def _may_change_layers(ctx: Any, stmt: cst.CSTNode, models: set[str]) -> bool:
         if type(node) is not cst.Call:
             continue
         func = node.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        name = func.attr.value if type(func) is cst.Attribute else func.value if type(func) is cst.Name else ""
         if name == "setattr":
             if node.args and touches(node.args[0].value):
                 return True
             continue
         if not (_INITS.fullmatch(name) or name in _MODEL_METHODS or name.startswith("register_")):
             continue
-        target = func.value if isinstance(func, cst.Attribute) else None
+        target = func.value if type(func) is cst.Attribute else None
         if target is None or _CODE.code_for_node(target).split(".")[-1] == "init":
             # ``nn.init.xavier_uniform_(w)``, ``kaiming_normal_(w)``: what it initialises
             if any(touches(arg.value) for arg in node.args):
@@ -349,30 +349,30 @@ def _matching_lines(text: str, pattern: re.Pattern) -> list[str]:
 def _main_block(stmt: cst.CSTNode) -> list | None:
     """The statements of ``if __name__ == "__main__":``, each its own step of the script (the
     model built first, then sampled from or trained: what comes after cannot unmake it)."""
-    if not (isinstance(stmt, cst.If) and stmt.orelse is None and isinstance(stmt.test, cst.Comparison)
-            and isinstance(stmt.body, cst.IndentedBlock)):
+    if not (type(stmt) is cst.If and stmt.orelse is None and type(stmt.test) is cst.Comparison
+            and type(stmt.body) is cst.IndentedBlock):
         return None
     test = stmt.test
-    if not (isinstance(test.left, cst.Name) and test.left.value == "__name__" and len(test.comparisons) == 1
-            and isinstance(test.comparisons[0].operator, cst.Equal)
-            and isinstance(test.comparisons[0].comparator, cst.SimpleString)
+    if not (type(test.left) is cst.Name and test.left.value == "__name__" and len(test.comparisons) == 1
+            and type(test.comparisons[0].operator) is cst.Equal
+            and type(test.comparisons[0].comparator) is cst.SimpleString
             and test.comparisons[0].comparator.evaluated_value == "__main__"):
         return None
-    return [s for s in stmt.body.body if not isinstance(s, (cst.ClassDef, cst.FunctionDef))]
+    return [s for s in stmt.body.body if type(s) not in (cst.ClassDef, cst.FunctionDef)]
 
 
 def _is_import(stmt: cst.CSTNode) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and all(
-        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+    return type(stmt) is cst.SimpleStatementLine and all(
+        type(s) in (cst.Import, cst.ImportFrom) for s in stmt.body)
 
 
 def _sets_attribute_of(stmt: cst.CSTNode, names: set[str]) -> bool:
     """``cfg.n_layer = 4`` for ``cfg`` in ``names``."""
-    if not isinstance(stmt, cst.SimpleStatementLine):
+    if type(stmt) is not cst.SimpleStatementLine:
         return False
     return any(
-        isinstance(small, cst.Assign) and all(
-            isinstance(t.target, cst.Attribute) and isinstance(t.target.value, cst.Name)
+        type(small) is cst.Assign and all(
+            type(t.target) is cst.Attribute and type(t.target.value) is cst.Name
             and t.target.value.value in names for t in small.targets)
         for small in stmt.body
     )

@@ -25,7 +25,7 @@ class Statements(InterpPart):
     # -- statements -----------------------------------------------------------------------
 
     def exec_block(self, block: cst.BaseSuite, frame: Frame) -> None:
-        if isinstance(block, cst.SimpleStatementSuite):
+        if type(block) is cst.SimpleStatementSuite:
             for small in block.body:
                 self.exec_small(small, frame)
             return
@@ -34,38 +34,38 @@ class Statements(InterpPart):
 
     def exec_stmt(self, stmt: cst.CSTNode, frame: Frame) -> None:
         self.tick()
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
                 self.exec_small(small, frame)
-        elif isinstance(stmt, cst.If):
+        elif type(stmt) is cst.If:
             self.exec_if(stmt, frame)
-        elif isinstance(stmt, cst.For):
+        elif type(stmt) is cst.For:
             self.exec_for(stmt, frame)
-        elif isinstance(stmt, cst.While):
+        elif type(stmt) is cst.While:
             self.exec_while(stmt, frame)
-        elif isinstance(stmt, cst.With):
+        elif type(stmt) is cst.With:
             for item in stmt.items:
                 value = self.eval(item.item, frame)
                 if item.asname is not None:
                     self.assign(item.asname.name, value, frame)
             self.exec_block(stmt.body, frame)
-        elif isinstance(stmt, cst.Try):
+        elif type(stmt) is cst.Try:
             self.exec_block(stmt.body, frame)
             if stmt.orelse is not None:
                 self.exec_block(stmt.orelse.body, frame)
             if stmt.finalbody is not None:
                 self.exec_block(stmt.finalbody.body, frame)
-        elif isinstance(stmt, cst.FunctionDef):
+        elif type(stmt) is cst.FunctionDef:
             func = FuncVal(stmt, frame.file, frame)
             frame.locals[stmt.name.value] = func
-        elif isinstance(stmt, cst.ClassDef):
+        elif type(stmt) is cst.ClassDef:
             frame.locals[stmt.name.value] = self.make_class(frame.file, stmt)
         # anything else (match, async, ...) is skipped; what it would define stays unknown
 
     def exec_small(self, small: cst.BaseSmallStatement, frame: Frame) -> None:
-        if isinstance(small, cst.Expr):
+        if type(small) is cst.Expr:
             self.eval(small.value, frame)
-        elif isinstance(small, cst.Assign):
+        elif type(small) is cst.Assign:
             spread = self._spread(small, frame)
             if spread is not None:
                 for element, item in zip(small.targets[0].target.elements, spread):  # type: ignore[attr-defined]
@@ -74,10 +74,10 @@ class Statements(InterpPart):
             value = self.eval(small.value, frame)
             for target in small.targets:
                 self.assign(target.target, value, frame)
-        elif isinstance(small, cst.AnnAssign):
+        elif type(small) is cst.AnnAssign:
             if small.value is not None:
                 self.assign(small.target, self.eval(small.value, frame), frame)
-        elif isinstance(small, cst.AugAssign):
+        elif type(small) is cst.AugAssign:
             current = self.eval(small.target, frame)
             op = _AUGOPS.get(type(small.operator))
             value = self.eval(small.value, frame)
@@ -87,25 +87,25 @@ class Statements(InterpPart):
                 # longer the one recorded (a plain number scales it; anything else is unknown)
                 current.param.init = rescaled(current.param.init, small.operator, value)
             self.assign(small.target, result, frame)
-        elif isinstance(small, cst.Return):
+        elif type(small) is cst.Return:
             raise _Return(None if small.value is None else self.eval(small.value, frame))
-        elif isinstance(small, cst.Break):
+        elif type(small) is cst.Break:
             raise _Break()
-        elif isinstance(small, cst.Continue):
+        elif type(small) is cst.Continue:
             raise _Continue()
-        elif isinstance(small, cst.Raise):
+        elif type(small) is cst.Raise:
             raise Abort("raise")
-        elif isinstance(small, (cst.Import, cst.ImportFrom)):
+        elif type(small) in (cst.Import, cst.ImportFrom):
             self._local_import(small, frame)
 
     def _local_import(self, small: cst.Import | cst.ImportFrom, frame: Frame) -> None:
-        names = small.names if not isinstance(small.names, cst.ImportStar) else []
+        names = small.names if type(small.names) is not cst.ImportStar else []
         for alias in names:
-            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+            local = alias.asname.name.value if alias.asname and type(alias.asname.name) is cst.Name else None
             target = alias.name
             if local is None:
-                local = target.value if isinstance(target, cst.Name) else None
-                if local is None and isinstance(small, cst.Import):
+                local = target.value if type(target) is cst.Name else None
+                if local is None and type(small) is cst.Import:
                     continue
             if not local:
                 continue
@@ -121,9 +121,9 @@ class Statements(InterpPart):
         if truth is True:
             self.exec_block(stmt.body, frame)
         elif truth is False:
-            if isinstance(orelse, cst.If):
+            if type(orelse) is cst.If:
                 self.exec_if(orelse, frame)
-            elif isinstance(orelse, cst.Else):
+            elif type(orelse) is cst.Else:
                 self.exec_block(orelse.body, frame)
         else:
             self._both_branches(stmt, frame)
@@ -145,9 +145,9 @@ class Statements(InterpPart):
             returned = None
             state = self.state()
             try:
-                if isinstance(branch, cst.If):
+                if type(branch) is cst.If:
                     self.exec_if(branch, frame)
-                elif isinstance(branch, cst.Else):
+                elif type(branch) is cst.Else:
                     self.exec_block(branch.body, frame)
                 elif branch is not None:
                     self.exec_block(branch, frame)
@@ -271,15 +271,15 @@ class Statements(InterpPart):
         before it are the first targets and those after it the last; the values, one per
         target, or None when the statement is not of that form (it is then evaluated whole)."""
         target, value = small.targets[0].target, small.value
-        if len(small.targets) != 1 or not isinstance(target, (cst.Tuple, cst.List)):
+        if len(small.targets) != 1 or type(target) not in (cst.Tuple, cst.List):
             return None
-        if not isinstance(value, (cst.Tuple, cst.List)):
+        if type(value) not in (cst.Tuple, cst.List):
             return None
-        starred = [i for i, e in enumerate(value.elements) if isinstance(e, cst.StarredElement)]
+        starred = [i for i, e in enumerate(value.elements) if type(e) is cst.StarredElement]
         count = len(target.elements)
         if len(starred) != 1 or len(value.elements) - 1 > count:
             return None
-        if any(isinstance(e, cst.StarredElement) for e in target.elements):
+        if any(type(e) is cst.StarredElement for e in target.elements):
             return None
         items: list = []
         for i, element in enumerate(value.elements):
@@ -292,19 +292,19 @@ class Statements(InterpPart):
         return items if len(items) == count else [UNKNOWN] * count
 
     def assign(self, target: cst.BaseExpression, value: Any, frame: Frame) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             frame.locals[target.value] = value
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             obj = self.eval(target.value, frame)
             self.setattr(obj, target.attr.value, value)
-        elif isinstance(target, cst.Subscript):
+        elif type(target) is cst.Subscript:
             obj = self.eval(target.value, frame)
-            if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+            if len(target.slice) == 1 and type(target.slice[0].slice) is cst.Index:
                 key = self.eval(target.slice[0].slice.value, frame)
                 self.setitem(obj, key, value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             elements = target.elements
-            starred = [i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)]
+            starred = [i for i, e in enumerate(elements) if type(e) is cst.StarredElement]
             if isinstance(value, Tensor) and self.graph is not None and not starred:
                 # ``q, k, v = rearrange(qkv, 'b (qkv h d) n -> qkv b h d n', qkv=3)``: a tensor of
                 # forward unpacked along its first axis, into equal pieces
@@ -321,7 +321,7 @@ class Statements(InterpPart):
                 items = [*head, list(middle), *end]
             for element, item in zip(elements, items):
                 self.assign(element.value, item, frame)
-        elif isinstance(target, cst.StarredElement):
+        elif type(target) is cst.StarredElement:
             self.assign(target.value, value, frame)
 
 
@@ -346,9 +346,9 @@ def rescaled(init: Init | None, operator: cst.BaseAugOp, value: Any) -> Init:
     number = isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0
     if init is None or init.variance is None or not number:
         return Init("unknown")
-    if isinstance(operator, cst.MultiplyAssign):
+    if type(operator) is cst.MultiplyAssign:
         factor = float(value)
-    elif isinstance(operator, cst.DivideAssign):
+    elif type(operator) is cst.DivideAssign:
         factor = 1.0 / float(value)
     else:
         return Init("unknown")
@@ -362,7 +362,7 @@ def _qualified(small: cst.Import | cst.ImportFrom, target: cst.BaseExpression) -
     name = dotted(target)
     if name is None:
         return None
-    if isinstance(small, cst.Import):
+    if type(small) is cst.Import:
         return name
     if small.module is not None and dotted(small.module) is None:
         return None

@@ -150,7 +150,7 @@ class FuncVal:
 
     @property
     def name(self) -> str:
-        return self.node.name.value if isinstance(self.node, cst.FunctionDef) else "<lambda>"
+        return self.node.name.value if type(self.node) is cst.FunctionDef else "<lambda>"
 
 
 @dataclass(eq=False)
