@@ -22,7 +22,14 @@ import libcst as cst
 
 from gradlint import torch_api
 from gradlint.codefacts.modules import module_classes
-from gradlint.codefacts.syntax import cached_fact, children, imports_of, keyword, method_call
+from gradlint.codefacts.syntax import (
+    cached_fact,
+    children,
+    imports_of,
+    in_source_order,
+    keyword,
+    method_call,
+)
 from gradlint.names import canonical_torch, dotted
 from gradlint.source import SourceFile
 
@@ -177,7 +184,7 @@ def _reached_from(source: SourceFile, methods: dict[str, cst.FunctionDef]) -> li
         text = source.function_text(methods[name])
         if text is not None and not set(_SELF_CALL.findall(text)) & methods.keys():
             continue  # it calls no method of the class: nothing to walk for
-        for node, _ in _ordered(methods[name]):
+        for node in in_source_order(methods[name]):
             if type(node) is cst.Call:
                 callee = dotted(node.func) or ""
                 if callee.startswith("self.") and callee.count(".") == 1:
@@ -197,7 +204,7 @@ def plain_weights(source: SourceFile) -> list[PlainWeight]:
             grad_later: set[str] = set()
             initialised: set[str] = set()
             for name, func in facts.methods.items():
-                for node, _ in _ordered(func):
+                for node in in_source_order(func):
                     if type(node) is cst.Assign and len(node.targets) == 1:
                         target = node.targets[0].target
                         attr = _self_attr(target)
@@ -414,7 +421,7 @@ def _cached(parents: tuple) -> bool:
 def _frozen_after(func: cst.FunctionDef, call: cst.Call) -> bool:
     """``self.weight = nn.Parameter(w)`` then ``self.weight.requires_grad = False`` (or
     ``detach_()``): a table rebuilt on purpose, not something to learn."""
-    for node, _ in _ordered(func):
+    for node in in_source_order(func):
         if type(node) is cst.Assign and node.value is call and len(node.targets) == 1:
             name = dotted(node.targets[0].target)
             text = cst.Module(body=[]).code_for_node(func)

@@ -30,26 +30,37 @@ _LAYOUT = (
 )
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The child nodes of ``node`` without layout, in source order.
 
     libcst's own ``children`` re-visits the node on every access, which dominates
-    the run time of a walk over a whole file.
+    the run time of a walk over a whole file; a list, not a generator, for the same reason
+    (a walk asks every node of a file for its children).
     """
     names = _FIELDS.get(type(node))
     if names is None:
         names = _FIELDS[type(node)] = tuple(
             f.name for f in dataclasses.fields(node) if not _LAYOUT_FIELD.search(f.name)
         )
+    found = []
+    known = _NODE_TYPES
     for name in names:
         value = getattr(node, name)
         kind = type(value)
         if kind is list or kind is tuple:
             for item in value:
-                if _is_node(type(item)):
-                    yield item
-        elif _is_node(kind):
-            yield value
+                is_node = known.get(type(item))
+                if is_node is None:
+                    is_node = _is_node(type(item))
+                if is_node:
+                    found.append(item)
+        else:
+            is_node = known.get(kind)
+            if is_node is None:
+                is_node = _is_node(kind)
+            if is_node:
+                found.append(value)
+    return found
 
 
 _NODE_TYPES: dict[type, bool] = {}
@@ -64,12 +75,24 @@ def _is_node(kind: type) -> bool:
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """``node`` and everything below it, depth first."""
+    """``node`` and everything below it, depth first (the last child's subtree first)."""
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
         stack.extend(children(current))
+
+
+def in_source_order(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Everything below ``node``, depth first and in source order."""
+    stack = children(node)
+    stack.reverse()
+    while stack:
+        current = stack.pop()
+        yield current
+        below = children(current)
+        below.reverse()
+        stack.extend(below)
 
 
 def method_call(call: cst.Call) -> tuple[cst.BaseExpression, str] | None:
