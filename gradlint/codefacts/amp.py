@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from gradlint import torch_api
+from gradlint.codefacts.event_tree import Event, flatten, loops
 from gradlint.codefacts.events import (
     AUTOCAST,
     BACKWARD,
@@ -25,9 +26,6 @@ from gradlint.codefacts.events import (
     UNSCALE,
     UPDATE,
     ZERO,
-    Event,
-    flatten,
-    loops,
 )
 from gradlint.codefacts.kinds import AmpKind
 from gradlint.codefacts.loop_order import event_units

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import product
 
 import libcst as cst
 
 from gradlint import torch_api
+from gradlint.codefacts.event_tree import Branch, Event, Loop, changed, flatten
 from gradlint.codefacts.foreign import foreign_definition as foreign
 from gradlint.codefacts.syntax import (
     cached_fact,
@@ -23,6 +23,7 @@ from gradlint.codefacts.syntax import (
     method_call,
     positional,
     statements,
+    walk,
 )
 from gradlint.codefacts.updates import parameter_names, update_direction
 from gradlint.names import ImportMap, canonical_torch, dotted
@@ -34,33 +35,12 @@ UNSCALE, UPDATE, AUTOCAST, HALF = "unscale", "update", "autocast", "half"
 # how a backward was called: on a loss a scaler scaled, or by a framework that scales itself
 SCALED, MANAGED = "scaled", "managed"
 MAX_INLINE_DEPTH = 2
-MAX_PATHS = 256
 OPTIMIZER_NAME = re.compile(r"opt", re.IGNORECASE)
 SCHEDULER_NAME = re.compile(r"sched|lr_", re.IGNORECASE)
 SCALER_NAME = re.compile(r"scaler", re.IGNORECASE)
 # functions that evaluate, export or sample from a model: their float16 casts train nothing
 INFERENCE_NAME = re.compile(r"eval|test|infer|predict|export|valid|sampl|generat|demo", re.IGNORECASE)
 FRAMEWORK_NAME = re.compile(r"accelerat|fabric|engine|trainer|deepspeed|lightning|strategy")
-
-
-@dataclass
-class Event:
-    kind: str
-    node: cst.CSTNode
-    target: str | None = None  # the optimizer a step or zero_grad acts on, when known
-    mode: str = ""  # SCALED or MANAGED for a backward; SCALED for a scaler's step
-
-
-@dataclass
-class Branch:
-    arms: list[list]
-    test: cst.BaseExpression | None = None
-
-
-@dataclass
-class Loop:
-    node: cst.CSTNode
-    body: list
 
 
 @dataclass
@@ -200,6 +180,9 @@ class EventBuilder:
             receiver_name = last_name(receiver) or ""
             receiver_text = dotted(receiver) or ""
             if name in ("backward", "manual_backward"):
+                wrapped = self.own_backward(call, receiver_text, name)
+                if wrapped is not None:
+                    return wrapped
                 return [Event(BACKWARD, call, mode=self.backward_mode(call, receiver, name))]
             if self.is_scaler(receiver_name) and name in ("unscale_", "update"):
                 args = positional(call)
@@ -268,17 +251,41 @@ class EventBuilder:
             if found is not None:
                 return found
         return None
+    def own_backward(self, call: cst.Call, receiver_text: str, name: str) -> list | None:
+        """``self.backward(loss)`` of a class that writes its own (a trainer's wrapper around
+        ``scaler.scale(loss).backward()``, here or in a base class of another file): the
+        method's events, when they hold the backward. Handed a scaled loss, its plain
+        backward is a scaled one."""
+        if receiver_text != "self" or self.owner is None:
+            return None
+        method = self.scope.methods.get(self.owner, {}).get(name)
+        if method is not None:
+            items = self.inline(method)
+        else:
+            inherited = self.inherited(name)
+            items = self.at(call, self.inline(*inherited)) if inherited is not None else []
+        if not any(event.kind == BACKWARD for event in flatten(items)):
+            return None
+        if any(self.is_scale(arg.value) for arg in call.args):
+            items = changed(items, lambda e: Event(e.kind, e.node, e.target, SCALED)
+                             if e.kind == BACKWARD and not e.mode else e)
+        return items
+
     def is_scaler(self, name: str) -> bool:
         return name in self.scope.scalers or bool(SCALER_NAME.search(name))
 
-    def is_scale(self, expr: cst.BaseExpression) -> bool:
-        """``scaler.scale(loss)``, or a name bound to it."""
+    def is_scale(self, expr: cst.BaseExpression, returned: bool = True) -> bool:
+        """``scaler.scale(loss)``, a name bound to it, or (``returned``) a call of a method
+        of the class that returns it (``loss = self.pre_backward(loss)``)."""
         if type(expr) is cst.Call:
             found = method_call(expr)
-            return (
-                found is not None
-                and found[1] == "scale"
-                and self.is_scaler(last_name(found[0]) or "")
+            if found is not None and found[1] == "scale" and self.is_scaler(last_name(found[0]) or ""):
+                return True
+            method = (self.scope.methods.get(self.owner or "", {}).get(found[1])
+                      if returned and found is not None and dotted(found[0]) == "self" else None)
+            return method is not None and any(
+                type(node) is cst.Return and node.value is not None and self.is_scale(node.value, False)
+                for node in walk(method)
             )
         name = dotted(expr)
         return name is not None and name in self.scaled
@@ -338,16 +345,7 @@ class EventBuilder:
 
 def _without_casts(items: list) -> list:
     """The events of ``items`` less the float16 casts: those of code that computes no gradient."""
-    out: list = []
-    for item in items:
-        if isinstance(item, Event):
-            if item.kind not in (AUTOCAST, HALF):
-                out.append(item)
-        elif isinstance(item, Branch):
-            out.append(Branch([_without_casts(arm) for arm in item.arms], item.test))
-        else:
-            out.append(Loop(item.node, _without_casts(item.body)))
-    return out
+    return changed(items, lambda event: None if event.kind in (AUTOCAST, HALF) else event)
 
 
 def _framework(receiver: cst.BaseExpression) -> bool:
@@ -379,54 +377,3 @@ def foreign_definition(
         other, "event_scope", lambda: FileScope.of(other.module, imports_of(other), other)
     )
     return func, other_scope, (qualified or "").rsplit(".", 1)[-1] if method else None
-
-
-def flatten(items: list) -> list[Event]:
-    out: list[Event] = []
-    for item in items:
-        if isinstance(item, Event):
-            out.append(item)
-        elif isinstance(item, Branch):
-            for arm in item.arms:
-                out.extend(flatten(arm))
-        else:
-            out.extend(flatten(item.body))
-    return out
-
-
-def paths(items: list) -> list[list[Event]]:
-    """Straight-line event sequences of one pass over ``items``; nested loops run once."""
-    result: list[list[Event]] = [[]]
-    for item in items:
-        if isinstance(item, Event):
-            alternatives = [[item]]
-        elif isinstance(item, Branch):
-            alternatives = [p for arm in item.arms for p in paths(arm)]
-        else:
-            alternatives = paths(item.body)
-        result = [a + b for a, b in product(result, alternatives)][:MAX_PATHS]
-    return result
-
-
-def loops(items: list) -> list[Loop]:
-    found: list[Loop] = []
-    for item in items:
-        if isinstance(item, Loop):
-            found.append(item)
-            found.extend(loops(item.body))
-        elif isinstance(item, Branch):
-            for arm in item.arms:
-                found.extend(loops(arm))
-    return found
-
-
-def direct_events(items: list) -> list[Event]:
-    """Events of one iteration that are not inside a nested loop."""
-    out: list[Event] = []
-    for item in items:
-        if isinstance(item, Event):
-            out.append(item)
-        elif isinstance(item, Branch):
-            for arm in item.arms:
-                out.extend(direct_events(arm))
-    return out

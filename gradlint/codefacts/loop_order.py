@@ -12,21 +12,15 @@ from dataclasses import dataclass
 import libcst as cst
 
 from gradlint import torch_api
+from gradlint.codefacts.event_tree import Branch, Event, Loop, direct_events, flatten, loops, paths
 from gradlint.codefacts.events import (
     BACKWARD,
     CLIP,
     PARAMETER,
     STEP,
     ZERO,
-    Branch,
-    Event,
     EventBuilder,
     FileScope,
-    Loop,
-    direct_events,
-    flatten,
-    loops,
-    paths,
 )
 from gradlint.codefacts.kinds import LoopKind
 from gradlint.codefacts.modules import top_level_statements

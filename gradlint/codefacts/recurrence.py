@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from gradlint import torch_api
-from gradlint.codefacts.events import BACKWARD, CLIP, STEP, Event, flatten, loops
+from gradlint.codefacts.event_tree import Event, flatten, loops
+from gradlint.codefacts.events import BACKWARD, CLIP, STEP
 from gradlint.codefacts.loop_order import event_units
 from gradlint.codefacts.optimisers import literal_rates
 from gradlint.codefacts.syntax import (
