@@ -151,8 +151,8 @@ class LossDomain:
                 (e.key.evaluated_value, self.evaluate(e.value, env)) for e in expr.elements
             ))})
         if type(expr) is cst.Subscript:
-            base = self.evaluate(expr.value, env)
             index = expr.slice[0].slice if len(expr.slice) == 1 else None
+            base = _layers_picked(self.evaluate(expr.value, env), index)
             if type(index) is cst.Index and type(index.value) is cst.Integer:
                 return self.unpack(base, int(index.value.value), None)
             if type(index) is cst.Index and type(index.value) is cst.SimpleString:
@@ -380,3 +380,22 @@ class LossDomain:
         site = first_site(item[2] for item in value)
         if kind != "other" and site is not None:
             self.a.mismatches.setdefault(id(call), Mismatch(loss, kind, call, site))
+
+
+def _layers_picked(value: frozenset, index) -> frozenset:
+    """``head[0]``, ``head[:-1]`` of a Sequential: layers short of its last, whose activation
+    they do not apply (a confidence head's logits, read for the loss before its sigmoid);
+    ``head[-1]``, ``head[1:]`` and an index nothing knows still end with it."""
+    tails = frozenset(item for item in value if item[0] == "makes" and item[3:] == ("seq",))
+    if not tails:
+        return value
+    if type(index) is cst.Slice:
+        short = index.upper is not None
+    elif type(index) is cst.Index:
+        number = index.value
+        last = (type(number) is cst.UnaryOperation and type(number.operator) is cst.Minus
+                and type(number.expression) is cst.Integer and number.expression.value == "1")
+        short = type(number) is cst.Integer or (type(number) is cst.UnaryOperation and not last)
+    else:
+        short = False
+    return value - tails if short else value
