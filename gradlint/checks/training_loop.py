@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gradlint.codefacts.kinds import LoopKind
-from gradlint.codefacts.words import NEEDS_BACKWARD
+from gradlint.codefacts.words import NEEDS_BACKWARD, NEEDS_LIGHTNING_CLIP
 from gradlint.diagnostics import Finding
 from gradlint.rule import SourceRule
 from gradlint.rule_options import POSITIVE_NUMBER, RANGE, OptionType, TableOf
-from gradlint.textmatch import Pattern
+from gradlint.textmatch import AnyOf, Pattern
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -113,9 +113,19 @@ class ClipOutsideBackwardStep(_LoopRule):
     )
     severity = "warning"
     fix = "loop_order"
-    kinds = frozenset({LoopKind.CLIP_BEFORE_BACKWARD, LoopKind.CLIP_AFTER_STEP})
+    kinds = frozenset(
+        {LoopKind.CLIP_BEFORE_BACKWARD, LoopKind.CLIP_AFTER_STEP, LoopKind.CLIP_BEFORE_LIGHTNING_BACKWARD}
+    )
+    needs = AnyOf(NEEDS_BACKWARD, NEEDS_LIGHTNING_CLIP)
 
     def message(self, cause: LoopCause, related_line: int) -> str:
+        if cause.kind is LoopKind.CLIP_BEFORE_LIGHTNING_BACKWARD:
+            return (
+                "gradient clipping in `training_step`: Lightning calls `.backward()` after "
+                "`training_step` returns the loss, so this clips the previous (or zeroed) gradients, "
+                "not the ones the step applies; pass `gradient_clip_val` to the Trainer, or clip in "
+                "`configure_gradient_clipping`"
+            )
         if cause.kind is LoopKind.CLIP_BEFORE_BACKWARD:
             return (
                 f"gradient clipping before `.backward()` (line {related_line}) "

@@ -58,7 +58,7 @@ def amp_causes(source: SourceFile) -> list[AmpCause]:
         imports = imports_of(source)
         units = event_units(source)
         every: list[Event] = []
-        for tree, name in units:
+        for tree, name, _ in units:
             for body in [loop.body for loop in loops(tree)] + [tree]:
                 _scaled_clips(flatten(body), add)
             events = flatten(tree)

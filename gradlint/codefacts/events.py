@@ -167,7 +167,7 @@ class EventBuilder:
     def call(self, call: cst.Call) -> list:
         found = method_call(call)
         qualified = canonical_torch(self.scope.imports.qualify(call.func)) or ""
-        if torch_api.clips_gradients(qualified):
+        if torch_api.clips_gradients(qualified) and not _clipping_off(call):
             return [Event(CLIP, call)]
         if qualified in torch_api.names("autograd.distributed_backward_functions"):
             return []  # gradients go to the context, which each iteration opens afresh
@@ -346,6 +346,13 @@ class EventBuilder:
 def _without_casts(items: list) -> list:
     """The events of ``items`` less the float16 casts: those of code that computes no gradient."""
     return changed(items, lambda event: None if event.kind in (AUTOCAST, HALF) else event)
+
+
+def _clipping_off(call: cst.Call) -> bool:
+    """``clip_grad_norm_(params, max_norm, clip_grad=False)``: a project's clipping helper told
+    only to measure the norm."""
+    return any(arg.keyword is not None and "clip" in arg.keyword.value
+               and type(arg.value) is cst.Name and arg.value.value == "False" for arg in call.args)
 
 
 def _framework(receiver: cst.BaseExpression) -> bool:

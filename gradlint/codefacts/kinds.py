@@ -28,6 +28,8 @@ class LoopKind(Enum):
     ZEROED_EACH_MICRO_BATCH = "zeroed_each_micro_batch"
     CLIP_BEFORE_BACKWARD = "clip_before_backward"  # related: the backward after it
     CLIP_AFTER_STEP = "clip_after_step"  # related: the step before it
+    # in training_step of a LightningModule that Lightning optimises: before its backward
+    CLIP_BEFORE_LIGHTNING_BACKWARD = "clip_before_lightning_backward"
 
 
 class AmpKind(Enum):

@@ -44,17 +44,18 @@ class LoopCause:
 # (forty times slower on a model file), and as a filter a few more matches are harmless.
 
 
-def event_units(source: SourceFile) -> list[tuple[list, str]]:
-    """Event trees of every function and of the module's own code, worked out once per file."""
+def event_units(source: SourceFile) -> list[tuple[list, str, cst.ClassDef | None]]:
+    """Event trees of every function (with its name and class) and of the module's own code,
+    worked out once per file."""
 
-    def compute() -> list[tuple[list, str]]:
+    def compute() -> list[tuple[list, str, cst.ClassDef | None]]:
         scope = FileScope.of(source.module, imports_of(source), source)
         units = []
         for func, owner in iter_functions(source.module):
             builder = EventBuilder(scope, owner.name.value if owner is not None else None)
-            units.append((builder.function(func), func.name.value))
+            units.append((builder.function(func), func.name.value, owner))
         builder = EventBuilder(scope, None)
-        units.append((builder.block(top_level_statements(source.module)), "<module>"))
+        units.append((builder.block(top_level_statements(source.module)), "<module>", None))
         return units
 
     return cached_fact(source, "event_units", compute)
@@ -70,13 +71,15 @@ def loop_causes(source: SourceFile) -> list[LoopCause]:
                 optimiser: str | None = None) -> None:
             causes.setdefault((kind, id(node)), LoopCause(kind, node, related, optimiser))
 
-        for tree, name in event_units(source):
+        for tree, name, owner in event_units(source):
             for loop in loops(tree):
                 _missing_zero_grad(loop, add)
             if name == "training_step":  # Lightning runs it once per batch: an iteration
                 events = direct_events(tree)
                 if {BACKWARD, STEP, ZERO} <= {e.kind for e in events}:
                     _unzeroed_optimisers(events, add)
+                if owner is not None and _optimised_by_lightning(source, owner):
+                    _clipped_before_lightning_backward(flatten(tree), add)
             iterations = [item.body for item in loops(tree)] + [tree]
             for body in iterations:
                 if any(e.kind == BACKWARD for e in direct_events(body)):
@@ -84,6 +87,22 @@ def loop_causes(source: SourceFile) -> list[LoopCause]:
         return sorted(causes.values(), key=lambda c: source.location(c.node).line or 0)
 
     return cached_fact(source, "loop_causes", compute)
+
+
+def _optimised_by_lightning(source: SourceFile, cls: cst.ClassDef) -> bool:
+    """A LightningModule left to automatic optimisation: Lightning calls backward and the
+    optimiser's step itself, after ``training_step`` has returned the loss."""
+    lightning = any((dotted(base.value) or "").rsplit(".", 1)[-1] == "LightningModule" for base in cls.bases)
+    return lightning and "automatic_optimization" not in source.code_of(cls)
+
+
+def _clipped_before_lightning_backward(events: list, add) -> None:
+    """A clip in ``training_step`` of automatic optimisation runs before Lightning's backward."""
+    if any(e.kind in (BACKWARD, STEP) for e in events):
+        return  # the loop is written out after all (a manual backward the class hides)
+    for event in events:
+        if event.kind == CLIP:
+            add(LoopKind.CLIP_BEFORE_LIGHTNING_BACKWARD, event.node)
 
 
 def _missing_zero_grad(loop: Loop, add) -> None:

@@ -52,7 +52,7 @@ def _recurrent_layer() -> re.Pattern:
 def recurrent_risks(source: SourceFile) -> list[RecurrentRisk]:
     def compute() -> list[RecurrentRisk]:
         units = event_units(source)
-        every = [e for tree, _ in units for e in flatten(tree)]
+        every = [e for tree, _, _ in units for e in flatten(tree)]
         if any(e.kind == CLIP for e in every):
             return []
         steps = _training_steps(units)
@@ -113,7 +113,7 @@ def _whole(value: float) -> bool:
 def _training_steps(units) -> list[Event]:
     """The steps of loops that also call backward."""
     found: list[Event] = []
-    for tree, _ in units:
+    for tree, _, _ in units:
         for loop in loops(tree):
             events = flatten(loop.body)
             if any(e.kind == BACKWARD for e in events):

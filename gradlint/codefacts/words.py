@@ -30,3 +30,5 @@ NEEDS_LOSS = Words("cross_entropy", "crossentropy", "nll", "bce", "binary_cross_
 
 # every loop-order issue is about a ``backward()`` call
 NEEDS_BACKWARD = Pattern(r"backward\s*\(")
+# ... or about a LightningModule's training_step, whose backward Lightning calls
+NEEDS_LIGHTNING_CLIP = AllOf(Words("training_step"), Words("clip_grad"))
