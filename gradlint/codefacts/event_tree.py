@@ -47,15 +47,16 @@ def changed(items: list, change) -> list:
     return out
 
 
-def flatten(items: list) -> list[Event]:
+def flatten(items: list, into_loops: bool = True) -> list[Event]:
+    """Every event of ``items`` in order, those of nested loops too unless ``into_loops`` is off."""
     out: list[Event] = []
     for item in items:
         if isinstance(item, Event):
             out.append(item)
         elif isinstance(item, Branch):
             for arm in item.arms:
-                out.extend(flatten(arm))
-        else:
+                out.extend(flatten(arm, into_loops))
+        elif into_loops:
             out.extend(flatten(item.body))
     return out
 
@@ -88,11 +89,4 @@ def loops(items: list) -> list[Loop]:
 
 def direct_events(items: list) -> list[Event]:
     """Events of one iteration that are not inside a nested loop."""
-    out: list[Event] = []
-    for item in items:
-        if isinstance(item, Event):
-            out.append(item)
-        elif isinstance(item, Branch):
-            for arm in item.arms:
-                out.extend(direct_events(arm))
-    return out
+    return flatten(items, into_loops=False)
