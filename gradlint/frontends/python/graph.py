@@ -6,12 +6,14 @@ of ``GraphBuilder`` like the parts of the interpreter.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import libcst as cst
 
 from gradlint import torch_api
 from gradlint.diagnostics import Location
+from gradlint.files import display_path
 from gradlint.frontends.python import torch_attention
 from gradlint.frontends.python.functional import Functional, _tensor_ids, forward_losses
 from gradlint.frontends.python.modules import site_location, walk_modules
@@ -43,7 +45,9 @@ class PlacedReason:
     def __str__(self) -> str:
         callee = dotted(self.call.func) if type(self.call) is cst.Call else None
         named = f" `{callee}`" if callee else ""
-        return f"{self.text}{named} ({self.location.path}:{self.location.line})"
+        # a file parsed first for another that imports it holds the path the resolver gave it
+        path = display_path(Path(self.location.path))
+        return f"{self.text}{named} ({path}:{self.location.line})"
 
     __repr__ = __str__
 
