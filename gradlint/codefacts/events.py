@@ -203,12 +203,9 @@ class EventBuilder:
             if name in ("add_", "sub_") and update_direction(call, self.params):
                 return [Event(STEP, call, "manual")]
             if receiver_text == "self" and self.owner is not None:
-                method = self.scope.methods.get(self.owner, {}).get(name)
-                if method is not None:
-                    return self.inline(method)
-                inherited = self.inherited(name)
-                if inherited is not None:
-                    return self.at(call, self.inline(*inherited))
+                own = self.own_method(call, name)
+                if own is not None:
+                    return own
             if "zero_grad" in name:
                 return [Event(ZERO, call)]
             head = (dotted(receiver) or "").split(".")[0]
@@ -251,6 +248,15 @@ class EventBuilder:
             if found is not None:
                 return found
         return None
+    def own_method(self, call: cst.Call, name: str) -> list | None:
+        """Events of ``self.<name>(...)``: a method of the class, or of a base class of another
+        file; None when neither defines it."""
+        method = self.scope.methods.get(self.owner or "", {}).get(name)
+        if method is not None:
+            return self.inline(method)
+        inherited = self.inherited(name)
+        return self.at(call, self.inline(*inherited)) if inherited is not None else None
+
     def own_backward(self, call: cst.Call, receiver_text: str, name: str) -> list | None:
         """``self.backward(loss)`` of a class that writes its own (a trainer's wrapper around
         ``scaler.scale(loss).backward()``, here or in a base class of another file): the
@@ -258,12 +264,7 @@ class EventBuilder:
         backward is a scaled one."""
         if receiver_text != "self" or self.owner is None:
             return None
-        method = self.scope.methods.get(self.owner, {}).get(name)
-        if method is not None:
-            items = self.inline(method)
-        else:
-            inherited = self.inherited(name)
-            items = self.at(call, self.inline(*inherited)) if inherited is not None else []
+        items = self.own_method(call, name) or []
         if not any(event.kind == BACKWARD for event in flatten(items)):
             return None
         if any(self.is_scale(arg.value) for arg in call.args):
